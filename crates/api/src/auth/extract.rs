@@ -1,0 +1,88 @@
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+
+use super::session::user_for_token;
+use super::{Role, StaffUser};
+use crate::problem::ApiError;
+use crate::startup::AppState;
+
+/// The bearer token of a request, if it carries one.
+pub(crate) fn bearer_token(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim().to_string())
+}
+
+type Authenticated = Pin<Box<dyn Future<Output = Result<(StaffUser, String), ApiError>>>>;
+
+fn authenticate(req: &HttpRequest, needed: Option<Role>) -> Authenticated {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let token = bearer_token(req);
+    Box::pin(async move {
+        let state = state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+        let token = token.ok_or(ApiError::Unauthorized)?;
+        let lookup = token.clone();
+        let user = state.pool.run(move |conn| user_for_token(conn, &lookup)).await?.ok_or(ApiError::Unauthorized)?;
+        match needed {
+            Some(role) if !user.role.allows(role) => Err(ApiError::Forbidden),
+            _ => Ok((user, token)),
+        }
+    })
+}
+
+macro_rules! role_extractor {
+    ($(#[$doc:meta])* $name:ident, $role:expr) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name(pub StaffUser);
+
+        impl FromRequest for $name {
+            type Error = ApiError;
+            type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                let auth = authenticate(req, Some($role));
+                Box::pin(async move { auth.await.map(|(user, _)| $name(user)) })
+            }
+        }
+    };
+}
+
+role_extractor!(
+    /// A signed-in admin.
+    Admin,
+    Role::Admin
+);
+role_extractor!(
+    /// A signed-in editor (or admin).
+    Editor,
+    Role::Editor
+);
+role_extractor!(
+    /// A signed-in accountant (or admin).
+    Accountant,
+    Role::Accountant
+);
+
+/// Any signed-in staff member, with the token they used.
+#[derive(Debug)]
+pub struct AnyStaff {
+    /// Who.
+    pub user: StaffUser,
+    /// The bearer token of this request.
+    pub token: String,
+}
+
+impl FromRequest for AnyStaff {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let auth = authenticate(req, None);
+        Box::pin(async move { auth.await.map(|(user, token)| AnyStaff { user, token }) })
+    }
+}

@@ -1,0 +1,193 @@
+use chrono::{DateTime, NaiveDateTime, Utc};
+use demeu_db::schema::{staff_sessions, staff_users};
+use demeu_db::DbConn;
+use diesel::prelude::*;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{hash_password, Role};
+use crate::problem::ApiError;
+
+/// A staff member as shown to admins; never the hash.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StaffUser {
+    /// Id.
+    pub id: Uuid,
+    /// Sign-in address, lower case.
+    pub email: String,
+    /// What they may do.
+    pub role: Role,
+    /// A disabled account cannot sign in and its sessions are ended.
+    pub active: bool,
+    /// When the account was made.
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Queryable)]
+pub(super) struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+}
+
+pub(super) const USER_COLUMNS: (
+    staff_users::id,
+    staff_users::email,
+    staff_users::password_hash,
+    staff_users::role,
+    staff_users::active,
+    staff_users::created_at,
+) = (
+    staff_users::id,
+    staff_users::email,
+    staff_users::password_hash,
+    staff_users::role,
+    staff_users::active,
+    staff_users::created_at,
+);
+
+impl UserRow {
+    pub(super) fn into_user(self) -> Result<StaffUser, ApiError> {
+        Ok(StaffUser {
+            id: Uuid::parse_str(&self.id).map_err(|e| ApiError::Internal(e.to_string()))?,
+            email: self.email,
+            role: self.role.parse().map_err(ApiError::Internal)?,
+            active: self.active,
+            created_at: DateTime::from_naive_utc_and_offset(self.created_at, Utc),
+        })
+    }
+}
+
+/// A new account.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct NewStaffUser {
+    /// Sign-in address.
+    pub email: String,
+    /// At least 12 characters.
+    pub password: String,
+    /// What they may do.
+    pub role: Role,
+}
+
+/// Changes to an account; absent fields stay as they are.
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct StaffUpdate {
+    /// A new role.
+    pub role: Option<Role>,
+    /// Enable or disable.
+    pub active: Option<bool>,
+    /// A new password (at least 12 characters).
+    pub password: Option<String>,
+}
+
+pub(super) fn normalize_email(email: &str) -> Result<String, ApiError> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        })
+        && !email.contains(char::is_whitespace);
+    if valid {
+        Ok(email)
+    } else {
+        Err(ApiError::invalid("email", "is not an email address"))
+    }
+}
+
+/// Creates an account; `actor` is the admin doing it (`None` from the command line).
+pub fn create_user(conn: &mut DbConn, actor: Option<Uuid>, new: &NewStaffUser) -> Result<StaffUser, ApiError> {
+    let email = normalize_email(&new.email)?;
+    let hash = hash_password(&new.password)?;
+    let id = Uuid::new_v4();
+    let now = demeu_db::now();
+    conn.write_transaction(|conn| {
+        let inserted = diesel::insert_into(staff_users::table)
+            .values((
+                staff_users::id.eq(id.to_string()),
+                staff_users::email.eq(&email),
+                staff_users::password_hash.eq(&hash),
+                staff_users::role.eq(new.role.as_str()),
+                staff_users::active.eq(true),
+                staff_users::created_at.eq(now),
+                staff_users::updated_at.eq(now),
+            ))
+            .execute(conn);
+        match inserted {
+            Err(e) if demeu_db::is_unique_violation(&e) => {
+                return Err(ApiError::Conflict(format!("a staff account for {email} exists")))
+            }
+            other => other?,
+        };
+        let actor = actor.map(|a| a.to_string());
+        demeu_db::audit::record(
+            conn,
+            actor.as_deref(),
+            "staff.create",
+            &format!("staff_user:{id}"),
+            &serde_json::json!({"email": email, "role": new.role}),
+        )?;
+        Ok(())
+    })?;
+    Ok(StaffUser { id, email, role: new.role, active: true, created_at: DateTime::from_naive_utc_and_offset(now, Utc) })
+}
+
+/// Every account, by email.
+pub fn list_users(conn: &mut DbConn) -> Result<Vec<StaffUser>, ApiError> {
+    let rows: Vec<UserRow> = staff_users::table.select(USER_COLUMNS).order(staff_users::email.asc()).load(conn)?;
+    rows.into_iter().map(UserRow::into_user).collect()
+}
+
+/// Applies `update` to account `id`. Disabling an account or changing its password ends its
+/// sessions; an admin cannot demote or disable themself, so that an install keeps an admin.
+pub fn update_user(conn: &mut DbConn, actor: Uuid, id: Uuid, update: &StaffUpdate) -> Result<StaffUser, ApiError> {
+    if actor == id && (update.active == Some(false) || update.role.is_some_and(|r| r != Role::Admin)) {
+        return Err(ApiError::Conflict("you cannot demote or disable your own account".into()));
+    }
+    let hash = update.password.as_deref().map(hash_password).transpose()?;
+    let now = demeu_db::now();
+    conn.write_transaction(|conn| {
+        let key = id.to_string();
+        let touched =
+            diesel::update(staff_users::table.find(&key)).set(staff_users::updated_at.eq(now)).execute(conn)?;
+        if touched == 0 {
+            return Err(ApiError::NotFound("staff user".into()));
+        }
+        if let Some(role) = update.role {
+            diesel::update(staff_users::table.find(&key)).set(staff_users::role.eq(role.as_str())).execute(conn)?;
+        }
+        if let Some(active) = update.active {
+            diesel::update(staff_users::table.find(&key)).set(staff_users::active.eq(active)).execute(conn)?;
+        }
+        if let Some(hash) = &hash {
+            diesel::update(staff_users::table.find(&key)).set(staff_users::password_hash.eq(hash)).execute(conn)?;
+        }
+        if update.active == Some(false) || hash.is_some() {
+            diesel::delete(staff_sessions::table.filter(staff_sessions::user_id.eq(&key))).execute(conn)?;
+        }
+        demeu_db::audit::record(
+            conn,
+            Some(&actor.to_string()),
+            "staff.update",
+            &format!("staff_user:{id}"),
+            &serde_json::json!({"role": update.role, "active": update.active, "password_changed": hash.is_some()}),
+        )?;
+        let row: UserRow = staff_users::table.find(&key).select(USER_COLUMNS).first(conn)?;
+        row.into_user()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalized_or_refused() {
+        assert_eq!(normalize_email("  Ainash@Dara.KZ ").ok().as_deref(), Some("ainash@dara.kz"));
+        assert!(normalize_email("no-at-sign").is_err());
+        assert!(normalize_email("a@nodot").is_err());
+        assert!(normalize_email("a b@x.kz").is_err());
+    }
+}

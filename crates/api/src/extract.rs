@@ -1,0 +1,95 @@
+//! Request extractors that answer in problem+json and name the field at fault.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+
+use crate::problem::ApiError;
+
+/// A JSON body, limited to `server.body_limit`, whose deserialization errors name the field.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| {
+                let v = v.trim();
+                v.eq_ignore_ascii_case("application/json") || v.ends_with("+json")
+            });
+        let bytes = Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::UnsupportedMediaType("Content-Type: application/json"));
+            }
+            let bytes = bytes.await.map_err(|e| match e.as_response_error().status_code().as_u16() {
+                413 => ApiError::PayloadTooLarge,
+                _ => ApiError::BadRequest(e.to_string()),
+            })?;
+            parse_json(&bytes).map(JsonBody)
+        })
+    }
+}
+
+/// Parses `bytes` as JSON into `T`: syntax errors are 400, wrong values are 422 naming the
+/// field's path.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let message = inner.to_string();
+                // serde names a missing field in its message, not in the path.
+                let field = message
+                    .strip_prefix("missing field `")
+                    .and_then(|rest| rest.split('`').next())
+                    .map(|f| if path == "." { f.to_string() } else { format!("{path}.{f}") })
+                    .unwrap_or_else(|| if path == "." { "body".to_string() } else { path.clone() });
+                let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+                ApiError::invalid(&field, message)
+            }
+            _ => ApiError::BadRequest(format!("the body is not valid JSON: {inner}")),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Body {
+        amount: i64,
+        email: Option<String>,
+    }
+
+    fn field_of(result: Result<Body, ApiError>) -> String {
+        match result {
+            Err(ApiError::Invalid(fields)) => fields[0].field.clone(),
+            other => panic!("expected a 422, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn wrong_values_name_the_field() {
+        assert_eq!(field_of(parse_json(br#"{"amount": "many"}"#)), "amount");
+        assert_eq!(field_of(parse_json(br#"{"email": "a@b.kz"}"#)), "amount");
+        assert!(matches!(parse_json::<Body>(b"{not json"), Err(ApiError::BadRequest(_))));
+        assert!(parse_json::<Body>(br#"{"amount": 5}"#).is_ok());
+    }
+}

@@ -1,0 +1,12 @@
+//! The Demeu HTTP API: routes, staff authentication, the problem+json mapping, and the
+//! application that the `demeu` binary and the tests start.
+
+pub mod auth;
+pub mod cli;
+pub mod extract;
+pub mod metrics;
+pub mod problem;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,249 @@
+//! The one place where errors become HTTP answers.
+//!
+//! Policy: handlers return [`ApiError`]; domain errors convert into it with `From`; every answer
+//! is `application/problem+json` (RFC 9457). A 500 carries no detail: the cause goes to the log
+//! with the request id, never to the client.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpResponse, ResponseError};
+use donations::FieldError;
+use serde::Serialize;
+
+/// An error as the API reports it.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request could not be read.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: no or bad credentials.
+    #[error("authentication required")]
+    Unauthorized,
+    /// 403: the credentials do not allow this.
+    #[error("your role does not allow this")]
+    Forbidden,
+    /// 404: nothing by that name.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// 405.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 409: conflicts with the current state.
+    #[error("{0}")]
+    Conflict(String),
+    /// 413.
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    /// 415.
+    #[error("expected {0}")]
+    UnsupportedMediaType(&'static str),
+    /// 422: values that do not pass, each named.
+    #[error("invalid request")]
+    Invalid(Vec<FieldError>),
+    /// 429.
+    #[error("too many attempts")]
+    RateLimited {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
+    /// 502: the payment provider failed; safe to retry.
+    #[error("{0}")]
+    BadGateway(String),
+    /// 503: the database or a provider is unavailable; safe to retry.
+    #[error("{0}")]
+    Unavailable(String),
+    /// 500: a bug or a broken invariant; details logged only.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A 422 for one field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        ApiError::Invalid(vec![FieldError::new(field, message)])
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "bad-request",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::Forbidden => "forbidden",
+            ApiError::NotFound(_) => "not-found",
+            ApiError::MethodNotAllowed => "method-not-allowed",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::PayloadTooLarge => "payload-too-large",
+            ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
+            ApiError::Invalid(_) => "validation",
+            ApiError::RateLimited { .. } => "rate-limited",
+            ApiError::BadGateway(_) => "provider-error",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "Malformed request",
+            ApiError::Unauthorized => "Authentication required",
+            ApiError::Forbidden => "Not allowed",
+            ApiError::NotFound(_) => "Not found",
+            ApiError::MethodNotAllowed => "Method not allowed",
+            ApiError::Conflict(_) => "Conflict",
+            ApiError::PayloadTooLarge => "Request body too large",
+            ApiError::UnsupportedMediaType(_) => "Unsupported media type",
+            ApiError::Invalid(_) => "Invalid values",
+            ApiError::RateLimited { .. } => "Too many requests",
+            ApiError::BadGateway(_) => "Payment provider error",
+            ApiError::Unavailable(_) => "Service unavailable",
+            ApiError::Internal(_) => "Internal error",
+        }
+    }
+}
+
+/// The problem document.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short summary of the kind.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What went wrong this time.
+    pub detail: String,
+    /// For 422: each field and what is wrong with it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemField>,
+}
+
+/// One field of a 422.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProblemField {
+    /// The field as the client named it.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let detail = match self {
+            ApiError::Internal(cause) => {
+                tracing::error!(%cause, "internal error");
+                "The server could not finish this request. It has been logged.".to_string()
+            }
+            ApiError::Unavailable(cause) => {
+                tracing::warn!(%cause, "unavailable");
+                "A service this request needs is unavailable; retry shortly.".to_string()
+            }
+            ApiError::Invalid(fields) => match fields.as_slice() {
+                [one] => format!("{}: {}", one.field, one.message),
+                _ => "Some values are invalid; see errors.".to_string(),
+            },
+            other => other.to_string(),
+        };
+        let errors = match self {
+            ApiError::Invalid(fields) => {
+                fields.iter().map(|f| ProblemField { field: f.field.clone(), message: f.message.clone() }).collect()
+            }
+            _ => Vec::new(),
+        };
+        let problem = Problem {
+            kind: format!("/problems/{}", self.code()),
+            title: self.title().to_string(),
+            status: status.as_u16(),
+            detail,
+            errors,
+        };
+        let mut response = HttpResponse::build(status);
+        response.content_type("application/problem+json");
+        if let ApiError::RateLimited { retry_after } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+        }
+        response.json(problem)
+    }
+}
+
+impl From<donations::Error> for ApiError {
+    fn from(e: donations::Error) -> Self {
+        use donations::Error as E;
+        match e {
+            E::NotFound(what) => ApiError::NotFound(what.to_string()),
+            E::Invalid(fields) => ApiError::Invalid(fields),
+            E::Conflict(msg) => ApiError::Conflict(msg),
+            E::Ledger(e) => ApiError::Conflict(e.to_string()),
+            E::CurrencyMismatch { .. } => ApiError::Conflict(e.to_string()),
+            E::Db(db) => db.into(),
+            E::Money(_) | E::Plan(_) | E::Corrupt(_) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<demeu_db::DbError> for ApiError {
+    fn from(e: demeu_db::DbError) -> Self {
+        use demeu_db::DbError as E;
+        match e {
+            E::Unavailable(msg) => ApiError::Unavailable(msg),
+            E::Query(diesel::result::Error::NotFound) => ApiError::NotFound("record".into()),
+            E::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ClosedConnection,
+                info,
+            )) => ApiError::Unavailable(info.message().to_string()),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        demeu_db::DbError::Query(e).into()
+    }
+}
+
+/// Turns actix's own bare error answers (unknown path, wrong method, body limits) into
+/// problem documents, leaving answers that already are one alone.
+pub fn rewrite_bare_errors<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v == HeaderValue::from_static("application/problem+json"));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let error = match res.status() {
+        StatusCode::NOT_FOUND => ApiError::NotFound("path".into()),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+        StatusCode::BAD_REQUEST => ApiError::BadRequest("the request could not be read".into()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType("application/json"),
+        _ => return Ok(ErrorHandlerResponse::Response(res.map_into_left_body())),
+    };
+    let (req, _) = res.into_parts();
+    let response: HttpResponse<BoxBody> = error.error_response();
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
+}

@@ -1,0 +1,175 @@
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use donations::campaign::Progress;
+use serde::Serialize;
+
+use crate::auth::Accountant;
+use crate::problem::ApiError;
+use crate::startup::AppState;
+
+/// A budget line and what it has received.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LineView {
+    /// Stable key.
+    pub key: String,
+    /// Shown title.
+    pub title: String,
+    /// `goal` or `overflow`.
+    pub tier: String,
+    /// Minor units needed; null for the line that takes the rest.
+    pub target: Option<i64>,
+    /// Minor units received.
+    pub funded: i64,
+}
+
+/// A campaign's progress.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CampaignView {
+    /// URL name.
+    pub slug: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// ISO currency code.
+    pub currency: String,
+    /// Language of its pages and mail.
+    pub locale: String,
+    /// Goal, minor units.
+    pub goal: i64,
+    /// Net amount counted, minor units.
+    pub raised: i64,
+    /// Pledges whose counted amount is above zero.
+    pub pledges: i64,
+    /// `raised / goal`, in percent, floored to hundredths; display only.
+    pub percent: f64,
+    /// Smallest online pledge, minor units.
+    pub min_pledge: i64,
+    /// Largest online pledge, minor units.
+    pub max_pledge: i64,
+    /// When pledges open.
+    pub starts_at: DateTime<Utc>,
+    /// When pledges close; null while open-ended.
+    pub ends_at: Option<DateTime<Utc>>,
+    /// `upcoming`, `active` or `ended`.
+    pub status: String,
+    /// The plan's lines with what each has received, in order.
+    pub allocation: Vec<LineView>,
+    /// Raised beyond every capped line when no line takes the rest.
+    pub unallocated: i64,
+}
+
+impl From<Progress> for CampaignView {
+    fn from(p: Progress) -> Self {
+        let percent = p.percent();
+        let status = p.campaign.status_at(Utc::now()).as_str().to_string();
+        let spec = p.campaign.spec;
+        let allocation = spec
+            .plan
+            .lines()
+            .iter()
+            .zip(&p.allocation.lines)
+            .map(|(line, funding)| LineView {
+                key: line.key.clone(),
+                title: line.title.clone(),
+                tier: line.tier.as_str().to_string(),
+                target: line.target,
+                funded: funding.funded,
+            })
+            .collect();
+        CampaignView {
+            slug: spec.slug,
+            title: spec.title,
+            description: spec.description,
+            currency: spec.currency.code().to_string(),
+            locale: spec.locale,
+            goal: spec.plan.goal(),
+            raised: p.raised,
+            pledges: p.pledges,
+            percent,
+            min_pledge: spec.min_pledge,
+            max_pledge: spec.max_pledge,
+            starts_at: spec.starts_at,
+            ends_at: spec.ends_at,
+            status,
+            allocation,
+            unallocated: p.allocation.unallocated,
+        }
+    }
+}
+
+/// The campaigns.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CampaignList {
+    /// Each campaign's progress.
+    pub campaigns: Vec<CampaignView>,
+}
+
+/// Every campaign with its progress.
+#[utoipa::path(get, path = "/api/v1/campaigns", tag = "campaigns", responses((status = 200, body = CampaignList)))]
+pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let all = state.pool.run(|conn| donations::campaign::list_progress(conn).map_err(ApiError::from)).await?;
+    Ok(HttpResponse::Ok().json(CampaignList { campaigns: all.into_iter().map(CampaignView::from).collect() }))
+}
+
+/// One campaign's progress, read from its running totals.
+#[utoipa::path(get, path = "/api/v1/campaigns/{slug}", tag = "campaigns",
+    params(("slug" = String, Path, description = "The campaign's URL name")),
+    responses(
+        (status = 200, body = CampaignView),
+        (status = 404, body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn show(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let slug = slug.into_inner();
+    let progress =
+        state.pool.run(move |conn| donations::campaign::progress(conn, &slug).map_err(ApiError::from)).await?;
+    Ok(HttpResponse::Ok().json(CampaignView::from(progress)))
+}
+
+/// The running totals beside the totals recomputed from the ledger.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReconciliationView {
+    /// The campaign.
+    pub campaign: String,
+    /// True when everything agrees.
+    pub clean: bool,
+    /// Net raised, running totals.
+    pub totals_raised: i64,
+    /// Net raised, from the ledger.
+    pub ledger_raised: i64,
+    /// Counted pledges, running totals.
+    pub totals_pledges: i64,
+    /// Counted pledges, from the ledger.
+    pub ledger_pledges: i64,
+    /// Pledges whose amounts disagree with their ledger rows: `{pledge_id, counted, ledger}`.
+    #[schema(value_type = Vec<Object>)]
+    pub pledge_differences: Vec<donations::reconcile::PledgeDifference>,
+}
+
+/// Recomputes the campaign's totals from the ledger and reports any difference.
+#[utoipa::path(get, path = "/api/v1/staff/campaigns/{slug}/reconciliation", tag = "staff",
+    params(("slug" = String, Path, description = "The campaign's URL name")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = ReconciliationView),
+        (status = 401, body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn reconciliation(
+    _staff: Accountant,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = slug.into_inner();
+    let report =
+        state.pool.run(move |conn| donations::reconcile::reconcile(conn, &slug).map_err(ApiError::from)).await?;
+    Ok(HttpResponse::Ok().json(ReconciliationView {
+        campaign: report.campaign.clone(),
+        clean: report.is_clean(),
+        totals_raised: report.totals_raised,
+        ledger_raised: report.ledger_raised,
+        totals_pledges: report.totals_pledges,
+        ledger_pledges: report.ledger_pledges,
+        pledge_differences: report.pledge_differences,
+    }))
+}

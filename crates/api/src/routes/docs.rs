@@ -1,0 +1,45 @@
+use actix_web::HttpResponse;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::routes::{campaigns, health, staff};
+
+/// The OpenAPI document, generated from the handlers' annotations.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Demeu", description = "Donation campaigns: progress, pledges, news. Money is in minor units (tiyn for KZT)."),
+    paths(
+        health::health, health::ready, health::metrics,
+        campaigns::list, campaigns::show, campaigns::reconciliation,
+        staff::sign_in, staff::sign_out, staff::list_users, staff::create_user, staff::update_user,
+    ),
+    components(schemas(crate::problem::Problem, crate::problem::ProblemField, crate::auth::Role)),
+    modifiers(&BearerAuth),
+    tags((name = "campaigns", description = "Public progress"), (name = "staff", description = "Foundation staff (Bearer token)"), (name = "operations")),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI 3.1 document of every endpoint.
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}
+
+/// A page that renders the OpenAPI document. Self-contained: it loads nothing from elsewhere,
+/// so it works on a machine with no internet.
+pub async fn page() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(DOCS_PAGE)
+}
+
+const DOCS_PAGE: &str = include_str!("docs.html");

@@ -1,0 +1,113 @@
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::auth::{self, Admin, AnyStaff, NewSession, NewStaffUser, StaffUpdate, StaffUser};
+use crate::extract::JsonBody;
+use crate::problem::ApiError;
+use crate::startup::AppState;
+
+/// Credentials.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct SignIn {
+    /// Sign-in address.
+    pub email: String,
+    /// Password.
+    pub password: String,
+}
+
+/// Opens a session. An unknown address and a wrong password get the same answer; repeated
+/// failures for one address are slowed down with 429.
+#[utoipa::path(post, path = "/api/v1/staff/sessions", tag = "staff", request_body = SignIn, responses(
+    (status = 201, body = NewSession),
+    (status = 401, body = crate::problem::Problem, content_type = "application/problem+json"),
+    (status = 429, body = crate::problem::Problem, content_type = "application/problem+json"),
+))]
+pub async fn sign_in(state: web::Data<AppState>, body: JsonBody<SignIn>) -> Result<HttpResponse, ApiError> {
+    let SignIn { email, password } = body.0;
+    if let Some(retry_after) = state.throttle.wait_for(&email) {
+        return Err(ApiError::RateLimited { retry_after });
+    }
+    let key = email.clone();
+    let session = state.pool.run(move |conn| auth::start_session(conn, &email, &password)).await?;
+    match session {
+        Some(session) => {
+            state.throttle.succeeded(&key);
+            Ok(HttpResponse::Created().json(session))
+        }
+        None => {
+            state.throttle.failed(&key);
+            Err(ApiError::Unauthorized)
+        }
+    }
+}
+
+/// Ends the session whose token this request carries.
+#[utoipa::path(delete, path = "/api/v1/staff/sessions", tag = "staff", security(("bearer" = [])), responses(
+    (status = 204),
+    (status = 401, body = crate::problem::Problem, content_type = "application/problem+json"),
+))]
+pub async fn sign_out(state: web::Data<AppState>, staff: AnyStaff) -> Result<HttpResponse, ApiError> {
+    state.pool.run(move |conn| auth::end_session(conn, &staff.user, &staff.token)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Staff accounts.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct StaffList {
+    /// Every account.
+    pub users: Vec<StaffUser>,
+}
+
+/// Every staff account.
+#[utoipa::path(get, path = "/api/v1/staff/users", tag = "staff", security(("bearer" = [])), responses(
+    (status = 200, body = StaffList),
+    (status = 401, body = crate::problem::Problem, content_type = "application/problem+json"),
+    (status = 403, body = crate::problem::Problem, content_type = "application/problem+json"),
+))]
+pub async fn list_users(_admin: Admin, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let users = state.pool.run(auth::list_users).await?;
+    Ok(HttpResponse::Ok().json(StaffList { users }))
+}
+
+/// Creates a staff account.
+#[utoipa::path(post, path = "/api/v1/staff/users", tag = "staff", security(("bearer" = [])), request_body = NewStaffUser,
+    responses(
+        (status = 201, body = StaffUser),
+        (status = 409, body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_user(
+    admin: Admin,
+    state: web::Data<AppState>,
+    body: JsonBody<NewStaffUser>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = admin.0.id;
+    let user = state.pool.run(move |conn| auth::create_user(conn, Some(actor), &body.0)).await?;
+    Ok(HttpResponse::Created().json(user))
+}
+
+/// Changes an account's role, active flag or password.
+#[utoipa::path(patch, path = "/api/v1/staff/users/{id}", tag = "staff", security(("bearer" = [])), request_body = StaffUpdate,
+    params(("id" = Uuid, Path, description = "The account")),
+    responses(
+        (status = 200, body = StaffUser),
+        (status = 404, body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn update_user(
+    admin: Admin,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: JsonBody<StaffUpdate>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_uuid(&req, "id", "staff user")?;
+    let actor = admin.0.id;
+    let user = state.pool.run(move |conn| auth::update_user(conn, actor, id, &body.0)).await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+/// A UUID path segment; anything else names nothing, so 404.
+pub fn path_uuid(req: &HttpRequest, name: &str, what: &str) -> Result<Uuid, ApiError> {
+    req.match_info().get(name).and_then(|s| Uuid::parse_str(s).ok()).ok_or_else(|| ApiError::NotFound(what.into()))
+}

@@ -1,0 +1,315 @@
+//! Configuration: config/default.toml, then config/{DEMEU_ENV}.toml, then `DEMEU__...`
+//! environment variables. Everything is checked here, so that a bad value stops start-up with
+//! one line naming the key.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, FixedOffset, Utc};
+use donations::campaign::CampaignSpec;
+use donations::plan::{BudgetLine, FundingPlan};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// The shipped defaults, used when no config/default.toml is found beside the working directory
+/// (e.g. the binary was copied elsewhere).
+const EMBEDDED_DEFAULTS: &str = include_str!("../../../config/default.toml");
+
+/// Everything the server reads at start-up.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// Where to listen and how to be reached.
+    pub server: ServerSettings,
+    /// Which database.
+    pub database: DatabaseSettings,
+    /// Which payment provider.
+    pub payments: PaymentSettings,
+    /// The campaigns hosted.
+    pub campaigns: Vec<CampaignSettings>,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    /// Address to bind.
+    pub host: String,
+    /// Port to bind; 0 picks a free one (tests).
+    pub port: u16,
+    /// The URL donors reach this server at.
+    pub public_url: String,
+    /// Largest request body, bytes.
+    #[serde(default = "default_body_limit")]
+    pub body_limit: usize,
+}
+
+fn default_body_limit() -> usize {
+    64 * 1024
+}
+
+/// `[database]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// `sqlite://...` or `postgres://...`; may hold a password.
+    pub url: SecretString,
+    /// Connections kept at most.
+    pub pool_size: u32,
+}
+
+/// `[payments]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct PaymentSettings {
+    /// `sandbox` or `stripe`.
+    pub provider: ProviderKind,
+    /// `[payments.sandbox]`
+    pub sandbox: SandboxSettings,
+}
+
+/// The payment providers this build has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// Pages served by this server; no money moves.
+    Sandbox,
+    /// Stripe Checkout.
+    Stripe,
+}
+
+/// `[payments.sandbox]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct SandboxSettings {
+    /// Signs the sandbox's events.
+    pub webhook_secret: SecretString,
+}
+
+/// `[[campaigns]]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct CampaignSettings {
+    /// URL name.
+    pub slug: String,
+    /// Shown title.
+    pub title: String,
+    /// Shown description.
+    #[serde(default)]
+    pub description: String,
+    /// ISO code.
+    pub currency: String,
+    /// `ru` or `en`.
+    #[serde(default = "default_locale")]
+    pub locale: String,
+    /// RFC 3339 with an offset.
+    pub starts_at: DateTime<FixedOffset>,
+    /// RFC 3339 with an offset; absent for an open campaign.
+    pub ends_at: Option<DateTime<FixedOffset>>,
+    /// Smallest online pledge, minor units (default 500 ₸).
+    #[serde(default = "default_min_pledge")]
+    pub min_pledge: i64,
+    /// Largest online pledge, minor units (default 5 000 000 ₸).
+    #[serde(default = "default_max_pledge")]
+    pub max_pledge: i64,
+    /// The goal, minor units: the goal lines must add up to it.
+    pub goal: i64,
+    /// The budget lines in the order money fills them.
+    #[serde(default)]
+    pub lines: Vec<LineSettings>,
+}
+
+fn default_locale() -> String {
+    "ru".into()
+}
+fn default_min_pledge() -> i64 {
+    50_000
+}
+fn default_max_pledge() -> i64 {
+    500_000_000
+}
+
+/// `[[campaigns.lines]]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct LineSettings {
+    /// Stable key.
+    pub key: String,
+    /// Shown title.
+    pub title: String,
+    /// `goal` or `overflow`.
+    pub tier: String,
+    /// Minor units; absent for an uncapped last line.
+    pub target: Option<i64>,
+}
+
+/// A configuration that cannot be used; the message names the key.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct SettingsError(String);
+
+impl Settings {
+    /// Loads from `./config` (or `DEMEU_CONFIG_DIR`), the environment file named by `DEMEU_ENV`,
+    /// and `DEMEU__` variables, then checks every value.
+    pub fn load() -> Result<Self, SettingsError> {
+        let dir = std::env::var_os("DEMEU_CONFIG_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("config"));
+        let env = std::env::var("DEMEU_ENV").ok();
+        Self::load_from(&dir, env.as_deref(), true)
+    }
+
+    /// Loads from `dir`; `with_env` adds the `DEMEU__` variables (tests leave them out).
+    pub fn load_from(dir: &Path, env: Option<&str>, with_env: bool) -> Result<Self, SettingsError> {
+        use config::{Environment, File, FileFormat};
+        let default_file = dir.join("default.toml");
+        let mut builder = config::Config::builder();
+        builder = if default_file.exists() {
+            builder.add_source(File::from(default_file))
+        } else {
+            builder.add_source(File::from_str(EMBEDDED_DEFAULTS, FileFormat::Toml))
+        };
+        if let Some(env) = env {
+            builder = builder.add_source(File::from(dir.join(format!("{env}.toml"))).required(true));
+        }
+        builder = builder.add_source(File::from(dir.join("local.toml")).required(false));
+        if with_env {
+            builder = builder
+                .add_source(Environment::with_prefix("DEMEU").prefix_separator("__").separator("__").try_parsing(true));
+        }
+        let settings: Settings =
+            builder.build().and_then(|c| c.try_deserialize()).map_err(|e| SettingsError(e.to_string()))?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// Parses settings from TOML texts laid in order over the shipped defaults (for tests and
+    /// tools).
+    pub fn from_toml_over_defaults(layers: &[&str]) -> Result<Self, SettingsError> {
+        use config::{File, FileFormat};
+        let mut builder = config::Config::builder().add_source(File::from_str(EMBEDDED_DEFAULTS, FileFormat::Toml));
+        for layer in layers {
+            builder = builder.add_source(File::from_str(layer, FileFormat::Toml));
+        }
+        let settings: Settings =
+            builder.build().and_then(|c| c.try_deserialize()).map_err(|e| SettingsError(e.to_string()))?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> Result<(), SettingsError> {
+        demeu_db::Backend::from_url(self.database.url.expose_secret())
+            .map_err(|e| SettingsError(format!("database.url: {e}")))?;
+        if self.database.pool_size == 0 {
+            return Err(SettingsError("database.pool_size: must be at least 1".into()));
+        }
+        if !(self.server.public_url.starts_with("http://") || self.server.public_url.starts_with("https://")) {
+            return Err(SettingsError("server.public_url: must start with http:// or https://".into()));
+        }
+        if self.campaigns.is_empty() {
+            return Err(SettingsError("campaigns: at least one campaign is needed".into()));
+        }
+        let specs = self.campaign_specs()?;
+        for (i, spec) in specs.iter().enumerate() {
+            if specs[..i].iter().any(|s| s.slug == spec.slug) {
+                return Err(SettingsError(format!("campaigns[{i}].slug: `{}` is used twice", spec.slug)));
+            }
+        }
+        Ok(())
+    }
+
+    /// The configured campaigns as domain values, each checked.
+    pub fn campaign_specs(&self) -> Result<Vec<CampaignSpec>, SettingsError> {
+        self.campaigns.iter().enumerate().map(|(i, c)| c.to_spec(i)).collect()
+    }
+
+    /// The database URL, for the pool.
+    pub fn database_url(&self) -> &str {
+        self.database.url.expose_secret()
+    }
+
+    /// The public URL without a trailing slash.
+    pub fn public_url(&self) -> &str {
+        self.server.public_url.trim_end_matches('/')
+    }
+}
+
+impl CampaignSettings {
+    fn to_spec(&self, index: usize) -> Result<CampaignSpec, SettingsError> {
+        let at = |key: &str, msg: String| SettingsError(format!("campaigns[{index}].{key} ({}): {msg}", self.slug));
+        let currency =
+            self.currency.parse().map_err(|e: donations::money::MoneyError| at("currency", e.to_string()))?;
+        let lines = self
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(j, l)| {
+                Ok(BudgetLine {
+                    key: l.key.clone(),
+                    title: l.title.clone(),
+                    tier: l
+                        .tier
+                        .parse()
+                        .map_err(|e: donations::plan::PlanError| at(&format!("lines[{j}].tier"), e.to_string()))?,
+                    target: l.target,
+                })
+            })
+            .collect::<Result<Vec<_>, SettingsError>>()?;
+        let plan = FundingPlan::new(self.goal, lines).map_err(|e| at("lines", e.to_string()))?;
+        let spec = CampaignSpec {
+            slug: self.slug.clone(),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            currency,
+            locale: self.locale.clone(),
+            starts_at: self.starts_at.with_timezone(&Utc),
+            ends_at: self.ends_at.map(|e| e.with_timezone(&Utc)),
+            min_pledge: self.min_pledge,
+            max_pledge: self.max_pledge,
+            plan,
+        };
+        spec.validate().map_err(|e| at(&e.field, e.message))?;
+        Ok(spec)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_defaults_load() {
+        let s = Settings::from_toml_over_defaults(&[]).expect("defaults are valid");
+        let specs = s.campaign_specs().expect("valid");
+        assert_eq!(specs[0].slug, "mentors");
+        assert_eq!(specs[0].plan.goal(), 52_500_000);
+        assert_eq!(s.database_url(), "sqlite://data/demeu.db");
+        assert_eq!(s.payments.provider, ProviderKind::Sandbox);
+    }
+
+    #[test]
+    fn a_plan_that_does_not_add_up_names_the_lines() {
+        let err = Settings::from_toml_over_defaults(&[r#"
+            [[campaigns]]
+            slug = "mentors"
+            title = "Mentors"
+            currency = "KZT"
+            starts_at = "2026-11-01T00:00:00+05:00"
+            goal = 52500000
+            [[campaigns.lines]]
+            key = "summer-school"
+            title = "Summer"
+            tier = "goal"
+            target = 22500000
+            [[campaigns.lines]]
+            key = "psychologists"
+            title = "Psychologists"
+            tier = "goal"
+            target = 20000000
+            "#])
+        .expect_err("refused");
+        let msg = err.to_string();
+        assert!(msg.contains("campaigns[0].lines (mentors)"), "{msg}");
+        assert!(msg.contains("summer-school + psychologists"), "{msg}");
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key() {
+        let err = Settings::from_toml_over_defaults(&["[server]\nport = \"eighty\""]).expect_err("refused");
+        assert!(err.to_string().contains("server.port"), "{err}");
+        let err = Settings::from_toml_over_defaults(&["[database]\nurl = \"mysql://x\""]).expect_err("refused");
+        assert!(err.to_string().contains("database.url"), "{err}");
+        let err = Settings::from_toml_over_defaults(&["[payments]\nprovider = \"paypal\""]).expect_err("refused");
+        assert!(err.to_string().contains("provider"), "{err}");
+    }
+}

@@ -1,0 +1,135 @@
+//! Building the application: pool, migrations, campaigns from configuration, the HTTP server.
+//! Tests build it with port 0 and talk to it over real HTTP.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::{Server, Service};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::ErrorHandlers;
+use actix_web::{web, App, HttpMessage, HttpServer};
+use anyhow::Context;
+use demeu_db::{DbPool, PoolOptions};
+use tracing_actix_web::{RequestId, TracingLogger};
+
+use crate::auth::LoginThrottle;
+use crate::metrics::Metrics;
+use crate::problem::{rewrite_bare_errors, ApiError};
+use crate::routes;
+use crate::settings::Settings;
+
+/// What every handler can reach.
+pub struct AppState {
+    /// The database.
+    pub pool: DbPool,
+    /// The configuration the server started with.
+    pub settings: Arc<Settings>,
+    /// Sign-in slow-down.
+    pub throttle: LoginThrottle,
+    /// Response counters.
+    pub metrics: Metrics,
+}
+
+/// Opens the pool, applies migrations and stores the configured campaigns: everything the
+/// server and the commands need before they can work.
+pub fn prepare_database(settings: &Settings) -> anyhow::Result<DbPool> {
+    let options = PoolOptions { max_size: settings.database.pool_size, ..PoolOptions::default() };
+    let pool = DbPool::connect(settings.database_url(), &options).context("opening the database")?;
+    let mut conn = pool.get().context("connecting to the database")?;
+    let applied = demeu_db::run_migrations(&mut conn).context("applying migrations")?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "migrations applied");
+    }
+    for spec in settings.campaign_specs()? {
+        donations::campaign::sync(&mut conn, &spec).with_context(|| format!("storing campaign {}", spec.slug))?;
+    }
+    Ok(pool)
+}
+
+/// A server bound to its port, ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+    pool: DbPool,
+}
+
+impl Application {
+    /// Prepares the database and binds `server.host:server.port`.
+    pub fn build(settings: Settings) -> anyhow::Result<Self> {
+        let pool = prepare_database(&settings)?;
+        let address = format!("{}:{}", settings.server.host, settings.server.port);
+        let listener = TcpListener::bind(&address).with_context(|| format!("binding {address}"))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState {
+            pool: pool.clone(),
+            settings: Arc::new(settings),
+            throttle: LoginThrottle::default(),
+            metrics: Metrics::default(),
+        });
+        let server = run(listener, state)?;
+        Ok(Application { port, server, pool })
+    }
+
+    /// The port bound (useful when 0 was asked for).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle that stops the server.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// The pool the server uses, for tests that look at the database directly.
+    pub fn pool(&self) -> DbPool {
+        self.pool.clone()
+    }
+
+    /// Serves until the process is stopped.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
+    let body_limit = state.settings.server.body_limit;
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::PayloadConfig::new(body_limit))
+            .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound("path".into()).into()))
+            .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()))
+            .configure(routes::configure)
+            .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound("path".into())) }))
+            .wrap(
+                ErrorHandlers::new()
+                    .handler(StatusCode::NOT_FOUND, rewrite_bare_errors)
+                    .handler(StatusCode::METHOD_NOT_ALLOWED, rewrite_bare_errors)
+                    .handler(StatusCode::PAYLOAD_TOO_LARGE, rewrite_bare_errors)
+                    .handler(StatusCode::BAD_REQUEST, rewrite_bare_errors)
+                    .handler(StatusCode::UNSUPPORTED_MEDIA_TYPE, rewrite_bare_errors),
+            )
+            .wrap_fn(|req, srv| {
+                // The request id that tracing-actix-web put on the span goes back to the client,
+                // so that a report can be matched with the log.
+                let id: Option<String> = req.extensions().get::<RequestId>().map(|id| id.to_string());
+                let state = req.app_data::<web::Data<AppState>>().cloned();
+                let fut = srv.call(req);
+                async move {
+                    let mut res = fut.await?;
+                    if let Some(state) = state {
+                        state.metrics.record(res.status().as_u16());
+                    }
+                    if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+                        res.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+                    }
+                    Ok(res)
+                }
+            })
+            .wrap(TracingLogger::default())
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

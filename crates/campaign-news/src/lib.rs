@@ -1,0 +1,1 @@
+//! News posts, subscribers and comments of a campaign (issue 4 fills this crate).

@@ -1,0 +1,141 @@
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+
+use crate::DbError;
+
+/// One connection, to whichever backend `database.url` names.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    /// Production.
+    Postgres(PgConnection),
+    /// The zero-set-up default and the first test backend.
+    Sqlite(SqliteConnection),
+}
+
+/// The backend a URL names, read from its scheme alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `postgres://` or `postgresql://`.
+    Postgres,
+    /// `sqlite://relative/path` or `sqlite:///absolute/path`.
+    Sqlite,
+}
+
+impl Backend {
+    /// Picks the backend from the URL's scheme.
+    pub fn from_url(url: &str) -> Result<Self, DbError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else if url.starts_with("sqlite://") {
+            Ok(Backend::Sqlite)
+        } else {
+            Err(DbError::BadUrl(redact(url)))
+        }
+    }
+}
+
+/// A URL fit for a log line or an error: any password replaced.
+pub(crate) fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// The file a `sqlite://` URL names.
+pub(crate) fn sqlite_path(url: &str) -> &str {
+    url.trim_start_matches("sqlite://")
+}
+
+// The busy timeout comes first so that connections opened together wait for each other while
+// one switches the file to WAL. WAL lets readers go on while one writer writes; the busy timeout makes a second writer wait
+// instead of failing at once; SQLite leaves foreign keys off unless asked on every connection.
+const SQLITE_SETUP: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                            PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
+
+impl DbConn {
+    /// Opens a connection to `url`, reporting the real error of the backend the scheme names.
+    pub fn open(url: &str) -> Result<Self, DbError> {
+        let unavailable = |e: diesel::ConnectionError| DbError::Unavailable(e.to_string());
+        match Backend::from_url(url)? {
+            Backend::Postgres => Ok(DbConn::Postgres(PgConnection::establish(url).map_err(unavailable)?)),
+            Backend::Sqlite => {
+                let path = sqlite_path(url);
+                if let Some(dir) = std::path::Path::new(path).parent() {
+                    if !dir.as_os_str().is_empty() {
+                        std::fs::create_dir_all(dir)
+                            .map_err(|e| DbError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+                    }
+                }
+                let mut conn = SqliteConnection::establish(path).map_err(unavailable)?;
+                conn.batch_execute(SQLITE_SETUP)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    /// Which backend this connection talks to.
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConn::Postgres(_) => Backend::Postgres,
+            DbConn::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Runs `f` in a transaction meant to write.
+    ///
+    /// On SQLite the transaction takes the write lock when it begins (`BEGIN IMMEDIATE`): a
+    /// deferred transaction that read first and writes later cannot wait for another writer and
+    /// fails with SQLITE_BUSY instead. PostgreSQL needs nothing special.
+    pub fn write_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E>,
+        E: From<diesel::result::Error>,
+    {
+        match self {
+            DbConn::Postgres(_) => self.transaction(f),
+            DbConn::Sqlite(sqlite) => {
+                AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+                let outcome = f(self);
+                let DbConn::Sqlite(sqlite) = self else { unreachable!("the backend of a connection does not change") };
+                match outcome {
+                    Ok(value) => {
+                        AnsiTransactionManager::commit_transaction(sqlite)?;
+                        Ok(value)
+                    }
+                    Err(e) => {
+                        AnsiTransactionManager::rollback_transaction(sqlite)?;
+                        Err(e)
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scheme_picks_the_backend() {
+        assert_eq!(Backend::from_url("postgres://u@h/db").ok(), Some(Backend::Postgres));
+        assert_eq!(Backend::from_url("postgresql://h/db").ok(), Some(Backend::Postgres));
+        assert_eq!(Backend::from_url("sqlite://data/demeu.db").ok(), Some(Backend::Sqlite));
+        assert!(Backend::from_url("mysql://h/db").is_err());
+        assert_eq!(sqlite_path("sqlite:///var/lib/demeu.db"), "/var/lib/demeu.db");
+        assert_eq!(sqlite_path("sqlite://data/demeu.db"), "data/demeu.db");
+    }
+
+    #[test]
+    fn passwords_never_reach_an_error() {
+        assert_eq!(redact("postgres://demeu:secret@db:5432/demeu"), "postgres://demeu:***@db:5432/demeu");
+        assert_eq!(redact("sqlite://data/demeu.db"), "sqlite://data/demeu.db");
+    }
+}

@@ -1,0 +1,28 @@
+//! Database plumbing shared by the Demeu crates.
+//!
+//! One diesel connection type, [`DbConn`], covers PostgreSQL and SQLite so that every query in
+//! the project is written once. What the enum cannot express (see `docs/architecture.md`) is kept
+//! out of the domain code: no `ON CONFLICT`, no `RETURNING`, no `SUM()` over money; a repeated
+//! insert is detected as a unique violation with [`is_unique_violation`].
+
+pub mod audit;
+mod connection;
+mod error;
+mod migrations;
+mod pool;
+pub mod schema;
+
+pub use connection::{Backend, DbConn};
+pub use error::DbError;
+pub use migrations::{pending_migrations, run_migrations};
+pub use pool::{DbPool, Manager, PoolOptions, PooledConn};
+
+/// The current instant as stored in TIMESTAMP columns: UTC without an offset.
+pub fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}
+
+/// True when a diesel error is a unique-key violation: the way both backends say "already done".
+pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
+    matches!(err, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
+}

@@ -1,0 +1,104 @@
+use std::time::Duration;
+
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
+
+use crate::connection::redact;
+use crate::{Backend, DbConn, DbError};
+
+/// A connection borrowed from the pool; derefs to [`DbConn`].
+pub type PooledConn = PooledConnection<Manager>;
+
+/// How the pool is sized.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    /// Connections kept at most.
+    pub max_size: u32,
+    /// Connections opened at start and kept idle; the rest open on demand.
+    pub min_idle: u32,
+    /// How long a request waits for a connection before the database counts as unavailable.
+    pub timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        PoolOptions { max_size: 8, min_idle: 1, timeout: Duration::from_secs(5) }
+    }
+}
+
+/// Opens [`DbConn`]s for the pool, picking the backend from the URL.
+pub struct Manager {
+    url: String,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = DbError;
+
+    fn connect(&self) -> Result<DbConn, DbError> {
+        DbConn::open(&self.url)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), DbError> {
+        conn.ping().map_err(DbError::Query)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// A pool of [`DbConn`]s whose blocking work runs off the async executor.
+#[derive(Clone)]
+pub struct DbPool {
+    pool: Pool<Manager>,
+    backend: Backend,
+    url: String,
+}
+
+impl std::fmt::Debug for DbPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbPool").field("url", &redact(&self.url)).finish()
+    }
+}
+
+impl DbPool {
+    /// Builds the pool; fails when the first connection cannot be made.
+    pub fn connect(url: &str, options: &PoolOptions) -> Result<Self, DbError> {
+        let backend = Backend::from_url(url)?;
+        let pool = Pool::builder()
+            .max_size(options.max_size)
+            .min_idle(Some(options.min_idle.min(options.max_size)))
+            .connection_timeout(options.timeout)
+            .build(Manager { url: url.to_string() })?;
+        Ok(DbPool { pool, backend, url: url.to_string() })
+    }
+
+    /// The backend behind the pool.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A connection for blocking code (start-up, commands, the blocking side of [`DbPool::run`]).
+    pub fn get(&self) -> Result<PooledConn, DbError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs `f` with a connection on tokio's blocking threads.
+    pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let job = tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(DbError::from)?;
+            f(&mut conn)
+        });
+        match job.await {
+            Ok(result) => result,
+            Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+            Err(join) => Err(DbError::Unavailable(join.to_string()).into()),
+        }
+    }
+}

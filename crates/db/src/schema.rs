@@ -1,0 +1,144 @@
+//! The tables of both backends, written by hand to match migrations/postgres and
+//! migrations/sqlite (a test checks the two trees give the same columns).
+
+diesel::table! {
+    campaigns (id) {
+        id -> Text,
+        slug -> Text,
+        title -> Text,
+        description -> Text,
+        currency -> Text,
+        locale -> Text,
+        goal -> BigInt,
+        min_pledge -> BigInt,
+        max_pledge -> BigInt,
+        starts_at -> Timestamp,
+        ends_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    budget_lines (id) {
+        id -> Text,
+        campaign_id -> Text,
+        position -> Integer,
+        key -> Text,
+        title -> Text,
+        tier -> Text,
+        target -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    pledges (id) {
+        id -> Text,
+        campaign_id -> Text,
+        amount -> BigInt,
+        currency -> Text,
+        donor_name -> Nullable<Text>,
+        email -> Nullable<Text>,
+        anonymous -> Bool,
+        hide_amount -> Bool,
+        message -> Nullable<Text>,
+        subscribe -> Bool,
+        state -> Text,
+        received -> BigInt,
+        refunded -> BigInt,
+        disputed -> BigInt,
+        method -> Text,
+        reference -> Nullable<Text>,
+        provider_session_id -> Nullable<Text>,
+        provider_payment_id -> Nullable<Text>,
+        checkout_url -> Nullable<Text>,
+        flag -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        counted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    ledger_entries (id) {
+        id -> Text,
+        campaign_id -> Text,
+        pledge_id -> Text,
+        kind -> Text,
+        amount -> BigInt,
+        currency -> Text,
+        source -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    campaign_totals (campaign_id) {
+        campaign_id -> Text,
+        net_raised -> BigInt,
+        counted_pledges -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (scope, key) {
+        scope -> Text,
+        key -> Text,
+        request_hash -> Text,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    staff_users (id) {
+        id -> Text,
+        email -> Text,
+        password_hash -> Text,
+        role -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    staff_sessions (id) {
+        id -> Text,
+        token_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        actor_id -> Nullable<Text>,
+        action -> Text,
+        subject -> Text,
+        details -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(budget_lines -> campaigns (campaign_id));
+diesel::joinable!(pledges -> campaigns (campaign_id));
+diesel::joinable!(ledger_entries -> pledges (pledge_id));
+diesel::joinable!(campaign_totals -> campaigns (campaign_id));
+diesel::joinable!(staff_sessions -> staff_users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    campaigns,
+    budget_lines,
+    pledges,
+    ledger_entries,
+    campaign_totals,
+    idempotency_keys,
+    staff_users,
+    staff_sessions,
+    audit_log,
+);

@@ -1,0 +1,67 @@
+use thiserror::Error;
+
+use crate::ledger::LedgerError;
+use crate::money::MoneyError;
+use crate::plan::PlanError;
+
+/// One field a request got wrong, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    /// The field's name as the client sent it.
+    pub field: String,
+    /// What is wrong, for a person.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error.
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        FieldError { field: field.to_string(), message: message.into() }
+    }
+}
+
+/// Everything the donations crate can refuse or fail at.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// The thing named does not exist.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request's values are wrong; nothing was changed.
+    #[error("invalid request")]
+    Invalid(Vec<FieldError>),
+    /// The request is well-formed but conflicts with the current state.
+    #[error("{0}")]
+    Conflict(String),
+    /// An amount could not be computed.
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+    /// A funding plan was refused.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// A ledger entry may not apply.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// An amount in another currency than the pledge's.
+    #[error("the pledge is in {expected}, not {got}")]
+    CurrencyMismatch {
+        /// The pledge's currency.
+        expected: String,
+        /// What was offered.
+        got: String,
+    },
+    /// A stored value this code cannot read: a bug or a hand-edited row.
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    /// The database.
+    #[error(transparent)]
+    Db(#[from] demeu_db::DbError),
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => Error::NotFound("record"),
+            other => Error::Db(demeu_db::DbError::Query(other)),
+        }
+    }
+}

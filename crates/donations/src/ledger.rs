@@ -1,0 +1,356 @@
+//! The append-only ledger: every change to what counts is one row, and the campaign's running
+//! totals move in the same transaction.
+//!
+//! The rules of what an entry may do to a pledge are the pure [`apply`]; [`append_in`] writes
+//! it. A unique key on `source` makes a second delivery of the same fact a no-op.
+
+use std::fmt;
+use std::str::FromStr;
+
+use demeu_db::schema::{campaign_totals, ledger_entries, pledges};
+use demeu_db::DbConn;
+use diesel::prelude::*;
+use serde::Serialize;
+use thiserror::Error;
+use uuid::Uuid;
+
+use crate::money::Money;
+use crate::pledge::{PledgeAmounts, PledgeState};
+use crate::Error;
+
+/// What a ledger row records. The amount's sign is its effect on what counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// Money the provider confirmed (positive).
+    Payment,
+    /// Money staff recorded as received offline (positive).
+    OfflinePayment,
+    /// Money given back (negative).
+    Refund,
+    /// Money held out by a dispute (negative).
+    DisputeHeld,
+    /// Held money returned after a dispute was won (positive).
+    DisputeReversed,
+    /// A correction of what was received (either sign).
+    Correction,
+}
+
+impl EntryKind {
+    /// The name stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Payment => "payment",
+            EntryKind::OfflinePayment => "offline_payment",
+            EntryKind::Refund => "refund",
+            EntryKind::DisputeHeld => "dispute_held",
+            EntryKind::DisputeReversed => "dispute_reversed",
+            EntryKind::Correction => "correction",
+        }
+    }
+}
+
+impl fmt::Display for EntryKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for EntryKind {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "payment" => EntryKind::Payment,
+            "offline_payment" => EntryKind::OfflinePayment,
+            "refund" => EntryKind::Refund,
+            "dispute_held" => EntryKind::DisputeHeld,
+            "dispute_reversed" => EntryKind::DisputeReversed,
+            "correction" => EntryKind::Correction,
+            other => return Err(Error::Corrupt(format!("unknown ledger kind `{other}`"))),
+        })
+    }
+}
+
+/// Why an entry cannot apply to a pledge.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum LedgerError {
+    /// The amount's sign or size does not fit the kind (e.g. a positive refund, a zero payment).
+    #[error("a {kind} entry cannot be {amount}")]
+    BadAmount {
+        /// The kind.
+        kind: EntryKind,
+        /// The signed amount offered.
+        amount: i64,
+    },
+    /// The entry would take more back than the pledge holds.
+    #[error("the pledge holds {counted}; a {kind} of {amount} would take it below zero")]
+    BelowZero {
+        /// The kind.
+        kind: EntryKind,
+        /// The signed amount offered.
+        amount: i64,
+        /// What the pledge counts now.
+        counted: i64,
+    },
+    /// A dispute reversal larger than what is held.
+    #[error("only {held} is held in dispute; cannot return {amount}")]
+    ReversalTooLarge {
+        /// What is held.
+        held: i64,
+        /// What was to be returned.
+        amount: i64,
+    },
+}
+
+/// The pledge's amounts after `kind` of signed `amount` applies, or why it may not.
+///
+/// Every rule that keeps a pledge from going below zero lives here.
+pub fn apply(before: PledgeAmounts, kind: EntryKind, amount: i64) -> Result<PledgeAmounts, LedgerError> {
+    let bad = || LedgerError::BadAmount { kind, amount };
+    let overflow = bad;
+    let mut after = before;
+    match kind {
+        EntryKind::Payment | EntryKind::OfflinePayment => {
+            if amount <= 0 {
+                return Err(bad());
+            }
+            after.received = before.received.checked_add(amount).ok_or_else(overflow)?;
+        }
+        EntryKind::Refund => {
+            if amount >= 0 {
+                return Err(bad());
+            }
+            after.refunded = before.refunded.checked_sub(amount).ok_or_else(overflow)?;
+        }
+        EntryKind::DisputeHeld => {
+            if amount >= 0 {
+                return Err(bad());
+            }
+            after.disputed = before.disputed.checked_sub(amount).ok_or_else(overflow)?;
+        }
+        EntryKind::DisputeReversed => {
+            if amount <= 0 {
+                return Err(bad());
+            }
+            if amount > before.disputed {
+                return Err(LedgerError::ReversalTooLarge { held: before.disputed, amount });
+            }
+            after.disputed = before.disputed - amount;
+        }
+        EntryKind::Correction => {
+            if amount == 0 {
+                return Err(bad());
+            }
+            after.received = before.received.checked_add(amount).ok_or_else(overflow)?;
+        }
+    }
+    if after.counted() < 0 || after.received < 0 {
+        return Err(LedgerError::BelowZero { kind, amount, counted: before.counted() });
+    }
+    Ok(after)
+}
+
+/// A fact about money to record.
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    /// The pledge it concerns; the campaign is the pledge's.
+    pub pledge_id: Uuid,
+    /// What happened.
+    pub kind: EntryKind,
+    /// The signed effect on what counts.
+    pub amount: Money,
+    /// Where the fact came from, unique: e.g. `stripe:pi_123:payment`, `staff:<user>:<uuid>`.
+    pub source: String,
+}
+
+/// What an append did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Appended {
+    /// The entry was recorded.
+    Recorded {
+        /// The new row.
+        entry_id: Uuid,
+        /// The pledge's amounts before.
+        before: PledgeAmounts,
+        /// The pledge's amounts after.
+        after: PledgeAmounts,
+    },
+    /// An entry with the same source exists: nothing changed.
+    AlreadyRecorded,
+}
+
+impl Appended {
+    /// True when this append counted a pledge's money for the first time.
+    pub fn first_counted(&self) -> bool {
+        matches!(self, Appended::Recorded { before, after, .. } if before.received == 0 && after.received > 0)
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = ledger_entries)]
+struct LedgerRow<'a> {
+    id: String,
+    campaign_id: &'a str,
+    pledge_id: String,
+    kind: &'a str,
+    amount: i64,
+    currency: &'a str,
+    source: &'a str,
+    created_at: chrono::NaiveDateTime,
+}
+
+type PledgeMoneyRow = (String, String, i64, i64, i64, i64, String, String);
+
+/// Appends `entry` in its own write transaction.
+pub fn append(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error> {
+    conn.write_transaction(|conn| append_in(conn, entry))
+}
+
+/// Appends `entry` inside the caller's transaction (as a savepoint), so that the caller can
+/// change the pledge's state in the same unit of work.
+///
+/// The pledge row is touched before it is read: on PostgreSQL the UPDATE takes the row lock, so
+/// two deliveries for one pledge cannot both read the old amounts; SQLite's write transaction
+/// already excludes other writers.
+pub fn append_in(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error> {
+    let now = demeu_db::now();
+    let pledge_id = entry.pledge_id.to_string();
+    let touched = diesel::update(pledges::table.find(&pledge_id)).set(pledges::updated_at.eq(now)).execute(conn)?;
+    if touched == 0 {
+        return Err(Error::NotFound("pledge"));
+    }
+    let (_, campaign_id, amount, received, refunded, disputed, currency, state): PledgeMoneyRow = pledges::table
+        .find(&pledge_id)
+        .select((
+            pledges::id,
+            pledges::campaign_id,
+            pledges::amount,
+            pledges::received,
+            pledges::refunded,
+            pledges::disputed,
+            pledges::currency,
+            pledges::state,
+        ))
+        .first(conn)?;
+    if currency != entry.amount.currency.code() {
+        return Err(Error::CurrencyMismatch { expected: currency, got: entry.amount.currency.code().to_string() });
+    }
+    let before = PledgeAmounts { amount, received, refunded, disputed };
+    let after = apply(before, entry.kind, entry.amount.minor)?;
+
+    let entry_id = Uuid::new_v4();
+    let row = LedgerRow {
+        id: entry_id.to_string(),
+        campaign_id: &campaign_id,
+        pledge_id: pledge_id.clone(),
+        kind: entry.kind.as_str(),
+        amount: entry.amount.minor,
+        currency: &currency,
+        source: &entry.source,
+        created_at: now,
+    };
+    // A savepoint, so that on PostgreSQL a duplicate source does not poison the caller's
+    // transaction.
+    let inserted = conn.transaction(|conn| diesel::insert_into(ledger_entries::table).values(&row).execute(conn));
+    match inserted {
+        Ok(_) => {}
+        Err(e) if demeu_db::is_unique_violation(&e) => return Ok(Appended::AlreadyRecorded),
+        Err(e) => return Err(e.into()),
+    }
+
+    let becomes_paid = matches!(entry.kind, EntryKind::Payment | EntryKind::OfflinePayment);
+    let new_state = if becomes_paid { PledgeState::Paid.as_str().to_string() } else { state };
+    let counted_at = if before.received == 0 && after.received > 0 { Some(now) } else { None };
+    diesel::update(pledges::table.find(&pledge_id))
+        .set((
+            pledges::received.eq(after.received),
+            pledges::refunded.eq(after.refunded),
+            pledges::disputed.eq(after.disputed),
+            pledges::state.eq(new_state),
+        ))
+        .execute(conn)?;
+    if let Some(at) = counted_at {
+        diesel::update(pledges::table.find(&pledge_id))
+            .filter(pledges::counted_at.is_null())
+            .set(pledges::counted_at.eq(at))
+            .execute(conn)?;
+    }
+
+    let counted_change = i64::from(after.counted() > 0) - i64::from(before.counted() > 0);
+    let updated = diesel::update(campaign_totals::table.find(&campaign_id))
+        .set((
+            campaign_totals::net_raised.eq(campaign_totals::net_raised + entry.amount.minor),
+            campaign_totals::counted_pledges.eq(campaign_totals::counted_pledges + counted_change),
+            campaign_totals::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        return Err(Error::Corrupt(format!("campaign {campaign_id} has no totals row")));
+    }
+    Ok(Appended::Recorded { entry_id, before, after })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const PAID: PledgeAmounts = PledgeAmounts { amount: 10_000, received: 10_000, refunded: 0, disputed: 0 };
+
+    #[test]
+    fn refunds_and_disputes_never_go_below_zero() {
+        let refunded = apply(PAID, EntryKind::Refund, -6_000).expect("a partial refund applies");
+        assert_eq!(refunded.counted(), 4_000);
+        assert!(matches!(apply(refunded, EntryKind::Refund, -5_000), Err(LedgerError::BelowZero { .. })));
+        assert!(matches!(apply(refunded, EntryKind::DisputeHeld, -4_001), Err(LedgerError::BelowZero { .. })));
+        assert_eq!(apply(refunded, EntryKind::DisputeHeld, -4_000).map(|a| a.counted()), Ok(0));
+    }
+
+    #[test]
+    fn signs_must_fit_the_kind() {
+        assert!(matches!(apply(PAID, EntryKind::Payment, 0), Err(LedgerError::BadAmount { .. })));
+        assert!(matches!(apply(PAID, EntryKind::Refund, 100), Err(LedgerError::BadAmount { .. })));
+        assert!(matches!(apply(PAID, EntryKind::DisputeReversed, 100), Err(LedgerError::ReversalTooLarge { .. })));
+    }
+
+    #[test]
+    fn a_won_dispute_brings_the_money_back() {
+        let held = apply(PAID, EntryKind::DisputeHeld, -10_000).expect("held");
+        assert_eq!(held.counted(), 0);
+        let back = apply(held, EntryKind::DisputeReversed, 10_000).expect("reversed");
+        assert_eq!(back, PAID);
+    }
+
+    fn any_entry() -> impl Strategy<Value = (EntryKind, i64)> {
+        prop_oneof![
+            (1i64..100_000).prop_map(|a| (EntryKind::Payment, a)),
+            (1i64..100_000).prop_map(|a| (EntryKind::OfflinePayment, a)),
+            (1i64..100_000).prop_map(|a| (EntryKind::Refund, -a)),
+            (1i64..100_000).prop_map(|a| (EntryKind::DisputeHeld, -a)),
+            (1i64..100_000).prop_map(|a| (EntryKind::DisputeReversed, a)),
+            (-100_000i64..100_000).prop_map(|a| (EntryKind::Correction, a)),
+        ]
+    }
+
+    proptest! {
+        /// Whatever sequence of entries is offered, the ones accepted keep the pledge at or above
+        /// zero, and what counts is exactly the sum of the accepted amounts.
+        #[test]
+        fn accepted_entries_sum_to_what_counts(entries in prop::collection::vec(any_entry(), 0..40)) {
+            let mut amounts = PledgeAmounts { amount: 50_000, ..Default::default() };
+            let mut ledger_sum = 0i64;
+            for (kind, amount) in entries {
+                if let Ok(after) = apply(amounts, kind, amount) {
+                    prop_assert_eq!(after.counted() - amounts.counted(), amount);
+                    amounts = after;
+                    ledger_sum += amount;
+                }
+                prop_assert!(amounts.counted() >= 0);
+                prop_assert!(amounts.disputed >= 0);
+                prop_assert!(amounts.refunded >= 0);
+            }
+            prop_assert_eq!(amounts.counted(), ledger_sum);
+        }
+    }
+}

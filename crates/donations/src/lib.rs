@@ -1,0 +1,13 @@
+//! The money side of Demeu: amounts, campaign plans and their allocation, pledges and the
+//! ledger that counts them. No HTTP here; the api crate maps [`Error`] to responses.
+
+pub mod allocation;
+pub mod campaign;
+mod error;
+pub mod ledger;
+pub mod money;
+pub mod plan;
+pub mod pledge;
+pub mod reconcile;
+
+pub use error::{Error, FieldError};

@@ -1,0 +1,186 @@
+//! Amounts of money: integer counts of a currency's minor unit, never floats.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// The currencies a campaign may be held in. Each has a minor unit of 1/100.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Currency {
+    /// Kazakhstani tenge; the minor unit is the tiyn.
+    #[serde(rename = "KZT")]
+    Kzt,
+    /// US dollar.
+    #[serde(rename = "USD")]
+    Usd,
+    /// Euro.
+    #[serde(rename = "EUR")]
+    Eur,
+}
+
+impl Currency {
+    /// The ISO 4217 code, as stored and shown.
+    pub fn code(self) -> &'static str {
+        match self {
+            Currency::Kzt => "KZT",
+            Currency::Usd => "USD",
+            Currency::Eur => "EUR",
+        }
+    }
+
+    /// The symbol put after an amount in mail and messages.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Currency::Kzt => "₸",
+            Currency::Usd => "$",
+            Currency::Eur => "€",
+        }
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for Currency {
+    type Err = MoneyError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_uppercase().as_str() {
+            "KZT" => Ok(Currency::Kzt),
+            "USD" => Ok(Currency::Usd),
+            "EUR" => Ok(Currency::Eur),
+            _ => Err(MoneyError::UnknownCurrency(s.to_string())),
+        }
+    }
+}
+
+/// Why an amount could not be computed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum MoneyError {
+    /// Two currencies met in one sum.
+    #[error("cannot combine {0} with {1}")]
+    CurrencyMismatch(Currency, Currency),
+    /// The result does not fit in 64 bits.
+    #[error("amount out of range")]
+    Overflow,
+    /// A currency code this platform does not handle.
+    #[error("unknown currency `{0}`")]
+    UnknownCurrency(String),
+}
+
+/// An amount in minor units of one currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Money {
+    /// Count of minor units (tiyn for KZT); negative only for a ledger correction or refund.
+    pub minor: i64,
+    /// The currency the count is in.
+    pub currency: Currency,
+}
+
+impl Money {
+    /// An amount of `minor` units.
+    pub const fn new(minor: i64, currency: Currency) -> Self {
+        Money { minor, currency }
+    }
+
+    /// Nothing, in `currency`.
+    pub const fn zero(currency: Currency) -> Self {
+        Money { minor: 0, currency }
+    }
+
+    /// `self + other`, refusing mixed currencies and overflow.
+    pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
+        self.same_currency(other)?;
+        let minor = self.minor.checked_add(other.minor).ok_or(MoneyError::Overflow)?;
+        Ok(Money::new(minor, self.currency))
+    }
+
+    /// `self - other`, refusing mixed currencies and overflow.
+    pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
+        self.same_currency(other)?;
+        let minor = self.minor.checked_sub(other.minor).ok_or(MoneyError::Overflow)?;
+        Ok(Money::new(minor, self.currency))
+    }
+
+    fn same_currency(self, other: Money) -> Result<(), MoneyError> {
+        if self.currency == other.currency {
+            Ok(())
+        } else {
+            Err(MoneyError::CurrencyMismatch(self.currency, other.currency))
+        }
+    }
+}
+
+/// Shows whole units with thin grouping, as people in Kazakhstan write it: `525 000.50 ₸`.
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.minor < 0 { "-" } else { "" };
+        let abs = self.minor.unsigned_abs();
+        let (units, cents) = (abs / 100, abs % 100);
+        let digits = units.to_string();
+        let mut grouped = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                grouped.push(' ');
+            }
+            grouped.push(c);
+        }
+        if cents == 0 {
+            write!(f, "{sign}{grouped} {}", self.currency.symbol())
+        } else {
+            write!(f, "{sign}{grouped}.{cents:02} {}", self.currency.symbol())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn mixed_currencies_are_an_error_not_a_panic() {
+        let a = Money::new(100, Currency::Kzt);
+        let b = Money::new(100, Currency::Usd);
+        assert_eq!(a.checked_add(b), Err(MoneyError::CurrencyMismatch(Currency::Kzt, Currency::Usd)));
+    }
+
+    #[test]
+    fn overflow_is_reported() {
+        let a = Money::new(i64::MAX, Currency::Kzt);
+        assert_eq!(a.checked_add(Money::new(1, Currency::Kzt)), Err(MoneyError::Overflow));
+        assert_eq!(
+            Money::new(i64::MIN, Currency::Kzt).checked_sub(Money::new(1, Currency::Kzt)),
+            Err(MoneyError::Overflow)
+        );
+    }
+
+    #[test]
+    fn display_groups_thousands() {
+        assert_eq!(Money::new(52_500_000, Currency::Kzt).to_string(), "525 000 ₸");
+        assert_eq!(Money::new(50_050, Currency::Kzt).to_string(), "500.50 ₸");
+        assert_eq!(Money::new(-100, Currency::Kzt).to_string(), "-1 ₸");
+    }
+
+    #[test]
+    fn currency_codes_round_trip() {
+        for c in [Currency::Kzt, Currency::Usd, Currency::Eur] {
+            assert_eq!(c.code().parse::<Currency>(), Ok(c));
+        }
+        assert!("XXX".parse::<Currency>().is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn add_then_sub_is_identity(a in -1_000_000_000_000i64..1_000_000_000_000, b in -1_000_000_000_000i64..1_000_000_000_000) {
+            let (a, b) = (Money::new(a, Currency::Kzt), Money::new(b, Currency::Kzt));
+            prop_assert_eq!(a.checked_add(b).and_then(|s| s.checked_sub(b)), Ok(a));
+        }
+    }
+}

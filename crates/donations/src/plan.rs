@@ -1,0 +1,251 @@
+//! A campaign's funding plan: the ordered budget lines that money fills, and the rules a plan
+//! must keep before a campaign may start.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Whether a line is part of the goal or receives what comes beyond it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    /// Lines that together make the goal.
+    Goal,
+    /// Lines funded from what is raised beyond the goal.
+    Overflow,
+}
+
+impl Tier {
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Goal => "goal",
+            Tier::Overflow => "overflow",
+        }
+    }
+}
+
+impl fmt::Display for Tier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Tier {
+    type Err = PlanError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "goal" => Ok(Tier::Goal),
+            "overflow" => Ok(Tier::Overflow),
+            other => Err(PlanError::UnknownTier(other.to_string())),
+        }
+    }
+}
+
+/// One thing the money pays for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BudgetLine {
+    /// Stable identifier, e.g. `summer-school`.
+    pub key: String,
+    /// What donors read.
+    pub title: String,
+    /// Goal or overflow.
+    pub tier: Tier,
+    /// Minor units this line needs; `None` for a last line that takes all the rest.
+    pub target: Option<i64>,
+}
+
+/// Why a plan was refused. Every variant names the line at fault, if there is one.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PlanError {
+    /// A plan needs at least one line.
+    #[error("the plan has no budget lines")]
+    Empty,
+    /// The goal must be a positive amount.
+    #[error("the goal must be above zero (got {0})")]
+    BadGoal(i64),
+    /// A line asks for a negative or zero amount.
+    #[error("line `{key}`: the target must be above zero (got {target})")]
+    BadTarget {
+        /// The line.
+        key: String,
+        /// What it asked for.
+        target: i64,
+    },
+    /// Only the last line may take "all the rest".
+    #[error("line `{0}` has no target but is not the last line")]
+    UncappedNotLast(String),
+    /// A goal line must have a target, since the goal is their sum.
+    #[error("line `{0}` is in the goal tier and needs a target")]
+    UncappedGoalLine(String),
+    /// Goal lines come first: money fills the goal before anything beyond it.
+    #[error("line `{0}` is in the goal tier but comes after an overflow line")]
+    GoalAfterOverflow(String),
+    /// Two lines share a key.
+    #[error("line `{0}` appears twice")]
+    DuplicateKey(String),
+    /// A line's key must be a short slug.
+    #[error("line `{0}`: the key must be 1 to 64 of a-z, 0-9 and -")]
+    BadKey(String),
+    /// A line needs a title to be shown.
+    #[error("line `{0}`: the title is empty")]
+    EmptyTitle(String),
+    /// The goal lines must add up to the goal exactly.
+    #[error("goal lines {lines} add up to {sum} but the goal is {goal}")]
+    GoalMismatch {
+        /// The goal lines' keys, joined with ` + `.
+        lines: String,
+        /// What they add up to.
+        sum: i64,
+        /// The stated goal.
+        goal: i64,
+    },
+    /// A tier name that is neither `goal` nor `overflow`.
+    #[error("unknown tier `{0}` (expected goal or overflow)")]
+    UnknownTier(String),
+}
+
+/// A validated, ordered funding plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FundingPlan {
+    goal: i64,
+    lines: Vec<BudgetLine>,
+}
+
+impl FundingPlan {
+    /// Checks a plan: not empty, positive targets, goal lines first and adding up to the goal,
+    /// only the last line uncapped, keys unique.
+    pub fn new(goal: i64, lines: Vec<BudgetLine>) -> Result<Self, PlanError> {
+        if lines.is_empty() {
+            return Err(PlanError::Empty);
+        }
+        if goal <= 0 {
+            return Err(PlanError::BadGoal(goal));
+        }
+        let mut seen_overflow = false;
+        for (i, line) in lines.iter().enumerate() {
+            let key_ok = !line.key.is_empty()
+                && line.key.len() <= 64
+                && line.key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !key_ok {
+                return Err(PlanError::BadKey(line.key.clone()));
+            }
+            if line.title.trim().is_empty() {
+                return Err(PlanError::EmptyTitle(line.key.clone()));
+            }
+            if lines[..i].iter().any(|l| l.key == line.key) {
+                return Err(PlanError::DuplicateKey(line.key.clone()));
+            }
+            match line.target {
+                Some(target) if target <= 0 => return Err(PlanError::BadTarget { key: line.key.clone(), target }),
+                None if line.tier == Tier::Goal => return Err(PlanError::UncappedGoalLine(line.key.clone())),
+                None if i + 1 != lines.len() => return Err(PlanError::UncappedNotLast(line.key.clone())),
+                _ => {}
+            }
+            match line.tier {
+                Tier::Overflow => seen_overflow = true,
+                Tier::Goal if seen_overflow => return Err(PlanError::GoalAfterOverflow(line.key.clone())),
+                Tier::Goal => {}
+            }
+        }
+        let goal_lines: Vec<&BudgetLine> = lines.iter().filter(|l| l.tier == Tier::Goal).collect();
+        let sum = goal_lines.iter().try_fold(0i64, |acc, l| acc.checked_add(l.target.unwrap_or(0))).unwrap_or(i64::MAX);
+        if sum != goal {
+            let names: Vec<&str> = goal_lines.iter().map(|l| l.key.as_str()).collect();
+            let lines = if names.is_empty() { "(none)".to_string() } else { names.join(" + ") };
+            return Err(PlanError::GoalMismatch { lines, sum, goal });
+        }
+        Ok(FundingPlan { goal, lines })
+    }
+
+    /// The goal in minor units: the sum of the goal lines.
+    pub fn goal(&self) -> i64 {
+        self.goal
+    }
+
+    /// The lines, in the order money fills them.
+    pub fn lines(&self) -> &[BudgetLine] {
+        &self.lines
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn line(key: &str, tier: Tier, target: Option<i64>) -> BudgetLine {
+        BudgetLine { key: key.into(), title: format!("{key} title"), tier, target }
+    }
+
+    /// The Mentors plan as domain.md ships it.
+    pub(crate) fn mentors() -> FundingPlan {
+        FundingPlan::new(
+            52_500_000,
+            vec![
+                line("summer-school", Tier::Goal, Some(22_500_000)),
+                line("psychologists", Tier::Goal, Some(30_000_000)),
+                line("autumn-school", Tier::Overflow, Some(22_500_000)),
+                line("textbooks", Tier::Overflow, None),
+            ],
+        )
+        .expect("the shipped plan is valid")
+    }
+
+    #[test]
+    fn the_mentors_plan_is_valid() {
+        assert_eq!(mentors().goal(), 52_500_000);
+        assert_eq!(mentors().lines().len(), 4);
+    }
+
+    #[test]
+    fn goal_lines_must_add_up() {
+        let err = FundingPlan::new(
+            52_500_000,
+            vec![
+                line("summer-school", Tier::Goal, Some(22_500_000)),
+                line("psychologists", Tier::Goal, Some(29_000_000)),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "goal lines summer-school + psychologists add up to 51500000 but the goal is 52500000"
+        );
+    }
+
+    #[test]
+    fn refusals_name_the_line() {
+        assert_eq!(FundingPlan::new(1, vec![]), Err(PlanError::Empty));
+        assert_eq!(
+            FundingPlan::new(100, vec![line("a", Tier::Goal, Some(-5))]),
+            Err(PlanError::BadTarget { key: "a".into(), target: -5 })
+        );
+        assert_eq!(
+            FundingPlan::new(
+                100,
+                vec![
+                    line("a", Tier::Goal, Some(100)),
+                    line("b", Tier::Overflow, None),
+                    line("c", Tier::Overflow, Some(5))
+                ]
+            ),
+            Err(PlanError::UncappedNotLast("b".into()))
+        );
+        assert_eq!(
+            FundingPlan::new(100, vec![line("a", Tier::Overflow, Some(5)), line("b", Tier::Goal, Some(100))]),
+            Err(PlanError::GoalAfterOverflow("b".into()))
+        );
+        assert_eq!(
+            FundingPlan::new(100, vec![line("a", Tier::Goal, Some(50)), line("a", Tier::Goal, Some(50))]),
+            Err(PlanError::DuplicateKey("a".into()))
+        );
+        assert_eq!(
+            FundingPlan::new(100, vec![line("Bad Key", Tier::Goal, Some(100))]),
+            Err(PlanError::BadKey("Bad Key".into()))
+        );
+        assert_eq!(FundingPlan::new(0, vec![line("a", Tier::Goal, Some(1))]), Err(PlanError::BadGoal(0)));
+    }
+}

@@ -1,0 +1,9 @@
+DROP TABLE audit_log;
+DROP TABLE staff_sessions;
+DROP TABLE staff_users;
+DROP TABLE idempotency_keys;
+DROP TABLE campaign_totals;
+DROP TABLE ledger_entries;
+DROP TABLE pledges;
+DROP TABLE budget_lines;
+DROP TABLE campaigns;

@@ -1,0 +1,149 @@
+//! Starting the application for a test, and talking to it.
+
+use demeu_api::auth::{NewStaffUser, Role};
+use demeu_api::settings::Settings;
+use demeu_api::startup::Application;
+use demeu_db::DbPool;
+use serde_json::Value;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates, for each named `async fn(Backend)`, one test per backend:
+/// `sqlite::name` and `postgres::name`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+/// A running application on a fresh database.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub pool: DbPool,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Sending the stop command is immediate; awaiting it is not needed.
+        drop(self.handle.stop(false));
+    }
+}
+
+/// A fresh database URL on `backend`.
+pub fn fresh_database(backend: Backend) -> String {
+    match backend {
+        Backend::Sqlite => {
+            let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+                .join(format!("demeu-test-{}", uuid::Uuid::new_v4().simple()));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            format!("sqlite://{}", dir.join("demeu.db").display())
+        }
+        Backend::Postgres => crate::postgres::fresh_database_url(),
+    }
+}
+
+/// The shipped settings on a random port and a fresh database, with `extra` TOML over them.
+pub fn test_settings(database_url: &str, extra: &str) -> Settings {
+    let base = format!("[server]\nport = 0\n[database]\nurl = \"{database_url}\"\npool_size = 4\n");
+    Settings::from_toml_over_defaults(&[&base, extra]).expect("test settings are valid")
+}
+
+/// Starts the application on `backend` with the shipped configuration.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, "").await
+}
+
+/// Starts the application on `backend` with `extra` TOML over the shipped configuration.
+pub async fn spawn_app_with(backend: Backend, extra: &str) -> TestApp {
+    let database_url = fresh_database(backend);
+    let settings = test_settings(&database_url, extra);
+    let app = tokio::task::spawn_blocking(move || Application::build(settings))
+        .await
+        .expect("build task")
+        .expect("the application starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let pool = app.pool();
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    TestApp { address, client: reqwest::Client::new(), pool, handle }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("request sent")
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        let res = self.get(path).await;
+        assert_eq!(res.status(), 200, "GET {path}");
+        res.json().await.expect("JSON body")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client.post(self.url(path)).json(body).send().await.expect("request sent")
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request sent")
+    }
+
+    pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> reqwest::Response {
+        self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.expect("request sent")
+    }
+
+    pub async fn patch_as(&self, token: &str, path: &str, body: &Value) -> reqwest::Response {
+        self.client.patch(self.url(path)).bearer_auth(token).json(body).send().await.expect("request sent")
+    }
+
+    /// Creates a staff account directly and signs it in over HTTP; returns its token.
+    pub async fn staff_token(&self, role: Role) -> String {
+        let email = format!("{}-{}@dara.kz", role.as_str(), uuid::Uuid::new_v4().simple());
+        let password = "a long enough password".to_string();
+        let pool = self.pool.clone();
+        let new = NewStaffUser { email: email.clone(), password: password.clone(), role };
+        pool.run(move |conn| demeu_api::auth::create_user(conn, None, &new)).await.expect("staff user created");
+        let res =
+            self.post_json("/api/v1/staff/sessions", &serde_json::json!({"email": email, "password": password})).await;
+        assert_eq!(res.status(), 201, "sign in");
+        let body: Value = res.json().await.expect("JSON");
+        body["token"].as_str().expect("token").to_string()
+    }
+}
+
+/// Asserts that `res` is a problem document with `status`, and returns it.
+pub async fn assert_problem(res: reqwest::Response, status: u16) -> Value {
+    assert_eq!(res.status(), status, "status");
+    let content_type = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = res.json().await.expect("JSON problem");
+    assert_eq!(body["status"], status);
+    assert!(body["title"].is_string() && body["type"].is_string() && body["detail"].is_string(), "{body}");
+    body
+}

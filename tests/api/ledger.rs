@@ -1,0 +1,143 @@
+//! The ledger against real databases: totals move in the same transaction, a repeated source
+//! is a no-op, concurrent appends lose nothing, and reconciliation agrees.
+
+use donations::ledger::{append, Appended, EntryKind, NewEntry};
+use donations::money::{Currency, Money};
+use donations::pledge::{insert, NewPledge, PaymentMethod};
+use uuid::Uuid;
+
+use crate::helpers::{spawn_app, Backend, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(
+    payments_refunds_and_disputes_move_progress_exactly,
+    a_repeated_source_counts_once,
+    concurrent_appends_lose_nothing,
+);
+
+async fn new_pledge(app: &TestApp, amount: i64) -> Uuid {
+    app.pool
+        .run(move |conn| {
+            let campaign = donations::campaign::find_by_slug(conn, "mentors")?;
+            insert(
+                conn,
+                &NewPledge {
+                    campaign_id: campaign.id,
+                    amount: Money::new(amount, Currency::Kzt),
+                    donor_name: Some("Айгерим".into()),
+                    email: None,
+                    anonymous: false,
+                    hide_amount: false,
+                    message: None,
+                    subscribe: false,
+                    method: PaymentMethod::Online,
+                    reference: None,
+                },
+            )
+        })
+        .await
+        .expect("pledge stored")
+}
+
+async fn record(
+    app: &TestApp,
+    pledge_id: Uuid,
+    kind: EntryKind,
+    amount: i64,
+    source: &str,
+) -> Result<Appended, donations::Error> {
+    let entry = NewEntry { pledge_id, kind, amount: Money::new(amount, Currency::Kzt), source: source.to_string() };
+    app.pool.run(move |conn| append(conn, &entry)).await
+}
+
+async fn assert_reconciled(app: &TestApp) -> donations::reconcile::Report {
+    let report = app.pool.run(|conn| donations::reconcile::reconcile(conn, "mentors")).await.expect("report");
+    assert!(report.is_clean(), "{report:?}");
+    report
+}
+
+async fn payments_refunds_and_disputes_move_progress_exactly(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let a = new_pledge(&app, 30_000_000).await;
+    let b = new_pledge(&app, 25_000_000).await;
+    let first = record(&app, a, EntryKind::Payment, 30_000_000, "test:a:payment").await.expect("recorded");
+    assert!(first.first_counted());
+    record(&app, b, EntryKind::Payment, 25_000_000, "test:b:payment").await.expect("recorded");
+
+    let body = app.get_json("/api/v1/campaigns/mentors").await;
+    assert_eq!(body["raised"], 55_000_000);
+    assert_eq!(body["pledges"], 2);
+    assert_eq!(body["percent"], 104.76);
+    let funded: Vec<i64> =
+        body["allocation"].as_array().expect("lines").iter().map(|l| l["funded"].as_i64().expect("i64")).collect();
+    assert_eq!(funded, [22_500_000, 30_000_000, 2_500_000, 0]);
+
+    record(&app, b, EntryKind::Refund, -5_000_000, "test:b:refund:5000000").await.expect("partial refund");
+    record(&app, a, EntryKind::DisputeHeld, -30_000_000, "test:a:dispute").await.expect("held");
+    let body = app.get_json("/api/v1/campaigns/mentors").await;
+    assert_eq!(body["raised"], 20_000_000);
+    assert_eq!(body["pledges"], 1, "a pledge held in dispute counts nothing");
+
+    let too_much = record(&app, b, EntryKind::Refund, -20_000_001, "test:b:refund:too-much").await;
+    assert!(matches!(too_much, Err(donations::Error::Ledger(_))), "{too_much:?}");
+    record(&app, a, EntryKind::DisputeReversed, 30_000_000, "test:a:dispute-won").await.expect("won");
+    let body = app.get_json("/api/v1/campaigns/mentors").await;
+    assert_eq!(body["raised"], 50_000_000);
+    assert_eq!(body["pledges"], 2);
+    let report = assert_reconciled(&app).await;
+    assert_eq!(report.ledger_raised, 50_000_000);
+}
+
+async fn a_repeated_source_counts_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let a = new_pledge(&app, 1_000_000).await;
+    let first = record(&app, a, EntryKind::Payment, 1_000_000, "stripe:pi_1:payment").await.expect("recorded");
+    assert!(matches!(first, Appended::Recorded { .. }));
+    let second = record(&app, a, EntryKind::Payment, 1_000_000, "stripe:pi_1:payment").await.expect("no-op");
+    assert_eq!(second, Appended::AlreadyRecorded);
+    assert_eq!(app.get_json("/api/v1/campaigns/mentors").await["raised"], 1_000_000);
+    let missing = record(&app, Uuid::new_v4(), EntryKind::Payment, 1, "test:missing").await;
+    assert!(matches!(missing, Err(donations::Error::NotFound("pledge"))));
+    let wrong_currency =
+        NewEntry { pledge_id: a, kind: EntryKind::Payment, amount: Money::new(5, Currency::Usd), source: "x".into() };
+    let res = app.pool.run(move |conn| append(conn, &wrong_currency)).await;
+    assert!(matches!(res, Err(donations::Error::CurrencyMismatch { .. })));
+    assert_reconciled(&app).await;
+}
+
+async fn concurrent_appends_lose_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut pledges = Vec::new();
+    for i in 0..10 {
+        pledges.push((new_pledge(&app, 100_000 + i).await, 100_000 + i));
+    }
+    // Each payment is sent three times at once, and one pledge is refunded in steps meanwhile.
+    let mut tasks = Vec::new();
+    for round in 0..3 {
+        for (id, amount) in &pledges {
+            let pool = app.pool.clone();
+            let entry = NewEntry {
+                pledge_id: *id,
+                kind: EntryKind::Payment,
+                amount: Money::new(*amount, Currency::Kzt),
+                source: format!("test:{id}:payment"),
+            };
+            tasks.push(tokio::spawn(async move {
+                let _ = round;
+                pool.run(move |conn| append(conn, &entry)).await
+            }));
+        }
+    }
+    let mut recorded = 0;
+    for task in tasks {
+        if let Appended::Recorded { .. } = task.await.expect("task").expect("append") {
+            recorded += 1;
+        }
+    }
+    assert_eq!(recorded, pledges.len(), "each source counted exactly once");
+    let expected: i64 = pledges.iter().map(|(_, a)| a).sum();
+    let body = app.get_json("/api/v1/campaigns/mentors").await;
+    assert_eq!(body["raised"], expected);
+    assert_eq!(body["pledges"], 10);
+    assert_reconciled(&app).await;
+}

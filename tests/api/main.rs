@@ -1,0 +1,13 @@
+//! Integration tests: the real application on a random port, over real HTTP, against a fresh
+//! database on each backend. Every test listed in `on_both_backends!` runs twice: once on SQLite
+//! and once on PostgreSQL (a throwaway cluster this binary starts; see postgres.rs).
+
+mod helpers;
+mod postgres;
+
+mod campaigns;
+mod cli;
+mod errors;
+mod ledger;
+mod schema;
+mod staff;

@@ -1,0 +1,147 @@
+use demeu_api::auth::Role;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_problem, spawn_app, Backend};
+use crate::on_both_backends;
+
+on_both_backends!(
+    sign_in_gives_a_token_that_works_until_sign_out,
+    unknown_email_and_wrong_password_are_answered_alike,
+    repeated_failures_are_slowed_down,
+    roles_guard_the_staff_routes,
+    admins_manage_accounts_and_every_change_is_audited,
+);
+
+async fn sign_in_gives_a_token_that_works_until_sign_out(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = app.staff_token(Role::Admin).await;
+    assert_eq!(token.len(), 64);
+    assert_eq!(app.get_as(&token, "/api/v1/staff/users").await.status(), 200);
+    let res = app.client.delete(app.url("/api/v1/staff/sessions")).bearer_auth(&token).send().await.expect("sent");
+    assert_eq!(res.status(), 204);
+    assert_problem(app.get_as(&token, "/api/v1/staff/users").await, 401).await;
+}
+
+async fn unknown_email_and_wrong_password_are_answered_alike(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.staff_token(Role::Editor).await;
+    let pool = app.pool.clone();
+    let email: String = pool
+        .run(|conn| {
+            use diesel::prelude::*;
+            demeu_db::schema::staff_users::table
+                .select(demeu_db::schema::staff_users::email)
+                .first::<String>(conn)
+                .map_err(demeu_db::DbError::from)
+        })
+        .await
+        .expect("an account");
+    let wrong = app.post_json("/api/v1/staff/sessions", &json!({"email": email, "password": "not the password"})).await;
+    let unknown = app
+        .post_json("/api/v1/staff/sessions", &json!({"email": "nobody@dara.kz", "password": "not the password"}))
+        .await;
+    let a = assert_problem(wrong, 401).await;
+    let b = assert_problem(unknown, 401).await;
+    assert_eq!(a, b);
+}
+
+async fn repeated_failures_are_slowed_down(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let attempt = json!({"email": "guess@dara.kz", "password": "guess guess guess"});
+    for _ in 0..5 {
+        assert_problem(app.post_json("/api/v1/staff/sessions", &attempt).await, 401).await;
+    }
+    let res = app.post_json("/api/v1/staff/sessions", &attempt).await;
+    let retry_after: u64 = res.headers()["retry-after"].to_str().expect("ascii").parse().expect("seconds");
+    assert!(retry_after >= 1);
+    assert_problem(res, 429).await;
+}
+
+async fn roles_guard_the_staff_routes(backend: Backend) {
+    let app = spawn_app(backend).await;
+    assert_problem(app.get("/api/v1/staff/users").await, 401).await;
+    assert_problem(app.get_as("not-a-token", "/api/v1/staff/users").await, 401).await;
+    let editor = app.staff_token(Role::Editor).await;
+    let accountant = app.staff_token(Role::Accountant).await;
+    assert_problem(app.get_as(&editor, "/api/v1/staff/users").await, 403).await;
+    assert_problem(app.get_as(&accountant, "/api/v1/staff/users").await, 403).await;
+    let path = "/api/v1/staff/campaigns/mentors/reconciliation";
+    assert_problem(app.get_as(&editor, path).await, 403).await;
+    let report: Value = app.get_as(&accountant, path).await.json().await.expect("JSON");
+    assert_eq!(report["clean"], true);
+    assert_eq!(report["ledger_raised"], 0);
+}
+
+async fn admins_manage_accounts_and_every_change_is_audited(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.staff_token(Role::Admin).await;
+    let res = app
+        .post_as(
+            &admin,
+            "/api/v1/staff/users",
+            &json!({"email": "Aigerim@Dara.kz", "password": "short", "role": "editor"}),
+        )
+        .await;
+    let problem = assert_problem(res, 422).await;
+    assert_eq!(problem["errors"][0]["field"], "password");
+    let res = app
+        .post_as(
+            &admin,
+            "/api/v1/staff/users",
+            &json!({"email": "Aigerim@Dara.kz", "password": "twelve chars ok", "role": "editor"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let created: Value = res.json().await.expect("JSON");
+    assert_eq!(created["email"], "aigerim@dara.kz");
+    assert_eq!(created["role"], "editor");
+    assert!(created.get("password_hash").is_none());
+    let again = app
+        .post_as(
+            &admin,
+            "/api/v1/staff/users",
+            &json!({"email": "aigerim@dara.kz", "password": "twelve chars ok", "role": "editor"}),
+        )
+        .await;
+    assert_problem(again, 409).await;
+
+    // The new editor signs in, then is disabled: the session stops working at once.
+    let res = app
+        .post_json("/api/v1/staff/sessions", &json!({"email": "aigerim@dara.kz", "password": "twelve chars ok"}))
+        .await;
+    let token = res.json::<Value>().await.expect("JSON")["token"].as_str().expect("token").to_string();
+    let id = created["id"].as_str().expect("id");
+    let res = app
+        .patch_as(&admin, &format!("/api/v1/staff/users/{id}"), &json!({"role": "accountant", "active": false}))
+        .await;
+    assert_eq!(res.status(), 200);
+    let updated: Value = res.json().await.expect("JSON");
+    assert_eq!((updated["role"].as_str(), updated["active"].as_bool()), (Some("accountant"), Some(false)));
+    assert_problem(app.get_as(&token, "/api/v1/staff/campaigns/mentors/reconciliation").await, 401).await;
+    let res = app
+        .post_json("/api/v1/staff/sessions", &json!({"email": "aigerim@dara.kz", "password": "twelve chars ok"}))
+        .await;
+    assert_problem(res, 401).await;
+
+    let missing = format!("/api/v1/staff/users/{}", uuid::Uuid::new_v4());
+    assert_problem(app.patch_as(&admin, &missing, &json!({"active": true})).await, 404).await;
+    assert_problem(app.patch_as(&admin, "/api/v1/staff/users/not-a-uuid", &json!({"active": true})).await, 404).await;
+
+    let users: Value = app.get_as(&admin, "/api/v1/staff/users").await.json().await.expect("JSON");
+    assert_eq!(users["users"].as_array().map(Vec::len), Some(2));
+
+    let actions: Vec<String> = app
+        .pool
+        .run(|conn| {
+            use diesel::prelude::*;
+            demeu_db::schema::audit_log::table
+                .select(demeu_db::schema::audit_log::action)
+                .load::<String>(conn)
+                .map_err(demeu_db::DbError::from)
+        })
+        .await
+        .expect("audit rows");
+    for action in ["staff.create", "staff.sign_in", "staff.update"] {
+        assert!(actions.iter().any(|a| a == action), "{action} is audited: {actions:?}");
+    }
+}
