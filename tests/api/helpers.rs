@@ -122,6 +122,36 @@ impl TestApp {
         self.client.patch(self.url(path)).bearer_auth(token).json(body).send().await.expect("request sent")
     }
 
+    pub async fn post_webhook(&self, body: &str, signature: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/webhooks/stripe"))
+            .header("content-type", "application/json")
+            .header("stripe-signature", signature)
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Makes a pledge through the API and returns its id.
+    pub async fn pledge(&self, amount: i64) -> String {
+        let res = self.post_json("/api/v1/campaigns/mentors/pledges", &serde_json::json!({"amount": amount})).await;
+        assert_eq!(res.status(), 201, "pledge created");
+        res.json::<Value>().await.expect("JSON")["id"].as_str().expect("id").to_string()
+    }
+
+    /// The campaign's net raised and counted pledges.
+    pub async fn progress(&self) -> (i64, i64) {
+        let body = self.get_json("/api/v1/campaigns/mentors").await;
+        (body["raised"].as_i64().expect("raised"), body["pledges"].as_i64().expect("pledges"))
+    }
+
+    /// Asserts that the running totals agree with the ledger and the pledges.
+    pub async fn assert_reconciled(&self) {
+        let report = self.pool.run(|conn| donations::reconcile::reconcile(conn, "mentors")).await.expect("report");
+        assert!(report.is_clean(), "{report:?}");
+    }
+
     /// Creates a staff account directly and signs it in over HTTP; returns its token.
     pub async fn staff_token(&self, role: Role) -> String {
         let email = format!("{}-{}@dara.kz", role.as_str(), uuid::Uuid::new_v4().simple());

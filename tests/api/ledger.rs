@@ -3,7 +3,8 @@
 
 use donations::ledger::{append, Appended, EntryKind, NewEntry};
 use donations::money::{Currency, Money};
-use donations::pledge::{insert, NewPledge, PaymentMethod};
+use donations::pledge::{NewPledge, PaymentMethod};
+use donations::pledge_store::insert;
 use uuid::Uuid;
 
 use crate::helpers::{spawn_app, Backend, TestApp};

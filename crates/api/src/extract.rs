@@ -11,9 +11,10 @@ use serde::de::DeserializeOwned;
 
 use crate::problem::ApiError;
 
-/// A JSON body, limited to `server.body_limit`, whose deserialization errors name the field.
+/// A JSON body, limited to `server.body_limit`, whose deserialization errors name the field;
+/// the raw bytes come along for idempotency checks.
 #[derive(Debug)]
-pub struct JsonBody<T>(pub T);
+pub struct JsonBody<T>(pub T, pub Bytes);
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Error = ApiError;
@@ -38,7 +39,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                 413 => ApiError::PayloadTooLarge,
                 _ => ApiError::BadRequest(e.to_string()),
             })?;
-            parse_json(&bytes).map(JsonBody)
+            parse_json(&bytes).map(|value| JsonBody(value, bytes))
         })
     }
 }

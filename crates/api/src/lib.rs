@@ -4,7 +4,9 @@
 pub mod auth;
 pub mod cli;
 pub mod extract;
+pub mod idempotency;
 pub mod metrics;
+pub mod payments;
 pub mod problem;
 pub mod routes;
 pub mod settings;

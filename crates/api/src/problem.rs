@@ -196,9 +196,16 @@ impl From<donations::Error> for ApiError {
             E::Conflict(msg) => ApiError::Conflict(msg),
             E::Ledger(e) => ApiError::Conflict(e.to_string()),
             E::CurrencyMismatch { .. } => ApiError::Conflict(e.to_string()),
+            E::NotYetKnown(msg) => ApiError::Unavailable(msg),
             E::Db(db) => db.into(),
             E::Money(_) | E::Plan(_) | E::Corrupt(_) => ApiError::Internal(e.to_string()),
         }
+    }
+}
+
+impl From<donations::money::MoneyError> for ApiError {
+    fn from(e: donations::money::MoneyError) -> Self {
+        ApiError::Internal(e.to_string())
     }
 }
 

@@ -61,6 +61,55 @@ pub struct PaymentSettings {
     pub provider: ProviderKind,
     /// `[payments.sandbox]`
     pub sandbox: SandboxSettings,
+    /// `[payments.stripe]`
+    #[serde(default)]
+    pub stripe: StripeSettings,
+    /// How old a webhook signature may be, seconds.
+    #[serde(default = "default_tolerance")]
+    pub webhook_tolerance_seconds: u64,
+}
+
+fn default_tolerance() -> u64 {
+    300
+}
+
+/// `[payments.stripe]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct StripeSettings {
+    /// `sk_live_...` or `sk_test_...`.
+    #[serde(default = "empty_secret")]
+    pub secret_key: SecretString,
+    /// `whsec_...`; several, comma-separated, while a secret is being rotated.
+    #[serde(default = "empty_secret")]
+    pub webhook_secret: SecretString,
+    /// Stripe's API; tests point it at a local stand-in.
+    #[serde(default = "default_stripe_base")]
+    pub api_base: String,
+}
+
+impl Default for StripeSettings {
+    fn default() -> Self {
+        StripeSettings { secret_key: empty_secret(), webhook_secret: empty_secret(), api_base: default_stripe_base() }
+    }
+}
+
+fn empty_secret() -> SecretString {
+    SecretString::from(String::new())
+}
+
+fn default_stripe_base() -> String {
+    "https://api.stripe.com/".into()
+}
+
+impl PaymentSettings {
+    /// The secrets that may sign a webhook delivery for the configured provider.
+    pub fn webhook_secrets(&self) -> Vec<String> {
+        let raw = match self.provider {
+            ProviderKind::Sandbox => self.sandbox.webhook_secret.expose_secret(),
+            ProviderKind::Stripe => self.stripe.webhook_secret.expose_secret(),
+        };
+        raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+    }
 }
 
 /// The payment providers this build has.
@@ -196,6 +245,23 @@ impl Settings {
         if !(self.server.public_url.starts_with("http://") || self.server.public_url.starts_with("https://")) {
             return Err(SettingsError("server.public_url: must start with http:// or https://".into()));
         }
+        if self.payments.webhook_secrets().is_empty() {
+            let key = match self.payments.provider {
+                ProviderKind::Sandbox => "payments.sandbox.webhook_secret",
+                ProviderKind::Stripe => "payments.stripe.webhook_secret",
+            };
+            return Err(SettingsError(format!("{key}: must be set")));
+        }
+        if self.payments.provider == ProviderKind::Stripe {
+            if self.payments.stripe.secret_key.expose_secret().trim().is_empty() {
+                return Err(SettingsError(
+                    "payments.stripe.secret_key: must be set when payments.provider is stripe".into(),
+                ));
+            }
+            if !self.payments.stripe.api_base.starts_with("http") {
+                return Err(SettingsError("payments.stripe.api_base: must be an http(s) URL".into()));
+            }
+        }
         if self.campaigns.is_empty() {
             return Err(SettingsError("campaigns: at least one campaign is needed".into()));
         }
@@ -311,5 +377,19 @@ mod tests {
         assert!(err.to_string().contains("database.url"), "{err}");
         let err = Settings::from_toml_over_defaults(&["[payments]\nprovider = \"paypal\""]).expect_err("refused");
         assert!(err.to_string().contains("provider"), "{err}");
+        let err = Settings::from_toml_over_defaults(&[
+            "[payments]\nprovider = \"stripe\"\n[payments.stripe]\nwebhook_secret = \"whsec_1\"",
+        ])
+        .expect_err("refused");
+        assert!(err.to_string().contains("payments.stripe.secret_key"), "{err}");
+    }
+
+    #[test]
+    fn rotated_webhook_secrets_are_all_accepted() {
+        let s = Settings::from_toml_over_defaults(&[
+            "[payments]\nprovider = \"stripe\"\n[payments.stripe]\nsecret_key = \"sk_test_1\"\nwebhook_secret = \"whsec_old, whsec_new\"",
+        ])
+        .expect("valid");
+        assert_eq!(s.payments.webhook_secrets(), ["whsec_old", "whsec_new"]);
     }
 }

@@ -15,6 +15,7 @@ use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::auth::LoginThrottle;
 use crate::metrics::Metrics;
+use crate::payments::{self, PaymentProvider};
 use crate::problem::{rewrite_bare_errors, ApiError};
 use crate::routes;
 use crate::settings::Settings;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub pool: DbPool,
     /// The configuration the server started with.
     pub settings: Arc<Settings>,
+    /// The configured payment provider.
+    pub provider: Arc<dyn PaymentProvider>,
     /// Sign-in slow-down.
     pub throttle: LoginThrottle,
     /// Response counters.
@@ -61,8 +64,10 @@ impl Application {
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&address).with_context(|| format!("binding {address}"))?;
         let port = listener.local_addr()?.port();
+        let provider = payments::from_settings(&settings)?;
         let state = web::Data::new(AppState {
             pool: pool.clone(),
+            provider,
             settings: Arc::new(settings),
             throttle: LoginThrottle::default(),
             metrics: Metrics::default(),

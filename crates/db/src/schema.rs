@@ -86,9 +86,12 @@ diesel::table! {
         scope -> Text,
         key -> Text,
         request_hash -> Text,
+        state -> Text,
+        resource_id -> Nullable<Text>,
         response_status -> Nullable<Integer>,
         response_body -> Nullable<Text>,
         created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 
@@ -125,6 +128,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_events (id) {
+        id -> Text,
+        provider -> Text,
+        event_id -> Text,
+        event_type -> Text,
+        payload -> Text,
+        outcome -> Text,
+        detail -> Nullable<Text>,
+        pledge_id -> Nullable<Text>,
+        received_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(budget_lines -> campaigns (campaign_id));
 diesel::joinable!(pledges -> campaigns (campaign_id));
 diesel::joinable!(ledger_entries -> pledges (pledge_id));
@@ -141,4 +158,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     staff_users,
     staff_sessions,
     audit_log,
+    webhook_events,
 );

@@ -49,6 +49,9 @@ pub enum Error {
         /// What was offered.
         got: String,
     },
+    /// An outside report names something not known yet; deliver it again later.
+    #[error("not known yet: {0}")]
+    NotYetKnown(String),
     /// A stored value this code cannot read: a bug or a hand-edited row.
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),

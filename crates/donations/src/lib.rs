@@ -3,11 +3,16 @@
 
 pub mod allocation;
 pub mod campaign;
+pub mod email;
 mod error;
 pub mod ledger;
 pub mod money;
+pub mod offline;
+pub mod payment_events;
 pub mod plan;
 pub mod pledge;
+pub mod pledge_store;
 pub mod reconcile;
+pub mod refund;
 
 pub use error::{Error, FieldError};

@@ -175,40 +175,101 @@ impl FromStr for PaymentMethod {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Longest donor name accepted, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+/// Longest message accepted, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 500;
 
-    fn amounts(received: i64, refunded: i64, disputed: i64) -> PledgeAmounts {
-        PledgeAmounts { amount: 10_000, received, refunded, disputed }
-    }
+/// What a donor sends to pledge, before any checking.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PledgeRequest {
+    /// Minor units of the campaign's currency.
+    pub amount: i64,
+    /// Optional name for the donor wall.
+    pub donor_name: Option<String>,
+    /// Optional address for the receipt.
+    pub email: Option<String>,
+    /// Hide the name on the donor wall.
+    #[serde(default)]
+    pub anonymous: bool,
+    /// Hide the amount on the donor wall.
+    #[serde(default)]
+    pub hide_amount: bool,
+    /// Optional words for the donor wall.
+    pub message: Option<String>,
+    /// Ask for news by mail (needs an email).
+    #[serde(default)]
+    pub subscribe: bool,
+}
 
-    #[test]
-    fn status_follows_the_money() {
-        use DisplayStatus::*;
-        assert_eq!(amounts(0, 0, 0).display_status(PledgeState::Pending), Pending);
-        assert_eq!(amounts(10_000, 0, 0).display_status(PledgeState::Paid), Paid);
-        assert_eq!(amounts(10_000, 2_500, 0).display_status(PledgeState::Paid), PartiallyRefunded);
-        assert_eq!(amounts(10_000, 10_000, 0).display_status(PledgeState::Paid), Refunded);
-        assert_eq!(amounts(10_000, 0, 10_000).display_status(PledgeState::Paid), Disputed);
-        assert_eq!(amounts(0, 0, 0).display_status(PledgeState::Expired), Expired);
+/// Checks a donor's request against the campaign; every failing field is reported at once.
+pub fn validate_request(
+    campaign: &crate::campaign::Campaign,
+    req: &PledgeRequest,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<NewPledge, Error> {
+    use crate::campaign::CampaignStatus;
+    use crate::money::Money;
+    use crate::FieldError;
+    let spec = &campaign.spec;
+    let mut errors = Vec::new();
+    match campaign.status_at(now) {
+        CampaignStatus::Active => {}
+        CampaignStatus::Upcoming => errors.push(FieldError::new("campaign", "has not started yet")),
+        CampaignStatus::Ended => errors.push(FieldError::new("campaign", "has ended")),
     }
+    if req.amount < spec.min_pledge || req.amount > spec.max_pledge {
+        errors.push(FieldError::new(
+            "amount",
+            format!(
+                "must be between {} and {} (in minor units: {} to {})",
+                Money::new(spec.min_pledge, spec.currency),
+                Money::new(spec.max_pledge, spec.currency),
+                spec.min_pledge,
+                spec.max_pledge
+            ),
+        ));
+    }
+    let donor_name = trimmed(&req.donor_name);
+    if donor_name.as_ref().is_some_and(|n| n.chars().count() > MAX_NAME_CHARS) {
+        errors.push(FieldError::new("donor_name", format!("must be at most {MAX_NAME_CHARS} characters")));
+    }
+    let message = trimmed(&req.message);
+    if message.as_ref().is_some_and(|m| m.chars().count() > MAX_MESSAGE_CHARS) {
+        errors.push(FieldError::new("message", format!("must be at most {MAX_MESSAGE_CHARS} characters")));
+    }
+    let email = match trimmed(&req.email) {
+        None => None,
+        Some(raw) => match crate::email::Email::parse(&raw) {
+            Ok(email) => Some(email.into_string()),
+            Err(why) => {
+                errors.push(FieldError::new("email", why));
+                None
+            }
+        },
+    };
+    if req.subscribe && email.is_none() && !errors.iter().any(|e| e.field == "email") {
+        errors.push(FieldError::new("email", "is needed to subscribe"));
+    }
+    if !errors.is_empty() {
+        return Err(Error::Invalid(errors));
+    }
+    Ok(NewPledge {
+        campaign_id: campaign.id,
+        amount: Money::new(req.amount, spec.currency),
+        donor_name,
+        email,
+        anonymous: req.anonymous,
+        hide_amount: req.hide_amount,
+        message,
+        subscribe: req.subscribe,
+        method: PaymentMethod::Online,
+        reference: None,
+    })
+}
 
-    #[test]
-    fn counted_is_received_less_refunds_and_disputes() {
-        assert_eq!(amounts(10_000, 2_500, 0).counted(), 7_500);
-        assert_eq!(amounts(10_000, 2_500, 7_500).counted(), 0);
-    }
-
-    #[test]
-    fn names_round_trip() {
-        for s in ["pending", "paid", "failed", "expired", "canceled"] {
-            assert_eq!(s.parse::<PledgeState>().map(|p| p.as_str()).ok(), Some(s));
-        }
-        for m in ["online", "cash", "bank_transfer", "kaspi"] {
-            assert_eq!(m.parse::<PaymentMethod>().map(|p| p.as_str()).ok(), Some(m));
-        }
-    }
+fn trimmed(value: &Option<String>) -> Option<String> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
 }
 
 /// A pledge to store, its values already checked.
@@ -236,33 +297,100 @@ pub struct NewPledge {
     pub reference: Option<String>,
 }
 
-/// Stores `new` as a pending pledge with nothing received, and returns its id.
-pub fn insert(conn: &mut demeu_db::DbConn, new: &NewPledge) -> Result<uuid::Uuid, Error> {
-    use demeu_db::schema::pledges;
-    use diesel::prelude::*;
-    let id = uuid::Uuid::new_v4();
-    let now = demeu_db::now();
-    diesel::insert_into(pledges::table)
-        .values((
-            pledges::id.eq(id.to_string()),
-            pledges::campaign_id.eq(new.campaign_id.to_string()),
-            pledges::amount.eq(new.amount.minor),
-            pledges::currency.eq(new.amount.currency.code()),
-            pledges::donor_name.eq(&new.donor_name),
-            pledges::email.eq(&new.email),
-            pledges::anonymous.eq(new.anonymous),
-            pledges::hide_amount.eq(new.hide_amount),
-            pledges::message.eq(&new.message),
-            pledges::subscribe.eq(new.subscribe),
-            pledges::state.eq(PledgeState::Pending.as_str()),
-            pledges::received.eq(0i64),
-            pledges::refunded.eq(0i64),
-            pledges::disputed.eq(0i64),
-            pledges::method.eq(new.method.as_str()),
-            pledges::reference.eq(&new.reference),
-            pledges::created_at.eq(now),
-            pledges::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(id)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn amounts(received: i64, refunded: i64, disputed: i64) -> PledgeAmounts {
+        PledgeAmounts { amount: 10_000, received, refunded, disputed }
+    }
+
+    #[test]
+    fn status_follows_the_money() {
+        use DisplayStatus::*;
+        assert_eq!(amounts(0, 0, 0).display_status(PledgeState::Pending), Pending);
+        assert_eq!(amounts(10_000, 0, 0).display_status(PledgeState::Paid), Paid);
+        assert_eq!(amounts(10_000, 2_500, 0).display_status(PledgeState::Paid), PartiallyRefunded);
+        assert_eq!(amounts(10_000, 10_000, 0).display_status(PledgeState::Paid), Refunded);
+        assert_eq!(amounts(10_000, 0, 10_000).display_status(PledgeState::Paid), Disputed);
+        assert_eq!(amounts(0, 0, 0).display_status(PledgeState::Expired), Expired);
+    }
+
+    #[test]
+    fn counted_is_received_less_refunds_and_disputes() {
+        assert_eq!(amounts(10_000, 2_500, 0).counted(), 7_500);
+        assert_eq!(amounts(10_000, 2_500, 7_500).counted(), 0);
+    }
+
+    fn mentors_at(starts: &str, ends: Option<&str>) -> crate::campaign::Campaign {
+        use crate::plan::{BudgetLine, FundingPlan, Tier};
+        let t = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().expect("time");
+        crate::campaign::Campaign {
+            id: uuid::Uuid::nil(),
+            spec: crate::campaign::CampaignSpec {
+                slug: "mentors".into(),
+                title: "Mentors".into(),
+                description: String::new(),
+                currency: crate::money::Currency::Kzt,
+                locale: "ru".into(),
+                starts_at: t(starts),
+                ends_at: ends.map(t),
+                min_pledge: 50_000,
+                max_pledge: 500_000_000,
+                plan: FundingPlan::new(
+                    100,
+                    vec![BudgetLine { key: "a".into(), title: "A".into(), tier: Tier::Goal, target: Some(100) }],
+                )
+                .expect("plan"),
+            },
+        }
+    }
+
+    fn fields(result: Result<NewPledge, Error>) -> Vec<String> {
+        match result {
+            Err(Error::Invalid(errors)) => errors.into_iter().map(|e| e.field).collect(),
+            other => panic!("expected invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn requests_are_checked_field_by_field() {
+        let now = "2026-11-25T12:00:00Z".parse().expect("now");
+        let campaign = mentors_at("2026-11-01T00:00:00Z", None);
+        let ok = PledgeRequest {
+            amount: 500_000,
+            email: Some(" A@B.kz ".into()),
+            donor_name: Some("  ".into()),
+            ..Default::default()
+        };
+        let new = validate_request(&campaign, &ok, now).expect("valid");
+        assert_eq!(new.email.as_deref(), Some("a@b.kz"));
+        assert_eq!(new.donor_name, None);
+        let bad = PledgeRequest {
+            amount: 49_999,
+            email: Some("nope".into()),
+            donor_name: Some("x".repeat(101)),
+            message: Some("y".repeat(501)),
+            ..Default::default()
+        };
+        assert_eq!(fields(validate_request(&campaign, &bad, now)), ["amount", "donor_name", "message", "email"]);
+        let too_much = PledgeRequest { amount: 500_000_001, ..Default::default() };
+        assert_eq!(fields(validate_request(&campaign, &too_much, now)), ["amount"]);
+        let subscribe = PledgeRequest { amount: 50_000, subscribe: true, ..Default::default() };
+        assert_eq!(fields(validate_request(&campaign, &subscribe, now)), ["email"]);
+        let ended = mentors_at("2026-01-01T00:00:00Z", Some("2026-02-01T00:00:00Z"));
+        assert_eq!(fields(validate_request(&ended, &ok, now)), ["campaign"]);
+        let upcoming = mentors_at("2027-01-01T00:00:00Z", None);
+        assert_eq!(fields(validate_request(&upcoming, &ok, now)), ["campaign"]);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for s in ["pending", "paid", "failed", "expired", "canceled"] {
+            assert_eq!(s.parse::<PledgeState>().map(|p| p.as_str()).ok(), Some(s));
+        }
+        for m in ["online", "cash", "bank_transfer", "kaspi"] {
+            assert_eq!(m.parse::<PaymentMethod>().map(|p| p.as_str()).ok(), Some(m));
+        }
+    }
 }

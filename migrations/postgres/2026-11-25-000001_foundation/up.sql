@@ -77,13 +77,18 @@ CREATE TABLE campaign_totals (
     updated_at TIMESTAMP NOT NULL
 );
 
+-- state: in_flight while a request holds the key, failed when it ended retry-safe (a retry may
+-- take it over), done when response_status and response_body hold the answer to replay.
 CREATE TABLE idempotency_keys (
     scope TEXT NOT NULL,
     key TEXT NOT NULL,
     request_hash TEXT NOT NULL,
+    state TEXT NOT NULL,
+    resource_id TEXT,
     response_status INTEGER,
     response_body TEXT,
     created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
     PRIMARY KEY (scope, key)
 );
 

@@ -2,7 +2,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{campaigns, health, staff};
+use crate::routes::{campaigns, health, pledges, staff, staff_pledges, webhooks};
 
 /// The OpenAPI document, generated from the handlers' annotations.
 #[derive(OpenApi)]
@@ -12,10 +12,12 @@ use crate::routes::{campaigns, health, staff};
         health::health, health::ready, health::metrics,
         campaigns::list, campaigns::show, campaigns::reconciliation,
         staff::sign_in, staff::sign_out, staff::list_users, staff::create_user, staff::update_user,
+        pledges::create, pledges::show, pledges::wall, webhooks::stripe,
+        staff_pledges::list, staff_pledges::csv, staff_pledges::offline, staff_pledges::refund,
     ),
     components(schemas(crate::problem::Problem, crate::problem::ProblemField, crate::auth::Role)),
     modifiers(&BearerAuth),
-    tags((name = "campaigns", description = "Public progress"), (name = "staff", description = "Foundation staff (Bearer token)"), (name = "operations")),
+    tags((name = "campaigns", description = "Public progress"), (name = "pledges", description = "Donors' pledges"), (name = "webhooks", description = "Payment provider deliveries"), (name = "staff", description = "Foundation staff (Bearer token)"), (name = "operations")),
 )]
 pub struct ApiDoc;
 

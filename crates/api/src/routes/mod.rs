@@ -3,7 +3,11 @@
 pub mod campaigns;
 pub mod docs;
 pub mod health;
+pub mod pledges;
+pub mod sandbox;
 pub mod staff;
+pub mod staff_pledges;
+pub mod webhooks;
 
 use actix_web::web;
 
@@ -16,6 +20,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/api/v1/openapi.json").route(web::get().to(docs::openapi_json)))
         .service(web::resource("/api/v1/campaigns").route(web::get().to(campaigns::list)))
         .service(web::resource("/api/v1/campaigns/{slug}").route(web::get().to(campaigns::show)))
+        .service(
+            web::resource("/api/v1/campaigns/{slug}/pledges")
+                .route(web::get().to(pledges::wall))
+                .route(web::post().to(pledges::create)),
+        )
+        .service(web::resource("/api/v1/pledges/{id}").route(web::get().to(pledges::show)))
+        .service(web::resource("/api/v1/webhooks/stripe").route(web::post().to(webhooks::stripe)))
+        .service(web::resource("/sandbox/checkout/{session}").route(web::get().to(sandbox::show)))
+        .service(web::resource("/sandbox/checkout/{session}/pay").route(web::post().to(sandbox::pay)))
+        .service(web::resource("/sandbox/checkout/{session}/decline").route(web::post().to(sandbox::decline)))
+        .service(web::resource("/api/v1/staff/pledges").route(web::get().to(staff_pledges::list)))
+        .service(web::resource("/api/v1/staff/pledges.csv").route(web::get().to(staff_pledges::csv)))
+        .service(web::resource("/api/v1/staff/pledges/{id}/refunds").route(web::post().to(staff_pledges::refund)))
+        .service(
+            web::resource("/api/v1/staff/campaigns/{slug}/offline-pledges")
+                .route(web::post().to(staff_pledges::offline)),
+        )
         .service(
             web::resource("/api/v1/staff/sessions")
                 .route(web::post().to(staff::sign_in))

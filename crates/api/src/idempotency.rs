@@ -1,0 +1,172 @@
+//! Idempotency keys for requests that create things: the same key with the same body gets the
+//! first answer again and creates nothing new; with another body, 422; while the first request
+//! is still running, 409. A request that ended retry-safe (the provider failed) leaves the key
+//! for a retry to take over and finish the job.
+
+use chrono::Duration;
+use demeu_db::schema::idempotency_keys;
+use demeu_db::DbConn;
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::problem::ApiError;
+
+/// How long an unfinished request holds its key before a retry may take it over (a crashed
+/// server must not block a key forever).
+const LEASE_SECONDS: i64 = 60;
+
+/// What to do with a request carrying a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Begin {
+    /// First use: go ahead.
+    Fresh,
+    /// A former attempt ended retry-safe: go on with what it made (its resource, if any).
+    Resume(Option<String>),
+    /// Answered before: send this again.
+    Replay {
+        /// HTTP status.
+        status: u16,
+        /// JSON body.
+        body: String,
+    },
+}
+
+/// Checks a client's key: 1 to 255 visible ASCII characters.
+pub fn check_key(key: &str) -> Result<(), ApiError> {
+    if !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(())
+    } else {
+        Err(ApiError::invalid("Idempotency-Key", "must be 1 to 255 visible ASCII characters"))
+    }
+}
+
+/// A hash of the request body that ignores key order and whitespace.
+pub fn request_hash(body: &[u8]) -> String {
+    let canonical = serde_json::from_slice::<serde_json::Value>(body).map(|v| v.to_string()).unwrap_or_default();
+    hex::encode(Sha256::digest(canonical.as_bytes()))
+}
+
+type KeyRow = (String, String, Option<String>, Option<i32>, Option<String>, chrono::NaiveDateTime);
+
+/// Claims `key` in `scope` for a request whose body hashes to `hash`.
+pub fn begin(conn: &mut DbConn, scope: &str, key: &str, hash: &str) -> Result<Begin, ApiError> {
+    let now = demeu_db::now();
+    conn.write_transaction(|conn| {
+        let inserted = conn.transaction(|conn| {
+            diesel::insert_into(idempotency_keys::table)
+                .values((
+                    idempotency_keys::scope.eq(scope),
+                    idempotency_keys::key.eq(key),
+                    idempotency_keys::request_hash.eq(hash),
+                    idempotency_keys::state.eq("in_flight"),
+                    idempotency_keys::created_at.eq(now),
+                    idempotency_keys::updated_at.eq(now),
+                ))
+                .execute(conn)
+        });
+        match inserted {
+            Ok(_) => return Ok(Begin::Fresh),
+            Err(e) if demeu_db::is_unique_violation(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let (stored_hash, state, resource, status, body, updated_at): KeyRow = idempotency_keys::table
+            .find((scope, key))
+            .select((
+                idempotency_keys::request_hash,
+                idempotency_keys::state,
+                idempotency_keys::resource_id,
+                idempotency_keys::response_status,
+                idempotency_keys::response_body,
+                idempotency_keys::updated_at,
+            ))
+            .first(conn)?;
+        if stored_hash != hash {
+            return Err(ApiError::invalid("Idempotency-Key", "was already used with a different request body"));
+        }
+        match (state.as_str(), status, body) {
+            ("done", Some(status), Some(body)) => {
+                Ok(Begin::Replay { status: u16::try_from(status).unwrap_or(500), body })
+            }
+            ("failed", ..) => take_over(conn, scope, key, &state, updated_at, resource),
+            ("in_flight", ..) if now - updated_at > Duration::seconds(LEASE_SECONDS) => {
+                take_over(conn, scope, key, &state, updated_at, resource)
+            }
+            _ => Err(ApiError::Conflict("a request with this Idempotency-Key is still being processed".into())),
+        }
+    })
+}
+
+fn take_over(
+    conn: &mut DbConn,
+    scope: &str,
+    key: &str,
+    state: &str,
+    seen: chrono::NaiveDateTime,
+    resource: Option<String>,
+) -> Result<Begin, ApiError> {
+    // Conditional on what was read, so that of two retries racing only one takes the key.
+    let taken = diesel::update(
+        idempotency_keys::table
+            .find((scope, key))
+            .filter(idempotency_keys::state.eq(state))
+            .filter(idempotency_keys::updated_at.eq(seen)),
+    )
+    .set((idempotency_keys::state.eq("in_flight"), idempotency_keys::updated_at.eq(demeu_db::now())))
+    .execute(conn)?;
+    if taken == 1 {
+        Ok(Begin::Resume(resource))
+    } else {
+        Err(ApiError::Conflict("a request with this Idempotency-Key is still being processed".into()))
+    }
+}
+
+/// Remembers what the request made, so that a retry goes on with it.
+pub fn attach(conn: &mut DbConn, scope: &str, key: &str, resource: &str) -> Result<(), ApiError> {
+    diesel::update(idempotency_keys::table.find((scope, key)))
+        .set(idempotency_keys::resource_id.eq(resource))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Stores the answer to replay.
+pub fn finish(conn: &mut DbConn, scope: &str, key: &str, status: u16, body: &str) -> Result<(), ApiError> {
+    diesel::update(idempotency_keys::table.find((scope, key)))
+        .set((
+            idempotency_keys::state.eq("done"),
+            idempotency_keys::response_status.eq(i32::from(status)),
+            idempotency_keys::response_body.eq(body),
+            idempotency_keys::updated_at.eq(demeu_db::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Releases the key after a retry-safe failure.
+pub fn fail(conn: &mut DbConn, scope: &str, key: &str) -> Result<(), ApiError> {
+    diesel::update(idempotency_keys::table.find((scope, key)))
+        .set((idempotency_keys::state.eq("failed"), idempotency_keys::updated_at.eq(demeu_db::now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hash_ignores_key_order_and_spacing() {
+        assert_eq!(
+            request_hash(br#"{"amount": 1, "email": "a@b.kz"}"#),
+            request_hash(br#"{"email":"a@b.kz","amount":1}"#)
+        );
+        assert_ne!(request_hash(br#"{"amount": 1}"#), request_hash(br#"{"amount": 2}"#));
+    }
+
+    #[test]
+    fn keys_are_checked() {
+        assert!(check_key("order-42").is_ok());
+        assert!(check_key("").is_err());
+        assert!(check_key("has space").is_err());
+        assert!(check_key(&"k".repeat(256)).is_err());
+    }
+}

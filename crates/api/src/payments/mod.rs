@@ -1,0 +1,140 @@
+//! Payment providers behind one trait: make a checkout for a pledge, refund, and verify and
+//! decode a webhook delivery into domain events. `payments.provider` picks one at start-up.
+
+pub mod sandbox;
+pub mod signature;
+pub mod stripe;
+pub mod stripe_events;
+pub mod webhook;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use donations::money::Money;
+use donations::payment_events::Delivery;
+use uuid::Uuid;
+
+use crate::problem::ApiError;
+use crate::settings::{ProviderKind, Settings};
+
+/// What a provider needs to make a checkout.
+#[derive(Debug, Clone)]
+pub struct CheckoutRequest {
+    /// Our pledge: the checkout carries it back in every event.
+    pub pledge_id: Uuid,
+    /// What to charge.
+    pub amount: Money,
+    /// Shown on the provider's page.
+    pub campaign_title: String,
+    /// For the return links.
+    pub campaign_slug: String,
+    /// Prefilled on the provider's page.
+    pub email: Option<String>,
+}
+
+/// A checkout made: where the donor goes to pay.
+#[derive(Debug, Clone)]
+pub struct Checkout {
+    /// The provider's session id.
+    pub session_id: String,
+    /// Where to send the donor.
+    pub url: String,
+}
+
+/// What a provider needs to give money back.
+#[derive(Debug, Clone)]
+pub struct RefundRequest {
+    /// Our pledge.
+    pub pledge_id: Uuid,
+    /// The provider's payment.
+    pub payment_id: String,
+    /// How much to give back now.
+    pub amount: Money,
+    /// What was refunded before this one.
+    pub refunded_before: i64,
+    /// Unique per refund asked for: the provider's idempotency key comes from it.
+    pub request_id: Uuid,
+}
+
+/// A refund the provider accepted. It counts when the provider's refund event arrives.
+#[derive(Debug, Clone)]
+pub struct RefundStarted {
+    /// The provider's refund id.
+    pub refund_id: String,
+    /// An event the provider delivers at once (the sandbox), to be fed to the webhook path.
+    pub delivery: Option<SignedDelivery>,
+}
+
+/// A webhook body with its `Stripe-Signature` header.
+#[derive(Debug, Clone)]
+pub struct SignedDelivery {
+    /// Exact bytes.
+    pub body: String,
+    /// The header value.
+    pub signature: String,
+}
+
+/// How a provider call failed. Every variant is retry-safe: the pledge is kept.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ProviderError {
+    /// The provider refused (e.g. a card declined, an invalid request).
+    #[error("the payment provider refused: {0}")]
+    Refused(String),
+    /// Too many requests: try again later.
+    #[error("the payment provider is rate limiting")]
+    RateLimited,
+    /// The provider could not be reached or failed (5xx, network, timeout).
+    #[error("the payment provider is unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl From<ProviderError> for ApiError {
+    fn from(e: ProviderError) -> Self {
+        match e {
+            ProviderError::Refused(_) => ApiError::BadGateway(e.to_string()),
+            ProviderError::RateLimited => ApiError::Unavailable(e.to_string()),
+            ProviderError::Unavailable(_) => ApiError::BadGateway(e.to_string()),
+        }
+    }
+}
+
+/// A boxed future, so that the trait can be used as `dyn PaymentProvider`.
+pub type ProviderFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ProviderError>> + Send + 'a>>;
+
+/// A payment provider.
+pub trait PaymentProvider: Send + Sync {
+    /// `stripe` or `sandbox`.
+    fn name(&self) -> &'static str;
+
+    /// Makes a checkout for a pledge. Calling it twice for one pledge makes one checkout.
+    fn create_checkout<'a>(&'a self, request: &'a CheckoutRequest) -> ProviderFuture<'a, Checkout>;
+
+    /// Asks for money back.
+    fn refund<'a>(&'a self, request: &'a RefundRequest) -> ProviderFuture<'a, RefundStarted>;
+
+    /// The secrets a delivery may be signed with.
+    fn webhook_secrets(&self) -> &[String];
+
+    /// Verifies a delivery's signature, then decodes it.
+    fn verify_and_decode(
+        &self,
+        payload: &[u8],
+        signature_header: Option<&str>,
+        now: i64,
+        tolerance_seconds: u64,
+    ) -> Result<Delivery, ApiError> {
+        signature::verify(payload, signature_header, self.webhook_secrets(), now, tolerance_seconds)
+            .map_err(|e| ApiError::BadRequest(format!("webhook signature: {e}")))?;
+        let text = std::str::from_utf8(payload).map_err(|_| ApiError::BadRequest("the body is not UTF-8".into()))?;
+        stripe_events::decode(text).map_err(|e| ApiError::BadRequest(e.to_string()))
+    }
+}
+
+/// The provider configuration names.
+pub fn from_settings(settings: &Settings) -> anyhow::Result<Arc<dyn PaymentProvider>> {
+    Ok(match settings.payments.provider {
+        ProviderKind::Sandbox => Arc::new(sandbox::SandboxProvider::new(settings)),
+        ProviderKind::Stripe => Arc::new(stripe::StripeProvider::new(settings)?),
+    })
+}

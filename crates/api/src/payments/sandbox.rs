@@ -1,0 +1,144 @@
+//! The zero-set-up provider: its checkout is a page on this server, and its "Pay", "Decline"
+//! and refunds produce Stripe-shaped events signed with the sandbox secret, which enter through
+//! the same verification and handling as Stripe's.
+
+use secrecy::ExposeSecret;
+use serde_json::{json, Value};
+
+use super::{
+    signature, Checkout, CheckoutRequest, PaymentProvider, ProviderFuture, RefundRequest, RefundStarted, SignedDelivery,
+};
+use crate::settings::Settings;
+
+/// The sandbox provider.
+pub struct SandboxProvider {
+    secret: String,
+    webhook_secrets: Vec<String>,
+    public_url: String,
+}
+
+impl SandboxProvider {
+    /// A sandbox signing with `payments.sandbox.webhook_secret`.
+    pub fn new(settings: &Settings) -> Self {
+        SandboxProvider {
+            secret: settings.payments.sandbox.webhook_secret.expose_secret().to_string(),
+            webhook_secrets: settings.payments.webhook_secrets(),
+            public_url: settings.public_url().to_string(),
+        }
+    }
+}
+
+/// The payment id the sandbox gives a pledge's payment.
+pub fn payment_id(pledge_id: &str) -> String {
+    format!("pi_sandbox_{}", pledge_id.replace('-', ""))
+}
+
+fn charge_id(pledge_id: &str) -> String {
+    format!("ch_sandbox_{}", pledge_id.replace('-', ""))
+}
+
+/// Wraps `object` in an event envelope and signs it with `secret`.
+pub fn signed_event(secret: &str, event_type: &str, object: Value) -> SignedDelivery {
+    let now = chrono::Utc::now().timestamp();
+    let body = json!({
+        "id": format!("evt_sandbox_{}", uuid::Uuid::new_v4().simple()),
+        "object": "event",
+        "api_version": null,
+        "created": now,
+        "livemode": false,
+        "pending_webhooks": 1,
+        "request": {"id": null, "idempotency_key": null},
+        "type": event_type,
+        "data": {"object": object},
+    })
+    .to_string();
+    let signature = signature::sign(body.as_bytes(), secret, now);
+    SignedDelivery { body, signature }
+}
+
+/// The event "Pay" sends: a completed, paid checkout session.
+pub fn paid_session(secret: &str, session_id: &str, pledge_id: &str, amount: i64, currency: &str) -> SignedDelivery {
+    signed_event(
+        secret,
+        "checkout.session.completed",
+        json!({
+            "id": session_id,
+            "object": "checkout.session",
+            "mode": "payment",
+            "status": "complete",
+            "payment_status": "paid",
+            "client_reference_id": pledge_id,
+            "metadata": {"pledge_id": pledge_id},
+            "payment_intent": payment_id(pledge_id),
+            "amount_total": amount,
+            "currency": currency.to_lowercase(),
+        }),
+    )
+}
+
+/// The event "Decline" sends: the checkout's payment failed.
+pub fn declined_session(
+    secret: &str,
+    session_id: &str,
+    pledge_id: &str,
+    amount: i64,
+    currency: &str,
+) -> SignedDelivery {
+    signed_event(
+        secret,
+        "checkout.session.async_payment_failed",
+        json!({
+            "id": session_id,
+            "object": "checkout.session",
+            "mode": "payment",
+            "status": "complete",
+            "payment_status": "unpaid",
+            "client_reference_id": pledge_id,
+            "metadata": {"pledge_id": pledge_id},
+            "payment_intent": null,
+            "amount_total": amount,
+            "currency": currency.to_lowercase(),
+        }),
+    )
+}
+
+impl PaymentProvider for SandboxProvider {
+    fn name(&self) -> &'static str {
+        "sandbox"
+    }
+
+    fn create_checkout<'a>(&'a self, request: &'a CheckoutRequest) -> ProviderFuture<'a, Checkout> {
+        Box::pin(async move {
+            // Derived from the pledge, like Stripe's idempotency key: a retry gets the same session.
+            let session_id = format!("cs_sandbox_{}", request.pledge_id.simple());
+            let url = format!("{}/sandbox/checkout/{session_id}", self.public_url);
+            Ok(Checkout { session_id, url })
+        })
+    }
+
+    fn refund<'a>(&'a self, request: &'a RefundRequest) -> ProviderFuture<'a, RefundStarted> {
+        Box::pin(async move {
+            let pledge = request.pledge_id.to_string();
+            let delivery = signed_event(
+                &self.secret,
+                "charge.refunded",
+                json!({
+                    "id": charge_id(&pledge),
+                    "object": "charge",
+                    "payment_intent": request.payment_id,
+                    "amount_refunded": request.refunded_before + request.amount.minor,
+                    "currency": request.amount.currency.code().to_lowercase(),
+                    "refunded": true,
+                }),
+            );
+            Ok(RefundStarted {
+                refund_id: format!("re_sandbox_{}", request.request_id.simple()),
+                delivery: Some(delivery),
+            })
+        })
+    }
+
+    fn webhook_secrets(&self) -> &[String] {
+        &self.webhook_secrets
+    }
+}

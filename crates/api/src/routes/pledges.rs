@@ -1,0 +1,278 @@
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use donations::campaign::Campaign;
+use donations::pledge::{validate_request, PledgeRequest};
+use donations::pledge_store::{self, utc, PledgeRecord};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::extract::JsonBody;
+use crate::idempotency::{self, Begin};
+use crate::payments::CheckoutRequest;
+use crate::problem::ApiError;
+use crate::routes::staff::path_uuid;
+use crate::startup::AppState;
+
+/// A pledge just made: where to pay.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PledgeCreated {
+    /// The pledge.
+    pub id: Uuid,
+    /// `pending` until the provider confirms.
+    pub status: String,
+    /// Minor units.
+    pub amount: i64,
+    /// ISO code.
+    pub currency: String,
+    /// Where the donor pays.
+    pub checkout_url: String,
+}
+
+/// What a donor may send (only `amount` is required).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct PledgeRequestDoc {
+    /// Minor units (tiyn for KZT), within the campaign's minimum and maximum.
+    amount: i64,
+    /// Up to 100 characters.
+    donor_name: Option<String>,
+    /// For the receipt; never shown.
+    email: Option<String>,
+    /// Hide the name on the donor wall.
+    anonymous: Option<bool>,
+    /// Hide the amount on the donor wall.
+    hide_amount: Option<bool>,
+    /// Up to 500 characters, shown on the donor wall.
+    message: Option<String>,
+    /// Ask for news by mail (needs an email).
+    subscribe: Option<bool>,
+}
+
+/// Creates a pending pledge, then its checkout. The pledge is stored before the provider is
+/// called, so a provider failure (502/503) loses nothing: a retry with the same
+/// `Idempotency-Key` finishes the job.
+#[utoipa::path(post, path = "/api/v1/campaigns/{slug}/pledges", tag = "pledges",
+    params(("slug" = String, Path, description = "The campaign"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    request_body = PledgeRequestDoc,
+    responses(
+        (status = 201, body = PledgeCreated),
+        (status = 404, body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 502, body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 503, body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    body: JsonBody<PledgeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = slug.into_inner();
+    let key = match req.headers().get("idempotency-key") {
+        None => None,
+        Some(v) => {
+            let key =
+                v.to_str().map_err(|_| ApiError::invalid("Idempotency-Key", "must be visible ASCII"))?.to_string();
+            idempotency::check_key(&key)?;
+            Some(key)
+        }
+    };
+    let JsonBody(request, raw) = body;
+    let scope = format!("pledge:{slug}");
+    let hash = idempotency::request_hash(&raw);
+    let (s, k) = (scope.clone(), key.clone());
+    let prepared = state
+        .pool
+        .run(move |conn| {
+            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            let new = validate_request(&campaign, &request, Utc::now())?;
+            let begin = match &k {
+                Some(key) => idempotency::begin(conn, &s, key, &hash)?,
+                None => Begin::Fresh,
+            };
+            let pledge = match begin {
+                Begin::Replay { status, body } => return Ok(Err((status, body))),
+                Begin::Resume(Some(id)) => pledge_store::find(conn, parse_id(&id)?)?,
+                Begin::Fresh | Begin::Resume(None) => conn.write_transaction(|conn| {
+                    let id = pledge_store::insert(conn, &new)?;
+                    if let Some(key) = &k {
+                        idempotency::attach(conn, &s, key, &id.to_string())?;
+                    }
+                    pledge_store::find(conn, id).map_err(ApiError::from)
+                })?,
+            };
+            Ok::<_, ApiError>(Ok((campaign, pledge)))
+        })
+        .await?;
+    let (campaign, pledge) = match prepared {
+        Ok(ready) => ready,
+        Err((status, body)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED);
+            return Ok(HttpResponse::build(status).content_type("application/json").body(body));
+        }
+    };
+    checkout(&state, &campaign, pledge, key.map(|k| (scope, k))).await
+}
+
+fn parse_id(id: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(id).map_err(|_| ApiError::Internal(format!("stored id `{id}` is not a UUID")))
+}
+
+/// Gets the pledge its checkout (again, for a resumed request: the provider answers a repeated
+/// pledge with the same session), stores it and the answer.
+async fn checkout(
+    state: &web::Data<AppState>,
+    campaign: &Campaign,
+    pledge: PledgeRecord,
+    key: Option<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let pledge_id = pledge.uuid()?;
+    let request = CheckoutRequest {
+        pledge_id,
+        amount: donations::money::Money::new(pledge.amount, campaign.spec.currency),
+        campaign_title: campaign.spec.title.clone(),
+        campaign_slug: campaign.spec.slug.clone(),
+        email: pledge.email.clone(),
+    };
+    match state.provider.create_checkout(&request).await {
+        Ok(made) => {
+            let created = PledgeCreated {
+                id: pledge_id,
+                status: "pending".into(),
+                amount: pledge.amount,
+                currency: pledge.currency.clone(),
+                checkout_url: made.url.clone(),
+            };
+            let body = serde_json::to_string(&created).map_err(|e| ApiError::Internal(e.to_string()))?;
+            let stored = body.clone();
+            state
+                .pool
+                .run(move |conn| {
+                    conn.write_transaction(|conn| {
+                        pledge_store::set_checkout(conn, pledge_id, &made.session_id, &made.url)?;
+                        if let Some((scope, key)) = &key {
+                            idempotency::finish(conn, scope, key, 201, &stored)?;
+                        }
+                        Ok::<_, ApiError>(())
+                    })
+                })
+                .await?;
+            Ok(HttpResponse::Created().content_type("application/json").body(body))
+        }
+        Err(e) => {
+            tracing::warn!(pledge = %pledge_id, error = %e, "checkout failed; the pledge is kept");
+            if let Some((scope, key)) = key {
+                state.pool.run(move |conn| idempotency::fail(conn, &scope, &key)).await?;
+            }
+            Err(e.into())
+        }
+    }
+}
+
+/// A pledge's public state.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PledgeView {
+    /// The pledge.
+    pub id: Uuid,
+    /// The campaign's slug.
+    pub campaign: String,
+    /// Promised, minor units.
+    pub amount: i64,
+    /// ISO code.
+    pub currency: String,
+    /// pending, paid, partially_refunded, refunded, disputed, failed, expired, canceled.
+    pub status: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
+/// One pledge's public state; never the donor's details.
+#[utoipa::path(get, path = "/api/v1/pledges/{id}", tag = "pledges",
+    params(("id" = Uuid, Path, description = "The pledge")),
+    responses((status = 200, body = PledgeView), (status = 404, body = crate::problem::Problem, content_type = "application/problem+json")))]
+pub async fn show(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let id = path_uuid(&req, "id", "pledge")?;
+    let view = state
+        .pool
+        .run(move |conn| {
+            let pledge = pledge_store::find(conn, id)?;
+            let campaign = donations::campaign::find_by_id(conn, parse_id(&pledge.campaign_id)?)?;
+            Ok::<_, ApiError>(PledgeView {
+                id,
+                campaign: campaign.spec.slug,
+                amount: pledge.amount,
+                currency: pledge.currency.clone(),
+                status: pledge.display_status()?.as_str().to_string(),
+                created_at: utc(pledge.created_at),
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Page parameters.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct PageQuery {
+    /// 1 to 100; 20 when absent.
+    pub limit: Option<i64>,
+    /// `next_cursor` of the page before.
+    pub cursor: Option<String>,
+}
+
+/// One line of the donor wall.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct WallEntry {
+    /// Null when the donor gave anonymously.
+    pub name: Option<String>,
+    /// What counts, minor units; null when the donor hid it.
+    pub amount: Option<i64>,
+    /// The donor's words.
+    pub message: Option<String>,
+    /// When the pledge was made.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The donor wall.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Wall {
+    /// Newest first.
+    pub pledges: Vec<WallEntry>,
+    /// For the next page; null on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// The donor wall: pledges that count, newest first. Never an email, an anonymous donor's name,
+/// or a hidden amount.
+#[utoipa::path(get, path = "/api/v1/campaigns/{slug}/pledges", tag = "pledges",
+    params(("slug" = String, Path, description = "The campaign"), PageQuery),
+    responses((status = 200, body = Wall), (status = 404, body = crate::problem::Problem, content_type = "application/problem+json")))]
+pub async fn wall(
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = slug.into_inner();
+    let PageQuery { limit, cursor } = query.into_inner();
+    let page = state
+        .pool
+        .run(move |conn| {
+            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            let limit = pledge_store::page_limit(limit)?;
+            pledge_store::donor_wall(conn, campaign.id, limit, cursor.as_deref()).map_err(ApiError::from)
+        })
+        .await?;
+    let pledges = page
+        .items
+        .into_iter()
+        .map(|p| WallEntry {
+            name: if p.anonymous { None } else { p.donor_name.clone() },
+            amount: if p.hide_amount { None } else { Some(p.amounts().counted()) },
+            message: p.message.clone(),
+            created_at: utc(p.created_at),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(Wall { pledges, next_cursor: page.next_cursor }))
+}

@@ -1,0 +1,99 @@
+//! The sandbox's checkout page. Its buttons post here; each makes a Stripe-shaped event, signed
+//! with the sandbox secret, and hands it to the same webhook path as Stripe's deliveries.
+
+use actix_web::{web, HttpResponse};
+use donations::money::{Currency, Money};
+use donations::payment_events::Processed;
+use donations::pledge_store::{self, PledgeRecord};
+use secrecy::ExposeSecret;
+
+use crate::payments::webhook::receive;
+use crate::payments::{sandbox, SignedDelivery};
+use crate::problem::ApiError;
+use crate::settings::ProviderKind;
+use crate::startup::AppState;
+
+async fn pledge_of(state: &web::Data<AppState>, session: String) -> Result<PledgeRecord, ApiError> {
+    if state.settings.payments.provider != ProviderKind::Sandbox {
+        return Err(ApiError::NotFound("path".into()));
+    }
+    state
+        .pool
+        .run(move |conn| pledge_store::find_by_session(conn, &session)?.ok_or(ApiError::NotFound("checkout".into())))
+        .await
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn page(title: &str, body: &str) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <style>body{{font:16px/1.5 system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}}\
+         .amount{{font-size:2rem;font-weight:700}}button{{font-size:1rem;padding:.6rem 1.4rem;margin-right:.5rem}}\
+         .note{{color:#666;font-size:.9rem}}</style></head><body>{body}</body></html>",
+        title = escape(title)
+    ))
+}
+
+fn amount_of(pledge: &PledgeRecord) -> String {
+    match pledge.currency.parse::<Currency>() {
+        Ok(currency) => Money::new(pledge.amount, currency).to_string(),
+        Err(_) => format!("{} {}", pledge.amount, pledge.currency),
+    }
+}
+
+/// The sandbox's checkout page: the amount, "Pay" and "Decline".
+pub async fn show(state: web::Data<AppState>, session: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let session = session.into_inner();
+    let pledge = pledge_of(&state, session.clone()).await?;
+    let status = pledge.display_status()?;
+    let actions = if status.as_str() == "pending" {
+        format!(
+            "<form method=\"post\" action=\"/sandbox/checkout/{s}/pay\" style=\"display:inline\"><button>Pay</button></form>\
+             <form method=\"post\" action=\"/sandbox/checkout/{s}/decline\" style=\"display:inline\"><button>Decline</button></form>",
+            s = escape(&session)
+        )
+    } else {
+        format!("<p>This checkout is closed: the pledge is <b>{}</b>.</p>", status.as_str())
+    };
+    Ok(page(
+        "Sandbox checkout",
+        &format!(
+            "<h1>Sandbox checkout</h1><p class=\"amount\">{}</p><p>Pledge <code>{}</code></p>{actions}\
+             <p class=\"note\">No money moves here: this page stands in for the payment provider.</p>",
+            escape(&amount_of(&pledge)),
+            escape(&pledge.id)
+        ),
+    ))
+}
+
+async fn deliver(state: &web::Data<AppState>, delivery: SignedDelivery) -> Result<Processed, ApiError> {
+    receive(state, delivery.body.as_bytes(), Some(&delivery.signature)).await
+}
+
+/// "Pay": a paid checkout session event.
+pub async fn pay(state: web::Data<AppState>, session: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let session = session.into_inner();
+    let pledge = pledge_of(&state, session.clone()).await?;
+    let secret = state.settings.payments.sandbox.webhook_secret.expose_secret().to_string();
+    deliver(&state, sandbox::paid_session(&secret, &session, &pledge.id, pledge.amount, &pledge.currency)).await?;
+    Ok(page(
+        "Paid",
+        &format!(
+            "<h1>Thank you</h1><p class=\"amount\">{}</p><p>The payment went through the webhook and counts now.</p>",
+            escape(&amount_of(&pledge))
+        ),
+    ))
+}
+
+/// "Decline": the checkout's payment failed; nothing counts.
+pub async fn decline(state: web::Data<AppState>, session: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let session = session.into_inner();
+    let pledge = pledge_of(&state, session.clone()).await?;
+    let secret = state.settings.payments.sandbox.webhook_secret.expose_secret().to_string();
+    deliver(&state, sandbox::declined_session(&secret, &session, &pledge.id, pledge.amount, &pledge.currency)).await?;
+    Ok(page("Declined", "<h1>Payment declined</h1><p>Nothing was charged and nothing counts.</p>"))
+}

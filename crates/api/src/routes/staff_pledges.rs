@@ -1,0 +1,374 @@
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use donations::offline::{record_offline, OfflineGift};
+use donations::pledge::PledgeState;
+use donations::pledge_store::{self, utc, PledgeRecord, StaffFilter};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::Accountant;
+use crate::extract::JsonBody;
+use crate::payments::webhook::receive;
+use crate::payments::RefundRequest;
+use crate::problem::ApiError;
+use crate::routes::staff::path_uuid;
+use crate::startup::AppState;
+
+/// A pledge as staff see it: everything.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct StaffPledge {
+    /// The pledge.
+    pub id: Uuid,
+    /// The campaign's slug.
+    pub campaign: String,
+    /// pending, paid, partially_refunded, refunded, disputed, failed, expired, canceled.
+    pub status: String,
+    /// The stored lifecycle state.
+    pub state: String,
+    /// Promised, minor units.
+    pub amount: i64,
+    /// Received.
+    pub received: i64,
+    /// Refunded.
+    pub refunded: i64,
+    /// Held or lost in disputes.
+    pub disputed: i64,
+    /// What counts.
+    pub counted: i64,
+    /// ISO code.
+    pub currency: String,
+    /// As given.
+    pub donor_name: Option<String>,
+    /// As given.
+    pub email: Option<String>,
+    /// Hidden name on the wall.
+    pub anonymous: bool,
+    /// Hidden amount on the wall.
+    pub hide_amount: bool,
+    /// For the wall.
+    pub message: Option<String>,
+    /// online, cash, bank_transfer, kaspi.
+    pub method: String,
+    /// Offline reference.
+    pub reference: Option<String>,
+    /// The provider's checkout session.
+    pub provider_session_id: Option<String>,
+    /// The provider's payment.
+    pub provider_payment_id: Option<String>,
+    /// Why staff should look.
+    pub flag: Option<String>,
+    /// Made.
+    pub created_at: DateTime<Utc>,
+    /// First counted.
+    pub counted_at: Option<DateTime<Utc>>,
+}
+
+fn staff_view(p: PledgeRecord, campaign: String) -> Result<StaffPledge, ApiError> {
+    Ok(StaffPledge {
+        id: p.uuid()?,
+        campaign,
+        status: p.display_status()?.as_str().to_string(),
+        state: p.state.clone(),
+        amount: p.amount,
+        received: p.received,
+        refunded: p.refunded,
+        disputed: p.disputed,
+        counted: p.amounts().counted(),
+        currency: p.currency,
+        donor_name: p.donor_name,
+        email: p.email,
+        anonymous: p.anonymous,
+        hide_amount: p.hide_amount,
+        message: p.message,
+        method: p.method,
+        reference: p.reference,
+        provider_session_id: p.provider_session_id,
+        provider_payment_id: p.provider_payment_id,
+        flag: p.flag,
+        created_at: utc(p.created_at),
+        counted_at: p.counted_at.map(utc),
+    })
+}
+
+/// Filters of the staff pledge list.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct StaffQuery {
+    /// A campaign slug.
+    pub campaign: Option<String>,
+    /// pending, paid, failed, expired or canceled.
+    pub status: Option<String>,
+    /// Text in the name, email or reference.
+    pub q: Option<String>,
+    /// `next_cursor` of the page before.
+    pub cursor: Option<String>,
+    /// 1 to 100; 20 when absent.
+    pub limit: Option<i64>,
+}
+
+impl StaffQuery {
+    fn filter(&self) -> Result<StaffFilter, ApiError> {
+        let state = self
+            .status
+            .as_deref()
+            .map(|s| s.parse::<PledgeState>())
+            .transpose()
+            .map_err(|_| ApiError::invalid("status", "must be pending, paid, failed, expired or canceled"))?;
+        Ok(StaffFilter { campaign: self.campaign.clone(), state, q: self.q.clone() })
+    }
+}
+
+/// A page of pledges.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct StaffPledgePage {
+    /// Newest first.
+    pub pledges: Vec<StaffPledge>,
+    /// For the next page; null on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// Every pledge, with email and provider ids, newest first.
+#[utoipa::path(get, path = "/api/v1/staff/pledges", tag = "staff", security(("bearer" = [])), params(StaffQuery),
+    responses((status = 200, body = StaffPledgePage), (status = 401, body = crate::problem::Problem, content_type = "application/problem+json"),
+              (status = 403, body = crate::problem::Problem, content_type = "application/problem+json")))]
+pub async fn list(
+    _staff: Accountant,
+    state: web::Data<AppState>,
+    query: web::Query<StaffQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let filter = query.filter()?;
+    let page = state
+        .pool
+        .run(move |conn| {
+            let limit = pledge_store::page_limit(query.limit)?;
+            pledge_store::staff_list(conn, &filter, limit, query.cursor.as_deref()).map_err(ApiError::from)
+        })
+        .await?;
+    let pledges = page.items.into_iter().map(|(p, slug)| staff_view(p, slug)).collect::<Result<_, _>>()?;
+    Ok(HttpResponse::Ok().json(StaffPledgePage { pledges, next_cursor: page.next_cursor }))
+}
+
+const CSV_COLUMNS: [&str; 20] = [
+    "id",
+    "campaign",
+    "created_at",
+    "counted_at",
+    "status",
+    "state",
+    "currency",
+    "amount",
+    "received",
+    "refunded",
+    "disputed",
+    "counted",
+    "donor_name",
+    "email",
+    "anonymous",
+    "method",
+    "reference",
+    "provider_session_id",
+    "provider_payment_id",
+    "flag",
+];
+
+fn csv_field(value: &str) -> String {
+    // Quoted when needed; a leading =, +, - or @ is defused so that a spreadsheet does not run it.
+    let value = if value.starts_with(['=', '+', '-', '@']) { format!("'{value}") } else { value.to_string() };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+fn csv_row(p: &StaffPledge) -> String {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let fields = [
+        p.id.to_string(),
+        p.campaign.clone(),
+        p.created_at.to_rfc3339(),
+        p.counted_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+        p.status.clone(),
+        p.state.clone(),
+        p.currency.clone(),
+        p.amount.to_string(),
+        p.received.to_string(),
+        p.refunded.to_string(),
+        p.disputed.to_string(),
+        p.counted.to_string(),
+        opt(&p.donor_name),
+        opt(&p.email),
+        p.anonymous.to_string(),
+        p.method.clone(),
+        opt(&p.reference),
+        opt(&p.provider_session_id),
+        opt(&p.provider_payment_id),
+        opt(&p.flag),
+    ];
+    let mut line = fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",");
+    line.push_str("\r\n");
+    line
+}
+
+/// The same list as CSV (UTF-8, header row), every page.
+#[utoipa::path(get, path = "/api/v1/staff/pledges.csv", tag = "staff", security(("bearer" = [])), params(StaffQuery),
+    responses((status = 200, content_type = "text/csv")))]
+pub async fn csv(
+    _staff: Accountant,
+    state: web::Data<AppState>,
+    query: web::Query<StaffQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let filter = query.into_inner().filter()?;
+    let rows = state
+        .pool
+        .run(move |conn| {
+            let mut all = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let page = pledge_store::staff_list(conn, &filter, 100, cursor.as_deref())?;
+                all.extend(page.items);
+                match page.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+            Ok::<_, ApiError>(all)
+        })
+        .await?;
+    let mut out = CSV_COLUMNS.join(",");
+    out.push_str("\r\n");
+    for (p, slug) in rows {
+        out.push_str(&csv_row(&staff_view(p, slug)?));
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", "attachment; filename=\"pledges.csv\""))
+        .body(out))
+}
+
+/// Records a cash, bank or Kaspi gift: counted at once.
+#[utoipa::path(post, path = "/api/v1/staff/campaigns/{slug}/offline-pledges", tag = "staff", security(("bearer" = [])),
+    params(("slug" = String, Path, description = "The campaign")),
+    request_body(content = Object, description = "{amount, donor_name?, email?, method: cash|bank_transfer|kaspi, reference, received_at?}"),
+    responses((status = 201, body = StaffPledge), (status = 422, body = crate::problem::Problem, content_type = "application/problem+json")))]
+pub async fn offline(
+    staff: Accountant,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+    body: JsonBody<OfflineGift>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = slug.into_inner();
+    let actor = staff.0.id.to_string();
+    let view = state
+        .pool
+        .run(move |conn| {
+            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            let pledge = record_offline(conn, &campaign, &body.0, &actor, Utc::now())?;
+            staff_view(pledge, campaign.spec.slug)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// A refund to ask for.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub struct RefundBody {
+    /// Minor units; everything that counts when absent.
+    pub amount: Option<i64>,
+}
+
+/// A refund asked for.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RefundAccepted {
+    /// The pledge.
+    pub pledge_id: Uuid,
+    /// Minor units.
+    pub amount: i64,
+    /// `requested`: counts when the provider's refund event arrives; `counted`: done.
+    pub status: &'static str,
+    /// The provider's refund id, for online pledges.
+    pub refund_id: Option<String>,
+}
+
+/// Refunds a pledge: through the provider for an online pledge (counted when the provider's
+/// refund event arrives), at once for an offline one.
+#[utoipa::path(post, path = "/api/v1/staff/pledges/{id}/refunds", tag = "staff", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The pledge")), request_body = RefundBody,
+    responses((status = 202, body = RefundAccepted), (status = 409, body = crate::problem::Problem, content_type = "application/problem+json"),
+              (status = 422, body = crate::problem::Problem, content_type = "application/problem+json"),
+              (status = 502, body = crate::problem::Problem, content_type = "application/problem+json")))]
+pub async fn refund(
+    staff: Accountant,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: JsonBody<RefundBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_uuid(&req, "id", "pledge")?;
+    let requested = body.0.amount;
+    let actor = staff.0.id.to_string();
+    let request_id = Uuid::new_v4();
+    let pledge = state.pool.run(move |conn| pledge_store::find(conn, id).map_err(ApiError::from)).await?;
+    if pledge.method()?.is_offline() {
+        let (amount, _) = state
+            .pool
+            .run(move |conn| {
+                donations::refund::refund_offline(conn, id, requested, &actor, request_id).map_err(ApiError::from)
+            })
+            .await?;
+        return Ok(HttpResponse::Accepted().json(RefundAccepted {
+            pledge_id: id,
+            amount,
+            status: "counted",
+            refund_id: None,
+        }));
+    }
+    let amount = donations::refund::refund_amount(&pledge, requested)?;
+    let payment_id = pledge
+        .provider_payment_id
+        .clone()
+        .ok_or_else(|| ApiError::Conflict("the provider has not told us this pledge's payment yet".into()))?;
+    let refund = RefundRequest {
+        pledge_id: id,
+        payment_id,
+        amount: donations::money::Money::new(amount, pledge.currency.parse()?),
+        refunded_before: pledge.refunded,
+        request_id,
+    };
+    let started = state.provider.refund(&refund).await?;
+    let refund_id = started.refund_id.clone();
+    state
+        .pool
+        .run(move |conn| {
+            demeu_db::audit::record(
+                conn,
+                Some(&actor),
+                "pledge.refund_requested",
+                &format!("pledge:{id}"),
+                &serde_json::json!({"amount": amount, "refund_id": refund_id}),
+            )
+            .map_err(ApiError::from)
+        })
+        .await?;
+    if let Some(delivery) = started.delivery {
+        receive(&state, delivery.body.as_bytes(), Some(&delivery.signature)).await?;
+    }
+    Ok(HttpResponse::Accepted().json(RefundAccepted {
+        pledge_id: id,
+        amount,
+        status: "requested",
+        refund_id: Some(started.refund_id),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
+    }
+}

@@ -1,0 +1,41 @@
+use actix_web::web::Bytes;
+use actix_web::{web, HttpRequest, HttpResponse};
+use donations::payment_events::Processed;
+use serde::Serialize;
+
+use crate::payments::webhook::receive;
+use crate::problem::ApiError;
+use crate::startup::AppState;
+
+/// The answer to a delivery.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Received {
+    /// Always true on 200.
+    pub received: bool,
+    /// counted, recorded, flagged, undecodable or duplicate.
+    pub outcome: &'static str,
+}
+
+/// Stripe's webhook deliveries (and the sandbox's): the raw body, verified by its
+/// `Stripe-Signature`. 400 for a bad signature or body, changing nothing; 200 for every accepted
+/// event, once or many times; 503 for an event about something not known yet.
+#[utoipa::path(post, path = "/api/v1/webhooks/stripe", tag = "webhooks",
+    params(("Stripe-Signature" = String, Header, description = "t=...,v1=...")),
+    request_body(content = String, content_type = "application/json", description = "A Stripe event, exactly as sent"),
+    responses(
+        (status = 200, body = Received),
+        (status = 400, body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 503, body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn stripe(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
+    let signature = req.headers().get("stripe-signature").and_then(|v| v.to_str().ok());
+    let processed = receive(&state, &body, signature).await?;
+    let outcome = match processed {
+        Processed::Counted { .. } => "counted",
+        Processed::Recorded(_) | Processed::Retry(_) => "recorded",
+        Processed::Flagged(_) => "flagged",
+        Processed::Undecodable(_) => "undecodable",
+        Processed::Duplicate => "duplicate",
+    };
+    Ok(HttpResponse::Ok().json(Received { received: true, outcome }))
+}

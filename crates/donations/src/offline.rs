@@ -1,0 +1,114 @@
+//! Gifts that staff record by hand: cash, bank transfers, Kaspi transfers. They count at once.
+
+use chrono::{DateTime, Utc};
+use demeu_db::schema::pledges;
+use demeu_db::DbConn;
+use diesel::prelude::*;
+use serde::Deserialize;
+
+use crate::campaign::Campaign;
+use crate::email::Email;
+use crate::ledger::{append_in, EntryKind, NewEntry};
+use crate::money::Money;
+use crate::pledge::{NewPledge, PaymentMethod, MAX_NAME_CHARS};
+use crate::pledge_store::{self, PledgeRecord};
+use crate::{Error, FieldError};
+
+/// What staff send to record an offline gift.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OfflineGift {
+    /// Minor units received.
+    pub amount: i64,
+    /// The donor, if known.
+    pub donor_name: Option<String>,
+    /// For a receipt.
+    pub email: Option<String>,
+    /// `cash`, `bank_transfer` or `kaspi`.
+    pub method: String,
+    /// Receipt number, transfer id: how the books find it.
+    pub reference: String,
+    /// When the money came; now when absent.
+    pub received_at: Option<DateTime<Utc>>,
+}
+
+/// Checks `gift`, then stores it as a pledge counted at once, with its ledger row and audit
+/// entry, in one transaction.
+pub fn record_offline(
+    conn: &mut DbConn,
+    campaign: &Campaign,
+    gift: &OfflineGift,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<PledgeRecord, Error> {
+    let mut errors = Vec::new();
+    if gift.amount <= 0 {
+        errors.push(FieldError::new("amount", "must be above zero"));
+    }
+    let method = match gift.method.parse::<PaymentMethod>() {
+        Ok(m) if m.is_offline() => Some(m),
+        _ => {
+            errors.push(FieldError::new("method", "must be cash, bank_transfer or kaspi"));
+            None
+        }
+    };
+    let reference = gift.reference.trim();
+    if reference.is_empty() || reference.chars().count() > 200 {
+        errors.push(FieldError::new("reference", "must be 1 to 200 characters"));
+    }
+    let donor_name = gift.donor_name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
+    if donor_name.as_ref().is_some_and(|n| n.chars().count() > MAX_NAME_CHARS) {
+        errors.push(FieldError::new("donor_name", format!("must be at most {MAX_NAME_CHARS} characters")));
+    }
+    let email = match gift.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        None => None,
+        Some(raw) => match Email::parse(raw) {
+            Ok(e) => Some(e.into_string()),
+            Err(why) => {
+                errors.push(FieldError::new("email", why));
+                None
+            }
+        },
+    };
+    let received_at = gift.received_at.unwrap_or(now);
+    if received_at > now + chrono::Duration::minutes(5) {
+        errors.push(FieldError::new("received_at", "is in the future"));
+    }
+    let Some(method) = method.filter(|_| errors.is_empty()) else {
+        return Err(Error::Invalid(errors));
+    };
+    let new = NewPledge {
+        campaign_id: campaign.id,
+        amount: Money::new(gift.amount, campaign.spec.currency),
+        donor_name,
+        email,
+        anonymous: false,
+        hide_amount: false,
+        message: None,
+        subscribe: false,
+        method,
+        reference: Some(reference.to_string()),
+    };
+    conn.write_transaction(|conn| {
+        let id = pledge_store::insert(conn, &new)?;
+        append_in(
+            conn,
+            &NewEntry {
+                pledge_id: id,
+                kind: EntryKind::OfflinePayment,
+                amount: new.amount,
+                source: format!("offline:{id}"),
+            },
+        )?;
+        diesel::update(pledges::table.find(id.to_string()))
+            .set(pledges::counted_at.eq(received_at.naive_utc()))
+            .execute(conn)?;
+        demeu_db::audit::record(
+            conn,
+            Some(actor),
+            "pledge.offline",
+            &format!("pledge:{id}"),
+            &serde_json::json!({"amount": gift.amount, "method": method.as_str(), "reference": reference}),
+        )?;
+        pledge_store::find(conn, id)
+    })
+}

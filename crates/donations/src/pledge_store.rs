@@ -1,0 +1,350 @@
+//! Pledges in the database: storing, finding, linking to the provider, and the lists that the
+//! donor wall and the staff read.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use demeu_db::schema::{campaigns, pledges};
+use demeu_db::DbConn;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::pledge::{DisplayStatus, NewPledge, PaymentMethod, PledgeAmounts, PledgeState};
+use crate::Error;
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on both backends.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// A stored pledge, every column.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = pledges)]
+pub struct PledgeRecord {
+    /// Id.
+    pub id: String,
+    /// The campaign's id.
+    pub campaign_id: String,
+    /// Promised.
+    pub amount: i64,
+    /// ISO code.
+    pub currency: String,
+    /// As given.
+    pub donor_name: Option<String>,
+    /// Never shown publicly.
+    pub email: Option<String>,
+    /// Hide the name on the wall.
+    pub anonymous: bool,
+    /// Hide the amount on the wall.
+    pub hide_amount: bool,
+    /// For the wall.
+    pub message: Option<String>,
+    /// Asked for news.
+    pub subscribe: bool,
+    /// Lifecycle state.
+    pub state: String,
+    /// Confirmed received.
+    pub received: i64,
+    /// Refunded, cumulative.
+    pub refunded: i64,
+    /// Held or lost in disputes.
+    pub disputed: i64,
+    /// online, cash, bank_transfer, kaspi.
+    pub method: String,
+    /// Staff's reference for offline gifts.
+    pub reference: Option<String>,
+    /// The provider's checkout session.
+    pub provider_session_id: Option<String>,
+    /// The provider's payment (Stripe PaymentIntent).
+    pub provider_payment_id: Option<String>,
+    /// Where the donor pays.
+    pub checkout_url: Option<String>,
+    /// Why staff should look at this pledge, if they should.
+    pub flag: Option<String>,
+    /// Created.
+    pub created_at: NaiveDateTime,
+    /// Last changed.
+    pub updated_at: NaiveDateTime,
+    /// When money first counted.
+    pub counted_at: Option<NaiveDateTime>,
+}
+
+impl PledgeRecord {
+    /// The money columns.
+    pub fn amounts(&self) -> PledgeAmounts {
+        PledgeAmounts { amount: self.amount, received: self.received, refunded: self.refunded, disputed: self.disputed }
+    }
+
+    /// The stored state.
+    pub fn state(&self) -> Result<PledgeState, Error> {
+        self.state.parse()
+    }
+
+    /// The status shown.
+    pub fn display_status(&self) -> Result<DisplayStatus, Error> {
+        Ok(self.amounts().display_status(self.state()?))
+    }
+
+    /// How the money comes.
+    pub fn method(&self) -> Result<PaymentMethod, Error> {
+        self.method.parse()
+    }
+
+    /// The id as a UUID.
+    pub fn uuid(&self) -> Result<Uuid, Error> {
+        Uuid::parse_str(&self.id).map_err(|_| Error::Corrupt(format!("pledge id `{}`", self.id)))
+    }
+}
+
+/// A stored time as UTC.
+pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    DateTime::from_naive_utc_and_offset(t, Utc)
+}
+
+/// Stores `new` as a pending pledge with nothing received, and returns its id.
+pub fn insert(conn: &mut DbConn, new: &NewPledge) -> Result<Uuid, Error> {
+    let id = Uuid::new_v4();
+    let now = demeu_db::now();
+    diesel::insert_into(pledges::table)
+        .values((
+            pledges::id.eq(id.to_string()),
+            pledges::campaign_id.eq(new.campaign_id.to_string()),
+            pledges::amount.eq(new.amount.minor),
+            pledges::currency.eq(new.amount.currency.code()),
+            pledges::donor_name.eq(&new.donor_name),
+            pledges::email.eq(&new.email),
+            pledges::anonymous.eq(new.anonymous),
+            pledges::hide_amount.eq(new.hide_amount),
+            pledges::message.eq(&new.message),
+            pledges::subscribe.eq(new.subscribe),
+            pledges::state.eq(PledgeState::Pending.as_str()),
+            pledges::received.eq(0i64),
+            pledges::refunded.eq(0i64),
+            pledges::disputed.eq(0i64),
+            pledges::method.eq(new.method.as_str()),
+            pledges::reference.eq(&new.reference),
+            pledges::created_at.eq(now),
+            pledges::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// The pledge with id `id`.
+pub fn find(conn: &mut DbConn, id: Uuid) -> Result<PledgeRecord, Error> {
+    pledges::table
+        .find(id.to_string())
+        .select(PledgeRecord::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound("pledge"))
+}
+
+/// The pledge paid by the provider's payment `payment_id`, if known.
+pub fn find_by_payment(conn: &mut DbConn, payment_id: &str) -> Result<Option<PledgeRecord>, Error> {
+    Ok(pledges::table
+        .filter(pledges::provider_payment_id.eq(payment_id))
+        .select(PledgeRecord::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The pledge of the provider's checkout session `session_id`, if known.
+pub fn find_by_session(conn: &mut DbConn, session_id: &str) -> Result<Option<PledgeRecord>, Error> {
+    Ok(pledges::table
+        .filter(pledges::provider_session_id.eq(session_id))
+        .select(PledgeRecord::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Records the checkout the provider made for a pledge.
+pub fn set_checkout(conn: &mut DbConn, id: Uuid, session_id: &str, url: &str) -> Result<(), Error> {
+    diesel::update(pledges::table.find(id.to_string()))
+        .set((
+            pledges::provider_session_id.eq(session_id),
+            pledges::checkout_url.eq(url),
+            pledges::updated_at.eq(demeu_db::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Links a pledge to the provider's session and payment ids it does not have yet. A payment id
+/// that another pledge already holds is refused: one payment pays one pledge.
+pub fn link_provider_ids(
+    conn: &mut DbConn,
+    pledge: &PledgeRecord,
+    session_id: Option<&str>,
+    payment_id: Option<&str>,
+) -> Result<(), Error> {
+    if let (None, Some(session)) = (&pledge.provider_session_id, session_id) {
+        diesel::update(pledges::table.find(&pledge.id)).set(pledges::provider_session_id.eq(session)).execute(conn)?;
+    }
+    if let (None, Some(payment)) = (&pledge.provider_payment_id, payment_id) {
+        if let Some(other) = find_by_payment(conn, payment)? {
+            if other.id != pledge.id {
+                return Err(Error::Conflict(format!("payment {payment} already pays pledge {}", other.id)));
+            }
+        }
+        diesel::update(pledges::table.find(&pledge.id)).set(pledges::provider_payment_id.eq(payment)).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Closes a pending pledge that was never paid (expired, failed, canceled); a pledge with money
+/// or already closed is left as it is. Returns whether it changed.
+pub fn close_unpaid(conn: &mut DbConn, id: &str, state: PledgeState) -> Result<bool, Error> {
+    let changed = diesel::update(
+        pledges::table
+            .find(id)
+            .filter(pledges::state.eq(PledgeState::Pending.as_str()))
+            .filter(pledges::received.eq(0i64)),
+    )
+    .set((pledges::state.eq(state.as_str()), pledges::updated_at.eq(demeu_db::now())))
+    .execute(conn)?;
+    Ok(changed > 0)
+}
+
+/// Marks a pledge for staff to look at, keeping the first reason given.
+pub fn flag(conn: &mut DbConn, id: &str, reason: &str) -> Result<(), Error> {
+    diesel::update(pledges::table.find(id).filter(pledges::flag.is_null()))
+        .set(pledges::flag.eq(reason))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A page of a list, newest first, with the cursor to the next page.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Pass back to get the next page; `None` on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// A position in a newest-first list: the time and id of the last item seen.
+fn encode_cursor(at: NaiveDateTime, id: &str) -> String {
+    format!("{}_{}", at.and_utc().timestamp_micros(), id)
+}
+
+fn decode_cursor(cursor: &str) -> Result<(NaiveDateTime, String), Error> {
+    let bad = || Error::Invalid(vec![crate::FieldError::new("cursor", "is not a cursor from this list")]);
+    let (micros, id) = cursor.split_once('_').ok_or_else(bad)?;
+    let micros: i64 = micros.parse().map_err(|_| bad())?;
+    let at = DateTime::from_timestamp_micros(micros).ok_or_else(bad)?.naive_utc();
+    Ok((at, id.to_string()))
+}
+
+/// Checks a page size: 1 to 100, 20 when absent.
+pub fn page_limit(limit: Option<i64>) -> Result<i64, Error> {
+    match limit {
+        None => Ok(20),
+        Some(l) if (1..=100).contains(&l) => Ok(l),
+        Some(_) => Err(Error::Invalid(vec![crate::FieldError::new("limit", "must be between 1 and 100")])),
+    }
+}
+
+/// The donor wall: pledges that count, newest counted first.
+pub fn donor_wall(
+    conn: &mut DbConn,
+    campaign_id: Uuid,
+    limit: i64,
+    cursor: Option<&str>,
+) -> Result<Page<PledgeRecord>, Error> {
+    let mut query = pledges::table
+        .filter(pledges::campaign_id.eq(campaign_id.to_string()))
+        .filter((pledges::received - pledges::refunded - pledges::disputed).gt(0i64))
+        .filter(pledges::counted_at.is_not_null())
+        .select(PledgeRecord::as_select())
+        .order((pledges::counted_at.desc(), pledges::id.desc()))
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some(cursor) = cursor {
+        let (at, id) = decode_cursor(cursor)?;
+        query = query.filter(pledges::counted_at.lt(at).or(pledges::counted_at.eq(at).and(pledges::id.lt(id))));
+    }
+    let rows: Vec<PledgeRecord> = query.load(conn)?;
+    Ok(paginate(rows, limit, |p| encode_cursor(p.counted_at.unwrap_or(p.created_at), &p.id)))
+}
+
+fn paginate<T>(mut rows: Vec<T>, limit: i64, cursor_of: impl Fn(&T) -> String) -> Page<T> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let next_cursor = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(cursor_of)
+    } else {
+        None
+    };
+    Page { items: rows, next_cursor }
+}
+
+/// What staff filter the pledge list by.
+#[derive(Debug, Clone, Default)]
+pub struct StaffFilter {
+    /// A campaign slug.
+    pub campaign: Option<String>,
+    /// A lifecycle state.
+    pub state: Option<PledgeState>,
+    /// Text found in the name, email or reference (any case).
+    pub q: Option<String>,
+}
+
+/// Every pledge matching `filter`, newest first, with the campaign's slug.
+pub fn staff_list(
+    conn: &mut DbConn,
+    filter: &StaffFilter,
+    limit: i64,
+    cursor: Option<&str>,
+) -> Result<Page<(PledgeRecord, String)>, Error> {
+    let mut query = pledges::table
+        .inner_join(campaigns::table)
+        .select((PledgeRecord::as_select(), campaigns::slug))
+        .order((pledges::created_at.desc(), pledges::id.desc()))
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some(slug) = &filter.campaign {
+        query = query.filter(campaigns::slug.eq(slug.clone()));
+    }
+    if let Some(state) = filter.state {
+        query = query.filter(pledges::state.eq(state.as_str()));
+    }
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        // LIKE's own wildcards and escape are dropped from the search text: it is matched literally.
+        let pattern = format!("%{}%", q.to_lowercase().replace(['\\', '%', '_'], ""));
+        query = query.filter(
+            lower(pledges::donor_name.assume_not_null())
+                .like(pattern.clone())
+                .or(lower(pledges::email.assume_not_null()).like(pattern.clone()))
+                .or(lower(pledges::reference.assume_not_null()).like(pattern)),
+        );
+    }
+    if let Some(cursor) = cursor {
+        let (at, id) = decode_cursor(cursor)?;
+        query = query.filter(pledges::created_at.lt(at).or(pledges::created_at.eq(at).and(pledges::id.lt(id))));
+    }
+    let rows: Vec<(PledgeRecord, String)> = query.load(conn)?;
+    Ok(paginate(rows, limit, |(p, _)| encode_cursor(p.created_at, &p.id)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_bad_ones_are_refused() {
+        let at = DateTime::from_timestamp_micros(1_764_000_000_123_456).expect("time").naive_utc();
+        let cursor = encode_cursor(at, "abc-def");
+        assert_eq!(decode_cursor(&cursor).ok(), Some((at, "abc-def".to_string())));
+        assert!(decode_cursor("garbage").is_err());
+        assert!(decode_cursor("x_y").is_err());
+    }
+
+    #[test]
+    fn pages_know_whether_more_follow() {
+        let page = paginate(vec![1, 2, 3], 2, |n| n.to_string());
+        assert_eq!((page.items, page.next_cursor), (vec![1, 2], Some("2".to_string())));
+        let last = paginate(vec![1, 2], 2, |n| n.to_string());
+        assert_eq!(last.next_cursor, None);
+        assert!(page_limit(Some(0)).is_err());
+        assert_eq!(page_limit(None).ok(), Some(20));
+    }
+}

@@ -1,0 +1,189 @@
+//! The Stripe provider against a local HTTP server standing in for Stripe's API.
+
+use serde_json::{json, Value};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::helpers::{assert_problem, spawn_app_with, Backend, TestApp};
+use crate::on_both_backends;
+use crate::stripe::fixture;
+
+on_both_backends!(
+    a_checkout_session_is_made_with_the_right_fields,
+    stripe_errors_keep_the_pledge_and_a_retry_finishes,
+    refunds_go_to_stripe_and_count_on_its_event
+);
+
+async fn stripe_app(backend: Backend) -> (TestApp, MockServer) {
+    let server = MockServer::start().await;
+    let app = spawn_app_with(
+        backend,
+        &format!(
+            "[payments]\nprovider = \"stripe\"\n[payments.stripe]\nsecret_key = \"sk_test_demeu\"\nwebhook_secret = \"whsec_test\"\napi_base = \"{}\"\n",
+            server.uri()
+        ),
+    )
+    .await;
+    (app, server)
+}
+
+fn session_answer(id: &str) -> Value {
+    let mut session = fixture("checkout.session");
+    session["id"] = Value::from(id);
+    session["url"] = Value::from(format!("https://checkout.stripe.com/c/pay/{id}"));
+    session
+}
+
+fn form(body: &[u8]) -> Vec<(String, String)> {
+    serde_urlencoded::from_bytes(body).expect("a form body")
+}
+
+fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+async fn a_checkout_session_is_made_with_the_right_fields(backend: Backend) {
+    let (app, stripe) = stripe_app(backend).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/checkout/sessions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(session_answer("cs_test_1")))
+        .expect(1)
+        .mount(&stripe)
+        .await;
+    let res = app
+        .post_json("/api/v1/campaigns/mentors/pledges", &json!({"amount": 500_000, "email": "donor@example.kz"}))
+        .await;
+    assert_eq!(res.status(), 201);
+    let body: Value = res.json().await.expect("JSON");
+    assert_eq!(body["checkout_url"], "https://checkout.stripe.com/c/pay/cs_test_1");
+    let pledge = body["id"].as_str().expect("id").to_string();
+
+    let requests = stripe.received_requests().await.expect("recorded");
+    let request = &requests[0];
+    assert_eq!(request.headers.get("authorization").and_then(|v| v.to_str().ok()), Some("Bearer sk_test_demeu"));
+    let key = request.headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string);
+    assert_eq!(key, Some(format!("checkout-{pledge}")), "Stripe's key is derived from the pledge");
+    let form = form(&request.body);
+    for (name, value) in [
+        ("mode", "payment"),
+        ("currency", "kzt"),
+        ("client_reference_id", pledge.as_str()),
+        ("metadata[pledge_id]", pledge.as_str()),
+        ("payment_intent_data[metadata][pledge_id]", pledge.as_str()),
+        ("customer_email", "donor@example.kz"),
+        ("line_items[0][price_data][currency]", "kzt"),
+        ("line_items[0][price_data][unit_amount]", "500000"),
+        ("line_items[0][quantity]", "1"),
+    ] {
+        assert_eq!(field(&form, name), Some(value), "{name} in {form:?}");
+    }
+    let success = field(&form, "success_url").expect("success_url");
+    assert!(success.starts_with("http://127.0.0.1:8080/campaigns/mentors?pledge="), "{success}");
+    assert!(field(&form, "cancel_url").is_some_and(|u| u.contains("checkout=cancel")));
+}
+
+async fn stripe_errors_keep_the_pledge_and_a_retry_finishes(backend: Backend) {
+    let cases = [
+        (
+            402,
+            json!({"error": {"type": "card_error", "code": "card_declined", "message": "Your card was declined."}}),
+            502,
+        ),
+        (429, json!({"error": {"type": "invalid_request_error", "message": "Too many requests"}}), 503),
+        (500, json!({"error": {"type": "api_error", "message": "Something went wrong"}}), 502),
+    ];
+    for (stripe_status, stripe_body, our_status) in cases {
+        let (app, stripe) = stripe_app(backend).await;
+        Mock::given(method("POST"))
+            .and(path("/v1/checkout/sessions"))
+            .respond_with(ResponseTemplate::new(stripe_status).set_body_json(stripe_body))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&stripe)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/v1/checkout/sessions"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(session_answer("cs_test_retry")))
+            .with_priority(2)
+            .mount(&stripe)
+            .await;
+        let send = || {
+            app.client
+                .post(app.url("/api/v1/campaigns/mentors/pledges"))
+                .header("Idempotency-Key", "retry-me")
+                .json(&json!({"amount": 600_000}))
+                .send()
+        };
+        let failed = send().await.expect("sent");
+        let problem = assert_problem(failed, our_status).await;
+        assert!(!problem["detail"].as_str().unwrap_or("").contains("sk_test"), "no secret in {problem}");
+        let token = app.staff_token(demeu_api::auth::Role::Accountant).await;
+        let list: Value = app.get_as(&token, "/api/v1/staff/pledges").await.json().await.expect("JSON");
+        assert_eq!(
+            list["pledges"].as_array().map(Vec::len),
+            Some(1),
+            "the pledge is kept after Stripe's {stripe_status}"
+        );
+        assert_eq!(list["pledges"][0]["status"], "pending");
+        let pledge = list["pledges"][0]["id"].as_str().expect("id").to_string();
+
+        let retried = send().await.expect("sent");
+        assert_eq!(retried.status(), 201, "a retry with the same key finishes the job");
+        let body: Value = retried.json().await.expect("JSON");
+        assert_eq!(body["id"], pledge.as_str());
+        assert_eq!(body["checkout_url"], "https://checkout.stripe.com/c/pay/cs_test_retry");
+        let list: Value = app.get_as(&token, "/api/v1/staff/pledges").await.json().await.expect("JSON");
+        assert_eq!(list["pledges"].as_array().map(Vec::len), Some(1), "still one pledge");
+        let keys: Vec<String> = stripe
+            .received_requests()
+            .await
+            .expect("recorded")
+            .iter()
+            .filter_map(|r| r.headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string))
+            .collect();
+        assert_eq!(
+            keys,
+            [format!("checkout-{pledge}"), format!("checkout-{pledge}")],
+            "one Stripe key for both attempts"
+        );
+    }
+}
+
+async fn refunds_go_to_stripe_and_count_on_its_event(backend: Backend) {
+    let (app, stripe) = stripe_app(backend).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/checkout/sessions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(session_answer("cs_test_r")))
+        .mount(&stripe)
+        .await;
+    let mut refund = fixture("refund");
+    refund["id"] = Value::from("re_test_1");
+    Mock::given(method("POST"))
+        .and(path("/v1/refunds"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(refund))
+        .expect(1)
+        .mount(&stripe)
+        .await;
+    let pledge = app.pledge(500_000).await;
+    let ids = crate::stripe::Ids::for_pledge(&pledge);
+    let body = crate::stripe::event("checkout.session.completed", crate::stripe::session(&ids, 500_000, "paid"));
+    assert_eq!(app.post_webhook(&body, &crate::stripe::signature(&body, "whsec_test")).await.status(), 200);
+    assert_eq!(app.progress().await, (500_000, 1));
+
+    let token = app.staff_token(demeu_api::auth::Role::Accountant).await;
+    let res =
+        app.post_as(&token, &format!("/api/v1/staff/pledges/{pledge}/refunds"), &json!({"amount": 200_000})).await;
+    assert_eq!(res.status(), 202);
+    let accepted: Value = res.json().await.expect("JSON");
+    assert_eq!((accepted["status"].as_str(), accepted["refund_id"].as_str()), (Some("requested"), Some("re_test_1")));
+    let requests = stripe.received_requests().await.expect("recorded");
+    let refund_request = requests.iter().find(|r| r.url.path() == "/v1/refunds").expect("refund sent");
+    let form = form(&refund_request.body);
+    assert_eq!(field(&form, "payment_intent"), Some(ids.payment.as_str()));
+    assert_eq!(field(&form, "amount"), Some("200000"));
+    assert_eq!(app.progress().await.0, 500_000, "nothing moves until Stripe's refund event");
+    let body = crate::stripe::event("charge.refunded", crate::stripe::charge(&ids, 500_000, 200_000));
+    app.post_webhook(&body, &crate::stripe::signature(&body, "whsec_test")).await;
+    assert_eq!(app.progress().await.0, 300_000);
+    app.assert_reconciled().await;
+}

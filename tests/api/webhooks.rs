@@ -1,0 +1,327 @@
+//! Webhook deliveries in the exact shape Stripe sends, signed by Stripe's scheme.
+
+use std::collections::VecDeque;
+
+use rand::seq::SliceRandom;
+use serde_json::Value;
+
+use crate::helpers::{spawn_app, spawn_app_with, Backend, TestApp};
+use crate::on_both_backends;
+use crate::stripe::{charge, dispute, event, payment_intent, session, signature, signature_at, Ids, SANDBOX_SECRET};
+
+on_both_backends!(
+    each_event_type_moves_the_money_as_stripe_says,
+    an_asynchronous_payment_counts_when_it_succeeds,
+    unpaid_checkouts_close_the_pledge,
+    a_second_delivery_does_nothing,
+    a_full_refund_leaves_nothing_counted,
+    bad_signatures_change_nothing,
+    rotated_secrets_are_all_accepted,
+    odd_events_are_stored_and_answered_200,
+    amounts_that_disagree_are_flagged_not_counted,
+    every_order_of_arrival_ends_in_the_same_state,
+    parallel_shuffled_deliveries_count_each_payment_once,
+);
+
+async fn deliver(app: &TestApp, kind: &str, object: Value) -> (u16, Value) {
+    let body = event(kind, object);
+    deliver_body(app, &body).await
+}
+
+async fn deliver_body(app: &TestApp, body: &str) -> (u16, Value) {
+    let res = app.post_webhook(body, &signature(body, SANDBOX_SECRET)).await;
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn inbox(app: &TestApp) -> Vec<(String, String)> {
+    app.pool
+        .run(|conn| {
+            use demeu_db::schema::webhook_events::dsl::*;
+            use diesel::prelude::*;
+            webhook_events
+                .select((event_type, outcome))
+                .order(received_at.asc())
+                .load(conn)
+                .map_err(demeu_db::DbError::from)
+        })
+        .await
+        .expect("inbox")
+}
+
+async fn pledge_row(app: &TestApp, id: &str) -> donations::pledge_store::PledgeRecord {
+    let id = uuid::Uuid::parse_str(id).expect("uuid");
+    app.pool.run(move |conn| donations::pledge_store::find(conn, id)).await.expect("pledge")
+}
+
+async fn each_event_type_moves_the_money_as_stripe_says(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ids = Ids::for_pledge(&app.pledge(500_000).await);
+    let (status, body) = deliver(&app, "checkout.session.completed", session(&ids, 500_000, "paid")).await;
+    assert_eq!((status, body["outcome"].as_str()), (200, Some("counted")));
+    assert_eq!(app.progress().await, (500_000, 1));
+    let (_, body) = deliver(&app, "payment_intent.succeeded", payment_intent(&ids, 500_000)).await;
+    assert_eq!(body["outcome"], "recorded", "the same payment reported twice counts once");
+    assert_eq!(app.progress().await, (500_000, 1));
+
+    deliver(&app, "charge.refunded", charge(&ids, 500_000, 100_000)).await;
+    assert_eq!(app.progress().await.0, 400_000);
+    deliver(&app, "charge.refunded", charge(&ids, 500_000, 250_000)).await;
+    assert_eq!(app.progress().await.0, 250_000, "refunded is set to the cumulative amount, never added");
+    deliver(&app, "charge.refunded", charge(&ids, 500_000, 100_000)).await;
+    assert_eq!(app.progress().await.0, 250_000, "an older cumulative figure changes nothing");
+
+    deliver(&app, "charge.dispute.created", dispute(&ids, "dp_1", 100_000, "needs_response")).await;
+    assert_eq!(app.progress().await.0, 150_000);
+    deliver(&app, "charge.dispute.funds_withdrawn", dispute(&ids, "dp_1", 100_000, "needs_response")).await;
+    assert_eq!(app.progress().await.0, 150_000, "created and withdrawn hold the money once");
+    assert_eq!(pledge_row(&app, &ids.pledge).await.display_status().expect("status").as_str(), "disputed");
+    deliver(&app, "charge.dispute.closed", dispute(&ids, "dp_1", 100_000, "won")).await;
+    assert_eq!(app.progress().await.0, 250_000, "a won dispute brings the money back");
+    deliver(&app, "charge.dispute.funds_reinstated", dispute(&ids, "dp_1", 100_000, "won")).await;
+    assert_eq!(app.progress().await.0, 250_000);
+
+    deliver(&app, "charge.dispute.created", dispute(&ids, "dp_2", 50_000, "needs_response")).await;
+    deliver(&app, "charge.dispute.closed", dispute(&ids, "dp_2", 50_000, "lost")).await;
+    assert_eq!(app.progress().await, (200_000, 1), "a lost dispute keeps the money out");
+    let pledge = pledge_row(&app, &ids.pledge).await;
+    assert_eq!((pledge.received, pledge.refunded, pledge.disputed), (500_000, 250_000, 50_000));
+    app.assert_reconciled().await;
+}
+
+async fn an_asynchronous_payment_counts_when_it_succeeds(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ids = Ids::for_pledge(&app.pledge(300_000).await);
+    let (_, body) = deliver(&app, "checkout.session.completed", session(&ids, 300_000, "unpaid")).await;
+    assert_eq!(body["outcome"], "recorded");
+    assert_eq!(app.progress().await, (0, 0));
+    deliver(&app, "checkout.session.async_payment_succeeded", session(&ids, 300_000, "paid")).await;
+    assert_eq!(app.progress().await, (300_000, 1));
+    app.assert_reconciled().await;
+}
+
+async fn unpaid_checkouts_close_the_pledge(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let expired = Ids::for_pledge(&app.pledge(300_000).await);
+    deliver(&app, "checkout.session.expired", session(&expired, 300_000, "unpaid")).await;
+    assert_eq!(app.get_json(&format!("/api/v1/pledges/{}", expired.pledge)).await["status"], "expired");
+    let failed = Ids::for_pledge(&app.pledge(300_000).await);
+    deliver(&app, "checkout.session.async_payment_failed", session(&failed, 300_000, "unpaid")).await;
+    assert_eq!(app.get_json(&format!("/api/v1/pledges/{}", failed.pledge)).await["status"], "failed");
+    // An expiry arriving after the payment does not undo it.
+    let paid = Ids::for_pledge(&app.pledge(300_000).await);
+    deliver(&app, "checkout.session.completed", session(&paid, 300_000, "paid")).await;
+    deliver(&app, "checkout.session.expired", session(&paid, 300_000, "unpaid")).await;
+    assert_eq!(app.get_json(&format!("/api/v1/pledges/{}", paid.pledge)).await["status"], "paid");
+    assert_eq!(app.progress().await, (300_000, 1));
+}
+
+async fn a_second_delivery_does_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ids = Ids::for_pledge(&app.pledge(500_000).await);
+    let body = event("checkout.session.completed", session(&ids, 500_000, "paid"));
+    assert_eq!(deliver_body(&app, &body).await.1["outcome"], "counted");
+    assert_eq!(deliver_body(&app, &body).await, (200, serde_json::json!({"received": true, "outcome": "duplicate"})));
+    assert_eq!(app.progress().await, (500_000, 1));
+    assert_eq!(inbox(&app).await.len(), 1, "one inbox row per event id");
+}
+
+async fn a_full_refund_leaves_nothing_counted(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ids = Ids::for_pledge(&app.pledge(500_000).await);
+    deliver(&app, "payment_intent.succeeded", payment_intent(&ids, 500_000)).await;
+    assert_eq!(app.progress().await, (500_000, 1));
+    deliver(&app, "charge.refunded", charge(&ids, 500_000, 500_000)).await;
+    assert_eq!(app.progress().await, (0, 0));
+    assert_eq!(app.get_json(&format!("/api/v1/pledges/{}", ids.pledge)).await["status"], "refunded");
+    let wall = app.get_json("/api/v1/campaigns/mentors/pledges").await;
+    assert_eq!(wall["pledges"].as_array().map(Vec::len), Some(0), "a refunded pledge leaves the wall");
+    app.assert_reconciled().await;
+}
+
+async fn bad_signatures_change_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ids = Ids::for_pledge(&app.pledge(500_000).await);
+    let body = event("checkout.session.completed", session(&ids, 500_000, "paid"));
+    let now = chrono::Utc::now().timestamp();
+    let cases = [
+        ("wrong secret", body.clone(), signature(&body, "whsec_someone_else")),
+        ("stale", body.clone(), signature_at(&body, SANDBOX_SECRET, now - 301)),
+        ("from the future", body.clone(), signature_at(&body, SANDBOX_SECRET, now + 301)),
+        ("changed after signing", body.replace("500000", "900000"), signature(&body, SANDBOX_SECRET)),
+        ("malformed header", body.clone(), "v1=deadbeef".to_string()),
+    ];
+    for (what, sent, header) in cases {
+        let res = app.post_webhook(&sent, &header).await;
+        assert_eq!(res.status(), 400, "{what}");
+        assert_eq!(res.headers()["content-type"], "application/problem+json", "{what}");
+    }
+    let res = app.client.post(app.url("/api/v1/webhooks/stripe")).body(body.clone()).send().await.expect("sent");
+    assert_eq!(res.status(), 400, "no signature header");
+    let not_json = "not an event";
+    assert_eq!(
+        app.post_webhook(not_json, &signature(not_json, SANDBOX_SECRET)).await.status(),
+        400,
+        "a signed body that is no event"
+    );
+    assert_eq!(app.progress().await, (0, 0));
+    assert!(inbox(&app).await.is_empty(), "nothing stored");
+    // Still within the tolerance: accepted.
+    let ok = app.post_webhook(&body, &signature_at(&body, SANDBOX_SECRET, now - 290)).await;
+    assert_eq!(ok.status(), 200);
+}
+
+async fn rotated_secrets_are_all_accepted(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        "[payments]\nprovider = \"stripe\"\n[payments.stripe]\nsecret_key = \"sk_test_x\"\nwebhook_secret = \"whsec_old,whsec_new\"\napi_base = \"http://127.0.0.1:9\"\n",
+    )
+    .await;
+    for secret in ["whsec_old", "whsec_new"] {
+        let body = event("customer.created", serde_json::json!({"id": "cus_1", "object": "customer"}));
+        let res = app.post_webhook(&body, &signature(&body, secret)).await;
+        assert_eq!(res.status(), 200, "{secret}");
+    }
+    let body = event("customer.created", serde_json::json!({"id": "cus_1", "object": "customer"}));
+    assert_eq!(
+        app.post_webhook(&body, &signature(&body, SANDBOX_SECRET)).await.status(),
+        400,
+        "the sandbox secret is not Stripe's"
+    );
+}
+
+async fn odd_events_are_stored_and_answered_200(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (status, body) = deliver(&app, "plan.created", crate::stripe::fixture("event")["data"]["object"].clone()).await;
+    assert_eq!((status, body["outcome"].as_str()), (200, Some("recorded")));
+    let ids = Ids::for_pledge(&app.pledge(500_000).await);
+    let mut broken = charge(&ids, 500_000, 0);
+    broken["amount_refunded"] = Value::from("a lot");
+    let (status, body) = deliver(&app, "charge.refunded", broken).await;
+    assert_eq!((status, body["outcome"].as_str()), (200, Some("undecodable")));
+    let rows = inbox(&app).await;
+    assert_eq!(
+        rows,
+        [
+            ("plan.created".to_string(), "recorded".to_string()),
+            ("charge.refunded".to_string(), "undecodable".to_string())
+        ]
+    );
+    // An event about a pledge nobody knows (yet): Stripe is asked to deliver it again.
+    let stranger = Ids::for_pledge(&uuid::Uuid::new_v4().to_string());
+    let (status, _) = deliver(&app, "checkout.session.completed", session(&stranger, 500_000, "paid")).await;
+    assert_eq!(status, 503);
+    assert_eq!(inbox(&app).await.len(), 2, "a deferred event is not stored");
+}
+
+async fn amounts_that_disagree_are_flagged_not_counted(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ids = Ids::for_pledge(&app.pledge(500_000).await);
+    let (_, body) = deliver(&app, "checkout.session.completed", session(&ids, 400_000, "paid")).await;
+    assert_eq!(body["outcome"], "flagged");
+    let mut usd = payment_intent(&ids, 500_000);
+    usd["currency"] = Value::from("usd");
+    let (_, body) = deliver(&app, "payment_intent.succeeded", usd).await;
+    assert_eq!(body["outcome"], "flagged");
+    assert_eq!(app.progress().await, (0, 0));
+    let pledge = pledge_row(&app, &ids.pledge).await;
+    assert!(pledge.flag.as_deref().is_some_and(|f| f.contains("400000")), "{:?}", pledge.flag);
+}
+
+/// Delivers `bodies` in order the way Stripe does: an answer other than 200 puts the delivery
+/// back at the end of the queue, to be tried again later.
+async fn deliver_until_accepted(app: &TestApp, bodies: Vec<String>) {
+    let mut queue: VecDeque<String> = bodies.into();
+    let mut attempts = 0;
+    while let Some(body) = queue.pop_front() {
+        attempts += 1;
+        assert!(attempts < 200, "deliveries never settle");
+        let (status, _) = deliver_body(app, &body).await;
+        match status {
+            200 => {}
+            503 => queue.push_back(body),
+            other => panic!("unexpected {other}"),
+        }
+    }
+}
+
+fn permutations(n: usize) -> Vec<Vec<usize>> {
+    if n == 0 {
+        return vec![vec![]];
+    }
+    let mut all = Vec::new();
+    for rest in permutations(n - 1) {
+        for i in 0..=rest.len() {
+            let mut p = rest.clone();
+            p.insert(i, n - 1);
+            all.push(p);
+        }
+    }
+    all
+}
+
+async fn every_order_of_arrival_ends_in_the_same_state(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let orders = permutations(5);
+    assert_eq!(orders.len(), 120);
+    for order in &orders {
+        let ids = Ids::for_pledge(&app.pledge(500_000).await);
+        let dispute_id = format!("dp_{}", uuid::Uuid::new_v4().simple());
+        let events = [
+            event("checkout.session.completed", session(&ids, 500_000, "paid")),
+            event("payment_intent.succeeded", payment_intent(&ids, 500_000)),
+            event("charge.refunded", charge(&ids, 500_000, 100_000)),
+            event("charge.dispute.created", dispute(&ids, &dispute_id, 200_000, "needs_response")),
+            event("charge.dispute.closed", dispute(&ids, &dispute_id, 200_000, "won")),
+        ];
+        deliver_until_accepted(&app, order.iter().map(|i| events[*i].clone()).collect()).await;
+        let pledge = pledge_row(&app, &ids.pledge).await;
+        assert_eq!((pledge.received, pledge.refunded, pledge.disputed), (500_000, 100_000, 0), "order {order:?}");
+        assert_eq!(pledge.provider_payment_id.as_deref(), Some(ids.payment.as_str()));
+    }
+    assert_eq!(app.progress().await, (120 * 400_000, 120));
+    app.assert_reconciled().await;
+}
+
+async fn parallel_shuffled_deliveries_count_each_payment_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut bodies = Vec::new();
+    let mut expected = 0;
+    let mut paid = 0;
+    for i in 0..80i64 {
+        let amount = 50_000 + i * 1_000;
+        let ids = Ids::for_pledge(&app.pledge(amount).await);
+        if i % 4 == 3 {
+            // A quarter never pay: their checkouts expire.
+            bodies.push(event("checkout.session.expired", session(&ids, amount, "unpaid")));
+        } else {
+            expected += amount;
+            paid += 1;
+            bodies.push(event("checkout.session.completed", session(&ids, amount, "paid")));
+            bodies.push(event("payment_intent.succeeded", payment_intent(&ids, amount)));
+        }
+    }
+    // A third of the deliveries are repeats of one already in the list.
+    let repeats: Vec<String> = bodies.iter().step_by(2).cloned().collect();
+    bodies.extend(repeats);
+    bodies.shuffle(&mut rand::thread_rng());
+    assert!(bodies.len() >= 200, "{} deliveries", bodies.len());
+
+    let app = std::sync::Arc::new(app);
+    let mut tasks = tokio::task::JoinSet::new();
+    let chunks: Vec<Vec<String>> = bodies.chunks(bodies.len().div_ceil(16)).map(<[String]>::to_vec).collect();
+    for chunk in chunks {
+        let app = app.clone();
+        tasks.spawn(async move {
+            for body in chunk {
+                let (status, _) = deliver_body(&app, &body).await;
+                assert_eq!(status, 200);
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.expect("delivery task");
+    }
+    assert_eq!(app.progress().await, (expected, paid));
+    app.assert_reconciled().await;
+}
