@@ -67,7 +67,12 @@ pub fn fresh_database(backend: Backend) -> String {
 
 /// The shipped settings on a random port and a fresh database, with `extra` TOML over them.
 pub fn test_settings(database_url: &str, extra: &str) -> Settings {
-    let base = format!("[server]\nport = 0\n[database]\nurl = \"{database_url}\"\npool_size = 4\n");
+    let mail_dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("mail-{}", uuid::Uuid::new_v4().simple()));
+    let base = format!(
+        "[server]\nport = 0\n[database]\nurl = \"{database_url}\"\npool_size = 4\n[mail]\nfile_dir = \"{}\"\npoll_interval_ms = 50\n",
+        mail_dir.display()
+    );
     Settings::from_toml_over_defaults(&[&base, extra]).expect("test settings are valid")
 }
 

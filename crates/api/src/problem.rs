@@ -198,8 +198,30 @@ impl From<donations::Error> for ApiError {
             E::CurrencyMismatch { .. } => ApiError::Conflict(e.to_string()),
             E::NotYetKnown(msg) => ApiError::Unavailable(msg),
             E::Db(db) => db.into(),
-            E::Money(_) | E::Plan(_) | E::Corrupt(_) => ApiError::Internal(e.to_string()),
+            E::Money(_) | E::Plan(_) | E::Corrupt(_) | E::Effect(_) => ApiError::Internal(e.to_string()),
         }
+    }
+}
+
+impl From<campaign_news::Error> for ApiError {
+    fn from(e: campaign_news::Error) -> Self {
+        use campaign_news::Error as E;
+        match e {
+            E::NotFound(what) => ApiError::NotFound(what.to_string()),
+            E::Invalid(fields) => ApiError::Invalid(
+                fields.into_iter().map(|f| FieldError { field: f.field, message: f.message }).collect(),
+            ),
+            E::Conflict(msg) => ApiError::Conflict(msg),
+            E::Db(db) => db.into(),
+            E::Corrupt(msg) => ApiError::Internal(msg),
+        }
+    }
+}
+
+impl From<ApiError> for donations::Error {
+    /// A follow-up inside a donations transaction failed: the transaction is undone.
+    fn from(e: ApiError) -> Self {
+        donations::Error::Effect(e.to_string())
     }
 }
 

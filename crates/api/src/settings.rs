@@ -25,6 +25,84 @@ pub struct Settings {
     pub payments: PaymentSettings,
     /// The campaigns hosted.
     pub campaigns: Vec<CampaignSettings>,
+    /// Who runs them.
+    pub foundation: FoundationSettings,
+    /// How mail goes out.
+    pub mail: MailSettings,
+    /// Rate limits per client address.
+    pub limits: LimitSettings,
+}
+
+/// `[foundation]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct FoundationSettings {
+    /// Shown in receipts.
+    pub name: String,
+}
+
+/// `[limits]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct LimitSettings {
+    /// Comments per client address per hour.
+    pub comments_per_hour: u32,
+    /// Subscriptions per client address per hour.
+    pub subscriptions_per_hour: u32,
+}
+
+/// `[mail]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct MailSettings {
+    /// `file` or `smtp`.
+    pub transport: MailTransportKind,
+    /// The From address, `Name <address>` or an address.
+    pub from: String,
+    /// Where the file transport writes.
+    pub file_dir: String,
+    /// The first retry waits this long; each next one twice as long.
+    pub retry_base_seconds: f64,
+    /// A mail still failing after this many hours is dead.
+    pub give_up_hours: f64,
+    /// How often the worker looks for due mail.
+    pub poll_interval_ms: u64,
+    /// `[mail.smtp]`
+    pub smtp: SmtpSettings,
+}
+
+/// Mail transports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransportKind {
+    /// .eml files under `mail.file_dir`.
+    File,
+    /// An SMTP server.
+    Smtp,
+}
+
+/// `[mail.smtp]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct SmtpSettings {
+    /// Server name.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// none, starttls or tls.
+    pub tls: SmtpTls,
+    /// Empty for no authentication.
+    pub username: String,
+    /// Password.
+    pub password: SecretString,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain text (a local relay).
+    None,
+    /// Upgrade with STARTTLS, required.
+    Starttls,
+    /// TLS from the first byte.
+    Tls,
 }
 
 /// `[server]`
@@ -261,6 +339,16 @@ impl Settings {
             if !self.payments.stripe.api_base.starts_with("http") {
                 return Err(SettingsError("payments.stripe.api_base: must be an http(s) URL".into()));
             }
+        }
+        if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(SettingsError("mail.from: is not a mail address".into()));
+        }
+        let positive = |v: f64| v.is_finite() && v > 0.0;
+        if !positive(self.mail.retry_base_seconds) || !positive(self.mail.give_up_hours) {
+            return Err(SettingsError("mail.retry_base_seconds and mail.give_up_hours: must be above zero".into()));
+        }
+        if self.foundation.name.trim().is_empty() {
+            return Err(SettingsError("foundation.name: must not be empty".into()));
         }
         if self.campaigns.is_empty() {
             return Err(SettingsError("campaigns: at least one campaign is needed".into()));

@@ -14,9 +14,13 @@ use demeu_db::{DbPool, PoolOptions};
 use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::auth::LoginThrottle;
+use crate::mail::compose::MailContext;
+use crate::mail::worker::Worker;
+use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::payments::{self, PaymentProvider};
 use crate::problem::{rewrite_bare_errors, ApiError};
+use crate::rate_limit::RateLimiter;
 use crate::routes;
 use crate::settings::Settings;
 
@@ -28,6 +32,12 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The configured payment provider.
     pub provider: Arc<dyn PaymentProvider>,
+    /// What mail needs to know about this installation.
+    pub mail: MailContext,
+    /// Comments per client address.
+    pub comment_limiter: RateLimiter,
+    /// Subscriptions per client address.
+    pub subscription_limiter: RateLimiter,
     /// Sign-in slow-down.
     pub throttle: LoginThrottle,
     /// Response counters.
@@ -55,6 +65,7 @@ pub struct Application {
     port: u16,
     server: Server,
     pool: DbPool,
+    worker: Worker,
 }
 
 impl Application {
@@ -65,15 +76,19 @@ impl Application {
         let listener = TcpListener::bind(&address).with_context(|| format!("binding {address}"))?;
         let port = listener.local_addr()?.port();
         let provider = payments::from_settings(&settings)?;
+        let worker = Worker::new(pool.clone(), Mailer::from_settings(&settings.mail)?, &settings.mail)?;
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             provider,
+            mail: MailContext::from_settings(&settings),
+            comment_limiter: RateLimiter::new(settings.limits.comments_per_hour),
+            subscription_limiter: RateLimiter::new(settings.limits.subscriptions_per_hour),
             settings: Arc::new(settings),
             throttle: LoginThrottle::default(),
             metrics: Metrics::default(),
         });
         let server = run(listener, state)?;
-        Ok(Application { port, server, pool })
+        Ok(Application { port, server, pool, worker })
     }
 
     /// The port bound (useful when 0 was asked for).
@@ -91,9 +106,12 @@ impl Application {
         self.pool.clone()
     }
 
-    /// Serves until the process is stopped.
+    /// Serves, with the mail worker beside the server, until the server stops.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let worker = tokio::spawn(self.worker.run());
+        let served = self.server.await;
+        worker.abort();
+        served
     }
 }
 

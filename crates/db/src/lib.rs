@@ -9,6 +9,7 @@ pub mod audit;
 mod connection;
 mod error;
 mod migrations;
+pub mod outbox;
 mod pool;
 pub mod schema;
 

@@ -142,11 +142,82 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    news_posts (id) {
+        id -> Text,
+        campaign_id -> Text,
+        slug -> Text,
+        title -> Text,
+        body_markdown -> Text,
+        body_html -> Text,
+        status -> Text,
+        author_id -> Nullable<Text>,
+        published_at -> Nullable<Timestamp>,
+        first_published_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    subscribers (id) {
+        id -> Text,
+        campaign_id -> Text,
+        email -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+        unsubscribed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    subscription_tokens (token_hash) {
+        token_hash -> Text,
+        subscriber_id -> Text,
+        purpose -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    comments (id) {
+        id -> Text,
+        campaign_id -> Text,
+        name -> Text,
+        body -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        moderated_at -> Nullable<Timestamp>,
+        moderated_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    mail_outbox (id) {
+        id -> Text,
+        recipient -> Text,
+        subject -> Text,
+        text_body -> Text,
+        html_body -> Text,
+        headers -> Text,
+        kind -> Text,
+        dedupe_key -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(budget_lines -> campaigns (campaign_id));
 diesel::joinable!(pledges -> campaigns (campaign_id));
 diesel::joinable!(ledger_entries -> pledges (pledge_id));
 diesel::joinable!(campaign_totals -> campaigns (campaign_id));
 diesel::joinable!(staff_sessions -> staff_users (user_id));
+diesel::joinable!(subscription_tokens -> subscribers (subscriber_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     campaigns,
@@ -159,4 +230,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     staff_sessions,
     audit_log,
     webhook_events,
+    news_posts,
+    subscribers,
+    subscription_tokens,
+    comments,
+    mail_outbox,
 );

@@ -52,6 +52,9 @@ pub enum Error {
     /// An outside report names something not known yet; deliver it again later.
     #[error("not known yet: {0}")]
     NotYetKnown(String),
+    /// A follow-up the caller asked for (e.g. enqueueing a receipt) failed; nothing was kept.
+    #[error("follow-up failed: {0}")]
+    Effect(String),
     /// A stored value this code cannot read: a bug or a hand-edited row.
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),

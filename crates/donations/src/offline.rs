@@ -31,14 +31,15 @@ pub struct OfflineGift {
     pub received_at: Option<DateTime<Utc>>,
 }
 
-/// Checks `gift`, then stores it as a pledge counted at once, with its ledger row and audit
-/// entry, in one transaction.
+/// Checks `gift`, then stores it as a pledge counted at once, with its ledger row, its audit
+/// entry and `after` (the caller's follow-up, e.g. a receipt) in one transaction.
 pub fn record_offline(
     conn: &mut DbConn,
     campaign: &Campaign,
     gift: &OfflineGift,
     actor: &str,
     now: DateTime<Utc>,
+    after: &dyn Fn(&mut DbConn, &PledgeRecord) -> Result<(), Error>,
 ) -> Result<PledgeRecord, Error> {
     let mut errors = Vec::new();
     if gift.amount <= 0 {
@@ -109,6 +110,8 @@ pub fn record_offline(
             &format!("pledge:{id}"),
             &serde_json::json!({"amount": gift.amount, "method": method.as_str(), "reference": reference}),
         )?;
-        pledge_store::find(conn, id)
+        let pledge = pledge_store::find(conn, id)?;
+        after(conn, &pledge)?;
+        Ok(pledge)
     })
 }

@@ -136,8 +136,13 @@ pub enum Processed {
     Retry(String),
 }
 
-/// Processes one delivery in one write transaction: inbox row, pledge and ledger together.
-pub fn process(conn: &mut DbConn, delivery: &Delivery) -> Result<Processed, Error> {
+/// Something the caller does in the same transaction once a delivery is applied (the api crate
+/// enqueues receipts and refund notices); an error undoes the whole delivery.
+pub type Effects<'a> = &'a dyn Fn(&mut DbConn, &Processed) -> Result<(), Error>;
+
+/// Processes one delivery in one write transaction: inbox row, pledge, ledger and `effects`
+/// together.
+pub fn process(conn: &mut DbConn, delivery: &Delivery, effects: Effects<'_>) -> Result<Processed, Error> {
     let result = conn.write_transaction(|conn| {
         let inbox_id = Uuid::new_v4().to_string();
         let inserted = conn.transaction(|conn| {
@@ -161,6 +166,7 @@ pub fn process(conn: &mut DbConn, delivery: &Delivery) -> Result<Processed, Erro
             Err(why) => (Processed::Undecodable(why.clone()), None),
             Ok(event) => apply(conn, event)?,
         };
+        effects(conn, &processed)?;
         let (outcome, detail) = match &processed {
             Processed::Counted { kind, amount, .. } => ("counted", Some(format!("{kind} {amount}"))),
             Processed::Recorded(why) => ("recorded", Some(why.clone())),

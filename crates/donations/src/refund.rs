@@ -22,13 +22,15 @@ pub fn refund_amount(pledge: &PledgeRecord, requested: Option<i64>) -> Result<i6
     }
 }
 
-/// Counts the refund of an offline pledge at once, with its audit entry.
+/// Counts the refund of an offline pledge at once, with its audit entry and `after` (the
+/// caller's follow-up, e.g. a notice to the donor, given the pledge as it is now).
 pub fn refund_offline(
     conn: &mut DbConn,
     pledge_id: Uuid,
     requested: Option<i64>,
     actor: &str,
     request_id: Uuid,
+    after: &dyn Fn(&mut DbConn, &PledgeRecord, i64) -> Result<(), Error>,
 ) -> Result<(i64, Appended), Error> {
     conn.write_transaction(|conn| {
         let pledge = pledge_store::find(conn, pledge_id)?;
@@ -47,6 +49,8 @@ pub fn refund_offline(
             &format!("pledge:{pledge_id}"),
             &serde_json::json!({"amount": amount, "offline": true}),
         )?;
+        let refunded = pledge_store::find(conn, pledge_id)?;
+        after(conn, &refunded, amount)?;
         Ok((amount, appended))
     })
 }

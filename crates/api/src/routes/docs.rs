@@ -2,7 +2,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{campaigns, health, pledges, staff, staff_pledges, webhooks};
+use crate::routes::{campaigns, health, news, pledges, staff, staff_news, staff_pledges, webhooks};
 
 /// The OpenAPI document, generated from the handlers' annotations.
 #[derive(OpenApi)]
@@ -14,10 +14,13 @@ use crate::routes::{campaigns, health, pledges, staff, staff_pledges, webhooks};
         staff::sign_in, staff::sign_out, staff::list_users, staff::create_user, staff::update_user,
         pledges::create, pledges::show, pledges::wall, webhooks::stripe,
         staff_pledges::list, staff_pledges::csv, staff_pledges::offline, staff_pledges::refund,
+        news::list, news::show, news::atom, news::subscribe, news::confirm, news::unsubscribe, news::comments, news::comment,
+        staff_news::create, staff_news::list, staff_news::edit, staff_news::publish, staff_news::unpublish, staff_news::delete,
+        staff_news::comments, staff_news::approve, staff_news::reject, staff_news::mail,
     ),
     components(schemas(crate::problem::Problem, crate::problem::ProblemField, crate::auth::Role)),
     modifiers(&BearerAuth),
-    tags((name = "campaigns", description = "Public progress"), (name = "pledges", description = "Donors' pledges"), (name = "webhooks", description = "Payment provider deliveries"), (name = "staff", description = "Foundation staff (Bearer token)"), (name = "operations")),
+    tags((name = "campaigns", description = "Public progress"), (name = "pledges", description = "Donors' pledges"), (name = "webhooks", description = "Payment provider deliveries"), (name = "news", description = "News, subscriptions, comments"), (name = "staff", description = "Foundation staff (Bearer token)"), (name = "operations")),
 )]
 pub struct ApiDoc;
 

@@ -3,9 +3,11 @@
 pub mod campaigns;
 pub mod docs;
 pub mod health;
+pub mod news;
 pub mod pledges;
 pub mod sandbox;
 pub mod staff;
+pub mod staff_news;
 pub mod staff_pledges;
 pub mod webhooks;
 
@@ -26,6 +28,37 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(pledges::create)),
         )
         .service(web::resource("/api/v1/pledges/{id}").route(web::get().to(pledges::show)))
+        .service(web::resource("/api/v1/campaigns/{slug}/news").route(web::get().to(news::list)))
+        .service(web::resource("/api/v1/campaigns/{slug}/news/{post}").route(web::get().to(news::show)))
+        .service(web::resource("/campaigns/{slug}/news.atom").route(web::get().to(news::atom)))
+        .service(web::resource("/api/v1/campaigns/{slug}/subscriptions").route(web::post().to(news::subscribe)))
+        .service(web::resource("/api/v1/subscriptions/confirm").route(web::get().to(news::confirm)))
+        .service(
+            web::resource("/api/v1/subscriptions/unsubscribe")
+                .route(web::get().to(news::unsubscribe))
+                .route(web::post().to(news::unsubscribe)),
+        )
+        .service(
+            web::resource("/api/v1/campaigns/{slug}/comments")
+                .route(web::get().to(news::comments))
+                .route(web::post().to(news::comment)),
+        )
+        .service(
+            web::resource("/api/v1/staff/campaigns/{slug}/news")
+                .route(web::get().to(staff_news::list))
+                .route(web::post().to(staff_news::create)),
+        )
+        .service(
+            web::resource("/api/v1/staff/news/{id}")
+                .route(web::patch().to(staff_news::edit))
+                .route(web::delete().to(staff_news::delete)),
+        )
+        .service(web::resource("/api/v1/staff/news/{id}/publish").route(web::post().to(staff_news::publish)))
+        .service(web::resource("/api/v1/staff/news/{id}/unpublish").route(web::post().to(staff_news::unpublish)))
+        .service(web::resource("/api/v1/staff/comments").route(web::get().to(staff_news::comments)))
+        .service(web::resource("/api/v1/staff/comments/{id}/approve").route(web::post().to(staff_news::approve)))
+        .service(web::resource("/api/v1/staff/comments/{id}/reject").route(web::post().to(staff_news::reject)))
+        .service(web::resource("/api/v1/staff/mail").route(web::get().to(staff_news::mail)))
         .service(web::resource("/api/v1/webhooks/stripe").route(web::post().to(webhooks::stripe)))
         .service(web::resource("/sandbox/checkout/{session}").route(web::get().to(sandbox::show)))
         .service(web::resource("/sandbox/checkout/{session}/pay").route(web::post().to(sandbox::pay)))

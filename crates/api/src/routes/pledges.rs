@@ -84,6 +84,7 @@ pub async fn create(
     let scope = format!("pledge:{slug}");
     let hash = idempotency::request_hash(&raw);
     let (s, k) = (scope.clone(), key.clone());
+    let ctx = state.mail.clone();
     let prepared = state
         .pool
         .run(move |conn| {
@@ -98,6 +99,10 @@ pub async fn create(
                 Begin::Resume(Some(id)) => pledge_store::find(conn, parse_id(&id)?)?,
                 Begin::Fresh | Begin::Resume(None) => conn.write_transaction(|conn| {
                     let id = pledge_store::insert(conn, &new)?;
+                    // Asking for news starts a subscription like any other: confirmed by its link.
+                    if let (true, Some(email)) = (new.subscribe, &new.email) {
+                        crate::mail::compose::subscribe(conn, &ctx, &campaign, email)?;
+                    }
                     if let Some(key) = &k {
                         idempotency::attach(conn, &s, key, &id.to_string())?;
                     }

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::auth::Accountant;
 use crate::extract::JsonBody;
+use crate::mail::compose;
 use crate::payments::webhook::receive;
 use crate::payments::RefundRequest;
 use crate::problem::ApiError;
@@ -259,12 +260,16 @@ pub async fn offline(
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
     let actor = staff.0.id.to_string();
+    let ctx = state.mail.clone();
     let view = state
         .pool
         .run(move |conn| {
             let campaign = donations::campaign::find_by_slug(conn, &slug)?;
-            let pledge = record_offline(conn, &campaign, &body.0, &actor, Utc::now())?;
-            staff_view(pledge, campaign.spec.slug)
+            let receipt = |conn: &mut demeu_db::DbConn, pledge: &PledgeRecord| {
+                compose::receipt(conn, &ctx, pledge, &campaign).map_err(donations::Error::from)
+            };
+            let pledge = record_offline(conn, &campaign, &body.0, &actor, Utc::now(), &receipt)?;
+            staff_view(pledge, campaign.spec.slug.clone())
         })
         .await?;
     Ok(HttpResponse::Created().json(view))
@@ -309,10 +314,17 @@ pub async fn refund(
     let request_id = Uuid::new_v4();
     let pledge = state.pool.run(move |conn| pledge_store::find(conn, id).map_err(ApiError::from)).await?;
     if pledge.method()?.is_offline() {
+        let ctx = state.mail.clone();
+        let campaign_id = Uuid::parse_str(&pledge.campaign_id).map_err(|e| ApiError::Internal(e.to_string()))?;
         let (amount, _) = state
             .pool
             .run(move |conn| {
-                donations::refund::refund_offline(conn, id, requested, &actor, request_id).map_err(ApiError::from)
+                let campaign = donations::campaign::find_by_id(conn, campaign_id)?;
+                let notice = |conn: &mut demeu_db::DbConn, pledge: &PledgeRecord, amount: i64| {
+                    compose::refund_notice(conn, &ctx, pledge, &campaign, amount).map_err(donations::Error::from)
+                };
+                donations::refund::refund_offline(conn, id, requested, &actor, request_id, &notice)
+                    .map_err(ApiError::from)
             })
             .await?;
         return Ok(HttpResponse::Accepted().json(RefundAccepted {

@@ -1,0 +1,194 @@
+//! Mail enqueued by what happens: receipts and refund notices when money is counted, the
+//! confirmation when someone subscribes, a post to each confirmed subscriber when it is first
+//! published. Each runs inside the transaction of the change it reports, with a dedupe key that
+//! makes a repeat enqueue nothing.
+
+use chrono::{FixedOffset, Utc};
+use demeu_db::outbox::{enqueue, OutgoingMail};
+use demeu_db::DbConn;
+use donations::allocation::allocate;
+use donations::campaign::Campaign;
+use donations::money::Money;
+use donations::pledge_store::PledgeRecord;
+
+use super::templates::{self, Lang, LineState, Receipt, RefundNotice, Rendered};
+use crate::problem::ApiError;
+use crate::settings::Settings;
+
+/// What every mail needs to know about this installation.
+#[derive(Debug, Clone)]
+pub struct MailContext {
+    /// Links are built on it.
+    pub public_url: String,
+    /// Signs the mail.
+    pub foundation: String,
+}
+
+impl MailContext {
+    /// From the configuration.
+    pub fn from_settings(settings: &Settings) -> Self {
+        MailContext { public_url: settings.public_url().to_string(), foundation: settings.foundation.name.clone() }
+    }
+
+    fn unsubscribe_url(&self, token: &str) -> String {
+        format!("{}/api/v1/subscriptions/unsubscribe?token={token}", self.public_url)
+    }
+}
+
+fn out(
+    recipient: &str,
+    rendered: Rendered,
+    kind: &str,
+    dedupe_key: String,
+    headers: Vec<(String, String)>,
+) -> OutgoingMail {
+    OutgoingMail {
+        recipient: recipient.to_string(),
+        subject: rendered.subject,
+        text_body: rendered.text,
+        html_body: rendered.html,
+        headers,
+        kind: kind.to_string(),
+        dedupe_key,
+    }
+}
+
+fn list_headers(unsubscribe_url: &str) -> Vec<(String, String)> {
+    vec![
+        ("List-Unsubscribe".to_string(), format!("<{unsubscribe_url}>")),
+        ("List-Unsubscribe-Post".to_string(), "List-Unsubscribe=One-Click".to_string()),
+    ]
+}
+
+/// Kazakhstan's time (UTC+5), in which the foundation reads dates.
+fn almaty_date(t: chrono::DateTime<Utc>) -> String {
+    match FixedOffset::east_opt(5 * 3600) {
+        Some(almaty) => t.with_timezone(&almaty).format("%d.%m.%Y %H:%M").to_string(),
+        None => t.format("%d.%m.%Y %H:%M UTC").to_string(),
+    }
+}
+
+fn money(amount: i64, campaign: &Campaign) -> String {
+    Money::new(amount, campaign.spec.currency).to_string()
+}
+
+/// The receipt for a pledge's first counted money, if the donor left an address.
+pub fn receipt(
+    conn: &mut DbConn,
+    ctx: &MailContext,
+    pledge: &PledgeRecord,
+    campaign: &Campaign,
+) -> Result<(), ApiError> {
+    let Some(email) = &pledge.email else { return Ok(()) };
+    let raised: i64 = {
+        use demeu_db::schema::campaign_totals;
+        use diesel::prelude::*;
+        campaign_totals::table.find(campaign.id.to_string()).select(campaign_totals::net_raised).first(conn)?
+    };
+    let allocation = allocate(&campaign.spec.plan, raised);
+    let lines = campaign
+        .spec
+        .plan
+        .lines()
+        .iter()
+        .zip(&allocation.lines)
+        .filter(|(_, f)| f.funded > 0)
+        .map(|(line, f)| LineState {
+            title: line.title.clone(),
+            funded: money(f.funded, campaign),
+            target: line.target.map(|t| money(t, campaign)),
+        })
+        .collect();
+    let counted_at = pledge.counted_at.map(donations::pledge_store::utc).unwrap_or_else(Utc::now);
+    let rendered = templates::receipt(
+        Lang::of(&campaign.spec.locale),
+        &Receipt {
+            donor_name: if pledge.anonymous { None } else { pledge.donor_name.clone() },
+            amount: money(pledge.received, campaign),
+            campaign: campaign.spec.title.clone(),
+            date: almaty_date(counted_at),
+            pledge_id: pledge.id.clone(),
+            lines,
+            foundation: ctx.foundation.clone(),
+        },
+    );
+    enqueue(conn, &out(email, rendered, "receipt", format!("receipt:{}", pledge.id), Vec::new()))?;
+    Ok(())
+}
+
+/// The notice of a counted refund; `refunded_total` makes the key unique per refund.
+pub fn refund_notice(
+    conn: &mut DbConn,
+    ctx: &MailContext,
+    pledge: &PledgeRecord,
+    campaign: &Campaign,
+    amount: i64,
+) -> Result<(), ApiError> {
+    let Some(email) = &pledge.email else { return Ok(()) };
+    let rendered = templates::refund_notice(
+        Lang::of(&campaign.spec.locale),
+        &RefundNotice {
+            amount: money(amount, campaign),
+            campaign: campaign.spec.title.clone(),
+            pledge_id: pledge.id.clone(),
+            foundation: ctx.foundation.clone(),
+        },
+    );
+    let key = format!("refund:{}:{}", pledge.id, pledge.refunded);
+    enqueue(conn, &out(email, rendered, "refund", key, Vec::new()))?;
+    Ok(())
+}
+
+/// Subscribes `email` and, if a confirmation is due, enqueues it.
+pub fn subscribe(conn: &mut DbConn, ctx: &MailContext, campaign: &Campaign, email: &str) -> Result<(), ApiError> {
+    use campaign_news::subscriber::{issue_token, subscribe_in, Purpose, Subscribed};
+    let Subscribed::ConfirmationDue { subscriber, token } = subscribe_in(conn, campaign.id, email)? else {
+        return Ok(());
+    };
+    let unsubscribe = ctx.unsubscribe_url(&issue_token(conn, &subscriber.id, Purpose::Unsubscribe)?);
+    let confirm = format!("{}/api/v1/subscriptions/confirm?token={token}", ctx.public_url);
+    let rendered = templates::confirmation(
+        Lang::of(&campaign.spec.locale),
+        &campaign.spec.title,
+        &confirm,
+        &unsubscribe,
+        &ctx.foundation,
+    );
+    // Keyed by the token: a fresh subscription after an unsubscribe is asked again.
+    let key = format!("confirm:{}:{}", subscriber.id, &token[..16]);
+    enqueue(conn, &out(&subscriber.email, rendered, "confirmation", key, list_headers(&unsubscribe)))?;
+    Ok(())
+}
+
+/// One mail per confirmed subscriber for a post published the first time.
+pub fn news(
+    conn: &mut DbConn,
+    ctx: &MailContext,
+    campaign: &Campaign,
+    post: &campaign_news::post::Post,
+) -> Result<usize, ApiError> {
+    use campaign_news::subscriber::{confirmed, issue_token, Purpose};
+    let post_url = format!("{}/api/v1/campaigns/{}/news/{}", ctx.public_url, campaign.spec.slug, post.slug);
+    let lang = Lang::of(&campaign.spec.locale);
+    let mut queued = 0;
+    for subscriber in confirmed(conn, campaign.id)? {
+        let unsubscribe = ctx.unsubscribe_url(&issue_token(conn, &subscriber.id, Purpose::Unsubscribe)?);
+        let rendered = templates::news(
+            lang,
+            &templates::NewsMail {
+                campaign: &campaign.spec.title,
+                title: &post.title,
+                text_body: &post.body_markdown,
+                html_body: &post.body_html,
+                post_url: &post_url,
+                unsubscribe_url: &unsubscribe,
+                foundation: &ctx.foundation,
+            },
+        );
+        let key = format!("news:{}:{}", post.id, subscriber.id);
+        if enqueue(conn, &out(&subscriber.email, rendered, "news", key, list_headers(&unsubscribe)))? {
+            queued += 1;
+        }
+    }
+    Ok(queued)
+}

@@ -1,0 +1,267 @@
+//! Every text Demeu mails, in Russian and English, in one place. The campaign's `locale` picks
+//! the language. Each template gives a subject, a text part and an HTML part.
+
+/// A rendered mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// Subject line.
+    pub subject: String,
+    /// text/plain.
+    pub text: String,
+    /// text/html.
+    pub html: String,
+}
+
+/// The two languages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// Russian, the default.
+    Ru,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// The language of a campaign's `locale`; Russian unless it says English.
+    pub fn of(locale: &str) -> Self {
+        if locale.starts_with("en") {
+            Lang::En
+        } else {
+            Lang::Ru
+        }
+    }
+}
+
+/// HTML-escapes text put into a template.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+fn html_page(body: &str, footer: &str) -> String {
+    format!(
+        "<!doctype html><html><body style=\"font-family:sans-serif;max-width:36rem;margin:auto;line-height:1.5\">\
+         {body}<hr><p style=\"color:#666;font-size:13px\">{footer}</p></body></html>"
+    )
+}
+
+/// One budget line as a receipt shows it.
+#[derive(Debug, Clone)]
+pub struct LineState {
+    /// Title.
+    pub title: String,
+    /// Funded so far, formatted.
+    pub funded: String,
+    /// Target, formatted; `None` for the line that takes the rest.
+    pub target: Option<String>,
+}
+
+/// What a receipt says.
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    /// The donor, if named.
+    pub donor_name: Option<String>,
+    /// Formatted amount.
+    pub amount: String,
+    /// Campaign title.
+    pub campaign: String,
+    /// Date of payment, Almaty time, formatted.
+    pub date: String,
+    /// The pledge id.
+    pub pledge_id: String,
+    /// The lines the campaign's money is funding now.
+    pub lines: Vec<LineState>,
+    /// Who signs.
+    pub foundation: String,
+}
+
+/// The receipt sent when a pledge is first counted.
+pub fn receipt(lang: Lang, r: &Receipt) -> Rendered {
+    let line_text = |l: &LineState, of: &str| match &l.target {
+        Some(t) => format!("  • {}: {} {of} {t}", l.title, l.funded),
+        None => format!("  • {}: {}", l.title, l.funded),
+    };
+    let (subject, hello, thanks, what, date_l, id_l, lines_l, of) = match lang {
+        Lang::Ru => (
+            format!("Спасибо! Ваше пожертвование {} получено", r.amount),
+            r.donor_name.as_ref().map(|n| format!("Здравствуйте, {n}!")).unwrap_or_else(|| "Здравствуйте!".into()),
+            "Спасибо за вашу поддержку.",
+            format!("Мы получили ваше пожертвование {} для кампании «{}».", r.amount, r.campaign),
+            "Дата",
+            "Номер пожертвования",
+            "На что сейчас идут деньги кампании:",
+            "из",
+        ),
+        Lang::En => (
+            format!("Thank you! Your gift of {} has arrived", r.amount),
+            r.donor_name.as_ref().map(|n| format!("Hello {n},")).unwrap_or_else(|| "Hello,".into()),
+            "Thank you for your support.",
+            format!("We received your gift of {} to the campaign \"{}\".", r.amount, r.campaign),
+            "Date",
+            "Pledge number",
+            "What the campaign's money is funding now:",
+            "of",
+        ),
+    };
+    let lines: Vec<String> = r.lines.iter().map(|l| line_text(l, of)).collect();
+    let text = format!(
+        "{hello}\n\n{what}\n{thanks}\n\n{date_l}: {}\n{id_l}: {}\n\n{lines_l}\n{}\n\n{}\n",
+        r.date,
+        r.pledge_id,
+        lines.join("\n"),
+        r.foundation
+    );
+    let html_lines: String = r
+        .lines
+        .iter()
+        .map(|l| match &l.target {
+            Some(t) => format!("<li>{}: {} {of} {}</li>", escape(&l.title), escape(&l.funded), escape(t)),
+            None => format!("<li>{}: {}</li>", escape(&l.title), escape(&l.funded)),
+        })
+        .collect();
+    let html = html_page(
+        &format!(
+            "<p>{}</p><p>{}<br>{}</p><p>{date_l}: {}<br>{id_l}: <code>{}</code></p><p>{lines_l}</p><ul>{html_lines}</ul>",
+            escape(&hello),
+            escape(&what),
+            thanks,
+            escape(&r.date),
+            escape(&r.pledge_id)
+        ),
+        &escape(&r.foundation),
+    );
+    Rendered { subject, text, html }
+}
+
+/// What a refund notice says.
+#[derive(Debug, Clone)]
+pub struct RefundNotice {
+    /// Formatted amount returned now.
+    pub amount: String,
+    /// Campaign title.
+    pub campaign: String,
+    /// The pledge id.
+    pub pledge_id: String,
+    /// Who signs.
+    pub foundation: String,
+}
+
+/// The notice sent when a refund is counted.
+pub fn refund_notice(lang: Lang, r: &RefundNotice) -> Rendered {
+    let (subject, body, id_l) = match lang {
+        Lang::Ru => (
+            format!("Возврат {} оформлен", r.amount),
+            format!("Мы вернули вам {} из вашего пожертвования кампании «{}».", r.amount, r.campaign),
+            "Номер пожертвования",
+        ),
+        Lang::En => (
+            format!("Refund of {} made", r.amount),
+            format!("We refunded {} of your gift to the campaign \"{}\".", r.amount, r.campaign),
+            "Pledge number",
+        ),
+    };
+    let text = format!("{body}\n{id_l}: {}\n\n{}\n", r.pledge_id, r.foundation);
+    let html = html_page(
+        &format!("<p>{}</p><p>{id_l}: <code>{}</code></p>", escape(&body), escape(&r.pledge_id)),
+        &escape(&r.foundation),
+    );
+    Rendered { subject, text, html }
+}
+
+/// The mail asking a new subscriber to confirm.
+pub fn confirmation(
+    lang: Lang,
+    campaign: &str,
+    confirm_url: &str,
+    unsubscribe_url: &str,
+    foundation: &str,
+) -> Rendered {
+    let (subject, body, action, ignore, leave) = match lang {
+        Lang::Ru => (
+            format!("Подтвердите подписку на новости «{campaign}»"),
+            format!("Вы подписались на новости кампании «{campaign}»."),
+            "Подтвердить подписку",
+            "Если это были не вы, просто не отвечайте на это письмо.",
+            "Отписаться",
+        ),
+        Lang::En => (
+            format!("Confirm your subscription to \"{campaign}\""),
+            format!("You asked for news of the campaign \"{campaign}\"."),
+            "Confirm the subscription",
+            "If this was not you, ignore this mail.",
+            "Unsubscribe",
+        ),
+    };
+    let text = format!("{body}\n\n{action}: {confirm_url}\n\n{ignore}\n\n{leave}: {unsubscribe_url}\n{foundation}\n");
+    let html = html_page(
+        &format!("<p>{}</p><p><a href=\"{}\">{action}</a></p><p>{ignore}</p>", escape(&body), escape(confirm_url)),
+        &format!("{} · <a href=\"{}\">{leave}</a>", escape(foundation), escape(unsubscribe_url)),
+    );
+    Rendered { subject, text, html }
+}
+
+/// What a news mail says.
+#[derive(Debug, Clone)]
+pub struct NewsMail<'a> {
+    /// Campaign title.
+    pub campaign: &'a str,
+    /// Post title.
+    pub title: &'a str,
+    /// The post as Markdown, for the text part.
+    pub text_body: &'a str,
+    /// The post's sanitized HTML.
+    pub html_body: &'a str,
+    /// Where to read it.
+    pub post_url: &'a str,
+    /// This recipient's unsubscribe link.
+    pub unsubscribe_url: &'a str,
+    /// Who signs.
+    pub foundation: &'a str,
+}
+
+/// A new post, mailed to confirmed subscribers.
+pub fn news(lang: Lang, m: &NewsMail<'_>) -> Rendered {
+    let NewsMail { campaign, title, text_body, html_body, post_url, unsubscribe_url, foundation } = *m;
+    let (prefix, read, leave) = match lang {
+        Lang::Ru => ("Новости", "Читать на сайте", "Отписаться"),
+        Lang::En => ("News", "Read it online", "Unsubscribe"),
+    };
+    let subject = format!("{prefix} «{campaign}»: {title}");
+    let text = format!("{title}\n\n{text_body}\n\n{read}: {post_url}\n\n{leave}: {unsubscribe_url}\n{foundation}\n");
+    let html = html_page(
+        &format!("<h1>{}</h1>{html_body}<p><a href=\"{}\">{read}</a></p>", escape(title), escape(post_url)),
+        &format!("{} · <a href=\"{}\">{leave}</a>", escape(foundation), escape(unsubscribe_url)),
+    );
+    Rendered { subject, text, html }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn receipt_data() -> Receipt {
+        Receipt {
+            donor_name: Some("Айгерим <b>".into()),
+            amount: "5 000 ₸".into(),
+            campaign: "Mentors".into(),
+            date: "25.11.2026".into(),
+            pledge_id: "p-1".into(),
+            lines: vec![LineState {
+                title: "School".into(),
+                funded: "5 000 ₸".into(),
+                target: Some("225 000 ₸".into()),
+            }],
+            foundation: "Dara".into(),
+        }
+    }
+
+    #[test]
+    fn receipts_speak_both_languages_and_escape_html() {
+        let ru = receipt(Lang::Ru, &receipt_data());
+        assert!(ru.subject.contains("5 000 ₸") && ru.text.contains("Номер пожертвования: p-1"));
+        assert!(ru.html.contains("Айгерим &lt;b&gt;") && !ru.html.contains("<b>"));
+        let en = receipt(Lang::En, &receipt_data());
+        assert!(en.text.contains("School: 5 000 ₸ of 225 000 ₸"));
+        assert_eq!(Lang::of("en-US"), Lang::En);
+        assert_eq!(Lang::of("kk"), Lang::Ru);
+    }
+}

@@ -1,0 +1,134 @@
+//! The background worker: claims due mail, sends it, and records the outcome. A failure waits
+//! twice as long as the one before (from `mail.retry_base_seconds`), until the mail is older than
+//! `mail.give_up_hours`; then it is dead, for staff to see.
+
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use demeu_db::outbox::{self, OutboxRow};
+use demeu_db::DbPool;
+use lettre::message::Mailbox;
+
+use super::Mailer;
+use crate::settings::MailSettings;
+
+/// How many mails one claim takes.
+const BATCH: i64 = 50;
+/// How long a claim holds its mails: longer than sending a batch can take.
+const LEASE_SECONDS: i64 = 300;
+
+/// The worker's configuration.
+#[derive(Clone)]
+pub struct Worker {
+    pool: DbPool,
+    mailer: Mailer,
+    from: Mailbox,
+    domain: String,
+    retry_base: f64,
+    give_up: chrono::Duration,
+    poll: Duration,
+}
+
+impl Worker {
+    /// A worker sending through `mailer`.
+    pub fn new(pool: DbPool, mailer: Mailer, settings: &MailSettings) -> anyhow::Result<Self> {
+        let from: Mailbox = settings.from.parse().map_err(|e| anyhow::anyhow!("mail.from: {e}"))?;
+        let domain = from.email.domain().to_string();
+        Ok(Worker {
+            pool,
+            mailer,
+            from,
+            domain,
+            retry_base: settings.retry_base_seconds,
+            give_up: chrono::Duration::milliseconds((settings.give_up_hours * 3_600_000.0) as i64),
+            poll: Duration::from_millis(settings.poll_interval_ms.max(10)),
+        })
+    }
+
+    /// Runs until the task is dropped.
+    pub async fn run(self) {
+        loop {
+            match self.send_due().await {
+                // A full batch: more may be due at once.
+                Ok(n) if n as i64 == BATCH => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "mail worker could not reach the database"),
+            }
+            tokio::time::sleep(self.poll).await;
+        }
+    }
+
+    /// Claims and sends one batch; returns how many mails it tried.
+    pub async fn send_due(&self) -> Result<usize, demeu_db::DbError> {
+        let batch = self
+            .pool
+            .run(|conn| {
+                outbox::claim_due(conn, BATCH, chrono::Duration::seconds(LEASE_SECONDS))
+                    .map_err(demeu_db::DbError::from)
+            })
+            .await?;
+        let tried = batch.len();
+        for row in batch {
+            let outcome = self.mailer.send(&self.from, &row, &self.domain).await;
+            self.record(row, outcome).await?;
+        }
+        Ok(tried)
+    }
+
+    async fn record(&self, row: OutboxRow, outcome: Result<(), String>) -> Result<(), demeu_db::DbError> {
+        let retry_at = match &outcome {
+            Ok(()) => None,
+            Err(error) => {
+                let next = next_attempt(row.created_at, row.attempts, self.retry_base, self.give_up, demeu_db::now());
+                match next {
+                    Some(_) => tracing::info!(mail = %row.id, %error, "mail failed; will retry"),
+                    None => tracing::error!(mail = %row.id, %error, "mail failed for good"),
+                }
+                next
+            }
+        };
+        self.pool
+            .run(move |conn| {
+                match outcome {
+                    Ok(()) => outbox::mark_sent(conn, &row.id),
+                    Err(error) => outbox::mark_failed(conn, &row.id, &error, retry_at),
+                }
+                .map_err(demeu_db::DbError::from)
+            })
+            .await
+    }
+}
+
+/// When to try again after failure number `attempts + 1`, or `None` once the mail has been
+/// failing for longer than `give_up`.
+pub fn next_attempt(
+    created_at: NaiveDateTime,
+    attempts: i32,
+    base_seconds: f64,
+    give_up: chrono::Duration,
+    now: NaiveDateTime,
+) -> Option<NaiveDateTime> {
+    let factor = 2f64.powi(attempts.clamp(0, 30));
+    let wait_ms = (base_seconds * factor * 1000.0).min(6.0 * 3_600_000.0) as i64;
+    let next = now + chrono::Duration::milliseconds(wait_ms);
+    (next - created_at <= give_up).then_some(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_then_give_up() {
+        let t0 = chrono::DateTime::from_timestamp(1_764_000_000, 0).expect("time").naive_utc();
+        let give_up = chrono::Duration::hours(48);
+        let first = next_attempt(t0, 0, 30.0, give_up, t0).expect("retry");
+        assert_eq!((first - t0).num_seconds(), 30);
+        let fourth = next_attempt(t0, 3, 30.0, give_up, t0).expect("retry");
+        assert_eq!((fourth - t0).num_seconds(), 240);
+        let capped = next_attempt(t0, 20, 30.0, give_up, t0).expect("retry");
+        assert_eq!((capped - t0).num_hours(), 6, "no wait is longer than six hours");
+        let late = t0 + chrono::Duration::hours(47);
+        assert_eq!(next_attempt(t0, 10, 30.0, give_up, late), None, "past 48 hours the mail is dead");
+    }
+}

@@ -1,0 +1,58 @@
+//! Per-client-address limits for what anyone can post (comments, subscriptions).
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::problem::ApiError;
+
+const WINDOW: Duration = Duration::from_secs(3600);
+
+/// At most `per_hour` requests per address in any hour. Kept in memory per server instance.
+#[derive(Debug)]
+pub struct RateLimiter {
+    per_hour: u32,
+    hits: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+}
+
+impl RateLimiter {
+    /// A limiter allowing `per_hour`.
+    pub fn new(per_hour: u32) -> Self {
+        RateLimiter { per_hour, hits: Mutex::new(HashMap::new()) }
+    }
+
+    /// Counts a request from `addr`, or answers 429 with the seconds until one is allowed.
+    pub fn check(&self, addr: Option<IpAddr>) -> Result<(), ApiError> {
+        let Some(addr) = addr else { return Ok(()) };
+        let mut hits = self.hits.lock().map_err(|_| ApiError::Internal("rate limiter poisoned".into()))?;
+        let now = Instant::now();
+        let times = hits.entry(addr).or_default();
+        while times.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
+            times.pop_front();
+        }
+        if times.len() >= self.per_hour as usize {
+            let oldest = times.front().copied().unwrap_or(now);
+            let retry_after = WINDOW.saturating_sub(now.duration_since(oldest)).as_secs().max(1);
+            return Err(ApiError::RateLimited { retry_after });
+        }
+        times.push_back(now);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limit_is_per_address() {
+        let limiter = RateLimiter::new(2);
+        let a: IpAddr = "10.0.0.1".parse().expect("ip");
+        let b: IpAddr = "10.0.0.2".parse().expect("ip");
+        assert!(limiter.check(Some(a)).is_ok());
+        assert!(limiter.check(Some(a)).is_ok());
+        assert!(matches!(limiter.check(Some(a)), Err(ApiError::RateLimited { retry_after }) if retry_after > 3000));
+        assert!(limiter.check(Some(b)).is_ok());
+    }
+}

@@ -1,0 +1,325 @@
+//! The public side of news: posts, the Atom feed, subscriptions and comments.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use campaign_news::comment::{self, NewComment};
+use campaign_news::post::{self, Post};
+use campaign_news::{page_limit, subscriber};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::extract::JsonBody;
+use crate::mail::compose;
+use crate::mail::templates::escape;
+use crate::problem::ApiError;
+use crate::routes::pledges::PageQuery;
+use crate::startup::AppState;
+
+fn utc(t: chrono::NaiveDateTime) -> DateTime<Utc> {
+    DateTime::from_naive_utc_and_offset(t, Utc)
+}
+
+/// A published post.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PostView {
+    /// URL name.
+    pub slug: String,
+    /// Title.
+    pub title: String,
+    /// Sanitized HTML.
+    pub html: String,
+    /// When it was published.
+    pub published_at: Option<DateTime<Utc>>,
+    /// Last edited.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Post> for PostView {
+    fn from(p: Post) -> Self {
+        PostView {
+            slug: p.slug,
+            title: p.title,
+            html: p.body_html,
+            published_at: p.published_at.map(utc),
+            updated_at: utc(p.updated_at),
+        }
+    }
+}
+
+/// A page of posts.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PostPage {
+    /// Newest first.
+    pub posts: Vec<PostView>,
+    /// Null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Published posts, newest first.
+#[utoipa::path(get, path = "/api/v1/campaigns/{slug}/news", tag = "news",
+    params(("slug" = String, Path, description = "The campaign"), PageQuery),
+    responses((status = 200, body = PostPage), (status = 404, body = crate::problem::Problem, content_type = "application/problem+json")))]
+pub async fn list(
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = slug.into_inner();
+    let PageQuery { limit, cursor } = query.into_inner();
+    let page = state
+        .pool
+        .run(move |conn| {
+            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            let limit = page_limit(limit)?;
+            post::list_published(conn, campaign.id, limit, cursor.as_deref()).map_err(ApiError::from)
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .json(PostPage { posts: page.items.into_iter().map(PostView::from).collect(), next_cursor: page.next_cursor }))
+}
+
+/// One published post.
+#[utoipa::path(get, path = "/api/v1/campaigns/{slug}/news/{post}", tag = "news",
+    params(("slug" = String, Path, description = "The campaign"), ("post" = String, Path, description = "The post's slug")),
+    responses((status = 200, body = PostView), (status = 404, body = crate::problem::Problem, content_type = "application/problem+json")))]
+pub async fn show(state: web::Data<AppState>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    let (slug, post_slug) = path.into_inner();
+    let post = state
+        .pool
+        .run(move |conn| {
+            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            post::find_published(conn, campaign.id, &post_slug).map_err(ApiError::from)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(PostView::from(post)))
+}
+
+/// The Atom 1.0 feed of the published posts.
+#[utoipa::path(get, path = "/campaigns/{slug}/news.atom", tag = "news",
+    params(("slug" = String, Path, description = "The campaign")),
+    responses((status = 200, content_type = "application/atom+xml")))]
+pub async fn atom(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    use atom_syndication::{Content, Entry, Feed, Link, Person, Text};
+    let slug = slug.into_inner();
+    let (campaign, posts) = state
+        .pool
+        .run(move |conn| {
+            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            let posts = post::list_published(conn, campaign.id, 50, None)?;
+            Ok::<_, ApiError>((campaign, posts.items))
+        })
+        .await?;
+    let base = state.settings.public_url().to_string();
+    let feed_url = format!("{base}/campaigns/{}/news.atom", campaign.spec.slug);
+    let link = |href: String, rel: &str| Link { href, rel: rel.to_string(), ..Default::default() };
+    let entries: Vec<Entry> = posts
+        .iter()
+        .map(|p| {
+            let url = format!("{base}/api/v1/campaigns/{}/news/{}", campaign.spec.slug, p.slug);
+            Entry {
+                id: format!("urn:uuid:{}", p.id),
+                title: Text::plain(p.title.clone()),
+                updated: utc(p.updated_at).fixed_offset(),
+                published: p.published_at.map(|t| utc(t).fixed_offset()),
+                links: vec![link(url, "alternate")],
+                content: Some(Content {
+                    value: Some(p.body_html.clone()),
+                    content_type: Some("html".to_string()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }
+        })
+        .collect();
+    let updated = posts.iter().map(|p| utc(p.updated_at)).max().unwrap_or(campaign.spec.starts_at).fixed_offset();
+    let feed = Feed {
+        id: format!("urn:uuid:{}", campaign.id),
+        title: Text::plain(campaign.spec.title.clone()),
+        updated,
+        authors: vec![Person { name: state.settings.foundation.name.clone(), ..Default::default() }],
+        links: vec![link(feed_url, "self")],
+        entries,
+        ..Default::default()
+    };
+    Ok(HttpResponse::Ok().content_type("application/atom+xml; charset=utf-8").body(feed.to_string()))
+}
+
+/// An address to subscribe.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct SubscribeBody {
+    /// Where news goes.
+    pub email: String,
+}
+
+/// Accepted, whatever the address's history.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Accepted {
+    /// `accepted`.
+    pub status: &'static str,
+}
+
+fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
+    req.peer_addr().map(|a| a.ip())
+}
+
+/// Subscribes an address; a confirmation link is mailed. The answer is the same whether or not
+/// the address is known.
+#[utoipa::path(post, path = "/api/v1/campaigns/{slug}/subscriptions", tag = "news",
+    params(("slug" = String, Path, description = "The campaign")), request_body = SubscribeBody,
+    responses((status = 202, body = Accepted), (status = 422, body = crate::problem::Problem, content_type = "application/problem+json"),
+              (status = 429, body = crate::problem::Problem, content_type = "application/problem+json")))]
+pub async fn subscribe(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    body: JsonBody<SubscribeBody>,
+) -> Result<HttpResponse, ApiError> {
+    // Checked before counting, so that a mistyped address does not use up the visitor's quota.
+    subscriber::parse_email(&body.0.email)?;
+    state.subscription_limiter.check(client_ip(&req))?;
+    let slug = slug.into_inner();
+    let ctx = state.mail.clone();
+    state
+        .pool
+        .run(move |conn| {
+            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            conn.write_transaction(|conn| compose::subscribe(conn, &ctx, &campaign, &body.0.email))
+        })
+        .await?;
+    Ok(HttpResponse::Accepted().json(Accepted { status: "accepted" }))
+}
+
+/// A token from a mailed link.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct TokenQuery {
+    /// As mailed.
+    pub token: String,
+}
+
+fn page(title: &str, text: &str) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{t}</title></head>\
+         <body style=\"font-family:sans-serif;max-width:30rem;margin:3rem auto\"><h1>{t}</h1><p>{x}</p></body></html>",
+        t = escape(title),
+        x = escape(text)
+    ))
+}
+
+/// Confirms a subscription from the mailed link.
+#[utoipa::path(get, path = "/api/v1/subscriptions/confirm", tag = "news", params(TokenQuery),
+    responses((status = 200, content_type = "text/html"), (status = 404, body = crate::problem::Problem, content_type = "application/problem+json")))]
+pub async fn confirm(state: web::Data<AppState>, query: web::Query<TokenQuery>) -> Result<HttpResponse, ApiError> {
+    let token = query.into_inner().token;
+    let s = state.pool.run(move |conn| subscriber::confirm(conn, &token).map_err(ApiError::from)).await?;
+    Ok(if s.status == "confirmed" {
+        page(
+            "Подписка подтверждена / Subscribed",
+            "Вы будете получать новости кампании. You will receive the campaign's news.",
+        )
+    } else {
+        page("Вы отписаны / Unsubscribed", "Этот адрес отписан от новостей. This address has unsubscribed.")
+    })
+}
+
+/// Unsubscribes from the mailed link (GET) or by RFC 8058 one-click (POST).
+#[utoipa::path(get, path = "/api/v1/subscriptions/unsubscribe", tag = "news", params(TokenQuery),
+    responses((status = 200, content_type = "text/html"), (status = 404, body = crate::problem::Problem, content_type = "application/problem+json")))]
+pub async fn unsubscribe(state: web::Data<AppState>, query: web::Query<TokenQuery>) -> Result<HttpResponse, ApiError> {
+    let token = query.into_inner().token;
+    state.pool.run(move |conn| subscriber::unsubscribe(conn, &token).map_err(ApiError::from)).await?;
+    Ok(page("Вы отписаны / Unsubscribed", "Больше писем не будет. You will get no more mail."))
+}
+
+/// An approved comment.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CommentView {
+    /// Id.
+    pub id: String,
+    /// As given.
+    pub name: String,
+    /// Plain text.
+    pub body: String,
+    /// Written.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A page of comments.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CommentPage {
+    /// Oldest first.
+    pub comments: Vec<CommentView>,
+    /// Null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+pub(crate) fn comment_view(c: comment::Comment) -> CommentView {
+    CommentView { id: c.id, name: c.name, body: c.body, created_at: utc(c.created_at) }
+}
+
+/// Approved comments, oldest first.
+#[utoipa::path(get, path = "/api/v1/campaigns/{slug}/comments", tag = "news",
+    params(("slug" = String, Path, description = "The campaign"), PageQuery),
+    responses((status = 200, body = CommentPage)))]
+pub async fn comments(
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = slug.into_inner();
+    let PageQuery { limit, cursor } = query.into_inner();
+    let page = state
+        .pool
+        .run(move |conn| {
+            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            let limit = page_limit(limit)?;
+            comment::list(conn, Some(campaign.id), "approved", limit, cursor.as_deref()).map_err(ApiError::from)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(CommentPage {
+        comments: page.items.into_iter().map(comment_view).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// A comment waiting for moderation.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CommentAccepted {
+    /// Id.
+    pub id: String,
+    /// `pending`.
+    pub status: String,
+}
+
+/// What a visitor sends.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct NewCommentDoc {
+    /// Up to 100 characters.
+    name: String,
+    /// Plain text, up to 2 000 characters, not only links.
+    body: String,
+}
+
+/// Leaves a comment; it is shown after staff approve it.
+#[utoipa::path(post, path = "/api/v1/campaigns/{slug}/comments", tag = "news",
+    params(("slug" = String, Path, description = "The campaign")), request_body = NewCommentDoc,
+    responses((status = 202, body = CommentAccepted), (status = 422, body = crate::problem::Problem, content_type = "application/problem+json"),
+              (status = 429, body = crate::problem::Problem, content_type = "application/problem+json")))]
+pub async fn comment(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    body: JsonBody<NewComment>,
+) -> Result<HttpResponse, ApiError> {
+    // Checked before counting, so that a refused comment does not use up the visitor's quota.
+    comment::check(&body.0)?;
+    state.comment_limiter.check(client_ip(&req))?;
+    let slug = slug.into_inner();
+    let stored = state
+        .pool
+        .run(move |conn| {
+            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            comment::create(conn, campaign.id, &body.0).map_err(ApiError::from)
+        })
+        .await?;
+    Ok(HttpResponse::Accepted().json(CommentAccepted { id: stored.id, status: stored.status }))
+}

@@ -1,0 +1,303 @@
+//! The editors' routes: news drafts and publication, comment moderation; and the dead mail list.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use campaign_news::comment;
+use campaign_news::post::{self, NewPost, Post, PostEdit};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{Admin, Editor};
+use crate::extract::JsonBody;
+use crate::mail::compose;
+use crate::problem::ApiError;
+use crate::routes::news::{comment_view, CommentPage};
+use crate::routes::staff::path_uuid;
+use crate::startup::AppState;
+
+fn utc(t: chrono::NaiveDateTime) -> DateTime<Utc> {
+    DateTime::from_naive_utc_and_offset(t, Utc)
+}
+
+/// A post as editors see it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct StaffPost {
+    /// Id.
+    pub id: String,
+    /// URL name.
+    pub slug: String,
+    /// Title.
+    pub title: String,
+    /// As written.
+    pub body_markdown: String,
+    /// Rendered and sanitized.
+    pub html: String,
+    /// draft or published.
+    pub status: String,
+    /// Published.
+    pub published_at: Option<DateTime<Utc>>,
+    /// First published.
+    pub first_published_at: Option<DateTime<Utc>>,
+    /// Last edited.
+    pub updated_at: DateTime<Utc>,
+}
+
+fn staff_post(p: Post) -> StaffPost {
+    StaffPost {
+        id: p.id,
+        slug: p.slug,
+        title: p.title,
+        body_markdown: p.body_markdown,
+        html: p.body_html,
+        status: p.status,
+        published_at: p.published_at.map(utc),
+        first_published_at: p.first_published_at.map(utc),
+        updated_at: utc(p.updated_at),
+    }
+}
+
+/// A new post.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct NewPostDoc {
+    /// Up to 200 characters.
+    title: String,
+    /// Markdown; rendered to sanitized HTML when saved.
+    body_markdown: String,
+    /// URL name; made from the title when absent.
+    slug: Option<String>,
+}
+
+/// Saves a draft.
+#[utoipa::path(post, path = "/api/v1/staff/campaigns/{slug}/news", tag = "staff", security(("bearer" = [])),
+    params(("slug" = String, Path, description = "The campaign")), request_body = NewPostDoc,
+    responses((status = 201, body = StaffPost), (status = 422, body = crate::problem::Problem, content_type = "application/problem+json")))]
+pub async fn create(
+    editor: Editor,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+    body: JsonBody<NewPost>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = slug.into_inner();
+    let actor = editor.0.id.to_string();
+    let post = state
+        .pool
+        .run(move |conn| {
+            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            post::create_draft(conn, campaign.id, &actor, &body.0).map_err(ApiError::from)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(staff_post(post)))
+}
+
+/// Every post of a campaign, drafts too.
+#[utoipa::path(get, path = "/api/v1/staff/campaigns/{slug}/news", tag = "staff", security(("bearer" = [])),
+    params(("slug" = String, Path, description = "The campaign")), responses((status = 200, body = Vec<StaffPost>)))]
+pub async fn list(
+    _editor: Editor,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = slug.into_inner();
+    let posts = state
+        .pool
+        .run(move |conn| {
+            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            post::list_all(conn, campaign.id).map_err(ApiError::from)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(posts.into_iter().map(staff_post).collect::<Vec<_>>()))
+}
+
+/// Edits a post (published posts too: readers see the change, subscribers are not mailed).
+#[utoipa::path(patch, path = "/api/v1/staff/news/{id}", tag = "staff", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The post")), request_body = Object,
+    responses((status = 200, body = StaffPost), (status = 404, body = crate::problem::Problem, content_type = "application/problem+json")))]
+pub async fn edit(
+    editor: Editor,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: JsonBody<PostEdit>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_uuid(&req, "id", "post")?.to_string();
+    let actor = editor.0.id.to_string();
+    let post = state.pool.run(move |conn| post::edit(conn, &id, &actor, &body.0).map_err(ApiError::from)).await?;
+    Ok(HttpResponse::Ok().json(staff_post(post)))
+}
+
+/// What publishing did.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PublishedView {
+    /// The post.
+    pub post: StaffPost,
+    /// Mails enqueued: one per confirmed subscriber the first time, none after.
+    pub mails_queued: usize,
+}
+
+/// Publishes a post; the first publication mails every confirmed subscriber once.
+#[utoipa::path(post, path = "/api/v1/staff/news/{id}/publish", tag = "staff", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The post")),
+    responses((status = 200, body = PublishedView), (status = 404, body = crate::problem::Problem, content_type = "application/problem+json")))]
+pub async fn publish(editor: Editor, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let id = path_uuid(&req, "id", "post")?.to_string();
+    let actor = editor.0.id.to_string();
+    let ctx = state.mail.clone();
+    let (post, mails_queued) = state
+        .pool
+        .run(move |conn| {
+            conn.write_transaction(|conn| {
+                let published = post::publish_in(conn, &id, &actor)?;
+                let campaign_id = uuid::Uuid::parse_str(&published.post.campaign_id)
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                let campaign = donations::campaign::find_by_id(conn, campaign_id)?;
+                let queued =
+                    if published.first_time { compose::news(conn, &ctx, &campaign, &published.post)? } else { 0 };
+                Ok::<_, ApiError>((published.post, queued))
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(PublishedView { post: staff_post(post), mails_queued }))
+}
+
+/// Withdraws a published post.
+#[utoipa::path(post, path = "/api/v1/staff/news/{id}/unpublish", tag = "staff", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The post")), responses((status = 200, body = StaffPost)))]
+pub async fn unpublish(editor: Editor, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let id = path_uuid(&req, "id", "post")?.to_string();
+    let actor = editor.0.id.to_string();
+    let post = state.pool.run(move |conn| post::unpublish(conn, &id, &actor).map_err(ApiError::from)).await?;
+    Ok(HttpResponse::Ok().json(staff_post(post)))
+}
+
+/// Deletes a draft that was never published.
+#[utoipa::path(delete, path = "/api/v1/staff/news/{id}", tag = "staff", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The post")),
+    responses((status = 204), (status = 409, body = crate::problem::Problem, content_type = "application/problem+json")))]
+pub async fn delete(editor: Editor, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let id = path_uuid(&req, "id", "post")?.to_string();
+    let actor = editor.0.id.to_string();
+    state.pool.run(move |conn| post::delete_draft(conn, &id, &actor).map_err(ApiError::from)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Moderation filters.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ModerationQuery {
+    /// pending (default), approved or rejected.
+    pub status: Option<String>,
+    /// 1 to 100.
+    pub limit: Option<i64>,
+    /// From the page before.
+    pub cursor: Option<String>,
+}
+
+/// Comments waiting for (or past) moderation, oldest first.
+#[utoipa::path(get, path = "/api/v1/staff/comments", tag = "staff", security(("bearer" = [])), params(ModerationQuery),
+    responses((status = 200, body = CommentPage)))]
+pub async fn comments(
+    _editor: Editor,
+    state: web::Data<AppState>,
+    query: web::Query<ModerationQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let status = q.status.unwrap_or_else(|| "pending".into());
+    if !matches!(status.as_str(), "pending" | "approved" | "rejected") {
+        return Err(ApiError::invalid("status", "must be pending, approved or rejected"));
+    }
+    let page = state
+        .pool
+        .run(move |conn| {
+            let limit = campaign_news::page_limit(q.limit)?;
+            comment::list(conn, None, &status, limit, q.cursor.as_deref()).map_err(ApiError::from)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(CommentPage {
+        comments: page.items.into_iter().map(comment_view).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+async fn moderate(
+    editor: Editor,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    approve: bool,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_uuid(&req, "id", "comment")?.to_string();
+    let actor = editor.0.id.to_string();
+    let c = state.pool.run(move |conn| comment::moderate(conn, &id, approve, &actor).map_err(ApiError::from)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"id": c.id, "status": c.status})))
+}
+
+/// Shows a comment.
+#[utoipa::path(post, path = "/api/v1/staff/comments/{id}/approve", tag = "staff", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The comment")), responses((status = 200)))]
+pub async fn approve(editor: Editor, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    moderate(editor, state, req, true).await
+}
+
+/// Hides a comment for good.
+#[utoipa::path(post, path = "/api/v1/staff/comments/{id}/reject", tag = "staff", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The comment")), responses((status = 200)))]
+pub async fn reject(editor: Editor, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    moderate(editor, state, req, false).await
+}
+
+/// Mail filter.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct MailQuery {
+    /// pending, sent or dead (default).
+    pub status: Option<String>,
+}
+
+/// A mail in the outbox.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MailView {
+    /// Id.
+    pub id: String,
+    /// To.
+    pub recipient: String,
+    /// Subject.
+    pub subject: String,
+    /// receipt, refund, confirmation, news.
+    pub kind: String,
+    /// pending, sent, dead.
+    pub status: String,
+    /// Tries so far.
+    pub attempts: i32,
+    /// Why the last try failed.
+    pub last_error: Option<String>,
+    /// Enqueued.
+    pub created_at: DateTime<Utc>,
+    /// Delivered.
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// The outbox by status: `dead` lists mail that could not be delivered for 48 hours.
+#[utoipa::path(get, path = "/api/v1/staff/mail", tag = "staff", security(("bearer" = [])), params(MailQuery),
+    responses((status = 200, body = Vec<MailView>)))]
+pub async fn mail(
+    _admin: Admin,
+    state: web::Data<AppState>,
+    query: web::Query<MailQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let status = query.into_inner().status.unwrap_or_else(|| "dead".into());
+    if !matches!(status.as_str(), "pending" | "sent" | "dead") {
+        return Err(ApiError::invalid("status", "must be pending, sent or dead"));
+    }
+    let rows = state.pool.run(move |conn| demeu_db::outbox::list(conn, &status, 200).map_err(ApiError::from)).await?;
+    Ok(HttpResponse::Ok().json(
+        rows.into_iter()
+            .map(|r| MailView {
+                id: r.id,
+                recipient: r.recipient,
+                subject: r.subject,
+                kind: r.kind,
+                status: r.status,
+                attempts: r.attempts,
+                last_error: r.last_error,
+                created_at: utc(r.created_at),
+                sent_at: r.sent_at.map(utc),
+            })
+            .collect::<Vec<_>>(),
+    ))
+}

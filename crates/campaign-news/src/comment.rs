@@ -1,0 +1,171 @@
+//! Visitors' comments: plain text, shown after staff approve them.
+
+use chrono::NaiveDateTime;
+use demeu_db::schema::comments;
+use demeu_db::DbConn;
+use diesel::prelude::*;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::{decode_cursor, encode_cursor, paginate, Error, FieldError, Page};
+
+/// Longest comment, characters.
+pub const MAX_BODY_CHARS: usize = 2_000;
+/// Longest name, characters.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// A stored comment.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = comments)]
+pub struct Comment {
+    /// Id.
+    pub id: String,
+    /// The campaign.
+    pub campaign_id: String,
+    /// As given.
+    pub name: String,
+    /// Plain text.
+    pub body: String,
+    /// pending, approved, rejected.
+    pub status: String,
+    /// Written.
+    pub created_at: NaiveDateTime,
+    /// Moderated.
+    pub moderated_at: Option<NaiveDateTime>,
+    /// By whom.
+    pub moderated_by: Option<String>,
+}
+
+/// What a visitor sends.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewComment {
+    /// Up to 100 characters.
+    pub name: String,
+    /// Plain text, up to 2 000 characters.
+    pub body: String,
+}
+
+/// True for a body that is nothing but links: what spam looks like and a reader cannot use.
+pub fn is_links_only(body: &str) -> bool {
+    let words: Vec<&str> = body.split_whitespace().collect();
+    !words.is_empty()
+        && words.iter().all(|w| {
+            let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '/' && c != ':' && c != '.');
+            w.is_empty()
+                || w.starts_with("http://")
+                || w.starts_with("https://")
+                || w.starts_with("www.")
+                || w.contains("://")
+        })
+}
+
+/// Checks a comment.
+pub fn check(new: &NewComment) -> Result<(String, String), Error> {
+    let mut errors = Vec::new();
+    let name = new.name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        errors.push(FieldError::new("name", format!("must be 1 to {MAX_NAME_CHARS} characters")));
+    }
+    let body = new.body.trim();
+    if body.is_empty() || body.chars().count() > MAX_BODY_CHARS {
+        errors.push(FieldError::new("body", format!("must be 1 to {MAX_BODY_CHARS} characters")));
+    } else if is_links_only(body) {
+        errors.push(FieldError::new("body", "must say something besides links"));
+    }
+    if errors.is_empty() {
+        Ok((name.to_string(), body.to_string()))
+    } else {
+        Err(Error::Invalid(errors))
+    }
+}
+
+/// Stores a comment waiting for moderation.
+pub fn create(conn: &mut DbConn, campaign_id: Uuid, new: &NewComment) -> Result<Comment, Error> {
+    let (name, body) = check(new)?;
+    let id = Uuid::new_v4().to_string();
+    conn.write_transaction(|conn| {
+        diesel::insert_into(comments::table)
+            .values((
+                comments::id.eq(&id),
+                comments::campaign_id.eq(campaign_id.to_string()),
+                comments::name.eq(&name),
+                comments::body.eq(&body),
+                comments::status.eq("pending"),
+                comments::created_at.eq(demeu_db::now()),
+            ))
+            .execute(conn)?;
+        Ok(comments::table.find(&id).select(Comment::as_select()).first(conn)?)
+    })
+}
+
+/// Approves or rejects a comment.
+pub fn moderate(conn: &mut DbConn, id: &str, approve: bool, actor: &str) -> Result<Comment, Error> {
+    let status = if approve { "approved" } else { "rejected" };
+    conn.write_transaction(|conn| {
+        let changed = diesel::update(comments::table.find(id))
+            .set((
+                comments::status.eq(status),
+                comments::moderated_at.eq(demeu_db::now()),
+                comments::moderated_by.eq(actor),
+            ))
+            .execute(conn)?;
+        if changed == 0 {
+            return Err(Error::NotFound("comment"));
+        }
+        demeu_db::audit::record(
+            conn,
+            Some(actor),
+            &format!("comment.{status}"),
+            &format!("comment:{id}"),
+            &serde_json::json!({}),
+        )?;
+        Ok(comments::table.find(id).select(Comment::as_select()).first(conn)?)
+    })
+}
+
+/// Comments of a campaign with `status` (`None`: any campaign), oldest first.
+pub fn list(
+    conn: &mut DbConn,
+    campaign_id: Option<Uuid>,
+    status: &str,
+    limit: i64,
+    cursor: Option<&str>,
+) -> Result<Page<Comment>, Error> {
+    let mut query = comments::table
+        .filter(comments::status.eq(status.to_string()))
+        .select(Comment::as_select())
+        .order((comments::created_at.asc(), comments::id.asc()))
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some(campaign) = campaign_id {
+        query = query.filter(comments::campaign_id.eq(campaign.to_string()));
+    }
+    if let Some(cursor) = cursor {
+        let (at, id) = decode_cursor(cursor)?;
+        query = query.filter(comments::created_at.gt(at).or(comments::created_at.eq(at).and(comments::id.gt(id))));
+    }
+    let rows = query.load(conn)?;
+    Ok(paginate(rows, limit, |c: &Comment| encode_cursor(c.created_at, &c.id)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_only_bodies_are_spam() {
+        assert!(is_links_only("https://spam.example http://more.example"));
+        assert!(is_links_only("www.cheap.example"));
+        assert!(!is_links_only("Great project! Details: https://dara.kz"));
+        assert!(!is_links_only("Спасибо вам"));
+    }
+
+    #[test]
+    fn comments_are_checked() {
+        assert!(check(&NewComment { name: "Asel".into(), body: "Спасибо!".into() }).is_ok());
+        let long = NewComment { name: "Asel".into(), body: "x".repeat(2001) };
+        assert!(matches!(check(&long), Err(Error::Invalid(e)) if e[0].field == "body"));
+        let nameless = NewComment { name: " ".into(), body: "hi".into() };
+        assert!(matches!(check(&nameless), Err(Error::Invalid(e)) if e[0].field == "name"));
+    }
+}

@@ -1,0 +1,46 @@
+use thiserror::Error;
+
+/// One field a request got wrong, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    /// The field as the client named it.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error.
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        FieldError { field: field.to_string(), message: message.into() }
+    }
+}
+
+/// Everything the news crate can refuse or fail at.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// The thing named does not exist.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request's values are wrong; nothing was changed.
+    #[error("invalid request")]
+    Invalid(Vec<FieldError>),
+    /// Conflicts with the current state.
+    #[error("{0}")]
+    Conflict(String),
+    /// A stored value this code cannot read.
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    /// The database.
+    #[error(transparent)]
+    Db(#[from] demeu_db::DbError),
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => Error::NotFound("record"),
+            other => Error::Db(demeu_db::DbError::Query(other)),
+        }
+    }
+}

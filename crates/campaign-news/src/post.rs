@@ -1,0 +1,394 @@
+//! News posts: drafts, edits, publication. The first publication is what subscribers hear of;
+//! publishing again after an edit or an unpublish is not news.
+
+use chrono::NaiveDateTime;
+use demeu_db::schema::news_posts;
+use demeu_db::DbConn;
+use diesel::prelude::*;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::{decode_cursor, encode_cursor, markdown, paginate, Error, FieldError, Page};
+
+/// Longest title, characters.
+pub const MAX_TITLE_CHARS: usize = 200;
+/// Longest body, bytes of Markdown.
+pub const MAX_BODY_BYTES: usize = 100_000;
+
+/// A stored post.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = news_posts)]
+pub struct Post {
+    /// Id.
+    pub id: String,
+    /// The campaign.
+    pub campaign_id: String,
+    /// URL name, unique in the campaign.
+    pub slug: String,
+    /// Title.
+    pub title: String,
+    /// As written.
+    pub body_markdown: String,
+    /// Rendered and sanitized at save.
+    pub body_html: String,
+    /// draft or published.
+    pub status: String,
+    /// The staff member who wrote it.
+    pub author_id: Option<String>,
+    /// When it was (last) published.
+    pub published_at: Option<NaiveDateTime>,
+    /// When it was first published: set once, never cleared.
+    pub first_published_at: Option<NaiveDateTime>,
+    /// Made.
+    pub created_at: NaiveDateTime,
+    /// Last edited.
+    pub updated_at: NaiveDateTime,
+}
+
+/// A new post.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewPost {
+    /// Title.
+    pub title: String,
+    /// Markdown.
+    pub body_markdown: String,
+    /// URL name; made from the title when absent.
+    pub slug: Option<String>,
+}
+
+/// Changes to a post; absent fields stay.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PostEdit {
+    /// New title.
+    pub title: Option<String>,
+    /// New Markdown.
+    pub body_markdown: Option<String>,
+    /// New URL name.
+    pub slug: Option<String>,
+}
+
+/// A URL name from a title: lower-case ASCII letters and digits joined by single dashes;
+/// Cyrillic is transliterated so that Russian titles make readable slugs.
+pub fn slugify(title: &str) -> String {
+    let mut out = String::new();
+    for c in title.to_lowercase().chars() {
+        let piece: &str = match c {
+            'a'..='z' | '0'..='9' => {
+                out.push(c);
+                continue;
+            }
+            'а' => "a",
+            'б' => "b",
+            'в' => "v",
+            'г' => "g",
+            'д' => "d",
+            'е' | 'ё' | 'э' => "e",
+            'ж' => "zh",
+            'з' => "z",
+            'и' | 'й' | 'і' => "i",
+            'к' => "k",
+            'л' => "l",
+            'м' => "m",
+            'н' | 'ң' => "n",
+            'о' | 'ө' => "o",
+            'п' => "p",
+            'р' => "r",
+            'с' => "s",
+            'т' => "t",
+            'у' | 'ұ' | 'ү' => "u",
+            'ф' => "f",
+            'х' | 'һ' => "h",
+            'ц' => "ts",
+            'ч' => "ch",
+            'ш' => "sh",
+            'щ' => "sch",
+            'ы' => "y",
+            'ю' => "yu",
+            'я' => "ya",
+            'ә' => "a",
+            'ғ' => "g",
+            'қ' => "q",
+            'ъ' | 'ь' => "",
+            _ => "-",
+        };
+        out.push_str(piece);
+    }
+    let slug = out.split('-').filter(|s| !s.is_empty()).collect::<Vec<_>>().join("-");
+    slug.chars().take(80).collect::<String>().trim_end_matches('-').to_string()
+}
+
+fn check_slug(slug: &str) -> Result<(), FieldError> {
+    let ok = !slug.is_empty()
+        && slug.len() <= 80
+        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(FieldError::new("slug", "must be 1 to 80 of a-z, 0-9 and single dashes"))
+    }
+}
+
+fn check_title(title: &str) -> Result<String, FieldError> {
+    let title = title.trim();
+    if title.is_empty() || title.chars().count() > MAX_TITLE_CHARS {
+        Err(FieldError::new("title", format!("must be 1 to {MAX_TITLE_CHARS} characters")))
+    } else {
+        Ok(title.to_string())
+    }
+}
+
+fn check_body(body: &str) -> Result<(), FieldError> {
+    if body.trim().is_empty() || body.len() > MAX_BODY_BYTES {
+        Err(FieldError::new("body_markdown", format!("must be 1 to {MAX_BODY_BYTES} bytes")))
+    } else {
+        Ok(())
+    }
+}
+
+fn invalid(errors: Vec<FieldError>) -> Result<(), Error> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(errors))
+    }
+}
+
+fn slug_taken(e: &diesel::result::Error) -> bool {
+    demeu_db::is_unique_violation(e)
+}
+
+/// Saves a draft.
+pub fn create_draft(conn: &mut DbConn, campaign_id: Uuid, author: &str, new: &NewPost) -> Result<Post, Error> {
+    let title = check_title(&new.title);
+    let slug = new.slug.clone().map(|s| s.trim().to_string()).unwrap_or_else(|| slugify(&new.title));
+    let errors: Vec<FieldError> =
+        [title.as_ref().err().cloned(), check_slug(&slug).err(), check_body(&new.body_markdown).err()]
+            .into_iter()
+            .flatten()
+            .collect();
+    invalid(errors)?;
+    let title = title.map_err(|e| Error::Invalid(vec![e]))?;
+    let id = Uuid::new_v4().to_string();
+    let now = demeu_db::now();
+    conn.write_transaction(|conn| {
+        let inserted = conn.transaction(|conn| {
+            diesel::insert_into(news_posts::table)
+                .values((
+                    news_posts::id.eq(&id),
+                    news_posts::campaign_id.eq(campaign_id.to_string()),
+                    news_posts::slug.eq(&slug),
+                    news_posts::title.eq(&title),
+                    news_posts::body_markdown.eq(&new.body_markdown),
+                    news_posts::body_html.eq(markdown::render(&new.body_markdown)),
+                    news_posts::status.eq("draft"),
+                    news_posts::author_id.eq(author),
+                    news_posts::created_at.eq(now),
+                    news_posts::updated_at.eq(now),
+                ))
+                .execute(conn)
+        });
+        match inserted {
+            Err(e) if slug_taken(&e) => {
+                return Err(Error::Invalid(vec![FieldError::new("slug", "is already used by another post")]))
+            }
+            other => other?,
+        };
+        demeu_db::audit::record(
+            conn,
+            Some(author),
+            "news.create",
+            &format!("news_post:{id}"),
+            &serde_json::json!({"slug": slug}),
+        )?;
+        find(conn, &id)
+    })
+}
+
+/// The post with `id`.
+pub fn find(conn: &mut DbConn, id: &str) -> Result<Post, Error> {
+    news_posts::table.find(id).select(Post::as_select()).first(conn).optional()?.ok_or(Error::NotFound("post"))
+}
+
+/// Applies `edit`; the HTML is rendered again when the Markdown changes.
+pub fn edit(conn: &mut DbConn, id: &str, actor: &str, edit: &PostEdit) -> Result<Post, Error> {
+    let mut errors = Vec::new();
+    let title = edit.title.as_deref().map(check_title).transpose().unwrap_or_else(|e| {
+        errors.push(e);
+        None
+    });
+    let slug = edit.slug.as_deref().map(str::trim).map(str::to_string);
+    if let Some(slug) = &slug {
+        errors.extend(check_slug(slug).err());
+    }
+    if let Some(body) = &edit.body_markdown {
+        errors.extend(check_body(body).err());
+    }
+    invalid(errors)?;
+    conn.write_transaction(|conn| {
+        let now = demeu_db::now();
+        let touched = diesel::update(news_posts::table.find(id)).set(news_posts::updated_at.eq(now)).execute(conn)?;
+        if touched == 0 {
+            return Err(Error::NotFound("post"));
+        }
+        if let Some(title) = &title {
+            diesel::update(news_posts::table.find(id)).set(news_posts::title.eq(title)).execute(conn)?;
+        }
+        if let Some(body) = &edit.body_markdown {
+            diesel::update(news_posts::table.find(id))
+                .set((news_posts::body_markdown.eq(body), news_posts::body_html.eq(markdown::render(body))))
+                .execute(conn)?;
+        }
+        if let Some(slug) = &slug {
+            let updated = conn.transaction(|conn| {
+                diesel::update(news_posts::table.find(id)).set(news_posts::slug.eq(slug)).execute(conn)
+            });
+            match updated {
+                Err(e) if slug_taken(&e) => {
+                    return Err(Error::Invalid(vec![FieldError::new("slug", "is already used by another post")]))
+                }
+                other => other?,
+            };
+        }
+        demeu_db::audit::record(conn, Some(actor), "news.edit", &format!("news_post:{id}"), &serde_json::json!({}))?;
+        find(conn, id)
+    })
+}
+
+/// What publishing did.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// The post as it is now.
+    pub post: Post,
+    /// True only the first time the post is published: the time to tell subscribers.
+    pub first_time: bool,
+}
+
+/// Publishes a post inside the caller's transaction, so that the mail it causes is enqueued in
+/// the same unit of work.
+pub fn publish_in(conn: &mut DbConn, id: &str, actor: &str) -> Result<Published, Error> {
+    let now = demeu_db::now();
+    let post = find(conn, id)?;
+    diesel::update(news_posts::table.find(id))
+        .set((news_posts::status.eq("published"), news_posts::published_at.eq(post.published_at.unwrap_or(now))))
+        .execute(conn)?;
+    let first_time = diesel::update(news_posts::table.find(id).filter(news_posts::first_published_at.is_null()))
+        .set(news_posts::first_published_at.eq(now))
+        .execute(conn)?
+        == 1;
+    demeu_db::audit::record(
+        conn,
+        Some(actor),
+        "news.publish",
+        &format!("news_post:{id}"),
+        &serde_json::json!({"first_time": first_time}),
+    )?;
+    Ok(Published { post: find(conn, id)?, first_time })
+}
+
+/// Withdraws a published post (back to draft; it keeps its first publication date).
+pub fn unpublish(conn: &mut DbConn, id: &str, actor: &str) -> Result<Post, Error> {
+    conn.write_transaction(|conn| {
+        let changed = diesel::update(news_posts::table.find(id))
+            .set((news_posts::status.eq("draft"), news_posts::published_at.eq(None::<NaiveDateTime>)))
+            .execute(conn)?;
+        if changed == 0 {
+            return Err(Error::NotFound("post"));
+        }
+        demeu_db::audit::record(
+            conn,
+            Some(actor),
+            "news.unpublish",
+            &format!("news_post:{id}"),
+            &serde_json::json!({}),
+        )?;
+        find(conn, id)
+    })
+}
+
+/// Deletes a draft that was never published; anything readers may have seen stays.
+pub fn delete_draft(conn: &mut DbConn, id: &str, actor: &str) -> Result<(), Error> {
+    conn.write_transaction(|conn| {
+        let post = find(conn, id)?;
+        if post.first_published_at.is_some() {
+            return Err(Error::Conflict(
+                "only a draft that was never published can be deleted; unpublish it instead".into(),
+            ));
+        }
+        diesel::delete(news_posts::table.find(id)).execute(conn)?;
+        demeu_db::audit::record(
+            conn,
+            Some(actor),
+            "news.delete",
+            &format!("news_post:{id}"),
+            &serde_json::json!({"slug": post.slug}),
+        )?;
+        Ok(())
+    })
+}
+
+/// Published posts of a campaign, newest first.
+pub fn list_published(
+    conn: &mut DbConn,
+    campaign_id: Uuid,
+    limit: i64,
+    cursor: Option<&str>,
+) -> Result<Page<Post>, Error> {
+    let mut query = news_posts::table
+        .filter(news_posts::campaign_id.eq(campaign_id.to_string()))
+        .filter(news_posts::status.eq("published"))
+        .select(Post::as_select())
+        .order((news_posts::published_at.desc(), news_posts::id.desc()))
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some(cursor) = cursor {
+        let (at, id) = decode_cursor(cursor)?;
+        query = query
+            .filter(news_posts::published_at.lt(at).or(news_posts::published_at.eq(at).and(news_posts::id.lt(id))));
+    }
+    let rows = query.load(conn)?;
+    Ok(paginate(rows, limit, |p: &Post| encode_cursor(p.published_at.unwrap_or(p.created_at), &p.id)))
+}
+
+/// One published post by its slug.
+pub fn find_published(conn: &mut DbConn, campaign_id: Uuid, slug: &str) -> Result<Post, Error> {
+    news_posts::table
+        .filter(news_posts::campaign_id.eq(campaign_id.to_string()))
+        .filter(news_posts::slug.eq(slug))
+        .filter(news_posts::status.eq("published"))
+        .select(Post::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound("post"))
+}
+
+/// Every post of a campaign for staff, drafts too, newest first.
+pub fn list_all(conn: &mut DbConn, campaign_id: Uuid) -> Result<Vec<Post>, Error> {
+    Ok(news_posts::table
+        .filter(news_posts::campaign_id.eq(campaign_id.to_string()))
+        .select(Post::as_select())
+        .order(news_posts::created_at.desc())
+        .load(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn slugs_read_well_in_both_languages() {
+        assert_eq!(slugify("School of Mentors: Summer 2026!"), "school-of-mentors-summer-2026");
+        assert_eq!(slugify("Школа наставников"), "shkola-nastavnikov");
+        assert_eq!(slugify("  --  "), "");
+    }
+
+    proptest! {
+        #[test]
+        fn a_slug_from_any_title_is_valid_or_empty(title in "\\PC{0,120}") {
+            let slug = slugify(&title);
+            prop_assert!(slug.is_empty() || check_slug(&slug).is_ok(), "{slug}");
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! Mail through lettre's SMTP transport to a real SMTP server on loopback.
+
+use std::time::Duration;
+
+use demeu_api::auth::Role;
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app_with, Backend, TestApp};
+use crate::on_both_backends;
+use crate::smtp::{Received, SmtpServer};
+
+on_both_backends!(
+    subscribe_confirm_publish_unsubscribe,
+    publishing_again_mails_no_one,
+    mail_waits_for_a_server_that_is_down_and_arrives_once,
+    receipts_and_refund_notices_follow_the_money,
+    mail_that_never_goes_through_is_dead_for_staff_to_see,
+);
+
+fn smtp_toml(port: u16, extra: &str) -> String {
+    format!(
+        "[mail]\ntransport = \"smtp\"\nretry_base_seconds = 0.2\npoll_interval_ms = 50\n\
+         [mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\n{extra}"
+    )
+}
+
+async fn with_smtp(backend: Backend) -> (TestApp, SmtpServer) {
+    let smtp = SmtpServer::start().await;
+    let app = spawn_app_with(backend, &smtp_toml(smtp.port, "")).await;
+    (app, smtp)
+}
+
+async fn outbox(app: &TestApp) -> Vec<(String, String, String, i32)> {
+    app.pool
+        .run(|conn| {
+            use demeu_db::schema::mail_outbox::dsl::*;
+            use diesel::prelude::*;
+            mail_outbox.select((recipient, kind, status, attempts)).load(conn).map_err(demeu_db::DbError::from)
+        })
+        .await
+        .expect("outbox")
+}
+
+/// Subscribes `email` and follows the confirmation link from the mail it gets.
+async fn subscribe_and_confirm(app: &TestApp, smtp: &SmtpServer, email: &str) {
+    let before = smtp.messages().len();
+    let res = app.post_json("/api/v1/campaigns/mentors/subscriptions", &json!({"email": email})).await;
+    assert_eq!(res.status(), 202);
+    let mails = smtp.wait_for(before + 1).await;
+    let confirmation = mails.iter().rev().find(|m| m.to == [email]).expect("a confirmation");
+    let res = app.get(&confirmation.link("/subscriptions/confirm?token=")).await;
+    assert_eq!(res.status(), 200);
+}
+
+async fn publish(app: &TestApp, editor: &str, title: &str) -> Value {
+    let res = app
+        .post_as(
+            editor,
+            "/api/v1/staff/campaigns/mentors/news",
+            &json!({"title": title, "body_markdown": format!("**{title}** happened.")}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let id = res.json::<Value>().await.expect("JSON")["id"].as_str().expect("id").to_string();
+    let res = app.post_as(editor, &format!("/api/v1/staff/news/{id}/publish"), &json!({})).await;
+    assert_eq!(res.status(), 200);
+    res.json().await.expect("JSON")
+}
+
+/// Lets the worker run a few rounds, so that "nothing more arrives" means something.
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(600)).await;
+}
+
+async fn subscribe_confirm_publish_unsubscribe(backend: Backend) {
+    let (app, smtp) = with_smtp(backend).await;
+    let first = app.post_json("/api/v1/campaigns/mentors/subscriptions", &json!({"email": "Reader@Example.kz"})).await;
+    let second = app.post_json("/api/v1/campaigns/mentors/subscriptions", &json!({"email": "reader@example.kz"})).await;
+    assert_eq!(first.status(), 202);
+    assert_eq!(second.status(), 202);
+    assert_eq!(first.text().await.expect("body"), second.text().await.expect("body"), "the same answer twice");
+    let mails = smtp.wait_for(1).await;
+    settle().await;
+    assert_eq!(smtp.messages().len(), 1, "subscribing twice sends one confirmation");
+    let confirmation = &mails[0];
+    assert_eq!(confirmation.to, ["reader@example.kz"]);
+    assert!(confirmation.subject().contains("Подтвердите подписку"), "{}", confirmation.subject());
+    assert!(confirmation.header("Message-ID").is_some_and(|id| id.ends_with("@dara.kz>")));
+    assert!(confirmation.header("List-Unsubscribe").is_some());
+    assert!(!confirmation.html().is_empty() && !confirmation.text().is_empty(), "text and HTML parts");
+    let confirm = confirmation.link("/subscriptions/confirm?token=");
+    assert_eq!(app.get(&confirm).await.status(), 200);
+    assert_eq!(app.get("/api/v1/subscriptions/confirm?token=forged").await.status(), 404);
+
+    let editor = app.staff_token(Role::Editor).await;
+    let published = publish(&app, &editor, "Школа наставников прошла").await;
+    assert_eq!(published["mails_queued"], 1);
+    let mails = smtp.wait_for(2).await;
+    let news = &mails[1];
+    assert_eq!(news.to, ["reader@example.kz"]);
+    assert!(news.subject().contains("Школа наставников прошла"), "{}", news.subject());
+    assert!(news.html().contains("<strong>Школа наставников прошла</strong>"));
+    assert_eq!(news.header("List-Unsubscribe-Post").as_deref(), Some("List-Unsubscribe=One-Click"));
+    let header_link = news.header("List-Unsubscribe").expect("header");
+    let unsubscribe = news.link("/subscriptions/unsubscribe?token=");
+    assert!(header_link.contains(&unsubscribe), "{header_link} vs {unsubscribe}");
+    assert_eq!(app.get(&unsubscribe).await.status(), 200);
+
+    publish(&app, &editor, "Second post").await;
+    settle().await;
+    assert_eq!(smtp.messages().len(), 2, "an unsubscribed reader gets nothing more");
+
+    // RFC 8058 one-click: a POST to the header's link.
+    subscribe_and_confirm(&app, &smtp, "clicker@example.kz").await;
+    let published = publish(&app, &editor, "Third post").await;
+    assert_eq!(published["mails_queued"], 1);
+    let mails = smtp.wait_for(4).await;
+    let link = mails[3].link("/subscriptions/unsubscribe?token=");
+    let res = app.client.post(app.url(&link)).body("List-Unsubscribe=One-Click").send().await.expect("sent");
+    assert_eq!(res.status(), 200);
+    assert_eq!(publish(&app, &editor, "Fourth post").await["mails_queued"], 0);
+}
+
+async fn publishing_again_mails_no_one(backend: Backend) {
+    let (app, smtp) = with_smtp(backend).await;
+    subscribe_and_confirm(&app, &smtp, "a@example.kz").await;
+    subscribe_and_confirm(&app, &smtp, "b@example.kz").await;
+    let editor = app.staff_token(Role::Editor).await;
+    let published = publish(&app, &editor, "Summer school").await;
+    assert_eq!(published["mails_queued"], 2);
+    smtp.wait_for(4).await;
+    let id = published["post"]["id"].as_str().expect("id");
+    let res = app.patch_as(&editor, &format!("/api/v1/staff/news/{id}"), &json!({"body_markdown": "Edited."})).await;
+    assert_eq!(res.status(), 200);
+    app.post_as(&editor, &format!("/api/v1/staff/news/{id}/unpublish"), &json!({})).await;
+    let again = app.post_as(&editor, &format!("/api/v1/staff/news/{id}/publish"), &json!({})).await;
+    assert_eq!(again.json::<Value>().await.expect("JSON")["mails_queued"], 0);
+    settle().await;
+    assert_eq!(smtp.messages().len(), 4, "two confirmations and two news mails, nothing more");
+}
+
+async fn mail_waits_for_a_server_that_is_down_and_arrives_once(backend: Backend) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+    let app = spawn_app_with(backend, &smtp_toml(port, "")).await;
+    for i in 0..3 {
+        let res = app
+            .post_json("/api/v1/campaigns/mentors/subscriptions", &json!({"email": format!("r{i}@example.kz")}))
+            .await;
+        assert_eq!(res.status(), 202);
+    }
+    // Nobody listens: every mail fails at least once and waits.
+    for _ in 0..100 {
+        let rows = outbox(&app).await;
+        if rows.len() == 3 && rows.iter().all(|r| r.3 >= 1 && r.2 == "pending") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(outbox(&app).await.iter().all(|r| r.3 >= 1), "{:?}", outbox(&app).await);
+    let smtp = SmtpServer::start_on(port).await;
+    let mails = smtp.wait_for(3).await;
+    settle().await;
+    let mut recipients: Vec<String> = smtp.messages().iter().flat_map(|m| m.to.clone()).collect();
+    recipients.sort();
+    assert_eq!(recipients, ["r0@example.kz", "r1@example.kz", "r2@example.kz"], "each mail once");
+    assert_eq!(mails.len(), 3);
+    assert!(outbox(&app).await.iter().all(|r| r.2 == "sent"));
+}
+
+async fn receipts_and_refund_notices_follow_the_money(backend: Backend) {
+    let (app, smtp) = with_smtp(backend).await;
+    let res = app
+        .post_json(
+            "/api/v1/campaigns/mentors/pledges",
+            &json!({"amount": 500_000, "donor_name": "Айгерим", "email": "donor@example.kz", "subscribe": true}),
+        )
+        .await;
+    let created: Value = res.json().await.expect("JSON");
+    let id = created["id"].as_str().expect("id").to_string();
+    let confirmation = smtp.wait_for(1).await;
+    assert!(confirmation[0].subject().contains("Подтвердите"), "a pledge that asks for news starts a subscription");
+    let checkout =
+        created["checkout_url"].as_str().expect("url").trim_start_matches("http://127.0.0.1:8080").to_string();
+    app.client.post(app.url(&format!("{checkout}/pay"))).send().await.expect("paid");
+    app.client.post(app.url(&format!("{checkout}/pay"))).send().await.expect("paid again");
+    let mails = smtp.wait_for(2).await;
+    let receipt: &Received = &mails[1];
+    assert_eq!(receipt.to, ["donor@example.kz"]);
+    let text = receipt.text();
+    for expected in ["5 000 ₸", id.as_str(), "School of Mentors this summer", "Дара", "Айгерим"] {
+        assert!(text.contains(expected), "{expected} missing from the receipt: {text}");
+    }
+    let accountant = app.staff_token(Role::Accountant).await;
+    let res =
+        app.post_as(&accountant, &format!("/api/v1/staff/pledges/{id}/refunds"), &json!({"amount": 200_000})).await;
+    assert_eq!(res.status(), 202);
+    let mails = smtp.wait_for(3).await;
+    assert!(mails[2].subject().contains("2 000 ₸"), "{}", mails[2].subject());
+    settle().await;
+    assert_eq!(smtp.messages().len(), 3, "paying twice sent one receipt");
+    // An offline gift with an address gets its receipt at once.
+    let gift = json!({"amount": 100_000, "email": "cash@example.kz", "method": "cash", "reference": "R-1"});
+    assert_eq!(app.post_as(&accountant, "/api/v1/staff/campaigns/mentors/offline-pledges", &gift).await.status(), 201);
+    let mails = smtp.wait_for(4).await;
+    assert_eq!(mails[3].to, ["cash@example.kz"]);
+}
+
+async fn mail_that_never_goes_through_is_dead_for_staff_to_see(backend: Backend) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+    let app = spawn_app_with(
+        backend,
+        &smtp_toml(port, "").replace("poll_interval_ms = 50", "poll_interval_ms = 50\ngive_up_hours = 0.0002"),
+    )
+    .await;
+    app.post_json("/api/v1/campaigns/mentors/subscriptions", &json!({"email": "lost@example.kz"})).await;
+    let admin = app.staff_token(Role::Admin).await;
+    let mut dead = Value::Null;
+    for _ in 0..100 {
+        dead = app.get_as(&admin, "/api/v1/staff/mail?status=dead").await.json().await.expect("JSON");
+        if dead.as_array().is_some_and(|d| !d.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let dead = dead.as_array().expect("list");
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0]["recipient"], "lost@example.kz");
+    assert!(dead[0]["last_error"].as_str().is_some_and(|e| !e.is_empty()));
+    let editor = app.staff_token(Role::Editor).await;
+    assert_eq!(app.get_as(&editor, "/api/v1/staff/mail?status=dead").await.status(), 403);
+}
