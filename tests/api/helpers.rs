@@ -83,8 +83,12 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// Starts the application on `backend` with `extra` TOML over the shipped configuration.
 pub async fn spawn_app_with(backend: Backend, extra: &str) -> TestApp {
-    let database_url = fresh_database(backend);
-    let settings = test_settings(&database_url, extra);
+    spawn_app_on(&fresh_database(backend), extra).await
+}
+
+/// Starts the application on an existing database (a second server beside a first one).
+pub async fn spawn_app_on(database_url: &str, extra: &str) -> TestApp {
+    let settings = test_settings(database_url, extra);
     let app = tokio::task::spawn_blocking(move || Application::build(settings))
         .await
         .expect("build task")

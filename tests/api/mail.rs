@@ -5,7 +5,7 @@ use std::time::Duration;
 use demeu_api::auth::Role;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app_with, Backend, TestApp};
+use crate::helpers::{fresh_database, spawn_app_on, spawn_app_with, Backend, TestApp};
 use crate::on_both_backends;
 use crate::smtp::{Received, SmtpServer};
 
@@ -15,6 +15,7 @@ on_both_backends!(
     mail_waits_for_a_server_that_is_down_and_arrives_once,
     receipts_and_refund_notices_follow_the_money,
     mail_that_never_goes_through_is_dead_for_staff_to_see,
+    two_servers_share_the_outbox_and_send_each_mail_once,
 );
 
 fn smtp_toml(port: u16, extra: &str) -> String {
@@ -228,4 +229,26 @@ async fn mail_that_never_goes_through_is_dead_for_staff_to_see(backend: Backend)
     assert!(dead[0]["last_error"].as_str().is_some_and(|e| !e.is_empty()));
     let editor = app.staff_token(Role::Editor).await;
     assert_eq!(app.get_as(&editor, "/api/v1/staff/mail?status=dead").await.status(), 403);
+}
+
+async fn two_servers_share_the_outbox_and_send_each_mail_once(backend: Backend) {
+    let smtp = SmtpServer::start().await;
+    let database = fresh_database(backend);
+    let generous = "[limits]\nsubscriptions_per_hour = 1000\n";
+    let first = spawn_app_on(&database, &smtp_toml(smtp.port, generous)).await;
+    let second = spawn_app_on(&database, &smtp_toml(smtp.port, generous)).await;
+    let mut recipients = Vec::new();
+    for i in 0..60 {
+        let email = format!("twin{i}@example.kz");
+        let app = if i % 2 == 0 { &first } else { &second };
+        let res = app.post_json("/api/v1/campaigns/mentors/subscriptions", &json!({"email": email})).await;
+        assert_eq!(res.status(), 202);
+        recipients.push(email);
+    }
+    smtp.wait_for(60).await;
+    settle().await;
+    let mut received: Vec<String> = smtp.messages().iter().flat_map(|m| m.to.clone()).collect();
+    received.sort();
+    recipients.sort();
+    assert_eq!(received, recipients, "every mail once, though two workers ran");
 }

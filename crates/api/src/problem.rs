@@ -208,13 +208,17 @@ impl From<campaign_news::Error> for ApiError {
         use campaign_news::Error as E;
         match e {
             E::NotFound(what) => ApiError::NotFound(what.to_string()),
-            E::Invalid(fields) => ApiError::Invalid(
-                fields.into_iter().map(|f| FieldError { field: f.field, message: f.message }).collect(),
-            ),
+            E::Invalid(fields) => ApiError::Invalid(fields),
             E::Conflict(msg) => ApiError::Conflict(msg),
             E::Db(db) => db.into(),
             E::Corrupt(msg) => ApiError::Internal(msg),
         }
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
+        ApiError::Invalid(vec![e])
     }
 }
 

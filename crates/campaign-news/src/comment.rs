@@ -7,7 +7,9 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::{decode_cursor, encode_cursor, paginate, Error, FieldError, Page};
+use demeu_db::page::{decode_cursor, encode_cursor, paginate, Page};
+
+use crate::{Error, FieldError};
 
 /// Longest comment, characters.
 pub const MAX_BODY_CHARS: usize = 2_000;
@@ -141,7 +143,7 @@ pub fn list(
         query = query.filter(comments::campaign_id.eq(campaign.to_string()));
     }
     if let Some(cursor) = cursor {
-        let (at, id) = decode_cursor(cursor)?;
+        let (at, id) = decode_cursor(cursor).map_err(Error::from)?;
         query = query.filter(comments::created_at.gt(at).or(comments::created_at.eq(at).and(comments::id.gt(id))));
     }
     let rows = query.load(conn)?;

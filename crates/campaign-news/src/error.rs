@@ -1,20 +1,6 @@
 use thiserror::Error;
 
-/// One field a request got wrong, and why.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct FieldError {
-    /// The field as the client named it.
-    pub field: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl FieldError {
-    /// A field error.
-    pub fn new(field: &str, message: impl Into<String>) -> Self {
-        FieldError { field: field.to_string(), message: message.into() }
-    }
-}
+pub use demeu_db::FieldError;
 
 /// Everything the news crate can refuse or fail at.
 #[derive(Debug, Error)]
@@ -34,6 +20,12 @@ pub enum Error {
     /// The database.
     #[error(transparent)]
     Db(#[from] demeu_db::DbError),
+}
+
+impl From<FieldError> for Error {
+    fn from(e: FieldError) -> Self {
+        Error::Invalid(vec![e])
+    }
 }
 
 impl From<diesel::result::Error> for Error {

@@ -8,7 +8,9 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::{decode_cursor, encode_cursor, markdown, paginate, Error, FieldError, Page};
+use demeu_db::page::{decode_cursor, encode_cursor, paginate, Page};
+
+use crate::{markdown, Error, FieldError};
 
 /// Longest title, characters.
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -343,7 +345,7 @@ pub fn list_published(
         .limit(limit + 1)
         .into_boxed();
     if let Some(cursor) = cursor {
-        let (at, id) = decode_cursor(cursor)?;
+        let (at, id) = decode_cursor(cursor).map_err(Error::from)?;
         query = query
             .filter(news_posts::published_at.lt(at).or(news_posts::published_at.eq(at).and(news_posts::id.lt(id))));
     }

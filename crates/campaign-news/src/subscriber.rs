@@ -71,18 +71,7 @@ pub fn issue_token(conn: &mut DbConn, subscriber_id: &str, purpose: Purpose) -> 
 
 /// A plausible address, lower-cased.
 pub fn parse_email(raw: &str) -> Result<String, Error> {
-    let email = raw.trim().to_lowercase();
-    let ok = email.len() <= 254
-        && !email.contains(char::is_whitespace)
-        && email.matches('@').count() == 1
-        && email
-            .split_once('@')
-            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.'));
-    if ok {
-        Ok(email)
-    } else {
-        Err(Error::Invalid(vec![FieldError::new("email", "is not an email address")]))
-    }
+    demeu_db::email::Email::parse(raw).map(|e| e.into_string()).map_err(|why| FieldError::new("email", why).into())
 }
 
 /// What subscribing did: a confirmation is due only for an address not yet asked.

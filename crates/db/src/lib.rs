@@ -1,4 +1,5 @@
-//! Database plumbing shared by the Demeu crates.
+//! Database plumbing shared by the Demeu crates, and the few value types they all use
+//! ([`FieldError`] for 422 answers, [`email::Email`], keyset [`page`]s).
 //!
 //! One diesel connection type, [`DbConn`], covers PostgreSQL and SQLite so that every query in
 //! the project is written once. What the enum cannot express (see `docs/architecture.md`) is kept
@@ -7,14 +8,18 @@
 
 pub mod audit;
 mod connection;
+pub mod email;
 mod error;
+mod field_error;
 mod migrations;
 pub mod outbox;
+pub mod page;
 mod pool;
 pub mod schema;
 
 pub use connection::{Backend, DbConn};
 pub use error::DbError;
+pub use field_error::FieldError;
 pub use migrations::{pending_migrations, run_migrations};
 pub use pool::{DbPool, Manager, PoolOptions, PooledConn};
 

@@ -4,21 +4,7 @@ use crate::ledger::LedgerError;
 use crate::money::MoneyError;
 use crate::plan::PlanError;
 
-/// One field a request got wrong, and why.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct FieldError {
-    /// The field's name as the client sent it.
-    pub field: String,
-    /// What is wrong, for a person.
-    pub message: String,
-}
-
-impl FieldError {
-    /// A field error.
-    pub fn new(field: &str, message: impl Into<String>) -> Self {
-        FieldError { field: field.to_string(), message: message.into() }
-    }
-}
+pub use demeu_db::FieldError;
 
 /// Everything the donations crate can refuse or fail at.
 #[derive(Debug, Error)]
@@ -61,6 +47,12 @@ pub enum Error {
     /// The database.
     #[error(transparent)]
     Db(#[from] demeu_db::DbError),
+}
+
+impl From<FieldError> for Error {
+    fn from(e: FieldError) -> Self {
+        Error::Invalid(vec![e])
+    }
 }
 
 impl From<diesel::result::Error> for Error {

@@ -3,7 +3,6 @@
 
 pub mod allocation;
 pub mod campaign;
-pub mod email;
 mod error;
 pub mod ledger;
 pub mod money;

@@ -7,12 +7,12 @@ use diesel::prelude::*;
 use serde::Deserialize;
 
 use crate::campaign::Campaign;
-use crate::email::Email;
 use crate::ledger::{append_in, EntryKind, NewEntry};
 use crate::money::Money;
 use crate::pledge::{NewPledge, PaymentMethod, MAX_NAME_CHARS};
 use crate::pledge_store::{self, PledgeRecord};
 use crate::{Error, FieldError};
+use demeu_db::email::Email;
 
 /// What staff send to record an offline gift.
 #[derive(Debug, Clone, Deserialize)]

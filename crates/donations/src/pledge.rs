@@ -240,7 +240,7 @@ pub fn validate_request(
     }
     let email = match trimmed(&req.email) {
         None => None,
-        Some(raw) => match crate::email::Email::parse(&raw) {
+        Some(raw) => match demeu_db::email::Email::parse(&raw) {
             Ok(email) => Some(email.into_string()),
             Err(why) => {
                 errors.push(FieldError::new("email", why));

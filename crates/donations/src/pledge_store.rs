@@ -2,6 +2,7 @@
 //! donor wall and the staff read.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use demeu_db::page::{decode_cursor, encode_cursor, paginate, Page};
 use demeu_db::schema::{campaigns, pledges};
 use demeu_db::DbConn;
 use diesel::prelude::*;
@@ -212,37 +213,6 @@ pub fn flag(conn: &mut DbConn, id: &str, reason: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// A page of a list, newest first, with the cursor to the next page.
-#[derive(Debug, Clone)]
-pub struct Page<T> {
-    /// The items.
-    pub items: Vec<T>,
-    /// Pass back to get the next page; `None` on the last.
-    pub next_cursor: Option<String>,
-}
-
-/// A position in a newest-first list: the time and id of the last item seen.
-fn encode_cursor(at: NaiveDateTime, id: &str) -> String {
-    format!("{}_{}", at.and_utc().timestamp_micros(), id)
-}
-
-fn decode_cursor(cursor: &str) -> Result<(NaiveDateTime, String), Error> {
-    let bad = || Error::Invalid(vec![crate::FieldError::new("cursor", "is not a cursor from this list")]);
-    let (micros, id) = cursor.split_once('_').ok_or_else(bad)?;
-    let micros: i64 = micros.parse().map_err(|_| bad())?;
-    let at = DateTime::from_timestamp_micros(micros).ok_or_else(bad)?.naive_utc();
-    Ok((at, id.to_string()))
-}
-
-/// Checks a page size: 1 to 100, 20 when absent.
-pub fn page_limit(limit: Option<i64>) -> Result<i64, Error> {
-    match limit {
-        None => Ok(20),
-        Some(l) if (1..=100).contains(&l) => Ok(l),
-        Some(_) => Err(Error::Invalid(vec![crate::FieldError::new("limit", "must be between 1 and 100")])),
-    }
-}
-
 /// The donor wall: pledges that count, newest counted first.
 pub fn donor_wall(
     conn: &mut DbConn,
@@ -259,22 +229,11 @@ pub fn donor_wall(
         .limit(limit + 1)
         .into_boxed();
     if let Some(cursor) = cursor {
-        let (at, id) = decode_cursor(cursor)?;
+        let (at, id) = decode_cursor(cursor).map_err(Error::from)?;
         query = query.filter(pledges::counted_at.lt(at).or(pledges::counted_at.eq(at).and(pledges::id.lt(id))));
     }
     let rows: Vec<PledgeRecord> = query.load(conn)?;
     Ok(paginate(rows, limit, |p| encode_cursor(p.counted_at.unwrap_or(p.created_at), &p.id)))
-}
-
-fn paginate<T>(mut rows: Vec<T>, limit: i64, cursor_of: impl Fn(&T) -> String) -> Page<T> {
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let next_cursor = if rows.len() > limit {
-        rows.truncate(limit);
-        rows.last().map(cursor_of)
-    } else {
-        None
-    };
-    Page { items: rows, next_cursor }
 }
 
 /// What staff filter the pledge list by.
@@ -318,33 +277,9 @@ pub fn staff_list(
         );
     }
     if let Some(cursor) = cursor {
-        let (at, id) = decode_cursor(cursor)?;
+        let (at, id) = decode_cursor(cursor).map_err(Error::from)?;
         query = query.filter(pledges::created_at.lt(at).or(pledges::created_at.eq(at).and(pledges::id.lt(id))));
     }
     let rows: Vec<(PledgeRecord, String)> = query.load(conn)?;
     Ok(paginate(rows, limit, |(p, _)| encode_cursor(p.created_at, &p.id)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_bad_ones_are_refused() {
-        let at = DateTime::from_timestamp_micros(1_764_000_000_123_456).expect("time").naive_utc();
-        let cursor = encode_cursor(at, "abc-def");
-        assert_eq!(decode_cursor(&cursor).ok(), Some((at, "abc-def".to_string())));
-        assert!(decode_cursor("garbage").is_err());
-        assert!(decode_cursor("x_y").is_err());
-    }
-
-    #[test]
-    fn pages_know_whether_more_follow() {
-        let page = paginate(vec![1, 2, 3], 2, |n| n.to_string());
-        assert_eq!((page.items, page.next_cursor), (vec![1, 2], Some("2".to_string())));
-        let last = paginate(vec![1, 2], 2, |n| n.to_string());
-        assert_eq!(last.next_cursor, None);
-        assert!(page_limit(Some(0)).is_err());
-        assert_eq!(page_limit(None).ok(), Some(20));
-    }
 }

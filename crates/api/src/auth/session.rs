@@ -6,7 +6,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::users::{normalize_email, UserRow, USER_COLUMNS};
+use super::users::{normalize_email, UserRow};
 use super::{verify_password, StaffUser};
 use crate::problem::ApiError;
 
@@ -41,7 +41,7 @@ pub fn start_session(conn: &mut DbConn, email: &str, password: &str) -> Result<O
         return Ok(None);
     };
     let row: Option<UserRow> =
-        staff_users::table.filter(staff_users::email.eq(&email)).select(USER_COLUMNS).first(conn).optional()?;
+        staff_users::table.filter(staff_users::email.eq(&email)).select(UserRow::as_select()).first(conn).optional()?;
     let Some(row) = row else {
         verify_password(password, dummy_hash());
         return Ok(None);
@@ -84,7 +84,7 @@ pub(super) fn user_for_token(conn: &mut DbConn, token: &str) -> Result<Option<St
         .filter(staff_sessions::token_hash.eq(token_hash(token)))
         .filter(staff_sessions::expires_at.gt(demeu_db::now()))
         .filter(staff_users::active.eq(true))
-        .select(USER_COLUMNS)
+        .select(UserRow::as_select())
         .first(conn)
         .optional()?;
     row.map(UserRow::into_user).transpose()

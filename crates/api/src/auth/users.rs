@@ -23,7 +23,8 @@ pub struct StaffUser {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Queryable)]
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = staff_users)]
 pub(super) struct UserRow {
     pub id: String,
     pub email: String,
@@ -32,22 +33,6 @@ pub(super) struct UserRow {
     pub active: bool,
     pub created_at: NaiveDateTime,
 }
-
-pub(super) const USER_COLUMNS: (
-    staff_users::id,
-    staff_users::email,
-    staff_users::password_hash,
-    staff_users::role,
-    staff_users::active,
-    staff_users::created_at,
-) = (
-    staff_users::id,
-    staff_users::email,
-    staff_users::password_hash,
-    staff_users::role,
-    staff_users::active,
-    staff_users::created_at,
-);
 
 impl UserRow {
     pub(super) fn into_user(self) -> Result<StaffUser, ApiError> {
@@ -84,17 +69,7 @@ pub struct StaffUpdate {
 }
 
 pub(super) fn normalize_email(email: &str) -> Result<String, ApiError> {
-    let email = email.trim().to_lowercase();
-    let valid = email.len() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
-        })
-        && !email.contains(char::is_whitespace);
-    if valid {
-        Ok(email)
-    } else {
-        Err(ApiError::invalid("email", "is not an email address"))
-    }
+    demeu_db::email::Email::parse(email).map(|e| e.into_string()).map_err(|why| ApiError::invalid("email", why))
 }
 
 /// Creates an account; `actor` is the admin doing it (`None` from the command line).
@@ -136,7 +111,8 @@ pub fn create_user(conn: &mut DbConn, actor: Option<Uuid>, new: &NewStaffUser) -
 
 /// Every account, by email.
 pub fn list_users(conn: &mut DbConn) -> Result<Vec<StaffUser>, ApiError> {
-    let rows: Vec<UserRow> = staff_users::table.select(USER_COLUMNS).order(staff_users::email.asc()).load(conn)?;
+    let rows: Vec<UserRow> =
+        staff_users::table.select(UserRow::as_select()).order(staff_users::email.asc()).load(conn)?;
     rows.into_iter().map(UserRow::into_user).collect()
 }
 
@@ -174,7 +150,7 @@ pub fn update_user(conn: &mut DbConn, actor: Uuid, id: Uuid, update: &StaffUpdat
             &format!("staff_user:{id}"),
             &serde_json::json!({"role": update.role, "active": update.active, "password_changed": hash.is_some()}),
         )?;
-        let row: UserRow = staff_users::table.find(&key).select(USER_COLUMNS).first(conn)?;
+        let row: UserRow = staff_users::table.find(&key).select(UserRow::as_select()).first(conn)?;
         row.into_user()
     })
 }

@@ -3,8 +3,9 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use campaign_news::comment::{self, NewComment};
 use campaign_news::post::{self, Post};
-use campaign_news::{page_limit, subscriber};
+use campaign_news::subscriber;
 use chrono::{DateTime, Utc};
+use demeu_db::page::page_limit;
 use serde::{Deserialize, Serialize};
 
 use crate::extract::JsonBody;

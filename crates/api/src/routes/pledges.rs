@@ -265,7 +265,7 @@ pub async fn wall(
         .pool
         .run(move |conn| {
             let campaign = donations::campaign::find_by_slug(conn, &slug)?;
-            let limit = pledge_store::page_limit(limit)?;
+            let limit = demeu_db::page::page_limit(limit)?;
             pledge_store::donor_wall(conn, campaign.id, limit, cursor.as_deref()).map_err(ApiError::from)
         })
         .await?;

@@ -206,7 +206,7 @@ pub async fn comments(
     let page = state
         .pool
         .run(move |conn| {
-            let limit = campaign_news::page_limit(q.limit)?;
+            let limit = demeu_db::page::page_limit(q.limit)?;
             comment::list(conn, None, &status, limit, q.cursor.as_deref()).map_err(ApiError::from)
         })
         .await?;

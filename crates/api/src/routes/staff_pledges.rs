@@ -141,7 +141,7 @@ pub async fn list(
     let page = state
         .pool
         .run(move |conn| {
-            let limit = pledge_store::page_limit(query.limit)?;
+            let limit = demeu_db::page::page_limit(query.limit)?;
             pledge_store::staff_list(conn, &filter, limit, query.cursor.as_deref()).map_err(ApiError::from)
         })
         .await?;
