@@ -68,9 +68,22 @@ impl Worker {
             })
             .await?;
         let tried = batch.len();
+        // Sent side by side: one SMTP exchange waits on the network far longer than it works,
+        // and lettre's pool bounds the connections (10) whatever the batch size.
+        let mut sends = tokio::task::JoinSet::new();
         for row in batch {
-            let outcome = self.mailer.send(&self.from, &row, &self.domain).await;
-            self.record(row, outcome).await?;
+            let (mailer, from, domain) = (self.mailer.clone(), self.from.clone(), self.domain.clone());
+            sends.spawn(async move {
+                let outcome = mailer.send(&from, &row, &domain).await;
+                (row, outcome)
+            });
+        }
+        while let Some(sent) = sends.join_next().await {
+            match sent {
+                Ok((row, outcome)) => self.record(row, outcome).await?,
+                // The claim's lease brings the mail back after a crashed send.
+                Err(e) => tracing::error!(error = %e, "a mail send task failed"),
+            }
         }
         Ok(tried)
     }
