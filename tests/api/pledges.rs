@@ -126,6 +126,10 @@ async fn idempotency_keys_replay_refuse_and_conflict(backend: Backend) {
         .await
         .expect("claimed");
     assert_problem(post_with_key(&app, "key-busy", &body).await, 409).await;
+    // A request refused for its values made nothing: the corrected one may use the same key.
+    assert_problem(post_with_key(&app, "key-2", &json!({"amount": 10})).await, 422).await;
+    assert_eq!(post_with_key(&app, "key-2", &json!({"amount": 60_000})).await.status(), 201);
+    assert_eq!(pledge_count(&app).await, 2);
     let problem = assert_problem(post_with_key(&app, "has space", &body).await, 422).await;
     assert_eq!(problem["errors"][0]["field"], "Idempotency-Key");
 }

@@ -141,6 +141,13 @@ pub fn finish(conn: &mut DbConn, scope: &str, key: &str, status: u16, body: &str
     Ok(())
 }
 
+/// Forgets a key whose request was refused before it made anything.
+pub fn release(conn: &mut DbConn, scope: &str, key: &str) -> Result<(), ApiError> {
+    diesel::delete(idempotency_keys::table.find((scope, key)).filter(idempotency_keys::resource_id.is_null()))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Releases the key after a retry-safe failure.
 pub fn fail(conn: &mut DbConn, scope: &str, key: &str) -> Result<(), ApiError> {
     diesel::update(idempotency_keys::table.find((scope, key)))

@@ -89,7 +89,8 @@ pub async fn create(
         .pool
         .run(move |conn| {
             let campaign = donations::campaign::find_by_slug(conn, &slug)?;
-            let new = validate_request(&campaign, &request, Utc::now())?;
+            // The key first: a request answered before gets its answer again, even if the
+            // campaign has ended since.
             let begin = match &k {
                 Some(key) => idempotency::begin(conn, &s, key, &hash)?,
                 None => Begin::Fresh,
@@ -97,17 +98,29 @@ pub async fn create(
             let pledge = match begin {
                 Begin::Replay { status, body } => return Ok(Err((status, body))),
                 Begin::Resume(Some(id)) => pledge_store::find(conn, parse_id(&id)?)?,
-                Begin::Fresh | Begin::Resume(None) => conn.write_transaction(|conn| {
-                    let id = pledge_store::insert(conn, &new)?;
-                    // Asking for news starts a subscription like any other: confirmed by its link.
-                    if let (true, Some(email)) = (new.subscribe, &new.email) {
-                        crate::mail::compose::subscribe(conn, &ctx, &campaign, email)?;
-                    }
-                    if let Some(key) = &k {
-                        idempotency::attach(conn, &s, key, &id.to_string())?;
-                    }
-                    pledge_store::find(conn, id).map_err(ApiError::from)
-                })?,
+                Begin::Fresh | Begin::Resume(None) => {
+                    let new = match validate_request(&campaign, &request, Utc::now()) {
+                        Ok(new) => new,
+                        Err(refused) => {
+                            // Nothing was made: the key is free for the corrected request.
+                            if let Some(key) = &k {
+                                idempotency::release(conn, &s, key)?;
+                            }
+                            return Err(refused.into());
+                        }
+                    };
+                    conn.write_transaction(|conn| {
+                        let id = pledge_store::insert(conn, &new)?;
+                        // Asking for news starts a subscription like any other: confirmed by its link.
+                        if let (true, Some(email)) = (new.subscribe, &new.email) {
+                            crate::mail::compose::subscribe(conn, &ctx, &campaign, email)?;
+                        }
+                        if let Some(key) = &k {
+                            idempotency::attach(conn, &s, key, &id.to_string())?;
+                        }
+                        pledge_store::find(conn, id).map_err(ApiError::from)
+                    })?
+                }
             };
             Ok::<_, ApiError>(Ok((campaign, pledge)))
         })
