@@ -134,6 +134,13 @@ async fn a_full_refund_leaves_nothing_counted(backend: Backend) {
     deliver(&app, "charge.refunded", charge(&ids, 500_000, 500_000)).await;
     assert_eq!(app.progress().await, (0, 0));
     assert_eq!(app.get_json(&format!("/api/v1/pledges/{}", ids.pledge)).await["status"], "refunded");
+    // A dispute on money already given back holds nothing, and its outcome has nothing to return.
+    let (status, _) =
+        deliver(&app, "charge.dispute.created", dispute(&ids, "dp_late", 500_000, "needs_response")).await;
+    assert_eq!(status, 200);
+    let (status, _) = deliver(&app, "charge.dispute.closed", dispute(&ids, "dp_late", 500_000, "won")).await;
+    assert_eq!(status, 200, "not deferred forever");
+    assert_eq!(app.progress().await, (0, 0));
     let wall = app.get_json("/api/v1/campaigns/mentors/pledges").await;
     assert_eq!(wall["pledges"].as_array().map(Vec::len), Some(0), "a refunded pledge leaves the wall");
     app.assert_reconciled().await;

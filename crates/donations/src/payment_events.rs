@@ -234,19 +234,29 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent) -> Result<Applied, Error> {
             // What a dispute can hold is what still counts: a refund already gave the rest back.
             let hold = d.amount.min(pledge.amounts().counted());
             if hold <= 0 {
-                return Ok((Processed::Recorded("nothing left to hold".into()), Some(pledge.id)));
+                return Ok((Processed::Recorded(held_nothing(&d.dispute_id)), Some(pledge.id)));
             }
             record(conn, &pledge, EntryKind::DisputeHeld, -hold, format!("dispute:{}:held", d.dispute_id))
         }
         PaymentEvent::DisputeFundsReturned(d) => {
             let pledge = resolve(conn, None, d.payment_id.as_deref(), None)?;
-            let held = held_by_dispute(conn, &d.dispute_id)?
-                .ok_or_else(|| Error::NotYetKnown(format!("dispute {} returned before it held money", d.dispute_id)))?;
-            record(conn, &pledge, EntryKind::DisputeReversed, held, format!("dispute:{}:returned", d.dispute_id))
+            match held_by_dispute(conn, &d.dispute_id)? {
+                Some(held) => record(
+                    conn,
+                    &pledge,
+                    EntryKind::DisputeReversed,
+                    held,
+                    format!("dispute:{}:returned", d.dispute_id),
+                ),
+                None if dispute_held_nothing(conn, &d.dispute_id)? => {
+                    Ok((Processed::Recorded("the dispute held nothing: nothing to return".into()), Some(pledge.id)))
+                }
+                None => Err(Error::NotYetKnown(format!("dispute {} returned before it held money", d.dispute_id))),
+            }
         }
         PaymentEvent::DisputeLost(d) => {
             let pledge = resolve(conn, None, d.payment_id.as_deref(), None)?;
-            if held_by_dispute(conn, &d.dispute_id)?.is_none() {
+            if held_by_dispute(conn, &d.dispute_id)?.is_none() && !dispute_held_nothing(conn, &d.dispute_id)? {
                 return Err(Error::NotYetKnown(format!("dispute {} lost before it held money", d.dispute_id)));
             }
             Ok((Processed::Recorded("dispute lost: the held money stays out".into()), Some(pledge.id)))
@@ -352,6 +362,18 @@ fn resolve(
         "no pledge known for {}",
         pledge_ref.or(payment_id).or(session_id).unwrap_or("an event without ids")
     )))
+}
+
+/// The inbox's note that a dispute opened on a pledge with nothing left to hold (refunded
+/// already): its later outcome has nothing to return, and must not wait for a hold forever.
+fn held_nothing(dispute_id: &str) -> String {
+    format!("dispute {dispute_id} held nothing: nothing of the pledge counted")
+}
+
+fn dispute_held_nothing(conn: &mut DbConn, dispute_id: &str) -> Result<bool, Error> {
+    let found: i64 =
+        webhook_events::table.filter(webhook_events::detail.eq(held_nothing(dispute_id))).count().get_result(conn)?;
+    Ok(found > 0)
 }
 
 /// What dispute `dispute_id` holds, from its ledger row.
