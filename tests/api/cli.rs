@@ -55,6 +55,26 @@ fn migrate_and_reconcile_run_on_both_backends() {
 }
 
 #[test]
+fn reconcile_reports_a_difference_and_exits_non_zero() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let url = fresh_database(backend);
+        assert!(demeu(&url, &["migrate"], "").status.success());
+        // Someone changed the running totals by hand: the ledger says otherwise.
+        let mut conn = demeu_db::DbConn::open(&url).expect("open");
+        {
+            use diesel::prelude::*;
+            diesel::update(demeu_db::schema::campaign_totals::table)
+                .set(demeu_db::schema::campaign_totals::net_raised.eq(12_345i64))
+                .execute(&mut conn)
+                .expect("tampered");
+        }
+        let out = demeu(&url, &["reconcile"], "");
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(text(&out).contains("mentors: DIFFERENT: totals raised 12345 vs ledger 0"), "{}", text(&out));
+    }
+}
+
+#[test]
 fn a_plan_that_does_not_add_up_stops_start_up_naming_the_lines() {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("demeu-config-{}", uuid::Uuid::new_v4().simple()));
@@ -81,4 +101,11 @@ fn a_plan_that_does_not_add_up_stops_start_up_naming_the_lines() {
         .expect("runs");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("server.port"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    std::fs::write(dir.join("default.toml"), "[server\nport = 1").expect("write");
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_demeu")).arg("migrate").env("DEMEU_CONFIG_DIR", &dir).output().expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(stderr.trim().lines().count(), 1, "a broken file is one line too: {stderr}");
 }

@@ -161,6 +161,18 @@ impl TestApp {
         assert!(report.is_clean(), "{report:?}");
     }
 
+    /// The audit log's actions, oldest first.
+    pub async fn audit_actions(&self) -> Vec<String> {
+        self.pool
+            .run(|conn| {
+                use demeu_db::schema::audit_log::dsl::*;
+                use diesel::prelude::*;
+                audit_log.select(action).order(created_at.asc()).load::<String>(conn).map_err(demeu_db::DbError::from)
+            })
+            .await
+            .expect("audit")
+    }
+
     /// Creates a staff account directly and signs it in over HTTP; returns its token.
     pub async fn staff_token(&self, role: Role) -> String {
         let email = format!("{}-{}@dara.kz", role.as_str(), uuid::Uuid::new_v4().simple());

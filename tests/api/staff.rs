@@ -130,17 +130,7 @@ async fn admins_manage_accounts_and_every_change_is_audited(backend: Backend) {
     let users: Value = app.get_as(&admin, "/api/v1/staff/users").await.json().await.expect("JSON");
     assert_eq!(users["users"].as_array().map(Vec::len), Some(2));
 
-    let actions: Vec<String> = app
-        .pool
-        .run(|conn| {
-            use diesel::prelude::*;
-            demeu_db::schema::audit_log::table
-                .select(demeu_db::schema::audit_log::action)
-                .load::<String>(conn)
-                .map_err(demeu_db::DbError::from)
-        })
-        .await
-        .expect("audit rows");
+    let actions = app.audit_actions().await;
     for action in ["staff.create", "staff.sign_in", "staff.update"] {
         assert!(actions.iter().any(|a| a == action), "{action} is audited: {actions:?}");
     }

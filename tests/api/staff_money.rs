@@ -3,7 +3,7 @@
 use demeu_api::auth::Role;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, spawn_app, Backend, TestApp};
+use crate::helpers::{assert_problem, spawn_app, Backend};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -12,19 +12,6 @@ on_both_backends!(
     refunds_count_when_the_provider_confirms,
     money_routes_need_an_accountant,
 );
-
-async fn audit_actions(app: &TestApp) -> Vec<String> {
-    app.pool
-        .run(|conn| {
-            use diesel::prelude::*;
-            demeu_db::schema::audit_log::table
-                .select(demeu_db::schema::audit_log::action)
-                .load::<String>(conn)
-                .map_err(demeu_db::DbError::from)
-        })
-        .await
-        .expect("audit")
-}
 
 async fn offline_gifts_count_at_once_and_are_audited(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -67,7 +54,7 @@ async fn offline_gifts_count_at_once_and_are_audited(backend: Backend) {
     )
     .await;
     assert_eq!(problem["errors"][0]["field"], "amount");
-    let actions = audit_actions(&app).await;
+    let actions = app.audit_actions().await;
     assert!(
         actions.contains(&"pledge.offline".to_string()) && actions.contains(&"pledge.refund".to_string()),
         "{actions:?}"
@@ -139,7 +126,7 @@ async fn refunds_count_when_the_provider_confirms(backend: Backend) {
     assert_eq!(res.json::<Value>().await.expect("JSON")["amount"], 500_000, "the default is all that counts");
     assert_eq!(app.progress().await, (0, 0));
     assert_eq!(app.get_json(&format!("/api/v1/pledges/{id}")).await["status"], "refunded");
-    assert!(audit_actions(&app).await.contains(&"pledge.refund_requested".to_string()));
+    assert!(app.audit_actions().await.contains(&"pledge.refund_requested".to_string()));
     app.assert_reconciled().await;
 }
 

@@ -267,6 +267,12 @@ pub struct LineSettings {
 #[error("configuration: {0}")]
 pub struct SettingsError(String);
 
+/// The `config` crate's error on one line: a TOML syntax error comes with a drawing of the line
+/// that spans several.
+fn one_line(e: config::ConfigError) -> SettingsError {
+    SettingsError(e.to_string().split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
 impl Settings {
     /// Loads from `./config` (or `DEMEU_CONFIG_DIR`), the environment file named by `DEMEU_ENV`,
     /// and `DEMEU__` variables, then checks every value.
@@ -294,8 +300,7 @@ impl Settings {
             builder = builder
                 .add_source(Environment::with_prefix("DEMEU").prefix_separator("__").separator("__").try_parsing(true));
         }
-        let settings: Settings =
-            builder.build().and_then(|c| c.try_deserialize()).map_err(|e| SettingsError(e.to_string()))?;
+        let settings: Settings = builder.build().and_then(|c| c.try_deserialize()).map_err(one_line)?;
         settings.check()?;
         Ok(settings)
     }
@@ -308,8 +313,7 @@ impl Settings {
         for layer in layers {
             builder = builder.add_source(File::from_str(layer, FileFormat::Toml));
         }
-        let settings: Settings =
-            builder.build().and_then(|c| c.try_deserialize()).map_err(|e| SettingsError(e.to_string()))?;
+        let settings: Settings = builder.build().and_then(|c| c.try_deserialize()).map_err(one_line)?;
         settings.check()?;
         Ok(settings)
     }
