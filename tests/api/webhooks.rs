@@ -214,11 +214,16 @@ async fn odd_events_are_stored_and_answered_200(backend: Backend) {
             ("charge.refunded".to_string(), "undecodable".to_string())
         ]
     );
+    // Larger than what donors may send, as an event with expanded objects can be.
+    let mut big = crate::stripe::fixture("event")["data"]["object"].clone();
+    big["metadata"] = serde_json::json!({"notes": "x".repeat(200_000)});
+    let (status, _) = deliver(&app, "plan.updated", big).await;
+    assert_eq!(status, 200);
     // An event about a pledge nobody knows (yet): Stripe is asked to deliver it again.
     let stranger = Ids::for_pledge(&uuid::Uuid::new_v4().to_string());
     let (status, _) = deliver(&app, "checkout.session.completed", session(&stranger, 500_000, "paid")).await;
     assert_eq!(status, 503);
-    assert_eq!(inbox(&app).await.len(), 2, "a deferred event is not stored");
+    assert_eq!(inbox(&app).await.len(), 3, "a deferred event is not stored");
 }
 
 async fn amounts_that_disagree_are_flagged_not_counted(backend: Backend) {

@@ -27,6 +27,10 @@ impl RateLimiter {
         let Some(addr) = addr else { return Ok(()) };
         let mut hits = self.hits.lock().map_err(|_| ApiError::Internal("rate limiter poisoned".into()))?;
         let now = Instant::now();
+        // Addresses seen once and gone would otherwise pile up for good.
+        if hits.len() > 10_000 {
+            hits.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) < WINDOW));
+        }
         let times = hits.entry(addr).or_default();
         while times.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
             times.pop_front();

@@ -30,6 +30,10 @@ impl LoginThrottle {
     /// Records a failure for `email`.
     pub fn failed(&self, email: &str) {
         if let Ok(mut failures) = self.failures.lock() {
+            // Guessed addresses would otherwise pile up for good.
+            if failures.len() > 10_000 {
+                failures.retain(|_, (_, last)| last.elapsed() < MAX_WAIT);
+            }
             let entry = failures.entry(email.to_lowercase()).or_insert((0, Instant::now()));
             entry.0 = entry.0.saturating_add(1);
             entry.1 = Instant::now();

@@ -59,7 +59,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/api/v1/staff/comments/{id}/approve").route(web::post().to(staff_news::approve)))
         .service(web::resource("/api/v1/staff/comments/{id}/reject").route(web::post().to(staff_news::reject)))
         .service(web::resource("/api/v1/staff/mail").route(web::get().to(staff_news::mail)))
-        .service(web::resource("/api/v1/webhooks/stripe").route(web::post().to(webhooks::stripe)))
+        .service(
+            web::resource("/api/v1/webhooks/stripe")
+                // Stripe's events are small, but one with expanded objects can pass the limit
+                // meant for what donors send; Stripe's own bound is far below this.
+                .app_data(web::PayloadConfig::new(1 << 20))
+                .route(web::post().to(webhooks::stripe)),
+        )
         .service(web::resource("/sandbox/checkout/{session}").route(web::get().to(sandbox::show)))
         .service(web::resource("/sandbox/checkout/{session}/pay").route(web::post().to(sandbox::pay)))
         .service(web::resource("/sandbox/checkout/{session}/decline").route(web::post().to(sandbox::decline)))
