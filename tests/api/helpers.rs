@@ -76,6 +76,15 @@ pub fn test_settings(database_url: &str, extra: &str) -> Settings {
     Settings::from_toml_over_defaults(&[&base, extra]).expect("test settings are valid")
 }
 
+/// A `[[campaigns]]` TOML entry with one goal line holding the whole goal.
+pub fn campaign_toml(slug: &str, starts_at: &str, ends_at: Option<&str>, goal: i64) -> String {
+    let ends = ends_at.map(|e| format!("ends_at = \"{e}\"\n")).unwrap_or_default();
+    format!(
+        "[[campaigns]]\nslug = \"{slug}\"\ntitle = \"{slug} title\"\ncurrency = \"KZT\"\nstarts_at = \"{starts_at}\"\n{ends}\
+         goal = {goal}\n[[campaigns.lines]]\nkey = \"all\"\ntitle = \"All\"\ntier = \"goal\"\ntarget = {goal}\n"
+    )
+}
+
 /// Starts the application on `backend` with the shipped configuration.
 pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, "").await
