@@ -201,10 +201,6 @@ fn parse_uuid(s: &str) -> Result<Uuid, Error> {
     Uuid::parse_str(s).map_err(|_| Error::Corrupt(format!("`{s}` is not a UUID")))
 }
 
-fn utc(t: NaiveDateTime) -> DateTime<Utc> {
-    DateTime::from_naive_utc_and_offset(t, Utc)
-}
-
 fn campaign_from_rows(row: CampaignRow, lines: Vec<LineRow>) -> Result<Campaign, Error> {
     let lines = lines
         .into_iter()
@@ -220,8 +216,8 @@ fn campaign_from_rows(row: CampaignRow, lines: Vec<LineRow>) -> Result<Campaign,
             description: row.description,
             currency: row.currency.parse()?,
             locale: row.locale,
-            starts_at: utc(row.starts_at),
-            ends_at: row.ends_at.map(utc),
+            starts_at: demeu_db::utc(row.starts_at),
+            ends_at: row.ends_at.map(demeu_db::utc),
             min_pledge: row.min_pledge,
             max_pledge: row.max_pledge,
             plan: FundingPlan::new(row.goal, lines)?,

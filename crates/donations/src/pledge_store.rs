@@ -1,7 +1,7 @@
 //! Pledges in the database: storing, finding, linking to the provider, and the lists that the
 //! donor wall and the staff read.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use demeu_db::page::{decode_cursor, encode_cursor, paginate, Page};
 use demeu_db::schema::{campaigns, pledges};
 use demeu_db::DbConn;
@@ -89,15 +89,15 @@ impl PledgeRecord {
         self.method.parse()
     }
 
+    /// The campaign's id as a UUID.
+    pub fn campaign_uuid(&self) -> Result<Uuid, Error> {
+        Uuid::parse_str(&self.campaign_id).map_err(|_| Error::Corrupt(format!("campaign id `{}`", self.campaign_id)))
+    }
+
     /// The id as a UUID.
     pub fn uuid(&self) -> Result<Uuid, Error> {
         Uuid::parse_str(&self.id).map_err(|_| Error::Corrupt(format!("pledge id `{}`", self.id)))
     }
-}
-
-/// A stored time as UTC.
-pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
-    DateTime::from_naive_utc_and_offset(t, Utc)
 }
 
 /// Stores `new` as a pending pledge with nothing received, and returns its id.

@@ -99,7 +99,7 @@ pub fn receipt(
             target: line.target.map(|t| money(t, campaign)),
         })
         .collect();
-    let counted_at = pledge.counted_at.map(donations::pledge_store::utc).unwrap_or_else(Utc::now);
+    let counted_at = pledge.counted_at.map(demeu_db::utc).unwrap_or_else(Utc::now);
     let rendered = templates::receipt(
         Lang::of(&campaign.spec.locale),
         &Receipt {

@@ -4,7 +4,6 @@ use actix_web::web;
 use demeu_db::DbConn;
 use donations::ledger::EntryKind;
 use donations::payment_events::{process, Processed};
-use uuid::Uuid;
 
 use crate::mail::compose::{self, MailContext};
 use crate::problem::ApiError;
@@ -16,8 +15,7 @@ pub fn mail_effects(ctx: &MailContext) -> impl Fn(&mut DbConn, &Processed) -> Re
     move |conn, processed| {
         let Processed::Counted { pledge_id, kind, amount, first_counted } = processed else { return Ok(()) };
         let pledge = donations::pledge_store::find(conn, *pledge_id)?;
-        let campaign_id = Uuid::parse_str(&pledge.campaign_id).map_err(|e| donations::Error::Corrupt(e.to_string()))?;
-        let campaign = donations::campaign::find_by_id(conn, campaign_id)?;
+        let campaign = donations::campaign::find_by_id(conn, pledge.campaign_uuid()?)?;
         match kind {
             EntryKind::Payment | EntryKind::OfflinePayment if *first_counted => {
                 compose::receipt(conn, ctx, &pledge, &campaign)?

@@ -6,6 +6,7 @@ use campaign_news::post::{self, Post};
 use campaign_news::subscriber;
 use chrono::{DateTime, Utc};
 use demeu_db::page::page_limit;
+use demeu_db::utc;
 use serde::{Deserialize, Serialize};
 
 use crate::extract::JsonBody;
@@ -14,10 +15,6 @@ use crate::mail::templates::escape;
 use crate::problem::ApiError;
 use crate::routes::pledges::PageQuery;
 use crate::startup::AppState;
-
-fn utc(t: chrono::NaiveDateTime) -> DateTime<Utc> {
-    DateTime::from_naive_utc_and_offset(t, Utc)
-}
 
 /// A published post.
 #[derive(Serialize, utoipa::ToSchema)]

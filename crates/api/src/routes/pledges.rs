@@ -1,9 +1,10 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
+use demeu_db::utc;
 use donations::campaign::Campaign;
 use donations::pledge::{validate_request, PledgeRequest};
-use donations::pledge_store::{self, utc, PledgeRecord};
+use donations::pledge_store::{self, PledgeRecord};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -217,7 +218,7 @@ pub async fn show(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
         .pool
         .run(move |conn| {
             let pledge = pledge_store::find(conn, id)?;
-            let campaign = donations::campaign::find_by_id(conn, parse_id(&pledge.campaign_id)?)?;
+            let campaign = donations::campaign::find_by_id(conn, pledge.campaign_uuid()?)?;
             Ok::<_, ApiError>(PledgeView {
                 id,
                 campaign: campaign.spec.slug,

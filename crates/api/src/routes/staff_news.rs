@@ -4,6 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use campaign_news::comment;
 use campaign_news::post::{self, NewPost, Post, PostEdit};
 use chrono::{DateTime, Utc};
+use demeu_db::utc;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Admin, Editor};
@@ -13,10 +14,6 @@ use crate::problem::ApiError;
 use crate::routes::news::{comment_view, CommentPage};
 use crate::routes::staff::path_uuid;
 use crate::startup::AppState;
-
-fn utc(t: chrono::NaiveDateTime) -> DateTime<Utc> {
-    DateTime::from_naive_utc_and_offset(t, Utc)
-}
 
 /// A post as editors see it.
 #[derive(Serialize, utoipa::ToSchema)]

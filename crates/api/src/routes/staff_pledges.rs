@@ -1,8 +1,9 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
+use demeu_db::utc;
 use donations::offline::{record_offline, OfflineGift};
 use donations::pledge::PledgeState;
-use donations::pledge_store::{self, utc, PledgeRecord, StaffFilter};
+use donations::pledge_store::{self, PledgeRecord, StaffFilter};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -315,7 +316,7 @@ pub async fn refund(
     let pledge = state.pool.run(move |conn| pledge_store::find(conn, id).map_err(ApiError::from)).await?;
     if pledge.method()?.is_offline() {
         let ctx = state.mail.clone();
-        let campaign_id = Uuid::parse_str(&pledge.campaign_id).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let campaign_id = pledge.campaign_uuid()?;
         let (amount, _) = state
             .pool
             .run(move |conn| {
