@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod cli;
 pub mod extract;
+pub mod html;
 pub mod idempotency;
 pub mod mail;
 pub mod metrics;

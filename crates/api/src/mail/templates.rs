@@ -32,10 +32,7 @@ impl Lang {
     }
 }
 
-/// HTML-escapes text put into a template.
-pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
+pub use crate::html::escape;
 
 fn html_page(body: &str, footer: &str) -> String {
     format!(

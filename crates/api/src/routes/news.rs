@@ -10,8 +10,8 @@ use demeu_db::utc;
 use serde::{Deserialize, Serialize};
 
 use crate::extract::JsonBody;
+use crate::html::{escape, page};
 use crate::mail::compose;
-use crate::mail::templates::escape;
 use crate::problem::ApiError;
 use crate::routes::pledges::PageQuery;
 use crate::startup::AppState;
@@ -193,13 +193,8 @@ pub struct TokenQuery {
     pub token: String,
 }
 
-fn page(title: &str, text: &str) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{t}</title></head>\
-         <body style=\"font-family:sans-serif;max-width:30rem;margin:3rem auto\"><h1>{t}</h1><p>{x}</p></body></html>",
-        t = escape(title),
-        x = escape(text)
-    ))
+fn message(title: &str, text: &str) -> HttpResponse {
+    page(title, &format!("<h1>{}</h1><p>{}</p>", escape(title), escape(text)))
 }
 
 /// Confirms a subscription from the mailed link.
@@ -209,12 +204,12 @@ pub async fn confirm(state: web::Data<AppState>, query: web::Query<TokenQuery>) 
     let token = query.into_inner().token;
     let s = state.pool.run(move |conn| subscriber::confirm(conn, &token).map_err(ApiError::from)).await?;
     Ok(if s.status == "confirmed" {
-        page(
+        message(
             "Подписка подтверждена / Subscribed",
             "Вы будете получать новости кампании. You will receive the campaign's news.",
         )
     } else {
-        page("Вы отписаны / Unsubscribed", "Этот адрес отписан от новостей. This address has unsubscribed.")
+        message("Вы отписаны / Unsubscribed", "Этот адрес отписан от новостей. This address has unsubscribed.")
     })
 }
 
@@ -224,7 +219,7 @@ pub async fn confirm(state: web::Data<AppState>, query: web::Query<TokenQuery>) 
 pub async fn unsubscribe(state: web::Data<AppState>, query: web::Query<TokenQuery>) -> Result<HttpResponse, ApiError> {
     let token = query.into_inner().token;
     state.pool.run(move |conn| subscriber::unsubscribe(conn, &token).map_err(ApiError::from)).await?;
-    Ok(page("Вы отписаны / Unsubscribed", "Больше писем не будет. You will get no more mail."))
+    Ok(message("Вы отписаны / Unsubscribed", "Больше писем не будет. You will get no more mail."))
 }
 
 /// An approved comment.

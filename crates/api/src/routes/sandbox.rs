@@ -7,6 +7,7 @@ use donations::payment_events::Processed;
 use donations::pledge_store::{self, PledgeRecord};
 use secrecy::ExposeSecret;
 
+use crate::html::{escape, page};
 use crate::payments::webhook::receive;
 use crate::payments::{sandbox, SignedDelivery};
 use crate::problem::ApiError;
@@ -21,21 +22,6 @@ async fn pledge_of(state: &web::Data<AppState>, session: String) -> Result<Pledg
         .pool
         .run(move |conn| pledge_store::find_by_session(conn, &session)?.ok_or(ApiError::NotFound("checkout".into())))
         .await
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-fn page(title: &str, body: &str) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <style>body{{font:16px/1.5 system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}}\
-         .amount{{font-size:2rem;font-weight:700}}button{{font-size:1rem;padding:.6rem 1.4rem;margin-right:.5rem}}\
-         .note{{color:#666;font-size:.9rem}}</style></head><body>{body}</body></html>",
-        title = escape(title)
-    ))
 }
 
 fn amount_of(pledge: &PledgeRecord) -> String {
