@@ -80,14 +80,6 @@ impl DbConn {
         }
     }
 
-    /// Which backend this connection talks to.
-    pub fn backend(&self) -> Backend {
-        match self {
-            DbConn::Postgres(_) => Backend::Postgres,
-            DbConn::Sqlite(_) => Backend::Sqlite,
-        }
-    }
-
     /// Runs `f` in a transaction meant to write.
     ///
     /// On SQLite the transaction takes the write lock when it begins (`BEGIN IMMEDIATE`): a

@@ -51,7 +51,6 @@ impl ManageConnection for Manager {
 #[derive(Clone)]
 pub struct DbPool {
     pool: Pool<Manager>,
-    backend: Backend,
     url: String,
 }
 
@@ -64,18 +63,14 @@ impl std::fmt::Debug for DbPool {
 impl DbPool {
     /// Builds the pool; fails when the first connection cannot be made.
     pub fn connect(url: &str, options: &PoolOptions) -> Result<Self, DbError> {
-        let backend = Backend::from_url(url)?;
+        // The scheme is checked before any connection is tried, for a clearer error.
+        Backend::from_url(url)?;
         let pool = Pool::builder()
             .max_size(options.max_size)
             .min_idle(Some(options.min_idle.min(options.max_size)))
             .connection_timeout(options.timeout)
             .build(Manager { url: url.to_string() })?;
-        Ok(DbPool { pool, backend, url: url.to_string() })
-    }
-
-    /// The backend behind the pool.
-    pub fn backend(&self) -> Backend {
-        self.backend
+        Ok(DbPool { pool, url: url.to_string() })
     }
 
     /// A connection for blocking code (start-up, commands, the blocking side of [`DbPool::run`]).
