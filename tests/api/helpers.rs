@@ -170,6 +170,19 @@ impl TestApp {
         assert!(report.is_clean(), "{report:?}");
     }
 
+    /// Runs one SQL statement directly on the database, as an operator (or an attacker with a
+    /// hand on it) would.
+    pub async fn execute_sql(&self, sql: &str) -> Result<usize, String> {
+        let sql = sql.to_string();
+        self.pool
+            .run(move |conn| {
+                use diesel::RunQueryDsl;
+                diesel::sql_query(sql).execute(conn).map_err(demeu_db::DbError::from)
+            })
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     /// The audit log's actions, oldest first.
     pub async fn audit_actions(&self) -> Vec<String> {
         self.pool

@@ -2,6 +2,7 @@
 //! is a no-op, concurrent appends lose nothing, and reconciliation agrees.
 
 use donations::ledger::{append, Appended, EntryKind, NewEntry};
+use donations::ledger_source::LedgerSource;
 use donations::money::{Currency, Money};
 use donations::pledge::{NewPledge, PaymentMethod};
 use donations::pledge_store::insert;
@@ -47,7 +48,12 @@ async fn record(
     amount: i64,
     source: &str,
 ) -> Result<Appended, donations::Error> {
-    let entry = NewEntry { pledge_id, kind, amount: Money::new(amount, Currency::Kzt), source: source.to_string() };
+    let entry = NewEntry {
+        pledge_id,
+        kind,
+        amount: Money::new(amount, Currency::Kzt),
+        source: LedgerSource::Payment { payment_id: source.to_string() },
+    };
     app.pool.run(move |conn| append(conn, &entry)).await
 }
 
@@ -99,8 +105,12 @@ async fn a_repeated_source_counts_once(backend: Backend) {
     assert_eq!(app.get_json("/api/v1/campaigns/mentors").await["raised"], 1_000_000);
     let missing = record(&app, Uuid::new_v4(), EntryKind::Payment, 1, "test:missing").await;
     assert!(matches!(missing, Err(donations::Error::NotFound("pledge"))));
-    let wrong_currency =
-        NewEntry { pledge_id: a, kind: EntryKind::Payment, amount: Money::new(5, Currency::Usd), source: "x".into() };
+    let wrong_currency = NewEntry {
+        pledge_id: a,
+        kind: EntryKind::Payment,
+        amount: Money::new(5, Currency::Usd),
+        source: LedgerSource::Payment { payment_id: "x".into() },
+    };
     let res = app.pool.run(move |conn| append(conn, &wrong_currency)).await;
     assert!(matches!(res, Err(donations::Error::CurrencyMismatch { .. })));
     assert_reconciled(&app).await;
@@ -121,7 +131,7 @@ async fn concurrent_appends_lose_nothing(backend: Backend) {
                 pledge_id: *id,
                 kind: EntryKind::Payment,
                 amount: Money::new(*amount, Currency::Kzt),
-                source: format!("test:{id}:payment"),
+                source: LedgerSource::Payment { payment_id: format!("test:{id}") },
             };
             tasks.push(tokio::spawn(async move {
                 let _ = round;

@@ -11,6 +11,8 @@ on_both_backends!(
     the_pledge_list_filters_and_exports_csv,
     refunds_count_when_the_provider_confirms,
     money_routes_need_an_accountant,
+    typed_amounts_are_capped_and_totals_cannot_overflow,
+    the_database_refuses_impossible_amounts,
 );
 
 async fn offline_gifts_count_at_once_and_are_audited(backend: Backend) {
@@ -144,4 +146,58 @@ async fn money_routes_need_an_accountant(backend: Backend) {
     assert_problem(app.post_as(&editor, "/api/v1/staff/campaigns/mentors/offline-pledges", &gift).await, 403).await;
     assert_problem(app.post_as(&editor, &format!("/api/v1/staff/pledges/{id}/refunds"), &json!({})).await, 403).await;
     assert_problem(app.post_as(&admin, &format!("/api/v1/staff/pledges/{id}/refunds"), &json!({})).await, 404).await;
+}
+
+async fn typed_amounts_are_capped_and_totals_cannot_overflow(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = app.staff_token(Role::Accountant).await;
+    let path = "/api/v1/staff/campaigns/mentors/offline-pledges";
+    let gift =
+        |amount: i64| json!({"amount": amount, "method": "bank_transfer", "reference": format!("BANK-{amount}")});
+    // Twice, as the finding did: neither is taken.
+    for _ in 0..2 {
+        let problem = assert_problem(app.post_as(&token, path, &gift(i64::MAX)).await, 422).await;
+        assert_eq!(problem["errors"][0]["field"], "amount");
+    }
+    // The shipped campaign's largest pledge is 500 000 000 tiyn; an offline gift may be 100 times it.
+    let max_pledge = 500_000_000i64;
+    assert_problem(app.post_as(&token, path, &gift(max_pledge * 100 + 1)).await, 422).await;
+    assert_eq!(app.progress().await, (0, 0), "refused gifts change nothing");
+    assert_eq!(app.post_as(&token, path, &gift(max_pledge * 100)).await.status(), 201);
+    assert_eq!(app.progress().await, (max_pledge * 100, 1));
+    app.assert_reconciled().await;
+
+    // A total near the end of BIGINT (a hand-edited row): an entry that would pass it is
+    // refused with nothing written, instead of wrapping or becoming a REAL.
+    let near_end = i64::MAX - 50;
+    app.execute_sql(&format!("UPDATE campaign_totals SET net_raised = {near_end}")).await.expect("tamper");
+    let problem = assert_problem(app.post_as(&token, path, &gift(100)).await, 409).await;
+    assert!(problem["detail"].as_str().unwrap_or("").contains("out of range"), "{problem}");
+    assert_eq!(app.progress().await, (near_end, 1), "nothing moved");
+    let list: Value = app.get_as(&token, "/api/v1/staff/pledges").await.json().await.expect("JSON");
+    assert_eq!(list["pledges"].as_array().map(Vec::len), Some(1), "the refused gift left no pledge");
+}
+
+async fn the_database_refuses_impossible_amounts(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = app.staff_token(Role::Accountant).await;
+    let gift = json!({"amount": 100_000, "method": "cash", "reference": "CASH-1"});
+    let pledge: Value =
+        app.post_as(&token, "/api/v1/staff/campaigns/mentors/offline-pledges", &gift).await.json().await.expect("JSON");
+    let id = pledge["id"].as_str().expect("id");
+    for sql in [
+        format!("UPDATE pledges SET amount = 0 WHERE id = '{id}'"),
+        format!("UPDATE pledges SET refunded = received + 1 WHERE id = '{id}'"),
+        format!("UPDATE pledges SET disputed = -1 WHERE id = '{id}'"),
+        format!(
+            "INSERT INTO ledger_entries (id, campaign_id, pledge_id, kind, amount, currency, source, created_at) \
+             SELECT 'x', campaign_id, id, 'correction', 0, currency, 'zero', created_at FROM pledges WHERE id = '{id}'"
+        ),
+        "UPDATE campaign_totals SET net_raised = -1".to_string(),
+        "UPDATE campaign_totals SET counted_pledges = -1".to_string(),
+    ] {
+        assert!(app.execute_sql(&sql).await.is_err(), "refused: {sql}");
+    }
+    assert_eq!(app.progress().await, (100_000, 1));
+    app.assert_reconciled().await;
 }

@@ -14,7 +14,7 @@ on_both_backends!(
     refunds_go_to_stripe_and_count_on_its_event
 );
 
-async fn stripe_app(backend: Backend) -> (TestApp, MockServer) {
+pub async fn stripe_app(backend: Backend) -> (TestApp, MockServer) {
     let server = MockServer::start().await;
     let app = spawn_app_with(
         backend,
@@ -27,18 +27,18 @@ async fn stripe_app(backend: Backend) -> (TestApp, MockServer) {
     (app, server)
 }
 
-fn session_answer(id: &str) -> Value {
+pub fn session_answer(id: &str) -> Value {
     let mut session = fixture("checkout.session");
     session["id"] = Value::from(id);
     session["url"] = Value::from(format!("https://checkout.stripe.com/c/pay/{id}"));
     session
 }
 
-fn form(body: &[u8]) -> Vec<(String, String)> {
+pub fn form(body: &[u8]) -> Vec<(String, String)> {
     serde_urlencoded::from_bytes(body).expect("a form body")
 }
 
-fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
     form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 

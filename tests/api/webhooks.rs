@@ -21,6 +21,8 @@ on_both_backends!(
     amounts_that_disagree_are_flagged_not_counted,
     every_order_of_arrival_ends_in_the_same_state,
     parallel_shuffled_deliveries_count_each_payment_once,
+    events_that_are_not_ours_are_acknowledged_and_shown_to_staff,
+    an_unknown_payment_is_waited_for_only_within_the_window,
 );
 
 async fn deliver(app: &TestApp, kind: &str, object: Value) -> (u16, Value) {
@@ -138,6 +140,9 @@ async fn a_full_refund_leaves_nothing_counted(backend: Backend) {
     let (status, _) =
         deliver(&app, "charge.dispute.created", dispute(&ids, "dp_late", 500_000, "needs_response")).await;
     assert_eq!(status, 200);
+    // That it held nothing is data, found by the dispute's key; the inbox's words for staff can
+    // change without changing what happens.
+    app.execute_sql("UPDATE webhook_events SET detail = NULL").await.expect("reword the inbox");
     let (status, _) = deliver(&app, "charge.dispute.closed", dispute(&ids, "dp_late", 500_000, "won")).await;
     assert_eq!(status, 200, "not deferred forever");
     assert_eq!(app.progress().await, (0, 0));
@@ -219,11 +224,12 @@ async fn odd_events_are_stored_and_answered_200(backend: Backend) {
     big["metadata"] = serde_json::json!({"notes": "x".repeat(200_000)});
     let (status, _) = deliver(&app, "plan.updated", big).await;
     assert_eq!(status, 200);
-    // An event about a pledge nobody knows (yet): Stripe is asked to deliver it again.
+    // An event about a pledge this installation never made (every pledge is stored before its
+    // checkout exists, so it is not "not yet"): acknowledged, never retried for days.
     let stranger = Ids::for_pledge(&uuid::Uuid::new_v4().to_string());
-    let (status, _) = deliver(&app, "checkout.session.completed", session(&stranger, 500_000, "paid")).await;
-    assert_eq!(status, 503);
-    assert_eq!(inbox(&app).await.len(), 3, "a deferred event is not stored");
+    let (status, body) = deliver(&app, "checkout.session.completed", session(&stranger, 500_000, "paid")).await;
+    assert_eq!((status, body["outcome"].as_str()), (200, Some("not_ours")));
+    assert_eq!(inbox(&app).await.len(), 4, "kept for staff");
 }
 
 async fn amounts_that_disagree_are_flagged_not_counted(backend: Backend) {
@@ -336,4 +342,82 @@ async fn parallel_shuffled_deliveries_count_each_payment_once(backend: Backend) 
     }
     assert_eq!(app.progress().await, (expected, paid));
     app.assert_reconciled().await;
+}
+
+async fn events_that_are_not_ours_are_acknowledged_and_shown_to_staff(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ours = Ids::for_pledge(&app.pledge(500_000).await);
+    // Another installation's pledge on the same Stripe account.
+    let elsewhere = Ids::for_pledge(&uuid::Uuid::new_v4().to_string());
+    let (status, body) = deliver(&app, "checkout.session.completed", session(&elsewhere, 500_000, "paid")).await;
+    assert_eq!((status, body["outcome"].as_str()), (200, Some("not_ours")));
+    let (status, body) = deliver(&app, "payment_intent.succeeded", payment_intent(&elsewhere, 500_000)).await;
+    assert_eq!((status, body["outcome"].as_str()), (200, Some("not_ours")));
+    // A payment made outside Demeu: no metadata at all.
+    let mut bare = payment_intent(&Ids::for_pledge("x"), 700_000);
+    bare["metadata"] = serde_json::json!({});
+    let (status, body) = deliver(&app, "payment_intent.succeeded", bare).await;
+    assert_eq!((status, body["outcome"].as_str()), (200, Some("not_ours")));
+    // Someone else's order id.
+    let (status, body) =
+        deliver(&app, "checkout.session.completed", session(&Ids::for_pledge("order-77"), 1, "paid")).await;
+    assert_eq!((status, body["outcome"].as_str()), (200, Some("not_ours")));
+    assert_eq!(app.progress().await, (0, 0), "nothing of theirs counts here");
+    let (status, body) = deliver(&app, "checkout.session.completed", session(&ours, 500_000, "paid")).await;
+    assert_eq!((status, body["outcome"].as_str()), (200, Some("counted")), "ours still count");
+
+    let token = app.staff_token(demeu_api::auth::Role::Accountant).await;
+    let list: Value =
+        app.get_as(&token, "/api/v1/staff/webhook-events?outcome=not_ours").await.json().await.expect("JSON");
+    let events = list["events"].as_array().expect("events");
+    assert_eq!(events.len(), 4, "{list}");
+    assert!(events.iter().all(|e| e["outcome"] == "not_ours" && e["detail"].is_string()), "{list}");
+    let all: Value = app.get_as(&token, "/api/v1/staff/webhook-events?limit=2").await.json().await.expect("JSON");
+    assert_eq!(all["events"][0]["outcome"], "counted", "newest first");
+    assert!(all["next_cursor"].is_string());
+    let problem =
+        crate::helpers::assert_problem(app.get_as(&token, "/api/v1/staff/webhook-events?outcome=lost").await, 422)
+            .await;
+    assert_eq!(problem["errors"][0]["field"], "outcome");
+    let editor = app.staff_token(demeu_api::auth::Role::Editor).await;
+    crate::helpers::assert_problem(app.get_as(&editor, "/api/v1/staff/webhook-events").await, 403).await;
+    app.assert_reconciled().await;
+}
+
+/// `kind` about `object`, made by Stripe `hours_ago` hours ago (signed now: a redelivery).
+fn old_event(kind: &str, object: Value, hours_ago: i64) -> String {
+    let mut envelope: Value = serde_json::from_str(&event(kind, object)).expect("JSON");
+    envelope["created"] = Value::from(chrono::Utc::now().timestamp() - hours_ago * 3600);
+    envelope.to_string()
+}
+
+async fn an_unknown_payment_is_waited_for_only_within_the_window(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let unknown = Ids::for_pledge(&app.pledge(500_000).await);
+    // Its payment event has not come yet: "not yet", so Stripe is asked to deliver again.
+    let (status, _) = deliver(&app, "charge.refunded", charge(&unknown, 500_000, 100_000)).await;
+    assert_eq!(status, 503);
+    let (status, _) =
+        deliver(&app, "charge.dispute.created", dispute(&unknown, "dp_x", 500_000, "needs_response")).await;
+    assert_eq!(status, 503);
+    assert_eq!(inbox(&app).await.len(), 0, "a deferred event is not stored");
+    // Still unknown after the window (72 h): kept for staff as unmatched, answered 200.
+    let (status, body) =
+        deliver_body(&app, &old_event("charge.refunded", charge(&unknown, 500_000, 100_000), 73)).await;
+    assert_eq!((status, body["outcome"].as_str()), (200, Some("unmatched")));
+    let (status, _) = deliver_body(&app, &old_event("charge.refunded", charge(&unknown, 500_000, 100_000), 71)).await;
+    assert_eq!(status, 503, "inside the window it is still awaited");
+    let token = app.staff_token(demeu_api::auth::Role::Accountant).await;
+    let list: Value =
+        app.get_as(&token, "/api/v1/staff/webhook-events?outcome=unmatched").await.json().await.expect("JSON");
+    assert_eq!(list["events"].as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(list["events"][0]["event_type"], "charge.refunded");
+    // A shorter window is a setting.
+    let short = spawn_app_with(backend, "[payments]\nwebhook_retry_hours = 1\n").await;
+    let ids = Ids::for_pledge(&short.pledge(500_000).await);
+    let (status, body) =
+        deliver_body(&short, &old_event("charge.dispute.created", dispute(&ids, "dp_y", 500_000, "needs_response"), 2))
+            .await;
+    assert_eq!((status, body["outcome"].as_str()), (200, Some("unmatched")));
+    assert_eq!(app.progress().await, (0, 0));
 }

@@ -3,13 +3,87 @@
 //! is still running, 409. A request that ended retry-safe (the provider failed) leaves the key
 //! for a retry to take over and finish the job.
 
+use std::future::{ready, Ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use chrono::Duration;
 use demeu_db::schema::idempotency_keys;
 use demeu_db::DbConn;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::problem::ApiError;
+/// Why a key cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum IdempotencyError {
+    /// The header's value is not a key (422 naming `Idempotency-Key`).
+    #[error("must be 1 to 255 visible ASCII characters")]
+    BadKey,
+    /// The key was used before with another body (422 naming `Idempotency-Key`).
+    #[error("was already used with a different request body")]
+    OtherBody,
+    /// The first request with this key is still running (409).
+    #[error("a request with this Idempotency-Key is still being processed")]
+    InFlight,
+    /// The database.
+    #[error(transparent)]
+    Db(#[from] demeu_db::DbError),
+}
+
+impl From<diesel::result::Error> for IdempotencyError {
+    fn from(e: diesel::result::Error) -> Self {
+        IdempotencyError::Db(e.into())
+    }
+}
+
+/// The request's optional `Idempotency-Key` header, checked.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey(pub Option<String>);
+
+impl FromRequest for IdempotencyKey {
+    type Error = crate::problem::ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let key = match req.headers().get("idempotency-key") {
+            None => Ok(None),
+            Some(v) => v.to_str().map_err(|_| IdempotencyError::BadKey).and_then(|key| {
+                check_key(key)?;
+                Ok(Some(key.to_string()))
+            }),
+        };
+        ready(key.map(IdempotencyKey).map_err(Into::into))
+    }
+}
+
+/// An answer made now, or the one stored under the request's key, sent again.
+#[derive(Debug)]
+pub enum Answer<T> {
+    /// Made by this request.
+    Fresh(T),
+    /// Stored by the first request with the same key and body.
+    Replay {
+        /// HTTP status.
+        status: u16,
+        /// JSON body.
+        body: String,
+    },
+}
+
+impl<T: serde::Serialize> Answer<T> {
+    /// The response: `status` for a fresh answer, the stored one for a replay.
+    pub fn respond(self, status: StatusCode) -> HttpResponse {
+        match self {
+            Answer::Fresh(value) => HttpResponse::build(status).json(value),
+            Answer::Replay { status: stored, body } => {
+                HttpResponse::build(StatusCode::from_u16(stored).unwrap_or(status))
+                    .content_type("application/json")
+                    .body(body)
+            }
+        }
+    }
+}
 
 /// How long an unfinished request holds its key before a retry may take it over (a crashed
 /// server must not block a key forever).
@@ -32,11 +106,11 @@ pub enum Begin {
 }
 
 /// Checks a client's key: 1 to 255 visible ASCII characters.
-pub fn check_key(key: &str) -> Result<(), ApiError> {
+pub fn check_key(key: &str) -> Result<(), IdempotencyError> {
     if !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic()) {
         Ok(())
     } else {
-        Err(ApiError::invalid("Idempotency-Key", "must be 1 to 255 visible ASCII characters"))
+        Err(IdempotencyError::BadKey)
     }
 }
 
@@ -49,7 +123,7 @@ pub fn request_hash(body: &[u8]) -> String {
 type KeyRow = (String, String, Option<String>, Option<i32>, Option<String>, chrono::NaiveDateTime);
 
 /// Claims `key` in `scope` for a request whose body hashes to `hash`.
-pub fn begin(conn: &mut DbConn, scope: &str, key: &str, hash: &str) -> Result<Begin, ApiError> {
+pub fn begin(conn: &mut DbConn, scope: &str, key: &str, hash: &str) -> Result<Begin, IdempotencyError> {
     let now = demeu_db::now();
     conn.write_transaction(|conn| {
         let inserted = conn.transaction(|conn| {
@@ -81,7 +155,7 @@ pub fn begin(conn: &mut DbConn, scope: &str, key: &str, hash: &str) -> Result<Be
             ))
             .first(conn)?;
         if stored_hash != hash {
-            return Err(ApiError::invalid("Idempotency-Key", "was already used with a different request body"));
+            return Err(IdempotencyError::OtherBody);
         }
         match (state.as_str(), status, body) {
             ("done", Some(status), Some(body)) => {
@@ -91,7 +165,7 @@ pub fn begin(conn: &mut DbConn, scope: &str, key: &str, hash: &str) -> Result<Be
             ("in_flight", ..) if now - updated_at > Duration::seconds(LEASE_SECONDS) => {
                 take_over(conn, scope, key, &state, updated_at, resource)
             }
-            _ => Err(ApiError::Conflict("a request with this Idempotency-Key is still being processed".into())),
+            _ => Err(IdempotencyError::InFlight),
         }
     })
 }
@@ -103,7 +177,7 @@ fn take_over(
     state: &str,
     seen: chrono::NaiveDateTime,
     resource: Option<String>,
-) -> Result<Begin, ApiError> {
+) -> Result<Begin, IdempotencyError> {
     // Conditional on what was read, so that of two retries racing only one takes the key.
     let taken = diesel::update(
         idempotency_keys::table
@@ -116,12 +190,12 @@ fn take_over(
     if taken == 1 {
         Ok(Begin::Resume(resource))
     } else {
-        Err(ApiError::Conflict("a request with this Idempotency-Key is still being processed".into()))
+        Err(IdempotencyError::InFlight)
     }
 }
 
 /// Remembers what the request made, so that a retry goes on with it.
-pub fn attach(conn: &mut DbConn, scope: &str, key: &str, resource: &str) -> Result<(), ApiError> {
+pub fn attach(conn: &mut DbConn, scope: &str, key: &str, resource: &str) -> Result<(), IdempotencyError> {
     diesel::update(idempotency_keys::table.find((scope, key)))
         .set(idempotency_keys::resource_id.eq(resource))
         .execute(conn)?;
@@ -129,7 +203,7 @@ pub fn attach(conn: &mut DbConn, scope: &str, key: &str, resource: &str) -> Resu
 }
 
 /// Stores the answer to replay.
-pub fn finish(conn: &mut DbConn, scope: &str, key: &str, status: u16, body: &str) -> Result<(), ApiError> {
+pub fn finish(conn: &mut DbConn, scope: &str, key: &str, status: u16, body: &str) -> Result<(), IdempotencyError> {
     diesel::update(idempotency_keys::table.find((scope, key)))
         .set((
             idempotency_keys::state.eq("done"),
@@ -142,14 +216,14 @@ pub fn finish(conn: &mut DbConn, scope: &str, key: &str, status: u16, body: &str
 }
 
 /// Forgets a key whose request was refused before it made anything.
-pub fn release(conn: &mut DbConn, scope: &str, key: &str) -> Result<(), ApiError> {
+pub fn release(conn: &mut DbConn, scope: &str, key: &str) -> Result<(), IdempotencyError> {
     diesel::delete(idempotency_keys::table.find((scope, key)).filter(idempotency_keys::resource_id.is_null()))
         .execute(conn)?;
     Ok(())
 }
 
 /// Releases the key after a retry-safe failure.
-pub fn fail(conn: &mut DbConn, scope: &str, key: &str) -> Result<(), ApiError> {
+pub fn fail(conn: &mut DbConn, scope: &str, key: &str) -> Result<(), IdempotencyError> {
     diesel::update(idempotency_keys::table.find((scope, key)))
         .set((idempotency_keys::state.eq("failed"), idempotency_keys::updated_at.eq(demeu_db::now())))
         .execute(conn)?;

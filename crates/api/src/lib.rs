@@ -12,6 +12,8 @@ pub mod payments;
 pub mod problem;
 pub mod rate_limit;
 pub mod routes;
+pub mod services;
 pub mod settings;
 pub mod startup;
+pub mod state;
 pub mod telemetry;

@@ -222,10 +222,23 @@ impl From<FieldError> for ApiError {
     }
 }
 
-impl From<ApiError> for donations::Error {
-    /// A follow-up inside a donations transaction failed: the transaction is undone.
-    fn from(e: ApiError) -> Self {
-        donations::Error::Effect(e.to_string())
+impl From<crate::idempotency::IdempotencyError> for ApiError {
+    fn from(e: crate::idempotency::IdempotencyError) -> Self {
+        use crate::idempotency::IdempotencyError as E;
+        match e {
+            E::BadKey | E::OtherBody => ApiError::invalid("Idempotency-Key", e.to_string()),
+            E::InFlight => ApiError::Conflict(e.to_string()),
+            E::Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<crate::mail::MailError> for ApiError {
+    fn from(e: crate::mail::MailError) -> Self {
+        match e {
+            crate::mail::MailError::Db(db) => db.into(),
+            crate::mail::MailError::News(news) => news.into(),
+        }
     }
 }
 

@@ -47,6 +47,14 @@ pub struct LimitSettings {
     pub comments_per_hour: u32,
     /// Subscriptions per client address per hour.
     pub subscriptions_per_hour: u32,
+    /// An offline gift may be at most the campaign's `max_pledge` times this (a typo of a few
+    /// extra zeros is refused, a large bank transfer is not).
+    #[serde(default = "default_offline_factor")]
+    pub offline_pledge_factor: u32,
+}
+
+fn default_offline_factor() -> u32 {
+    100
 }
 
 /// `[mail]`
@@ -145,10 +153,28 @@ pub struct PaymentSettings {
     /// How old a webhook signature may be, seconds.
     #[serde(default = "default_tolerance")]
     pub webhook_tolerance_seconds: u64,
+    /// How long an event naming a payment not known yet is asked to be delivered again; older,
+    /// it is stored as `unmatched` for staff.
+    #[serde(default = "default_retry_hours")]
+    pub webhook_retry_hours: u32,
 }
 
 fn default_tolerance() -> u64 {
     300
+}
+
+fn default_retry_hours() -> u32 {
+    72
+}
+
+impl PaymentSettings {
+    /// The window within which a webhook about something not known yet is retried, from now.
+    pub fn retry_window(&self) -> donations::payment_events::RetryWindow {
+        donations::payment_events::RetryWindow {
+            now: Utc::now(),
+            window: chrono::Duration::hours(i64::from(self.webhook_retry_hours)),
+        }
+    }
 }
 
 /// `[payments.stripe]`

@@ -18,31 +18,12 @@ use crate::mail::compose::MailContext;
 use crate::mail::worker::Worker;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
-use crate::payments::{self, PaymentProvider};
+use crate::payments;
 use crate::problem::{rewrite_bare_errors, ApiError};
 use crate::rate_limit::RateLimiter;
 use crate::routes;
 use crate::settings::Settings;
-
-/// What every handler can reach.
-pub struct AppState {
-    /// The database.
-    pub pool: DbPool,
-    /// The configuration the server started with.
-    pub settings: Arc<Settings>,
-    /// The configured payment provider.
-    pub provider: Arc<dyn PaymentProvider>,
-    /// What mail needs to know about this installation.
-    pub mail: MailContext,
-    /// Comments per client address.
-    pub comment_limiter: RateLimiter,
-    /// Subscriptions per client address.
-    pub subscription_limiter: RateLimiter,
-    /// Sign-in slow-down.
-    pub throttle: LoginThrottle,
-    /// Response counters.
-    pub metrics: Metrics,
-}
+use crate::state::AppState;
 
 /// Opens the pool, applies migrations and stores the configured campaigns: everything the
 /// server and the commands need before they can work.

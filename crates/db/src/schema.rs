@@ -212,12 +212,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    refunds (id) {
+        id -> Text,
+        pledge_id -> Text,
+        amount -> BigInt,
+        currency -> Text,
+        status -> Text,
+        provider_refund_id -> Nullable<Text>,
+        requested_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    disputes (dispute_id) {
+        dispute_id -> Text,
+        pledge_id -> Text,
+        held -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(budget_lines -> campaigns (campaign_id));
 diesel::joinable!(pledges -> campaigns (campaign_id));
 diesel::joinable!(ledger_entries -> pledges (pledge_id));
 diesel::joinable!(campaign_totals -> campaigns (campaign_id));
 diesel::joinable!(staff_sessions -> staff_users (user_id));
 diesel::joinable!(subscription_tokens -> subscribers (subscriber_id));
+diesel::joinable!(refunds -> pledges (pledge_id));
+diesel::joinable!(disputes -> pledges (pledge_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     campaigns,
@@ -235,4 +260,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     subscription_tokens,
     comments,
     mail_outbox,
+    refunds,
+    disputes,
 );

@@ -14,6 +14,7 @@ use serde::Serialize;
 use thiserror::Error;
 use uuid::Uuid;
 
+use crate::ledger_source::LedgerSource;
 use crate::money::Money;
 use crate::pledge::{PledgeAmounts, PledgeState};
 use crate::Error;
@@ -93,6 +94,12 @@ pub enum LedgerError {
         /// What the pledge counts now.
         counted: i64,
     },
+    /// The campaign's total would leave the range a stored amount can hold.
+    #[error("an entry of {amount} would take the campaign's total out of range")]
+    TotalOutOfRange {
+        /// The signed amount offered.
+        amount: i64,
+    },
     /// A dispute reversal larger than what is held.
     #[error("only {held} is held in dispute; cannot return {amount}")]
     ReversalTooLarge {
@@ -160,8 +167,8 @@ pub struct NewEntry {
     pub kind: EntryKind,
     /// The signed effect on what counts.
     pub amount: Money,
-    /// Where the fact came from, unique: e.g. `stripe:pi_123:payment`, `staff:<user>:<uuid>`.
-    pub source: String,
+    /// Where the fact came from; a second entry from the same source records nothing.
+    pub source: LedgerSource,
 }
 
 /// What an append did.
@@ -240,6 +247,7 @@ pub fn append_in(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error>
     let after = apply(before, entry.kind, entry.amount.minor)?;
 
     let entry_id = Uuid::new_v4();
+    let source = entry.source.to_string();
     let row = LedgerRow {
         id: entry_id.to_string(),
         campaign_id: &campaign_id,
@@ -247,48 +255,67 @@ pub fn append_in(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error>
         kind: entry.kind.as_str(),
         amount: entry.amount.minor,
         currency: &currency,
-        source: &entry.source,
+        source: &source,
         created_at: now,
     };
-    // A savepoint, so that on PostgreSQL a duplicate source does not poison the caller's
-    // transaction.
-    let inserted = conn.transaction(|conn| diesel::insert_into(ledger_entries::table).values(&row).execute(conn));
-    match inserted {
-        Ok(_) => {}
-        Err(e) if demeu_db::is_unique_violation(&e) => return Ok(Appended::AlreadyRecorded),
-        Err(e) => return Err(e.into()),
-    }
+    // All of it in a savepoint: a refusal at the end (the totals' range) undoes the ledger row
+    // and the pledge's amounts even when the caller goes on with its transaction.
+    conn.transaction(|conn| {
+        // A savepoint, so that on PostgreSQL a duplicate source does not poison the caller's
+        // transaction.
+        let inserted = conn.transaction(|conn| diesel::insert_into(ledger_entries::table).values(&row).execute(conn));
+        match inserted {
+            Ok(_) => {}
+            Err(e) if demeu_db::is_unique_violation(&e) => return Ok(Appended::AlreadyRecorded),
+            Err(e) => return Err(e.into()),
+        }
 
-    let becomes_paid = matches!(entry.kind, EntryKind::Payment | EntryKind::OfflinePayment);
-    let new_state = if becomes_paid { PledgeState::Paid.as_str().to_string() } else { state };
-    let counted_at = if before.received == 0 && after.received > 0 { Some(now) } else { None };
-    diesel::update(pledges::table.find(&pledge_id))
-        .set((
-            pledges::received.eq(after.received),
-            pledges::refunded.eq(after.refunded),
-            pledges::disputed.eq(after.disputed),
-            pledges::state.eq(new_state),
-        ))
-        .execute(conn)?;
-    if let Some(at) = counted_at {
+        let becomes_paid = matches!(entry.kind, EntryKind::Payment | EntryKind::OfflinePayment);
+        let new_state = if becomes_paid { PledgeState::Paid.as_str().to_string() } else { state };
+        let counted_at = if before.received == 0 && after.received > 0 { Some(now) } else { None };
         diesel::update(pledges::table.find(&pledge_id))
-            .filter(pledges::counted_at.is_null())
-            .set(pledges::counted_at.eq(at))
+            .set((
+                pledges::received.eq(after.received),
+                pledges::refunded.eq(after.refunded),
+                pledges::disputed.eq(after.disputed),
+                pledges::state.eq(new_state),
+            ))
             .execute(conn)?;
-    }
+        if let Some(at) = counted_at {
+            diesel::update(pledges::table.find(&pledge_id))
+                .filter(pledges::counted_at.is_null())
+                .set(pledges::counted_at.eq(at))
+                .execute(conn)?;
+        }
 
-    let counted_change = i64::from(after.counted() > 0) - i64::from(before.counted() > 0);
-    let updated = diesel::update(campaign_totals::table.find(&campaign_id))
-        .set((
-            campaign_totals::net_raised.eq(campaign_totals::net_raised + entry.amount.minor),
-            campaign_totals::counted_pledges.eq(campaign_totals::counted_pledges + counted_change),
-            campaign_totals::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    if updated == 0 {
-        return Err(Error::Corrupt(format!("campaign {campaign_id} has no totals row")));
+        let counted_change = i64::from(after.counted() > 0) - i64::from(before.counted() > 0);
+        // Added in SQL so that concurrent appends never read-modify-write; the guard keeps the sum
+        // inside BIGINT (SQLite would silently turn an overflowing sum into a REAL).
+        // (A negative entry cannot leave the range: what counts never goes below zero.)
+        let delta = entry.amount.minor;
+        let room = campaign_totals::net_raised.le(i64::MAX - delta.max(0));
+        let updated = diesel::update(campaign_totals::table.find(&campaign_id).filter(room))
+            .set((
+                campaign_totals::net_raised.eq(campaign_totals::net_raised + entry.amount.minor),
+                campaign_totals::counted_pledges.eq(campaign_totals::counted_pledges + counted_change),
+                campaign_totals::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        if updated == 0 {
+            return Err(totals_refused(conn, &campaign_id, delta));
+        }
+        Ok(Appended::Recorded { entry_id, before, after })
+    })
+}
+
+/// Why the totals row refused an append: missing (corrupt), or the sum would leave BIGINT.
+fn totals_refused(conn: &mut DbConn, campaign_id: &str, delta: i64) -> Error {
+    let exists = campaign_totals::table.find(campaign_id).count().get_result::<i64>(conn);
+    match exists {
+        Ok(0) => Error::Corrupt(format!("campaign {campaign_id} has no totals row")),
+        Ok(_) => Error::Ledger(LedgerError::TotalOutOfRange { amount: delta }),
+        Err(e) => e.into(),
     }
-    Ok(Appended::Recorded { entry_id, before, after })
 }
 
 #[cfg(test)]

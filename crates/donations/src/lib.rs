@@ -5,6 +5,7 @@ pub mod allocation;
 pub mod campaign;
 mod error;
 pub mod ledger;
+pub mod ledger_source;
 pub mod money;
 pub mod offline;
 pub mod payment_events;

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::campaign::Campaign;
 use crate::ledger::{append_in, EntryKind, NewEntry};
+use crate::ledger_source::LedgerSource;
 use crate::money::Money;
 use crate::pledge::{NewPledge, PaymentMethod, MAX_NAME_CHARS};
 use crate::pledge_store::{self, PledgeRecord};
@@ -31,19 +32,27 @@ pub struct OfflineGift {
     pub received_at: Option<DateTime<Utc>>,
 }
 
+/// The largest offline gift `campaign` takes: its largest online pledge times `factor`.
+pub fn ceiling(campaign: &Campaign, factor: u32) -> i64 {
+    campaign.spec.max_pledge.saturating_mul(i64::from(factor))
+}
+
 /// Checks `gift`, then stores it as a pledge counted at once, with its ledger row, its audit
-/// entry and `after` (the caller's follow-up, e.g. a receipt) in one transaction.
+/// entry and `after` (the caller's follow-up, e.g. a receipt) in one transaction. `max_amount`
+/// is the largest amount taken (see [`ceiling`]): a person types this amount, and no typo may
+/// reach the totals.
 pub fn record_offline(
     conn: &mut DbConn,
     campaign: &Campaign,
     gift: &OfflineGift,
+    max_amount: i64,
     actor: &str,
     now: DateTime<Utc>,
     after: &dyn Fn(&mut DbConn, &PledgeRecord) -> Result<(), Error>,
 ) -> Result<PledgeRecord, Error> {
     let mut errors = Vec::new();
-    if gift.amount <= 0 {
-        errors.push(FieldError::new("amount", "must be above zero"));
+    if gift.amount <= 0 || gift.amount > max_amount {
+        errors.push(FieldError::new("amount", format!("must be between 1 and {max_amount}")));
     }
     let method = match gift.method.parse::<PaymentMethod>() {
         Ok(m) if m.is_offline() => Some(m),
@@ -97,7 +106,7 @@ pub fn record_offline(
                 pledge_id: id,
                 kind: EntryKind::OfflinePayment,
                 amount: new.amount,
-                source: format!("offline:{id}"),
+                source: LedgerSource::Offline { pledge_id: id },
             },
         )?;
         diesel::update(pledges::table.find(id.to_string()))

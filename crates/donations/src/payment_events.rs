@@ -3,15 +3,23 @@
 //! Money is keyed by the provider's payment (Stripe's PaymentIntent), never by the event: a
 //! session completing and the payment succeeding are two reports of one payment and share one
 //! ledger source. Every verified event is kept in the inbox once; a second delivery is a no-op.
-//! An event about a pledge or payment not known yet rolls back and asks to be delivered again,
-//! so that any order of arrival ends in the same state.
+//! An event that is not ours (another installation's pledge, a test-mode event on a live
+//! endpoint, a payment without our metadata) is stored and acknowledged as `not_ours`: asking
+//! the provider to deliver it again would only get the endpoint disabled. Only what is really
+//! "not yet" (a refund or dispute on a payment whose own event has not arrived) rolls back and
+//! asks to be delivered again, and only for a while (the retry window): older, it is stored as
+//! `unmatched` for staff.
 
-use demeu_db::schema::{ledger_entries, webhook_events};
+use std::fmt;
+
+use chrono::{DateTime, Duration, Utc};
+use demeu_db::schema::{disputes, webhook_events};
 use demeu_db::DbConn;
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::ledger::{append_in, Appended, EntryKind, NewEntry};
+use crate::ledger_source::LedgerSource;
 use crate::money::{Currency, Money};
 use crate::pledge::PledgeState;
 use crate::pledge_store::{self, PledgeRecord};
@@ -104,6 +112,8 @@ pub struct Delivery {
     pub event_id: String,
     /// The provider's event type.
     pub event_type: String,
+    /// When the provider made the event, if it says.
+    pub created_at: Option<DateTime<Utc>>,
     /// The exact body received.
     pub payload: String,
     /// The decoded facts, or why decoding failed.
@@ -130,10 +140,120 @@ pub enum Processed {
     Flagged(String),
     /// Stored raw; could not be decoded.
     Undecodable(String),
+    /// Stored; about a pledge or payment this installation never made.
+    NotOurs(String),
+    /// Stored for staff; named a payment still unknown after the retry window.
+    Unmatched(String),
     /// This event was already delivered: nothing done.
     Duplicate,
     /// Names something not known yet; nothing stored, deliver again later.
     Retry(String),
+}
+
+impl Processed {
+    /// What the inbox row says of it.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Processed::Counted { .. } => Outcome::Counted,
+            Processed::Recorded(_) | Processed::Duplicate | Processed::Retry(_) => Outcome::Recorded,
+            Processed::Flagged(_) => Outcome::Flagged,
+            Processed::Undecodable(_) => Outcome::Undecodable,
+            Processed::NotOurs(_) => Outcome::NotOurs,
+            Processed::Unmatched(_) => Outcome::Unmatched,
+        }
+    }
+
+    fn detail(&self) -> Option<String> {
+        match self {
+            Processed::Counted { kind, amount, .. } => Some(format!("{kind} {amount}")),
+            Processed::Recorded(why)
+            | Processed::Flagged(why)
+            | Processed::Undecodable(why)
+            | Processed::NotOurs(why)
+            | Processed::Unmatched(why) => Some(why.clone()),
+            Processed::Duplicate | Processed::Retry(_) => None,
+        }
+    }
+}
+
+/// The outcome stored in `webhook_events.outcome`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Being applied (never seen outside its transaction).
+    Processing,
+    /// Money moved.
+    Counted,
+    /// Nothing to change.
+    Recorded,
+    /// Staff should look at the pledge.
+    Flagged,
+    /// Could not be decoded; kept raw.
+    Undecodable,
+    /// About something this installation never made.
+    NotOurs,
+    /// Named a payment still unknown after the retry window.
+    Unmatched,
+}
+
+impl Outcome {
+    /// Every outcome, for lists and documentation.
+    pub const ALL: [Outcome; 7] = [
+        Outcome::Processing,
+        Outcome::Counted,
+        Outcome::Recorded,
+        Outcome::Flagged,
+        Outcome::Undecodable,
+        Outcome::NotOurs,
+        Outcome::Unmatched,
+    ];
+
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Processing => "processing",
+            Outcome::Counted => "counted",
+            Outcome::Recorded => "recorded",
+            Outcome::Flagged => "flagged",
+            Outcome::Undecodable => "undecodable",
+            Outcome::NotOurs => "not_ours",
+            Outcome::Unmatched => "unmatched",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Outcome {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Outcome::ALL
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .ok_or_else(|| Error::Corrupt(format!("unknown webhook outcome `{s}`")))
+    }
+}
+
+/// How long an event naming an unknown payment is asked to be delivered again before it is
+/// stored as `unmatched`.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryWindow {
+    /// Now.
+    pub now: DateTime<Utc>,
+    /// The window (72 hours by default: Stripe's own retries last about three days).
+    pub window: Duration,
+}
+
+impl RetryWindow {
+    /// True while an event made at `created_at` may still be asked for again; an event without
+    /// a time is judged by now, so it is retried.
+    fn still_open(&self, created_at: Option<DateTime<Utc>>) -> bool {
+        created_at.is_none_or(|at| self.now - at < self.window)
+    }
 }
 
 /// Something the caller does in the same transaction once a delivery is applied (the api crate
@@ -142,50 +262,69 @@ pub type Effects<'a> = &'a dyn Fn(&mut DbConn, &Processed) -> Result<(), Error>;
 
 /// Processes one delivery in one write transaction: inbox row, pledge, ledger and `effects`
 /// together.
-pub fn process(conn: &mut DbConn, delivery: &Delivery, effects: Effects<'_>) -> Result<Processed, Error> {
+pub fn process(
+    conn: &mut DbConn,
+    delivery: &Delivery,
+    effects: Effects<'_>,
+    retry: RetryWindow,
+) -> Result<Processed, Error> {
     let result = conn.write_transaction(|conn| {
-        let inbox_id = Uuid::new_v4().to_string();
-        let inserted = conn.transaction(|conn| {
-            diesel::insert_into(webhook_events::table)
-                .values((
-                    webhook_events::id.eq(&inbox_id),
-                    webhook_events::provider.eq(&delivery.provider),
-                    webhook_events::event_id.eq(&delivery.event_id),
-                    webhook_events::event_type.eq(&delivery.event_type),
-                    webhook_events::payload.eq(&delivery.payload),
-                    webhook_events::outcome.eq("processing"),
-                    webhook_events::received_at.eq(demeu_db::now()),
-                ))
-                .execute(conn)
-        });
-        match inserted {
-            Err(e) if demeu_db::is_unique_violation(&e) => return Ok((Processed::Duplicate, None)),
-            other => other?,
+        let Some(inbox_id) = insert_inbox(conn, delivery, Outcome::Processing, None)? else {
+            return Ok(Processed::Duplicate);
         };
         let (processed, pledge_id) = match &delivery.decoded {
             Err(why) => (Processed::Undecodable(why.clone()), None),
             Ok(event) => apply(conn, event)?,
         };
         effects(conn, &processed)?;
-        let (outcome, detail) = match &processed {
-            Processed::Counted { kind, amount, .. } => ("counted", Some(format!("{kind} {amount}"))),
-            Processed::Recorded(why) => ("recorded", Some(why.clone())),
-            Processed::Flagged(why) => ("flagged", Some(why.clone())),
-            Processed::Undecodable(why) => ("undecodable", Some(why.clone())),
-            Processed::Duplicate | Processed::Retry(_) => ("recorded", None),
-        };
         diesel::update(webhook_events::table.find(&inbox_id))
             .set((
-                webhook_events::outcome.eq(outcome),
-                webhook_events::detail.eq(detail),
-                webhook_events::pledge_id.eq(pledge_id.clone()),
+                webhook_events::outcome.eq(processed.outcome().as_str()),
+                webhook_events::detail.eq(processed.detail()),
+                webhook_events::pledge_id.eq(pledge_id),
             ))
             .execute(conn)?;
-        Ok((processed, pledge_id))
+        Ok(processed)
     });
     match result {
-        Ok((processed, _)) => Ok(processed),
-        Err(Error::NotYetKnown(why)) => Ok(Processed::Retry(why)),
+        Err(Error::NotYetKnown(why)) if retry.still_open(delivery.created_at) => Ok(Processed::Retry(why)),
+        Err(Error::NotYetKnown(why)) => {
+            let unmatched = Processed::Unmatched(why);
+            let stored = conn.write_transaction(|conn| {
+                insert_inbox(conn, delivery, unmatched.outcome(), unmatched.detail()).map_err(Error::from)
+            })?;
+            Ok(if stored.is_some() { unmatched } else { Processed::Duplicate })
+        }
+        other => other,
+    }
+}
+
+/// Stores a delivery in the inbox; `None` when the same event is there already.
+fn insert_inbox(
+    conn: &mut DbConn,
+    delivery: &Delivery,
+    outcome: Outcome,
+    detail: Option<String>,
+) -> Result<Option<String>, diesel::result::Error> {
+    let inbox_id = Uuid::new_v4().to_string();
+    // A savepoint, so that on PostgreSQL a duplicate does not poison the transaction.
+    let inserted = conn.transaction(|conn| {
+        diesel::insert_into(webhook_events::table)
+            .values((
+                webhook_events::id.eq(&inbox_id),
+                webhook_events::provider.eq(&delivery.provider),
+                webhook_events::event_id.eq(&delivery.event_id),
+                webhook_events::event_type.eq(&delivery.event_type),
+                webhook_events::payload.eq(&delivery.payload),
+                webhook_events::outcome.eq(outcome.as_str()),
+                webhook_events::detail.eq(detail),
+                webhook_events::received_at.eq(demeu_db::now()),
+            ))
+            .execute(conn)
+    });
+    match inserted {
+        Ok(_) => Ok(Some(inbox_id)),
+        Err(e) if demeu_db::is_unique_violation(&e) => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -196,19 +335,28 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent) -> Result<Applied, Error> {
     match event {
         PaymentEvent::CheckoutCompleted(facts) | PaymentEvent::CheckoutPaid(facts) => checkout(conn, facts),
         PaymentEvent::CheckoutClosed { session_id, pledge_ref, outcome } => {
-            let pledge = resolve(conn, pledge_ref.as_deref(), None, Some(session_id))?;
+            let pledge = match ours(conn, pledge_ref.as_deref())? {
+                Ok(pledge) => pledge,
+                Err(not_ours) => return Ok(not_ours),
+            };
             pledge_store::link_provider_ids(conn, &pledge, Some(session_id), None)?;
             let closed = pledge_store::close_unpaid(conn, &pledge.id, *outcome)?;
             let why = if closed { format!("pledge {outcome}") } else { "pledge not pending: left as it is".into() };
             Ok((Processed::Recorded(why), Some(pledge.id)))
         }
         PaymentEvent::PaymentSucceeded { payment_id, pledge_ref, amount, currency } => {
-            let pledge = resolve(conn, pledge_ref.as_deref(), Some(payment_id), None)?;
+            let pledge = match ours(conn, pledge_ref.as_deref())? {
+                Ok(pledge) => pledge,
+                Err(not_ours) => return Ok(not_ours),
+            };
             pledge_store::link_provider_ids(conn, &pledge, None, Some(payment_id))?;
             count_payment(conn, &pledge, payment_id, *amount, currency)
         }
         PaymentEvent::Refunded { charge_id, payment_id, amount_refunded, currency } => {
-            let pledge = resolve(conn, None, payment_id.as_deref(), None)?;
+            let pledge = match paid_by(conn, payment_id.as_deref(), "refund")? {
+                Ok(pledge) => pledge,
+                Err(not_ours) => return Ok(not_ours),
+            };
             if let Some(flagged) = mismatch(conn, &pledge, None, currency)? {
                 return Ok(flagged);
             }
@@ -220,43 +368,68 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent) -> Result<Applied, Error> {
                 let why = format!("refunds already counted up to {}", pledge.refunded);
                 return Ok((Processed::Recorded(why), Some(pledge.id)));
             }
-            let source = format!("refund:{charge_id}:{amount_refunded}");
-            record(conn, &pledge, EntryKind::Refund, -increment, source)
+            let source = LedgerSource::ProviderRefund { charge_id: charge_id.clone(), cumulative: *amount_refunded };
+            let applied = record(conn, &pledge, EntryKind::Refund, -increment, source)?;
+            if matches!(applied.0, Processed::Counted { .. }) {
+                crate::refund::settle(conn, &pledge.id, increment)?;
+            }
+            Ok(applied)
         }
         PaymentEvent::DisputeFundsHeld(d) => {
-            let pledge = resolve(conn, None, d.payment_id.as_deref(), None)?;
+            let pledge = match paid_by(conn, d.payment_id.as_deref(), "dispute")? {
+                Ok(pledge) => pledge,
+                Err(not_ours) => return Ok(not_ours),
+            };
             if let Some(flagged) = mismatch(conn, &pledge, None, &d.currency)? {
                 return Ok(flagged);
             }
             if pledge.received == 0 {
                 return Err(Error::NotYetKnown(format!("dispute on pledge {} before its payment", pledge.id)));
             }
-            // What a dispute can hold is what still counts: a refund already gave the rest back.
-            let hold = d.amount.min(pledge.amounts().counted());
-            if hold <= 0 {
-                return Ok((Processed::Recorded(held_nothing(&d.dispute_id)), Some(pledge.id)));
+            let pledge = pledge_store::lock(conn, pledge.uuid()?)?;
+            if held_by_dispute(conn, &d.dispute_id)?.is_some() {
+                return Ok((Processed::Recorded("the dispute holds its money already".into()), Some(pledge.id)));
             }
-            record(conn, &pledge, EntryKind::DisputeHeld, -hold, format!("dispute:{}:held", d.dispute_id))
+            // What a dispute can hold is what still counts: a refund already gave the rest back.
+            // A dispute that holds nothing is kept too, so that its outcome knows it by key.
+            let hold = d.amount.min(pledge.amounts().counted()).max(0);
+            diesel::insert_into(disputes::table)
+                .values((
+                    disputes::dispute_id.eq(&d.dispute_id),
+                    disputes::pledge_id.eq(&pledge.id),
+                    disputes::held.eq(hold),
+                    disputes::created_at.eq(demeu_db::now()),
+                ))
+                .execute(conn)?;
+            if hold == 0 {
+                let why = format!("dispute {} held nothing: nothing of the pledge counted", d.dispute_id);
+                return Ok((Processed::Recorded(why), Some(pledge.id)));
+            }
+            let source = LedgerSource::DisputeHeld { dispute_id: d.dispute_id.clone() };
+            record(conn, &pledge, EntryKind::DisputeHeld, -hold, source)
         }
         PaymentEvent::DisputeFundsReturned(d) => {
-            let pledge = resolve(conn, None, d.payment_id.as_deref(), None)?;
+            let pledge = match paid_by(conn, d.payment_id.as_deref(), "dispute")? {
+                Ok(pledge) => pledge,
+                Err(not_ours) => return Ok(not_ours),
+            };
             match held_by_dispute(conn, &d.dispute_id)? {
-                Some(held) => record(
-                    conn,
-                    &pledge,
-                    EntryKind::DisputeReversed,
-                    held,
-                    format!("dispute:{}:returned", d.dispute_id),
-                ),
-                None if dispute_held_nothing(conn, &d.dispute_id)? => {
+                Some(0) => {
                     Ok((Processed::Recorded("the dispute held nothing: nothing to return".into()), Some(pledge.id)))
+                }
+                Some(held) => {
+                    let source = LedgerSource::DisputeReturned { dispute_id: d.dispute_id.clone() };
+                    record(conn, &pledge, EntryKind::DisputeReversed, held, source)
                 }
                 None => Err(Error::NotYetKnown(format!("dispute {} returned before it held money", d.dispute_id))),
             }
         }
         PaymentEvent::DisputeLost(d) => {
-            let pledge = resolve(conn, None, d.payment_id.as_deref(), None)?;
-            if held_by_dispute(conn, &d.dispute_id)?.is_none() && !dispute_held_nothing(conn, &d.dispute_id)? {
+            let pledge = match paid_by(conn, d.payment_id.as_deref(), "dispute")? {
+                Ok(pledge) => pledge,
+                Err(not_ours) => return Ok(not_ours),
+            };
+            if held_by_dispute(conn, &d.dispute_id)?.is_none() {
                 return Err(Error::NotYetKnown(format!("dispute {} lost before it held money", d.dispute_id)));
             }
             Ok((Processed::Recorded("dispute lost: the held money stays out".into()), Some(pledge.id)))
@@ -266,7 +439,10 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent) -> Result<Applied, Error> {
 }
 
 fn checkout(conn: &mut DbConn, facts: &CheckoutFacts) -> Result<Applied, Error> {
-    let pledge = resolve(conn, facts.pledge_ref.as_deref(), facts.payment_id.as_deref(), Some(&facts.session_id))?;
+    let pledge = match ours(conn, facts.pledge_ref.as_deref())? {
+        Ok(pledge) => pledge,
+        Err(not_ours) => return Ok(not_ours),
+    };
     pledge_store::link_provider_ids(conn, &pledge, Some(&facts.session_id), facts.payment_id.as_deref())?;
     if !facts.paid {
         return Ok((Processed::Recorded("checkout complete, payment pending".into()), Some(pledge.id)));
@@ -289,7 +465,7 @@ fn count_payment(
     if let Some(flagged) = mismatch(conn, pledge, Some(amount), currency)? {
         return Ok(flagged);
     }
-    record(conn, pledge, EntryKind::Payment, amount, format!("payment:{payment_id}"))
+    record(conn, pledge, EntryKind::Payment, amount, LedgerSource::Payment { payment_id: payment_id.to_string() })
 }
 
 /// Flags the pledge when the provider's amount or currency disagrees with it.
@@ -316,7 +492,7 @@ fn record(
     pledge: &PledgeRecord,
     kind: EntryKind,
     amount: i64,
-    source: String,
+    source: LedgerSource,
 ) -> Result<Applied, Error> {
     let currency: Currency = pledge.currency.parse()?;
     let pledge_id = pledge.uuid()?;
@@ -338,50 +514,87 @@ fn record(
     }
 }
 
-/// Finds the pledge an event is about: by our id, else by the provider's payment or session.
-fn resolve(
-    conn: &mut DbConn,
-    pledge_ref: Option<&str>,
-    payment_id: Option<&str>,
-    session_id: Option<&str>,
-) -> Result<PledgeRecord, Error> {
-    if let Some(id) = pledge_ref.and_then(|r| Uuid::parse_str(r).ok()) {
-        match pledge_store::find(conn, id) {
-            Ok(p) => return Ok(p),
-            Err(Error::NotFound(_)) => {}
-            Err(e) => return Err(e),
-        }
+/// The pledge a checkout or payment event names by our id, which every checkout and payment
+/// Demeu makes carries: no id, or an id this installation does not know, is not ours (the
+/// pledge is always stored before the provider is called, so "not yet" cannot happen here).
+fn ours(conn: &mut DbConn, pledge_ref: Option<&str>) -> Result<Result<PledgeRecord, Applied>, Error> {
+    let not_ours = |why: String| Ok(Err((Processed::NotOurs(why), None)));
+    let Some(reference) = pledge_ref else {
+        return not_ours("the event carries no pledge_id: not made by Demeu".into());
+    };
+    let Ok(id) = Uuid::parse_str(reference) else {
+        return not_ours(format!("pledge_id `{reference}` is not one of ours"));
+    };
+    match pledge_store::find(conn, id) {
+        Ok(pledge) => Ok(Ok(pledge)),
+        Err(Error::NotFound(_)) => not_ours(format!("pledge {id} is unknown to this installation")),
+        Err(e) => Err(e),
     }
-    if let Some(p) = payment_id.map(|id| pledge_store::find_by_payment(conn, id)).transpose()?.flatten() {
-        return Ok(p);
-    }
-    if let Some(p) = session_id.map(|id| pledge_store::find_by_session(conn, id)).transpose()?.flatten() {
-        return Ok(p);
-    }
-    Err(Error::NotYetKnown(format!(
-        "no pledge known for {}",
-        pledge_ref.or(payment_id).or(session_id).unwrap_or("an event without ids")
-    )))
 }
 
-/// The inbox's note that a dispute opened on a pledge with nothing left to hold (refunded
-/// already): its later outcome has nothing to return, and must not wait for a hold forever.
-fn held_nothing(dispute_id: &str) -> String {
-    format!("dispute {dispute_id} held nothing: nothing of the pledge counted")
+/// The pledge paid by the provider's payment `payment_id`. A refund or dispute names only the
+/// payment: unknown, it may be a payment whose own event has not arrived yet (ask again), and
+/// without a payment it cannot be ours.
+fn paid_by(conn: &mut DbConn, payment_id: Option<&str>, what: &str) -> Result<Result<PledgeRecord, Applied>, Error> {
+    let Some(payment_id) = payment_id else {
+        return Ok(Err((Processed::NotOurs(format!("the {what} names no payment")), None)));
+    };
+    match pledge_store::find_by_payment(conn, payment_id)? {
+        Some(pledge) => Ok(Ok(pledge)),
+        None => Err(Error::NotYetKnown(format!("no pledge known for payment {payment_id}"))),
+    }
 }
 
-fn dispute_held_nothing(conn: &mut DbConn, dispute_id: &str) -> Result<bool, Error> {
-    let found: i64 =
-        webhook_events::table.filter(webhook_events::detail.eq(held_nothing(dispute_id))).count().get_result(conn)?;
-    Ok(found > 0)
-}
-
-/// What dispute `dispute_id` holds, from its ledger row.
+/// What dispute `dispute_id` holds (zero when it opened on a pledge with nothing left), or
+/// `None` before it held anything.
 fn held_by_dispute(conn: &mut DbConn, dispute_id: &str) -> Result<Option<i64>, Error> {
-    let held: Option<i64> = ledger_entries::table
-        .filter(ledger_entries::source.eq(format!("dispute:{dispute_id}:held")))
-        .select(ledger_entries::amount)
-        .first(conn)
-        .optional()?;
-    Ok(held.map(|amount| -amount))
+    Ok(disputes::table.find(dispute_id).select(disputes::held).first(conn).optional()?)
+}
+
+/// A stored delivery as staff see it (without its body).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = webhook_events)]
+pub struct InboxEntry {
+    /// Ours.
+    pub id: String,
+    /// `stripe` (the sandbox shares it).
+    pub provider: String,
+    /// The provider's event id.
+    pub event_id: String,
+    /// The provider's event type.
+    pub event_type: String,
+    /// What processing did (an [`Outcome`]'s name).
+    pub outcome: String,
+    /// Why, for staff.
+    pub detail: Option<String>,
+    /// The pledge it was about, when one was found.
+    pub pledge_id: Option<String>,
+    /// When it arrived.
+    pub received_at: chrono::NaiveDateTime,
+}
+
+/// The stored deliveries, newest first, those with `outcome` only when given.
+pub fn inbox(
+    conn: &mut DbConn,
+    outcome: Option<Outcome>,
+    limit: i64,
+    cursor: Option<&str>,
+) -> Result<demeu_db::page::Page<InboxEntry>, Error> {
+    use demeu_db::page::{decode_cursor, encode_cursor, paginate};
+    let mut query = webhook_events::table
+        .select(InboxEntry::as_select())
+        .order((webhook_events::received_at.desc(), webhook_events::id.desc()))
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some(outcome) = outcome {
+        query = query.filter(webhook_events::outcome.eq(outcome.as_str()));
+    }
+    if let Some(cursor) = cursor {
+        let (at, id) = decode_cursor(cursor)?;
+        query = query.filter(
+            webhook_events::received_at.lt(at).or(webhook_events::received_at.eq(at).and(webhook_events::id.lt(id))),
+        );
+    }
+    let rows: Vec<InboxEntry> = query.load(conn)?;
+    Ok(paginate(rows, limit, |e| encode_cursor(e.received_at, &e.id)))
 }

@@ -139,6 +139,19 @@ pub fn find(conn: &mut DbConn, id: Uuid) -> Result<PledgeRecord, Error> {
         .ok_or(Error::NotFound("pledge"))
 }
 
+/// Takes the pledge's row lock for the rest of the transaction and returns the pledge as it is
+/// then. Touching the row is what takes PostgreSQL's lock, so that two transactions cannot both
+/// act on the same old amounts; SQLite's write transaction already excludes other writers.
+pub fn lock(conn: &mut DbConn, id: Uuid) -> Result<PledgeRecord, Error> {
+    let touched = diesel::update(pledges::table.find(id.to_string()))
+        .set(pledges::updated_at.eq(demeu_db::now()))
+        .execute(conn)?;
+    if touched == 0 {
+        return Err(Error::NotFound("pledge"));
+    }
+    find(conn, id)
+}
+
 /// The pledge paid by the provider's payment `payment_id`, if known.
 pub fn find_by_payment(conn: &mut DbConn, payment_id: &str) -> Result<Option<PledgeRecord>, Error> {
     Ok(pledges::table

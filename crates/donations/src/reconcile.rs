@@ -18,8 +18,8 @@ use crate::Error;
 pub struct PledgeDifference {
     /// The pledge.
     pub pledge_id: String,
-    /// What its amounts say counts.
-    pub counted: i64,
+    /// What its amounts say counts (wide: a hand-edited row must not wrap).
+    pub counted: i128,
     /// What its ledger rows add up to.
     pub ledger: i64,
 }
@@ -31,8 +31,9 @@ pub struct Report {
     pub campaign: String,
     /// Net raised from the running totals.
     pub totals_raised: i64,
-    /// Net raised from the ledger.
-    pub ledger_raised: i64,
+    /// Net raised from the ledger, summed wide so that a total past BIGINT shows as such
+    /// instead of wrapping.
+    pub ledger_raised: i128,
     /// Counted pledges from the running totals.
     pub totals_pledges: i64,
     /// Pledges whose ledger rows add up to more than zero.
@@ -44,7 +45,7 @@ pub struct Report {
 impl Report {
     /// True when everything agrees.
     pub fn is_clean(&self) -> bool {
-        self.totals_raised == self.ledger_raised
+        i128::from(self.totals_raised) == self.ledger_raised
             && self.totals_pledges == self.ledger_pledges
             && self.pledge_differences.is_empty()
     }
@@ -68,9 +69,9 @@ pub fn reconcile(conn: &mut DbConn, slug: &str) -> Result<Report, Error> {
         .load(conn)?;
     let mut pledge_differences = Vec::new();
     for (pledge_id, received, refunded, disputed) in amounts {
-        let counted = received - refunded - disputed;
+        let counted = i128::from(received) - i128::from(refunded) - i128::from(disputed);
         let in_ledger = ledger.get(&pledge_id).copied().unwrap_or(0);
-        if counted != in_ledger {
+        if counted != i128::from(in_ledger) {
             pledge_differences.push(PledgeDifference { pledge_id, counted, ledger: in_ledger });
         }
     }
@@ -81,7 +82,7 @@ pub fn reconcile(conn: &mut DbConn, slug: &str) -> Result<Report, Error> {
     Ok(Report {
         campaign: campaign.spec.slug,
         totals_raised,
-        ledger_raised: ledger.values().sum(),
+        ledger_raised: ledger.values().map(|v| i128::from(*v)).sum(),
         totals_pledges,
         ledger_pledges: ledger.values().filter(|v| **v > 0).count() as i64,
         pledge_differences,

@@ -1,56 +1,339 @@
-//! Refunds staff ask for. An online pledge's refund goes through the provider and counts when
-//! the provider's refund event arrives; an offline pledge's refund counts at once.
+//! Refunds staff ask for: the one home of the refund rule.
+//!
+//! A refund is a row written before any money moves, in the transaction that checks it: what
+//! may still be refunded is what counts minus what earlier refunds have asked for and the
+//! provider has not confirmed yet (`requested` rows reserve their amount). Two clicks or two
+//! staff members therefore cannot ask for the same money twice. An online pledge's refund then
+//! goes to the provider under an idempotency key derived from the row, and counts when the
+//! provider's refund event arrives ([`settle`]); an offline pledge's refund counts at once.
 
+use std::fmt;
+use std::str::FromStr;
+
+use demeu_db::schema::refunds;
 use demeu_db::DbConn;
+use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::ledger::{append_in, Appended, EntryKind, NewEntry};
-use crate::money::Money;
+use crate::ledger::{append_in, EntryKind, NewEntry};
+use crate::ledger_source::LedgerSource;
+use crate::money::{Currency, Money};
+use crate::pledge::PledgeAmounts;
 use crate::pledge_store::{self, PledgeRecord};
 use crate::{Error, FieldError};
 
-/// How much to refund: what was asked, or everything that still counts; never more.
-pub fn refund_amount(pledge: &PledgeRecord, requested: Option<i64>) -> Result<i64, Error> {
-    let counted = pledge.amounts().counted();
-    if counted <= 0 {
-        return Err(Error::Conflict("nothing of this pledge counts: there is nothing to refund".into()));
-    }
-    match requested {
-        None => Ok(counted),
-        Some(a) if a > 0 && a <= counted => Ok(a),
-        Some(_) => Err(Error::Invalid(vec![FieldError::new("amount", format!("must be between 1 and {counted}"))])),
+/// Where a refund is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundStatus {
+    /// Asked of the provider, not confirmed yet: its amount is reserved.
+    Requested,
+    /// In the ledger.
+    Counted,
+    /// The provider refused or could not be reached: nothing reserved; a retry with the same
+    /// key may ask again.
+    Failed,
+}
+
+impl RefundStatus {
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefundStatus::Requested => "requested",
+            RefundStatus::Counted => "counted",
+            RefundStatus::Failed => "failed",
+        }
     }
 }
 
-/// Counts the refund of an offline pledge at once, with its audit entry and `after` (the
-/// caller's follow-up, e.g. a notice to the donor, given the pledge as it is now).
-pub fn refund_offline(
+impl fmt::Display for RefundStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for RefundStatus {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "requested" => Ok(RefundStatus::Requested),
+            "counted" => Ok(RefundStatus::Counted),
+            "failed" => Ok(RefundStatus::Failed),
+            other => Err(Error::Corrupt(format!("unknown refund status `{other}`"))),
+        }
+    }
+}
+
+/// A refund row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refund {
+    /// Ours; the provider's idempotency key is derived from it.
+    pub id: Uuid,
+    /// The pledge refunded.
+    pub pledge_id: Uuid,
+    /// How much, in the pledge's currency.
+    pub amount: Money,
+    /// Where it is.
+    pub status: RefundStatus,
+    /// The provider's refund, once it answered.
+    pub provider_refund_id: Option<String>,
+}
+
+impl Refund {
+    /// The key under which the provider is asked: the same for every retry of this refund.
+    pub fn provider_key(&self) -> String {
+        format!("refund-{}", self.id)
+    }
+}
+
+/// What may still be refunded of a pledge whose amounts are `amounts` while `reserved` is asked
+/// for and not confirmed.
+pub fn refundable(amounts: PledgeAmounts, reserved: i64) -> i64 {
+    amounts.counted().saturating_sub(reserved).max(0)
+}
+
+/// How much to refund: what was asked, or all that may still be refunded; never more.
+pub fn refund_amount(refundable: i64, requested: Option<i64>) -> Result<i64, Error> {
+    if refundable <= 0 {
+        return Err(Error::Conflict(
+            "nothing of this pledge may be refunded: nothing counts, or earlier refunds already ask for it".into(),
+        ));
+    }
+    match requested {
+        None => Ok(refundable),
+        Some(a) if a > 0 && a <= refundable => Ok(a),
+        Some(_) => Err(FieldError::new("amount", format!("must be between 1 and {refundable}")).into()),
+    }
+}
+
+/// A refund reserved for an online pledge: what the provider is to be asked.
+#[derive(Debug, Clone)]
+pub struct Reserved {
+    /// The row.
+    pub refund: Refund,
+    /// The provider's payment to refund.
+    pub payment_id: String,
+    /// What the provider has been asked to give back before this refund (confirmed or not).
+    pub refunded_before: i64,
+}
+
+/// What [`request`] did.
+#[derive(Debug, Clone)]
+pub enum Requested {
+    /// An offline pledge's refund, counted at once.
+    Counted(Refund),
+    /// An online pledge's refund, reserved: ask the provider, then [`mark_sent`] or
+    /// [`mark_failed`].
+    Reserved(Reserved),
+}
+
+/// The follow-up of a counted refund inside its transaction (e.g. the donor's notice), given the
+/// pledge as it is after the refund and the amount.
+pub type AfterCounted<'a> = &'a dyn Fn(&mut DbConn, &PledgeRecord, i64) -> Result<(), Error>;
+
+/// Checks and writes a refund of `requested` (all that may be refunded when `None`) of pledge
+/// `pledge_id`, with its audit entry, in one write transaction.
+pub fn request(
     conn: &mut DbConn,
     pledge_id: Uuid,
     requested: Option<i64>,
     actor: &str,
-    request_id: Uuid,
-    after: &dyn Fn(&mut DbConn, &PledgeRecord, i64) -> Result<(), Error>,
-) -> Result<(i64, Appended), Error> {
+    after: AfterCounted<'_>,
+) -> Result<Requested, Error> {
     conn.write_transaction(|conn| {
-        let pledge = pledge_store::find(conn, pledge_id)?;
-        let amount = refund_amount(&pledge, requested)?;
-        let entry = NewEntry {
-            pledge_id,
-            kind: EntryKind::Refund,
-            amount: Money::new(-amount, pledge.currency.parse()?),
-            source: format!("staff-refund:{request_id}"),
+        let (pledge, reserved) = lock_with_reserved(conn, pledge_id)?;
+        let amount = refund_amount(refundable(pledge.amounts(), reserved), requested)?;
+        let currency: Currency = pledge.currency.parse()?;
+        let id = Uuid::new_v4();
+        let offline = pledge.method()?.is_offline();
+        let payment_id = match (&pledge.provider_payment_id, offline) {
+            (_, true) => None,
+            (Some(payment), false) => Some(payment.clone()),
+            (None, false) => {
+                return Err(Error::Conflict("the provider has not told us this pledge's payment yet".into()));
+            }
         };
-        let appended = append_in(conn, &entry)?;
-        demeu_db::audit::record(
-            conn,
-            Some(actor),
-            "pledge.refund",
-            &format!("pledge:{pledge_id}"),
-            &serde_json::json!({"amount": amount, "offline": true}),
-        )?;
-        let refunded = pledge_store::find(conn, pledge_id)?;
-        after(conn, &refunded, amount)?;
-        Ok((amount, appended))
+        let status = if offline { RefundStatus::Counted } else { RefundStatus::Requested };
+        let now = demeu_db::now();
+        diesel::insert_into(refunds::table)
+            .values((
+                refunds::id.eq(id.to_string()),
+                refunds::pledge_id.eq(&pledge.id),
+                refunds::amount.eq(amount),
+                refunds::currency.eq(currency.code()),
+                refunds::status.eq(status.as_str()),
+                refunds::requested_by.eq(actor),
+                refunds::created_at.eq(now),
+                refunds::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        let refund = Refund { id, pledge_id, amount: Money::new(amount, currency), status, provider_refund_id: None };
+        let subject = format!("pledge:{pledge_id}");
+        match payment_id {
+            None => {
+                let entry = NewEntry {
+                    pledge_id,
+                    kind: EntryKind::Refund,
+                    amount: Money::new(-amount, currency),
+                    source: LedgerSource::StaffRefund { refund_id: id },
+                };
+                append_in(conn, &entry)?;
+                let details = serde_json::json!({"refund": id, "amount": amount, "offline": true});
+                demeu_db::audit::record(conn, Some(actor), "pledge.refund", &subject, &details)?;
+                let refunded = pledge_store::find(conn, pledge_id)?;
+                after(conn, &refunded, amount)?;
+                Ok(Requested::Counted(refund))
+            }
+            Some(payment_id) => {
+                let details = serde_json::json!({"refund": id, "amount": amount});
+                demeu_db::audit::record(conn, Some(actor), "pledge.refund_requested", &subject, &details)?;
+                let refunded_before = pledge.refunded.saturating_add(reserved);
+                Ok(Requested::Reserved(Reserved { refund, payment_id, refunded_before }))
+            }
+        }
     })
+}
+
+/// Reserves a failed refund again before the provider is asked once more (a retry with the same
+/// key): refused like a new one when the money is no longer there to refund.
+pub fn retry(conn: &mut DbConn, refund_id: Uuid) -> Result<Requested, Error> {
+    conn.write_transaction(|conn| {
+        let refund = find(conn, refund_id)?;
+        if refund.status == RefundStatus::Counted {
+            return Ok(Requested::Counted(refund));
+        }
+        let (pledge, reserved) = lock_with_reserved(conn, refund.pledge_id)?;
+        if refund.status == RefundStatus::Failed {
+            refund_amount(refundable(pledge.amounts(), reserved), Some(refund.amount.minor))?;
+            set_status(conn, refund_id, RefundStatus::Requested)?;
+        }
+        let Some(payment_id) = pledge.provider_payment_id.clone() else {
+            return Ok(Requested::Counted(refund));
+        };
+        let others = if refund.status == RefundStatus::Requested { reserved - refund.amount.minor } else { reserved };
+        let refund = Refund { status: RefundStatus::Requested, ..refund };
+        Ok(Requested::Reserved(Reserved {
+            refund,
+            payment_id,
+            refunded_before: pledge.refunded.saturating_add(others),
+        }))
+    })
+}
+
+/// Records the provider's id for a refund it accepted; the refund counts when its event comes.
+pub fn mark_sent(conn: &mut DbConn, refund_id: Uuid, provider_refund_id: &str) -> Result<(), Error> {
+    diesel::update(refunds::table.find(refund_id.to_string()))
+        .set((refunds::provider_refund_id.eq(provider_refund_id), refunds::updated_at.eq(demeu_db::now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Releases the reservation of a refund the provider did not take.
+pub fn mark_failed(conn: &mut DbConn, refund_id: Uuid) -> Result<(), Error> {
+    diesel::update(
+        refunds::table.find(refund_id.to_string()).filter(refunds::status.eq(RefundStatus::Requested.as_str())),
+    )
+    .set((refunds::status.eq(RefundStatus::Failed.as_str()), refunds::updated_at.eq(demeu_db::now())))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// A provider's refund of `amount` counted for pledge `pledge_id`: the requested refunds it
+/// confirms are settled, oldest first, as far as the amount reaches. (A refund made in the
+/// provider's own dashboard settles nothing: it counts all the same.)
+pub fn settle(conn: &mut DbConn, pledge_id: &str, amount: i64) -> Result<(), Error> {
+    let waiting: Vec<(String, i64)> = refunds::table
+        .filter(refunds::pledge_id.eq(pledge_id))
+        .filter(refunds::status.eq(RefundStatus::Requested.as_str()))
+        .order((refunds::created_at.asc(), refunds::id.asc()))
+        .select((refunds::id, refunds::amount))
+        .load(conn)?;
+    let mut left = amount;
+    for (id, requested) in waiting {
+        if requested > left {
+            break;
+        }
+        left -= requested;
+        diesel::update(refunds::table.find(&id))
+            .set((refunds::status.eq(RefundStatus::Counted.as_str()), refunds::updated_at.eq(demeu_db::now())))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The refund with id `id`.
+pub fn find(conn: &mut DbConn, id: Uuid) -> Result<Refund, Error> {
+    let (pledge_id, amount, currency, status, provider_refund_id): (String, i64, String, String, Option<String>) =
+        refunds::table
+            .find(id.to_string())
+            .select((
+                refunds::pledge_id,
+                refunds::amount,
+                refunds::currency,
+                refunds::status,
+                refunds::provider_refund_id,
+            ))
+            .first(conn)
+            .optional()?
+            .ok_or(Error::NotFound("refund"))?;
+    Ok(Refund {
+        id,
+        pledge_id: Uuid::parse_str(&pledge_id).map_err(|_| Error::Corrupt(format!("pledge id `{pledge_id}`")))?,
+        amount: Money::new(amount, currency.parse()?),
+        status: status.parse()?,
+        provider_refund_id,
+    })
+}
+
+fn set_status(conn: &mut DbConn, id: Uuid, status: RefundStatus) -> Result<(), Error> {
+    diesel::update(refunds::table.find(id.to_string()))
+        .set((refunds::status.eq(status.as_str()), refunds::updated_at.eq(demeu_db::now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The pledge, locked against concurrent refunds, and what its requested refunds reserve.
+fn lock_with_reserved(conn: &mut DbConn, pledge_id: Uuid) -> Result<(PledgeRecord, i64), Error> {
+    let pledge = pledge_store::lock(conn, pledge_id)?;
+    let amounts: Vec<i64> = refunds::table
+        .filter(refunds::pledge_id.eq(&pledge.id))
+        .filter(refunds::status.eq(RefundStatus::Requested.as_str()))
+        .select(refunds::amount)
+        .load(conn)?;
+    let reserved = amounts.iter().try_fold(0i64, |sum, a| sum.checked_add(*a));
+    let reserved = reserved.ok_or_else(|| Error::Corrupt(format!("refunds of pledge {pledge_id} overflow")))?;
+    Ok((pledge, reserved))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const PAID: PledgeAmounts = PledgeAmounts { amount: 10_000, received: 10_000, refunded: 0, disputed: 0 };
+
+    #[test]
+    fn requested_refunds_count_against_what_may_be_refunded() {
+        assert_eq!(refundable(PAID, 0), 10_000);
+        assert_eq!(refundable(PAID, 4_000), 6_000);
+        assert_eq!(refundable(PAID, 10_000), 0);
+        assert!(matches!(refund_amount(0, None), Err(Error::Conflict(_))));
+        assert_eq!(refund_amount(6_000, None).ok(), Some(6_000));
+        assert!(matches!(refund_amount(6_000, Some(6_001)), Err(Error::Invalid(_))));
+        assert!(matches!(refund_amount(6_000, Some(0)), Err(Error::Invalid(_))));
+    }
+
+    proptest! {
+        /// However refunds are asked for, what is reserved never exceeds what counts.
+        #[test]
+        fn reservations_never_exceed_what_counts(asks in prop::collection::vec(prop::option::of(1i64..20_000), 0..20)) {
+            let mut reserved = 0i64;
+            for ask in asks {
+                if let Ok(amount) = refund_amount(refundable(PAID, reserved), ask) {
+                    reserved += amount;
+                }
+                prop_assert!(reserved <= PAID.counted());
+            }
+        }
+    }
 }

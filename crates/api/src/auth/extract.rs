@@ -8,7 +8,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 use super::session::user_for_token;
 use super::{Role, StaffUser};
 use crate::problem::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The bearer token of a request, if it carries one.
 pub(crate) fn bearer_token(req: &HttpRequest) -> Option<String> {

@@ -12,7 +12,7 @@ use donations::money::Money;
 use donations::pledge_store::PledgeRecord;
 
 use super::templates::{self, Lang, LineState, Receipt, RefundNotice, Rendered};
-use crate::problem::ApiError;
+use super::MailError;
 use crate::settings::Settings;
 
 /// What every mail needs to know about this installation.
@@ -78,7 +78,7 @@ pub fn receipt(
     ctx: &MailContext,
     pledge: &PledgeRecord,
     campaign: &Campaign,
-) -> Result<(), ApiError> {
+) -> Result<(), MailError> {
     let Some(email) = &pledge.email else { return Ok(()) };
     let raised: i64 = {
         use demeu_db::schema::campaign_totals;
@@ -123,7 +123,7 @@ pub fn refund_notice(
     pledge: &PledgeRecord,
     campaign: &Campaign,
     amount: i64,
-) -> Result<(), ApiError> {
+) -> Result<(), MailError> {
     let Some(email) = &pledge.email else { return Ok(()) };
     let rendered = templates::refund_notice(
         Lang::of(&campaign.spec.locale),
@@ -140,7 +140,7 @@ pub fn refund_notice(
 }
 
 /// Subscribes `email` and, if a confirmation is due, enqueues it.
-pub fn subscribe(conn: &mut DbConn, ctx: &MailContext, campaign: &Campaign, email: &str) -> Result<(), ApiError> {
+pub fn subscribe(conn: &mut DbConn, ctx: &MailContext, campaign: &Campaign, email: &str) -> Result<(), MailError> {
     use campaign_news::subscriber::{issue_token, subscribe_in, Purpose, Subscribed};
     let Subscribed::ConfirmationDue { subscriber, token } = subscribe_in(conn, campaign.id, email)? else {
         return Ok(());
@@ -166,7 +166,7 @@ pub fn news(
     ctx: &MailContext,
     campaign: &Campaign,
     post: &campaign_news::post::Post,
-) -> Result<usize, ApiError> {
+) -> Result<usize, MailError> {
     use campaign_news::subscriber::{confirmed, issue_token, Purpose};
     let post_url = format!("{}/api/v1/campaigns/{}/news/{}", ctx.public_url, campaign.spec.slug, post.slug);
     let lang = Lang::of(&campaign.spec.locale);

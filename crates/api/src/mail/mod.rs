@@ -16,6 +16,36 @@ use secrecy::ExposeSecret;
 use crate::settings::{MailSettings, MailTransportKind, SmtpTls};
 use demeu_db::outbox::OutboxRow;
 
+/// Why a mail could not be enqueued. Composing only reads and writes the database, so its
+/// failures are the store's, and keep their kind: an outage stays "unavailable, retry" (503)
+/// all the way out of the transaction that wanted the mail.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    /// The database.
+    #[error(transparent)]
+    Db(#[from] demeu_db::DbError),
+    /// Subscribers and posts.
+    #[error(transparent)]
+    News(#[from] campaign_news::Error),
+}
+
+impl From<diesel::result::Error> for MailError {
+    fn from(e: diesel::result::Error) -> Self {
+        MailError::Db(e.into())
+    }
+}
+
+impl From<MailError> for donations::Error {
+    /// A mail due inside a money transaction failed: the transaction is undone, and an outage
+    /// is still reported as one.
+    fn from(e: MailError) -> Self {
+        match e {
+            MailError::Db(db) | MailError::News(campaign_news::Error::Db(db)) => donations::Error::Db(db),
+            other => donations::Error::Effect(other.to_string()),
+        }
+    }
+}
+
 /// Where mail goes.
 #[derive(Clone)]
 pub enum Mailer {

@@ -51,10 +51,11 @@ pub struct RefundRequest {
     pub payment_id: String,
     /// How much to give back now.
     pub amount: Money,
-    /// What was refunded before this one.
+    /// What the provider was asked to refund before this one (confirmed or not).
     pub refunded_before: i64,
-    /// Unique per refund asked for: the provider's idempotency key comes from it.
-    pub request_id: Uuid,
+    /// The provider's idempotency key: derived from our refund row, so that every retry of one
+    /// refund asks the same question.
+    pub idempotency_key: String,
 }
 
 /// A refund the provider accepted. It counts when the provider's refund event arrives.

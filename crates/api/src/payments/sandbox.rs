@@ -131,10 +131,7 @@ impl PaymentProvider for SandboxProvider {
                     "refunded": true,
                 }),
             );
-            Ok(RefundStarted {
-                refund_id: format!("re_sandbox_{}", request.request_id.simple()),
-                delivery: Some(delivery),
-            })
+            Ok(RefundStarted { refund_id: format!("re_sandbox_{}", request.idempotency_key), delivery: Some(delivery) })
         })
     }
 

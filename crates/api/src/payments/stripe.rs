@@ -131,7 +131,7 @@ impl PaymentProvider for StripeProvider {
                 .amount(request.amount.minor)
                 .metadata(HashMap::from([("pledge_id".to_string(), request.pledge_id.to_string())]))
                 .customize()
-                .request_strategy(idempotent(format!("refund-{}", request.request_id))?)
+                .request_strategy(idempotent(request.idempotency_key.clone())?)
                 .send(&self.client)
                 .await
                 .map_err(map_error)?;

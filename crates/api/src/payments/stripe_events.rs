@@ -21,8 +21,11 @@ pub fn decode(payload: &str) -> Result<Delivery, NotAnEvent> {
         return Err(NotAnEvent("`object` is not `event`".into()));
     }
     let object = envelope.pointer("/data/object").cloned().unwrap_or(Value::Null);
+    let created_at =
+        envelope.get("created").and_then(Value::as_i64).and_then(|t| chrono::DateTime::from_timestamp(t, 0));
     Ok(Delivery {
         provider: "stripe".into(),
+        created_at,
         decoded: decode_object(&event_type, &object),
         event_id,
         event_type,

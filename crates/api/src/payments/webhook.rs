@@ -1,13 +1,27 @@
 //! One path for every provider delivery: verify, decode, process once.
 
-use actix_web::web;
-use demeu_db::DbConn;
+use demeu_db::{DbConn, DbPool};
 use donations::ledger::EntryKind;
 use donations::payment_events::{process, Processed};
 
+use super::PaymentProvider;
 use crate::mail::compose::{self, MailContext};
 use crate::problem::ApiError;
-use crate::startup::AppState;
+use crate::settings::PaymentSettings;
+
+/// What processing a delivery needs: the provider that verifies and decodes it, the database,
+/// what mail needs, and the payment settings (signature tolerance, retry window).
+#[derive(Clone, Copy)]
+pub struct Inbox<'a> {
+    /// The database.
+    pub pool: &'a DbPool,
+    /// Verifies and decodes.
+    pub provider: &'a dyn PaymentProvider,
+    /// For receipts and refund notices.
+    pub mail: &'a MailContext,
+    /// Tolerance and retry window.
+    pub payments: &'a PaymentSettings,
+}
 
 /// The mail a counted change calls for, enqueued in the same transaction: a receipt for a
 /// pledge's first money, a notice for a refund.
@@ -28,22 +42,26 @@ pub fn mail_effects(ctx: &MailContext) -> impl Fn(&mut DbConn, &Processed) -> Re
 }
 
 /// Verifies and processes a delivery. A bad signature or body is 400 and changes nothing; an
-/// event about something not known yet is 503, so that the provider delivers it again.
-pub async fn receive(state: &web::Data<AppState>, body: &[u8], signature: Option<&str>) -> Result<Processed, ApiError> {
+/// event about something not known yet is 503 (within the retry window), so that the provider
+/// delivers it again.
+pub async fn receive(inbox: Inbox<'_>, body: &[u8], signature: Option<&str>) -> Result<Processed, ApiError> {
     let now = chrono::Utc::now().timestamp();
-    let tolerance = state.settings.payments.webhook_tolerance_seconds;
-    let delivery = state.provider.verify_and_decode(body, signature, now, tolerance)?;
+    let tolerance = inbox.payments.webhook_tolerance_seconds;
+    let delivery = inbox.provider.verify_and_decode(body, signature, now, tolerance)?;
     let event_id = delivery.event_id.clone();
-    let ctx = state.mail.clone();
-    let processed =
-        state.pool.run(move |conn| process(conn, &delivery, &mail_effects(&ctx)).map_err(ApiError::from)).await?;
+    let ctx = inbox.mail.clone();
+    let retry = inbox.payments.retry_window();
+    let processed = inbox
+        .pool
+        .run(move |conn| process(conn, &delivery, &mail_effects(&ctx), retry).map_err(ApiError::from))
+        .await?;
     match &processed {
         Processed::Retry(why) => {
             tracing::info!(%event_id, %why, "webhook deferred");
             Err(ApiError::Unavailable(format!("deliver again later: {why}")))
         }
-        Processed::Undecodable(why) => {
-            tracing::error!(%event_id, %why, "webhook stored but not decodable");
+        Processed::Undecodable(why) | Processed::Unmatched(why) => {
+            tracing::error!(%event_id, %why, outcome = %processed.outcome(), "webhook stored for staff");
             Ok(processed)
         }
         other => {

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::auth::Accountant;
 use crate::problem::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// A budget line and what it has received.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -135,8 +135,8 @@ pub struct ReconciliationView {
     pub clean: bool,
     /// Net raised, running totals.
     pub totals_raised: i64,
-    /// Net raised, from the ledger.
-    pub ledger_raised: i64,
+    /// Net raised, from the ledger (summed without wrapping).
+    pub ledger_raised: i128,
     /// Counted pledges, running totals.
     pub totals_pledges: i64,
     /// Counted pledges, from the ledger.

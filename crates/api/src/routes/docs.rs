@@ -2,7 +2,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{campaigns, health, news, pledges, staff, staff_news, staff_pledges, webhooks};
+use crate::routes::{campaigns, health, news, pledges, staff, staff_news, staff_pledges, staff_webhooks, webhooks};
 
 /// The OpenAPI document, generated from the handlers' annotations.
 #[derive(OpenApi)]
@@ -13,7 +13,7 @@ use crate::routes::{campaigns, health, news, pledges, staff, staff_news, staff_p
         campaigns::list, campaigns::show, campaigns::reconciliation,
         staff::sign_in, staff::sign_out, staff::list_users, staff::create_user, staff::update_user,
         pledges::create, pledges::show, pledges::wall, webhooks::stripe,
-        staff_pledges::list, staff_pledges::csv, staff_pledges::offline, staff_pledges::refund,
+        staff_pledges::list, staff_pledges::csv, staff_pledges::offline, staff_pledges::refund, staff_webhooks::list,
         news::list, news::show, news::atom, news::subscribe, news::confirm, news::unsubscribe, news::comments, news::comment,
         staff_news::create, staff_news::list, staff_news::edit, staff_news::publish, staff_news::unpublish, staff_news::delete,
         staff_news::comments, staff_news::approve, staff_news::reject, staff_news::mail,

@@ -2,7 +2,7 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
 use crate::problem::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Liveness.
 #[derive(Serialize, utoipa::ToSchema)]

@@ -9,6 +9,7 @@ pub mod sandbox;
 pub mod staff;
 pub mod staff_news;
 pub mod staff_pledges;
+pub mod staff_webhooks;
 pub mod webhooks;
 
 use actix_web::web;
@@ -70,6 +71,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/sandbox/checkout/{session}/pay").route(web::post().to(sandbox::pay)))
         .service(web::resource("/sandbox/checkout/{session}/decline").route(web::post().to(sandbox::decline)))
         .service(web::resource("/api/v1/staff/pledges").route(web::get().to(staff_pledges::list)))
+        .service(web::resource("/api/v1/staff/webhook-events").route(web::get().to(staff_webhooks::list)))
         .service(web::resource("/api/v1/staff/pledges.csv").route(web::get().to(staff_pledges::csv)))
         .service(web::resource("/api/v1/staff/pledges/{id}/refunds").route(web::post().to(staff_pledges::refund)))
         .service(

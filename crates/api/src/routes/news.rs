@@ -14,7 +14,7 @@ use crate::html::{escape, page};
 use crate::mail::compose;
 use crate::problem::ApiError;
 use crate::routes::pledges::PageQuery;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// A published post.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -180,7 +180,8 @@ pub async fn subscribe(
         .pool
         .run(move |conn| {
             let campaign = donations::campaign::find_by_slug(conn, &slug)?;
-            conn.write_transaction(|conn| compose::subscribe(conn, &ctx, &campaign, &body.0.email))
+            conn.write_transaction(|conn| compose::subscribe(conn, &ctx, &campaign, &body.0.email))?;
+            Ok::<_, ApiError>(())
         })
         .await?;
     Ok(HttpResponse::Accepted().json(Accepted { status: "accepted" }))

@@ -2,33 +2,17 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use demeu_db::utc;
-use donations::campaign::Campaign;
-use donations::pledge::{validate_request, PledgeRequest};
-use donations::pledge_store::{self, PledgeRecord};
+use donations::pledge::PledgeRequest;
+use donations::pledge_store;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::extract::JsonBody;
-use crate::idempotency::{self, Begin};
-use crate::payments::CheckoutRequest;
+use crate::idempotency::{request_hash, IdempotencyKey};
 use crate::problem::ApiError;
 use crate::routes::staff::path_uuid;
-use crate::startup::AppState;
-
-/// A pledge just made: where to pay.
-#[derive(Serialize, Deserialize, utoipa::ToSchema)]
-pub struct PledgeCreated {
-    /// The pledge.
-    pub id: Uuid,
-    /// `pending` until the provider confirms.
-    pub status: String,
-    /// Minor units.
-    pub amount: i64,
-    /// ISO code.
-    pub currency: String,
-    /// Where the donor pays.
-    pub checkout_url: String,
-}
+use crate::services::pledges::{self, PledgeCreated};
+use crate::state::AppState;
 
 /// What a donor may send (only `amount` is required).
 #[derive(utoipa::ToSchema)]
@@ -67,128 +51,13 @@ pub struct PledgeRequestDoc {
     ))]
 pub async fn create(
     state: web::Data<AppState>,
-    req: HttpRequest,
     slug: web::Path<String>,
+    key: IdempotencyKey,
     body: JsonBody<PledgeRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let slug = slug.into_inner();
-    let key = match req.headers().get("idempotency-key") {
-        None => None,
-        Some(v) => {
-            let key =
-                v.to_str().map_err(|_| ApiError::invalid("Idempotency-Key", "must be visible ASCII"))?.to_string();
-            idempotency::check_key(&key)?;
-            Some(key)
-        }
-    };
     let JsonBody(request, raw) = body;
-    let scope = format!("pledge:{slug}");
-    let hash = idempotency::request_hash(&raw);
-    let (s, k) = (scope.clone(), key.clone());
-    let ctx = state.mail.clone();
-    let prepared = state
-        .pool
-        .run(move |conn| {
-            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
-            // The key first: a request answered before gets its answer again, even if the
-            // campaign has ended since.
-            let begin = match &k {
-                Some(key) => idempotency::begin(conn, &s, key, &hash)?,
-                None => Begin::Fresh,
-            };
-            let pledge = match begin {
-                Begin::Replay { status, body } => return Ok(Err((status, body))),
-                Begin::Resume(Some(id)) => pledge_store::find(conn, parse_id(&id)?)?,
-                Begin::Fresh | Begin::Resume(None) => {
-                    let new = match validate_request(&campaign, &request, Utc::now()) {
-                        Ok(new) => new,
-                        Err(refused) => {
-                            // Nothing was made: the key is free for the corrected request.
-                            if let Some(key) = &k {
-                                idempotency::release(conn, &s, key)?;
-                            }
-                            return Err(refused.into());
-                        }
-                    };
-                    conn.write_transaction(|conn| {
-                        let id = pledge_store::insert(conn, &new)?;
-                        // Asking for news starts a subscription like any other: confirmed by its link.
-                        if let (true, Some(email)) = (new.subscribe, &new.email) {
-                            crate::mail::compose::subscribe(conn, &ctx, &campaign, email)?;
-                        }
-                        if let Some(key) = &k {
-                            idempotency::attach(conn, &s, key, &id.to_string())?;
-                        }
-                        pledge_store::find(conn, id).map_err(ApiError::from)
-                    })?
-                }
-            };
-            Ok::<_, ApiError>(Ok((campaign, pledge)))
-        })
-        .await?;
-    let (campaign, pledge) = match prepared {
-        Ok(ready) => ready,
-        Err((status, body)) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED);
-            return Ok(HttpResponse::build(status).content_type("application/json").body(body));
-        }
-    };
-    checkout(&state, &campaign, pledge, key.map(|k| (scope, k))).await
-}
-
-fn parse_id(id: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(id).map_err(|_| ApiError::Internal(format!("stored id `{id}` is not a UUID")))
-}
-
-/// Gets the pledge its checkout (again, for a resumed request: the provider answers a repeated
-/// pledge with the same session), stores it and the answer.
-async fn checkout(
-    state: &web::Data<AppState>,
-    campaign: &Campaign,
-    pledge: PledgeRecord,
-    key: Option<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
-    let pledge_id = pledge.uuid()?;
-    let request = CheckoutRequest {
-        pledge_id,
-        amount: donations::money::Money::new(pledge.amount, campaign.spec.currency),
-        campaign_title: campaign.spec.title.clone(),
-        campaign_slug: campaign.spec.slug.clone(),
-        email: pledge.email.clone(),
-    };
-    match state.provider.create_checkout(&request).await {
-        Ok(made) => {
-            let created = PledgeCreated {
-                id: pledge_id,
-                status: "pending".into(),
-                amount: pledge.amount,
-                currency: pledge.currency.clone(),
-                checkout_url: made.url.clone(),
-            };
-            let body = serde_json::to_string(&created).map_err(|e| ApiError::Internal(e.to_string()))?;
-            let stored = body.clone();
-            state
-                .pool
-                .run(move |conn| {
-                    conn.write_transaction(|conn| {
-                        pledge_store::set_checkout(conn, pledge_id, &made.session_id, &made.url)?;
-                        if let Some((scope, key)) = &key {
-                            idempotency::finish(conn, scope, key, 201, &stored)?;
-                        }
-                        Ok::<_, ApiError>(())
-                    })
-                })
-                .await?;
-            Ok(HttpResponse::Created().content_type("application/json").body(body))
-        }
-        Err(e) => {
-            tracing::warn!(pledge = %pledge_id, error = %e, "checkout failed; the pledge is kept");
-            if let Some((scope, key)) = key {
-                state.pool.run(move |conn| idempotency::fail(conn, &scope, &key)).await?;
-            }
-            Err(e.into())
-        }
-    }
+    let answer = pledges::pledge(&state, slug.into_inner(), request, key.0, request_hash(&raw)).await?;
+    Ok(answer.respond(StatusCode::CREATED))
 }
 
 /// A pledge's public state.

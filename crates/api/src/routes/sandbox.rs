@@ -12,7 +12,7 @@ use crate::payments::webhook::receive;
 use crate::payments::{sandbox, SignedDelivery};
 use crate::problem::ApiError;
 use crate::settings::ProviderKind;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 async fn pledge_of(state: &web::Data<AppState>, session: String) -> Result<PledgeRecord, ApiError> {
     if state.settings.payments.provider != ProviderKind::Sandbox {
@@ -57,7 +57,7 @@ pub async fn show(state: web::Data<AppState>, session: web::Path<String>) -> Res
 }
 
 async fn deliver(state: &web::Data<AppState>, delivery: SignedDelivery) -> Result<Processed, ApiError> {
-    receive(state, delivery.body.as_bytes(), Some(&delivery.signature)).await
+    receive(state.inbox(), delivery.body.as_bytes(), Some(&delivery.signature)).await
 }
 
 /// "Pay": a paid checkout session event.

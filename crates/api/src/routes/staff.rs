@@ -5,7 +5,7 @@ use uuid::Uuid;
 use crate::auth::{self, Admin, AnyStaff, NewSession, NewStaffUser, StaffUpdate, StaffUser};
 use crate::extract::JsonBody;
 use crate::problem::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Credentials.
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -9,11 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::{Admin, Editor};
 use crate::extract::JsonBody;
-use crate::mail::compose;
 use crate::problem::ApiError;
 use crate::routes::news::{comment_view, CommentPage};
 use crate::routes::staff::path_uuid;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// A post as editors see it.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -136,22 +135,7 @@ pub struct PublishedView {
     responses((status = 200, body = PublishedView), (status = 404, body = crate::problem::Problem, content_type = "application/problem+json")))]
 pub async fn publish(editor: Editor, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let id = path_uuid(&req, "id", "post")?.to_string();
-    let actor = editor.0.id.to_string();
-    let ctx = state.mail.clone();
-    let (post, mails_queued) = state
-        .pool
-        .run(move |conn| {
-            conn.write_transaction(|conn| {
-                let published = post::publish_in(conn, &id, &actor)?;
-                let campaign_id = uuid::Uuid::parse_str(&published.post.campaign_id)
-                    .map_err(|e| ApiError::Internal(e.to_string()))?;
-                let campaign = donations::campaign::find_by_id(conn, campaign_id)?;
-                let queued =
-                    if published.first_time { compose::news(conn, &ctx, &campaign, &published.post)? } else { 0 };
-                Ok::<_, ApiError>((published.post, queued))
-            })
-        })
-        .await?;
+    let (post, mails_queued) = crate::services::news::publish(&state, id, editor.0.id.to_string()).await?;
     Ok(HttpResponse::Ok().json(PublishedView { post: staff_post(post), mails_queued }))
 }
 

@@ -1,7 +1,8 @@
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use demeu_db::utc;
-use donations::offline::{record_offline, OfflineGift};
+use donations::offline::{self, OfflineGift};
 use donations::pledge::PledgeState;
 use donations::pledge_store::{self, PledgeRecord, StaffFilter};
 use serde::{Deserialize, Serialize};
@@ -9,12 +10,12 @@ use uuid::Uuid;
 
 use crate::auth::Accountant;
 use crate::extract::JsonBody;
+use crate::idempotency::{request_hash, IdempotencyKey};
 use crate::mail::compose;
-use crate::payments::webhook::receive;
-use crate::payments::RefundRequest;
 use crate::problem::ApiError;
 use crate::routes::staff::path_uuid;
-use crate::startup::AppState;
+use crate::services::refunds::{self, RefundAccepted};
+use crate::state::AppState;
 
 /// A pledge as staff see it: everything.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -262,6 +263,7 @@ pub async fn offline(
     let slug = slug.into_inner();
     let actor = staff.0.id.to_string();
     let ctx = state.mail.clone();
+    let factor = state.settings.limits.offline_pledge_factor;
     let view = state
         .pool
         .run(move |conn| {
@@ -269,7 +271,8 @@ pub async fn offline(
             let receipt = |conn: &mut demeu_db::DbConn, pledge: &PledgeRecord| {
                 compose::receipt(conn, &ctx, pledge, &campaign).map_err(donations::Error::from)
             };
-            let pledge = record_offline(conn, &campaign, &body.0, &actor, Utc::now(), &receipt)?;
+            let max_amount = offline::ceiling(&campaign, factor);
+            let pledge = offline::record_offline(conn, &campaign, &body.0, max_amount, &actor, Utc::now(), &receipt)?;
             staff_view(pledge, campaign.spec.slug.clone())
         })
         .await?;
@@ -279,27 +282,18 @@ pub async fn offline(
 /// A refund to ask for.
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct RefundBody {
-    /// Minor units; everything that counts when absent.
+    /// Minor units; everything that may still be refunded when absent.
     pub amount: Option<i64>,
 }
 
-/// A refund asked for.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct RefundAccepted {
-    /// The pledge.
-    pub pledge_id: Uuid,
-    /// Minor units.
-    pub amount: i64,
-    /// `requested`: counts when the provider's refund event arrives; `counted`: done.
-    pub status: &'static str,
-    /// The provider's refund id, for online pledges.
-    pub refund_id: Option<String>,
-}
-
 /// Refunds a pledge: through the provider for an online pledge (counted when the provider's
-/// refund event arrives), at once for an offline one.
+/// refund event arrives), at once for an offline one. Requested refunds reserve their amount,
+/// so a double click or a retry never refunds twice; with an `Idempotency-Key` a retry gets the
+/// first answer.
 #[utoipa::path(post, path = "/api/v1/staff/pledges/{id}/refunds", tag = "staff", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "The pledge")), request_body = RefundBody,
+    params(("id" = Uuid, Path, description = "The pledge"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    request_body = RefundBody,
     responses((status = 202, body = RefundAccepted), (status = 409, body = crate::problem::Problem, content_type = "application/problem+json"),
               (status = 422, body = crate::problem::Problem, content_type = "application/problem+json"),
               (status = 502, body = crate::problem::Problem, content_type = "application/problem+json")))]
@@ -307,70 +301,13 @@ pub async fn refund(
     staff: Accountant,
     state: web::Data<AppState>,
     req: HttpRequest,
+    key: IdempotencyKey,
     body: JsonBody<RefundBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_uuid(&req, "id", "pledge")?;
-    let requested = body.0.amount;
-    let actor = staff.0.id.to_string();
-    let request_id = Uuid::new_v4();
-    let pledge = state.pool.run(move |conn| pledge_store::find(conn, id).map_err(ApiError::from)).await?;
-    if pledge.method()?.is_offline() {
-        let ctx = state.mail.clone();
-        let campaign_id = pledge.campaign_uuid()?;
-        let (amount, _) = state
-            .pool
-            .run(move |conn| {
-                let campaign = donations::campaign::find_by_id(conn, campaign_id)?;
-                let notice = |conn: &mut demeu_db::DbConn, pledge: &PledgeRecord, amount: i64| {
-                    compose::refund_notice(conn, &ctx, pledge, &campaign, amount).map_err(donations::Error::from)
-                };
-                donations::refund::refund_offline(conn, id, requested, &actor, request_id, &notice)
-                    .map_err(ApiError::from)
-            })
-            .await?;
-        return Ok(HttpResponse::Accepted().json(RefundAccepted {
-            pledge_id: id,
-            amount,
-            status: "counted",
-            refund_id: None,
-        }));
-    }
-    let amount = donations::refund::refund_amount(&pledge, requested)?;
-    let payment_id = pledge
-        .provider_payment_id
-        .clone()
-        .ok_or_else(|| ApiError::Conflict("the provider has not told us this pledge's payment yet".into()))?;
-    let refund = RefundRequest {
-        pledge_id: id,
-        payment_id,
-        amount: donations::money::Money::new(amount, pledge.currency.parse()?),
-        refunded_before: pledge.refunded,
-        request_id,
-    };
-    let started = state.provider.refund(&refund).await?;
-    let refund_id = started.refund_id.clone();
-    state
-        .pool
-        .run(move |conn| {
-            demeu_db::audit::record(
-                conn,
-                Some(&actor),
-                "pledge.refund_requested",
-                &format!("pledge:{id}"),
-                &serde_json::json!({"amount": amount, "refund_id": refund_id}),
-            )
-            .map_err(ApiError::from)
-        })
-        .await?;
-    if let Some(delivery) = started.delivery {
-        receive(&state, delivery.body.as_bytes(), Some(&delivery.signature)).await?;
-    }
-    Ok(HttpResponse::Accepted().json(RefundAccepted {
-        pledge_id: id,
-        amount,
-        status: "requested",
-        refund_id: Some(started.refund_id),
-    }))
+    let JsonBody(RefundBody { amount }, raw) = body;
+    let answer = refunds::refund(&state, id, amount, staff.0.id.to_string(), key.0, request_hash(&raw)).await?;
+    Ok(answer.respond(StatusCode::ACCEPTED))
 }
 
 #[cfg(test)]

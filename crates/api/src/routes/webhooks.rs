@@ -5,20 +5,21 @@ use serde::Serialize;
 
 use crate::payments::webhook::receive;
 use crate::problem::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The answer to a delivery.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Received {
     /// Always true on 200.
     pub received: bool,
-    /// counted, recorded, flagged, undecodable or duplicate.
+    /// counted, recorded, flagged, undecodable, not_ours, unmatched or duplicate.
     pub outcome: &'static str,
 }
 
 /// Stripe's webhook deliveries (and the sandbox's): the raw body, verified by its
 /// `Stripe-Signature`. 400 for a bad signature or body, changing nothing; 200 for every accepted
-/// event, once or many times; 503 for an event about something not known yet.
+/// event, once or many times, ours or not (`not_ours`); 503 for a refund or dispute on a payment
+/// not known yet, while the event is younger than `payments.webhook_retry_hours`.
 #[utoipa::path(post, path = "/api/v1/webhooks/stripe", tag = "webhooks",
     params(("Stripe-Signature" = String, Header, description = "t=...,v1=...")),
     request_body(content = String, content_type = "application/json", description = "A Stripe event, exactly as sent"),
@@ -29,13 +30,10 @@ pub struct Received {
     ))]
 pub async fn stripe(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
     let signature = req.headers().get("stripe-signature").and_then(|v| v.to_str().ok());
-    let processed = receive(&state, &body, signature).await?;
+    let processed = receive(state.inbox(), &body, signature).await?;
     let outcome = match processed {
-        Processed::Counted { .. } => "counted",
-        Processed::Recorded(_) | Processed::Retry(_) => "recorded",
-        Processed::Flagged(_) => "flagged",
-        Processed::Undecodable(_) => "undecodable",
         Processed::Duplicate => "duplicate",
+        other => other.outcome().as_str(),
     };
     Ok(HttpResponse::Ok().json(Received { received: true, outcome }))
 }

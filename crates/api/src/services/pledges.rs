@@ -1,0 +1,147 @@
+//! Pledging: the Idempotency-Key, the pending pledge (and the subscription it may ask for), the
+//! provider's checkout, the answer stored for a replay.
+//!
+//! The pledge is stored before the provider is called, so a provider failure (502/503) loses
+//! nothing: a retry with the same key goes on with the same pledge, and the provider's own
+//! idempotency (keyed by the pledge) makes one checkout of it.
+
+use chrono::Utc;
+use donations::campaign::Campaign;
+use donations::pledge::{validate_request, PledgeRequest};
+use donations::pledge_store::{self, PledgeRecord};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::idempotency::{self, Answer, Begin};
+use crate::payments::CheckoutRequest;
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+/// A pledge just made: where to pay.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PledgeCreated {
+    /// The pledge.
+    pub id: Uuid,
+    /// `pending` until the provider confirms.
+    pub status: String,
+    /// Minor units.
+    pub amount: i64,
+    /// ISO code.
+    pub currency: String,
+    /// Where the donor pays.
+    pub checkout_url: String,
+}
+
+/// A key held by this request: its scope and value.
+type HeldKey = Option<(String, String)>;
+
+/// Makes a pledge on campaign `slug` from `request`, whose raw body hashes to `body_hash`.
+pub async fn pledge(
+    state: &AppState,
+    slug: String,
+    request: PledgeRequest,
+    key: Option<String>,
+    body_hash: String,
+) -> Result<Answer<PledgeCreated>, ApiError> {
+    let held: HeldKey = key.map(|k| (format!("pledge:{slug}"), k));
+    let ctx = state.mail.clone();
+    let held_in = held.clone();
+    let prepared = state
+        .pool
+        .run(move |conn| {
+            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            // The key first: a request answered before gets its answer again, even if the
+            // campaign has ended since.
+            let begin = match &held_in {
+                Some((scope, key)) => idempotency::begin(conn, scope, key, &body_hash)?,
+                None => Begin::Fresh,
+            };
+            let pledge = match begin {
+                Begin::Replay { status, body } => return Ok(Err(Answer::Replay { status, body })),
+                Begin::Resume(Some(id)) => pledge_store::find(conn, parse_id(&id)?)?,
+                Begin::Fresh | Begin::Resume(None) => {
+                    let new = match validate_request(&campaign, &request, Utc::now()) {
+                        Ok(new) => new,
+                        Err(refused) => {
+                            // Nothing was made: the key is free for the corrected request.
+                            if let Some((scope, key)) = &held_in {
+                                idempotency::release(conn, scope, key)?;
+                            }
+                            return Err(refused.into());
+                        }
+                    };
+                    conn.write_transaction(|conn| {
+                        let id = pledge_store::insert(conn, &new)?;
+                        // Asking for news starts a subscription like any other: confirmed by its link.
+                        if let (true, Some(email)) = (new.subscribe, &new.email) {
+                            crate::mail::compose::subscribe(conn, &ctx, &campaign, email)?;
+                        }
+                        if let Some((scope, key)) = &held_in {
+                            idempotency::attach(conn, scope, key, &id.to_string())?;
+                        }
+                        pledge_store::find(conn, id).map_err(ApiError::from)
+                    })?
+                }
+            };
+            Ok::<_, ApiError>(Ok((campaign, pledge)))
+        })
+        .await?;
+    match prepared {
+        Ok((campaign, pledge)) => checkout(state, &campaign, pledge, held).await.map(Answer::Fresh),
+        Err(replay) => Ok(replay),
+    }
+}
+
+fn parse_id(id: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(id).map_err(|_| ApiError::Internal(format!("stored id `{id}` is not a UUID")))
+}
+
+/// Gets the pledge its checkout (again, for a resumed request: the provider answers a repeated
+/// pledge with the same session), stores it and the answer.
+async fn checkout(
+    state: &AppState,
+    campaign: &Campaign,
+    pledge: PledgeRecord,
+    held: HeldKey,
+) -> Result<PledgeCreated, ApiError> {
+    let pledge_id = pledge.uuid()?;
+    let request = CheckoutRequest {
+        pledge_id,
+        amount: donations::money::Money::new(pledge.amount, campaign.spec.currency),
+        campaign_title: campaign.spec.title.clone(),
+        campaign_slug: campaign.spec.slug.clone(),
+        email: pledge.email.clone(),
+    };
+    match state.provider.create_checkout(&request).await {
+        Ok(made) => {
+            let created = PledgeCreated {
+                id: pledge_id,
+                status: "pending".into(),
+                amount: pledge.amount,
+                currency: pledge.currency.clone(),
+                checkout_url: made.url.clone(),
+            };
+            let stored = serde_json::to_string(&created).map_err(|e| ApiError::Internal(e.to_string()))?;
+            state
+                .pool
+                .run(move |conn| {
+                    conn.write_transaction(|conn| {
+                        pledge_store::set_checkout(conn, pledge_id, &made.session_id, &made.url)?;
+                        if let Some((scope, key)) = &held {
+                            idempotency::finish(conn, scope, key, 201, &stored)?;
+                        }
+                        Ok::<_, ApiError>(())
+                    })
+                })
+                .await?;
+            Ok(created)
+        }
+        Err(e) => {
+            tracing::warn!(pledge = %pledge_id, error = %e, "checkout failed; the pledge is kept");
+            if let Some((scope, key)) = held {
+                state.pool.run(move |conn| idempotency::fail(conn, &scope, &key)).await?;
+            }
+            Err(e.into())
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! What every handler can reach. Kept apart from start-up so that routes, services and the
+//! webhook path depend on this, and start-up on them, never the other way round.
+
+use std::sync::Arc;
+
+use demeu_db::DbPool;
+
+use crate::auth::LoginThrottle;
+use crate::mail::compose::MailContext;
+use crate::metrics::Metrics;
+use crate::payments::webhook::Inbox;
+use crate::payments::PaymentProvider;
+use crate::rate_limit::RateLimiter;
+use crate::settings::Settings;
+
+/// What every handler can reach.
+pub struct AppState {
+    /// The database.
+    pub pool: DbPool,
+    /// The configuration the server started with.
+    pub settings: Arc<Settings>,
+    /// The configured payment provider.
+    pub provider: Arc<dyn PaymentProvider>,
+    /// What mail needs to know about this installation.
+    pub mail: MailContext,
+    /// Comments per client address.
+    pub comment_limiter: RateLimiter,
+    /// Subscriptions per client address.
+    pub subscription_limiter: RateLimiter,
+    /// Sign-in slow-down.
+    pub throttle: LoginThrottle,
+    /// Response counters.
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    /// What the webhook path needs.
+    pub fn inbox(&self) -> Inbox<'_> {
+        Inbox {
+            pool: &self.pool,
+            provider: self.provider.as_ref(),
+            mail: &self.mail,
+            payments: &self.settings.payments,
+        }
+    }
+}
