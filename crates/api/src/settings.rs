@@ -413,22 +413,21 @@ impl CampaignSettings {
         let at = |key: &str, msg: String| SettingsError(format!("campaigns[{index}].{key} ({}): {msg}", self.slug));
         let currency =
             self.currency.parse().map_err(|e: donations::money::MoneyError| at("currency", e.to_string()))?;
-        let lines = self
-            .lines
-            .iter()
-            .enumerate()
-            .map(|(j, l)| {
-                Ok(BudgetLine {
-                    key: l.key.clone(),
-                    title: l.title.clone(),
-                    tier: l
-                        .tier
-                        .parse()
-                        .map_err(|e: donations::plan::PlanError| at(&format!("lines[{j}].tier"), e.to_string()))?,
-                    target: l.target,
+        let lines =
+            self.lines
+                .iter()
+                .enumerate()
+                .map(|(j, l)| {
+                    Ok(BudgetLine {
+                        key: l.key.clone(),
+                        title: l.title.clone(),
+                        tier: l.tier.parse().map_err(|e: demeu_db::stored::UnknownValue| {
+                            at(&format!("lines[{j}].tier"), e.to_string())
+                        })?,
+                        target: l.target,
+                    })
                 })
-            })
-            .collect::<Result<Vec<_>, SettingsError>>()?;
+                .collect::<Result<Vec<_>, SettingsError>>()?;
         let plan = FundingPlan::new(self.goal, lines).map_err(|e| at("lines", e.to_string()))?;
         let spec = CampaignSpec {
             slug: self.slug.clone(),

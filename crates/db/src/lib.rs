@@ -16,8 +16,9 @@ pub mod outbox;
 pub mod page;
 mod pool;
 pub mod schema;
+pub mod stored;
 
-pub use connection::{Backend, DbConn};
+pub use connection::{Backend, DbConn, MultiBackend};
 pub use error::DbError;
 pub use field_error::FieldError;
 pub use migrations::{pending_migrations, run_migrations};

@@ -204,9 +204,7 @@ fn parse_uuid(s: &str) -> Result<Uuid, Error> {
 fn campaign_from_rows(row: CampaignRow, lines: Vec<LineRow>) -> Result<Campaign, Error> {
     let lines = lines
         .into_iter()
-        .map(|l| {
-            Ok(BudgetLine { key: l.key, title: l.title, tier: l.tier.parse().map_err(Error::Plan)?, target: l.target })
-        })
+        .map(|l| Ok(BudgetLine { key: l.key, title: l.title, tier: l.tier.parse()?, target: l.target }))
         .collect::<Result<Vec<_>, Error>>()?;
     Ok(Campaign {
         id: parse_uuid(&row.id)?,

@@ -4,13 +4,9 @@
 //! The rules of what an entry may do to a pledge are the pure [`apply`]; [`append_in`] writes
 //! it. A unique key on `source` makes a second delivery of the same fact a no-op.
 
-use std::fmt;
-use std::str::FromStr;
-
 use demeu_db::schema::{campaign_totals, ledger_entries, pledges};
 use demeu_db::DbConn;
 use diesel::prelude::*;
-use serde::Serialize;
 use thiserror::Error;
 use uuid::Uuid;
 
@@ -19,57 +15,21 @@ use crate::money::Money;
 use crate::pledge::{PledgeAmounts, PledgeState};
 use crate::Error;
 
-/// What a ledger row records. The amount's sign is its effect on what counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EntryKind {
-    /// Money the provider confirmed (positive).
-    Payment,
-    /// Money staff recorded as received offline (positive).
-    OfflinePayment,
-    /// Money given back (negative).
-    Refund,
-    /// Money held out by a dispute (negative).
-    DisputeHeld,
-    /// Held money returned after a dispute was won (positive).
-    DisputeReversed,
-    /// A correction of what was received (either sign).
-    Correction,
-}
-
-impl EntryKind {
-    /// The name stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EntryKind::Payment => "payment",
-            EntryKind::OfflinePayment => "offline_payment",
-            EntryKind::Refund => "refund",
-            EntryKind::DisputeHeld => "dispute_held",
-            EntryKind::DisputeReversed => "dispute_reversed",
-            EntryKind::Correction => "correction",
-        }
-    }
-}
-
-impl fmt::Display for EntryKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for EntryKind {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s {
-            "payment" => EntryKind::Payment,
-            "offline_payment" => EntryKind::OfflinePayment,
-            "refund" => EntryKind::Refund,
-            "dispute_held" => EntryKind::DisputeHeld,
-            "dispute_reversed" => EntryKind::DisputeReversed,
-            "correction" => EntryKind::Correction,
-            other => return Err(Error::Corrupt(format!("unknown ledger kind `{other}`"))),
-        })
+demeu_db::stored_enum! {
+    /// What a ledger row records. The amount's sign is its effect on what counts.
+    pub enum EntryKind("ledger entry kind") {
+        /// Money the provider confirmed (positive).
+        Payment = "payment",
+        /// Money staff recorded as received offline (positive).
+        OfflinePayment = "offline_payment",
+        /// Money given back (negative).
+        Refund = "refund",
+        /// Money held out by a dispute (negative).
+        DisputeHeld = "dispute_held",
+        /// Held money returned after a dispute was won (positive).
+        DisputeReversed = "dispute_reversed",
+        /// A correction of what was received (either sign).
+        Correction = "correction",
     }
 }
 
@@ -200,14 +160,14 @@ struct LedgerRow<'a> {
     id: String,
     campaign_id: &'a str,
     pledge_id: String,
-    kind: &'a str,
+    kind: EntryKind,
     amount: i64,
     currency: &'a str,
     source: &'a str,
     created_at: chrono::NaiveDateTime,
 }
 
-type PledgeMoneyRow = (String, String, i64, i64, i64, i64, String, String);
+type PledgeMoneyRow = (String, String, i64, i64, i64, i64, String, PledgeState);
 
 /// Appends `entry` in its own write transaction.
 pub fn append(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error> {
@@ -252,7 +212,7 @@ pub fn append_in(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error>
         id: entry_id.to_string(),
         campaign_id: &campaign_id,
         pledge_id: pledge_id.clone(),
-        kind: entry.kind.as_str(),
+        kind: entry.kind,
         amount: entry.amount.minor,
         currency: &currency,
         source: &source,
@@ -271,7 +231,7 @@ pub fn append_in(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error>
         }
 
         let becomes_paid = matches!(entry.kind, EntryKind::Payment | EntryKind::OfflinePayment);
-        let new_state = if becomes_paid { PledgeState::Paid.as_str().to_string() } else { state };
+        let new_state = if becomes_paid { PledgeState::Paid } else { state };
         let counted_at = if before.received == 0 && after.received > 0 { Some(now) } else { None };
         diesel::update(pledges::table.find(&pledge_id))
             .set((

@@ -10,8 +10,6 @@
 //! asks to be delivered again, and only for a while (the retry window): older, it is stored as
 //! `unmatched` for staff.
 
-use std::fmt;
-
 use chrono::{DateTime, Duration, Utc};
 use demeu_db::schema::{disputes, webhook_events};
 use demeu_db::DbConn;
@@ -176,65 +174,23 @@ impl Processed {
     }
 }
 
-/// The outcome stored in `webhook_events.outcome`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Being applied (never seen outside its transaction).
-    Processing,
-    /// Money moved.
-    Counted,
-    /// Nothing to change.
-    Recorded,
-    /// Staff should look at the pledge.
-    Flagged,
-    /// Could not be decoded; kept raw.
-    Undecodable,
-    /// About something this installation never made.
-    NotOurs,
-    /// Named a payment still unknown after the retry window.
-    Unmatched,
-}
-
-impl Outcome {
-    /// Every outcome, for lists and documentation.
-    pub const ALL: [Outcome; 7] = [
-        Outcome::Processing,
-        Outcome::Counted,
-        Outcome::Recorded,
-        Outcome::Flagged,
-        Outcome::Undecodable,
-        Outcome::NotOurs,
-        Outcome::Unmatched,
-    ];
-
-    /// The name stored and shown.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Processing => "processing",
-            Outcome::Counted => "counted",
-            Outcome::Recorded => "recorded",
-            Outcome::Flagged => "flagged",
-            Outcome::Undecodable => "undecodable",
-            Outcome::NotOurs => "not_ours",
-            Outcome::Unmatched => "unmatched",
-        }
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Outcome {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Outcome::ALL
-            .into_iter()
-            .find(|o| o.as_str() == s)
-            .ok_or_else(|| Error::Corrupt(format!("unknown webhook outcome `{s}`")))
+demeu_db::stored_enum! {
+    /// The outcome stored in `webhook_events.outcome`.
+    pub enum Outcome("webhook outcome") {
+        /// Being applied (never seen outside its transaction).
+        Processing = "processing",
+        /// Money moved.
+        Counted = "counted",
+        /// Nothing to change.
+        Recorded = "recorded",
+        /// Staff should look at the pledge.
+        Flagged = "flagged",
+        /// Could not be decoded; kept raw.
+        Undecodable = "undecodable",
+        /// About something this installation never made.
+        NotOurs = "not_ours",
+        /// Named a payment still unknown after the retry window.
+        Unmatched = "unmatched",
     }
 }
 
@@ -279,7 +235,7 @@ pub fn process(
         effects(conn, &processed)?;
         diesel::update(webhook_events::table.find(&inbox_id))
             .set((
-                webhook_events::outcome.eq(processed.outcome().as_str()),
+                webhook_events::outcome.eq(processed.outcome()),
                 webhook_events::detail.eq(processed.detail()),
                 webhook_events::pledge_id.eq(pledge_id),
             ))
@@ -316,7 +272,7 @@ fn insert_inbox(
                 webhook_events::event_id.eq(&delivery.event_id),
                 webhook_events::event_type.eq(&delivery.event_type),
                 webhook_events::payload.eq(&delivery.payload),
-                webhook_events::outcome.eq(outcome.as_str()),
+                webhook_events::outcome.eq(outcome),
                 webhook_events::detail.eq(detail),
                 webhook_events::received_at.eq(demeu_db::now()),
             ))
@@ -563,8 +519,8 @@ pub struct InboxEntry {
     pub event_id: String,
     /// The provider's event type.
     pub event_type: String,
-    /// What processing did (an [`Outcome`]'s name).
-    pub outcome: String,
+    /// What processing did.
+    pub outcome: Outcome,
     /// Why, for staff.
     pub detail: Option<String>,
     /// The pledge it was about, when one was found.
@@ -587,7 +543,7 @@ pub fn inbox(
         .limit(limit + 1)
         .into_boxed();
     if let Some(outcome) = outcome {
-        query = query.filter(webhook_events::outcome.eq(outcome.as_str()));
+        query = query.filter(webhook_events::outcome.eq(outcome));
     }
     if let Some(cursor) = cursor {
         let (at, id) = decode_cursor(cursor)?;

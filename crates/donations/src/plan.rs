@@ -1,47 +1,16 @@
 //! A campaign's funding plan: the ordered budget lines that money fills, and the rules a plan
 //! must keep before a campaign may start.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// Whether a line is part of the goal or receives what comes beyond it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Tier {
-    /// Lines that together make the goal.
-    Goal,
-    /// Lines funded from what is raised beyond the goal.
-    Overflow,
-}
-
-impl Tier {
-    /// The name stored and shown.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Tier::Goal => "goal",
-            Tier::Overflow => "overflow",
-        }
-    }
-}
-
-impl fmt::Display for Tier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Tier {
-    type Err = PlanError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "goal" => Ok(Tier::Goal),
-            "overflow" => Ok(Tier::Overflow),
-            other => Err(PlanError::UnknownTier(other.to_string())),
-        }
+demeu_db::stored_enum! {
+    /// Whether a line is part of the goal or receives what comes beyond it.
+    pub enum Tier("budget line tier") {
+        /// Lines that together make the goal.
+        Goal = "goal",
+        /// Lines funded from what is raised beyond the goal.
+        Overflow = "overflow",
     }
 }
 
@@ -103,9 +72,6 @@ pub enum PlanError {
         /// The stated goal.
         goal: i64,
     },
-    /// A tier name that is neither `goal` nor `overflow`.
-    #[error("unknown tier `{0}` (expected goal or overflow)")]
-    UnknownTier(String),
 }
 
 /// A validated, ordered funding plan.

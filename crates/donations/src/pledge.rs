@@ -1,98 +1,45 @@
 //! A donor's pledge: what was promised, what became of it, and what of it counts.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
 
-/// Where a pledge is in its life. `Paid` is the only state whose money counts; what happened
-/// after payment (refunds, disputes) is read from the amounts, not from here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PledgeState {
-    /// Created, waiting for payment.
-    Pending,
-    /// The provider confirmed the money, or staff recorded it.
-    Paid,
-    /// The payment failed.
-    Failed,
-    /// The checkout expired unpaid.
-    Expired,
-    /// The donor or staff called it off.
-    Canceled,
-}
-
-impl PledgeState {
-    /// The name stored and shown.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PledgeState::Pending => "pending",
-            PledgeState::Paid => "paid",
-            PledgeState::Failed => "failed",
-            PledgeState::Expired => "expired",
-            PledgeState::Canceled => "canceled",
-        }
+demeu_db::stored_enum! {
+    /// Where a pledge is in its life. `Paid` is the only state whose money counts; what happened
+    /// after payment (refunds, disputes) is read from the amounts, not from here.
+    pub enum PledgeState("pledge state") {
+        /// Created, waiting for payment.
+        Pending = "pending",
+        /// The provider confirmed the money, or staff recorded it.
+        Paid = "paid",
+        /// The payment failed.
+        Failed = "failed",
+        /// The checkout expired unpaid.
+        Expired = "expired",
+        /// The donor or staff called it off.
+        Canceled = "canceled",
     }
 }
 
-impl fmt::Display for PledgeState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for PledgeState {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "pending" => Ok(PledgeState::Pending),
-            "paid" => Ok(PledgeState::Paid),
-            "failed" => Ok(PledgeState::Failed),
-            "expired" => Ok(PledgeState::Expired),
-            "canceled" => Ok(PledgeState::Canceled),
-            other => Err(Error::Corrupt(format!("unknown pledge state `{other}`"))),
-        }
-    }
-}
-
-/// The status shown to people: the state, refined by what happened to the money.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DisplayStatus {
-    /// Waiting for payment.
-    Pending,
-    /// Paid and counting in full.
-    Paid,
-    /// Paid, then refunded in part.
-    PartiallyRefunded,
-    /// Paid, then refunded in full.
-    Refunded,
-    /// Money held out or lost in a chargeback.
-    Disputed,
-    /// The payment failed.
-    Failed,
-    /// The checkout expired.
-    Expired,
-    /// Called off.
-    Canceled,
-}
-
-impl DisplayStatus {
-    /// The name shown.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DisplayStatus::Pending => "pending",
-            DisplayStatus::Paid => "paid",
-            DisplayStatus::PartiallyRefunded => "partially_refunded",
-            DisplayStatus::Refunded => "refunded",
-            DisplayStatus::Disputed => "disputed",
-            DisplayStatus::Failed => "failed",
-            DisplayStatus::Expired => "expired",
-            DisplayStatus::Canceled => "canceled",
-        }
+demeu_db::stored_enum! {
+    /// The status shown to people: the state, refined by what happened to the money.
+    pub enum DisplayStatus("pledge status") {
+        /// Waiting for payment.
+        Pending = "pending",
+        /// Paid and counting in full.
+        Paid = "paid",
+        /// Paid, then refunded in part.
+        PartiallyRefunded = "partially_refunded",
+        /// Paid, then refunded in full.
+        Refunded = "refunded",
+        /// Money held out or lost in a chargeback.
+        Disputed = "disputed",
+        /// The payment failed.
+        Failed = "failed",
+        /// The checkout expired.
+        Expired = "expired",
+        /// Called off.
+        Canceled = "canceled",
     }
 }
 
@@ -130,48 +77,24 @@ impl PledgeAmounts {
     }
 }
 
-/// How the money came.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentMethod {
-    /// Online, through the configured payment provider.
-    Online,
-    /// Cash handed to the foundation.
-    Cash,
-    /// A bank transfer.
-    BankTransfer,
-    /// A Kaspi transfer.
-    Kaspi,
+demeu_db::stored_enum! {
+    /// How the money came.
+    pub enum PaymentMethod("payment method") {
+        /// Online, through the configured payment provider.
+        Online = "online",
+        /// Cash handed to the foundation.
+        Cash = "cash",
+        /// A bank transfer.
+        BankTransfer = "bank_transfer",
+        /// A Kaspi transfer.
+        Kaspi = "kaspi",
+    }
 }
 
 impl PaymentMethod {
-    /// The name stored and shown.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentMethod::Online => "online",
-            PaymentMethod::Cash => "cash",
-            PaymentMethod::BankTransfer => "bank_transfer",
-            PaymentMethod::Kaspi => "kaspi",
-        }
-    }
-
     /// True for gifts staff record by hand.
     pub fn is_offline(self) -> bool {
         self != PaymentMethod::Online
-    }
-}
-
-impl FromStr for PaymentMethod {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "online" => Ok(PaymentMethod::Online),
-            "cash" => Ok(PaymentMethod::Cash),
-            "bank_transfer" => Ok(PaymentMethod::BankTransfer),
-            "kaspi" => Ok(PaymentMethod::Kaspi),
-            other => Err(Error::Corrupt(format!("unknown payment method `{other}`"))),
-        }
     }
 }
 

@@ -41,15 +41,15 @@ pub struct PledgeRecord {
     /// Asked for news.
     pub subscribe: bool,
     /// Lifecycle state.
-    pub state: String,
+    pub state: PledgeState,
     /// Confirmed received.
     pub received: i64,
     /// Refunded, cumulative.
     pub refunded: i64,
     /// Held or lost in disputes.
     pub disputed: i64,
-    /// online, cash, bank_transfer, kaspi.
-    pub method: String,
+    /// How the money comes.
+    pub method: PaymentMethod,
     /// Staff's reference for offline gifts.
     pub reference: Option<String>,
     /// The provider's checkout session.
@@ -74,19 +74,9 @@ impl PledgeRecord {
         PledgeAmounts { amount: self.amount, received: self.received, refunded: self.refunded, disputed: self.disputed }
     }
 
-    /// The stored state.
-    pub fn state(&self) -> Result<PledgeState, Error> {
-        self.state.parse()
-    }
-
     /// The status shown.
-    pub fn display_status(&self) -> Result<DisplayStatus, Error> {
-        Ok(self.amounts().display_status(self.state()?))
-    }
-
-    /// How the money comes.
-    pub fn method(&self) -> Result<PaymentMethod, Error> {
-        self.method.parse()
+    pub fn display_status(&self) -> DisplayStatus {
+        self.amounts().display_status(self.state)
     }
 
     /// The campaign's id as a UUID.
@@ -116,11 +106,11 @@ pub fn insert(conn: &mut DbConn, new: &NewPledge) -> Result<Uuid, Error> {
             pledges::hide_amount.eq(new.hide_amount),
             pledges::message.eq(&new.message),
             pledges::subscribe.eq(new.subscribe),
-            pledges::state.eq(PledgeState::Pending.as_str()),
+            pledges::state.eq(PledgeState::Pending),
             pledges::received.eq(0i64),
             pledges::refunded.eq(0i64),
             pledges::disputed.eq(0i64),
-            pledges::method.eq(new.method.as_str()),
+            pledges::method.eq(new.method),
             pledges::reference.eq(&new.reference),
             pledges::created_at.eq(now),
             pledges::updated_at.eq(now),
@@ -208,12 +198,9 @@ pub fn link_provider_ids(
 /// or already closed is left as it is. Returns whether it changed.
 pub fn close_unpaid(conn: &mut DbConn, id: &str, state: PledgeState) -> Result<bool, Error> {
     let changed = diesel::update(
-        pledges::table
-            .find(id)
-            .filter(pledges::state.eq(PledgeState::Pending.as_str()))
-            .filter(pledges::received.eq(0i64)),
+        pledges::table.find(id).filter(pledges::state.eq(PledgeState::Pending)).filter(pledges::received.eq(0i64)),
     )
-    .set((pledges::state.eq(state.as_str()), pledges::updated_at.eq(demeu_db::now())))
+    .set((pledges::state.eq(state), pledges::updated_at.eq(demeu_db::now())))
     .execute(conn)?;
     Ok(changed > 0)
 }
@@ -277,7 +264,7 @@ pub fn staff_list(
         query = query.filter(campaigns::slug.eq(slug.clone()));
     }
     if let Some(state) = filter.state {
-        query = query.filter(pledges::state.eq(state.as_str()));
+        query = query.filter(pledges::state.eq(state));
     }
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         // LIKE's own wildcards and escape are dropped from the search text: it is matched literally.

@@ -7,9 +7,6 @@
 //! goes to the provider under an idempotency key derived from the row, and counts when the
 //! provider's refund event arrives ([`settle`]); an offline pledge's refund counts at once.
 
-use std::fmt;
-use std::str::FromStr;
-
 use demeu_db::schema::refunds;
 use demeu_db::DbConn;
 use diesel::prelude::*;
@@ -22,45 +19,16 @@ use crate::pledge::PledgeAmounts;
 use crate::pledge_store::{self, PledgeRecord};
 use crate::{Error, FieldError};
 
-/// Where a refund is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RefundStatus {
-    /// Asked of the provider, not confirmed yet: its amount is reserved.
-    Requested,
-    /// In the ledger.
-    Counted,
-    /// The provider refused or could not be reached: nothing reserved; a retry with the same
-    /// key may ask again.
-    Failed,
-}
-
-impl RefundStatus {
-    /// The name stored and shown.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RefundStatus::Requested => "requested",
-            RefundStatus::Counted => "counted",
-            RefundStatus::Failed => "failed",
-        }
-    }
-}
-
-impl fmt::Display for RefundStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for RefundStatus {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "requested" => Ok(RefundStatus::Requested),
-            "counted" => Ok(RefundStatus::Counted),
-            "failed" => Ok(RefundStatus::Failed),
-            other => Err(Error::Corrupt(format!("unknown refund status `{other}`"))),
-        }
+demeu_db::stored_enum! {
+    /// Where a refund is.
+    pub enum RefundStatus("refund status") {
+        /// Asked of the provider, not confirmed yet: its amount is reserved.
+        Requested = "requested",
+        /// In the ledger.
+        Counted = "counted",
+        /// The provider refused or could not be reached: nothing reserved; a retry with the same
+        /// key may ask again.
+        Failed = "failed",
     }
 }
 
@@ -145,7 +113,7 @@ pub fn request(
         let amount = refund_amount(refundable(pledge.amounts(), reserved), requested)?;
         let currency: Currency = pledge.currency.parse()?;
         let id = Uuid::new_v4();
-        let offline = pledge.method()?.is_offline();
+        let offline = pledge.method.is_offline();
         let payment_id = match (&pledge.provider_payment_id, offline) {
             (_, true) => None,
             (Some(payment), false) => Some(payment.clone()),
@@ -161,7 +129,7 @@ pub fn request(
                 refunds::pledge_id.eq(&pledge.id),
                 refunds::amount.eq(amount),
                 refunds::currency.eq(currency.code()),
-                refunds::status.eq(status.as_str()),
+                refunds::status.eq(status),
                 refunds::requested_by.eq(actor),
                 refunds::created_at.eq(now),
                 refunds::updated_at.eq(now),
@@ -230,11 +198,9 @@ pub fn mark_sent(conn: &mut DbConn, refund_id: Uuid, provider_refund_id: &str) -
 
 /// Releases the reservation of a refund the provider did not take.
 pub fn mark_failed(conn: &mut DbConn, refund_id: Uuid) -> Result<(), Error> {
-    diesel::update(
-        refunds::table.find(refund_id.to_string()).filter(refunds::status.eq(RefundStatus::Requested.as_str())),
-    )
-    .set((refunds::status.eq(RefundStatus::Failed.as_str()), refunds::updated_at.eq(demeu_db::now())))
-    .execute(conn)?;
+    diesel::update(refunds::table.find(refund_id.to_string()).filter(refunds::status.eq(RefundStatus::Requested)))
+        .set((refunds::status.eq(RefundStatus::Failed), refunds::updated_at.eq(demeu_db::now())))
+        .execute(conn)?;
     Ok(())
 }
 
@@ -244,7 +210,7 @@ pub fn mark_failed(conn: &mut DbConn, refund_id: Uuid) -> Result<(), Error> {
 pub fn settle(conn: &mut DbConn, pledge_id: &str, amount: i64) -> Result<(), Error> {
     let waiting: Vec<(String, i64)> = refunds::table
         .filter(refunds::pledge_id.eq(pledge_id))
-        .filter(refunds::status.eq(RefundStatus::Requested.as_str()))
+        .filter(refunds::status.eq(RefundStatus::Requested))
         .order((refunds::created_at.asc(), refunds::id.asc()))
         .select((refunds::id, refunds::amount))
         .load(conn)?;
@@ -255,7 +221,7 @@ pub fn settle(conn: &mut DbConn, pledge_id: &str, amount: i64) -> Result<(), Err
         }
         left -= requested;
         diesel::update(refunds::table.find(&id))
-            .set((refunds::status.eq(RefundStatus::Counted.as_str()), refunds::updated_at.eq(demeu_db::now())))
+            .set((refunds::status.eq(RefundStatus::Counted), refunds::updated_at.eq(demeu_db::now())))
             .execute(conn)?;
     }
     Ok(())
@@ -287,7 +253,7 @@ pub fn find(conn: &mut DbConn, id: Uuid) -> Result<Refund, Error> {
 
 fn set_status(conn: &mut DbConn, id: Uuid, status: RefundStatus) -> Result<(), Error> {
     diesel::update(refunds::table.find(id.to_string()))
-        .set((refunds::status.eq(status.as_str()), refunds::updated_at.eq(demeu_db::now())))
+        .set((refunds::status.eq(status), refunds::updated_at.eq(demeu_db::now())))
         .execute(conn)?;
     Ok(())
 }
@@ -297,7 +263,7 @@ fn lock_with_reserved(conn: &mut DbConn, pledge_id: Uuid) -> Result<(PledgeRecor
     let pledge = pledge_store::lock(conn, pledge_id)?;
     let amounts: Vec<i64> = refunds::table
         .filter(refunds::pledge_id.eq(&pledge.id))
-        .filter(refunds::status.eq(RefundStatus::Requested.as_str()))
+        .filter(refunds::status.eq(RefundStatus::Requested))
         .select(refunds::amount)
         .load(conn)?;
     let reserved = amounts.iter().try_fold(0i64, |sum, a| sum.checked_add(*a));

@@ -36,6 +36,15 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The schema of a stored enum's field: a string, one of the enum's names (so that the document
+/// lists exactly the values the code knows, from the one mapping that stores them).
+pub fn names<T: demeu_db::stored::StoredEnum>() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(T::NAMES.iter().copied()))
+        .build()
+}
+
 /// The OpenAPI 3.1 document of every endpoint.
 pub async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok().json(ApiDoc::openapi())

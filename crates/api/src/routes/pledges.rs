@@ -2,7 +2,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use demeu_db::utc;
-use donations::pledge::PledgeRequest;
+use donations::pledge::{DisplayStatus, PledgeRequest};
 use donations::pledge_store;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -71,8 +71,9 @@ pub struct PledgeView {
     pub amount: i64,
     /// ISO code.
     pub currency: String,
-    /// pending, paid, partially_refunded, refunded, disputed, failed, expired, canceled.
-    pub status: String,
+    /// What the pledge's money did.
+    #[schema(schema_with = crate::routes::docs::names::<DisplayStatus>)]
+    pub status: DisplayStatus,
     /// When it was made.
     pub created_at: DateTime<Utc>,
 }
@@ -93,7 +94,7 @@ pub async fn show(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
                 campaign: campaign.spec.slug,
                 amount: pledge.amount,
                 currency: pledge.currency.clone(),
-                status: pledge.display_status()?.as_str().to_string(),
+                status: pledge.display_status(),
                 created_at: utc(pledge.created_at),
             })
         })

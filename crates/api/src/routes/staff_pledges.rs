@@ -3,7 +3,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use demeu_db::utc;
 use donations::offline::{self, OfflineGift};
-use donations::pledge::PledgeState;
+use donations::pledge::{DisplayStatus, PaymentMethod, PledgeState};
 use donations::pledge_store::{self, PledgeRecord, StaffFilter};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -24,10 +24,12 @@ pub struct StaffPledge {
     pub id: Uuid,
     /// The campaign's slug.
     pub campaign: String,
-    /// pending, paid, partially_refunded, refunded, disputed, failed, expired, canceled.
-    pub status: String,
+    /// What people are shown.
+    #[schema(schema_with = crate::routes::docs::names::<DisplayStatus>)]
+    pub status: DisplayStatus,
     /// The stored lifecycle state.
-    pub state: String,
+    #[schema(schema_with = crate::routes::docs::names::<PledgeState>)]
+    pub state: PledgeState,
     /// Promised, minor units.
     pub amount: i64,
     /// Received.
@@ -50,8 +52,9 @@ pub struct StaffPledge {
     pub hide_amount: bool,
     /// For the wall.
     pub message: Option<String>,
-    /// online, cash, bank_transfer, kaspi.
-    pub method: String,
+    /// How the money came.
+    #[schema(schema_with = crate::routes::docs::names::<PaymentMethod>)]
+    pub method: PaymentMethod,
     /// Offline reference.
     pub reference: Option<String>,
     /// The provider's checkout session.
@@ -70,8 +73,8 @@ fn staff_view(p: PledgeRecord, campaign: String) -> Result<StaffPledge, ApiError
     Ok(StaffPledge {
         id: p.uuid()?,
         campaign,
-        status: p.display_status()?.as_str().to_string(),
-        state: p.state.clone(),
+        status: p.display_status(),
+        state: p.state,
         amount: p.amount,
         received: p.received,
         refunded: p.refunded,
@@ -151,27 +154,35 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(StaffPledgePage { pledges, next_cursor: page.next_cursor }))
 }
 
-const CSV_COLUMNS: [&str; 20] = [
-    "id",
-    "campaign",
-    "created_at",
-    "counted_at",
-    "status",
-    "state",
-    "currency",
-    "amount",
-    "received",
-    "refunded",
-    "disputed",
-    "counted",
-    "donor_name",
-    "email",
-    "anonymous",
-    "method",
-    "reference",
-    "provider_session_id",
-    "provider_payment_id",
-    "flag",
+/// A column of the CSV export: its header and how a staff pledge fills it. The one list of
+/// what the accountant's file holds.
+type CsvColumn = (&'static str, fn(&StaffPledge) -> String);
+
+fn text(v: &Option<String>) -> String {
+    v.clone().unwrap_or_default()
+}
+
+const CSV_COLUMNS: [CsvColumn; 20] = [
+    ("id", |p| p.id.to_string()),
+    ("campaign", |p| p.campaign.clone()),
+    ("created_at", |p| p.created_at.to_rfc3339()),
+    ("counted_at", |p| p.counted_at.map(|t| t.to_rfc3339()).unwrap_or_default()),
+    ("status", |p| p.status.to_string()),
+    ("state", |p| p.state.to_string()),
+    ("currency", |p| p.currency.clone()),
+    ("amount", |p| p.amount.to_string()),
+    ("received", |p| p.received.to_string()),
+    ("refunded", |p| p.refunded.to_string()),
+    ("disputed", |p| p.disputed.to_string()),
+    ("counted", |p| p.counted.to_string()),
+    ("donor_name", |p| text(&p.donor_name)),
+    ("email", |p| text(&p.email)),
+    ("anonymous", |p| p.anonymous.to_string()),
+    ("method", |p| p.method.to_string()),
+    ("reference", |p| text(&p.reference)),
+    ("provider_session_id", |p| text(&p.provider_session_id)),
+    ("provider_payment_id", |p| text(&p.provider_payment_id)),
+    ("flag", |p| text(&p.flag)),
 ];
 
 fn csv_field(value: &str) -> String {
@@ -184,33 +195,14 @@ fn csv_field(value: &str) -> String {
     }
 }
 
-fn csv_row(p: &StaffPledge) -> String {
-    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-    let fields = [
-        p.id.to_string(),
-        p.campaign.clone(),
-        p.created_at.to_rfc3339(),
-        p.counted_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-        p.status.clone(),
-        p.state.clone(),
-        p.currency.clone(),
-        p.amount.to_string(),
-        p.received.to_string(),
-        p.refunded.to_string(),
-        p.disputed.to_string(),
-        p.counted.to_string(),
-        opt(&p.donor_name),
-        opt(&p.email),
-        p.anonymous.to_string(),
-        p.method.clone(),
-        opt(&p.reference),
-        opt(&p.provider_session_id),
-        opt(&p.provider_payment_id),
-        opt(&p.flag),
-    ];
-    let mut line = fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",");
+fn csv_line(fields: impl Iterator<Item = String>) -> String {
+    let mut line = fields.map(|f| csv_field(&f)).collect::<Vec<_>>().join(",");
     line.push_str("\r\n");
     line
+}
+
+fn csv_row(p: &StaffPledge) -> String {
+    csv_line(CSV_COLUMNS.iter().map(|(_, value)| value(p)))
 }
 
 /// The same list as CSV (UTF-8, header row), every page.
@@ -238,8 +230,7 @@ pub async fn csv(
             Ok::<_, ApiError>(all)
         })
         .await?;
-    let mut out = CSV_COLUMNS.join(",");
-    out.push_str("\r\n");
+    let mut out = csv_line(CSV_COLUMNS.iter().map(|(name, _)| name.to_string()));
     for (p, slug) in rows {
         out.push_str(&csv_row(&staff_view(p, slug)?));
     }

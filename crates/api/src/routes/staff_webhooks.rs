@@ -34,8 +34,8 @@ pub struct InboxView {
     /// The provider's event type.
     pub event_type: String,
     /// What processing did.
-    #[schema(example = "not_ours")]
-    pub outcome: String,
+    #[schema(schema_with = crate::routes::docs::names::<Outcome>)]
+    pub outcome: Outcome,
     /// Why.
     pub detail: Option<String>,
     /// The pledge it was about.
@@ -79,10 +79,8 @@ pub async fn list(
     query: web::Query<InboxQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let InboxQuery { outcome, cursor, limit } = query.into_inner();
-    let outcome = outcome
-        .map(|o| o.parse::<Outcome>())
-        .transpose()
-        .map_err(|_| ApiError::invalid("outcome", outcome_values()))?;
+    let outcome =
+        outcome.map(|o| o.parse::<Outcome>()).transpose().map_err(|e| ApiError::invalid("outcome", e.to_string()))?;
     let limit = demeu_db::page::page_limit(limit)?;
     let page = state
         .pool
@@ -90,9 +88,4 @@ pub async fn list(
         .await?;
     let events = page.items.into_iter().map(InboxView::from).collect();
     Ok(HttpResponse::Ok().json(InboxPage { events, next_cursor: page.next_cursor }))
-}
-
-fn outcome_values() -> String {
-    let names: Vec<&str> = Outcome::ALL.iter().map(|o| o.as_str()).collect();
-    format!("must be one of {}", names.join(", "))
 }
