@@ -1,12 +1,12 @@
 //! The ledger against real databases: totals move in the same transaction, a repeated source
 //! is a no-op, concurrent appends lose nothing, and reconciliation agrees.
 
+use donations::ids::PledgeId;
 use donations::ledger::{append, Appended, EntryKind, NewEntry};
 use donations::ledger_source::LedgerSource;
 use donations::money::{Currency, Money};
 use donations::pledge::{NewPledge, PaymentMethod};
 use donations::pledge_store::insert;
-use uuid::Uuid;
 
 use crate::helpers::{spawn_app, Backend, TestApp};
 use crate::on_both_backends;
@@ -17,7 +17,7 @@ on_both_backends!(
     concurrent_appends_lose_nothing,
 );
 
-async fn new_pledge(app: &TestApp, amount: i64) -> Uuid {
+async fn new_pledge(app: &TestApp, amount: i64) -> PledgeId {
     app.pool
         .run(move |conn| {
             let campaign = donations::campaign::find_by_slug(conn, "mentors")?;
@@ -43,7 +43,7 @@ async fn new_pledge(app: &TestApp, amount: i64) -> Uuid {
 
 async fn record(
     app: &TestApp,
-    pledge_id: Uuid,
+    pledge_id: PledgeId,
     kind: EntryKind,
     amount: i64,
     source: &str,
@@ -103,7 +103,7 @@ async fn a_repeated_source_counts_once(backend: Backend) {
     let second = record(&app, a, EntryKind::Payment, 1_000_000, "stripe:pi_1:payment").await.expect("no-op");
     assert_eq!(second, Appended::AlreadyRecorded);
     assert_eq!(app.get_json("/api/v1/campaigns/mentors").await["raised"], 1_000_000);
-    let missing = record(&app, Uuid::new_v4(), EntryKind::Payment, 1, "test:missing").await;
+    let missing = record(&app, PledgeId::new(), EntryKind::Payment, 1, "test:missing").await;
     assert!(matches!(missing, Err(donations::Error::NotFound("pledge"))));
     let wrong_currency = NewEntry {
         pledge_id: a,

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use demeu_api::auth::Role;
+use demeu_db::outbox::MailStatus;
 use serde_json::{json, Value};
 
 use crate::helpers::{fresh_database, spawn_app_on, spawn_app_with, Backend, TestApp};
@@ -31,7 +32,7 @@ async fn with_smtp(backend: Backend) -> (TestApp, SmtpServer) {
     (app, smtp)
 }
 
-async fn outbox(app: &TestApp) -> Vec<(String, String, String, i32)> {
+async fn outbox(app: &TestApp) -> Vec<(String, String, MailStatus, i32)> {
     app.pool
         .run(|conn| {
             use demeu_db::schema::mail_outbox::dsl::*;
@@ -152,7 +153,7 @@ async fn mail_waits_for_a_server_that_is_down_and_arrives_once(backend: Backend)
     // Nobody listens: every mail fails at least once and waits.
     for _ in 0..100 {
         let rows = outbox(&app).await;
-        if rows.len() == 3 && rows.iter().all(|r| r.3 >= 1 && r.2 == "pending") {
+        if rows.len() == 3 && rows.iter().all(|r| r.3 >= 1 && r.2 == MailStatus::Pending) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -165,7 +166,7 @@ async fn mail_waits_for_a_server_that_is_down_and_arrives_once(backend: Backend)
     recipients.sort();
     assert_eq!(recipients, ["r0@example.kz", "r1@example.kz", "r2@example.kz"], "each mail once");
     assert_eq!(mails.len(), 3);
-    assert!(outbox(&app).await.iter().all(|r| r.2 == "sent"));
+    assert!(outbox(&app).await.iter().all(|r| r.2 == MailStatus::Sent));
 }
 
 async fn receipts_and_refund_notices_follow_the_money(backend: Backend) {

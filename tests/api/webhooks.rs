@@ -52,7 +52,7 @@ async fn inbox(app: &TestApp) -> Vec<(String, String)> {
 }
 
 async fn pledge_row(app: &TestApp, id: &str) -> donations::pledge_store::PledgeRecord {
-    let id = uuid::Uuid::parse_str(id).expect("uuid");
+    let id: donations::ids::PledgeId = id.parse().expect("uuid");
     app.pool.run(move |conn| donations::pledge_store::find(conn, id)).await.expect("pledge")
 }
 

@@ -46,14 +46,14 @@ async fn run(backend: &str, url: &str) {
             for i in 0..SUBSCRIBERS {
                 let email = format!("reader{i}@example.kz");
                 if let subscriber::Subscribed::ConfirmationDue { token, .. } =
-                    subscriber::subscribe_in(conn, campaign.id, &email)?
+                    subscriber::subscribe_in(conn, campaign.id.as_uuid(), &email)?
                 {
                     subscriber::confirm(conn, &token)?;
                 }
             }
             let draft = post::create_draft(
                 conn,
-                campaign.id,
+                campaign.id.as_uuid(),
                 "bench",
                 &post::NewPost {
                     title: "School of Mentors".into(),

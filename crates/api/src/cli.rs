@@ -96,7 +96,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<bool> {
             Ok(clean)
         }
         Command::Staff { command: StaffCommand::Add { email, role } } => {
-            let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+            let role: Role = role.parse().map_err(|e| anyhow::anyhow!("unknown role: {e}"))?;
             let mut password = String::new();
             std::io::stdin().lock().read_line(&mut password).context("reading the password from standard input")?;
             let password = password.trim_end_matches(['\r', '\n']).to_string();

@@ -14,6 +14,18 @@ use demeu_db::DbConn;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
+demeu_db::stored_enum! {
+    /// Where the request holding a key is.
+    pub enum KeyState("idempotency key state") {
+        /// Running, or crashed: a retry may take the key over once the lease ends.
+        InFlight = "in_flight",
+        /// Ended retry-safe: a retry takes the key over at once.
+        Failed = "failed",
+        /// Answered: the answer is stored to replay.
+        Done = "done",
+    }
+}
+
 /// Why a key cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum IdempotencyError {
@@ -120,7 +132,7 @@ pub fn request_hash(body: &[u8]) -> String {
     hex::encode(Sha256::digest(canonical.as_bytes()))
 }
 
-type KeyRow = (String, String, Option<String>, Option<i32>, Option<String>, chrono::NaiveDateTime);
+type KeyRow = (String, KeyState, Option<String>, Option<i32>, Option<String>, chrono::NaiveDateTime);
 
 /// Claims `key` in `scope` for a request whose body hashes to `hash`.
 pub fn begin(conn: &mut DbConn, scope: &str, key: &str, hash: &str) -> Result<Begin, IdempotencyError> {
@@ -132,7 +144,7 @@ pub fn begin(conn: &mut DbConn, scope: &str, key: &str, hash: &str) -> Result<Be
                     idempotency_keys::scope.eq(scope),
                     idempotency_keys::key.eq(key),
                     idempotency_keys::request_hash.eq(hash),
-                    idempotency_keys::state.eq("in_flight"),
+                    idempotency_keys::state.eq(KeyState::InFlight),
                     idempotency_keys::created_at.eq(now),
                     idempotency_keys::updated_at.eq(now),
                 ))
@@ -157,13 +169,13 @@ pub fn begin(conn: &mut DbConn, scope: &str, key: &str, hash: &str) -> Result<Be
         if stored_hash != hash {
             return Err(IdempotencyError::OtherBody);
         }
-        match (state.as_str(), status, body) {
-            ("done", Some(status), Some(body)) => {
+        match (state, status, body) {
+            (KeyState::Done, Some(status), Some(body)) => {
                 Ok(Begin::Replay { status: u16::try_from(status).unwrap_or(500), body })
             }
-            ("failed", ..) => take_over(conn, scope, key, &state, updated_at, resource),
-            ("in_flight", ..) if now - updated_at > Duration::seconds(LEASE_SECONDS) => {
-                take_over(conn, scope, key, &state, updated_at, resource)
+            (KeyState::Failed, ..) => take_over(conn, scope, key, state, updated_at, resource),
+            (KeyState::InFlight, ..) if now - updated_at > Duration::seconds(LEASE_SECONDS) => {
+                take_over(conn, scope, key, state, updated_at, resource)
             }
             _ => Err(IdempotencyError::InFlight),
         }
@@ -174,7 +186,7 @@ fn take_over(
     conn: &mut DbConn,
     scope: &str,
     key: &str,
-    state: &str,
+    state: KeyState,
     seen: chrono::NaiveDateTime,
     resource: Option<String>,
 ) -> Result<Begin, IdempotencyError> {
@@ -185,7 +197,7 @@ fn take_over(
             .filter(idempotency_keys::state.eq(state))
             .filter(idempotency_keys::updated_at.eq(seen)),
     )
-    .set((idempotency_keys::state.eq("in_flight"), idempotency_keys::updated_at.eq(demeu_db::now())))
+    .set((idempotency_keys::state.eq(KeyState::InFlight), idempotency_keys::updated_at.eq(demeu_db::now())))
     .execute(conn)?;
     if taken == 1 {
         Ok(Begin::Resume(resource))
@@ -206,7 +218,7 @@ pub fn attach(conn: &mut DbConn, scope: &str, key: &str, resource: &str) -> Resu
 pub fn finish(conn: &mut DbConn, scope: &str, key: &str, status: u16, body: &str) -> Result<(), IdempotencyError> {
     diesel::update(idempotency_keys::table.find((scope, key)))
         .set((
-            idempotency_keys::state.eq("done"),
+            idempotency_keys::state.eq(KeyState::Done),
             idempotency_keys::response_status.eq(i32::from(status)),
             idempotency_keys::response_body.eq(body),
             idempotency_keys::updated_at.eq(demeu_db::now()),
@@ -225,7 +237,7 @@ pub fn release(conn: &mut DbConn, scope: &str, key: &str) -> Result<(), Idempote
 /// Releases the key after a retry-safe failure.
 pub fn fail(conn: &mut DbConn, scope: &str, key: &str) -> Result<(), IdempotencyError> {
     diesel::update(idempotency_keys::table.find((scope, key)))
-        .set((idempotency_keys::state.eq("failed"), idempotency_keys::updated_at.eq(demeu_db::now())))
+        .set((idempotency_keys::state.eq(KeyState::Failed), idempotency_keys::updated_at.eq(demeu_db::now())))
         .execute(conn)?;
     Ok(())
 }

@@ -55,12 +55,17 @@ pub enum ApiError {
     /// 503: the database or a provider is unavailable; safe to retry.
     #[error("{0}")]
     Unavailable(String),
-    /// 500: a bug or a broken invariant; details logged only.
+    /// 500: a bug or a broken invariant; the cause, with its chain of sources, is logged only.
     #[error("internal error")]
-    Internal(String),
+    Internal(anyhow::Error),
 }
 
 impl ApiError {
+    /// A 500 for a cause described in words (no error value to chain).
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        ApiError::Internal(anyhow::anyhow!("{cause}"))
+    }
+
     /// A 422 for one field.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         ApiError::Invalid(vec![FieldError::new(field, message)])
@@ -152,7 +157,8 @@ impl ResponseError for ApiError {
         let status = self.status_code();
         let detail = match self {
             ApiError::Internal(cause) => {
-                tracing::error!(%cause, "internal error");
+                // `{:#}` prints the whole chain: what failed, and what made it fail.
+                tracing::error!(cause = format!("{cause:#}"), "internal error");
                 "The server could not finish this request. It has been logged.".to_string()
             }
             ApiError::Unavailable(cause) => {
@@ -198,7 +204,7 @@ impl From<donations::Error> for ApiError {
             E::CurrencyMismatch { .. } => ApiError::Conflict(e.to_string()),
             E::NotYetKnown(msg) => ApiError::Unavailable(msg),
             E::Db(db) => db.into(),
-            E::Money(_) | E::Plan(_) | E::Corrupt(_) | E::Effect(_) => ApiError::Internal(e.to_string()),
+            E::Money(_) | E::Plan(_) | E::Corrupt(_) | E::Effect(_) => ApiError::Internal(e.into()),
         }
     }
 }
@@ -211,7 +217,7 @@ impl From<campaign_news::Error> for ApiError {
             E::Invalid(fields) => ApiError::Invalid(fields),
             E::Conflict(msg) => ApiError::Conflict(msg),
             E::Db(db) => db.into(),
-            E::Corrupt(msg) => ApiError::Internal(msg),
+            E::Corrupt(_) => ApiError::Internal(e.into()),
         }
     }
 }
@@ -244,7 +250,7 @@ impl From<crate::mail::MailError> for ApiError {
 
 impl From<donations::money::MoneyError> for ApiError {
     fn from(e: donations::money::MoneyError) -> Self {
-        ApiError::Internal(e.to_string())
+        ApiError::Internal(e.into())
     }
 }
 
@@ -258,7 +264,7 @@ impl From<demeu_db::DbError> for ApiError {
                 diesel::result::DatabaseErrorKind::ClosedConnection,
                 info,
             )) => ApiError::Unavailable(info.message().to_string()),
-            other => ApiError::Internal(other.to_string()),
+            other => ApiError::Internal(other.into()),
         }
     }
 }

@@ -25,7 +25,7 @@ impl RateLimiter {
     /// Counts a request from `addr`, or answers 429 with the seconds until one is allowed.
     pub fn check(&self, addr: Option<IpAddr>) -> Result<(), ApiError> {
         let Some(addr) = addr else { return Ok(()) };
-        let mut hits = self.hits.lock().map_err(|_| ApiError::Internal("rate limiter poisoned".into()))?;
+        let mut hits = self.hits.lock().map_err(|_| ApiError::internal("rate limiter poisoned"))?;
         let now = Instant::now();
         // Addresses seen once and gone would otherwise pile up for good.
         if hits.len() > 10_000 {

@@ -16,6 +16,18 @@ pub const MAX_BODY_CHARS: usize = 2_000;
 /// Longest name, characters.
 pub const MAX_NAME_CHARS: usize = 100;
 
+demeu_db::stored_enum! {
+    /// Where a comment is in moderation.
+    pub enum CommentStatus("comment status") {
+        /// Waiting for staff.
+        Pending = "pending",
+        /// Shown.
+        Approved = "approved",
+        /// Hidden for good.
+        Rejected = "rejected",
+    }
+}
+
 /// A stored comment.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = comments)]
@@ -28,8 +40,8 @@ pub struct Comment {
     pub name: String,
     /// Plain text.
     pub body: String,
-    /// pending, approved, rejected.
-    pub status: String,
+    /// Where it is in moderation.
+    pub status: CommentStatus,
     /// Written.
     pub created_at: NaiveDateTime,
     /// Moderated.
@@ -92,7 +104,7 @@ pub fn create(conn: &mut DbConn, campaign_id: Uuid, new: &NewComment) -> Result<
                 comments::campaign_id.eq(campaign_id.to_string()),
                 comments::name.eq(&name),
                 comments::body.eq(&body),
-                comments::status.eq("pending"),
+                comments::status.eq(CommentStatus::Pending),
                 comments::created_at.eq(demeu_db::now()),
             ))
             .execute(conn)?;
@@ -102,7 +114,7 @@ pub fn create(conn: &mut DbConn, campaign_id: Uuid, new: &NewComment) -> Result<
 
 /// Approves or rejects a comment.
 pub fn moderate(conn: &mut DbConn, id: &str, approve: bool, actor: &str) -> Result<Comment, Error> {
-    let status = if approve { "approved" } else { "rejected" };
+    let status = if approve { CommentStatus::Approved } else { CommentStatus::Rejected };
     conn.write_transaction(|conn| {
         let changed = diesel::update(comments::table.find(id))
             .set((
@@ -129,12 +141,12 @@ pub fn moderate(conn: &mut DbConn, id: &str, approve: bool, actor: &str) -> Resu
 pub fn list(
     conn: &mut DbConn,
     campaign_id: Option<Uuid>,
-    status: &str,
+    status: CommentStatus,
     limit: i64,
     cursor: Option<&str>,
 ) -> Result<Page<Comment>, Error> {
     let mut query = comments::table
-        .filter(comments::status.eq(status.to_string()))
+        .filter(comments::status.eq(status))
         .select(Comment::as_select())
         .order((comments::created_at.asc(), comments::id.asc()))
         .limit(limit + 1)

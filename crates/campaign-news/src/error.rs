@@ -22,6 +22,13 @@ pub enum Error {
     Db(#[from] demeu_db::DbError),
 }
 
+impl From<demeu_db::stored::UnknownValue> for Error {
+    /// A stored name its type does not know: a hand-edited row, or a newer version's value.
+    fn from(e: demeu_db::stored::UnknownValue) -> Self {
+        Error::Corrupt(e.to_string())
+    }
+}
+
 impl From<FieldError> for Error {
     fn from(e: FieldError) -> Self {
         Error::Invalid(vec![e])

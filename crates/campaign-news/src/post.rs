@@ -17,6 +17,16 @@ pub const MAX_TITLE_CHARS: usize = 200;
 /// Longest body, bytes of Markdown.
 pub const MAX_BODY_BYTES: usize = 100_000;
 
+demeu_db::stored_enum! {
+    /// Whether readers see a post.
+    pub enum PostStatus("post status") {
+        /// Being written, or withdrawn: only staff see it.
+        Draft = "draft",
+        /// Shown to readers.
+        Published = "published",
+    }
+}
+
 /// A stored post.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = news_posts)]
@@ -33,8 +43,8 @@ pub struct Post {
     pub body_markdown: String,
     /// Rendered and sanitized at save.
     pub body_html: String,
-    /// draft or published.
-    pub status: String,
+    /// Draft or published.
+    pub status: PostStatus,
     /// The staff member who wrote it.
     pub author_id: Option<String>,
     /// When it was (last) published.
@@ -184,7 +194,7 @@ pub fn create_draft(conn: &mut DbConn, campaign_id: Uuid, author: &str, new: &Ne
                     news_posts::title.eq(&title),
                     news_posts::body_markdown.eq(&new.body_markdown),
                     news_posts::body_html.eq(markdown::render(&new.body_markdown)),
-                    news_posts::status.eq("draft"),
+                    news_posts::status.eq(PostStatus::Draft),
                     news_posts::author_id.eq(author),
                     news_posts::created_at.eq(now),
                     news_posts::updated_at.eq(now),
@@ -273,7 +283,10 @@ pub fn publish_in(conn: &mut DbConn, id: &str, actor: &str) -> Result<Published,
     let now = demeu_db::now();
     let post = find(conn, id)?;
     diesel::update(news_posts::table.find(id))
-        .set((news_posts::status.eq("published"), news_posts::published_at.eq(post.published_at.unwrap_or(now))))
+        .set((
+            news_posts::status.eq(PostStatus::Published),
+            news_posts::published_at.eq(post.published_at.unwrap_or(now)),
+        ))
         .execute(conn)?;
     let first_time = diesel::update(news_posts::table.find(id).filter(news_posts::first_published_at.is_null()))
         .set(news_posts::first_published_at.eq(now))
@@ -293,7 +306,7 @@ pub fn publish_in(conn: &mut DbConn, id: &str, actor: &str) -> Result<Published,
 pub fn unpublish(conn: &mut DbConn, id: &str, actor: &str) -> Result<Post, Error> {
     conn.write_transaction(|conn| {
         let changed = diesel::update(news_posts::table.find(id))
-            .set((news_posts::status.eq("draft"), news_posts::published_at.eq(None::<NaiveDateTime>)))
+            .set((news_posts::status.eq(PostStatus::Draft), news_posts::published_at.eq(None::<NaiveDateTime>)))
             .execute(conn)?;
         if changed == 0 {
             return Err(Error::NotFound("post"));
@@ -339,7 +352,7 @@ pub fn list_published(
 ) -> Result<Page<Post>, Error> {
     let mut query = news_posts::table
         .filter(news_posts::campaign_id.eq(campaign_id.to_string()))
-        .filter(news_posts::status.eq("published"))
+        .filter(news_posts::status.eq(PostStatus::Published))
         .select(Post::as_select())
         .order((news_posts::published_at.desc(), news_posts::id.desc()))
         .limit(limit + 1)
@@ -358,7 +371,7 @@ pub fn find_published(conn: &mut DbConn, campaign_id: Uuid, slug: &str) -> Resul
     news_posts::table
         .filter(news_posts::campaign_id.eq(campaign_id.to_string()))
         .filter(news_posts::slug.eq(slug))
-        .filter(news_posts::status.eq("published"))
+        .filter(news_posts::status.eq(PostStatus::Published))
         .select(Post::as_select())
         .first(conn)
         .optional()?

@@ -11,21 +11,25 @@ use uuid::Uuid;
 
 use crate::{Error, FieldError};
 
-/// What a token is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
-    /// The link in the confirmation mail.
-    Confirm,
-    /// The link in every mail to a subscriber.
-    Unsubscribe,
+demeu_db::stored_enum! {
+    /// What a token is for.
+    pub enum Purpose("token purpose") {
+        /// The link in the confirmation mail.
+        Confirm = "confirm",
+        /// The link in every mail to a subscriber.
+        Unsubscribe = "unsubscribe",
+    }
 }
 
-impl Purpose {
-    fn as_str(self) -> &'static str {
-        match self {
-            Purpose::Confirm => "confirm",
-            Purpose::Unsubscribe => "unsubscribe",
-        }
+demeu_db::stored_enum! {
+    /// Where a subscriber is.
+    pub enum SubscriberStatus("subscriber status") {
+        /// Asked to confirm by the mailed link.
+        Pending = "pending",
+        /// Gets the news.
+        Confirmed = "confirmed",
+        /// Left; gets nothing until subscribing again.
+        Unsubscribed = "unsubscribed",
     }
 }
 
@@ -39,8 +43,8 @@ pub struct Subscriber {
     pub campaign_id: String,
     /// Lower-case address.
     pub email: String,
-    /// pending, confirmed, unsubscribed.
-    pub status: String,
+    /// Where they are.
+    pub status: SubscriberStatus,
     /// Subscribed.
     pub created_at: NaiveDateTime,
     /// Confirmed.
@@ -62,7 +66,7 @@ pub fn issue_token(conn: &mut DbConn, subscriber_id: &str, purpose: Purpose) -> 
         .values((
             subscription_tokens::token_hash.eq(hash(&token)),
             subscription_tokens::subscriber_id.eq(subscriber_id),
-            subscription_tokens::purpose.eq(purpose.as_str()),
+            subscription_tokens::purpose.eq(purpose),
             subscription_tokens::created_at.eq(demeu_db::now()),
         ))
         .execute(conn)?;
@@ -101,11 +105,11 @@ pub fn subscribe_in(conn: &mut DbConn, campaign_id: Uuid, email: &str) -> Result
         .first(conn)
         .optional()?;
     let id = match existing {
-        Some(s) if s.status != "unsubscribed" => return Ok(Subscribed::Nothing),
+        Some(s) if s.status != SubscriberStatus::Unsubscribed => return Ok(Subscribed::Nothing),
         Some(s) => {
             diesel::update(subscribers::table.find(&s.id))
                 .set((
-                    subscribers::status.eq("pending"),
+                    subscribers::status.eq(SubscriberStatus::Pending),
                     subscribers::created_at.eq(now),
                     subscribers::unsubscribed_at.eq(None::<NaiveDateTime>),
                 ))
@@ -120,7 +124,7 @@ pub fn subscribe_in(conn: &mut DbConn, campaign_id: Uuid, email: &str) -> Result
                         subscribers::id.eq(&id),
                         subscribers::campaign_id.eq(campaign_id.to_string()),
                         subscribers::email.eq(&email),
-                        subscribers::status.eq("pending"),
+                        subscribers::status.eq(SubscriberStatus::Pending),
                         subscribers::created_at.eq(now),
                     ))
                     .execute(conn)
@@ -141,7 +145,7 @@ pub fn subscribe_in(conn: &mut DbConn, campaign_id: Uuid, email: &str) -> Result
 fn subscriber_for(conn: &mut DbConn, token: &str, purpose: Purpose) -> Result<Subscriber, Error> {
     let id: String = subscription_tokens::table
         .filter(subscription_tokens::token_hash.eq(hash(token)))
-        .filter(subscription_tokens::purpose.eq(purpose.as_str()))
+        .filter(subscription_tokens::purpose.eq(purpose))
         .select(subscription_tokens::subscriber_id)
         .first(conn)
         .optional()?
@@ -154,8 +158,8 @@ fn subscriber_for(conn: &mut DbConn, token: &str, purpose: Purpose) -> Result<Su
 pub fn confirm(conn: &mut DbConn, token: &str) -> Result<Subscriber, Error> {
     conn.write_transaction(|conn| {
         let s = subscriber_for(conn, token, Purpose::Confirm)?;
-        diesel::update(subscribers::table.find(&s.id).filter(subscribers::status.eq("pending")))
-            .set((subscribers::status.eq("confirmed"), subscribers::confirmed_at.eq(demeu_db::now())))
+        diesel::update(subscribers::table.find(&s.id).filter(subscribers::status.eq(SubscriberStatus::Pending)))
+            .set((subscribers::status.eq(SubscriberStatus::Confirmed), subscribers::confirmed_at.eq(demeu_db::now())))
             .execute(conn)?;
         Ok(subscribers::table.find(&s.id).select(Subscriber::as_select()).first(conn)?)
     })
@@ -165,8 +169,11 @@ pub fn confirm(conn: &mut DbConn, token: &str) -> Result<Subscriber, Error> {
 pub fn unsubscribe(conn: &mut DbConn, token: &str) -> Result<Subscriber, Error> {
     conn.write_transaction(|conn| {
         let s = subscriber_for(conn, token, Purpose::Unsubscribe)?;
-        diesel::update(subscribers::table.find(&s.id).filter(subscribers::status.ne("unsubscribed")))
-            .set((subscribers::status.eq("unsubscribed"), subscribers::unsubscribed_at.eq(demeu_db::now())))
+        diesel::update(subscribers::table.find(&s.id).filter(subscribers::status.ne(SubscriberStatus::Unsubscribed)))
+            .set((
+                subscribers::status.eq(SubscriberStatus::Unsubscribed),
+                subscribers::unsubscribed_at.eq(demeu_db::now()),
+            ))
             .execute(conn)?;
         Ok(subscribers::table.find(&s.id).select(Subscriber::as_select()).first(conn)?)
     })
@@ -176,7 +183,7 @@ pub fn unsubscribe(conn: &mut DbConn, token: &str) -> Result<Subscriber, Error> 
 pub fn confirmed(conn: &mut DbConn, campaign_id: Uuid) -> Result<Vec<Subscriber>, Error> {
     Ok(subscribers::table
         .filter(subscribers::campaign_id.eq(campaign_id.to_string()))
-        .filter(subscribers::status.eq("confirmed"))
+        .filter(subscribers::status.eq(SubscriberStatus::Confirmed))
         .order(subscribers::created_at.asc())
         .select(Subscriber::as_select())
         .load(conn)?)

@@ -17,6 +17,7 @@ pub mod page;
 mod pool;
 pub mod schema;
 pub mod stored;
+pub mod stored_id;
 
 pub use connection::{Backend, DbConn, MultiBackend};
 pub use error::DbError;

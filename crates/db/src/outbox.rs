@@ -7,6 +7,18 @@ use diesel::prelude::*;
 use crate::schema::mail_outbox;
 use crate::DbConn;
 
+crate::stored_enum! {
+    /// Where a mail is.
+    pub enum MailStatus("mail status") {
+        /// Waiting for (another) try.
+        Pending = "pending",
+        /// Delivered to the server.
+        Sent = "sent",
+        /// Failed for too long; left for staff to see.
+        Dead = "dead",
+    }
+}
+
 /// A mail to send, fully rendered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutgoingMail {
@@ -46,8 +58,8 @@ pub struct OutboxRow {
     pub kind: String,
     /// Unique key.
     pub dedupe_key: String,
-    /// pending, sent, dead.
-    pub status: String,
+    /// Where it is.
+    pub status: MailStatus,
     /// Tries so far.
     pub attempts: i32,
     /// When it is due.
@@ -82,7 +94,7 @@ pub fn enqueue(conn: &mut DbConn, mail: &OutgoingMail) -> Result<bool, diesel::r
                 mail_outbox::headers.eq(headers),
                 mail_outbox::kind.eq(&mail.kind),
                 mail_outbox::dedupe_key.eq(&mail.dedupe_key),
-                mail_outbox::status.eq("pending"),
+                mail_outbox::status.eq(MailStatus::Pending),
                 mail_outbox::attempts.eq(0),
                 mail_outbox::next_attempt_at.eq(now),
                 mail_outbox::created_at.eq(now),
@@ -105,7 +117,7 @@ pub fn claim_due(conn: &mut DbConn, limit: i64, lease: Duration) -> Result<Vec<O
     conn.write_transaction(|conn| {
         let ids: Vec<String> = match conn {
             DbConn::Postgres(pg) => mail_outbox::table
-                .filter(mail_outbox::status.eq("pending"))
+                .filter(mail_outbox::status.eq(MailStatus::Pending))
                 .filter(mail_outbox::next_attempt_at.le(now))
                 .order(mail_outbox::next_attempt_at.asc())
                 .select(mail_outbox::id)
@@ -114,7 +126,7 @@ pub fn claim_due(conn: &mut DbConn, limit: i64, lease: Duration) -> Result<Vec<O
                 .skip_locked()
                 .load(pg)?,
             DbConn::Sqlite(sqlite) => mail_outbox::table
-                .filter(mail_outbox::status.eq("pending"))
+                .filter(mail_outbox::status.eq(MailStatus::Pending))
                 .filter(mail_outbox::next_attempt_at.le(now))
                 .order(mail_outbox::next_attempt_at.asc())
                 .select(mail_outbox::id)
@@ -136,7 +148,7 @@ pub fn mark_sent(conn: &mut DbConn, id: &str) -> Result<(), diesel::result::Erro
     let now = crate::now();
     diesel::update(mail_outbox::table.find(id))
         .set((
-            mail_outbox::status.eq("sent"),
+            mail_outbox::status.eq(MailStatus::Sent),
             mail_outbox::sent_at.eq(now),
             mail_outbox::attempts.eq(mail_outbox::attempts + 1),
             mail_outbox::last_error.eq(None::<String>),
@@ -152,7 +164,7 @@ pub fn mark_failed(
     error: &str,
     retry_at: Option<NaiveDateTime>,
 ) -> Result<(), diesel::result::Error> {
-    let status = if retry_at.is_some() { "pending" } else { "dead" };
+    let status = if retry_at.is_some() { MailStatus::Pending } else { MailStatus::Dead };
     diesel::update(mail_outbox::table.find(id))
         .set((
             mail_outbox::status.eq(status),
@@ -165,7 +177,7 @@ pub fn mark_failed(
 }
 
 /// Mails with `status`, newest first.
-pub fn list(conn: &mut DbConn, status: &str, limit: i64) -> Result<Vec<OutboxRow>, diesel::result::Error> {
+pub fn list(conn: &mut DbConn, status: MailStatus, limit: i64) -> Result<Vec<OutboxRow>, diesel::result::Error> {
     mail_outbox::table
         .filter(mail_outbox::status.eq(status))
         .order(mail_outbox::created_at.desc())

@@ -1,11 +1,12 @@
 //! Campaigns: defined in configuration, stored at start-up, read with their running totals.
 
+use crate::ids::CampaignId;
+use crate::plan::Tier;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use demeu_db::schema::{budget_lines, campaign_totals, campaigns};
 use demeu_db::DbConn;
 use diesel::prelude::*;
 use serde::Serialize;
-use uuid::Uuid;
 
 use crate::allocation::{allocate, Allocation};
 use crate::money::Currency;
@@ -64,7 +65,7 @@ impl CampaignStatus {
 #[derive(Debug, Clone)]
 pub struct Campaign {
     /// Database id.
-    pub id: Uuid,
+    pub id: CampaignId,
     /// Everything configuration said.
     pub spec: CampaignSpec,
 }
@@ -108,7 +109,7 @@ impl Progress {
 #[derive(Queryable, Insertable, AsChangeset)]
 #[diesel(table_name = campaigns)]
 struct CampaignRow {
-    id: String,
+    id: CampaignId,
     slug: String,
     title: String,
     description: String,
@@ -127,20 +128,20 @@ struct CampaignRow {
 #[diesel(table_name = budget_lines)]
 struct LineRow {
     id: String,
-    campaign_id: String,
+    campaign_id: CampaignId,
     position: i32,
     key: String,
     title: String,
-    tier: String,
+    tier: Tier,
     target: Option<i64>,
 }
 
 /// Stores `spec`, creating the campaign or bringing a stored one up to date with configuration,
 /// and makes sure its totals row exists. The running totals themselves are never touched here.
-pub fn sync(conn: &mut DbConn, spec: &CampaignSpec) -> Result<Uuid, Error> {
+pub fn sync(conn: &mut DbConn, spec: &CampaignSpec) -> Result<CampaignId, Error> {
     conn.write_transaction(|conn| {
         let now = demeu_db::now();
-        let existing: Option<(String, NaiveDateTime)> = campaigns::table
+        let existing: Option<(CampaignId, NaiveDateTime)> = campaigns::table
             .filter(campaigns::slug.eq(&spec.slug))
             .select((campaigns::id, campaigns::created_at))
             .first(conn)
@@ -148,10 +149,10 @@ pub fn sync(conn: &mut DbConn, spec: &CampaignSpec) -> Result<Uuid, Error> {
         let is_new = existing.is_none();
         let (id, created_at) = match existing {
             Some((id, created)) => (id, created),
-            None => (Uuid::new_v4().to_string(), now),
+            None => (CampaignId::new(), now),
         };
         let row = CampaignRow {
-            id: id.clone(),
+            id,
             slug: spec.slug.clone(),
             title: spec.title.clone(),
             description: spec.description.clone(),
@@ -166,12 +167,12 @@ pub fn sync(conn: &mut DbConn, spec: &CampaignSpec) -> Result<Uuid, Error> {
             updated_at: now,
         };
         if !is_new {
-            diesel::update(campaigns::table.find(&id)).set(&row).execute(conn)?;
+            diesel::update(campaigns::table.find(id)).set(&row).execute(conn)?;
         } else {
             diesel::insert_into(campaigns::table).values(&row).execute(conn)?;
             diesel::insert_into(campaign_totals::table)
                 .values((
-                    campaign_totals::campaign_id.eq(&id),
+                    campaign_totals::campaign_id.eq(id),
                     campaign_totals::net_raised.eq(0i64),
                     campaign_totals::counted_pledges.eq(0i64),
                     campaign_totals::updated_at.eq(now),
@@ -180,34 +181,30 @@ pub fn sync(conn: &mut DbConn, spec: &CampaignSpec) -> Result<Uuid, Error> {
         }
         // The plan is configuration: replaced whole. Allocation is computed, so nothing else
         // refers to these rows.
-        diesel::delete(budget_lines::table.filter(budget_lines::campaign_id.eq(&id))).execute(conn)?;
+        diesel::delete(budget_lines::table.filter(budget_lines::campaign_id.eq(id))).execute(conn)?;
         for (position, line) in spec.plan.lines().iter().enumerate() {
             let row = LineRow {
-                id: Uuid::new_v4().to_string(),
-                campaign_id: id.clone(),
+                id: uuid::Uuid::new_v4().to_string(),
+                campaign_id: id,
                 position: i32::try_from(position).map_err(|_| Error::Corrupt("too many budget lines".into()))?,
                 key: line.key.clone(),
                 title: line.title.clone(),
-                tier: line.tier.as_str().to_string(),
+                tier: line.tier,
                 target: line.target,
             };
             diesel::insert_into(budget_lines::table).values(&row).execute(conn)?;
         }
-        parse_uuid(&id)
+        Ok(id)
     })
-}
-
-fn parse_uuid(s: &str) -> Result<Uuid, Error> {
-    Uuid::parse_str(s).map_err(|_| Error::Corrupt(format!("`{s}` is not a UUID")))
 }
 
 fn campaign_from_rows(row: CampaignRow, lines: Vec<LineRow>) -> Result<Campaign, Error> {
     let lines = lines
         .into_iter()
-        .map(|l| Ok(BudgetLine { key: l.key, title: l.title, tier: l.tier.parse()?, target: l.target }))
+        .map(|l| Ok(BudgetLine { key: l.key, title: l.title, tier: l.tier, target: l.target }))
         .collect::<Result<Vec<_>, Error>>()?;
     Ok(Campaign {
-        id: parse_uuid(&row.id)?,
+        id: row.id,
         spec: CampaignSpec {
             slug: row.slug,
             title: row.title,
@@ -223,7 +220,7 @@ fn campaign_from_rows(row: CampaignRow, lines: Vec<LineRow>) -> Result<Campaign,
     })
 }
 
-fn lines_of(conn: &mut DbConn, campaign_id: &str) -> Result<Vec<LineRow>, Error> {
+fn lines_of(conn: &mut DbConn, campaign_id: CampaignId) -> Result<Vec<LineRow>, Error> {
     Ok(budget_lines::table
         .filter(budget_lines::campaign_id.eq(campaign_id))
         .order(budget_lines::position.asc())
@@ -234,15 +231,14 @@ fn lines_of(conn: &mut DbConn, campaign_id: &str) -> Result<Vec<LineRow>, Error>
 pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> Result<Campaign, Error> {
     let row: CampaignRow =
         campaigns::table.filter(campaigns::slug.eq(slug)).first(conn).optional()?.ok_or(Error::NotFound("campaign"))?;
-    let lines = lines_of(conn, &row.id)?;
+    let lines = lines_of(conn, row.id)?;
     campaign_from_rows(row, lines)
 }
 
 /// The campaign with database id `id`.
-pub fn find_by_id(conn: &mut DbConn, id: Uuid) -> Result<Campaign, Error> {
-    let row: CampaignRow =
-        campaigns::table.find(id.to_string()).first(conn).optional()?.ok_or(Error::NotFound("campaign"))?;
-    let lines = lines_of(conn, &row.id)?;
+pub fn find_by_id(conn: &mut DbConn, id: CampaignId) -> Result<Campaign, Error> {
+    let row: CampaignRow = campaigns::table.find(id).first(conn).optional()?.ok_or(Error::NotFound("campaign"))?;
+    let lines = lines_of(conn, row.id)?;
     campaign_from_rows(row, lines)
 }
 
@@ -254,7 +250,7 @@ pub fn progress(conn: &mut DbConn, slug: &str) -> Result<Progress, Error> {
 
 fn progress_of(conn: &mut DbConn, campaign: Campaign) -> Result<Progress, Error> {
     let (raised, pledges): (i64, i64) = campaign_totals::table
-        .find(campaign.id.to_string())
+        .find(campaign.id)
         .select((campaign_totals::net_raised, campaign_totals::counted_pledges))
         .first(conn)?;
     let allocation = allocate(&campaign.spec.plan, raised);
@@ -267,7 +263,7 @@ pub fn list_progress(conn: &mut DbConn) -> Result<Vec<Progress>, Error> {
         campaigns::table.order((campaigns::starts_at.asc(), campaigns::slug.asc())).load(conn)?;
     rows.into_iter()
         .map(|row| {
-            let lines = lines_of(conn, &row.id)?;
+            let lines = lines_of(conn, row.id)?;
             let campaign = campaign_from_rows(row, lines)?;
             progress_of(conn, campaign)
         })

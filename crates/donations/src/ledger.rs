@@ -10,6 +10,7 @@ use diesel::prelude::*;
 use thiserror::Error;
 use uuid::Uuid;
 
+use crate::ids::{CampaignId, PledgeId};
 use crate::ledger_source::LedgerSource;
 use crate::money::Money;
 use crate::pledge::{PledgeAmounts, PledgeState};
@@ -122,7 +123,7 @@ pub fn apply(before: PledgeAmounts, kind: EntryKind, amount: i64) -> Result<Pled
 #[derive(Debug, Clone)]
 pub struct NewEntry {
     /// The pledge it concerns; the campaign is the pledge's.
-    pub pledge_id: Uuid,
+    pub pledge_id: PledgeId,
     /// What happened.
     pub kind: EntryKind,
     /// The signed effect on what counts.
@@ -158,8 +159,8 @@ impl Appended {
 #[diesel(table_name = ledger_entries)]
 struct LedgerRow<'a> {
     id: String,
-    campaign_id: &'a str,
-    pledge_id: String,
+    campaign_id: CampaignId,
+    pledge_id: PledgeId,
     kind: EntryKind,
     amount: i64,
     currency: &'a str,
@@ -167,7 +168,7 @@ struct LedgerRow<'a> {
     created_at: chrono::NaiveDateTime,
 }
 
-type PledgeMoneyRow = (String, String, i64, i64, i64, i64, String, PledgeState);
+type PledgeMoneyRow = (CampaignId, i64, i64, i64, i64, String, PledgeState);
 
 /// Appends `entry` in its own write transaction.
 pub fn append(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error> {
@@ -182,15 +183,14 @@ pub fn append(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error> {
 /// already excludes other writers.
 pub fn append_in(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error> {
     let now = demeu_db::now();
-    let pledge_id = entry.pledge_id.to_string();
-    let touched = diesel::update(pledges::table.find(&pledge_id)).set(pledges::updated_at.eq(now)).execute(conn)?;
+    let pledge_id = entry.pledge_id;
+    let touched = diesel::update(pledges::table.find(pledge_id)).set(pledges::updated_at.eq(now)).execute(conn)?;
     if touched == 0 {
         return Err(Error::NotFound("pledge"));
     }
-    let (_, campaign_id, amount, received, refunded, disputed, currency, state): PledgeMoneyRow = pledges::table
-        .find(&pledge_id)
+    let (campaign_id, amount, received, refunded, disputed, currency, state): PledgeMoneyRow = pledges::table
+        .find(pledge_id)
         .select((
-            pledges::id,
             pledges::campaign_id,
             pledges::amount,
             pledges::received,
@@ -210,8 +210,8 @@ pub fn append_in(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error>
     let source = entry.source.to_string();
     let row = LedgerRow {
         id: entry_id.to_string(),
-        campaign_id: &campaign_id,
-        pledge_id: pledge_id.clone(),
+        campaign_id,
+        pledge_id,
         kind: entry.kind,
         amount: entry.amount.minor,
         currency: &currency,
@@ -233,7 +233,7 @@ pub fn append_in(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error>
         let becomes_paid = matches!(entry.kind, EntryKind::Payment | EntryKind::OfflinePayment);
         let new_state = if becomes_paid { PledgeState::Paid } else { state };
         let counted_at = if before.received == 0 && after.received > 0 { Some(now) } else { None };
-        diesel::update(pledges::table.find(&pledge_id))
+        diesel::update(pledges::table.find(pledge_id))
             .set((
                 pledges::received.eq(after.received),
                 pledges::refunded.eq(after.refunded),
@@ -242,7 +242,7 @@ pub fn append_in(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error>
             ))
             .execute(conn)?;
         if let Some(at) = counted_at {
-            diesel::update(pledges::table.find(&pledge_id))
+            diesel::update(pledges::table.find(pledge_id))
                 .filter(pledges::counted_at.is_null())
                 .set(pledges::counted_at.eq(at))
                 .execute(conn)?;
@@ -254,7 +254,7 @@ pub fn append_in(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error>
         // (A negative entry cannot leave the range: what counts never goes below zero.)
         let delta = entry.amount.minor;
         let room = campaign_totals::net_raised.le(i64::MAX - delta.max(0));
-        let updated = diesel::update(campaign_totals::table.find(&campaign_id).filter(room))
+        let updated = diesel::update(campaign_totals::table.find(campaign_id).filter(room))
             .set((
                 campaign_totals::net_raised.eq(campaign_totals::net_raised + entry.amount.minor),
                 campaign_totals::counted_pledges.eq(campaign_totals::counted_pledges + counted_change),
@@ -262,14 +262,14 @@ pub fn append_in(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error>
             ))
             .execute(conn)?;
         if updated == 0 {
-            return Err(totals_refused(conn, &campaign_id, delta));
+            return Err(totals_refused(conn, campaign_id, delta));
         }
         Ok(Appended::Recorded { entry_id, before, after })
     })
 }
 
 /// Why the totals row refused an append: missing (corrupt), or the sum would leave BIGINT.
-fn totals_refused(conn: &mut DbConn, campaign_id: &str, delta: i64) -> Error {
+fn totals_refused(conn: &mut DbConn, campaign_id: CampaignId, delta: i64) -> Error {
     let exists = campaign_totals::table.find(campaign_id).count().get_result::<i64>(conn);
     match exists {
         Ok(0) => Error::Corrupt(format!("campaign {campaign_id} has no totals row")),

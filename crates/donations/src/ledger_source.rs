@@ -6,6 +6,8 @@ use std::fmt;
 
 use uuid::Uuid;
 
+use crate::ids::{PledgeId, RefundId};
+
 /// The one source of a ledger row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LedgerSource {
@@ -36,12 +38,12 @@ pub enum LedgerSource {
     /// A gift staff recorded by hand, one per pledge.
     Offline {
         /// The pledge it made.
-        pledge_id: Uuid,
+        pledge_id: PledgeId,
     },
     /// A refund of an offline gift, one per refund row.
     StaffRefund {
         /// The refund row.
-        refund_id: Uuid,
+        refund_id: RefundId,
     },
     /// A correction staff made, one per correction.
     Correction {
@@ -71,6 +73,7 @@ mod tests {
     #[test]
     fn keys_are_stable_because_stored_rows_depend_on_them() {
         let id = Uuid::nil();
+        let (pledge_id, refund_id) = (PledgeId::from(id), RefundId::from(id));
         assert_eq!(LedgerSource::Payment { payment_id: "pi_1".into() }.to_string(), "payment:pi_1");
         assert_eq!(
             LedgerSource::ProviderRefund { charge_id: "ch_1".into(), cumulative: 500 }.to_string(),
@@ -78,7 +81,7 @@ mod tests {
         );
         assert_eq!(LedgerSource::DisputeHeld { dispute_id: "dp_1".into() }.to_string(), "dispute:dp_1:held");
         assert_eq!(LedgerSource::DisputeReturned { dispute_id: "dp_1".into() }.to_string(), "dispute:dp_1:returned");
-        assert_eq!(LedgerSource::Offline { pledge_id: id }.to_string(), format!("offline:{id}"));
-        assert_eq!(LedgerSource::StaffRefund { refund_id: id }.to_string(), format!("staff-refund:{id}"));
+        assert_eq!(LedgerSource::Offline { pledge_id }.to_string(), format!("offline:{id}"));
+        assert_eq!(LedgerSource::StaffRefund { refund_id }.to_string(), format!("staff-refund:{id}"));
     }
 }

@@ -4,6 +4,7 @@
 pub mod allocation;
 pub mod campaign;
 mod error;
+pub mod ids;
 pub mod ledger;
 pub mod ledger_source;
 pub mod money;

@@ -16,6 +16,7 @@ use demeu_db::DbConn;
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use crate::ids::PledgeId;
 use crate::ledger::{append_in, Appended, EntryKind, NewEntry};
 use crate::ledger_source::LedgerSource;
 use crate::money::{Currency, Money};
@@ -124,7 +125,7 @@ pub enum Processed {
     /// Money moved.
     Counted {
         /// The pledge.
-        pledge_id: Uuid,
+        pledge_id: PledgeId,
         /// The ledger entry.
         kind: EntryKind,
         /// Signed amount.
@@ -285,7 +286,7 @@ fn insert_inbox(
     }
 }
 
-type Applied = (Processed, Option<String>);
+type Applied = (Processed, Option<PledgeId>);
 
 fn apply(conn: &mut DbConn, event: &PaymentEvent) -> Result<Applied, Error> {
     match event {
@@ -296,7 +297,7 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent) -> Result<Applied, Error> {
                 Err(not_ours) => return Ok(not_ours),
             };
             pledge_store::link_provider_ids(conn, &pledge, Some(session_id), None)?;
-            let closed = pledge_store::close_unpaid(conn, &pledge.id, *outcome)?;
+            let closed = pledge_store::close_unpaid(conn, pledge.id, *outcome)?;
             let why = if closed { format!("pledge {outcome}") } else { "pledge not pending: left as it is".into() };
             Ok((Processed::Recorded(why), Some(pledge.id)))
         }
@@ -327,7 +328,7 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent) -> Result<Applied, Error> {
             let source = LedgerSource::ProviderRefund { charge_id: charge_id.clone(), cumulative: *amount_refunded };
             let applied = record(conn, &pledge, EntryKind::Refund, -increment, source)?;
             if matches!(applied.0, Processed::Counted { .. }) {
-                crate::refund::settle(conn, &pledge.id, increment)?;
+                crate::refund::settle(conn, pledge.id, increment)?;
             }
             Ok(applied)
         }
@@ -342,7 +343,7 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent) -> Result<Applied, Error> {
             if pledge.received == 0 {
                 return Err(Error::NotYetKnown(format!("dispute on pledge {} before its payment", pledge.id)));
             }
-            let pledge = pledge_store::lock(conn, pledge.uuid()?)?;
+            let pledge = pledge_store::lock(conn, pledge.id)?;
             if held_by_dispute(conn, &d.dispute_id)?.is_some() {
                 return Ok((Processed::Recorded("the dispute holds its money already".into()), Some(pledge.id)));
             }
@@ -405,7 +406,7 @@ fn checkout(conn: &mut DbConn, facts: &CheckoutFacts) -> Result<Applied, Error> 
     }
     let (Some(payment_id), Some(amount), Some(currency)) = (&facts.payment_id, facts.amount, &facts.currency) else {
         let why = format!("paid session {} lacks its payment, amount or currency", facts.session_id);
-        pledge_store::flag(conn, &pledge.id, &why)?;
+        pledge_store::flag(conn, pledge.id, &why)?;
         return Ok((Processed::Flagged(why), Some(pledge.id)));
     };
     count_payment(conn, &pledge, payment_id, amount, currency)
@@ -438,9 +439,9 @@ fn mismatch(
     } else {
         return Ok(None);
     };
-    pledge_store::flag(conn, &pledge.id, &why)?;
+    pledge_store::flag(conn, pledge.id, &why)?;
     tracing::warn!(pledge = %pledge.id, %why, "provider event flagged");
-    Ok(Some((Processed::Flagged(why), Some(pledge.id.clone()))))
+    Ok(Some((Processed::Flagged(why), Some(pledge.id))))
 }
 
 fn record(
@@ -451,20 +452,20 @@ fn record(
     source: LedgerSource,
 ) -> Result<Applied, Error> {
     let currency: Currency = pledge.currency.parse()?;
-    let pledge_id = pledge.uuid()?;
+    let pledge_id = pledge.id;
     let entry = NewEntry { pledge_id, kind, amount: Money::new(amount, currency), source };
     match append_in(conn, &entry) {
         Ok(appended @ Appended::Recorded { .. }) => Ok((
             Processed::Counted { pledge_id, kind, amount, first_counted: appended.first_counted() },
-            Some(pledge.id.clone()),
+            Some(pledge.id),
         )),
-        Ok(Appended::AlreadyRecorded) => Ok((Processed::Recorded("already counted".into()), Some(pledge.id.clone()))),
+        Ok(Appended::AlreadyRecorded) => Ok((Processed::Recorded("already counted".into()), Some(pledge.id))),
         // The provider says more went back than counts (e.g. a refund on money held in a
         // dispute): nothing is counted and staff look at it.
         Err(Error::Ledger(e)) => {
             let why = e.to_string();
-            pledge_store::flag(conn, &pledge.id, &why)?;
-            Ok((Processed::Flagged(why), Some(pledge.id.clone())))
+            pledge_store::flag(conn, pledge.id, &why)?;
+            Ok((Processed::Flagged(why), Some(pledge.id)))
         }
         Err(e) => Err(e),
     }
@@ -481,7 +482,7 @@ fn ours(conn: &mut DbConn, pledge_ref: Option<&str>) -> Result<Result<PledgeReco
     let Ok(id) = Uuid::parse_str(reference) else {
         return not_ours(format!("pledge_id `{reference}` is not one of ours"));
     };
-    match pledge_store::find(conn, id) {
+    match pledge_store::find(conn, id.into()) {
         Ok(pledge) => Ok(Ok(pledge)),
         Err(Error::NotFound(_)) => not_ours(format!("pledge {id} is unknown to this installation")),
         Err(e) => Err(e),
@@ -524,7 +525,7 @@ pub struct InboxEntry {
     /// Why, for staff.
     pub detail: Option<String>,
     /// The pledge it was about, when one was found.
-    pub pledge_id: Option<String>,
+    pub pledge_id: Option<PledgeId>,
     /// When it arrived.
     pub received_at: chrono::NaiveDateTime,
 }

@@ -199,7 +199,7 @@ fn trimmed(value: &Option<String>) -> Option<String> {
 #[derive(Debug, Clone)]
 pub struct NewPledge {
     /// The campaign's database id.
-    pub campaign_id: uuid::Uuid,
+    pub campaign_id: crate::ids::CampaignId,
     /// Promised, minor units of the campaign's currency.
     pub amount: crate::money::Money,
     /// As the donor wrote it.
@@ -249,7 +249,7 @@ mod tests {
         use crate::plan::{BudgetLine, FundingPlan, Tier};
         let t = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().expect("time");
         crate::campaign::Campaign {
-            id: uuid::Uuid::nil(),
+            id: crate::ids::CampaignId::from(uuid::Uuid::nil()),
             spec: crate::campaign::CampaignSpec {
                 slug: "mentors".into(),
                 title: "Mentors".into(),

@@ -1,12 +1,12 @@
 //! Pledges in the database: storing, finding, linking to the provider, and the lists that the
 //! donor wall and the staff read.
 
+use crate::ids::{CampaignId, PledgeId};
 use chrono::NaiveDateTime;
 use demeu_db::page::{decode_cursor, encode_cursor, paginate, Page};
 use demeu_db::schema::{campaigns, pledges};
 use demeu_db::DbConn;
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use crate::pledge::{DisplayStatus, NewPledge, PaymentMethod, PledgeAmounts, PledgeState};
 use crate::Error;
@@ -21,9 +21,9 @@ diesel::define_sql_function! {
 #[diesel(table_name = pledges)]
 pub struct PledgeRecord {
     /// Id.
-    pub id: String,
+    pub id: PledgeId,
     /// The campaign's id.
-    pub campaign_id: String,
+    pub campaign_id: CampaignId,
     /// Promised.
     pub amount: i64,
     /// ISO code.
@@ -78,26 +78,16 @@ impl PledgeRecord {
     pub fn display_status(&self) -> DisplayStatus {
         self.amounts().display_status(self.state)
     }
-
-    /// The campaign's id as a UUID.
-    pub fn campaign_uuid(&self) -> Result<Uuid, Error> {
-        Uuid::parse_str(&self.campaign_id).map_err(|_| Error::Corrupt(format!("campaign id `{}`", self.campaign_id)))
-    }
-
-    /// The id as a UUID.
-    pub fn uuid(&self) -> Result<Uuid, Error> {
-        Uuid::parse_str(&self.id).map_err(|_| Error::Corrupt(format!("pledge id `{}`", self.id)))
-    }
 }
 
 /// Stores `new` as a pending pledge with nothing received, and returns its id.
-pub fn insert(conn: &mut DbConn, new: &NewPledge) -> Result<Uuid, Error> {
-    let id = Uuid::new_v4();
+pub fn insert(conn: &mut DbConn, new: &NewPledge) -> Result<PledgeId, Error> {
+    let id = PledgeId::new();
     let now = demeu_db::now();
     diesel::insert_into(pledges::table)
         .values((
-            pledges::id.eq(id.to_string()),
-            pledges::campaign_id.eq(new.campaign_id.to_string()),
+            pledges::id.eq(id),
+            pledges::campaign_id.eq(new.campaign_id),
             pledges::amount.eq(new.amount.minor),
             pledges::currency.eq(new.amount.currency.code()),
             pledges::donor_name.eq(&new.donor_name),
@@ -120,22 +110,15 @@ pub fn insert(conn: &mut DbConn, new: &NewPledge) -> Result<Uuid, Error> {
 }
 
 /// The pledge with id `id`.
-pub fn find(conn: &mut DbConn, id: Uuid) -> Result<PledgeRecord, Error> {
-    pledges::table
-        .find(id.to_string())
-        .select(PledgeRecord::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(Error::NotFound("pledge"))
+pub fn find(conn: &mut DbConn, id: PledgeId) -> Result<PledgeRecord, Error> {
+    pledges::table.find(id).select(PledgeRecord::as_select()).first(conn).optional()?.ok_or(Error::NotFound("pledge"))
 }
 
 /// Takes the pledge's row lock for the rest of the transaction and returns the pledge as it is
 /// then. Touching the row is what takes PostgreSQL's lock, so that two transactions cannot both
 /// act on the same old amounts; SQLite's write transaction already excludes other writers.
-pub fn lock(conn: &mut DbConn, id: Uuid) -> Result<PledgeRecord, Error> {
-    let touched = diesel::update(pledges::table.find(id.to_string()))
-        .set(pledges::updated_at.eq(demeu_db::now()))
-        .execute(conn)?;
+pub fn lock(conn: &mut DbConn, id: PledgeId) -> Result<PledgeRecord, Error> {
+    let touched = diesel::update(pledges::table.find(id)).set(pledges::updated_at.eq(demeu_db::now())).execute(conn)?;
     if touched == 0 {
         return Err(Error::NotFound("pledge"));
     }
@@ -161,8 +144,8 @@ pub fn find_by_session(conn: &mut DbConn, session_id: &str) -> Result<Option<Ple
 }
 
 /// Records the checkout the provider made for a pledge.
-pub fn set_checkout(conn: &mut DbConn, id: Uuid, session_id: &str, url: &str) -> Result<(), Error> {
-    diesel::update(pledges::table.find(id.to_string()))
+pub fn set_checkout(conn: &mut DbConn, id: PledgeId, session_id: &str, url: &str) -> Result<(), Error> {
+    diesel::update(pledges::table.find(id))
         .set((
             pledges::provider_session_id.eq(session_id),
             pledges::checkout_url.eq(url),
@@ -181,7 +164,7 @@ pub fn link_provider_ids(
     payment_id: Option<&str>,
 ) -> Result<(), Error> {
     if let (None, Some(session)) = (&pledge.provider_session_id, session_id) {
-        diesel::update(pledges::table.find(&pledge.id)).set(pledges::provider_session_id.eq(session)).execute(conn)?;
+        diesel::update(pledges::table.find(pledge.id)).set(pledges::provider_session_id.eq(session)).execute(conn)?;
     }
     if let (None, Some(payment)) = (&pledge.provider_payment_id, payment_id) {
         if let Some(other) = find_by_payment(conn, payment)? {
@@ -189,14 +172,14 @@ pub fn link_provider_ids(
                 return Err(Error::Conflict(format!("payment {payment} already pays pledge {}", other.id)));
             }
         }
-        diesel::update(pledges::table.find(&pledge.id)).set(pledges::provider_payment_id.eq(payment)).execute(conn)?;
+        diesel::update(pledges::table.find(pledge.id)).set(pledges::provider_payment_id.eq(payment)).execute(conn)?;
     }
     Ok(())
 }
 
 /// Closes a pending pledge that was never paid (expired, failed, canceled); a pledge with money
 /// or already closed is left as it is. Returns whether it changed.
-pub fn close_unpaid(conn: &mut DbConn, id: &str, state: PledgeState) -> Result<bool, Error> {
+pub fn close_unpaid(conn: &mut DbConn, id: PledgeId, state: PledgeState) -> Result<bool, Error> {
     let changed = diesel::update(
         pledges::table.find(id).filter(pledges::state.eq(PledgeState::Pending)).filter(pledges::received.eq(0i64)),
     )
@@ -206,7 +189,7 @@ pub fn close_unpaid(conn: &mut DbConn, id: &str, state: PledgeState) -> Result<b
 }
 
 /// Marks a pledge for staff to look at, keeping the first reason given.
-pub fn flag(conn: &mut DbConn, id: &str, reason: &str) -> Result<(), Error> {
+pub fn flag(conn: &mut DbConn, id: PledgeId, reason: &str) -> Result<(), Error> {
     diesel::update(pledges::table.find(id).filter(pledges::flag.is_null()))
         .set(pledges::flag.eq(reason))
         .execute(conn)?;
@@ -216,12 +199,12 @@ pub fn flag(conn: &mut DbConn, id: &str, reason: &str) -> Result<(), Error> {
 /// The donor wall: pledges that count, newest counted first.
 pub fn donor_wall(
     conn: &mut DbConn,
-    campaign_id: Uuid,
+    campaign_id: CampaignId,
     limit: i64,
     cursor: Option<&str>,
 ) -> Result<Page<PledgeRecord>, Error> {
     let mut query = pledges::table
-        .filter(pledges::campaign_id.eq(campaign_id.to_string()))
+        .filter(pledges::campaign_id.eq(campaign_id))
         .filter((pledges::received - pledges::refunded - pledges::disputed).gt(0i64))
         .filter(pledges::counted_at.is_not_null())
         .select(PledgeRecord::as_select())
@@ -233,7 +216,7 @@ pub fn donor_wall(
         query = query.filter(pledges::counted_at.lt(at).or(pledges::counted_at.eq(at).and(pledges::id.lt(id))));
     }
     let rows: Vec<PledgeRecord> = query.load(conn)?;
-    Ok(paginate(rows, limit, |p| encode_cursor(p.counted_at.unwrap_or(p.created_at), &p.id)))
+    Ok(paginate(rows, limit, |p| encode_cursor(p.counted_at.unwrap_or(p.created_at), &p.id.to_string())))
 }
 
 /// What staff filter the pledge list by.
@@ -281,5 +264,5 @@ pub fn staff_list(
         query = query.filter(pledges::created_at.lt(at).or(pledges::created_at.eq(at).and(pledges::id.lt(id))));
     }
     let rows: Vec<(PledgeRecord, String)> = query.load(conn)?;
-    Ok(paginate(rows, limit, |(p, _)| encode_cursor(p.created_at, &p.id)))
+    Ok(paginate(rows, limit, |(p, _)| encode_cursor(p.created_at, &p.id.to_string())))
 }

@@ -7,10 +7,10 @@
 //! goes to the provider under an idempotency key derived from the row, and counts when the
 //! provider's refund event arrives ([`settle`]); an offline pledge's refund counts at once.
 
+use crate::ids::{PledgeId, RefundId};
 use demeu_db::schema::refunds;
 use demeu_db::DbConn;
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use crate::ledger::{append_in, EntryKind, NewEntry};
 use crate::ledger_source::LedgerSource;
@@ -36,9 +36,9 @@ demeu_db::stored_enum! {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refund {
     /// Ours; the provider's idempotency key is derived from it.
-    pub id: Uuid,
+    pub id: RefundId,
     /// The pledge refunded.
-    pub pledge_id: Uuid,
+    pub pledge_id: PledgeId,
     /// How much, in the pledge's currency.
     pub amount: Money,
     /// Where it is.
@@ -103,7 +103,7 @@ pub type AfterCounted<'a> = &'a dyn Fn(&mut DbConn, &PledgeRecord, i64) -> Resul
 /// `pledge_id`, with its audit entry, in one write transaction.
 pub fn request(
     conn: &mut DbConn,
-    pledge_id: Uuid,
+    pledge_id: PledgeId,
     requested: Option<i64>,
     actor: &str,
     after: AfterCounted<'_>,
@@ -112,7 +112,7 @@ pub fn request(
         let (pledge, reserved) = lock_with_reserved(conn, pledge_id)?;
         let amount = refund_amount(refundable(pledge.amounts(), reserved), requested)?;
         let currency: Currency = pledge.currency.parse()?;
-        let id = Uuid::new_v4();
+        let id = RefundId::new();
         let offline = pledge.method.is_offline();
         let payment_id = match (&pledge.provider_payment_id, offline) {
             (_, true) => None,
@@ -125,8 +125,8 @@ pub fn request(
         let now = demeu_db::now();
         diesel::insert_into(refunds::table)
             .values((
-                refunds::id.eq(id.to_string()),
-                refunds::pledge_id.eq(&pledge.id),
+                refunds::id.eq(id),
+                refunds::pledge_id.eq(pledge.id),
                 refunds::amount.eq(amount),
                 refunds::currency.eq(currency.code()),
                 refunds::status.eq(status),
@@ -164,7 +164,7 @@ pub fn request(
 
 /// Reserves a failed refund again before the provider is asked once more (a retry with the same
 /// key): refused like a new one when the money is no longer there to refund.
-pub fn retry(conn: &mut DbConn, refund_id: Uuid) -> Result<Requested, Error> {
+pub fn retry(conn: &mut DbConn, refund_id: RefundId) -> Result<Requested, Error> {
     conn.write_transaction(|conn| {
         let refund = find(conn, refund_id)?;
         if refund.status == RefundStatus::Counted {
@@ -189,16 +189,16 @@ pub fn retry(conn: &mut DbConn, refund_id: Uuid) -> Result<Requested, Error> {
 }
 
 /// Records the provider's id for a refund it accepted; the refund counts when its event comes.
-pub fn mark_sent(conn: &mut DbConn, refund_id: Uuid, provider_refund_id: &str) -> Result<(), Error> {
-    diesel::update(refunds::table.find(refund_id.to_string()))
+pub fn mark_sent(conn: &mut DbConn, refund_id: RefundId, provider_refund_id: &str) -> Result<(), Error> {
+    diesel::update(refunds::table.find(refund_id))
         .set((refunds::provider_refund_id.eq(provider_refund_id), refunds::updated_at.eq(demeu_db::now())))
         .execute(conn)?;
     Ok(())
 }
 
 /// Releases the reservation of a refund the provider did not take.
-pub fn mark_failed(conn: &mut DbConn, refund_id: Uuid) -> Result<(), Error> {
-    diesel::update(refunds::table.find(refund_id.to_string()).filter(refunds::status.eq(RefundStatus::Requested)))
+pub fn mark_failed(conn: &mut DbConn, refund_id: RefundId) -> Result<(), Error> {
+    diesel::update(refunds::table.find(refund_id).filter(refunds::status.eq(RefundStatus::Requested)))
         .set((refunds::status.eq(RefundStatus::Failed), refunds::updated_at.eq(demeu_db::now())))
         .execute(conn)?;
     Ok(())
@@ -207,8 +207,8 @@ pub fn mark_failed(conn: &mut DbConn, refund_id: Uuid) -> Result<(), Error> {
 /// A provider's refund of `amount` counted for pledge `pledge_id`: the requested refunds it
 /// confirms are settled, oldest first, as far as the amount reaches. (A refund made in the
 /// provider's own dashboard settles nothing: it counts all the same.)
-pub fn settle(conn: &mut DbConn, pledge_id: &str, amount: i64) -> Result<(), Error> {
-    let waiting: Vec<(String, i64)> = refunds::table
+pub fn settle(conn: &mut DbConn, pledge_id: PledgeId, amount: i64) -> Result<(), Error> {
+    let waiting: Vec<(RefundId, i64)> = refunds::table
         .filter(refunds::pledge_id.eq(pledge_id))
         .filter(refunds::status.eq(RefundStatus::Requested))
         .order((refunds::created_at.asc(), refunds::id.asc()))
@@ -220,49 +220,38 @@ pub fn settle(conn: &mut DbConn, pledge_id: &str, amount: i64) -> Result<(), Err
             break;
         }
         left -= requested;
-        diesel::update(refunds::table.find(&id))
+        diesel::update(refunds::table.find(id))
             .set((refunds::status.eq(RefundStatus::Counted), refunds::updated_at.eq(demeu_db::now())))
             .execute(conn)?;
     }
     Ok(())
 }
 
+type Row = (PledgeId, i64, String, RefundStatus, Option<String>);
+
 /// The refund with id `id`.
-pub fn find(conn: &mut DbConn, id: Uuid) -> Result<Refund, Error> {
-    let (pledge_id, amount, currency, status, provider_refund_id): (String, i64, String, String, Option<String>) =
-        refunds::table
-            .find(id.to_string())
-            .select((
-                refunds::pledge_id,
-                refunds::amount,
-                refunds::currency,
-                refunds::status,
-                refunds::provider_refund_id,
-            ))
-            .first(conn)
-            .optional()?
-            .ok_or(Error::NotFound("refund"))?;
-    Ok(Refund {
-        id,
-        pledge_id: Uuid::parse_str(&pledge_id).map_err(|_| Error::Corrupt(format!("pledge id `{pledge_id}`")))?,
-        amount: Money::new(amount, currency.parse()?),
-        status: status.parse()?,
-        provider_refund_id,
-    })
+pub fn find(conn: &mut DbConn, id: RefundId) -> Result<Refund, Error> {
+    let (pledge_id, amount, currency, status, provider_refund_id): Row = refunds::table
+        .find(id)
+        .select((refunds::pledge_id, refunds::amount, refunds::currency, refunds::status, refunds::provider_refund_id))
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound("refund"))?;
+    Ok(Refund { id, pledge_id, amount: Money::new(amount, currency.parse()?), status, provider_refund_id })
 }
 
-fn set_status(conn: &mut DbConn, id: Uuid, status: RefundStatus) -> Result<(), Error> {
-    diesel::update(refunds::table.find(id.to_string()))
+fn set_status(conn: &mut DbConn, id: RefundId, status: RefundStatus) -> Result<(), Error> {
+    diesel::update(refunds::table.find(id))
         .set((refunds::status.eq(status), refunds::updated_at.eq(demeu_db::now())))
         .execute(conn)?;
     Ok(())
 }
 
 /// The pledge, locked against concurrent refunds, and what its requested refunds reserve.
-fn lock_with_reserved(conn: &mut DbConn, pledge_id: Uuid) -> Result<(PledgeRecord, i64), Error> {
+fn lock_with_reserved(conn: &mut DbConn, pledge_id: PledgeId) -> Result<(PledgeRecord, i64), Error> {
     let pledge = pledge_store::lock(conn, pledge_id)?;
     let amounts: Vec<i64> = refunds::table
-        .filter(refunds::pledge_id.eq(&pledge.id))
+        .filter(refunds::pledge_id.eq(pledge.id))
         .filter(refunds::status.eq(RefundStatus::Requested))
         .select(refunds::amount)
         .load(conn)?;

@@ -23,7 +23,7 @@ fn authenticate(req: &HttpRequest, needed: Option<Role>) -> Authenticated {
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let token = bearer_token(req);
     Box::pin(async move {
-        let state = state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+        let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
         let token = token.ok_or(ApiError::Unauthorized)?;
         let lookup = token.clone();
         let user = state.pool.run(move |conn| user_for_token(conn, &lookup)).await?.ok_or(ApiError::Unauthorized)?;

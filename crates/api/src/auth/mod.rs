@@ -9,10 +9,7 @@ mod session;
 mod throttle;
 mod users;
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 pub use extract::{Accountant, Admin, AnyStaff, Editor};
 pub use password::{hash_password, verify_password, MIN_PASSWORD_LEN};
@@ -20,16 +17,16 @@ pub use session::{end_session, start_session, NewSession, SESSION_HOURS};
 pub use throttle::LoginThrottle;
 pub use users::{create_user, list_users, update_user, NewStaffUser, StaffUpdate, StaffUser};
 
-/// What a staff member may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Everything.
-    Admin,
-    /// News and comments.
-    Editor,
-    /// Pledges, refunds, exports.
-    Accountant,
+demeu_db::stored_enum! {
+    /// What a staff member may do.
+    pub enum Role("staff role") {
+        /// Everything.
+        Admin = "admin",
+        /// News and comments.
+        Editor = "editor",
+        /// Pledges, refunds, exports.
+        Accountant = "accountant",
+    }
 }
 
 impl Role {
@@ -37,33 +34,21 @@ impl Role {
     pub fn allows(self, needed: Role) -> bool {
         self == Role::Admin || self == needed
     }
+}
 
-    /// The name stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Editor => "editor",
-            Role::Accountant => "accountant",
-        }
+// By hand, as the macro cannot derive it: a string, one of the role names, listed once in the
+// document's components and referred to by the fields that hold a role.
+impl utoipa::PartialSchema for Role {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let mut schema = crate::routes::docs::names::<Role>();
+        schema.description = Some("What a staff member may do.".to_string());
+        utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(schema))
     }
 }
 
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "admin" => Ok(Role::Admin),
-            "editor" => Ok(Role::Editor),
-            "accountant" => Ok(Role::Accountant),
-            other => Err(format!("unknown role `{other}` (expected admin, editor or accountant)")),
-        }
+impl utoipa::ToSchema for Role {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Role")
     }
 }
 
@@ -78,5 +63,13 @@ mod tests {
         assert!(Role::Editor.allows(Role::Editor));
         assert!(!Role::Editor.allows(Role::Accountant));
         assert!(!Role::Accountant.allows(Role::Admin));
+    }
+
+    #[test]
+    fn roles_are_stored_and_sent_by_their_names() {
+        assert_eq!(serde_json::to_string(&Role::Accountant).ok().as_deref(), Some("\"accountant\""));
+        assert_eq!(serde_json::from_str::<Role>("\"editor\"").ok(), Some(Role::Editor));
+        assert_eq!("admin".parse::<Role>(), Ok(Role::Admin));
+        assert!("owner".parse::<Role>().is_err_and(|e| e.to_string().contains("admin, editor, accountant")));
     }
 }

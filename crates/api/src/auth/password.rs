@@ -16,7 +16,7 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| ApiError::Internal(format!("hashing a password: {e}")))
+        .map_err(|e| ApiError::internal(format!("hashing a password: {e}")))
 }
 
 /// Whether `password` matches `hash`; an unreadable hash matches nothing.

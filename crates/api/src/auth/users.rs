@@ -29,7 +29,7 @@ pub(super) struct UserRow {
     pub id: String,
     pub email: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub active: bool,
     pub created_at: NaiveDateTime,
 }
@@ -37,9 +37,9 @@ pub(super) struct UserRow {
 impl UserRow {
     pub(super) fn into_user(self) -> Result<StaffUser, ApiError> {
         Ok(StaffUser {
-            id: Uuid::parse_str(&self.id).map_err(|e| ApiError::Internal(e.to_string()))?,
+            id: Uuid::parse_str(&self.id).map_err(|e| ApiError::Internal(e.into()))?,
             email: self.email,
-            role: self.role.parse().map_err(ApiError::Internal)?,
+            role: self.role,
             active: self.active,
             created_at: DateTime::from_naive_utc_and_offset(self.created_at, Utc),
         })
@@ -84,7 +84,7 @@ pub fn create_user(conn: &mut DbConn, actor: Option<Uuid>, new: &NewStaffUser) -
                 staff_users::id.eq(id.to_string()),
                 staff_users::email.eq(&email),
                 staff_users::password_hash.eq(&hash),
-                staff_users::role.eq(new.role.as_str()),
+                staff_users::role.eq(new.role),
                 staff_users::active.eq(true),
                 staff_users::created_at.eq(now),
                 staff_users::updated_at.eq(now),
@@ -132,7 +132,7 @@ pub fn update_user(conn: &mut DbConn, actor: Uuid, id: Uuid, update: &StaffUpdat
             return Err(ApiError::NotFound("staff user".into()));
         }
         if let Some(role) = update.role {
-            diesel::update(staff_users::table.find(&key)).set(staff_users::role.eq(role.as_str())).execute(conn)?;
+            diesel::update(staff_users::table.find(&key)).set(staff_users::role.eq(role)).execute(conn)?;
         }
         if let Some(active) = update.active {
             diesel::update(staff_users::table.find(&key)).set(staff_users::active.eq(active)).execute(conn)?;

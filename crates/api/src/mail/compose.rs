@@ -107,7 +107,7 @@ pub fn receipt(
             amount: money(pledge.received, campaign),
             campaign: campaign.spec.title.clone(),
             date: almaty_date(counted_at),
-            pledge_id: pledge.id.clone(),
+            pledge_id: pledge.id.to_string(),
             lines,
             foundation: ctx.foundation.clone(),
         },
@@ -130,7 +130,7 @@ pub fn refund_notice(
         &RefundNotice {
             amount: money(amount, campaign),
             campaign: campaign.spec.title.clone(),
-            pledge_id: pledge.id.clone(),
+            pledge_id: pledge.id.to_string(),
             foundation: ctx.foundation.clone(),
         },
     );
@@ -142,7 +142,7 @@ pub fn refund_notice(
 /// Subscribes `email` and, if a confirmation is due, enqueues it.
 pub fn subscribe(conn: &mut DbConn, ctx: &MailContext, campaign: &Campaign, email: &str) -> Result<(), MailError> {
     use campaign_news::subscriber::{issue_token, subscribe_in, Purpose, Subscribed};
-    let Subscribed::ConfirmationDue { subscriber, token } = subscribe_in(conn, campaign.id, email)? else {
+    let Subscribed::ConfirmationDue { subscriber, token } = subscribe_in(conn, campaign.id.as_uuid(), email)? else {
         return Ok(());
     };
     let unsubscribe = ctx.unsubscribe_url(&issue_token(conn, &subscriber.id, Purpose::Unsubscribe)?);
@@ -171,7 +171,7 @@ pub fn news(
     let post_url = format!("{}/api/v1/campaigns/{}/news/{}", ctx.public_url, campaign.spec.slug, post.slug);
     let lang = Lang::of(&campaign.spec.locale);
     let mut queued = 0;
-    for subscriber in confirmed(conn, campaign.id)? {
+    for subscriber in confirmed(conn, campaign.id.as_uuid())? {
         let unsubscribe = ctx.unsubscribe_url(&issue_token(conn, &subscriber.id, Purpose::Unsubscribe)?);
         let rendered = templates::news(
             lang,

@@ -29,7 +29,7 @@ pub fn mail_effects(ctx: &MailContext) -> impl Fn(&mut DbConn, &Processed) -> Re
     move |conn, processed| {
         let Processed::Counted { pledge_id, kind, amount, first_counted } = processed else { return Ok(()) };
         let pledge = donations::pledge_store::find(conn, *pledge_id)?;
-        let campaign = donations::campaign::find_by_id(conn, pledge.campaign_uuid()?)?;
+        let campaign = donations::campaign::find_by_id(conn, pledge.campaign_id)?;
         match kind {
             EntryKind::Payment | EntryKind::OfflinePayment if *first_counted => {
                 compose::receipt(conn, ctx, &pledge, &campaign)?

@@ -1,9 +1,9 @@
 //! The public side of news: posts, the Atom feed, subscriptions and comments.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use campaign_news::comment::{self, NewComment};
+use campaign_news::comment::{self, CommentStatus, NewComment};
 use campaign_news::post::{self, Post};
-use campaign_news::subscriber;
+use campaign_news::subscriber::{self, SubscriberStatus};
 use chrono::{DateTime, Utc};
 use demeu_db::page::page_limit;
 use demeu_db::utc;
@@ -68,7 +68,7 @@ pub async fn list(
         .run(move |conn| {
             let campaign = donations::campaign::find_by_slug(conn, &slug)?;
             let limit = page_limit(limit)?;
-            post::list_published(conn, campaign.id, limit, cursor.as_deref()).map_err(ApiError::from)
+            post::list_published(conn, campaign.id.as_uuid(), limit, cursor.as_deref()).map_err(ApiError::from)
         })
         .await?;
     Ok(HttpResponse::Ok()
@@ -85,7 +85,7 @@ pub async fn show(state: web::Data<AppState>, path: web::Path<(String, String)>)
         .pool
         .run(move |conn| {
             let campaign = donations::campaign::find_by_slug(conn, &slug)?;
-            post::find_published(conn, campaign.id, &post_slug).map_err(ApiError::from)
+            post::find_published(conn, campaign.id.as_uuid(), &post_slug).map_err(ApiError::from)
         })
         .await?;
     Ok(HttpResponse::Ok().json(PostView::from(post)))
@@ -102,7 +102,7 @@ pub async fn atom(state: web::Data<AppState>, slug: web::Path<String>) -> Result
         .pool
         .run(move |conn| {
             let campaign = donations::campaign::find_by_slug(conn, &slug)?;
-            let posts = post::list_published(conn, campaign.id, 50, None)?;
+            let posts = post::list_published(conn, campaign.id.as_uuid(), 50, None)?;
             Ok::<_, ApiError>((campaign, posts.items))
         })
         .await?;
@@ -204,7 +204,7 @@ fn message(title: &str, text: &str) -> HttpResponse {
 pub async fn confirm(state: web::Data<AppState>, query: web::Query<TokenQuery>) -> Result<HttpResponse, ApiError> {
     let token = query.into_inner().token;
     let s = state.pool.run(move |conn| subscriber::confirm(conn, &token).map_err(ApiError::from)).await?;
-    Ok(if s.status == "confirmed" {
+    Ok(if s.status == SubscriberStatus::Confirmed {
         message(
             "Подписка подтверждена / Subscribed",
             "Вы будете получать новости кампании. You will receive the campaign's news.",
@@ -265,7 +265,8 @@ pub async fn comments(
         .run(move |conn| {
             let campaign = donations::campaign::find_by_slug(conn, &slug)?;
             let limit = page_limit(limit)?;
-            comment::list(conn, Some(campaign.id), "approved", limit, cursor.as_deref()).map_err(ApiError::from)
+            comment::list(conn, Some(campaign.id.as_uuid()), CommentStatus::Approved, limit, cursor.as_deref())
+                .map_err(ApiError::from)
         })
         .await?;
     Ok(HttpResponse::Ok().json(CommentPage {
@@ -280,7 +281,8 @@ pub struct CommentAccepted {
     /// Id.
     pub id: String,
     /// `pending`.
-    pub status: String,
+    #[schema(schema_with = crate::routes::docs::names::<CommentStatus>)]
+    pub status: CommentStatus,
 }
 
 /// What a visitor sends.
@@ -312,7 +314,7 @@ pub async fn comment(
         .pool
         .run(move |conn| {
             let campaign = donations::campaign::find_by_slug(conn, &slug)?;
-            comment::create(conn, campaign.id, &body.0).map_err(ApiError::from)
+            comment::create(conn, campaign.id.as_uuid(), &body.0).map_err(ApiError::from)
         })
         .await?;
     Ok(HttpResponse::Accepted().json(CommentAccepted { id: stored.id, status: stored.status }))

@@ -87,8 +87,8 @@ pub async fn show(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
     let view = state
         .pool
         .run(move |conn| {
-            let pledge = pledge_store::find(conn, id)?;
-            let campaign = donations::campaign::find_by_id(conn, pledge.campaign_uuid()?)?;
+            let pledge = pledge_store::find(conn, id.into())?;
+            let campaign = donations::campaign::find_by_id(conn, pledge.campaign_id)?;
             Ok::<_, ApiError>(PledgeView {
                 id,
                 campaign: campaign.spec.slug,

@@ -51,7 +51,7 @@ pub async fn show(state: web::Data<AppState>, session: web::Path<String>) -> Res
             "<h1>Sandbox checkout</h1><p class=\"amount\">{}</p><p>Pledge <code>{}</code></p>{actions}\
              <p class=\"note\">No money moves here: this page stands in for the payment provider.</p>",
             escape(&amount_of(&pledge)),
-            escape(&pledge.id)
+            escape(&pledge.id.to_string())
         ),
     ))
 }
@@ -65,7 +65,8 @@ pub async fn pay(state: web::Data<AppState>, session: web::Path<String>) -> Resu
     let session = session.into_inner();
     let pledge = pledge_of(&state, session.clone()).await?;
     let secret = state.settings.payments.sandbox.webhook_secret.expose_secret().to_string();
-    deliver(&state, sandbox::paid_session(&secret, &session, &pledge.id, pledge.amount, &pledge.currency)).await?;
+    deliver(&state, sandbox::paid_session(&secret, &session, &pledge.id.to_string(), pledge.amount, &pledge.currency))
+        .await?;
     Ok(page(
         "Paid",
         &format!(
@@ -80,6 +81,10 @@ pub async fn decline(state: web::Data<AppState>, session: web::Path<String>) -> 
     let session = session.into_inner();
     let pledge = pledge_of(&state, session.clone()).await?;
     let secret = state.settings.payments.sandbox.webhook_secret.expose_secret().to_string();
-    deliver(&state, sandbox::declined_session(&secret, &session, &pledge.id, pledge.amount, &pledge.currency)).await?;
+    deliver(
+        &state,
+        sandbox::declined_session(&secret, &session, &pledge.id.to_string(), pledge.amount, &pledge.currency),
+    )
+    .await?;
     Ok(page("Declined", "<h1>Payment declined</h1><p>Nothing was charged and nothing counts.</p>"))
 }

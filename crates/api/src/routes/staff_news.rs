@@ -1,9 +1,10 @@
 //! The editors' routes: news drafts and publication, comment moderation; and the dead mail list.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use campaign_news::comment;
-use campaign_news::post::{self, NewPost, Post, PostEdit};
+use campaign_news::comment::{self, CommentStatus};
+use campaign_news::post::{self, NewPost, Post, PostEdit, PostStatus};
 use chrono::{DateTime, Utc};
+use demeu_db::outbox::MailStatus;
 use demeu_db::utc;
 use serde::{Deserialize, Serialize};
 
@@ -28,7 +29,8 @@ pub struct StaffPost {
     /// Rendered and sanitized.
     pub html: String,
     /// draft or published.
-    pub status: String,
+    #[schema(schema_with = crate::routes::docs::names::<PostStatus>)]
+    pub status: PostStatus,
     /// Published.
     pub published_at: Option<DateTime<Utc>>,
     /// First published.
@@ -79,7 +81,7 @@ pub async fn create(
         .pool
         .run(move |conn| {
             let campaign = donations::campaign::find_by_slug(conn, &slug)?;
-            post::create_draft(conn, campaign.id, &actor, &body.0).map_err(ApiError::from)
+            post::create_draft(conn, campaign.id.as_uuid(), &actor, &body.0).map_err(ApiError::from)
         })
         .await?;
     Ok(HttpResponse::Created().json(staff_post(post)))
@@ -98,7 +100,7 @@ pub async fn list(
         .pool
         .run(move |conn| {
             let campaign = donations::campaign::find_by_slug(conn, &slug)?;
-            post::list_all(conn, campaign.id).map_err(ApiError::from)
+            post::list_all(conn, campaign.id.as_uuid()).map_err(ApiError::from)
         })
         .await?;
     Ok(HttpResponse::Ok().json(posts.into_iter().map(staff_post).collect::<Vec<_>>()))
@@ -180,15 +182,15 @@ pub async fn comments(
     query: web::Query<ModerationQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let status = q.status.unwrap_or_else(|| "pending".into());
-    if !matches!(status.as_str(), "pending" | "approved" | "rejected") {
-        return Err(ApiError::invalid("status", "must be pending, approved or rejected"));
-    }
+    let status = match q.status.as_deref() {
+        None => CommentStatus::Pending,
+        Some(raw) => raw.parse::<CommentStatus>().map_err(|e| ApiError::invalid("status", e.to_string()))?,
+    };
     let page = state
         .pool
         .run(move |conn| {
             let limit = demeu_db::page::page_limit(q.limit)?;
-            comment::list(conn, None, &status, limit, q.cursor.as_deref()).map_err(ApiError::from)
+            comment::list(conn, None, status, limit, q.cursor.as_deref()).map_err(ApiError::from)
         })
         .await?;
     Ok(HttpResponse::Ok().json(CommentPage {
@@ -242,7 +244,8 @@ pub struct MailView {
     /// receipt, refund, confirmation, news.
     pub kind: String,
     /// pending, sent, dead.
-    pub status: String,
+    #[schema(schema_with = crate::routes::docs::names::<MailStatus>)]
+    pub status: MailStatus,
     /// Tries so far.
     pub attempts: i32,
     /// Why the last try failed.
@@ -261,11 +264,11 @@ pub async fn mail(
     state: web::Data<AppState>,
     query: web::Query<MailQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let status = query.into_inner().status.unwrap_or_else(|| "dead".into());
-    if !matches!(status.as_str(), "pending" | "sent" | "dead") {
-        return Err(ApiError::invalid("status", "must be pending, sent or dead"));
-    }
-    let rows = state.pool.run(move |conn| demeu_db::outbox::list(conn, &status, 200).map_err(ApiError::from)).await?;
+    let status = match query.into_inner().status.as_deref() {
+        None => MailStatus::Dead,
+        Some(raw) => raw.parse::<MailStatus>().map_err(|e| ApiError::invalid("status", e.to_string()))?,
+    };
+    let rows = state.pool.run(move |conn| demeu_db::outbox::list(conn, status, 200).map_err(ApiError::from)).await?;
     Ok(HttpResponse::Ok().json(
         rows.into_iter()
             .map(|r| MailView {

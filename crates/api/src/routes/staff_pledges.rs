@@ -71,7 +71,7 @@ pub struct StaffPledge {
 
 fn staff_view(p: PledgeRecord, campaign: String) -> Result<StaffPledge, ApiError> {
     Ok(StaffPledge {
-        id: p.uuid()?,
+        id: p.id.as_uuid(),
         campaign,
         status: p.display_status(),
         state: p.state,

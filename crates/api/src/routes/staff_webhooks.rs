@@ -39,7 +39,7 @@ pub struct InboxView {
     /// Why.
     pub detail: Option<String>,
     /// The pledge it was about.
-    pub pledge_id: Option<String>,
+    pub pledge_id: Option<uuid::Uuid>,
     /// When it arrived.
     pub received_at: DateTime<Utc>,
 }
@@ -53,7 +53,7 @@ impl From<InboxEntry> for InboxView {
             event_type: e.event_type,
             outcome: e.outcome,
             detail: e.detail,
-            pledge_id: e.pledge_id,
+            pledge_id: e.pledge_id.map(|p| p.as_uuid()),
             received_at: utc(e.received_at),
         }
     }

@@ -20,8 +20,8 @@ pub async fn publish(state: &AppState, id: String, actor: String) -> Result<(Pos
                     return Ok((published.post, 0));
                 }
                 let campaign_id = uuid::Uuid::parse_str(&published.post.campaign_id)
-                    .map_err(|e| ApiError::Internal(format!("post {id} names campaign id: {e}")))?;
-                let campaign = donations::campaign::find_by_id(conn, campaign_id)?;
+                    .map_err(|e| ApiError::internal(format!("post {id} names campaign id: {e}")))?;
+                let campaign = donations::campaign::find_by_id(conn, campaign_id.into())?;
                 let queued = compose::news(conn, &ctx, &campaign, &published.post)?;
                 Ok::<_, ApiError>((published.post, queued))
             })

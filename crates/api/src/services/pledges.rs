@@ -58,7 +58,7 @@ pub async fn pledge(
             };
             let pledge = match begin {
                 Begin::Replay { status, body } => return Ok(Err(Answer::Replay { status, body })),
-                Begin::Resume(Some(id)) => pledge_store::find(conn, parse_id(&id)?)?,
+                Begin::Resume(Some(id)) => pledge_store::find(conn, parse_id(&id)?.into())?,
                 Begin::Fresh | Begin::Resume(None) => {
                     let new = match validate_request(&campaign, &request, Utc::now()) {
                         Ok(new) => new,
@@ -93,7 +93,7 @@ pub async fn pledge(
 }
 
 fn parse_id(id: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(id).map_err(|_| ApiError::Internal(format!("stored id `{id}` is not a UUID")))
+    Uuid::parse_str(id).map_err(|_| ApiError::internal(format!("stored id `{id}` is not a UUID")))
 }
 
 /// Gets the pledge its checkout (again, for a resumed request: the provider answers a repeated
@@ -104,9 +104,9 @@ async fn checkout(
     pledge: PledgeRecord,
     held: HeldKey,
 ) -> Result<PledgeCreated, ApiError> {
-    let pledge_id = pledge.uuid()?;
+    let pledge_id = pledge.id;
     let request = CheckoutRequest {
-        pledge_id,
+        pledge_id: pledge_id.as_uuid(),
         amount: donations::money::Money::new(pledge.amount, campaign.spec.currency),
         campaign_title: campaign.spec.title.clone(),
         campaign_slug: campaign.spec.slug.clone(),
@@ -115,13 +115,13 @@ async fn checkout(
     match state.provider.create_checkout(&request).await {
         Ok(made) => {
             let created = PledgeCreated {
-                id: pledge_id,
+                id: pledge_id.as_uuid(),
                 status: "pending".into(),
                 amount: pledge.amount,
                 currency: pledge.currency.clone(),
                 checkout_url: made.url.clone(),
             };
-            let stored = serde_json::to_string(&created).map_err(|e| ApiError::Internal(e.to_string()))?;
+            let stored = serde_json::to_string(&created).map_err(|e| ApiError::Internal(e.into()))?;
             state
                 .pool
                 .run(move |conn| {

@@ -36,8 +36,8 @@ pub struct RefundAccepted {
 impl RefundAccepted {
     fn of(refund: &Refund) -> Self {
         RefundAccepted {
-            id: refund.id,
-            pledge_id: refund.pledge_id,
+            id: refund.id.as_uuid(),
+            pledge_id: refund.pledge_id.as_uuid(),
             amount: refund.amount.minor,
             status: refund.status.as_str().to_string(),
             refund_id: refund.provider_refund_id.clone(),
@@ -68,14 +68,14 @@ pub async fn refund(
             match begin {
                 Begin::Replay { status, body } => Ok(Err(Answer::Replay { status, body })),
                 Begin::Resume(Some(id)) => {
-                    let id = Uuid::parse_str(&id).map_err(|_| ApiError::Internal(format!("refund id `{id}`")))?;
-                    Ok(Ok(refund::retry(conn, id)?))
+                    let id = Uuid::parse_str(&id).map_err(|_| ApiError::internal(format!("refund id `{id}`")))?;
+                    Ok(Ok(refund::retry(conn, id.into())?))
                 }
                 Begin::Fresh | Begin::Resume(None) => {
                     let notice = |conn: &mut demeu_db::DbConn, pledge: &PledgeRecord, amount: i64| {
                         refund_notice(conn, &ctx, pledge, amount)
                     };
-                    match refund::request(conn, pledge_id, amount, &actor, &notice) {
+                    match refund::request(conn, pledge_id.into(), amount, &actor, &notice) {
                         Ok(requested) => {
                             if let Some((scope, key)) = &held_in {
                                 idempotency::attach(conn, scope, key, &requested_refund(&requested).id.to_string())?;
@@ -103,7 +103,7 @@ pub async fn refund(
         Requested::Reserved(reserved) => ask_provider(state, reserved, held.clone()).await?,
     };
     if let Some((scope, key)) = held {
-        let body = serde_json::to_string(&answer).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let body = serde_json::to_string(&answer).map_err(|e| ApiError::Internal(e.into()))?;
         state.pool.run(move |conn| idempotency::finish(conn, &scope, &key, 202, &body)).await?;
     }
     Ok(Answer::Fresh(answer))
@@ -129,7 +129,7 @@ async fn ask_provider(
         return Ok(RefundAccepted::of(&refund));
     }
     let request = RefundRequest {
-        pledge_id: refund.pledge_id,
+        pledge_id: refund.pledge_id.as_uuid(),
         payment_id: reserved.payment_id,
         amount: refund.amount,
         refunded_before: reserved.refunded_before,
@@ -171,7 +171,7 @@ fn refund_notice(
     pledge: &PledgeRecord,
     amount: i64,
 ) -> Result<(), donations::Error> {
-    let campaign = donations::campaign::find_by_id(conn, pledge.campaign_uuid()?)?;
+    let campaign = donations::campaign::find_by_id(conn, pledge.campaign_id)?;
     compose::refund_notice(conn, ctx, pledge, &campaign, amount)?;
     Ok(())
 }

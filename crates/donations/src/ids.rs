@@ -1,0 +1,16 @@
+//! The ids of the money's rows: one type per kind, parsed once where rows are read.
+
+demeu_db::stored_id! {
+    /// A campaign.
+    pub struct CampaignId;
+}
+
+demeu_db::stored_id! {
+    /// A pledge: its donor's secret handle as much as a key.
+    pub struct PledgeId;
+}
+
+demeu_db::stored_id! {
+    /// A refund staff asked for.
+    pub struct RefundId;
+}
