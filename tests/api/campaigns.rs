@@ -1,6 +1,6 @@
 use serde_json::Value;
 
-use crate::helpers::{assert_problem, campaign_toml, spawn_app, spawn_app_with, Backend};
+use crate::helpers::{assert_problem, campaign, spawn_app, Backend};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -34,7 +34,8 @@ async fn mentors_is_served_as_configured(backend: Backend) {
 }
 
 async fn campaigns_are_listed(backend: Backend) {
-    let app = spawn_app_with(backend, &campaign_toml("library", "2026-12-01T00:00:00+05:00", None, 1_000_000)).await;
+    let library = campaign("library", "2026-12-01T00:00:00+05:00", None, 1_000_000);
+    let app = spawn_app(backend).with(|s| s.campaigns = vec![library]).await;
     let body = app.get_json("/api/v1/campaigns").await;
     let slugs: Vec<&str> =
         body["campaigns"].as_array().expect("list").iter().map(|c| c["slug"].as_str().expect("slug")).collect();
@@ -48,9 +49,11 @@ async fn unknown_campaign_is_a_problem_404(backend: Backend) {
 }
 
 async fn a_campaign_not_started_is_upcoming_and_one_past_its_end_ended(backend: Backend) {
-    let campaigns = campaign_toml("future", "2099-01-01T00:00:00+05:00", None, 100_000)
-        + &campaign_toml("past", "2020-01-01T00:00:00+05:00", Some("2020-02-01T00:00:00+05:00"), 100_000);
-    let app = spawn_app_with(backend, &campaigns).await;
+    let campaigns = vec![
+        campaign("future", "2099-01-01T00:00:00+05:00", None, 100_000),
+        campaign("past", "2020-01-01T00:00:00+05:00", Some("2020-02-01T00:00:00+05:00"), 100_000),
+    ];
+    let app = spawn_app(backend).with(|s| s.campaigns = campaigns).await;
     assert_eq!(app.get_json("/api/v1/campaigns/future").await["status"], "upcoming");
     let past = app.get_json("/api/v1/campaigns/past").await;
     assert_eq!(past["status"], "ended");

@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::{assert_problem, spawn_app, spawn_app_with, Backend};
+use crate::helpers::{assert_problem, spawn_app, Backend};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -22,7 +22,7 @@ async fn unknown_paths_and_methods_are_problems(backend: Backend) {
 }
 
 async fn bodies_are_checked_before_anything_happens(backend: Backend) {
-    let app = spawn_app_with(backend, "[server]\nbody_limit = 1024\n").await;
+    let app = spawn_app(backend).with(|s| s.server.body_limit = 1024).await;
     let path = "/api/v1/staff/sessions";
     let huge = json!({"email": "a@b.kz", "password": "x".repeat(5000)});
     assert_problem(app.post_json(path, &huge).await, 413).await;
@@ -66,6 +66,27 @@ async fn the_openapi_document_covers_the_routes(backend: Backend) {
         assert!(doc["paths"][path].is_object(), "{path} is documented");
     }
     assert!(doc["components"]["schemas"]["CampaignView"]["properties"]["allocation"].is_object());
+    // Every error answer is a problem document, declared once for the whole document.
+    let problem = |path: &str, method: &str, status: &str| {
+        doc["paths"][path][method]["responses"][status]["content"]["application/problem+json"]["schema"]["$ref"].clone()
+    };
+    for (path, method, status) in [
+        ("/api/v1/campaigns/{slug}/pledges", "post", "422"),
+        ("/api/v1/campaigns/{slug}/pledges", "post", "409"),
+        ("/api/v1/campaigns/{slug}/pledges", "post", "502"),
+        ("/api/v1/staff/pledges/{id}/refunds", "post", "401"),
+        ("/api/v1/staff/pledges/{id}/refunds", "post", "404"),
+        ("/api/v1/staff/pledges", "get", "403"),
+        ("/api/v1/webhooks/stripe", "post", "503"),
+    ] {
+        assert_eq!(problem(path, method, status), "#/components/schemas/Problem", "{method} {path} {status}");
+    }
+    assert!(doc["paths"]["/api/v1/campaigns"]["get"]["responses"]["401"].is_null(), "public routes need no token");
+    // Stored values are listed from the enums that store them.
+    let status = &doc["components"]["schemas"]["StaffPledge"]["properties"]["status"]["enum"];
+    assert!(status.as_array().is_some_and(|v| v.iter().any(|s| s == "partially_refunded")), "{status}");
+    let request = &doc["components"]["schemas"]["PledgeRequest"]["properties"];
+    assert!(request["amount"].is_object() && request["subscribe"].is_object(), "the real request type: {request}");
     let res = app.get("/docs").await;
     assert_eq!(res.status(), 200);
     let html = res.text().await.expect("html");

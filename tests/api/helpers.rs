@@ -1,9 +1,10 @@
 //! Starting the application for a test, and talking to it.
 
 use demeu_api::auth::{NewStaffUser, Role};
-use demeu_api::settings::Settings;
+use demeu_api::settings::{CampaignSettings, LineSettings, Settings};
 use demeu_api::startup::Application;
 use demeu_db::DbPool;
+use donations::plan::Tier;
 use serde_json::Value;
 
 /// Which database a test runs on.
@@ -42,13 +43,33 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub pool: DbPool,
+    worker: demeu_api::mail::worker::Worker,
     handle: actix_web::dev::ServerHandle,
+    /// Checked on drop unless a test put the books out of balance on purpose.
+    check_books: std::sync::atomic::AtomicBool,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
         // Sending the stop command is immediate; awaiting it is not needed.
         drop(self.handle.stop(false));
+        // Every test ends with the books balanced: totals = ledger = pledges, for every
+        // campaign. (Not after a failure: the first panic says more.)
+        if std::thread::panicking() || !self.check_books.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        let reports = tokio::task::block_in_place(|| {
+            let mut conn = self.pool.get().expect("a connection for the final reconciliation");
+            let slugs: Vec<String> = {
+                use demeu_db::schema::campaigns::dsl::*;
+                use diesel::prelude::*;
+                campaigns.select(slug).load(&mut conn).expect("campaigns")
+            };
+            slugs.iter().map(|s| donations::reconcile::reconcile(&mut conn, s).expect("reconciled")).collect::<Vec<_>>()
+        });
+        for report in reports {
+            assert!(report.is_clean(), "the test left the books out of balance: {report:?}");
+        }
     }
 }
 
@@ -65,48 +86,89 @@ pub fn fresh_database(backend: Backend) -> String {
     }
 }
 
-/// The shipped settings on a random port and a fresh database, with `extra` TOML over them.
-pub fn test_settings(database_url: &str, extra: &str) -> Settings {
-    let mail_dir =
-        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("mail-{}", uuid::Uuid::new_v4().simple()));
-    let base = format!(
-        "[server]\nport = 0\n[database]\nurl = \"{database_url}\"\npool_size = 4\n[mail]\nfile_dir = \"{}\"\npoll_interval_ms = 50\n",
-        mail_dir.display()
-    );
-    Settings::from_toml_over_defaults(&[&base, extra]).expect("test settings are valid")
+/// The shipped settings on a random port and the database at `database_url`, mail to files in
+/// a folder of the test's own.
+pub fn test_settings(database_url: &str) -> Settings {
+    let mut settings = Settings::from_toml_over_defaults(&[]).expect("the shipped settings are valid");
+    settings.server.port = 0;
+    settings.database.url = database_url.to_string().into();
+    settings.database.pool_size = 4;
+    settings.mail.file_dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("mail-{}", uuid::Uuid::new_v4().simple()))
+        .display()
+        .to_string();
+    settings.mail.poll_interval_ms = 50;
+    settings
 }
 
-/// A `[[campaigns]]` TOML entry with one goal line holding the whole goal.
-pub fn campaign_toml(slug: &str, starts_at: &str, ends_at: Option<&str>, goal: i64) -> String {
-    let ends = ends_at.map(|e| format!("ends_at = \"{e}\"\n")).unwrap_or_default();
-    format!(
-        "[[campaigns]]\nslug = \"{slug}\"\ntitle = \"{slug} title\"\ncurrency = \"KZT\"\nstarts_at = \"{starts_at}\"\n{ends}\
-         goal = {goal}\n[[campaigns.lines]]\nkey = \"all\"\ntitle = \"All\"\ntier = \"goal\"\ntarget = {goal}\n"
-    )
+/// A campaign with one goal line holding the whole goal, from `starts_at` (RFC 3339) to
+/// `ends_at`.
+pub fn campaign(slug: &str, starts_at: &str, ends_at: Option<&str>, goal: i64) -> CampaignSettings {
+    let time = |t: &str| chrono::DateTime::parse_from_rfc3339(t).expect("an RFC 3339 time");
+    let mut c = test_settings("sqlite://unused").campaigns.remove(0);
+    c.slug = slug.to_string();
+    c.title = format!("{slug} title");
+    c.starts_at = time(starts_at);
+    c.ends_at = ends_at.map(time);
+    c.goal = goal;
+    c.lines = vec![LineSettings { key: "all".into(), title: "All".into(), tier: Tier::Goal, target: Some(goal) }];
+    c
 }
 
-/// Starts the application on `backend` with the shipped configuration.
-pub async fn spawn_app(backend: Backend) -> TestApp {
-    spawn_app_with(backend, "").await
+/// An application to start: `spawn_app(backend).await`, or with its settings changed first,
+/// `spawn_app(backend).with(|s| s.limits.comments_per_hour = 2).await`.
+pub struct Spawn {
+    database_url: String,
+    edits: Vec<SettingsEdit>,
 }
 
-/// Starts the application on `backend` with `extra` TOML over the shipped configuration.
-pub async fn spawn_app_with(backend: Backend, extra: &str) -> TestApp {
-    spawn_app_on(&fresh_database(backend), extra).await
+type SettingsEdit = Box<dyn FnOnce(&mut Settings) + Send>;
+
+impl Spawn {
+    /// Changes the settings before the application starts; the result is checked as at start-up.
+    pub fn with(mut self, edit: impl FnOnce(&mut Settings) + Send + 'static) -> Self {
+        self.edits.push(Box::new(edit));
+        self
+    }
+}
+
+impl std::future::IntoFuture for Spawn {
+    type Output = TestApp;
+    type IntoFuture = std::pin::Pin<Box<dyn std::future::Future<Output = TestApp> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let mut settings = test_settings(&self.database_url);
+            for edit in self.edits {
+                edit(&mut settings);
+            }
+            let app = tokio::task::spawn_blocking(move || Application::build(settings))
+                .await
+                .expect("build task")
+                .expect("the application starts");
+            let address = format!("http://127.0.0.1:{}", app.port());
+            let (pool, worker, handle) = (app.pool(), app.worker(), app.handle());
+            tokio::spawn(app.run_until_stopped());
+            TestApp {
+                address,
+                client: reqwest::Client::new(),
+                pool,
+                worker,
+                handle,
+                check_books: std::sync::atomic::AtomicBool::new(true),
+            }
+        })
+    }
+}
+
+/// Starts the application on a fresh database on `backend`.
+pub fn spawn_app(backend: Backend) -> Spawn {
+    spawn_app_on(&fresh_database(backend))
 }
 
 /// Starts the application on an existing database (a second server beside a first one).
-pub async fn spawn_app_on(database_url: &str, extra: &str) -> TestApp {
-    let settings = test_settings(database_url, extra);
-    let app = tokio::task::spawn_blocking(move || Application::build(settings))
-        .await
-        .expect("build task")
-        .expect("the application starts");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let pool = app.pool();
-    let handle = app.handle();
-    tokio::spawn(app.run_until_stopped());
-    TestApp { address, client: reqwest::Client::new(), pool, handle }
+pub fn spawn_app_on(database_url: &str) -> Spawn {
+    Spawn { database_url: database_url.to_string(), edits: Vec::new() }
 }
 
 impl TestApp {
@@ -162,6 +224,17 @@ impl TestApp {
     pub async fn progress(&self) -> (i64, i64) {
         let body = self.get_json("/api/v1/campaigns/mentors").await;
         (body["raised"].as_i64().expect("raised"), body["pledges"].as_i64().expect("pledges"))
+    }
+
+    /// Sends all mail due now and waits until none is in flight: what a test then finds at
+    /// the SMTP server is everything there is (no sleeping and hoping).
+    pub async fn drain_mail(&self) {
+        self.worker.drain().await.expect("the outbox drains");
+    }
+
+    /// For a test that puts the books out of balance on purpose (a tampered total).
+    pub fn books_out_of_balance_on_purpose(&self) {
+        self.check_books.store(false, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Asserts that the running totals agree with the ledger and the pledges.

@@ -6,7 +6,7 @@ use demeu_api::auth::Role;
 use demeu_db::outbox::MailStatus;
 use serde_json::{json, Value};
 
-use crate::helpers::{fresh_database, spawn_app_on, spawn_app_with, Backend, TestApp};
+use crate::helpers::{fresh_database, spawn_app, spawn_app_on, Backend, Spawn, TestApp};
 use crate::on_both_backends;
 use crate::smtp::{Received, SmtpServer};
 
@@ -19,16 +19,20 @@ on_both_backends!(
     two_servers_share_the_outbox_and_send_each_mail_once,
 );
 
-fn smtp_toml(port: u16, extra: &str) -> String {
-    format!(
-        "[mail]\ntransport = \"smtp\"\nretry_base_seconds = 0.2\npoll_interval_ms = 50\n\
-         [mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\n{extra}"
-    )
+/// Mail through the SMTP server on `port`, retried quickly.
+fn through_smtp(spawn: Spawn, port: u16) -> Spawn {
+    spawn.with(move |s| {
+        s.mail.transport = demeu_api::settings::MailTransportKind::Smtp;
+        s.mail.retry_base_seconds = 0.2;
+        s.mail.smtp.host = "127.0.0.1".into();
+        s.mail.smtp.port = port;
+        s.mail.smtp.tls = demeu_api::settings::SmtpTls::None;
+    })
 }
 
 async fn with_smtp(backend: Backend) -> (TestApp, SmtpServer) {
     let smtp = SmtpServer::start().await;
-    let app = spawn_app_with(backend, &smtp_toml(smtp.port, "")).await;
+    let app = through_smtp(spawn_app(backend), smtp.port).await;
     (app, smtp)
 }
 
@@ -69,11 +73,6 @@ async fn publish(app: &TestApp, editor: &str, title: &str) -> Value {
     res.json().await.expect("JSON")
 }
 
-/// Lets the worker run a few rounds, so that "nothing more arrives" means something.
-async fn settle() {
-    tokio::time::sleep(Duration::from_millis(600)).await;
-}
-
 async fn subscribe_confirm_publish_unsubscribe(backend: Backend) {
     let (app, smtp) = with_smtp(backend).await;
     let first = app.post_json("/api/v1/campaigns/mentors/subscriptions", &json!({"email": "Reader@Example.kz"})).await;
@@ -82,7 +81,7 @@ async fn subscribe_confirm_publish_unsubscribe(backend: Backend) {
     assert_eq!(second.status(), 202);
     assert_eq!(first.text().await.expect("body"), second.text().await.expect("body"), "the same answer twice");
     let mails = smtp.wait_for(1).await;
-    settle().await;
+    app.drain_mail().await;
     assert_eq!(smtp.messages().len(), 1, "subscribing twice sends one confirmation");
     let confirmation = &mails[0];
     assert_eq!(confirmation.to, ["reader@example.kz"]);
@@ -109,7 +108,7 @@ async fn subscribe_confirm_publish_unsubscribe(backend: Backend) {
     assert_eq!(app.get(&unsubscribe).await.status(), 200);
 
     publish(&app, &editor, "Second post").await;
-    settle().await;
+    app.drain_mail().await;
     assert_eq!(smtp.messages().len(), 2, "an unsubscribed reader gets nothing more");
 
     // RFC 8058 one-click: a POST to the header's link.
@@ -137,13 +136,13 @@ async fn publishing_again_mails_no_one(backend: Backend) {
     app.post_as(&editor, &format!("/api/v1/staff/news/{id}/unpublish"), &json!({})).await;
     let again = app.post_as(&editor, &format!("/api/v1/staff/news/{id}/publish"), &json!({})).await;
     assert_eq!(again.json::<Value>().await.expect("JSON")["mails_queued"], 0);
-    settle().await;
+    app.drain_mail().await;
     assert_eq!(smtp.messages().len(), 4, "two confirmations and two news mails, nothing more");
 }
 
 async fn mail_waits_for_a_server_that_is_down_and_arrives_once(backend: Backend) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
-    let app = spawn_app_with(backend, &smtp_toml(port, "")).await;
+    let app = through_smtp(spawn_app(backend), port).await;
     for i in 0..3 {
         let res = app
             .post_json("/api/v1/campaigns/mentors/subscriptions", &json!({"email": format!("r{i}@example.kz")}))
@@ -151,17 +150,12 @@ async fn mail_waits_for_a_server_that_is_down_and_arrives_once(backend: Backend)
         assert_eq!(res.status(), 202);
     }
     // Nobody listens: every mail fails at least once and waits.
-    for _ in 0..100 {
-        let rows = outbox(&app).await;
-        if rows.len() == 3 && rows.iter().all(|r| r.3 >= 1 && r.2 == MailStatus::Pending) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(outbox(&app).await.iter().all(|r| r.3 >= 1), "{:?}", outbox(&app).await);
+    app.drain_mail().await;
+    let rows = outbox(&app).await;
+    assert!(rows.len() == 3 && rows.iter().all(|r| r.3 >= 1 && r.2 == MailStatus::Pending), "{rows:?}");
     let smtp = SmtpServer::start_on(port).await;
     let mails = smtp.wait_for(3).await;
-    settle().await;
+    app.drain_mail().await;
     let mut recipients: Vec<String> = smtp.messages().iter().flat_map(|m| m.to.clone()).collect();
     recipients.sort();
     assert_eq!(recipients, ["r0@example.kz", "r1@example.kz", "r2@example.kz"], "each mail once");
@@ -198,7 +192,7 @@ async fn receipts_and_refund_notices_follow_the_money(backend: Backend) {
     assert_eq!(res.status(), 202);
     let mails = smtp.wait_for(3).await;
     assert!(mails[2].subject().contains("2 000 ₸"), "{}", mails[2].subject());
-    settle().await;
+    app.drain_mail().await;
     assert_eq!(smtp.messages().len(), 3, "paying twice sent one receipt");
     // An offline gift with an address gets its receipt at once.
     let gift = json!({"amount": 100_000, "email": "cash@example.kz", "method": "cash", "reference": "R-1"});
@@ -209,11 +203,7 @@ async fn receipts_and_refund_notices_follow_the_money(backend: Backend) {
 
 async fn mail_that_never_goes_through_is_dead_for_staff_to_see(backend: Backend) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
-    let app = spawn_app_with(
-        backend,
-        &smtp_toml(port, "").replace("poll_interval_ms = 50", "poll_interval_ms = 50\ngive_up_hours = 0.0002"),
-    )
-    .await;
+    let app = through_smtp(spawn_app(backend), port).with(|s| s.mail.give_up_hours = 0.0002).await;
     app.post_json("/api/v1/campaigns/mentors/subscriptions", &json!({"email": "lost@example.kz"})).await;
     let admin = app.staff_token(Role::Admin).await;
     let mut dead = Value::Null;
@@ -235,9 +225,9 @@ async fn mail_that_never_goes_through_is_dead_for_staff_to_see(backend: Backend)
 async fn two_servers_share_the_outbox_and_send_each_mail_once(backend: Backend) {
     let smtp = SmtpServer::start().await;
     let database = fresh_database(backend);
-    let generous = "[limits]\nsubscriptions_per_hour = 1000\n";
-    let first = spawn_app_on(&database, &smtp_toml(smtp.port, generous)).await;
-    let second = spawn_app_on(&database, &smtp_toml(smtp.port, generous)).await;
+    let generous = |s: &mut demeu_api::settings::Settings| s.limits.subscriptions_per_hour = 1000;
+    let first = through_smtp(spawn_app_on(&database), smtp.port).with(generous).await;
+    let second = through_smtp(spawn_app_on(&database), smtp.port).with(generous).await;
     let mut recipients = Vec::new();
     for i in 0..60 {
         let email = format!("twin{i}@example.kz");
@@ -247,7 +237,8 @@ async fn two_servers_share_the_outbox_and_send_each_mail_once(backend: Backend) 
         recipients.push(email);
     }
     smtp.wait_for(60).await;
-    settle().await;
+    first.drain_mail().await;
+    second.drain_mail().await;
     let mut received: Vec<String> = smtp.messages().iter().flat_map(|m| m.to.clone()).collect();
     received.sort();
     recipients.sort();

@@ -5,7 +5,7 @@ use std::str::FromStr;
 use demeu_api::auth::Role;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, spawn_app, spawn_app_with, Backend};
+use crate::helpers::{assert_problem, spawn_app, Backend};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -154,7 +154,12 @@ async fn comments_appear_after_approval(backend: Backend) {
 }
 
 async fn spam_and_floods_are_refused(backend: Backend) {
-    let app = spawn_app_with(backend, "[limits]\ncomments_per_hour = 2\nsubscriptions_per_hour = 2\n").await;
+    let app = spawn_app(backend)
+        .with(|s| {
+            s.limits.comments_per_hour = 2;
+            s.limits.subscriptions_per_hour = 2;
+        })
+        .await;
     let path = "/api/v1/campaigns/mentors/comments";
     let spam = app.post_json(path, &json!({"name": "Win", "body": "https://cheap.example http://pills.example"})).await;
     assert_eq!(assert_problem(spam, 422).await["errors"][0]["field"], "body");

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, campaign_toml, spawn_app, spawn_app_with, Backend, TestApp};
+use crate::helpers::{assert_problem, campaign, spawn_app, Backend, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -76,8 +76,8 @@ async fn bad_values_are_422_naming_the_field_and_store_nothing(backend: Backend)
 }
 
 async fn a_campaign_that_has_ended_takes_no_pledges(backend: Backend) {
-    let ended = campaign_toml("mentors", "2026-01-01T00:00:00+05:00", Some("2026-02-01T00:00:00+05:00"), 100_000);
-    let app = spawn_app_with(backend, &ended).await;
+    let ended = campaign("mentors", "2026-01-01T00:00:00+05:00", Some("2026-02-01T00:00:00+05:00"), 100_000);
+    let app = spawn_app(backend).with(|s| s.campaigns = vec![ended]).await;
     let problem = assert_problem(app.post_json(PATH, &json!({"amount": 500_000})).await, 422).await;
     assert_eq!(problem["errors"][0]["field"], "campaign");
     assert_eq!(pledge_count(&app).await, 0);

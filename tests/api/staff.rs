@@ -16,6 +16,18 @@ async fn sign_in_gives_a_token_that_works_until_sign_out(backend: Backend) {
     let app = spawn_app(backend).await;
     let token = app.staff_token(Role::Admin).await;
     assert_eq!(token.len(), 64);
+    // The table holds the token's SHA-256, never the token: a copy of the database signs no one in.
+    let stored: Vec<String> = app
+        .pool
+        .run(|conn| {
+            use demeu_db::schema::staff_sessions::dsl::*;
+            use diesel::prelude::*;
+            staff_sessions.select(token_hash).load(conn).map_err(demeu_db::DbError::from)
+        })
+        .await
+        .expect("sessions");
+    use sha2::Digest;
+    assert_eq!(stored, [hex::encode(sha2::Sha256::digest(token.as_bytes()))]);
     assert_eq!(app.get_as(&token, "/api/v1/staff/users").await.status(), 200);
     let res = app.client.delete(app.url("/api/v1/staff/sessions")).bearer_auth(&token).send().await.expect("sent");
     assert_eq!(res.status(), 204);

@@ -171,6 +171,7 @@ async fn typed_amounts_are_capped_and_totals_cannot_overflow(backend: Backend) {
     // refused with nothing written, instead of wrapping or becoming a REAL.
     let near_end = i64::MAX - 50;
     app.execute_sql(&format!("UPDATE campaign_totals SET net_raised = {near_end}")).await.expect("tamper");
+    app.books_out_of_balance_on_purpose();
     let problem = assert_problem(app.post_as(&token, path, &gift(100)).await, 409).await;
     assert!(problem["detail"].as_str().unwrap_or("").contains("out of range"), "{problem}");
     assert_eq!(app.progress().await, (near_end, 1), "nothing moved");

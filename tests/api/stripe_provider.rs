@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::{assert_problem, spawn_app_with, Backend, TestApp};
+use crate::helpers::{assert_problem, spawn_app, Backend, TestApp};
 use crate::on_both_backends;
 use crate::stripe::fixture;
 
@@ -16,14 +16,15 @@ on_both_backends!(
 
 pub async fn stripe_app(backend: Backend) -> (TestApp, MockServer) {
     let server = MockServer::start().await;
-    let app = spawn_app_with(
-        backend,
-        &format!(
-            "[payments]\nprovider = \"stripe\"\n[payments.stripe]\nsecret_key = \"sk_test_demeu\"\nwebhook_secret = \"whsec_test\"\napi_base = \"{}\"\n",
-            server.uri()
-        ),
-    )
-    .await;
+    let api_base = server.uri();
+    let app = spawn_app(backend)
+        .with(|s| {
+            s.payments.provider = demeu_api::settings::ProviderKind::Stripe;
+            s.payments.stripe.secret_key = "sk_test_demeu".to_string().into();
+            s.payments.stripe.webhook_secret = "whsec_test".to_string().into();
+            s.payments.stripe.api_base = api_base;
+        })
+        .await;
     (app, server)
 }
 

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use rand::seq::SliceRandom;
 use serde_json::Value;
 
-use crate::helpers::{spawn_app, spawn_app_with, Backend, TestApp};
+use crate::helpers::{spawn_app, Backend, TestApp};
 use crate::on_both_backends;
 use crate::stripe::{charge, dispute, event, payment_intent, session, signature, signature_at, Ids, SANDBOX_SECRET};
 
@@ -184,11 +184,14 @@ async fn bad_signatures_change_nothing(backend: Backend) {
 }
 
 async fn rotated_secrets_are_all_accepted(backend: Backend) {
-    let app = spawn_app_with(
-        backend,
-        "[payments]\nprovider = \"stripe\"\n[payments.stripe]\nsecret_key = \"sk_test_x\"\nwebhook_secret = \"whsec_old,whsec_new\"\napi_base = \"http://127.0.0.1:9\"\n",
-    )
-    .await;
+    let app = spawn_app(backend)
+        .with(|s| {
+            s.payments.provider = demeu_api::settings::ProviderKind::Stripe;
+            s.payments.stripe.secret_key = "sk_test_x".to_string().into();
+            s.payments.stripe.webhook_secret = "whsec_old,whsec_new".to_string().into();
+            s.payments.stripe.api_base = "http://127.0.0.1:9".into();
+        })
+        .await;
     for secret in ["whsec_old", "whsec_new"] {
         let body = event("customer.created", serde_json::json!({"id": "cus_1", "object": "customer"}));
         let res = app.post_webhook(&body, &signature(&body, secret)).await;
@@ -413,7 +416,7 @@ async fn an_unknown_payment_is_waited_for_only_within_the_window(backend: Backen
     assert_eq!(list["events"].as_array().map(Vec::len), Some(1), "{list}");
     assert_eq!(list["events"][0]["event_type"], "charge.refunded");
     // A shorter window is a setting.
-    let short = spawn_app_with(backend, "[payments]\nwebhook_retry_hours = 1\n").await;
+    let short = spawn_app(backend).with(|s| s.payments.webhook_retry_hours = 1).await;
     let ids = Ids::for_pledge(&short.pledge(500_000).await);
     let (status, body) =
         deliver_body(&short, &old_event("charge.dispute.created", dispute(&ids, "dp_y", 500_000, "needs_response"), 2))

@@ -11,6 +11,30 @@ use serde::de::DeserializeOwned;
 
 use crate::problem::ApiError;
 
+/// A UUID path segment `name`; anything else names nothing, so 404 (`what` says what).
+pub fn path_uuid(req: &HttpRequest, name: &str, what: &str) -> Result<uuid::Uuid, ApiError> {
+    req.match_info()
+        .get(name)
+        .and_then(|s| uuid::Uuid::parse_str(s).ok())
+        .ok_or_else(|| ApiError::NotFound(what.into()))
+}
+
+/// The page parameters of every list: `?limit=&cursor=`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct Paging {
+    /// 1 to 100; 20 when absent.
+    pub limit: Option<i64>,
+    /// `next_cursor` of the page before.
+    pub cursor: Option<String>,
+}
+
+impl Paging {
+    /// The page size asked for, checked (422 naming `limit`).
+    pub fn limit(&self) -> Result<i64, ApiError> {
+        Ok(demeu_db::page::page_limit(self.limit)?)
+    }
+}
+
 /// A JSON body, limited to `server.body_limit`, whose deserialization errors name the field;
 /// the raw bytes come along for idempotency checks.
 #[derive(Debug)]

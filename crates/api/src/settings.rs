@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset, Utc};
 use donations::campaign::CampaignSpec;
-use donations::plan::{BudgetLine, FundingPlan};
+use donations::campaign::Locale;
+use donations::money::Currency;
+use donations::plan::{BudgetLine, FundingPlan, Tier};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -243,11 +245,11 @@ pub struct CampaignSettings {
     /// Shown description.
     #[serde(default)]
     pub description: String,
-    /// ISO code.
-    pub currency: String,
-    /// `ru` or `en`.
+    /// ISO code: KZT, USD or EUR.
+    pub currency: Currency,
+    /// The language of its mail and pages: ru or en.
     #[serde(default = "default_locale")]
-    pub locale: String,
+    pub locale: Locale,
     /// RFC 3339 with an offset.
     pub starts_at: DateTime<FixedOffset>,
     /// RFC 3339 with an offset; absent for an open campaign.
@@ -265,8 +267,8 @@ pub struct CampaignSettings {
     pub lines: Vec<LineSettings>,
 }
 
-fn default_locale() -> String {
-    "ru".into()
+fn default_locale() -> Locale {
+    Locale::Ru
 }
 fn default_min_pledge() -> i64 {
     50_000
@@ -283,7 +285,7 @@ pub struct LineSettings {
     /// Shown title.
     pub title: String,
     /// `goal` or `overflow`.
-    pub tier: String,
+    pub tier: Tier,
     /// Minor units; absent for an uncapped last line.
     pub target: Option<i64>,
 }
@@ -411,30 +413,18 @@ impl Settings {
 impl CampaignSettings {
     fn to_spec(&self, index: usize) -> Result<CampaignSpec, SettingsError> {
         let at = |key: &str, msg: String| SettingsError(format!("campaigns[{index}].{key} ({}): {msg}", self.slug));
-        let currency =
-            self.currency.parse().map_err(|e: donations::money::MoneyError| at("currency", e.to_string()))?;
-        let lines =
-            self.lines
-                .iter()
-                .enumerate()
-                .map(|(j, l)| {
-                    Ok(BudgetLine {
-                        key: l.key.clone(),
-                        title: l.title.clone(),
-                        tier: l.tier.parse().map_err(|e: demeu_db::stored::UnknownValue| {
-                            at(&format!("lines[{j}].tier"), e.to_string())
-                        })?,
-                        target: l.target,
-                    })
-                })
-                .collect::<Result<Vec<_>, SettingsError>>()?;
+        let lines = self
+            .lines
+            .iter()
+            .map(|l| BudgetLine { key: l.key.clone(), title: l.title.clone(), tier: l.tier, target: l.target })
+            .collect();
         let plan = FundingPlan::new(self.goal, lines).map_err(|e| at("lines", e.to_string()))?;
         let spec = CampaignSpec {
             slug: self.slug.clone(),
             title: self.title.clone(),
             description: self.description.clone(),
-            currency,
-            locale: self.locale.clone(),
+            currency: self.currency,
+            locale: self.locale,
             starts_at: self.starts_at.with_timezone(&Utc),
             ends_at: self.ends_at.map(|e| e.with_timezone(&Utc)),
             min_pledge: self.min_pledge,

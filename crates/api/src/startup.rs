@@ -82,6 +82,12 @@ impl Application {
         self.server.handle()
     }
 
+    /// The mail worker that runs beside the server (a clone: it shares the in-flight count), for
+    /// tests that drain the outbox instead of waiting.
+    pub fn worker(&self) -> Worker {
+        self.worker.clone()
+    }
+
     /// The pool the server uses, for tests that look at the database directly.
     pub fn pool(&self) -> DbPool {
         self.pool.clone()

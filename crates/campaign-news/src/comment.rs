@@ -51,6 +51,7 @@ pub struct Comment {
 }
 
 /// What a visitor sends.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Deserialize)]
 pub struct NewComment {
     /// Up to 100 characters.

@@ -58,6 +58,7 @@ pub struct Post {
 }
 
 /// A new post.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Deserialize)]
 pub struct NewPost {
     /// Title.
@@ -69,6 +70,7 @@ pub struct NewPost {
 }
 
 /// Changes to a post; absent fields stay.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct PostEdit {
     /// New title.

@@ -24,8 +24,8 @@ pub struct CampaignSpec {
     pub description: String,
     /// The currency of every amount.
     pub currency: Currency,
-    /// Language of mail and pages: `ru` or `en`.
-    pub locale: String,
+    /// Language of mail and pages.
+    pub locale: Locale,
     /// When pledges open.
     pub starts_at: DateTime<Utc>,
     /// When pledges close; `None` keeps the campaign open.
@@ -58,6 +58,16 @@ impl CampaignStatus {
             CampaignStatus::Active => "active",
             CampaignStatus::Ended => "ended",
         }
+    }
+}
+
+demeu_db::stored_enum! {
+    /// The language a campaign speaks by default: its mail, and its pages.
+    pub enum Locale("locale") {
+        /// Russian.
+        Ru = "ru",
+        /// English.
+        En = "en",
     }
 }
 
@@ -113,8 +123,8 @@ struct CampaignRow {
     slug: String,
     title: String,
     description: String,
-    currency: String,
-    locale: String,
+    currency: Currency,
+    locale: Locale,
     goal: i64,
     min_pledge: i64,
     max_pledge: i64,
@@ -156,8 +166,8 @@ pub fn sync(conn: &mut DbConn, spec: &CampaignSpec) -> Result<CampaignId, Error>
             slug: spec.slug.clone(),
             title: spec.title.clone(),
             description: spec.description.clone(),
-            currency: spec.currency.code().to_string(),
-            locale: spec.locale.clone(),
+            currency: spec.currency,
+            locale: spec.locale,
             goal: spec.plan.goal(),
             min_pledge: spec.min_pledge,
             max_pledge: spec.max_pledge,
@@ -209,7 +219,7 @@ fn campaign_from_rows(row: CampaignRow, lines: Vec<LineRow>) -> Result<Campaign,
             slug: row.slug,
             title: row.title,
             description: row.description,
-            currency: row.currency.parse()?,
+            currency: row.currency,
             locale: row.locale,
             starts_at: demeu_db::utc(row.starts_at),
             ends_at: row.ends_at.map(demeu_db::utc),
@@ -283,9 +293,6 @@ impl CampaignSpec {
         }
         if self.title.trim().is_empty() {
             return Err(FieldError::new("title", "must not be empty"));
-        }
-        if !matches!(self.locale.as_str(), "ru" | "en") {
-            return Err(FieldError::new("locale", "must be ru or en"));
         }
         if self.min_pledge <= 0 {
             return Err(FieldError::new("min_pledge", "must be above zero"));

@@ -31,9 +31,9 @@ pub enum Error {
     #[error("the pledge is in {expected}, not {got}")]
     CurrencyMismatch {
         /// The pledge's currency.
-        expected: String,
+        expected: crate::money::Currency,
         /// What was offered.
-        got: String,
+        got: crate::money::Currency,
     },
     /// An outside report names something not known yet; deliver it again later.
     #[error("not known yet: {0}")]

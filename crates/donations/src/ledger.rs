@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::ids::{CampaignId, PledgeId};
 use crate::ledger_source::LedgerSource;
-use crate::money::Money;
+use crate::money::{Currency, Money};
 use crate::pledge::{PledgeAmounts, PledgeState};
 use crate::Error;
 
@@ -163,12 +163,12 @@ struct LedgerRow<'a> {
     pledge_id: PledgeId,
     kind: EntryKind,
     amount: i64,
-    currency: &'a str,
+    currency: Currency,
     source: &'a str,
     created_at: chrono::NaiveDateTime,
 }
 
-type PledgeMoneyRow = (CampaignId, i64, i64, i64, i64, String, PledgeState);
+type PledgeMoneyRow = (CampaignId, i64, i64, i64, i64, Currency, PledgeState);
 
 /// Appends `entry` in its own write transaction.
 pub fn append(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error> {
@@ -200,8 +200,8 @@ pub fn append_in(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error>
             pledges::state,
         ))
         .first(conn)?;
-    if currency != entry.amount.currency.code() {
-        return Err(Error::CurrencyMismatch { expected: currency, got: entry.amount.currency.code().to_string() });
+    if currency != entry.amount.currency {
+        return Err(Error::CurrencyMismatch { expected: currency, got: entry.amount.currency });
     }
     let before = PledgeAmounts { amount, received, refunded, disputed };
     let after = apply(before, entry.kind, entry.amount.minor)?;
@@ -214,7 +214,7 @@ pub fn append_in(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error>
         pledge_id,
         kind: entry.kind,
         amount: entry.amount.minor,
-        currency: &currency,
+        currency,
         source: &source,
         created_at: now,
     };

@@ -1,34 +1,31 @@
 //! Amounts of money: integer counts of a currency's minor unit, never floats.
 
 use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// The currencies a campaign may be held in. Each has a minor unit of 1/100.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Currency {
-    /// Kazakhstani tenge; the minor unit is the tiyn.
-    #[serde(rename = "KZT")]
-    Kzt,
-    /// US dollar.
-    #[serde(rename = "USD")]
-    Usd,
-    /// Euro.
-    #[serde(rename = "EUR")]
-    Eur,
+demeu_db::stored_enum! {
+    /// The currencies a campaign may be held in, by ISO 4217 code. Each has a minor unit of 1/100.
+    pub enum Currency("currency") {
+        /// Kazakhstani tenge; the minor unit is the tiyn.
+        Kzt = "KZT",
+        /// US dollar.
+        Usd = "USD",
+        /// Euro.
+        Eur = "EUR",
+    }
 }
 
 impl Currency {
     /// The ISO 4217 code, as stored and shown.
     pub fn code(self) -> &'static str {
-        match self {
-            Currency::Kzt => "KZT",
-            Currency::Usd => "USD",
-            Currency::Eur => "EUR",
-        }
+        self.as_str()
+    }
+
+    /// A provider's code in any case (Stripe writes `kzt`).
+    pub fn from_code(code: &str) -> Result<Self, demeu_db::stored::UnknownValue> {
+        code.to_ascii_uppercase().parse()
     }
 
     /// The symbol put after an amount in mail and messages.
@@ -37,25 +34,6 @@ impl Currency {
             Currency::Kzt => "₸",
             Currency::Usd => "$",
             Currency::Eur => "€",
-        }
-    }
-}
-
-impl fmt::Display for Currency {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
-impl FromStr for Currency {
-    type Err = MoneyError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_uppercase().as_str() {
-            "KZT" => Ok(Currency::Kzt),
-            "USD" => Ok(Currency::Usd),
-            "EUR" => Ok(Currency::Eur),
-            _ => Err(MoneyError::UnknownCurrency(s.to_string())),
         }
     }
 }
@@ -69,9 +47,6 @@ pub enum MoneyError {
     /// The result does not fit in 64 bits.
     #[error("amount out of range")]
     Overflow,
-    /// A currency code this platform does not handle.
-    #[error("unknown currency `{0}`")]
-    UnknownCurrency(String),
 }
 
 /// An amount in minor units of one currency.

@@ -16,6 +16,7 @@ use crate::{Error, FieldError};
 use demeu_db::email::Email;
 
 /// What staff send to record an offline gift.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Deserialize)]
 pub struct OfflineGift {
     /// Minor units received.

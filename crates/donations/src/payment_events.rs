@@ -432,7 +432,7 @@ fn mismatch(
     amount: Option<i64>,
     currency: &str,
 ) -> Result<Option<Applied>, Error> {
-    let why = if !currency.eq_ignore_ascii_case(&pledge.currency) {
+    let why = if Currency::from_code(currency).ok() != Some(pledge.currency) {
         format!("provider currency {currency} differs from the pledge's {}", pledge.currency)
     } else if let Some(amount) = amount.filter(|a| *a != pledge.amount) {
         format!("provider amount {amount} differs from the pledge's {}", pledge.amount)
@@ -451,7 +451,7 @@ fn record(
     amount: i64,
     source: LedgerSource,
 ) -> Result<Applied, Error> {
-    let currency: Currency = pledge.currency.parse()?;
+    let currency = pledge.currency;
     let pledge_id = pledge.id;
     let entry = NewEntry { pledge_id, kind, amount: Money::new(amount, currency), source };
     match append_in(conn, &entry) {

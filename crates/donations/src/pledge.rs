@@ -104,6 +104,7 @@ pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_MESSAGE_CHARS: usize = 500;
 
 /// What a donor sends to pledge, before any checking.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct PledgeRequest {
     /// Minor units of the campaign's currency.
@@ -255,7 +256,7 @@ mod tests {
                 title: "Mentors".into(),
                 description: String::new(),
                 currency: crate::money::Currency::Kzt,
-                locale: "ru".into(),
+                locale: crate::campaign::Locale::Ru,
                 starts_at: t(starts),
                 ends_at: ends.map(t),
                 min_pledge: 50_000,

@@ -2,6 +2,7 @@
 //! donor wall and the staff read.
 
 use crate::ids::{CampaignId, PledgeId};
+use crate::money::Currency;
 use chrono::NaiveDateTime;
 use demeu_db::page::{decode_cursor, encode_cursor, paginate, Page};
 use demeu_db::schema::{campaigns, pledges};
@@ -26,8 +27,8 @@ pub struct PledgeRecord {
     pub campaign_id: CampaignId,
     /// Promised.
     pub amount: i64,
-    /// ISO code.
-    pub currency: String,
+    /// The currency of every amount.
+    pub currency: Currency,
     /// As given.
     pub donor_name: Option<String>,
     /// Never shown publicly.
@@ -89,7 +90,7 @@ pub fn insert(conn: &mut DbConn, new: &NewPledge) -> Result<PledgeId, Error> {
             pledges::id.eq(id),
             pledges::campaign_id.eq(new.campaign_id),
             pledges::amount.eq(new.amount.minor),
-            pledges::currency.eq(new.amount.currency.code()),
+            pledges::currency.eq(new.amount.currency),
             pledges::donor_name.eq(&new.donor_name),
             pledges::email.eq(&new.email),
             pledges::anonymous.eq(new.anonymous),

@@ -111,7 +111,7 @@ pub fn request(
     conn.write_transaction(|conn| {
         let (pledge, reserved) = lock_with_reserved(conn, pledge_id)?;
         let amount = refund_amount(refundable(pledge.amounts(), reserved), requested)?;
-        let currency: Currency = pledge.currency.parse()?;
+        let currency = pledge.currency;
         let id = RefundId::new();
         let offline = pledge.method.is_offline();
         let payment_id = match (&pledge.provider_payment_id, offline) {
@@ -128,7 +128,7 @@ pub fn request(
                 refunds::id.eq(id),
                 refunds::pledge_id.eq(pledge.id),
                 refunds::amount.eq(amount),
-                refunds::currency.eq(currency.code()),
+                refunds::currency.eq(currency),
                 refunds::status.eq(status),
                 refunds::requested_by.eq(actor),
                 refunds::created_at.eq(now),
@@ -227,7 +227,7 @@ pub fn settle(conn: &mut DbConn, pledge_id: PledgeId, amount: i64) -> Result<(),
     Ok(())
 }
 
-type Row = (PledgeId, i64, String, RefundStatus, Option<String>);
+type Row = (PledgeId, i64, Currency, RefundStatus, Option<String>);
 
 /// The refund with id `id`.
 pub fn find(conn: &mut DbConn, id: RefundId) -> Result<Refund, Error> {
@@ -237,7 +237,7 @@ pub fn find(conn: &mut DbConn, id: RefundId) -> Result<Refund, Error> {
         .first(conn)
         .optional()?
         .ok_or(Error::NotFound("refund"))?;
-    Ok(Refund { id, pledge_id, amount: Money::new(amount, currency.parse()?), status, provider_refund_id })
+    Ok(Refund { id, pledge_id, amount: Money::new(amount, currency), status, provider_refund_id })
 }
 
 fn set_status(conn: &mut DbConn, id: RefundId, status: RefundStatus) -> Result<(), Error> {

@@ -22,12 +22,11 @@ pub enum Lang {
 }
 
 impl Lang {
-    /// The language of a campaign's `locale`; Russian unless it says English.
-    pub fn of(locale: &str) -> Self {
-        if locale.starts_with("en") {
-            Lang::En
-        } else {
-            Lang::Ru
+    /// The language of a campaign's locale.
+    pub fn of(locale: &donations::campaign::Locale) -> Self {
+        match locale {
+            donations::campaign::Locale::Ru => Lang::Ru,
+            donations::campaign::Locale::En => Lang::En,
         }
     }
 }
@@ -258,7 +257,7 @@ mod tests {
         assert!(ru.html.contains("Айгерим &lt;b&gt;") && !ru.html.contains("<b>"));
         let en = receipt(Lang::En, &receipt_data());
         assert!(en.text.contains("School: 5 000 ₸ of 225 000 ₸"));
-        assert_eq!(Lang::of("en-US"), Lang::En);
-        assert_eq!(Lang::of("kk"), Lang::Ru);
+        assert_eq!(Lang::of(&donations::campaign::Locale::En), Lang::En);
+        assert_eq!(Lang::of(&donations::campaign::Locale::Ru), Lang::Ru);
     }
 }

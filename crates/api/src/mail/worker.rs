@@ -27,6 +27,25 @@ pub struct Worker {
     retry_base: f64,
     give_up: chrono::Duration,
     poll: Duration,
+    /// Batches being sent by this worker or its clones, so that [`Worker::drain`] knows when
+    /// nothing is in flight.
+    busy: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Counts a batch in flight for as long as it lives, however `send_due` ends.
+struct Busy<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Busy<'a> {
+    fn enter(counter: &'a std::sync::atomic::AtomicUsize) -> Self {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Busy(counter)
+    }
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl Worker {
@@ -42,6 +61,7 @@ impl Worker {
             retry_base: settings.retry_base_seconds,
             give_up: chrono::Duration::milliseconds((settings.give_up_hours * 3_600_000.0) as i64),
             poll: Duration::from_millis(settings.poll_interval_ms.max(10)),
+            busy: Default::default(),
         })
     }
 
@@ -58,8 +78,24 @@ impl Worker {
         }
     }
 
+    /// Sends everything due now, and returns once no batch of this worker or its clones is in
+    /// flight: afterwards, every mail due has been handed to the server or has failed and waits.
+    /// (Tests call it instead of sleeping; an operator's one-off run could too.)
+    pub async fn drain(&self) -> Result<(), demeu_db::DbError> {
+        loop {
+            let tried = self.send_due().await?;
+            if tried == 0 && self.busy.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                return Ok(());
+            }
+            if tried == 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    }
+
     /// Claims and sends one batch; returns how many mails it tried.
     pub async fn send_due(&self) -> Result<usize, demeu_db::DbError> {
+        let _busy = Busy::enter(&self.busy);
         let batch = self
             .pool
             .run(|conn| {

@@ -32,9 +32,11 @@ pub struct CampaignView {
     /// Description.
     pub description: String,
     /// ISO currency code.
-    pub currency: String,
+    #[schema(schema_with = crate::routes::docs::names::<donations::money::Currency>)]
+    pub currency: donations::money::Currency,
     /// Language of its pages and mail.
-    pub locale: String,
+    #[schema(schema_with = crate::routes::docs::names::<donations::campaign::Locale>)]
+    pub locale: donations::campaign::Locale,
     /// Goal, minor units.
     pub goal: i64,
     /// Net amount counted, minor units.
@@ -81,7 +83,7 @@ impl From<Progress> for CampaignView {
             slug: spec.slug,
             title: spec.title,
             description: spec.description,
-            currency: spec.currency.code().to_string(),
+            currency: spec.currency,
             locale: spec.locale,
             goal: spec.plan.goal(),
             raised: p.raised,
@@ -117,7 +119,6 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
     params(("slug" = String, Path, description = "The campaign's URL name")),
     responses(
         (status = 200, body = CampaignView),
-        (status = 404, body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn show(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
@@ -152,8 +153,6 @@ pub struct ReconciliationView {
     security(("bearer" = [])),
     responses(
         (status = 200, body = ReconciliationView),
-        (status = 401, body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn reconciliation(
     _staff: Accountant,

@@ -19,7 +19,7 @@ use crate::routes::{campaigns, health, news, pledges, staff, staff_news, staff_p
         staff_news::comments, staff_news::approve, staff_news::reject, staff_news::mail,
     ),
     components(schemas(crate::problem::Problem, crate::problem::ProblemField, crate::auth::Role)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemResponses),
     tags((name = "campaigns", description = "Public progress"), (name = "pledges", description = "Donors' pledges"), (name = "webhooks", description = "Payment provider deliveries"), (name = "news", description = "News, subscriptions, comments"), (name = "staff", description = "Foundation staff (Bearer token)"), (name = "operations")),
 )]
 pub struct ApiDoc;
@@ -33,6 +33,74 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// The one declaration of the problem answers (RFC 9457) in the document. Every operation gets
+/// those that any such operation can give: 401 and 403 when it needs a token, 404 when its path
+/// names something, 400/413/415/422 when it reads a body, 400/422 when it reads a query, 500 and
+/// 503 always. Answers an operation declares itself (409, 429, 502, with a description of when)
+/// get the problem document as their content.
+struct ProblemResponses;
+
+impl ProblemResponses {
+    fn answer(description: &str) -> utoipa::openapi::Response {
+        let problem = utoipa::openapi::Ref::from_schema_name("Problem");
+        utoipa::openapi::ResponseBuilder::new()
+            .description(description)
+            .content("application/problem+json", utoipa::openapi::content::Content::new(Some(problem)))
+            .build()
+    }
+
+    fn standard(operation: &utoipa::openapi::path::Operation) -> Vec<(&'static str, &'static str)> {
+        use utoipa::openapi::path::ParameterIn;
+        let params = operation.parameters.as_deref().unwrap_or_default();
+        let has = |place: ParameterIn| params.iter().any(|p| p.parameter_in == place);
+        let mut answers =
+            vec![("500", "A bug; logged with the request id"), ("503", "The database is unavailable: retry")];
+        if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+            answers.push(("401", "No token, or an expired or revoked one"));
+            answers.push(("403", "The staff member's role does not allow this"));
+        }
+        if has(ParameterIn::Path) {
+            answers.push(("404", "Nothing by that name"));
+        }
+        if operation.request_body.is_some() {
+            answers.push(("400", "The body could not be read"));
+            answers.push(("413", "The body is too large"));
+            answers.push(("415", "The body is not JSON"));
+            answers.push(("422", "Values that do not pass, each named"));
+        }
+        if has(ParameterIn::Query) {
+            answers.push(("400", "The query could not be read"));
+            answers.push(("422", "Values that do not pass, each named"));
+        }
+        answers
+    }
+}
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for operation in operations.into_iter().flatten() {
+                for (status, description) in Self::standard(operation) {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| Self::answer(description).into());
+                }
+                for (status, response) in operation.responses.responses.iter_mut() {
+                    let is_problem = status.starts_with('4') || status.starts_with('5');
+                    if let (true, utoipa::openapi::RefOr::T(response)) = (is_problem, response) {
+                        if response.content.is_empty() {
+                            *response = Self::answer(&response.description);
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 

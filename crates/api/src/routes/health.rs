@@ -20,7 +20,6 @@ pub async fn health() -> HttpResponse {
 /// The database answers and its schema is current.
 #[utoipa::path(get, path = "/ready", tag = "operations", responses(
     (status = 200, body = Health),
-    (status = 503, body = crate::problem::Problem, content_type = "application/problem+json"),
 ))]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let pending = state.pool.run(|conn| demeu_db::pending_migrations(conn).map_err(ApiError::from)).await?;

@@ -10,10 +10,10 @@ use demeu_db::utc;
 use serde::{Deserialize, Serialize};
 
 use crate::extract::JsonBody;
+use crate::extract::Paging;
 use crate::html::{escape, page};
 use crate::mail::compose;
 use crate::problem::ApiError;
-use crate::routes::pledges::PageQuery;
 use crate::state::AppState;
 
 /// A published post.
@@ -54,15 +54,15 @@ pub struct PostPage {
 
 /// Published posts, newest first.
 #[utoipa::path(get, path = "/api/v1/campaigns/{slug}/news", tag = "news",
-    params(("slug" = String, Path, description = "The campaign"), PageQuery),
-    responses((status = 200, body = PostPage), (status = 404, body = crate::problem::Problem, content_type = "application/problem+json")))]
+    params(("slug" = String, Path, description = "The campaign"), Paging),
+    responses((status = 200, body = PostPage)))]
 pub async fn list(
     state: web::Data<AppState>,
     slug: web::Path<String>,
-    query: web::Query<PageQuery>,
+    query: web::Query<Paging>,
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
-    let PageQuery { limit, cursor } = query.into_inner();
+    let Paging { limit, cursor } = query.into_inner();
     let page = state
         .pool
         .run(move |conn| {
@@ -78,7 +78,7 @@ pub async fn list(
 /// One published post.
 #[utoipa::path(get, path = "/api/v1/campaigns/{slug}/news/{post}", tag = "news",
     params(("slug" = String, Path, description = "The campaign"), ("post" = String, Path, description = "The post's slug")),
-    responses((status = 200, body = PostView), (status = 404, body = crate::problem::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = PostView)))]
 pub async fn show(state: web::Data<AppState>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
     let (slug, post_slug) = path.into_inner();
     let post = state
@@ -163,8 +163,8 @@ fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
 /// the address is known.
 #[utoipa::path(post, path = "/api/v1/campaigns/{slug}/subscriptions", tag = "news",
     params(("slug" = String, Path, description = "The campaign")), request_body = SubscribeBody,
-    responses((status = 202, body = Accepted), (status = 422, body = crate::problem::Problem, content_type = "application/problem+json"),
-              (status = 429, body = crate::problem::Problem, content_type = "application/problem+json")))]
+    responses((status = 202, body = Accepted),
+              (status = 429, description = "Too many requests: wait for retry-after")))]
 pub async fn subscribe(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -200,7 +200,7 @@ fn message(title: &str, text: &str) -> HttpResponse {
 
 /// Confirms a subscription from the mailed link.
 #[utoipa::path(get, path = "/api/v1/subscriptions/confirm", tag = "news", params(TokenQuery),
-    responses((status = 200, content_type = "text/html"), (status = 404, body = crate::problem::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, content_type = "text/html")))]
 pub async fn confirm(state: web::Data<AppState>, query: web::Query<TokenQuery>) -> Result<HttpResponse, ApiError> {
     let token = query.into_inner().token;
     let s = state.pool.run(move |conn| subscriber::confirm(conn, &token).map_err(ApiError::from)).await?;
@@ -216,7 +216,7 @@ pub async fn confirm(state: web::Data<AppState>, query: web::Query<TokenQuery>) 
 
 /// Unsubscribes from the mailed link (GET) or by RFC 8058 one-click (POST).
 #[utoipa::path(get, path = "/api/v1/subscriptions/unsubscribe", tag = "news", params(TokenQuery),
-    responses((status = 200, content_type = "text/html"), (status = 404, body = crate::problem::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, content_type = "text/html")))]
 pub async fn unsubscribe(state: web::Data<AppState>, query: web::Query<TokenQuery>) -> Result<HttpResponse, ApiError> {
     let token = query.into_inner().token;
     state.pool.run(move |conn| subscriber::unsubscribe(conn, &token).map_err(ApiError::from)).await?;
@@ -251,15 +251,15 @@ pub(crate) fn comment_view(c: comment::Comment) -> CommentView {
 
 /// Approved comments, oldest first.
 #[utoipa::path(get, path = "/api/v1/campaigns/{slug}/comments", tag = "news",
-    params(("slug" = String, Path, description = "The campaign"), PageQuery),
+    params(("slug" = String, Path, description = "The campaign"), Paging),
     responses((status = 200, body = CommentPage)))]
 pub async fn comments(
     state: web::Data<AppState>,
     slug: web::Path<String>,
-    query: web::Query<PageQuery>,
+    query: web::Query<Paging>,
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
-    let PageQuery { limit, cursor } = query.into_inner();
+    let Paging { limit, cursor } = query.into_inner();
     let page = state
         .pool
         .run(move |conn| {
@@ -285,21 +285,11 @@ pub struct CommentAccepted {
     pub status: CommentStatus,
 }
 
-/// What a visitor sends.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct NewCommentDoc {
-    /// Up to 100 characters.
-    name: String,
-    /// Plain text, up to 2 000 characters, not only links.
-    body: String,
-}
-
 /// Leaves a comment; it is shown after staff approve it.
 #[utoipa::path(post, path = "/api/v1/campaigns/{slug}/comments", tag = "news",
-    params(("slug" = String, Path, description = "The campaign")), request_body = NewCommentDoc,
-    responses((status = 202, body = CommentAccepted), (status = 422, body = crate::problem::Problem, content_type = "application/problem+json"),
-              (status = 429, body = crate::problem::Problem, content_type = "application/problem+json")))]
+    params(("slug" = String, Path, description = "The campaign")), request_body = campaign_news::comment::NewComment,
+    responses((status = 202, body = CommentAccepted),
+              (status = 429, description = "Too many requests: wait for retry-after")))]
 pub async fn comment(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -4,35 +4,14 @@ use chrono::{DateTime, Utc};
 use demeu_db::utc;
 use donations::pledge::{DisplayStatus, PledgeRequest};
 use donations::pledge_store;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use uuid::Uuid;
 
-use crate::extract::JsonBody;
+use crate::extract::{path_uuid, JsonBody, Paging};
 use crate::idempotency::{request_hash, IdempotencyKey};
 use crate::problem::ApiError;
-use crate::routes::staff::path_uuid;
 use crate::services::pledges::{self, PledgeCreated};
 use crate::state::AppState;
-
-/// What a donor may send (only `amount` is required).
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct PledgeRequestDoc {
-    /// Minor units (tiyn for KZT), within the campaign's minimum and maximum.
-    amount: i64,
-    /// Up to 100 characters.
-    donor_name: Option<String>,
-    /// For the receipt; never shown.
-    email: Option<String>,
-    /// Hide the name on the donor wall.
-    anonymous: Option<bool>,
-    /// Hide the amount on the donor wall.
-    hide_amount: Option<bool>,
-    /// Up to 500 characters, shown on the donor wall.
-    message: Option<String>,
-    /// Ask for news by mail (needs an email).
-    subscribe: Option<bool>,
-}
 
 /// Creates a pending pledge, then its checkout. The pledge is stored before the provider is
 /// called, so a provider failure (502/503) loses nothing: a retry with the same
@@ -40,14 +19,11 @@ pub struct PledgeRequestDoc {
 #[utoipa::path(post, path = "/api/v1/campaigns/{slug}/pledges", tag = "pledges",
     params(("slug" = String, Path, description = "The campaign"),
            ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
-    request_body = PledgeRequestDoc,
+    request_body = donations::pledge::PledgeRequest,
     responses(
         (status = 201, body = PledgeCreated),
-        (status = 404, body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 409, body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 502, body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 503, body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Conflicts with the current state"),
+        (status = 502, description = "The payment provider refused or failed: retry-safe"),
     ))]
 pub async fn create(
     state: web::Data<AppState>,
@@ -70,7 +46,8 @@ pub struct PledgeView {
     /// Promised, minor units.
     pub amount: i64,
     /// ISO code.
-    pub currency: String,
+    #[schema(schema_with = crate::routes::docs::names::<donations::money::Currency>)]
+    pub currency: donations::money::Currency,
     /// What the pledge's money did.
     #[schema(schema_with = crate::routes::docs::names::<DisplayStatus>)]
     pub status: DisplayStatus,
@@ -81,7 +58,7 @@ pub struct PledgeView {
 /// One pledge's public state; never the donor's details.
 #[utoipa::path(get, path = "/api/v1/pledges/{id}", tag = "pledges",
     params(("id" = Uuid, Path, description = "The pledge")),
-    responses((status = 200, body = PledgeView), (status = 404, body = crate::problem::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = PledgeView)))]
 pub async fn show(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let id = path_uuid(&req, "id", "pledge")?;
     let view = state
@@ -93,22 +70,13 @@ pub async fn show(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
                 id,
                 campaign: campaign.spec.slug,
                 amount: pledge.amount,
-                currency: pledge.currency.clone(),
+                currency: pledge.currency,
                 status: pledge.display_status(),
                 created_at: utc(pledge.created_at),
             })
         })
         .await?;
     Ok(HttpResponse::Ok().json(view))
-}
-
-/// Page parameters.
-#[derive(Deserialize, utoipa::IntoParams)]
-pub struct PageQuery {
-    /// 1 to 100; 20 when absent.
-    pub limit: Option<i64>,
-    /// `next_cursor` of the page before.
-    pub cursor: Option<String>,
 }
 
 /// One line of the donor wall.
@@ -136,15 +104,15 @@ pub struct Wall {
 /// The donor wall: pledges that count, newest first. Never an email, an anonymous donor's name,
 /// or a hidden amount.
 #[utoipa::path(get, path = "/api/v1/campaigns/{slug}/pledges", tag = "pledges",
-    params(("slug" = String, Path, description = "The campaign"), PageQuery),
-    responses((status = 200, body = Wall), (status = 404, body = crate::problem::Problem, content_type = "application/problem+json")))]
+    params(("slug" = String, Path, description = "The campaign"), Paging),
+    responses((status = 200, body = Wall)))]
 pub async fn wall(
     state: web::Data<AppState>,
     slug: web::Path<String>,
-    query: web::Query<PageQuery>,
+    query: web::Query<Paging>,
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
-    let PageQuery { limit, cursor } = query.into_inner();
+    let Paging { limit, cursor } = query.into_inner();
     let page = state
         .pool
         .run(move |conn| {

@@ -2,7 +2,7 @@
 //! with the sandbox secret, and hands it to the same webhook path as Stripe's deliveries.
 
 use actix_web::{web, HttpResponse};
-use donations::money::{Currency, Money};
+use donations::money::Money;
 use donations::payment_events::Processed;
 use donations::pledge_store::{self, PledgeRecord};
 use secrecy::ExposeSecret;
@@ -25,10 +25,7 @@ async fn pledge_of(state: &web::Data<AppState>, session: String) -> Result<Pledg
 }
 
 fn amount_of(pledge: &PledgeRecord) -> String {
-    match pledge.currency.parse::<Currency>() {
-        Ok(currency) => Money::new(pledge.amount, currency).to_string(),
-        Err(_) => format!("{} {}", pledge.amount, pledge.currency),
-    }
+    Money::new(pledge.amount, pledge.currency).to_string()
 }
 
 /// The sandbox's checkout page: the amount, "Pay" and "Decline".
@@ -65,8 +62,11 @@ pub async fn pay(state: web::Data<AppState>, session: web::Path<String>) -> Resu
     let session = session.into_inner();
     let pledge = pledge_of(&state, session.clone()).await?;
     let secret = state.settings.payments.sandbox.webhook_secret.expose_secret().to_string();
-    deliver(&state, sandbox::paid_session(&secret, &session, &pledge.id.to_string(), pledge.amount, &pledge.currency))
-        .await?;
+    deliver(
+        &state,
+        sandbox::paid_session(&secret, &session, &pledge.id.to_string(), pledge.amount, pledge.currency.code()),
+    )
+    .await?;
     Ok(page(
         "Paid",
         &format!(
@@ -83,7 +83,7 @@ pub async fn decline(state: web::Data<AppState>, session: web::Path<String>) -> 
     let secret = state.settings.payments.sandbox.webhook_secret.expose_secret().to_string();
     deliver(
         &state,
-        sandbox::declined_session(&secret, &session, &pledge.id.to_string(), pledge.amount, &pledge.currency),
+        sandbox::declined_session(&secret, &session, &pledge.id.to_string(), pledge.amount, pledge.currency.code()),
     )
     .await?;
     Ok(page("Declined", "<h1>Payment declined</h1><p>Nothing was charged and nothing counts.</p>"))

@@ -1,9 +1,8 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::auth::{self, Admin, AnyStaff, NewSession, NewStaffUser, StaffUpdate, StaffUser};
-use crate::extract::JsonBody;
+use crate::extract::{path_uuid, JsonBody};
 use crate::problem::ApiError;
 use crate::state::AppState;
 
@@ -20,8 +19,7 @@ pub struct SignIn {
 /// failures for one address are slowed down with 429.
 #[utoipa::path(post, path = "/api/v1/staff/sessions", tag = "staff", request_body = SignIn, responses(
     (status = 201, body = NewSession),
-    (status = 401, body = crate::problem::Problem, content_type = "application/problem+json"),
-    (status = 429, body = crate::problem::Problem, content_type = "application/problem+json"),
+    (status = 429, description = "Too many requests: wait for retry-after"),
 ))]
 pub async fn sign_in(state: web::Data<AppState>, body: JsonBody<SignIn>) -> Result<HttpResponse, ApiError> {
     let SignIn { email, password } = body.0;
@@ -45,7 +43,6 @@ pub async fn sign_in(state: web::Data<AppState>, body: JsonBody<SignIn>) -> Resu
 /// Ends the session whose token this request carries.
 #[utoipa::path(delete, path = "/api/v1/staff/sessions", tag = "staff", security(("bearer" = [])), responses(
     (status = 204),
-    (status = 401, body = crate::problem::Problem, content_type = "application/problem+json"),
 ))]
 pub async fn sign_out(state: web::Data<AppState>, staff: AnyStaff) -> Result<HttpResponse, ApiError> {
     state.pool.run(move |conn| auth::end_session(conn, &staff.user, &staff.token)).await?;
@@ -62,8 +59,6 @@ pub struct StaffList {
 /// Every staff account.
 #[utoipa::path(get, path = "/api/v1/staff/users", tag = "staff", security(("bearer" = [])), responses(
     (status = 200, body = StaffList),
-    (status = 401, body = crate::problem::Problem, content_type = "application/problem+json"),
-    (status = 403, body = crate::problem::Problem, content_type = "application/problem+json"),
 ))]
 pub async fn list_users(_admin: Admin, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let users = state.pool.run(auth::list_users).await?;
@@ -74,8 +69,7 @@ pub async fn list_users(_admin: Admin, state: web::Data<AppState>) -> Result<Htt
 #[utoipa::path(post, path = "/api/v1/staff/users", tag = "staff", security(("bearer" = [])), request_body = NewStaffUser,
     responses(
         (status = 201, body = StaffUser),
-        (status = 409, body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Conflicts with the current state"),
     ))]
 pub async fn create_user(
     admin: Admin,
@@ -92,8 +86,7 @@ pub async fn create_user(
     params(("id" = Uuid, Path, description = "The account")),
     responses(
         (status = 200, body = StaffUser),
-        (status = 404, body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 409, body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Conflicts with the current state"),
     ))]
 pub async fn update_user(
     admin: Admin,
@@ -105,9 +98,4 @@ pub async fn update_user(
     let actor = admin.0.id;
     let user = state.pool.run(move |conn| auth::update_user(conn, actor, id, &body.0)).await?;
     Ok(HttpResponse::Ok().json(user))
-}
-
-/// A UUID path segment; anything else names nothing, so 404.
-pub fn path_uuid(req: &HttpRequest, name: &str, what: &str) -> Result<Uuid, ApiError> {
-    req.match_info().get(name).and_then(|s| Uuid::parse_str(s).ok()).ok_or_else(|| ApiError::NotFound(what.into()))
 }

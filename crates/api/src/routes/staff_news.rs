@@ -9,10 +9,10 @@ use demeu_db::utc;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Admin, Editor};
+use crate::extract::path_uuid;
 use crate::extract::JsonBody;
 use crate::problem::ApiError;
 use crate::routes::news::{comment_view, CommentPage};
-use crate::routes::staff::path_uuid;
 use crate::state::AppState;
 
 /// A post as editors see it.
@@ -53,22 +53,10 @@ fn staff_post(p: Post) -> StaffPost {
     }
 }
 
-/// A new post.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct NewPostDoc {
-    /// Up to 200 characters.
-    title: String,
-    /// Markdown; rendered to sanitized HTML when saved.
-    body_markdown: String,
-    /// URL name; made from the title when absent.
-    slug: Option<String>,
-}
-
 /// Saves a draft.
 #[utoipa::path(post, path = "/api/v1/staff/campaigns/{slug}/news", tag = "staff", security(("bearer" = [])),
-    params(("slug" = String, Path, description = "The campaign")), request_body = NewPostDoc,
-    responses((status = 201, body = StaffPost), (status = 422, body = crate::problem::Problem, content_type = "application/problem+json")))]
+    params(("slug" = String, Path, description = "The campaign")), request_body = campaign_news::post::NewPost,
+    responses((status = 201, body = StaffPost)))]
 pub async fn create(
     editor: Editor,
     state: web::Data<AppState>,
@@ -108,8 +96,8 @@ pub async fn list(
 
 /// Edits a post (published posts too: readers see the change, subscribers are not mailed).
 #[utoipa::path(patch, path = "/api/v1/staff/news/{id}", tag = "staff", security(("bearer" = [])),
-    params(("id" = String, Path, description = "The post")), request_body = Object,
-    responses((status = 200, body = StaffPost), (status = 404, body = crate::problem::Problem, content_type = "application/problem+json")))]
+    params(("id" = String, Path, description = "The post")), request_body = campaign_news::post::PostEdit,
+    responses((status = 200, body = StaffPost)))]
 pub async fn edit(
     editor: Editor,
     state: web::Data<AppState>,
@@ -134,7 +122,7 @@ pub struct PublishedView {
 /// Publishes a post; the first publication mails every confirmed subscriber once.
 #[utoipa::path(post, path = "/api/v1/staff/news/{id}/publish", tag = "staff", security(("bearer" = [])),
     params(("id" = String, Path, description = "The post")),
-    responses((status = 200, body = PublishedView), (status = 404, body = crate::problem::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = PublishedView)))]
 pub async fn publish(editor: Editor, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let id = path_uuid(&req, "id", "post")?.to_string();
     let (post, mails_queued) = crate::services::news::publish(&state, id, editor.0.id.to_string()).await?;
@@ -154,7 +142,7 @@ pub async fn unpublish(editor: Editor, state: web::Data<AppState>, req: HttpRequ
 /// Deletes a draft that was never published.
 #[utoipa::path(delete, path = "/api/v1/staff/news/{id}", tag = "staff", security(("bearer" = [])),
     params(("id" = String, Path, description = "The post")),
-    responses((status = 204), (status = 409, body = crate::problem::Problem, content_type = "application/problem+json")))]
+    responses((status = 204), (status = 409, description = "Conflicts with the current state")))]
 pub async fn delete(editor: Editor, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let id = path_uuid(&req, "id", "post")?.to_string();
     let actor = editor.0.id.to_string();

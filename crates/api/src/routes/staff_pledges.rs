@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::Accountant;
+use crate::extract::path_uuid;
 use crate::extract::JsonBody;
 use crate::idempotency::{request_hash, IdempotencyKey};
 use crate::mail::compose;
 use crate::problem::ApiError;
-use crate::routes::staff::path_uuid;
 use crate::services::refunds::{self, RefundAccepted};
 use crate::state::AppState;
 
@@ -41,7 +41,8 @@ pub struct StaffPledge {
     /// What counts.
     pub counted: i64,
     /// ISO code.
-    pub currency: String,
+    #[schema(schema_with = crate::routes::docs::names::<donations::money::Currency>)]
+    pub currency: donations::money::Currency,
     /// As given.
     pub donor_name: Option<String>,
     /// As given.
@@ -134,8 +135,7 @@ pub struct StaffPledgePage {
 
 /// Every pledge, with email and provider ids, newest first.
 #[utoipa::path(get, path = "/api/v1/staff/pledges", tag = "staff", security(("bearer" = [])), params(StaffQuery),
-    responses((status = 200, body = StaffPledgePage), (status = 401, body = crate::problem::Problem, content_type = "application/problem+json"),
-              (status = 403, body = crate::problem::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = StaffPledgePage)))]
 pub async fn list(
     _staff: Accountant,
     state: web::Data<AppState>,
@@ -169,7 +169,7 @@ const CSV_COLUMNS: [CsvColumn; 20] = [
     ("counted_at", |p| p.counted_at.map(|t| t.to_rfc3339()).unwrap_or_default()),
     ("status", |p| p.status.to_string()),
     ("state", |p| p.state.to_string()),
-    ("currency", |p| p.currency.clone()),
+    ("currency", |p| p.currency.to_string()),
     ("amount", |p| p.amount.to_string()),
     ("received", |p| p.received.to_string()),
     ("refunded", |p| p.refunded.to_string()),
@@ -243,8 +243,8 @@ pub async fn csv(
 /// Records a cash, bank or Kaspi gift: counted at once.
 #[utoipa::path(post, path = "/api/v1/staff/campaigns/{slug}/offline-pledges", tag = "staff", security(("bearer" = [])),
     params(("slug" = String, Path, description = "The campaign")),
-    request_body(content = Object, description = "{amount, donor_name?, email?, method: cash|bank_transfer|kaspi, reference, received_at?}"),
-    responses((status = 201, body = StaffPledge), (status = 422, body = crate::problem::Problem, content_type = "application/problem+json")))]
+    request_body = donations::offline::OfflineGift,
+    responses((status = 201, body = StaffPledge)))]
 pub async fn offline(
     staff: Accountant,
     state: web::Data<AppState>,
@@ -285,9 +285,8 @@ pub struct RefundBody {
     params(("id" = Uuid, Path, description = "The pledge"),
            ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = RefundBody,
-    responses((status = 202, body = RefundAccepted), (status = 409, body = crate::problem::Problem, content_type = "application/problem+json"),
-              (status = 422, body = crate::problem::Problem, content_type = "application/problem+json"),
-              (status = 502, body = crate::problem::Problem, content_type = "application/problem+json")))]
+    responses((status = 202, body = RefundAccepted), (status = 409, description = "Conflicts with the current state"),
+              (status = 502, description = "The payment provider refused or failed: retry-safe")))]
 pub async fn refund(
     staff: Accountant,
     state: web::Data<AppState>,

@@ -25,8 +25,8 @@ pub struct Received {
     request_body(content = String, content_type = "application/json", description = "A Stripe event, exactly as sent"),
     responses(
         (status = 200, body = Received),
-        (status = 400, body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 503, body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A bad signature, or not an event: nothing changed"),
+        (status = 503, description = "A refund or dispute on a payment not known yet: deliver again"),
     ))]
 pub async fn stripe(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
     let signature = req.headers().get("stripe-signature").and_then(|v| v.to_str().ok());

@@ -27,7 +27,8 @@ pub struct PledgeCreated {
     /// Minor units.
     pub amount: i64,
     /// ISO code.
-    pub currency: String,
+    #[schema(schema_with = crate::routes::docs::names::<donations::money::Currency>)]
+    pub currency: donations::money::Currency,
     /// Where the donor pays.
     pub checkout_url: String,
 }
@@ -118,7 +119,7 @@ async fn checkout(
                 id: pledge_id.as_uuid(),
                 status: "pending".into(),
                 amount: pledge.amount,
-                currency: pledge.currency.clone(),
+                currency: pledge.currency,
                 checkout_url: made.url.clone(),
             };
             let stored = serde_json::to_string(&created).map_err(|e| ApiError::Internal(e.into()))?;
