@@ -97,7 +97,7 @@ pub fn test_settings(database_url: &str) -> Settings {
         .join(format!("mail-{}", uuid::Uuid::new_v4().simple()))
         .display()
         .to_string();
-    settings.mail.poll_interval_ms = 50;
+    settings.mail.poll_interval = std::time::Duration::from_millis(50);
     settings
 }
 

@@ -23,7 +23,7 @@ on_both_backends!(
 fn through_smtp(spawn: Spawn, port: u16) -> Spawn {
     spawn.with(move |s| {
         s.mail.transport = demeu_api::settings::MailTransportKind::Smtp;
-        s.mail.retry_base_seconds = 0.2;
+        s.mail.retry_base = Duration::from_millis(200);
         s.mail.smtp.host = "127.0.0.1".into();
         s.mail.smtp.port = port;
         s.mail.smtp.tls = demeu_api::settings::SmtpTls::None;
@@ -203,7 +203,7 @@ async fn receipts_and_refund_notices_follow_the_money(backend: Backend) {
 
 async fn mail_that_never_goes_through_is_dead_for_staff_to_see(backend: Backend) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
-    let app = through_smtp(spawn_app(backend), port).with(|s| s.mail.give_up_hours = 0.0002).await;
+    let app = through_smtp(spawn_app(backend), port).with(|s| s.mail.give_up = Duration::from_millis(720)).await;
     app.post_json("/api/v1/campaigns/mentors/subscriptions", &json!({"email": "lost@example.kz"})).await;
     let admin = app.staff_token(Role::Admin).await;
     let mut dead = Value::Null;

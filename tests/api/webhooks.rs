@@ -416,7 +416,7 @@ async fn an_unknown_payment_is_waited_for_only_within_the_window(backend: Backen
     assert_eq!(list["events"].as_array().map(Vec::len), Some(1), "{list}");
     assert_eq!(list["events"][0]["event_type"], "charge.refunded");
     // A shorter window is a setting.
-    let short = spawn_app(backend).with(|s| s.payments.webhook_retry_hours = 1).await;
+    let short = spawn_app(backend).with(|s| s.payments.webhook_retry = std::time::Duration::from_secs(3600)).await;
     let ids = Ids::for_pledge(&short.pledge(500_000).await);
     let (status, body) =
         deliver_body(&short, &old_event("charge.dispute.created", dispute(&ids, "dp_y", 500_000, "needs_response"), 2))

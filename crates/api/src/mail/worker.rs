@@ -58,9 +58,9 @@ impl Worker {
             mailer,
             from,
             domain,
-            retry_base: settings.retry_base_seconds,
-            give_up: chrono::Duration::milliseconds((settings.give_up_hours * 3_600_000.0) as i64),
-            poll: Duration::from_millis(settings.poll_interval_ms.max(10)),
+            retry_base: settings.retry_base.as_secs_f64(),
+            give_up: chrono::Duration::from_std(settings.give_up).unwrap_or(chrono::Duration::MAX),
+            poll: settings.poll_interval.max(Duration::from_millis(10)),
             busy: Default::default(),
         })
     }

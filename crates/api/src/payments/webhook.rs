@@ -46,7 +46,7 @@ pub fn mail_effects(ctx: &MailContext) -> impl Fn(&mut DbConn, &Processed) -> Re
 /// delivers it again.
 pub async fn receive(inbox: Inbox<'_>, body: &[u8], signature: Option<&str>) -> Result<Processed, ApiError> {
     let now = chrono::Utc::now().timestamp();
-    let tolerance = inbox.payments.webhook_tolerance_seconds;
+    let tolerance = inbox.payments.webhook_tolerance.as_secs();
     let delivery = inbox.provider.verify_and_decode(body, signature, now, tolerance)?;
     let event_id = delivery.event_id.clone();
     let ctx = inbox.mail.clone();

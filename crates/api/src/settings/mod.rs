@@ -3,18 +3,16 @@
 //! one line naming the key.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::Utc;
 use donations::campaign::CampaignSpec;
-use donations::campaign::Locale;
-use donations::money::Currency;
-use donations::plan::{BudgetLine, FundingPlan, Tier};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 /// The shipped defaults, used when no config/default.toml is found beside the working directory
 /// (e.g. the binary was copied elsewhere).
-const EMBEDDED_DEFAULTS: &str = include_str!("../../../config/default.toml");
+const EMBEDDED_DEFAULTS: &str = include_str!("../../../../config/default.toml");
 
 /// Everything the server reads at start-up.
 #[derive(Debug, Clone, Deserialize)]
@@ -68,12 +66,15 @@ pub struct MailSettings {
     pub from: String,
     /// Where the file transport writes.
     pub file_dir: String,
-    /// The first retry waits this long; each next one twice as long.
-    pub retry_base_seconds: f64,
-    /// A mail still failing after this many hours is dead.
-    pub give_up_hours: f64,
-    /// How often the worker looks for due mail.
-    pub poll_interval_ms: u64,
+    /// The first retry waits this long; each next one twice as long (`retry_base_seconds`).
+    #[serde(rename = "retry_base_seconds", deserialize_with = "duration::seconds")]
+    pub retry_base: Duration,
+    /// A mail still failing after this long is dead (`give_up_hours`).
+    #[serde(rename = "give_up_hours", deserialize_with = "duration::hours")]
+    pub give_up: Duration,
+    /// How often the worker looks for due mail (`poll_interval_ms`).
+    #[serde(rename = "poll_interval_ms", deserialize_with = "duration::millis")]
+    pub poll_interval: Duration,
     /// `[mail.smtp]`
     pub smtp: SmtpSettings,
 }
@@ -152,21 +153,50 @@ pub struct PaymentSettings {
     /// `[payments.stripe]`
     #[serde(default)]
     pub stripe: StripeSettings,
-    /// How old a webhook signature may be, seconds.
-    #[serde(default = "default_tolerance")]
-    pub webhook_tolerance_seconds: u64,
+    /// How old a webhook signature may be (`webhook_tolerance_seconds`).
+    #[serde(
+        rename = "webhook_tolerance_seconds",
+        default = "default_tolerance",
+        deserialize_with = "duration::seconds"
+    )]
+    pub webhook_tolerance: Duration,
     /// How long an event naming a payment not known yet is asked to be delivered again; older,
-    /// it is stored as `unmatched` for staff.
-    #[serde(default = "default_retry_hours")]
-    pub webhook_retry_hours: u32,
+    /// it is stored as `unmatched` for staff (`webhook_retry_hours`).
+    #[serde(rename = "webhook_retry_hours", default = "default_retry_window", deserialize_with = "duration::hours")]
+    pub webhook_retry: Duration,
 }
 
-fn default_tolerance() -> u64 {
-    300
+fn default_tolerance() -> Duration {
+    Duration::from_secs(300)
 }
 
-fn default_retry_hours() -> u32 {
-    72
+fn default_retry_window() -> Duration {
+    Duration::from_secs(72 * 3600)
+}
+
+/// Durations as configuration writes them: a number in the unit its key names.
+mod duration {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer};
+
+    fn scaled<'de, D: Deserializer<'de>>(deserializer: D, unit_seconds: f64) -> Result<Duration, D::Error> {
+        let value = f64::deserialize(deserializer)?;
+        Duration::try_from_secs_f64(value * unit_seconds)
+            .map_err(|_| serde::de::Error::custom(format!("{value} is not a duration (a number of at least 0)")))
+    }
+
+    pub fn millis<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        scaled(d, 0.001)
+    }
+
+    pub fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        scaled(d, 1.0)
+    }
+
+    pub fn hours<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        scaled(d, 3600.0)
+    }
 }
 
 impl PaymentSettings {
@@ -174,7 +204,7 @@ impl PaymentSettings {
     pub fn retry_window(&self) -> donations::payment_events::RetryWindow {
         donations::payment_events::RetryWindow {
             now: Utc::now(),
-            window: chrono::Duration::hours(i64::from(self.webhook_retry_hours)),
+            window: chrono::Duration::from_std(self.webhook_retry).unwrap_or(chrono::Duration::MAX),
         }
     }
 }
@@ -235,65 +265,14 @@ pub struct SandboxSettings {
     pub webhook_secret: SecretString,
 }
 
-/// `[[campaigns]]`
-#[derive(Debug, Clone, Deserialize)]
-pub struct CampaignSettings {
-    /// URL name.
-    pub slug: String,
-    /// Shown title.
-    pub title: String,
-    /// Shown description.
-    #[serde(default)]
-    pub description: String,
-    /// ISO code: KZT, USD or EUR.
-    pub currency: Currency,
-    /// The language of its mail and pages: ru or en.
-    #[serde(default = "default_locale")]
-    pub locale: Locale,
-    /// RFC 3339 with an offset.
-    pub starts_at: DateTime<FixedOffset>,
-    /// RFC 3339 with an offset; absent for an open campaign.
-    pub ends_at: Option<DateTime<FixedOffset>>,
-    /// Smallest online pledge, minor units (default 500 ₸).
-    #[serde(default = "default_min_pledge")]
-    pub min_pledge: i64,
-    /// Largest online pledge, minor units (default 5 000 000 ₸).
-    #[serde(default = "default_max_pledge")]
-    pub max_pledge: i64,
-    /// The goal, minor units: the goal lines must add up to it.
-    pub goal: i64,
-    /// The budget lines in the order money fills them.
-    #[serde(default)]
-    pub lines: Vec<LineSettings>,
-}
+mod campaigns;
 
-fn default_locale() -> Locale {
-    Locale::Ru
-}
-fn default_min_pledge() -> i64 {
-    50_000
-}
-fn default_max_pledge() -> i64 {
-    500_000_000
-}
-
-/// `[[campaigns.lines]]`
-#[derive(Debug, Clone, Deserialize)]
-pub struct LineSettings {
-    /// Stable key.
-    pub key: String,
-    /// Shown title.
-    pub title: String,
-    /// `goal` or `overflow`.
-    pub tier: Tier,
-    /// Minor units; absent for an uncapped last line.
-    pub target: Option<i64>,
-}
+pub use campaigns::{CampaignSettings, LineSettings};
 
 /// A configuration that cannot be used; the message names the key.
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {0}")]
-pub struct SettingsError(String);
+pub struct SettingsError(pub(crate) String);
 
 /// The `config` crate's error on one line: a TOML syntax error comes with a drawing of the line
 /// that spans several.
@@ -375,8 +354,7 @@ impl Settings {
         if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(SettingsError("mail.from: is not a mail address".into()));
         }
-        let positive = |v: f64| v.is_finite() && v > 0.0;
-        if !positive(self.mail.retry_base_seconds) || !positive(self.mail.give_up_hours) {
+        if self.mail.retry_base.is_zero() || self.mail.give_up.is_zero() {
             return Err(SettingsError("mail.retry_base_seconds and mail.give_up_hours: must be above zero".into()));
         }
         if self.foundation.name.trim().is_empty() {
@@ -407,32 +385,6 @@ impl Settings {
     /// The public URL without a trailing slash.
     pub fn public_url(&self) -> &str {
         self.server.public_url.trim_end_matches('/')
-    }
-}
-
-impl CampaignSettings {
-    fn to_spec(&self, index: usize) -> Result<CampaignSpec, SettingsError> {
-        let at = |key: &str, msg: String| SettingsError(format!("campaigns[{index}].{key} ({}): {msg}", self.slug));
-        let lines = self
-            .lines
-            .iter()
-            .map(|l| BudgetLine { key: l.key.clone(), title: l.title.clone(), tier: l.tier, target: l.target })
-            .collect();
-        let plan = FundingPlan::new(self.goal, lines).map_err(|e| at("lines", e.to_string()))?;
-        let spec = CampaignSpec {
-            slug: self.slug.clone(),
-            title: self.title.clone(),
-            description: self.description.clone(),
-            currency: self.currency,
-            locale: self.locale,
-            starts_at: self.starts_at.with_timezone(&Utc),
-            ends_at: self.ends_at.map(|e| e.with_timezone(&Utc)),
-            min_pledge: self.min_pledge,
-            max_pledge: self.max_pledge,
-            plan,
-        };
-        spec.validate().map_err(|e| at(&e.field, e.message))?;
-        Ok(spec)
     }
 }
 

@@ -1,0 +1,91 @@
+//! `[[campaigns]]`: how configuration describes a campaign, and its mapping to the domain's
+//! checked `CampaignSpec` (where a bad plan or limit is refused with the key named).
+
+use chrono::{DateTime, FixedOffset, Utc};
+use donations::campaign::{CampaignSpec, Locale};
+use donations::money::Currency;
+use donations::plan::{BudgetLine, FundingPlan, Tier};
+use serde::Deserialize;
+
+use super::SettingsError;
+
+/// `[[campaigns]]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct CampaignSettings {
+    /// URL name.
+    pub slug: String,
+    /// Shown title.
+    pub title: String,
+    /// Shown description.
+    #[serde(default)]
+    pub description: String,
+    /// ISO code: KZT, USD or EUR.
+    pub currency: Currency,
+    /// The language of its mail and pages: ru or en.
+    #[serde(default = "default_locale")]
+    pub locale: Locale,
+    /// RFC 3339 with an offset.
+    pub starts_at: DateTime<FixedOffset>,
+    /// RFC 3339 with an offset; absent for an open campaign.
+    pub ends_at: Option<DateTime<FixedOffset>>,
+    /// Smallest online pledge, minor units (default 500 ₸).
+    #[serde(default = "default_min_pledge")]
+    pub min_pledge: i64,
+    /// Largest online pledge, minor units (default 5 000 000 ₸).
+    #[serde(default = "default_max_pledge")]
+    pub max_pledge: i64,
+    /// The goal, minor units: the goal lines must add up to it.
+    pub goal: i64,
+    /// The budget lines in the order money fills them.
+    #[serde(default)]
+    pub lines: Vec<LineSettings>,
+}
+
+fn default_locale() -> Locale {
+    Locale::Ru
+}
+fn default_min_pledge() -> i64 {
+    50_000
+}
+fn default_max_pledge() -> i64 {
+    500_000_000
+}
+
+/// `[[campaigns.lines]]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct LineSettings {
+    /// Stable key.
+    pub key: String,
+    /// Shown title.
+    pub title: String,
+    /// `goal` or `overflow`.
+    pub tier: Tier,
+    /// Minor units; absent for an uncapped last line.
+    pub target: Option<i64>,
+}
+
+impl CampaignSettings {
+    pub(super) fn to_spec(&self, index: usize) -> Result<CampaignSpec, SettingsError> {
+        let at = |key: &str, msg: String| SettingsError(format!("campaigns[{index}].{key} ({}): {msg}", self.slug));
+        let lines = self
+            .lines
+            .iter()
+            .map(|l| BudgetLine { key: l.key.clone(), title: l.title.clone(), tier: l.tier, target: l.target })
+            .collect();
+        let plan = FundingPlan::new(self.goal, lines).map_err(|e| at("lines", e.to_string()))?;
+        let spec = CampaignSpec {
+            slug: self.slug.clone(),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            currency: self.currency,
+            locale: self.locale,
+            starts_at: self.starts_at.with_timezone(&Utc),
+            ends_at: self.ends_at.map(|e| e.with_timezone(&Utc)),
+            min_pledge: self.min_pledge,
+            max_pledge: self.max_pledge,
+            plan,
+        };
+        spec.validate().map_err(|e| at(&e.field, e.message))?;
+        Ok(spec)
+    }
+}
