@@ -40,6 +40,7 @@ start_pg() {
 run_backend() {
   local name=$1 url=$2
   DEMEU__DATABASE__URL=$url DEMEU__SERVER__PORT=$port DEMEU__PAYMENTS__SANDBOX__WEBHOOK_SECRET=$secret \
+    DEMEU__LIMITS__PLEDGES_PER_HOUR=1000000 \
     DEMEU__DATABASE__POOL_SIZE=8 RUST_LOG=warn "$bin" serve >"$work/$name.log" 2>&1 &
   local server=$!
   for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.2; done

@@ -6,8 +6,13 @@ use std::process::{Command, Output, Stdio};
 use crate::helpers::{fresh_database, Backend};
 
 fn demeu(database_url: &str, args: &[&str], stdin: &str) -> Output {
+    demeu_with(database_url, args, stdin, &[])
+}
+
+fn demeu_with(database_url: &str, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_demeu"))
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("DEMEU_CONFIG_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/../../config"))
         .env("DEMEU__DATABASE__URL", database_url)
@@ -108,4 +113,40 @@ fn a_plan_that_does_not_add_up_stops_start_up_naming_the_lines() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert_eq!(stderr.trim().lines().count(), 1, "a broken file is one line too: {stderr}");
+}
+
+#[test]
+fn production_never_runs_the_sandbox() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let url = fresh_database(backend);
+        // production.toml names Stripe: without its keys the server does not start.
+        let out = demeu_with(&url, &["migrate"], "", &[("DEMEU_ENV", "production")]);
+        assert!(!out.status.success(), "{}", text(&out));
+        assert!(text(&out).contains("payments.stripe."), "{}", text(&out));
+        let stripe = [
+            ("DEMEU_ENV", "production"),
+            ("DEMEU__PAYMENTS__STRIPE__SECRET_KEY", "sk_live_x"),
+            ("DEMEU__PAYMENTS__STRIPE__WEBHOOK_SECRET", "whsec_x"),
+        ];
+        let out = demeu_with(&url, &["migrate"], "", &stripe);
+        assert!(out.status.success(), "{}", text(&out));
+        // Asking for the sandbox in production: one line naming the key.
+        let out = demeu_with(
+            &url,
+            &["migrate"],
+            "",
+            &[("DEMEU_ENV", "production"), ("DEMEU__PAYMENTS__PROVIDER", "sandbox")],
+        );
+        assert!(!out.status.success());
+        let said = text(&out);
+        assert!(said.contains("payments.provider") && said.trim().lines().count() == 1, "{said}");
+        // A public address with the sandbox: only as an explicit demo.
+        let public = [("DEMEU__SERVER__PUBLIC_URL", "https://give.dara.kz")];
+        let out = demeu_with(&url, &["migrate"], "", &public);
+        assert!(!out.status.success() && text(&out).contains("payments.provider"), "{}", text(&out));
+        let demo =
+            [("DEMEU__SERVER__PUBLIC_URL", "https://demo.dara.kz"), ("DEMEU__PAYMENTS__SANDBOX__PUBLIC_DEMO", "true")];
+        let out = demeu_with(&url, &["migrate"], "", &demo);
+        assert!(out.status.success(), "{}", text(&out));
+    }
 }

@@ -54,7 +54,8 @@ async fn subscribe_and_confirm(app: &TestApp, smtp: &SmtpServer, email: &str) {
     assert_eq!(res.status(), 202);
     let mails = smtp.wait_for(before + 1).await;
     let confirmation = mails.iter().rev().find(|m| m.to == [email]).expect("a confirmation");
-    let res = app.get(&confirmation.link("/subscriptions/confirm?token=")).await;
+    // The link's page has a button; pressing it POSTs the token.
+    let res = app.client.post(app.url(&confirmation.link("/subscriptions/confirm?token="))).send().await.expect("sent");
     assert_eq!(res.status(), 200);
 }
 
@@ -91,6 +92,7 @@ async fn subscribe_confirm_publish_unsubscribe(backend: Backend) {
     assert!(!confirmation.html().is_empty() && !confirmation.text().is_empty(), "text and HTML parts");
     let confirm = confirmation.link("/subscriptions/confirm?token=");
     assert_eq!(app.get(&confirm).await.status(), 200);
+    assert_eq!(app.client.post(app.url(&confirm)).send().await.expect("sent").status(), 200);
     assert_eq!(app.get("/api/v1/subscriptions/confirm?token=forged").await.status(), 404);
 
     let editor = app.staff_token(Role::Editor).await;
@@ -106,6 +108,7 @@ async fn subscribe_confirm_publish_unsubscribe(backend: Backend) {
     let unsubscribe = news.link("/subscriptions/unsubscribe?token=");
     assert!(header_link.contains(&unsubscribe), "{header_link} vs {unsubscribe}");
     assert_eq!(app.get(&unsubscribe).await.status(), 200);
+    assert_eq!(app.client.post(app.url(&unsubscribe)).send().await.expect("sent").status(), 200);
 
     publish(&app, &editor, "Second post").await;
     app.drain_mail().await;

@@ -12,7 +12,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::helpers::{assert_problem, Backend, TestApp};
 use crate::on_both_backends;
 use crate::stripe::{charge, event, fixture, session, signature, Ids};
-use crate::stripe_provider::{field, form, session_answer, stripe_app};
+use crate::stripe_provider::{field, form, stripe_app_with_checkouts};
 
 on_both_backends!(
     two_concurrent_full_refunds_make_one_provider_call,
@@ -23,12 +23,7 @@ on_both_backends!(
 
 /// A Stripe app with a paid pledge of `amount`, and an accountant's token.
 async fn paid_pledge(backend: Backend, amount: i64) -> (TestApp, MockServer, Ids, String) {
-    let (app, stripe) = stripe_app(backend).await;
-    Mock::given(method("POST"))
-        .and(path("/v1/checkout/sessions"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(session_answer("cs_test_refunds")))
-        .mount(&stripe)
-        .await;
+    let (app, stripe) = stripe_app_with_checkouts(backend, "cs_test_refunds").await;
     let ids = Ids::for_pledge(&app.pledge(amount).await);
     deliver(&app, "checkout.session.completed", session(&ids, amount, "paid")).await;
     assert_eq!(app.progress().await, (amount, 1));
@@ -51,6 +46,12 @@ async fn stripe_refunds(stripe: &MockServer, delay: Duration) {
         .with_priority(2)
         .mount(stripe)
         .await;
+}
+
+/// Asks for a refund of `body` under Idempotency-Key `key`.
+async fn refund_with_key(app: &TestApp, token: &str, path: &str, key: &str, body: Value) -> reqwest::Response {
+    let req = app.client.post(app.url(path)).bearer_auth(token).header("Idempotency-Key", key).json(&body);
+    req.send().await.expect("sent")
 }
 
 /// The refund calls Stripe received: (amount, Idempotency-Key).
@@ -110,33 +111,17 @@ async fn the_same_key_twice_makes_one_provider_call(backend: Backend) {
     let (app, stripe, ids, token) = paid_pledge(backend, 900_000).await;
     stripe_refunds(&stripe, Duration::from_millis(400)).await;
     let path = format!("/api/v1/staff/pledges/{}/refunds", ids.pledge);
-    let send = || {
-        app.client
-            .post(app.url(&path))
-            .bearer_auth(&token)
-            .header("Idempotency-Key", "double-click")
-            .json(&json!({"amount": 300_000}))
-            .send()
-    };
+    let send = || refund_with_key(&app, &token, &path, "double-click", json!({"amount": 300_000}));
     let (a, b) = tokio::join!(send(), send());
-    let (a, b) = (a.expect("sent"), b.expect("sent"));
     let mut statuses = [a.status().as_u16(), b.status().as_u16()];
     statuses.sort_unstable();
     assert!(statuses == [202, 409] || statuses == [202, 202], "{statuses:?}");
     let first: Value = if a.status() == 202 { a.json().await } else { b.json().await }.expect("JSON");
-    let again = send().await.expect("sent");
+    let again = send().await;
     assert_eq!(again.status(), 202);
     assert_eq!(again.json::<Value>().await.expect("JSON"), first, "the first answer, replayed");
     assert_eq!(refund_calls(&stripe).await.len(), 1, "one call to Stripe");
-    let other_body = app
-        .client
-        .post(app.url(&path))
-        .bearer_auth(&token)
-        .header("Idempotency-Key", "double-click")
-        .json(&json!({"amount": 100_000}))
-        .send()
-        .await
-        .expect("sent");
+    let other_body = refund_with_key(&app, &token, &path, "double-click", json!({"amount": 100_000})).await;
     let problem = assert_problem(other_body, 422).await;
     assert_eq!(problem["errors"][0]["field"], "Idempotency-Key");
     assert_eq!(refund_statuses(&app, &ids.pledge).await, [(300_000, "requested".to_string())]);
@@ -182,17 +167,10 @@ async fn a_refused_refund_frees_its_amount_and_a_retry_asks_under_the_same_key(b
         .await;
     stripe_refunds(&stripe, Duration::ZERO).await;
     let path = format!("/api/v1/staff/pledges/{}/refunds", ids.pledge);
-    let send = || {
-        app.client
-            .post(app.url(&path))
-            .bearer_auth(&token)
-            .header("Idempotency-Key", "retry-refund")
-            .json(&json!({}))
-            .send()
-    };
-    assert_problem(send().await.expect("sent"), 502).await;
+    let send = || refund_with_key(&app, &token, &path, "retry-refund", json!({}));
+    assert_problem(send().await, 502).await;
     assert_eq!(refund_statuses(&app, &ids.pledge).await, [(900_000, "failed".to_string())], "nothing reserved");
-    let retried = send().await.expect("sent");
+    let retried = send().await;
     assert_eq!(retried.status(), 202);
     let calls = refund_calls(&stripe).await;
     assert_eq!(calls.len(), 2);

@@ -6,8 +6,8 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-/// The sandbox secret of config/default.toml, which the test apps verify against.
-pub const SANDBOX_SECRET: &str = "whsec_sandbox_not_for_production";
+/// The sandbox secret the test apps are configured with (an installation makes its own).
+pub const SANDBOX_SECRET: &str = "whsec_sandbox_for_tests_only";
 
 pub fn fixture(name: &str) -> Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -28,6 +28,17 @@ pub async fn stripe_app(backend: Backend) -> (TestApp, MockServer) {
     (app, server)
 }
 
+/// A Stripe stand-in whose every checkout session is `cs_id`.
+pub async fn stripe_app_with_checkouts(backend: Backend, cs_id: &str) -> (TestApp, MockServer) {
+    let (app, stripe) = stripe_app(backend).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/checkout/sessions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(session_answer(cs_id)))
+        .mount(&stripe)
+        .await;
+    (app, stripe)
+}
+
 pub fn session_answer(id: &str) -> Value {
     let mut session = fixture("checkout.session");
     session["id"] = Value::from(id);
@@ -97,7 +108,7 @@ async fn stripe_errors_keep_the_pledge_and_a_retry_finishes(backend: Backend) {
         let (app, stripe) = stripe_app(backend).await;
         Mock::given(method("POST"))
             .and(path("/v1/checkout/sessions"))
-            .respond_with(ResponseTemplate::new(stripe_status).set_body_json(stripe_body))
+            .respond_with(ResponseTemplate::new(stripe_status).set_body_json(stripe_body.clone()))
             .up_to_n_times(1)
             .with_priority(1)
             .mount(&stripe)
@@ -117,7 +128,11 @@ async fn stripe_errors_keep_the_pledge_and_a_retry_finishes(backend: Backend) {
         };
         let failed = send().await.expect("sent");
         let problem = assert_problem(failed, our_status).await;
-        assert!(!problem["detail"].as_str().unwrap_or("").contains("sk_test"), "no secret in {problem}");
+        let detail = problem["detail"].as_str().unwrap_or("");
+        assert!(!detail.contains("sk_test"), "no secret in {problem}");
+        // The provider's own words stay in the log.
+        let said = stripe_body["error"]["message"].as_str().unwrap_or("");
+        assert!(!detail.contains(said) && !detail.contains("stripe"), "{problem}");
         let token = app.staff_token(demeu_api::auth::Role::Accountant).await;
         let list: Value = app.get_as(&token, "/api/v1/staff/pledges").await.json().await.expect("JSON");
         assert_eq!(
@@ -151,12 +166,7 @@ async fn stripe_errors_keep_the_pledge_and_a_retry_finishes(backend: Backend) {
 }
 
 async fn refunds_go_to_stripe_and_count_on_its_event(backend: Backend) {
-    let (app, stripe) = stripe_app(backend).await;
-    Mock::given(method("POST"))
-        .and(path("/v1/checkout/sessions"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(session_answer("cs_test_r")))
-        .mount(&stripe)
-        .await;
+    let (app, stripe) = stripe_app_with_checkouts(backend, "cs_test_r").await;
     let mut refund = fixture("refund");
     refund["id"] = Value::from("re_test_1");
     Mock::given(method("POST"))

@@ -9,7 +9,9 @@ use actix_web::web::Bytes;
 use actix_web::{FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 
+use crate::control_chars;
 use crate::problem::ApiError;
+use crate::text_fields::TextFields;
 
 /// A UUID path segment `name`; anything else names nothing, so 404 (`what` says what).
 pub fn path_uuid(req: &HttpRequest, name: &str, what: &str) -> Result<uuid::Uuid, ApiError> {
@@ -35,12 +37,43 @@ impl Paging {
     }
 }
 
+/// A page of one campaign's public list (news, comments, the donor wall): the page size checked,
+/// the campaign named `slug` found (404), then `list(conn, campaign, limit, cursor)`.
+pub async fn campaign_page<T, F>(
+    state: &crate::state::AppState,
+    slug: String,
+    paging: Paging,
+    list: F,
+) -> Result<demeu_db::page::Page<T>, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(
+            &mut demeu_db::DbConn,
+            &donations::campaign::Campaign,
+            i64,
+            Option<&str>,
+        ) -> Result<demeu_db::page::Page<T>, ApiError>
+        + Send
+        + 'static,
+{
+    let limit = paging.limit()?;
+    state
+        .pool
+        .run(move |conn| {
+            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            list(conn, &campaign, limit, paging.cursor.as_deref())
+        })
+        .await
+}
+
 /// A JSON body, limited to `server.body_limit`, whose deserialization errors name the field;
-/// the raw bytes come along for idempotency checks.
+/// the raw bytes come along for idempotency checks. A string with a control character anywhere
+/// in the body is a 422 naming its field, before the handler runs (line breaks and tabs are
+/// allowed in the fields [`TextFields`] lists as free text).
 #[derive(Debug)]
 pub struct JsonBody<T>(pub T, pub Bytes);
 
-impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+impl<T: DeserializeOwned + TextFields + 'static> FromRequest for JsonBody<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
@@ -63,7 +96,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                 413 => ApiError::PayloadTooLarge,
                 _ => ApiError::BadRequest(e.to_string()),
             })?;
-            parse_json(&bytes).map(|value| JsonBody(value, bytes))
+            let value = parse_json(&bytes)?;
+            // Parsed twice: a body is small (`server.body_limit`), and the typed parse above
+            // keeps its own error messages.
+            let document: serde_json::Value =
+                serde_json::from_slice(&bytes).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+            control_chars::check_json(&document, T::LINES, T::SECRETS)?;
+            Ok(JsonBody(value, bytes))
         })
     }
 }
@@ -72,7 +111,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 /// field's path.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|err| {
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         match inner.classify() {
@@ -89,7 +128,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             }
             _ => ApiError::BadRequest(format!("the body is not valid JSON: {inner}")),
         }
-    })
+    })?;
+    // One document and nothing after it: `{...}garbage` is not JSON.
+    de.end().map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+    Ok(value)
 }
 
 #[cfg(test)]
@@ -116,5 +158,6 @@ mod tests {
         assert_eq!(field_of(parse_json(br#"{"email": "a@b.kz"}"#)), "amount");
         assert!(matches!(parse_json::<Body>(b"{not json"), Err(ApiError::BadRequest(_))));
         assert!(parse_json::<Body>(br#"{"amount": 5}"#).is_ok());
+        assert!(matches!(parse_json::<Body>(br#"{"amount": 5} {"amount": 6}"#), Err(ApiError::BadRequest(_))));
     }
 }

@@ -3,6 +3,8 @@
 
 pub mod auth;
 pub mod cli;
+pub mod client_ip;
+pub mod control_chars;
 pub mod extract;
 pub mod html;
 pub mod idempotency;
@@ -11,9 +13,12 @@ pub mod metrics;
 pub mod payments;
 pub mod problem;
 pub mod rate_limit;
+pub mod request_target;
 pub mod routes;
+pub mod security_headers;
 pub mod services;
 pub mod settings;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod text_fields;

@@ -13,6 +13,9 @@ use actix_web::{HttpResponse, ResponseError};
 use donations::FieldError;
 use serde::Serialize;
 
+/// Seconds a 503 asks the client to wait.
+const UNAVAILABLE_RETRY_AFTER: &str = "5";
+
 /// An error as the API reports it.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -186,8 +189,16 @@ impl ResponseError for ApiError {
         };
         let mut response = HttpResponse::build(status);
         response.content_type("application/problem+json");
-        if let ApiError::RateLimited { retry_after } = self {
-            response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+        match self {
+            ApiError::RateLimited { retry_after } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            // Every 503 is "retry shortly" (an outage, a full disk, busy password checks, an event
+            // to deliver again): say when, so that clients and proxies back off.
+            ApiError::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, UNAVAILABLE_RETRY_AFTER));
+            }
+            _ => {}
         }
         response.json(problem)
     }
@@ -260,10 +271,7 @@ impl From<demeu_db::DbError> for ApiError {
         match e {
             E::Unavailable(msg) => ApiError::Unavailable(msg),
             E::Query(diesel::result::Error::NotFound) => ApiError::NotFound("record".into()),
-            E::Query(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::ClosedConnection,
-                info,
-            )) => ApiError::Unavailable(info.message().to_string()),
+            E::Query(e) if demeu_db::outage::is_storage_outage(&e) => ApiError::Unavailable(e.to_string()),
             other => ApiError::Internal(other.into()),
         }
     }
@@ -295,7 +303,12 @@ pub fn rewrite_bare_errors<B: MessageBody + 'static>(
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType("application/json"),
         _ => return Ok(ErrorHandlerResponse::Response(res.map_into_left_body())),
     };
+    // actix lists a resource's methods in the 405's `Allow` (RFC 9110 §15.5.6): keep it.
+    let allow = res.headers().get(header::ALLOW).cloned();
     let (req, _) = res.into_parts();
-    let response: HttpResponse<BoxBody> = error.error_response();
+    let mut response: HttpResponse<BoxBody> = error.error_response();
+    if let Some(allow) = allow {
+        response.headers_mut().insert(header::ALLOW, allow);
+    }
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
 }

@@ -1,4 +1,5 @@
-//! Per-client-address limits for what anyone can post (comments, subscriptions).
+//! Per-client limits for what anyone can post (comments, subscriptions). The client is the
+//! address [`crate::client_ip`] settles on; an IPv6 client counts by its /64.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -22,9 +23,10 @@ impl RateLimiter {
         RateLimiter { per_hour, hits: Mutex::new(HashMap::new()) }
     }
 
-    /// Counts a request from `addr`, or answers 429 with the seconds until one is allowed.
+    /// Counts a request from `addr` (from [`crate::client_ip::of`]), or answers 429 with the
+    /// seconds until one is allowed. Addresses in one IPv6 /64 are one client.
     pub fn check(&self, addr: Option<IpAddr>) -> Result<(), ApiError> {
-        let Some(addr) = addr else { return Ok(()) };
+        let Some(addr) = addr.map(crate::client_ip::limit_key) else { return Ok(()) };
         let mut hits = self.hits.lock().map_err(|_| ApiError::internal("rate limiter poisoned"))?;
         let now = Instant::now();
         // Addresses seen once and gone would otherwise pile up for good.
@@ -58,5 +60,14 @@ mod tests {
         assert!(limiter.check(Some(a)).is_ok());
         assert!(matches!(limiter.check(Some(a)), Err(ApiError::RateLimited { retry_after }) if retry_after > 3000));
         assert!(limiter.check(Some(b)).is_ok());
+    }
+
+    #[test]
+    fn an_ipv6_64_is_one_client() {
+        let limiter = RateLimiter::new(1);
+        let ip = |s: &str| Some(s.parse::<IpAddr>().expect("ip"));
+        assert!(limiter.check(ip("2001:db8:1:2::1")).is_ok());
+        assert!(limiter.check(ip("2001:db8:1:2:ffff::9")).is_err(), "the same /64");
+        assert!(limiter.check(ip("2001:db8:1:3::1")).is_ok(), "the next /64");
     }
 }

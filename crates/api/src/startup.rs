@@ -13,7 +13,7 @@ use anyhow::Context;
 use demeu_db::{DbPool, PoolOptions};
 use tracing_actix_web::{RequestId, TracingLogger};
 
-use crate::auth::LoginThrottle;
+use crate::auth::{HashingSlots, LoginThrottle};
 use crate::mail::compose::MailContext;
 use crate::mail::worker::Worker;
 use crate::mail::Mailer;
@@ -22,8 +22,10 @@ use crate::payments;
 use crate::problem::{rewrite_bare_errors, ApiError};
 use crate::rate_limit::RateLimiter;
 use crate::routes;
+use crate::security_headers::SecurityHeaders;
 use crate::settings::Settings;
 use crate::state::AppState;
+use crate::telemetry::RequestSpan;
 
 /// Opens the pool, applies migrations and stores the configured campaigns: everything the
 /// server and the commands need before they can work.
@@ -56,14 +58,17 @@ impl Application {
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&address).with_context(|| format!("binding {address}"))?;
         let port = listener.local_addr()?.port();
-        let provider = payments::from_settings(&settings)?;
+        let providers = payments::from_settings(&settings, &pool)?;
         let worker = Worker::new(pool.clone(), Mailer::from_settings(&settings.mail)?, &settings.mail)?;
         let state = web::Data::new(AppState {
             pool: pool.clone(),
-            provider,
+            provider: providers.active,
+            sandbox: providers.sandbox,
             mail: MailContext::from_settings(&settings),
             comment_limiter: RateLimiter::new(settings.limits.comments_per_hour),
             subscription_limiter: RateLimiter::new(settings.limits.subscriptions_per_hour),
+            pledge_limiter: RateLimiter::new(settings.limits.pledges_per_hour),
+            hashing: HashingSlots::new(settings.limits.password_checks, settings.limits.password_check_wait),
             settings: Arc::new(settings),
             throttle: LoginThrottle::default(),
             metrics: Metrics::default(),
@@ -104,6 +109,7 @@ impl Application {
 
 fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
     let body_limit = state.settings.server.body_limit;
+    let security_headers = SecurityHeaders::from_settings(&state.settings);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -112,6 +118,8 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
             .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()))
             .configure(routes::configure)
             .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound("path".into())) }))
+            // Control characters and over-long values in paths and queries stop here, for every route.
+            .wrap(actix_web::middleware::from_fn(crate::request_target::refuse_bad_targets))
             .wrap(
                 ErrorHandlers::new()
                     .handler(StatusCode::NOT_FOUND, rewrite_bare_errors)
@@ -120,6 +128,16 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
                     .handler(StatusCode::BAD_REQUEST, rewrite_bare_errors)
                     .handler(StatusCode::UNSUPPORTED_MEDIA_TYPE, rewrite_bare_errors),
             )
+            .wrap_fn(move |req, srv| {
+                // By the answer's content type: every HTML page gets its policy, whichever
+                // handler made it.
+                let fut = srv.call(req);
+                async move {
+                    let mut res = fut.await?;
+                    security_headers.apply(res.headers_mut());
+                    Ok(res)
+                }
+            })
             .wrap_fn(|req, srv| {
                 // The request id that tracing-actix-web put on the span goes back to the client,
                 // so that a report can be matched with the log.
@@ -137,7 +155,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
                     Ok(res)
                 }
             })
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<RequestSpan>::new())
     })
     .listen(listener)?
     .run();

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use demeu_db::DbPool;
 
-use crate::auth::LoginThrottle;
+use crate::auth::{HashingSlots, LoginThrottle};
 use crate::mail::compose::MailContext;
 use crate::metrics::Metrics;
 use crate::payments::webhook::Inbox;
@@ -21,14 +21,20 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The configured payment provider.
     pub provider: Arc<dyn PaymentProvider>,
+    /// The sandbox, when it is the provider: its pages sign the events "Pay" sends.
+    pub sandbox: Option<Arc<crate::payments::sandbox::SandboxProvider>>,
     /// What mail needs to know about this installation.
     pub mail: MailContext,
     /// Comments per client address.
     pub comment_limiter: RateLimiter,
-    /// Subscriptions per client address.
+    /// Subscriptions per client address (pledges that ask for news count here too).
     pub subscription_limiter: RateLimiter,
+    /// Pledges per client address.
+    pub pledge_limiter: RateLimiter,
     /// Sign-in slow-down.
     pub throttle: LoginThrottle,
+    /// Password checks, a few at a time.
+    pub hashing: HashingSlots,
     /// Response counters.
     pub metrics: Metrics,
 }

@@ -1,5 +1,13 @@
-//! Structured logs with `tracing`: JSON lines in production, readable lines in a terminal.
+//! Structured logs with `tracing`: JSON lines in production, readable lines in a terminal, and
+//! the span each request is logged in.
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HOST, USER_AGENT};
+use actix_web::HttpMessage;
+use tracing::field::Empty;
+use tracing::Span;
+use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{fmt, EnvFilter};
@@ -16,4 +24,39 @@ pub fn init() {
     } else {
         registry.with(fmt::layer().with_writer(std::io::stderr)).try_init()
     };
+}
+
+/// The span of each request. tracing-actix-web's default takes the client address from
+/// `Forwarded`/`X-Forwarded-For` whoever sent them; here it is the address
+/// [`crate::client_ip`] settles on, the one the rate limits count.
+pub struct RequestSpan;
+
+impl RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &ServiceRequest) -> Span {
+        let client_ip = crate::client_ip::of(request.request()).map(|a| a.to_string()).unwrap_or_default();
+        let request_id = request.extensions().get::<RequestId>().map(ToString::to_string).unwrap_or_default();
+        let route = request.match_pattern().unwrap_or_else(|| "default".into());
+        let header = |name| request.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.route = %route,
+            http.target = %request.uri().path_and_query().map(|p| p.as_str()).unwrap_or(""),
+            http.flavor = ?request.version(),
+            http.host = %header(HOST),
+            http.user_agent = %header(USER_AGENT),
+            http.client_ip = %client_ip,
+            http.status_code = Empty,
+            otel.kind = "server",
+            otel.status_code = Empty,
+            request_id = %request_id,
+            exception.message = Empty,
+            exception.details = Empty,
+        )
+    }
+
+    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, actix_web::Error>) {
+        // Status and error fields, recorded as the default does.
+        DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
 }

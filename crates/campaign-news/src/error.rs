@@ -22,24 +22,4 @@ pub enum Error {
     Db(#[from] demeu_db::DbError),
 }
 
-impl From<demeu_db::stored::UnknownValue> for Error {
-    /// A stored name its type does not know: a hand-edited row, or a newer version's value.
-    fn from(e: demeu_db::stored::UnknownValue) -> Self {
-        Error::Corrupt(e.to_string())
-    }
-}
-
-impl From<FieldError> for Error {
-    fn from(e: FieldError) -> Self {
-        Error::Invalid(vec![e])
-    }
-}
-
-impl From<diesel::result::Error> for Error {
-    fn from(e: diesel::result::Error) -> Self {
-        match e {
-            diesel::result::Error::NotFound => Error::NotFound("record"),
-            other => Error::Db(demeu_db::DbError::Query(other)),
-        }
-    }
-}
+demeu_db::domain_error_conversions!(Error);

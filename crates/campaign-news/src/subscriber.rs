@@ -153,6 +153,13 @@ fn subscriber_for(conn: &mut DbConn, token: &str, purpose: Purpose) -> Result<Su
     Ok(subscribers::table.find(&id).select(Subscriber::as_select()).first(conn)?)
 }
 
+/// The subscriber a token of `purpose` belongs to, changing nothing: what a mailed link's page
+/// shows before its button is pressed (mail scanners follow links, so following one must not
+/// act).
+pub fn find_by_token(conn: &mut DbConn, token: &str, purpose: Purpose) -> Result<Subscriber, Error> {
+    subscriber_for(conn, token, purpose)
+}
+
 /// Confirms the subscription a confirmation token belongs to. Confirming twice is fine; a
 /// subscriber who left since stays unsubscribed.
 pub fn confirm(conn: &mut DbConn, token: &str) -> Result<Subscriber, Error> {

@@ -12,10 +12,12 @@ pub mod email;
 mod error;
 mod field_error;
 mod migrations;
+pub mod outage;
 pub mod outbox;
 pub mod page;
 mod pool;
 pub mod schema;
+pub mod secrets;
 pub mod stored;
 pub mod stored_id;
 

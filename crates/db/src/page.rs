@@ -28,6 +28,24 @@ pub fn decode_cursor(cursor: &str) -> Result<(NaiveDateTime, String), FieldError
     Ok((at, id.to_string()))
 }
 
+/// A cursor naming no row: the time of the last item shown and how many items at exactly that
+/// time were shown. For lists whose rows' ids are secrets of their own (the donor wall: a pledge
+/// id opens the pledge's amount, which the donor may have hidden).
+pub fn encode_position(at: NaiveDateTime, shown_at_that_time: u32) -> String {
+    hex::encode(format!("{}.{shown_at_that_time}", at.and_utc().timestamp_micros()))
+}
+
+/// Reads a cursor made by [`encode_position`].
+pub fn decode_position(cursor: &str) -> Result<(NaiveDateTime, u32), FieldError> {
+    let bad = || FieldError::new("cursor", "is not a cursor from this list");
+    let text = hex::decode(cursor).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(bad)?;
+    let (micros, shown) = text.split_once('.').ok_or_else(bad)?;
+    let at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?.naive_utc();
+    // A page is at most 100 items: more shown at one instant is not a cursor we made.
+    let shown: u32 = shown.parse().ok().filter(|n| *n <= 10_000).ok_or_else(bad)?;
+    Ok((at, shown))
+}
+
 /// Checks a page size: 1 to 100, 20 when absent.
 pub fn page_limit(limit: Option<i64>) -> Result<i64, FieldError> {
     match limit {
@@ -60,6 +78,16 @@ mod tests {
         assert_eq!(decode_cursor(&cursor).ok(), Some((at, "abc-def".to_string())));
         assert!(decode_cursor("garbage").is_err());
         assert!(decode_cursor("x_y").is_err());
+    }
+
+    #[test]
+    fn positions_round_trip_and_name_no_row() {
+        let at = DateTime::from_timestamp_micros(1_764_000_000_123_456).expect("time").naive_utc();
+        let cursor = encode_position(at, 2);
+        assert_eq!(decode_position(&cursor).ok(), Some((at, 2)));
+        assert!(cursor.chars().all(|c| c.is_ascii_hexdigit()));
+        assert!(decode_position("zz").is_err());
+        assert!(decode_position(&hex::encode("1.99999")).is_err());
     }
 
     #[test]

@@ -2,6 +2,14 @@
 //! migrations/sqlite (a test checks the two trees give the same columns).
 
 diesel::table! {
+    installation_secrets (name) {
+        name -> Text,
+        value -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     campaigns (id) {
         id -> Text,
         slug -> Text,
@@ -245,6 +253,7 @@ diesel::joinable!(refunds -> pledges (pledge_id));
 diesel::joinable!(disputes -> pledges (pledge_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    installation_secrets,
     campaigns,
     budget_lines,
     pledges,

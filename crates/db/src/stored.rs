@@ -134,6 +134,17 @@ macro_rules! stored_enum {
             }
         }
 
+        $crate::__text_sql!($name);
+    };
+}
+
+/// What [`stored_enum!`] and `stored_id!` share: `FromSql` for TEXT on PostgreSQL, SQLite and
+/// the multi-backend through `FromStr`, and the multi-backend's `ToSql` (which hands the value to
+/// the backend's own).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __text_sql {
+    ($name:ident) => {
         impl diesel::serialize::ToSql<diesel::sql_types::Text, $crate::MultiBackend> for $name {
             fn to_sql<'b>(
                 &'b self,

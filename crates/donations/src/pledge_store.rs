@@ -4,7 +4,7 @@
 use crate::ids::{CampaignId, PledgeId};
 use crate::money::Currency;
 use chrono::NaiveDateTime;
-use demeu_db::page::{decode_cursor, encode_cursor, paginate, Page};
+use demeu_db::page::{decode_cursor, decode_position, encode_cursor, encode_position, paginate, Page};
 use demeu_db::schema::{campaigns, pledges};
 use demeu_db::DbConn;
 use diesel::prelude::*;
@@ -197,27 +197,45 @@ pub fn flag(conn: &mut DbConn, id: PledgeId, reason: &str) -> Result<(), Error> 
     Ok(())
 }
 
-/// The donor wall: pledges that count, newest counted first.
+/// The donor wall: pledges that count, newest counted first. Its cursor is a position (a time
+/// and how many were shown at it), never a pledge id: an id opens its pledge's amount, which the
+/// donor may have hidden from the wall.
 pub fn donor_wall(
     conn: &mut DbConn,
     campaign_id: CampaignId,
     limit: i64,
     cursor: Option<&str>,
 ) -> Result<Page<PledgeRecord>, Error> {
+    let position = cursor.map(decode_position).transpose()?;
+    let shown_before = position.map_or(0, |(_, shown)| shown);
     let mut query = pledges::table
         .filter(pledges::campaign_id.eq(campaign_id))
         .filter((pledges::received - pledges::refunded - pledges::disputed).gt(0i64))
         .filter(pledges::counted_at.is_not_null())
         .select(PledgeRecord::as_select())
         .order((pledges::counted_at.desc(), pledges::id.desc()))
-        .limit(limit + 1)
+        .limit(limit + 1 + i64::from(shown_before))
         .into_boxed();
-    if let Some(cursor) = cursor {
-        let (at, id) = decode_cursor(cursor).map_err(Error::from)?;
-        query = query.filter(pledges::counted_at.lt(at).or(pledges::counted_at.eq(at).and(pledges::id.lt(id))));
+    if let Some((at, _)) = position {
+        query = query.filter(pledges::counted_at.le(at));
     }
-    let rows: Vec<PledgeRecord> = query.load(conn)?;
-    Ok(paginate(rows, limit, |p| encode_cursor(p.counted_at.unwrap_or(p.created_at), &p.id.to_string())))
+    let mut rows: Vec<PledgeRecord> = query.load(conn)?;
+    if let Some((at, shown)) = position {
+        // The rows at the cursor's instant come first; those already shown are skipped.
+        let already = rows.iter().take(shown as usize).take_while(|p| p.counted_at == Some(at)).count();
+        rows.drain(..already);
+    }
+    let more = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next_cursor = match rows.last().and_then(|p| p.counted_at) {
+        Some(last) if more => {
+            let at_last = rows.iter().filter(|p| p.counted_at == Some(last)).count() as u32;
+            let carried = position.filter(|(at, _)| *at == last).map_or(0, |(_, shown)| shown);
+            Some(encode_position(last, carried + at_last))
+        }
+        _ => None,
+    };
+    Ok(Page { items: rows, next_cursor })
 }
 
 /// What staff filter the pledge list by.

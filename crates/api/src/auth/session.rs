@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::users::{normalize_email, UserRow};
-use super::{verify_password, StaffUser};
+use super::StaffUser;
 use crate::problem::ApiError;
 
 /// How long a session lasts.
@@ -26,29 +26,34 @@ pub(super) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-// A hash of a random password, checked when the email is unknown so that an unknown address
-// costs the same time as a wrong password.
-fn dummy_hash() -> &'static str {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| super::hash_password("not-a-real-password-at-all").unwrap_or_default())
+/// What sign-in needs to know of an account, read before any hashing so that no pooled
+/// connection is held while argon2 runs.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// The account.
+    pub user_id: String,
+    /// Its argon2id hash.
+    pub password_hash: String,
+    /// Disabled accounts never sign in.
+    pub active: bool,
 }
 
-/// Checks the credentials and opens a session; `None` when they do not match (the caller
-/// answers alike for an unknown address and a wrong password).
-pub fn start_session(conn: &mut DbConn, email: &str, password: &str) -> Result<Option<NewSession>, ApiError> {
-    let Ok(email) = normalize_email(email) else {
-        verify_password(password, dummy_hash());
-        return Ok(None);
-    };
+/// The address sign-in and its slow-down both read `email` as: the stored form when it is an
+/// address, else the text trimmed and lower-cased (so that `" a@x.kz\t"` is `a@x.kz`, and junk
+/// is still one key per spelling of junk).
+pub fn sign_in_key(email: &str) -> String {
+    normalize_email(email).unwrap_or_else(|_| email.trim().to_lowercase())
+}
+
+/// The credentials of the account signing in as `key` (see [`sign_in_key`]), if there is one.
+pub fn credentials(conn: &mut DbConn, key: &str) -> Result<Option<Credentials>, ApiError> {
     let row: Option<UserRow> =
-        staff_users::table.filter(staff_users::email.eq(&email)).select(UserRow::as_select()).first(conn).optional()?;
-    let Some(row) = row else {
-        verify_password(password, dummy_hash());
-        return Ok(None);
-    };
-    if !verify_password(password, &row.password_hash) || !row.active {
-        return Ok(None);
-    }
+        staff_users::table.filter(staff_users::email.eq(key)).select(UserRow::as_select()).first(conn).optional()?;
+    Ok(row.map(|r| Credentials { user_id: r.id, password_hash: r.password_hash, active: r.active }))
+}
+
+/// Opens a session for `user_id`, whose password was just checked.
+pub fn open_session(conn: &mut DbConn, user_id: &str) -> Result<NewSession, ApiError> {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = hex::encode(bytes);
@@ -59,7 +64,7 @@ pub fn start_session(conn: &mut DbConn, email: &str, password: &str) -> Result<O
             .values((
                 staff_sessions::id.eq(Uuid::new_v4().to_string()),
                 staff_sessions::token_hash.eq(token_hash(&token)),
-                staff_sessions::user_id.eq(&row.id),
+                staff_sessions::user_id.eq(user_id),
                 staff_sessions::created_at.eq(now.naive_utc()),
                 staff_sessions::expires_at.eq(expires_at.naive_utc()),
             ))
@@ -68,13 +73,13 @@ pub fn start_session(conn: &mut DbConn, email: &str, password: &str) -> Result<O
         diesel::delete(staff_sessions::table.filter(staff_sessions::expires_at.lt(now.naive_utc()))).execute(conn)?;
         demeu_db::audit::record(
             conn,
-            Some(&row.id),
+            Some(user_id),
             "staff.sign_in",
-            &format!("staff_user:{}", row.id),
+            &format!("staff_user:{user_id}"),
             &serde_json::json!({}),
         )
     })?;
-    Ok(Some(NewSession { token, expires_at }))
+    Ok(NewSession { token, expires_at })
 }
 
 /// The active staff member holding `token`, if the session is live.

@@ -1,6 +1,7 @@
 //! Payment providers behind one trait: make a checkout for a pledge, refund, and verify and
 //! decode a webhook delivery into domain events. `payments.provider` picks one at start-up.
 
+pub mod provider_id;
 pub mod sandbox;
 pub mod signature;
 pub mod stripe;
@@ -91,11 +92,18 @@ pub enum ProviderError {
 }
 
 impl From<ProviderError> for ApiError {
+    /// The provider's own words go to the log, never to the client: they can name our account,
+    /// our request or the card, and they are not ours to show. The client gets a fixed text and
+    /// the answer's X-Request-Id, which finds the log line.
     fn from(e: ProviderError) -> Self {
+        tracing::warn!(error = %e, "payment provider call failed");
         match e {
-            ProviderError::Refused(_) => ApiError::BadGateway(e.to_string()),
+            ProviderError::Refused(_) | ProviderError::Unavailable(_) => ApiError::BadGateway(
+                "The payment provider did not accept the request. Nothing was lost: try again; \
+                 if it keeps failing, quote this answer's X-Request-Id."
+                    .into(),
+            ),
             ProviderError::RateLimited => ApiError::Unavailable(e.to_string()),
-            ProviderError::Unavailable(_) => ApiError::BadGateway(e.to_string()),
         }
     }
 }
@@ -132,10 +140,21 @@ pub trait PaymentProvider: Send + Sync {
     }
 }
 
+/// The configured provider, and the sandbox itself when that is it (its pages sign events).
+pub struct Providers {
+    /// Makes checkouts and refunds, verifies deliveries.
+    pub active: Arc<dyn PaymentProvider>,
+    /// The sandbox, when `payments.provider = "sandbox"`.
+    pub sandbox: Option<Arc<sandbox::SandboxProvider>>,
+}
+
 /// The provider configuration names.
-pub fn from_settings(settings: &Settings) -> anyhow::Result<Arc<dyn PaymentProvider>> {
+pub fn from_settings(settings: &Settings, pool: &demeu_db::DbPool) -> anyhow::Result<Providers> {
     Ok(match settings.payments.provider {
-        ProviderKind::Sandbox => Arc::new(sandbox::SandboxProvider::new(settings)),
-        ProviderKind::Stripe => Arc::new(stripe::StripeProvider::new(settings)?),
+        ProviderKind::Sandbox => {
+            let sandbox = Arc::new(sandbox::SandboxProvider::new(settings, sandbox::sandbox_secret(settings, pool)?));
+            Providers { active: sandbox.clone(), sandbox: Some(sandbox) }
+        }
+        ProviderKind::Stripe => Providers { active: Arc::new(stripe::StripeProvider::new(settings)?), sandbox: None },
     })
 }

@@ -18,14 +18,33 @@ pub struct SandboxProvider {
 }
 
 impl SandboxProvider {
-    /// A sandbox signing with `payments.sandbox.webhook_secret`.
-    pub fn new(settings: &Settings) -> Self {
-        SandboxProvider {
-            secret: settings.payments.sandbox.webhook_secret.expose_secret().to_string(),
-            webhook_secrets: settings.payments.webhook_secrets(),
-            public_url: settings.public_url().to_string(),
-        }
+    /// A sandbox signing with `secret` (see [`sandbox_secret`]).
+    pub fn new(settings: &Settings, secret: String) -> Self {
+        SandboxProvider { webhook_secrets: vec![secret.clone()], secret, public_url: settings.public_url().to_string() }
     }
+}
+
+impl SandboxProvider {
+    /// The event "Pay" sends for checkout `session_id` of a pledge, signed.
+    pub fn paid(&self, session_id: &str, pledge_id: &str, amount: i64, currency: &str) -> SignedDelivery {
+        paid_session(&self.secret, session_id, pledge_id, amount, currency)
+    }
+
+    /// The event "Decline" sends, signed.
+    pub fn declined(&self, session_id: &str, pledge_id: &str, amount: i64, currency: &str) -> SignedDelivery {
+        declined_session(&self.secret, session_id, pledge_id, amount, currency)
+    }
+}
+
+/// The secret the sandbox signs its events with: `payments.sandbox.webhook_secret` when set,
+/// else this installation's own, made at random on first start and kept in the database.
+pub fn sandbox_secret(settings: &Settings, pool: &demeu_db::DbPool) -> anyhow::Result<String> {
+    let configured = settings.payments.sandbox.webhook_secret.expose_secret().trim();
+    if !configured.is_empty() {
+        return Ok(configured.to_string());
+    }
+    let mut conn = pool.get()?;
+    Ok(demeu_db::secrets::get_or_create(&mut conn, "sandbox_webhook_secret")?)
 }
 
 /// The payment id the sandbox gives a pledge's payment.
@@ -107,10 +126,12 @@ impl PaymentProvider for SandboxProvider {
         "sandbox"
     }
 
-    fn create_checkout<'a>(&'a self, request: &'a CheckoutRequest) -> ProviderFuture<'a, Checkout> {
+    fn create_checkout<'a>(&'a self, _request: &'a CheckoutRequest) -> ProviderFuture<'a, Checkout> {
         Box::pin(async move {
-            // Derived from the pledge, like Stripe's idempotency key: a retry gets the same session.
-            let session_id = format!("cs_sandbox_{}", request.pledge_id.simple());
+            // Random, like Stripe's: a session id is a capability (whoever holds it can pay or
+            // decline), so it must not be derivable from anything another visitor sees. A retry
+            // of the same pledge reuses the checkout stored on it (services::pledges).
+            let session_id = format!("cs_sandbox_{}", uuid::Uuid::new_v4().simple());
             let url = format!("{}/sandbox/checkout/{session_id}", self.public_url);
             Ok(Checkout { session_id, url })
         })

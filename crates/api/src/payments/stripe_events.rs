@@ -6,34 +6,54 @@ use donations::payment_events::{CheckoutFacts, Delivery, DisputeFacts, PaymentEv
 use donations::pledge::PledgeState;
 use serde_json::Value;
 
+use super::provider_id::ProviderId;
+
 /// The body is not a Stripe event at all (answered 400).
 #[derive(Debug, thiserror::Error)]
 #[error("not a Stripe event: {0}")]
 pub struct NotAnEvent(String);
 
+/// Why an event's object does not decode.
+#[derive(Debug)]
+enum Undecodable {
+    /// A field missing or of the wrong type: the event is kept raw, for staff.
+    Missing(String),
+    /// A string no genuine event holds (see [`ProviderId`]): the whole delivery is refused.
+    Refused(NotAnEvent),
+}
+
+impl From<NotAnEvent> for Undecodable {
+    fn from(e: NotAnEvent) -> Self {
+        Undecodable::Refused(e)
+    }
+}
+
 /// Reads the envelope (id, type) and decodes the object; a well-formed envelope whose object
-/// cannot be decoded still makes a delivery, kept raw.
+/// cannot be decoded still makes a delivery, kept raw. Every string read on the way is a
+/// [`ProviderId`], or the body is refused, so that nothing the database cannot index or store
+/// reaches it.
 pub fn decode(payload: &str) -> Result<Delivery, NotAnEvent> {
     let envelope: Value = serde_json::from_str(payload).map_err(|e| NotAnEvent(e.to_string()))?;
-    let event_id = str_at(&envelope, "id").ok_or_else(|| NotAnEvent("no `id`".into()))?;
-    let event_type = str_at(&envelope, "type").ok_or_else(|| NotAnEvent("no `type`".into()))?;
+    let event_id = str_at(&envelope, "", "id")?.ok_or_else(|| NotAnEvent("no `id`".into()))?;
+    let event_type = str_at(&envelope, "", "type")?.ok_or_else(|| NotAnEvent("no `type`".into()))?;
     if envelope.get("object").and_then(Value::as_str) != Some("event") {
         return Err(NotAnEvent("`object` is not `event`".into()));
     }
     let object = envelope.pointer("/data/object").cloned().unwrap_or(Value::Null);
     let created_at =
         envelope.get("created").and_then(Value::as_i64).and_then(|t| chrono::DateTime::from_timestamp(t, 0));
-    Ok(Delivery {
-        provider: "stripe".into(),
-        created_at,
-        decoded: decode_object(&event_type, &object),
-        event_id,
-        event_type,
-        payload: payload.to_string(),
-    })
+    let decoded = match decode_object(&event_type, &object) {
+        Ok(event) => Ok(event),
+        Err(Undecodable::Missing(why)) => Err(why),
+        Err(Undecodable::Refused(e)) => return Err(e),
+    };
+    Ok(Delivery { provider: "stripe".into(), created_at, decoded, event_id, event_type, payload: payload.to_string() })
 }
 
-fn decode_object(event_type: &str, o: &Value) -> Result<PaymentEvent, String> {
+/// Where the object's fields are, for messages.
+const OBJECT: &str = "data.object.";
+
+fn decode_object(event_type: &str, o: &Value) -> Result<PaymentEvent, Undecodable> {
     Ok(match event_type {
         "checkout.session.completed" => PaymentEvent::CheckoutCompleted(checkout(o)?),
         "checkout.session.async_payment_succeeded" => {
@@ -41,18 +61,18 @@ fn decode_object(event_type: &str, o: &Value) -> Result<PaymentEvent, String> {
         }
         "checkout.session.expired" | "checkout.session.async_payment_failed" => PaymentEvent::CheckoutClosed {
             session_id: required(o, "id")?,
-            pledge_ref: pledge_ref(o),
+            pledge_ref: pledge_ref(o)?,
             outcome: if event_type.ends_with("expired") { PledgeState::Expired } else { PledgeState::Failed },
         },
         "payment_intent.succeeded" => PaymentEvent::PaymentSucceeded {
             payment_id: required(o, "id")?,
-            pledge_ref: o.pointer("/metadata/pledge_id").and_then(Value::as_str).map(str::to_string),
+            pledge_ref: metadata_pledge_id(o)?,
             amount: int(o, "amount_received")?,
             currency: required(o, "currency")?,
         },
         "charge.refunded" => PaymentEvent::Refunded {
             charge_id: required(o, "id")?,
-            payment_id: id_of(o, "payment_intent"),
+            payment_id: id_of(o, "payment_intent")?,
             amount_refunded: int(o, "amount_refunded")?,
             currency: required(o, "currency")?,
         },
@@ -68,50 +88,65 @@ fn decode_object(event_type: &str, o: &Value) -> Result<PaymentEvent, String> {
     })
 }
 
-fn checkout(o: &Value) -> Result<CheckoutFacts, String> {
+fn checkout(o: &Value) -> Result<CheckoutFacts, Undecodable> {
     Ok(CheckoutFacts {
         session_id: required(o, "id")?,
-        pledge_ref: pledge_ref(o),
-        payment_id: id_of(o, "payment_intent"),
+        pledge_ref: pledge_ref(o)?,
+        payment_id: id_of(o, "payment_intent")?,
         amount: o.get("amount_total").and_then(Value::as_i64),
-        currency: str_at(o, "currency"),
+        currency: str_at(o, OBJECT, "currency")?,
         paid: o.get("payment_status").and_then(Value::as_str) == Some("paid"),
     })
 }
 
-fn dispute(o: &Value) -> Result<DisputeFacts, String> {
+fn dispute(o: &Value) -> Result<DisputeFacts, Undecodable> {
     Ok(DisputeFacts {
         dispute_id: required(o, "id")?,
-        payment_id: id_of(o, "payment_intent"),
+        payment_id: id_of(o, "payment_intent")?,
         amount: int(o, "amount")?,
         currency: required(o, "currency")?,
     })
 }
 
-fn pledge_ref(o: &Value) -> Option<String> {
-    str_at(o, "client_reference_id")
-        .or_else(|| o.pointer("/metadata/pledge_id").and_then(Value::as_str).map(str::to_string))
-}
-
-fn str_at(o: &Value, key: &str) -> Option<String> {
-    o.get(key).and_then(Value::as_str).map(str::to_string)
-}
-
-/// An id field that Stripe may send as a string or, when expanded, as an object.
-fn id_of(o: &Value, key: &str) -> Option<String> {
-    match o.get(key)? {
-        Value::String(s) => Some(s.clone()),
-        Value::Object(obj) => obj.get("id").and_then(Value::as_str).map(str::to_string),
-        _ => None,
+fn pledge_ref(o: &Value) -> Result<Option<String>, NotAnEvent> {
+    match str_at(o, OBJECT, "client_reference_id")? {
+        Some(reference) => Ok(Some(reference)),
+        None => metadata_pledge_id(o),
     }
 }
 
-fn required(o: &Value, key: &str) -> Result<String, String> {
-    str_at(o, key).ok_or_else(|| format!("`{key}` missing or not a string"))
+fn metadata_pledge_id(o: &Value) -> Result<Option<String>, NotAnEvent> {
+    match o.get("metadata") {
+        Some(metadata) => str_at(metadata, "data.object.metadata.", "pledge_id"),
+        None => Ok(None),
+    }
 }
 
-fn int(o: &Value, key: &str) -> Result<i64, String> {
-    o.get(key).and_then(Value::as_i64).ok_or_else(|| format!("`{key}` missing or not an integer"))
+/// The string at `key`, checked as a [`ProviderId`]; `at` says where `o` is, for the message.
+fn str_at(o: &Value, at: &str, key: &str) -> Result<Option<String>, NotAnEvent> {
+    let Some(text) = o.get(key).and_then(Value::as_str) else { return Ok(None) };
+    match ProviderId::parse(text) {
+        Ok(id) => Ok(Some(id.into_string())),
+        // The value itself is not echoed: it may be kilobytes of anything.
+        Err(why) => Err(NotAnEvent(format!("`{at}{key}` {why}"))),
+    }
+}
+
+/// An id field that Stripe may send as a string or, when expanded, as an object.
+fn id_of(o: &Value, key: &str) -> Result<Option<String>, NotAnEvent> {
+    match o.get(key) {
+        Some(Value::String(_)) => str_at(o, OBJECT, key),
+        Some(expanded @ Value::Object(_)) => str_at(expanded, &format!("{OBJECT}{key}."), "id"),
+        _ => Ok(None),
+    }
+}
+
+fn required(o: &Value, key: &str) -> Result<String, Undecodable> {
+    str_at(o, OBJECT, key)?.ok_or_else(|| Undecodable::Missing(format!("`{key}` missing or not a string")))
+}
+
+fn int(o: &Value, key: &str) -> Result<i64, Undecodable> {
+    o.get(key).and_then(Value::as_i64).ok_or_else(|| Undecodable::Missing(format!("`{key}` missing or not an integer")))
 }
 
 #[cfg(test)]
@@ -150,6 +185,37 @@ mod tests {
         let d = decode(&event("charge.refunded", json!({"id": "ch_1", "amount_refunded": "lots"}))).expect("event");
         assert!(d.decoded.is_err());
         assert_eq!(decode(&event("customer.created", json!({}))).expect("event").decoded, Ok(PaymentEvent::Other));
+    }
+
+    #[test]
+    fn strings_no_genuine_event_holds_are_refused_and_named() {
+        let paid = json!({"id": "cs_1", "client_reference_id": "p-1", "payment_intent": "pi_1",
+                          "amount_total": 5, "currency": "kzt", "payment_status": "paid"});
+        let refused = |body: String| decode(&body).err().map(|e| e.to_string());
+        let with = |key: &str, value: Value| {
+            let mut o = paid.clone();
+            o[key] = value;
+            event("checkout.session.completed", o)
+        };
+        let long = "x".repeat(ProviderId::MAX_BYTES + 1);
+        assert_eq!(
+            refused(with("payment_intent", json!(long))).as_deref(),
+            Some("not a Stripe event: `data.object.payment_intent` is longer than 255 bytes")
+        );
+        assert_eq!(
+            refused(with("payment_intent", json!({"id": "pi_\u{0}"}))).as_deref(),
+            Some("not a Stripe event: `data.object.payment_intent.id` must not contain control characters (found U+0000)")
+        );
+        assert!(refused(with("client_reference_id", json!("p\n1"))).is_some_and(|e| e.contains("client_reference_id")));
+        let mut envelope: Value = serde_json::from_str(&event("customer.created", json!({}))).expect("JSON");
+        envelope["id"] = json!(long);
+        assert!(refused(envelope.to_string()).is_some_and(|e| e.contains("`id` is longer")));
+        let intent =
+            json!({"id": "pi_1", "amount_received": 5, "currency": "kzt", "metadata": {"pledge_id": "\u{1b}"}});
+        let metadata = event("payment_intent.succeeded", intent);
+        assert!(refused(metadata).is_some_and(|e| e.contains("data.object.metadata.pledge_id")));
+        // A field that is missing is still only undecodable: the event is kept for staff.
+        assert!(decode(&event("charge.refunded", json!({"id": "ch_1"}))).expect("event").decoded.is_err());
     }
 
     #[test]

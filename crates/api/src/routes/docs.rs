@@ -14,7 +14,7 @@ use crate::routes::{campaigns, health, news, pledges, staff, staff_news, staff_p
         staff::sign_in, staff::sign_out, staff::list_users, staff::create_user, staff::update_user,
         pledges::create, pledges::show, pledges::wall, webhooks::stripe,
         staff_pledges::list, staff_pledges::csv, staff_pledges::offline, staff_pledges::refund, staff_webhooks::list,
-        news::list, news::show, news::atom, news::subscribe, news::confirm, news::unsubscribe, news::comments, news::comment,
+        news::list, news::show, news::atom, news::subscribe, news::confirm_page, news::confirm, news::unsubscribe_page, news::unsubscribe, news::comments, news::comment,
         staff_news::create, staff_news::list, staff_news::edit, staff_news::publish, staff_news::unpublish, staff_news::delete,
         staff_news::comments, staff_news::approve, staff_news::reject, staff_news::mail,
     ),
@@ -38,9 +38,9 @@ impl Modify for BearerAuth {
 
 /// The one declaration of the problem answers (RFC 9457) in the document. Every operation gets
 /// those that any such operation can give: 401 and 403 when it needs a token, 404 when its path
-/// names something, 400/413/415/422 when it reads a body, 400/422 when it reads a query, 500 and
-/// 503 always. Answers an operation declares itself (409, 429, 502, with a description of when)
-/// get the problem document as their content.
+/// names something, 400/413/422 when it reads a body (and 415 when that body is JSON), 400/422
+/// when it reads a query, 500 and 503 always. Answers an operation declares itself (409, 429,
+/// 502, with a description of when) get the problem document as their content.
 struct ProblemResponses;
 
 impl ProblemResponses {
@@ -65,10 +65,13 @@ impl ProblemResponses {
         if has(ParameterIn::Path) {
             answers.push(("404", "Nothing by that name"));
         }
-        if operation.request_body.is_some() {
+        if let Some(body) = &operation.request_body {
             answers.push(("400", "The body could not be read"));
             answers.push(("413", "The body is too large"));
-            answers.push(("415", "The body is not JSON"));
+            // A form body of another type is not refused: it is read as no form.
+            if body.content.contains_key("application/json") {
+                answers.push(("415", "The body is not JSON"));
+            }
             answers.push(("422", "Values that do not pass, each named"));
         }
         if has(ParameterIn::Query) {
@@ -124,4 +127,6 @@ pub async fn page() -> HttpResponse {
     HttpResponse::Ok().content_type("text/html; charset=utf-8").body(DOCS_PAGE)
 }
 
-const DOCS_PAGE: &str = include_str!("docs.html");
+/// The docs page; its inline script and style are allowed by hash (see
+/// [`crate::security_headers`]).
+pub(crate) const DOCS_PAGE: &str = include_str!("docs.html");

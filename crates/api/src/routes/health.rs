@@ -17,17 +17,23 @@ pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
-/// The database answers and its schema is current.
+/// The database answers, takes writes, and its schema is current.
 #[utoipa::path(get, path = "/ready", tag = "operations", responses(
     (status = 200, body = Health),
+    (status = 503, description = "The database is unreachable, refuses writes (read-only, disk full) or lacks migrations"),
 ))]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let pending = state.pool.run(|conn| demeu_db::pending_migrations(conn).map_err(ApiError::from)).await?;
-    if pending.is_empty() {
-        Ok(HttpResponse::Ok().json(Health { status: "ready" }))
-    } else {
-        Err(ApiError::Unavailable(format!("migrations pending: {}", pending.join(", "))))
+    let pending = state
+        .pool
+        .run(|conn| {
+            demeu_db::outage::write_probe(conn)?;
+            demeu_db::pending_migrations(conn).map_err(ApiError::from)
+        })
+        .await?;
+    if !pending.is_empty() {
+        return Err(ApiError::Unavailable(format!("migrations pending: {}", pending.join(", "))));
     }
+    Ok(HttpResponse::Ok().json(Health { status: "ready" }))
 }
 
 /// Prometheus text: request counts by status class and each campaign's counted money.

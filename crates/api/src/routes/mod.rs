@@ -33,10 +33,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/api/v1/campaigns/{slug}/news/{post}").route(web::get().to(news::show)))
         .service(web::resource("/campaigns/{slug}/news.atom").route(web::get().to(news::atom)))
         .service(web::resource("/api/v1/campaigns/{slug}/subscriptions").route(web::post().to(news::subscribe)))
-        .service(web::resource("/api/v1/subscriptions/confirm").route(web::get().to(news::confirm)))
+        // Following a mailed link (GET) shows a page; only its button (POST) acts.
+        .service(
+            web::resource("/api/v1/subscriptions/confirm")
+                .route(web::get().to(news::confirm_page))
+                .route(web::post().to(news::confirm)),
+        )
         .service(
             web::resource("/api/v1/subscriptions/unsubscribe")
-                .route(web::get().to(news::unsubscribe))
+                .route(web::get().to(news::unsubscribe_page))
                 .route(web::post().to(news::unsubscribe)),
         )
         .service(

@@ -1,17 +1,18 @@
 //! The public side of news: posts, the Atom feed, subscriptions and comments.
 
+use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{web, HttpRequest, HttpResponse};
 use campaign_news::comment::{self, CommentStatus, NewComment};
 use campaign_news::post::{self, Post};
-use campaign_news::subscriber::{self, SubscriberStatus};
+use campaign_news::subscriber::{self, Purpose, SubscriberStatus};
 use chrono::{DateTime, Utc};
-use demeu_db::page::page_limit;
 use demeu_db::utc;
 use serde::{Deserialize, Serialize};
 
+use crate::client_ip;
 use crate::extract::JsonBody;
-use crate::extract::Paging;
-use crate::html::{escape, page};
+use crate::extract::{campaign_page, Paging};
+use crate::html::{escape, page, post_button};
 use crate::mail::compose;
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -61,16 +62,10 @@ pub async fn list(
     slug: web::Path<String>,
     query: web::Query<Paging>,
 ) -> Result<HttpResponse, ApiError> {
-    let slug = slug.into_inner();
-    let Paging { limit, cursor } = query.into_inner();
-    let page = state
-        .pool
-        .run(move |conn| {
-            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
-            let limit = page_limit(limit)?;
-            post::list_published(conn, campaign.id.as_uuid(), limit, cursor.as_deref()).map_err(ApiError::from)
-        })
-        .await?;
+    let page = campaign_page(&state, slug.into_inner(), query.into_inner(), |conn, campaign, limit, cursor| {
+        post::list_published(conn, campaign.id.as_uuid(), limit, cursor).map_err(ApiError::from)
+    })
+    .await?;
     Ok(HttpResponse::Ok()
         .json(PostPage { posts: page.items.into_iter().map(PostView::from).collect(), next_cursor: page.next_cursor }))
 }
@@ -155,10 +150,6 @@ pub struct Accepted {
     pub status: &'static str,
 }
 
-fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
-    req.peer_addr().map(|a| a.ip())
-}
-
 /// Subscribes an address; a confirmation link is mailed. The answer is the same whether or not
 /// the address is known.
 #[utoipa::path(post, path = "/api/v1/campaigns/{slug}/subscriptions", tag = "news",
@@ -173,7 +164,7 @@ pub async fn subscribe(
 ) -> Result<HttpResponse, ApiError> {
     // Checked before counting, so that a mistyped address does not use up the visitor's quota.
     subscriber::parse_email(&body.0.email)?;
-    state.subscription_limiter.check(client_ip(&req))?;
+    state.subscription_limiter.check(client_ip::of(&req))?;
     let slug = slug.into_inner();
     let ctx = state.mail.clone();
     state
@@ -194,31 +185,154 @@ pub struct TokenQuery {
     pub token: String,
 }
 
+/// A token posted by a link page's button, or by a mail client's one-click unsubscribe.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct PostedTokenQuery {
+    /// As mailed; or in the form body.
+    pub token: Option<String>,
+}
+
+/// The form a link page's button posts. Other fields (RFC 8058's `List-Unsubscribe=One-Click`)
+/// are ignored.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct TokenForm {
+    /// As mailed; or in the query.
+    pub token: Option<String>,
+}
+
 fn message(title: &str, text: &str) -> HttpResponse {
     page(title, &format!("<h1>{}</h1><p>{}</p>", escape(title), escape(text)))
 }
 
-/// Confirms a subscription from the mailed link.
-#[utoipa::path(get, path = "/api/v1/subscriptions/confirm", tag = "news", params(TokenQuery),
-    responses((status = 200, content_type = "text/html")))]
-pub async fn confirm(state: web::Data<AppState>, query: web::Query<TokenQuery>) -> Result<HttpResponse, ApiError> {
-    let token = query.into_inner().token;
-    let s = state.pool.run(move |conn| subscriber::confirm(conn, &token).map_err(ApiError::from)).await?;
-    Ok(if s.status == SubscriberStatus::Confirmed {
-        message(
-            "Подписка подтверждена / Subscribed",
-            "Вы будете получать новости кампании. You will receive the campaign's news.",
-        )
+/// A page whose button POSTs `token` to `action`.
+fn ask(title: &str, text: &str, action: &str, token: &str, label: &str) -> HttpResponse {
+    page(
+        title,
+        &format!(
+            "<h1>{}</h1><p>{}</p>{}",
+            escape(title),
+            escape(text),
+            post_button(action, &[("token", token)], label)
+        ),
+    )
+}
+
+/// The token of a POST: the form body's (`application/x-www-form-urlencoded`), else the
+/// query's. A body of another type (RFC 8058 allows `multipart/form-data`) is not read.
+fn posted_token(req: &HttpRequest, query: PostedTokenQuery, body: &[u8]) -> Result<String, ApiError> {
+    let is_form = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| {
+        t.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+    });
+    let from_body = if is_form && !body.is_empty() {
+        let text = std::str::from_utf8(body).map_err(|_| ApiError::BadRequest("the form is not UTF-8".into()))?;
+        web::Query::<TokenForm>::from_query(text).map_err(|e| ApiError::BadRequest(format!("the form: {e}")))?.0.token
     } else {
-        message("Вы отписаны / Unsubscribed", "Этот адрес отписан от новостей. This address has unsubscribed.")
+        None
+    };
+    from_body
+        .or(query.token)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::invalid("token", "is required, in the query or the form body"))
+}
+
+const CONFIRM: &str = "/api/v1/subscriptions/confirm";
+const UNSUBSCRIBE: &str = "/api/v1/subscriptions/unsubscribe";
+
+/// The page of the mailed confirmation link: a button that confirms (by POST). Following the
+/// link changes nothing, so a mail scanner that follows it subscribes no one.
+#[utoipa::path(get, path = "/api/v1/subscriptions/confirm", tag = "news", params(TokenQuery),
+    responses((status = 200, content_type = "text/html", description = "A page with a button that POSTs the token"),
+              (status = 404, description = "No such token")))]
+pub async fn confirm_page(state: web::Data<AppState>, query: web::Query<TokenQuery>) -> Result<HttpResponse, ApiError> {
+    let token = query.into_inner().token;
+    let lookup = token.clone();
+    let s = state
+        .pool
+        .run(move |conn| subscriber::find_by_token(conn, &lookup, Purpose::Confirm).map_err(ApiError::from))
+        .await?;
+    Ok(match s.status {
+        SubscriberStatus::Pending => ask(
+            "Подтвердите подписку / Confirm your subscription",
+            "Нажмите кнопку, чтобы получать новости кампании. Press the button to receive the campaign's news.",
+            CONFIRM,
+            &token,
+            "Подтвердить / Confirm",
+        ),
+        SubscriberStatus::Confirmed => subscribed(),
+        SubscriberStatus::Unsubscribed => left(),
     })
 }
 
-/// Unsubscribes from the mailed link (GET) or by RFC 8058 one-click (POST).
+fn subscribed() -> HttpResponse {
+    message(
+        "Подписка подтверждена / Subscribed",
+        "Вы будете получать новости кампании. You will receive the campaign's news.",
+    )
+}
+
+fn left() -> HttpResponse {
+    message("Вы отписаны / Unsubscribed", "Этот адрес отписан от новостей. This address has unsubscribed.")
+}
+
+/// Confirms a subscription: the button of the confirmation link's page.
+#[utoipa::path(post, path = "/api/v1/subscriptions/confirm", tag = "news", params(PostedTokenQuery),
+    request_body(content = Option<TokenForm>, content_type = "application/x-www-form-urlencoded",
+                 description = "The token, unless it is in the query"),
+    responses((status = 200, content_type = "text/html", description = "Confirmed (or had left since)"),
+              (status = 404, description = "No such token")))]
+pub async fn confirm(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<PostedTokenQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let token = posted_token(&req, query.into_inner(), &body)?;
+    let s = state.pool.run(move |conn| subscriber::confirm(conn, &token).map_err(ApiError::from)).await?;
+    Ok(if s.status == SubscriberStatus::Confirmed { subscribed() } else { left() })
+}
+
+/// The page of a mailed unsubscribe link: a button that unsubscribes (by POST). Following the
+/// link changes nothing.
 #[utoipa::path(get, path = "/api/v1/subscriptions/unsubscribe", tag = "news", params(TokenQuery),
-    responses((status = 200, content_type = "text/html")))]
-pub async fn unsubscribe(state: web::Data<AppState>, query: web::Query<TokenQuery>) -> Result<HttpResponse, ApiError> {
+    responses((status = 200, content_type = "text/html", description = "A page with a button that POSTs the token"),
+              (status = 404, description = "No such token")))]
+pub async fn unsubscribe_page(
+    state: web::Data<AppState>,
+    query: web::Query<TokenQuery>,
+) -> Result<HttpResponse, ApiError> {
     let token = query.into_inner().token;
+    let lookup = token.clone();
+    let s = state
+        .pool
+        .run(move |conn| subscriber::find_by_token(conn, &lookup, Purpose::Unsubscribe).map_err(ApiError::from))
+        .await?;
+    Ok(if s.status == SubscriberStatus::Unsubscribed {
+        left()
+    } else {
+        ask(
+            "Отписаться от новостей? / Unsubscribe?",
+            "Нажмите кнопку, чтобы больше не получать писем. Press the button to get no more mail.",
+            UNSUBSCRIBE,
+            &token,
+            "Отписаться / Unsubscribe",
+        )
+    })
+}
+
+/// Unsubscribes: the button of an unsubscribe link's page, or RFC 8058 one-click (the token in
+/// the query, `List-Unsubscribe=One-Click` in the body).
+#[utoipa::path(post, path = "/api/v1/subscriptions/unsubscribe", tag = "news", params(PostedTokenQuery),
+    request_body(content = Option<TokenForm>, content_type = "application/x-www-form-urlencoded",
+                 description = "The token, unless it is in the query; other fields are ignored"),
+    responses((status = 200, content_type = "text/html", description = "Unsubscribed"),
+              (status = 404, description = "No such token")))]
+pub async fn unsubscribe(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<PostedTokenQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let token = posted_token(&req, query.into_inner(), &body)?;
     state.pool.run(move |conn| subscriber::unsubscribe(conn, &token).map_err(ApiError::from)).await?;
     Ok(message("Вы отписаны / Unsubscribed", "Больше писем не будет. You will get no more mail."))
 }
@@ -258,17 +372,10 @@ pub async fn comments(
     slug: web::Path<String>,
     query: web::Query<Paging>,
 ) -> Result<HttpResponse, ApiError> {
-    let slug = slug.into_inner();
-    let Paging { limit, cursor } = query.into_inner();
-    let page = state
-        .pool
-        .run(move |conn| {
-            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
-            let limit = page_limit(limit)?;
-            comment::list(conn, Some(campaign.id.as_uuid()), CommentStatus::Approved, limit, cursor.as_deref())
-                .map_err(ApiError::from)
-        })
-        .await?;
+    let page = campaign_page(&state, slug.into_inner(), query.into_inner(), |conn, campaign, limit, cursor| {
+        comment::list(conn, Some(campaign.id.as_uuid()), CommentStatus::Approved, limit, cursor).map_err(ApiError::from)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(CommentPage {
         comments: page.items.into_iter().map(comment_view).collect(),
         next_cursor: page.next_cursor,
@@ -298,7 +405,7 @@ pub async fn comment(
 ) -> Result<HttpResponse, ApiError> {
     // Checked before counting, so that a refused comment does not use up the visitor's quota.
     comment::check(&body.0)?;
-    state.comment_limiter.check(client_ip(&req))?;
+    state.comment_limiter.check(client_ip::of(&req))?;
     let slug = slug.into_inner();
     let stored = state
         .pool

@@ -7,7 +7,7 @@ use donations::pledge_store;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::extract::{path_uuid, JsonBody, Paging};
+use crate::extract::{campaign_page, path_uuid, JsonBody, Paging};
 use crate::idempotency::{request_hash, IdempotencyKey};
 use crate::problem::ApiError;
 use crate::services::pledges::{self, PledgeCreated};
@@ -23,15 +23,24 @@ use crate::state::AppState;
     responses(
         (status = 201, body = PledgeCreated),
         (status = 409, description = "Conflicts with the current state"),
+        (status = 429, description = "Too many requests: wait for retry-after"),
         (status = 502, description = "The payment provider refused or failed: retry-safe"),
     ))]
 pub async fn create(
     state: web::Data<AppState>,
+    req: HttpRequest,
     slug: web::Path<String>,
     key: IdempotencyKey,
     body: JsonBody<PledgeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let JsonBody(request, raw) = body;
+    // Counted before anything is stored: a flood of pledges (card testing) or of pledges asking
+    // for news (inbox flooding) stops at the address's hourly limit like any other post.
+    let client = crate::client_ip::of(&req);
+    state.pledge_limiter.check(client)?;
+    if request.subscribe && request.email.is_some() {
+        state.subscription_limiter.check(client)?;
+    }
     let answer = pledges::pledge(&state, slug.into_inner(), request, key.0, request_hash(&raw)).await?;
     Ok(answer.respond(StatusCode::CREATED))
 }
@@ -111,16 +120,10 @@ pub async fn wall(
     slug: web::Path<String>,
     query: web::Query<Paging>,
 ) -> Result<HttpResponse, ApiError> {
-    let slug = slug.into_inner();
-    let Paging { limit, cursor } = query.into_inner();
-    let page = state
-        .pool
-        .run(move |conn| {
-            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
-            let limit = demeu_db::page::page_limit(limit)?;
-            pledge_store::donor_wall(conn, campaign.id, limit, cursor.as_deref()).map_err(ApiError::from)
-        })
-        .await?;
+    let page = campaign_page(&state, slug.into_inner(), query.into_inner(), |conn, campaign, limit, cursor| {
+        pledge_store::donor_wall(conn, campaign.id, limit, cursor).map_err(ApiError::from)
+    })
+    .await?;
     let pledges = page
         .items
         .into_iter()

@@ -5,17 +5,15 @@ use actix_web::{web, HttpResponse};
 use donations::money::Money;
 use donations::payment_events::Processed;
 use donations::pledge_store::{self, PledgeRecord};
-use secrecy::ExposeSecret;
 
 use crate::html::{escape, page};
 use crate::payments::webhook::receive;
-use crate::payments::{sandbox, SignedDelivery};
+use crate::payments::SignedDelivery;
 use crate::problem::ApiError;
-use crate::settings::ProviderKind;
 use crate::state::AppState;
 
 async fn pledge_of(state: &web::Data<AppState>, session: String) -> Result<PledgeRecord, ApiError> {
-    if state.settings.payments.provider != ProviderKind::Sandbox {
+    if state.sandbox.is_none() {
         return Err(ApiError::NotFound("path".into()));
     }
     state
@@ -35,8 +33,8 @@ pub async fn show(state: web::Data<AppState>, session: web::Path<String>) -> Res
     let status = pledge.display_status();
     let actions = if status.as_str() == "pending" {
         format!(
-            "<form method=\"post\" action=\"/sandbox/checkout/{s}/pay\" style=\"display:inline\"><button>Pay</button></form>\
-             <form method=\"post\" action=\"/sandbox/checkout/{s}/decline\" style=\"display:inline\"><button>Decline</button></form>",
+            "<form method=\"post\" action=\"/sandbox/checkout/{s}/pay\"><button>Pay</button></form>\
+             <form method=\"post\" action=\"/sandbox/checkout/{s}/decline\"><button>Decline</button></form>",
             s = escape(&session)
         )
     } else {
@@ -61,12 +59,8 @@ async fn deliver(state: &web::Data<AppState>, delivery: SignedDelivery) -> Resul
 pub async fn pay(state: web::Data<AppState>, session: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let session = session.into_inner();
     let pledge = pledge_of(&state, session.clone()).await?;
-    let secret = state.settings.payments.sandbox.webhook_secret.expose_secret().to_string();
-    deliver(
-        &state,
-        sandbox::paid_session(&secret, &session, &pledge.id.to_string(), pledge.amount, pledge.currency.code()),
-    )
-    .await?;
+    let sandbox = state.sandbox.as_ref().ok_or_else(|| ApiError::NotFound("checkout".into()))?;
+    deliver(&state, sandbox.paid(&session, &pledge.id.to_string(), pledge.amount, pledge.currency.code())).await?;
     Ok(page(
         "Paid",
         &format!(
@@ -80,11 +74,7 @@ pub async fn pay(state: web::Data<AppState>, session: web::Path<String>) -> Resu
 pub async fn decline(state: web::Data<AppState>, session: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let session = session.into_inner();
     let pledge = pledge_of(&state, session.clone()).await?;
-    let secret = state.settings.payments.sandbox.webhook_secret.expose_secret().to_string();
-    deliver(
-        &state,
-        sandbox::declined_session(&secret, &session, &pledge.id.to_string(), pledge.amount, pledge.currency.code()),
-    )
-    .await?;
+    let sandbox = state.sandbox.as_ref().ok_or_else(|| ApiError::NotFound("checkout".into()))?;
+    deliver(&state, sandbox.declined(&session, &pledge.id.to_string(), pledge.amount, pledge.currency.code())).await?;
     Ok(page("Declined", "<h1>Payment declined</h1><p>Nothing was charged and nothing counts.</p>"))
 }

@@ -21,23 +21,16 @@ pub struct SignIn {
     (status = 201, body = NewSession),
     (status = 429, description = "Too many requests: wait for retry-after"),
 ))]
-pub async fn sign_in(state: web::Data<AppState>, body: JsonBody<SignIn>) -> Result<HttpResponse, ApiError> {
+pub async fn sign_in(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: JsonBody<SignIn>,
+) -> Result<HttpResponse, ApiError> {
     let SignIn { email, password } = body.0;
-    if let Some(retry_after) = state.throttle.wait_for(&email) {
-        return Err(ApiError::RateLimited { retry_after });
-    }
-    let key = email.clone();
-    let session = state.pool.run(move |conn| auth::start_session(conn, &email, &password)).await?;
-    match session {
-        Some(session) => {
-            state.throttle.succeeded(&key);
-            Ok(HttpResponse::Created().json(session))
-        }
-        None => {
-            state.throttle.failed(&key);
-            Err(ApiError::Unauthorized)
-        }
-    }
+    // The throttle counts clients as the rate limits do: an IPv6 /64 is one client.
+    let client = crate::client_ip::of(&req).map(crate::client_ip::limit_key);
+    let session = crate::services::sign_in::sign_in(&state, client, &email, password).await?;
+    Ok(HttpResponse::Created().json(session))
 }
 
 /// Ends the session whose token this request carries.

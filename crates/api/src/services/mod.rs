@@ -1,7 +1,8 @@
 //! Workflows that span the database, a provider and an idempotency key: pledging, refunding,
-//! publishing. A handler parses the request, calls one of these and maps the answer; the money
+//! publishing, signing in. A handler parses the request, calls one of these and maps the answer; the money
 //! rules themselves stay in the domain crates, which these call.
 
 pub mod news;
 pub mod pledges;
 pub mod refunds;
+pub mod sign_in;

@@ -97,8 +97,10 @@ fn parse_id(id: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(id).map_err(|_| ApiError::internal(format!("stored id `{id}` is not a UUID")))
 }
 
-/// Gets the pledge its checkout (again, for a resumed request: the provider answers a repeated
-/// pledge with the same session), stores it and the answer.
+/// Gets the pledge its checkout, stores it and the answer. A pledge that has its checkout
+/// already (an earlier attempt made it, then failed before answering) keeps it: a provider
+/// need not be asked twice, and the sandbox, whose session ids are random, could not answer
+/// the same twice.
 async fn checkout(
     state: &AppState,
     campaign: &Campaign,
@@ -106,43 +108,45 @@ async fn checkout(
     held: HeldKey,
 ) -> Result<PledgeCreated, ApiError> {
     let pledge_id = pledge.id;
-    let request = CheckoutRequest {
-        pledge_id: pledge_id.as_uuid(),
-        amount: donations::money::Money::new(pledge.amount, campaign.spec.currency),
-        campaign_title: campaign.spec.title.clone(),
-        campaign_slug: campaign.spec.slug.clone(),
-        email: pledge.email.clone(),
-    };
-    match state.provider.create_checkout(&request).await {
-        Ok(made) => {
-            let created = PledgeCreated {
-                id: pledge_id.as_uuid(),
-                status: "pending".into(),
-                amount: pledge.amount,
-                currency: pledge.currency,
-                checkout_url: made.url.clone(),
+    let made = match (&pledge.provider_session_id, &pledge.checkout_url) {
+        (Some(_), Some(url)) => url.clone(),
+        _ => {
+            let request = CheckoutRequest {
+                pledge_id: pledge_id.as_uuid(),
+                amount: donations::money::Money::new(pledge.amount, campaign.spec.currency),
+                campaign_title: campaign.spec.title.clone(),
+                campaign_slug: campaign.spec.slug.clone(),
+                email: pledge.email.clone(),
             };
-            let stored = serde_json::to_string(&created).map_err(|e| ApiError::Internal(e.into()))?;
-            state
-                .pool
-                .run(move |conn| {
-                    conn.write_transaction(|conn| {
-                        pledge_store::set_checkout(conn, pledge_id, &made.session_id, &made.url)?;
-                        if let Some((scope, key)) = &held {
-                            idempotency::finish(conn, scope, key, 201, &stored)?;
-                        }
-                        Ok::<_, ApiError>(())
-                    })
-                })
-                .await?;
-            Ok(created)
-        }
-        Err(e) => {
-            tracing::warn!(pledge = %pledge_id, error = %e, "checkout failed; the pledge is kept");
-            if let Some((scope, key)) = held {
-                state.pool.run(move |conn| idempotency::fail(conn, &scope, &key)).await?;
+            match state.provider.create_checkout(&request).await {
+                Ok(made) => {
+                    let url = made.url.clone();
+                    state
+                        .pool
+                        .run(move |conn| pledge_store::set_checkout(conn, pledge_id, &made.session_id, &made.url))
+                        .await?;
+                    url
+                }
+                Err(e) => {
+                    tracing::warn!(pledge = %pledge_id, error = %e, "checkout failed; the pledge is kept");
+                    if let Some((scope, key)) = held {
+                        state.pool.run(move |conn| idempotency::fail(conn, &scope, &key)).await?;
+                    }
+                    return Err(e.into());
+                }
             }
-            Err(e.into())
         }
+    };
+    let created = PledgeCreated {
+        id: pledge_id.as_uuid(),
+        status: "pending".into(),
+        amount: pledge.amount,
+        currency: pledge.currency,
+        checkout_url: made,
+    };
+    if let Some((scope, key)) = held {
+        let stored = serde_json::to_string(&created).map_err(|e| ApiError::Internal(e.into()))?;
+        state.pool.run(move |conn| idempotency::finish(conn, &scope, &key, 201, &stored)).await?;
     }
+    Ok(created)
 }

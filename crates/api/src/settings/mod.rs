@@ -31,6 +31,21 @@ pub struct Settings {
     pub mail: MailSettings,
     /// Rate limits per client address.
     pub limits: LimitSettings,
+    /// `DEMEU_ENV`, when set (`production` forbids the sandbox).
+    #[serde(skip)]
+    pub environment: Option<String>,
+}
+
+/// True for `http(s)://localhost`, `127.x.x.x` or `[::1]`, with any port and path.
+fn is_loopback_url(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.split(':').next().unwrap_or_default(),
+    };
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `[foundation]`
@@ -45,12 +60,30 @@ pub struct FoundationSettings {
 pub struct LimitSettings {
     /// Comments per client address per hour.
     pub comments_per_hour: u32,
-    /// Subscriptions per client address per hour.
+    /// Subscriptions per client address per hour, pledges that ask for news included.
     pub subscriptions_per_hour: u32,
+    /// Pledges per client address per hour (a donor gives a few times; a card tester many).
+    #[serde(default = "default_pledges_per_hour")]
+    pub pledges_per_hour: u32,
+    /// Password checks (argon2) at once; 0 is one per core.
+    #[serde(default)]
+    pub password_checks: usize,
+    /// How long a sign-in waits for a password check slot before it is answered 503
+    /// (`password_check_wait_ms`).
+    #[serde(rename = "password_check_wait_ms", default = "default_check_wait", deserialize_with = "duration::millis")]
+    pub password_check_wait: Duration,
     /// An offline gift may be at most the campaign's `max_pledge` times this (a typo of a few
     /// extra zeros is refused, a large bank transfer is not).
     #[serde(default = "default_offline_factor")]
     pub offline_pledge_factor: u32,
+}
+
+fn default_check_wait() -> Duration {
+    Duration::from_secs(2)
+}
+
+fn default_pledges_per_hour() -> u32 {
+    30
 }
 
 fn default_offline_factor() -> u32 {
@@ -128,6 +161,10 @@ pub struct ServerSettings {
     /// Largest request body, bytes.
     #[serde(default = "default_body_limit")]
     pub body_limit: usize,
+    /// Proxies (addresses or CIDR blocks) whose `Forwarded` and `X-Forwarded-For` name the
+    /// client; empty believes no such header. See [`crate::client_ip`].
+    #[serde(default)]
+    pub trusted_proxies: Vec<crate::client_ip::Network>,
 }
 
 fn default_body_limit() -> usize {
@@ -239,6 +276,7 @@ fn default_stripe_base() -> String {
 
 impl PaymentSettings {
     /// The secrets that may sign a webhook delivery for the configured provider.
+    /// (The sandbox's own is made by the installation: see `payments::sandbox::sandbox_secret`.)
     pub fn webhook_secrets(&self) -> Vec<String> {
         let raw = match self.provider {
             ProviderKind::Sandbox => self.sandbox.webhook_secret.expose_secret(),
@@ -261,8 +299,14 @@ pub enum ProviderKind {
 /// `[payments.sandbox]`
 #[derive(Debug, Clone, Deserialize)]
 pub struct SandboxSettings {
-    /// Signs the sandbox's events.
+    /// Signs the sandbox's events. Empty (the default): a random secret this installation
+    /// makes on first start and keeps in its database, so that no working secret ships here.
+    #[serde(default = "empty_secret")]
     pub webhook_secret: SecretString,
+    /// Lets the sandbox serve a public address (a demo where no money moves). Never with
+    /// `DEMEU_ENV=production`.
+    #[serde(default)]
+    pub public_demo: bool,
 }
 
 mod campaigns;
@@ -304,10 +348,12 @@ impl Settings {
         }
         builder = builder.add_source(File::from(dir.join("local.toml")).required(false));
         if with_env {
-            builder = builder
-                .add_source(Environment::with_prefix("DEMEU").prefix_separator("__").separator("__").try_parsing(true));
+            // A list from one variable: DEMEU__SERVER__TRUSTED_PROXIES=10.0.0.1,fd00::/8.
+            let env = Environment::with_prefix("DEMEU").prefix_separator("__").separator("__").try_parsing(true);
+            builder = builder.add_source(env.list_separator(",").with_list_parse_key("server.trusted_proxies"));
         }
-        let settings: Settings = builder.build().and_then(|c| c.try_deserialize()).map_err(one_line)?;
+        let mut settings: Settings = builder.build().and_then(|c| c.try_deserialize()).map_err(one_line)?;
+        settings.environment = env.map(str::to_string);
         settings.check()?;
         Ok(settings)
     }
@@ -334,12 +380,9 @@ impl Settings {
         if !(self.server.public_url.starts_with("http://") || self.server.public_url.starts_with("https://")) {
             return Err(SettingsError("server.public_url: must start with http:// or https://".into()));
         }
-        if self.payments.webhook_secrets().is_empty() {
-            let key = match self.payments.provider {
-                ProviderKind::Sandbox => "payments.sandbox.webhook_secret",
-                ProviderKind::Stripe => "payments.stripe.webhook_secret",
-            };
-            return Err(SettingsError(format!("{key}: must be set")));
+        self.check_sandbox()?;
+        if self.payments.provider == ProviderKind::Stripe && self.payments.webhook_secrets().is_empty() {
+            return Err(SettingsError("payments.stripe.webhook_secret: must be set".into()));
         }
         if self.payments.provider == ProviderKind::Stripe {
             if self.payments.stripe.secret_key.expose_secret().trim().is_empty() {
@@ -368,6 +411,29 @@ impl Settings {
             if specs[..i].iter().any(|s| s.slug == spec.slug) {
                 return Err(SettingsError(format!("campaigns[{i}].slug: `{}` is used twice", spec.slug)));
             }
+        }
+        Ok(())
+    }
+
+    /// The sandbox pays without money: anyone could press "Pay" on their own pledge. It serves
+    /// only a loopback address, unless a public demo is asked for, and never production.
+    fn check_sandbox(&self) -> Result<(), SettingsError> {
+        if self.payments.provider != ProviderKind::Sandbox {
+            return Ok(());
+        }
+        let refuse = |why: &str| {
+            Err(SettingsError(format!(
+                "payments.provider: the sandbox (no money moves) {why}; set payments.provider = \"stripe\" and its keys"
+            )))
+        };
+        if self.environment.as_deref() == Some("production") {
+            return refuse("cannot run with DEMEU_ENV=production");
+        }
+        if !self.payments.sandbox.public_demo && !is_loopback_url(self.public_url()) {
+            return refuse(&format!(
+                "serves only a loopback server.public_url, not {} (payments.sandbox.public_demo = true allows a public demo)",
+                self.public_url()
+            ));
         }
         Ok(())
     }
@@ -441,6 +507,25 @@ mod tests {
         ])
         .expect_err("refused");
         assert!(err.to_string().contains("payments.stripe.secret_key"), "{err}");
+    }
+
+    #[test]
+    fn loopback_urls_are_told_apart() {
+        for url in ["http://127.0.0.1:8080", "http://localhost", "http://[::1]:8080/x", "http://127.0.0.2"] {
+            assert!(is_loopback_url(url), "{url}");
+        }
+        for url in ["https://dara.kz", "http://10.0.0.1:8080", "http://localhost.dara.kz", "http://127.0.0.1.nip.io"] {
+            assert!(!is_loopback_url(url), "{url}");
+        }
+    }
+
+    #[test]
+    fn the_sandbox_serves_no_public_address_unless_a_demo_is_asked_for() {
+        let err =
+            Settings::from_toml_over_defaults(&["[server]\npublic_url = \"https://dara.kz\""]).expect_err("refused");
+        assert!(err.to_string().starts_with("configuration: payments.provider:"), "{err}");
+        let demo = "[server]\npublic_url = \"https://demo.dara.kz\"\n[payments.sandbox]\npublic_demo = true";
+        assert!(Settings::from_toml_over_defaults(&[demo]).is_ok());
     }
 
     #[test]

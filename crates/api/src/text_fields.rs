@@ -1,0 +1,82 @@
+//! Which strings of each request body are free text, and which are secrets: the one table
+//! [`crate::extract::JsonBody`] reads to refuse control characters (see
+//! [`crate::control_chars`]). A body type taken by `JsonBody` must be listed here; the
+//! compiler says so when one is not.
+
+use campaign_news::comment::NewComment;
+use campaign_news::post::{NewPost, PostEdit};
+use donations::offline::OfflineGift;
+use donations::pledge::PledgeRequest;
+
+use crate::auth::{NewStaffUser, StaffUpdate};
+use crate::routes::news::SubscribeBody;
+use crate::routes::staff::SignIn;
+use crate::routes::staff_pledges::RefundBody;
+
+/// The text fields of a request body, named as a 422 names them. Every string not listed is
+/// one line without control characters.
+pub trait TextFields {
+    /// Free text: line breaks and tabs allowed.
+    const LINES: &'static [&'static str] = &[];
+    /// Secrets, hashed at once and never stored or shown: not checked, any character is theirs
+    /// (refusing one now would lock out whoever chose it).
+    const SECRETS: &'static [&'static str] = &[];
+}
+
+impl TextFields for PledgeRequest {
+    const LINES: &'static [&'static str] = &["message"];
+}
+
+impl TextFields for NewComment {
+    const LINES: &'static [&'static str] = &["body"];
+}
+
+impl TextFields for NewPost {
+    const LINES: &'static [&'static str] = &["body_markdown"];
+}
+
+impl TextFields for PostEdit {
+    const LINES: &'static [&'static str] = &["body_markdown"];
+}
+
+impl TextFields for SignIn {
+    const SECRETS: &'static [&'static str] = &["password"];
+}
+
+impl TextFields for NewStaffUser {
+    const SECRETS: &'static [&'static str] = &["password"];
+}
+
+impl TextFields for StaffUpdate {
+    const SECRETS: &'static [&'static str] = &["password"];
+}
+
+// Names, addresses, references, methods: one line each.
+impl TextFields for OfflineGift {}
+impl TextFields for SubscribeBody {}
+impl TextFields for RefundBody {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every name listed for `T` is one of its fields: a misspelt name would silently make a
+    /// free-text field one line, or check a password.
+    fn listed_fields_exist<T: TextFields + utoipa::ToSchema>() {
+        let schema = serde_json::to_value(T::schema()).expect("a schema serializes");
+        for name in T::LINES.iter().chain(T::SECRETS) {
+            assert!(schema["properties"][*name].is_object(), "{} has no field `{name}`: {schema}", T::name());
+        }
+    }
+
+    #[test]
+    fn every_listed_field_exists() {
+        listed_fields_exist::<PledgeRequest>();
+        listed_fields_exist::<NewComment>();
+        listed_fields_exist::<NewPost>();
+        listed_fields_exist::<PostEdit>();
+        listed_fields_exist::<SignIn>();
+        listed_fields_exist::<NewStaffUser>();
+        listed_fields_exist::<StaffUpdate>();
+    }
+}
