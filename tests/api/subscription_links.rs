@@ -74,10 +74,7 @@ async fn following_a_mailed_link_changes_nothing_until_the_button_is_pressed(bac
     for _ in 0..2 {
         let res = app.get(&confirm).await;
         assert_eq!(status_of(&app, "reader@example.kz").await, "pending", "following the link confirms nothing");
-        let page = assert_secure_html(res).await;
-        assert!(page.contains("<form method=\"post\" action=\"/api/v1/subscriptions/confirm\""), "a button: {page}");
-        assert!(page.contains(&format!("name=\"token\" value=\"{token}\"")), "it posts the token: {page}");
-        assert!(page.contains("Подтвердить") && page.contains("Confirm"), "in Russian and English: {page}");
+        assert_button_page(res, "/api/v1/subscriptions/confirm", &token, ["Подтвердить", "Confirm"]).await;
     }
     assert_problem(app.get("/api/v1/subscriptions/confirm?token=forged").await, 404).await;
 
@@ -89,10 +86,7 @@ async fn following_a_mailed_link_changes_nothing_until_the_button_is_pressed(bac
     let token = token_of(&unsubscribe);
     let res = app.get(&unsubscribe).await;
     assert_eq!(status_of(&app, "reader@example.kz").await, "confirmed", "following the link unsubscribes no one");
-    let page = assert_secure_html(res).await;
-    assert!(page.contains("<form method=\"post\" action=\"/api/v1/subscriptions/unsubscribe\""), "a button: {page}");
-    assert!(page.contains(&format!("name=\"token\" value=\"{token}\"")), "it posts the token: {page}");
-    assert!(page.contains("Отписаться") && page.contains("Unsubscribe"), "in Russian and English: {page}");
+    assert_button_page(res, "/api/v1/subscriptions/unsubscribe", &token, ["Отписаться", "Unsubscribe"]).await;
     assert_problem(app.get("/api/v1/subscriptions/unsubscribe?token=forged").await, 404).await;
 
     let done =
@@ -135,4 +129,12 @@ async fn posting_a_token_works_from_the_query_or_the_form(backend: Backend) {
         .expect("sent");
     assert_eq!(res.status(), 200);
     assert_eq!(status_of(&app, "multipart@example.kz").await, "unsubscribed");
+}
+
+/// A secure page whose one button POSTs `token` to `action`, labelled in Russian and English.
+async fn assert_button_page(res: reqwest::Response, action: &str, token: &str, words: [&str; 2]) {
+    let page = assert_secure_html(res).await;
+    assert!(page.contains(&format!("<form method=\"post\" action=\"{action}\"")), "a button: {page}");
+    assert!(page.contains(&format!("name=\"token\" value=\"{token}\"")), "it posts the token: {page}");
+    assert!(words.iter().all(|w| page.contains(w)), "in Russian and English: {page}");
 }

@@ -23,33 +23,17 @@ pub trait TextFields {
     const SECRETS: &'static [&'static str] = &[];
 }
 
-impl TextFields for PledgeRequest {
-    const LINES: &'static [&'static str] = &["message"];
+/// Lists each type's fields of one kind (`LINES` or `SECRETS`).
+macro_rules! fields {
+    ($kind:ident: $($ty:ty => [$($field:literal),*]),* $(,)?) => {
+        $(impl TextFields for $ty {
+            const $kind: &'static [&'static str] = &[$($field),*];
+        })*
+    };
 }
 
-impl TextFields for NewComment {
-    const LINES: &'static [&'static str] = &["body"];
-}
-
-impl TextFields for NewPost {
-    const LINES: &'static [&'static str] = &["body_markdown"];
-}
-
-impl TextFields for PostEdit {
-    const LINES: &'static [&'static str] = &["body_markdown"];
-}
-
-impl TextFields for SignIn {
-    const SECRETS: &'static [&'static str] = &["password"];
-}
-
-impl TextFields for NewStaffUser {
-    const SECRETS: &'static [&'static str] = &["password"];
-}
-
-impl TextFields for StaffUpdate {
-    const SECRETS: &'static [&'static str] = &["password"];
-}
+fields!(LINES: PledgeRequest => ["message"], NewComment => ["body"], NewPost => ["body_markdown"], PostEdit => ["body_markdown"]);
+fields!(SECRETS: SignIn => ["password"], NewStaffUser => ["password"], StaffUpdate => ["password"]);
 
 // Names, addresses, references, methods: one line each.
 impl TextFields for OfflineGift {}
