@@ -87,9 +87,58 @@ async fn the_openapi_document_covers_the_routes(backend: Backend) {
     assert!(status.as_array().is_some_and(|v| v.iter().any(|s| s == "partially_refunded")), "{status}");
     let request = &doc["components"]["schemas"]["PledgeRequest"]["properties"];
     assert!(request["amount"].is_object() && request["subscribe"].is_object(), "the real request type: {request}");
+    the_limits_are_in_the_document(&doc);
     let res = app.get("/docs").await;
     assert_eq!(res.status(), 200);
     let html = res.text().await.expect("html");
     assert!(html.contains("/api/v1/openapi.json") && html.contains("<script>"), "the page renders the document");
     assert!(!html.contains("https://"), "the page needs nothing from the internet");
+}
+
+/// What the server refuses is what the document says it refuses (scripts/fuzz/openapi.sh checks
+/// the answers against the document; this checks the limits against the code's constants).
+fn the_limits_are_in_the_document(doc: &serde_json::Value) {
+    let schemas = &doc["components"]["schemas"];
+    let field = |schema: &str, field: &str| schemas[schema]["properties"][field].clone();
+    let pledge = |f: &str| field("PledgeRequest", f);
+    assert_eq!(pledge("amount")["minimum"], 1);
+    assert_eq!(pledge("donor_name")["maxLength"], donations::pledge::MAX_NAME_CHARS);
+    assert_eq!(pledge("message")["maxLength"], donations::pledge::MAX_MESSAGE_CHARS);
+    assert_eq!(pledge("email")["format"], "email");
+    assert_eq!(pledge("email")["maxLength"], 254);
+    assert_eq!(field("OfflineGift", "reference")["maxLength"], 200);
+    assert_eq!(field("OfflineGift", "method")["enum"], json!(["cash", "bank_transfer", "kaspi"]));
+    assert_eq!(field("NewComment", "name")["maxLength"], campaign_news::comment::MAX_NAME_CHARS);
+    assert_eq!(field("NewComment", "body")["maxLength"], campaign_news::comment::MAX_BODY_CHARS);
+    assert_eq!(field("NewPost", "title")["maxLength"], campaign_news::post::MAX_TITLE_CHARS);
+    assert_eq!(field("NewPost", "body_markdown")["maxLength"], campaign_news::post::MAX_BODY_BYTES);
+    assert_eq!(field("NewStaffUser", "password")["minLength"], demeu_api::auth::MIN_PASSWORD_LEN);
+    let mut ids = std::collections::BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("operations") {
+            let id = operation["operationId"].as_str().unwrap_or_default();
+            assert!(ids.insert(id.to_string()), "{method} {path}: operationId {id:?} is not unique");
+            // Every query string is checked before routing, whatever the operation reads.
+            for status in ["400", "422", "500", "503"] {
+                assert!(operation["responses"][status].is_object(), "{method} {path} documents {status}");
+            }
+            for param in operation["parameters"].as_array().into_iter().flatten() {
+                let schema = &param["schema"];
+                match (param["in"].as_str(), param["name"].as_str()) {
+                    (Some("query"), Some("limit")) => {
+                        assert_eq!((&schema["minimum"], &schema["maximum"]), (&json!(1), &json!(100)), "{path}");
+                    }
+                    (Some("query"), Some("status" | "outcome")) => assert!(schema["enum"].is_array(), "{path}"),
+                    (Some("query"), Some(name)) => {
+                        let limit = demeu_api::request_target::MAX_QUERY_VALUE_BYTES;
+                        assert_eq!(schema["maxLength"], limit, "{path} {name}");
+                    }
+                    (Some("header"), Some("Idempotency-Key")) => assert_eq!(schema["maxLength"], 255, "{path}"),
+                    _ => {}
+                }
+            }
+        }
+    }
+    let sign_in = &doc["paths"]["/api/v1/staff/sessions"]["post"]["responses"];
+    assert!(sign_in["401"].is_object(), "a wrong password is a 401: {sign_in}");
 }

@@ -25,8 +25,10 @@ pub fn path_uuid(req: &HttpRequest, name: &str, what: &str) -> Result<uuid::Uuid
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 pub struct Paging {
     /// 1 to 100; 20 when absent.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `next_cursor` of the page before.
+    #[param(max_length = 1024)]
     pub cursor: Option<String>,
 }
 

@@ -54,9 +54,11 @@ pub struct Comment {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Deserialize)]
 pub struct NewComment {
-    /// Up to 100 characters.
+    /// One line, 1 to 100 characters (trimmed).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub name: String,
-    /// Plain text, up to 2 000 characters.
+    /// Plain text, 1 to 2 000 characters (trimmed); a body of links only is refused.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2000))]
     pub body: String,
 }
 

@@ -61,11 +61,14 @@ pub struct Post {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Deserialize)]
 pub struct NewPost {
-    /// Title.
+    /// Title: one line, 1 to 200 characters (trimmed).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub title: String,
-    /// Markdown.
+    /// Markdown, 1 to 100 000 bytes (and within the server's request body limit).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100000))]
     pub body_markdown: String,
-    /// URL name; made from the title when absent.
+    /// URL name: a-z, 0-9 and inner dashes, up to 80; made from the title when absent.
+    #[cfg_attr(feature = "openapi", schema(max_length = 80, pattern = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"))]
     pub slug: Option<String>,
 }
 
@@ -73,11 +76,14 @@ pub struct NewPost {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct PostEdit {
-    /// New title.
+    /// New title: one line, 1 to 200 characters (trimmed).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub title: Option<String>,
-    /// New Markdown.
+    /// New Markdown, 1 to 100 000 bytes.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100000))]
     pub body_markdown: Option<String>,
-    /// New URL name.
+    /// New URL name: a-z, 0-9 and inner dashes, up to 80.
+    #[cfg_attr(feature = "openapi", schema(max_length = 80, pattern = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"))]
     pub slug: Option<String>,
 }
 

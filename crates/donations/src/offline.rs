@@ -19,18 +19,34 @@ use demeu_db::email::Email;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Deserialize)]
 pub struct OfflineGift {
-    /// Minor units received.
+    /// Minor units received: at most the campaign's `max_pledge` times
+    /// `limits.offline_pledge_factor` (100 by default), so that a typo of extra zeros is refused.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub amount: i64,
-    /// The donor, if known.
+    /// The donor, if known; up to 100 characters (trimmed).
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub donor_name: Option<String>,
-    /// For a receipt.
+    /// For a receipt: an addr-spec, up to 254 characters.
+    #[cfg_attr(feature = "openapi", schema(format = Email, max_length = 254))]
     pub email: Option<String>,
-    /// `cash`, `bank_transfer` or `kaspi`.
+    /// How the money came.
+    #[cfg_attr(feature = "openapi", schema(schema_with = offline_methods))]
     pub method: String,
-    /// Receipt number, transfer id: how the books find it.
+    /// Receipt number, transfer id: how the books find it; 1 to 200 characters (trimmed).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub reference: String,
     /// When the money came; now when absent.
     pub received_at: Option<DateTime<Utc>>,
+}
+
+/// The schema of [`OfflineGift::method`]: the payment methods staff record by hand.
+#[cfg(feature = "openapi")]
+fn offline_methods() -> utoipa::openapi::Object {
+    let offline = PaymentMethod::ALL.iter().filter(|m| m.is_offline()).map(|m| m.as_str());
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(offline))
+        .build()
 }
 
 /// The largest offline gift `campaign` takes: its largest online pledge times `factor`.

@@ -107,11 +107,16 @@ pub const MAX_MESSAGE_CHARS: usize = 500;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct PledgeRequest {
-    /// Minor units of the campaign's currency.
+    /// Minor units of the campaign's currency, from the campaign's `min_pledge` to its
+    /// `max_pledge` (see the campaign; the shipped campaign takes 50 000 to 500 000 000 tiyn,
+    /// 500 ₸ to 5 000 000 ₸).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub amount: i64,
-    /// Optional name for the donor wall.
+    /// Optional name for the donor wall, up to 100 characters (trimmed).
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub donor_name: Option<String>,
-    /// Optional address for the receipt.
+    /// Optional address for the receipt: an addr-spec (`name@example.org`), up to 254 characters.
+    #[cfg_attr(feature = "openapi", schema(format = Email, max_length = 254))]
     pub email: Option<String>,
     /// Hide the name on the donor wall.
     #[serde(default)]
@@ -119,7 +124,8 @@ pub struct PledgeRequest {
     /// Hide the amount on the donor wall.
     #[serde(default)]
     pub hide_amount: bool,
-    /// Optional words for the donor wall.
+    /// Optional words for the donor wall, up to 500 characters (trimmed).
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
     pub message: Option<String>,
     /// Ask for news by mail (needs an email).
     #[serde(default)]

@@ -49,9 +49,11 @@ impl UserRow {
 /// A new account.
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 pub struct NewStaffUser {
-    /// Sign-in address.
+    /// Sign-in address: an addr-spec, up to 254 characters.
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// At least 12 characters.
+    #[schema(min_length = 12)]
     pub password: String,
     /// What they may do.
     pub role: Role,
@@ -65,6 +67,7 @@ pub struct StaffUpdate {
     /// Enable or disable.
     pub active: Option<bool>,
     /// A new password (at least 12 characters).
+    #[schema(min_length = 12)]
     pub password: Option<String>,
 }
 

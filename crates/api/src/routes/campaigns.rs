@@ -108,14 +108,15 @@ pub struct CampaignList {
 }
 
 /// Every campaign with its progress.
-#[utoipa::path(get, path = "/api/v1/campaigns", tag = "campaigns", responses((status = 200, body = CampaignList)))]
+#[utoipa::path(get, path = "/api/v1/campaigns", operation_id = "list_campaigns",
+    tag = "campaigns", responses((status = 200, body = CampaignList)))]
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let all = state.pool.run(|conn| donations::campaign::list_progress(conn).map_err(ApiError::from)).await?;
     Ok(HttpResponse::Ok().json(CampaignList { campaigns: all.into_iter().map(CampaignView::from).collect() }))
 }
 
 /// One campaign's progress, read from its running totals.
-#[utoipa::path(get, path = "/api/v1/campaigns/{slug}", tag = "campaigns",
+#[utoipa::path(get, path = "/api/v1/campaigns/{slug}", operation_id = "show_campaign", tag = "campaigns",
     params(("slug" = String, Path, description = "The campaign's URL name")),
     responses(
         (status = 200, body = CampaignView),
@@ -148,7 +149,8 @@ pub struct ReconciliationView {
 }
 
 /// Recomputes the campaign's totals from the ledger and reports any difference.
-#[utoipa::path(get, path = "/api/v1/staff/campaigns/{slug}/reconciliation", tag = "staff",
+#[utoipa::path(get, path = "/api/v1/staff/campaigns/{slug}/reconciliation", operation_id = "reconcile_campaign",
+    tag = "staff",
     params(("slug" = String, Path, description = "The campaign's URL name")),
     security(("bearer" = [])),
     responses(

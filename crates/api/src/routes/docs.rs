@@ -38,9 +38,11 @@ impl Modify for BearerAuth {
 
 /// The one declaration of the problem answers (RFC 9457) in the document. Every operation gets
 /// those that any such operation can give: 401 and 403 when it needs a token, 404 when its path
-/// names something, 400/413/422 when it reads a body (and 415 when that body is JSON), 400/422
-/// when it reads a query, 500 and 503 always. Answers an operation declares itself (409, 429,
-/// 502, with a description of when) get the problem document as their content.
+/// names something, 400/413/422 when it reads a body (and 415 when that body is JSON); 400/422
+/// for a query string, 500 and 503 always (the query string of every route is checked before
+/// routing, see [`crate::request_target`], whether the operation reads it or not). Answers an
+/// operation declares itself (409, 429, 502, with a description of when) get the problem
+/// document as their content.
 struct ProblemResponses;
 
 impl ProblemResponses {
@@ -74,10 +76,12 @@ impl ProblemResponses {
             }
             answers.push(("422", "Values that do not pass, each named"));
         }
-        if has(ParameterIn::Query) {
-            answers.push(("400", "The query could not be read"));
-            answers.push(("422", "Values that do not pass, each named"));
-        }
+        // Last, so that a body's descriptions come first where both apply.
+        answers.push(("400", "The query string could not be read"));
+        answers.push((
+            "422",
+            "Values that do not pass, each named; a query value over 1024 bytes or with a control character is one",
+        ));
         answers
     }
 }

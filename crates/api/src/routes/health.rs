@@ -12,13 +12,14 @@ pub struct Health {
 }
 
 /// The process is up.
-#[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200, body = Health)))]
+#[utoipa::path(get, path = "/health", operation_id = "health",
+    tag = "operations", responses((status = 200, body = Health)))]
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
 /// The database answers, takes writes, and its schema is current.
-#[utoipa::path(get, path = "/ready", tag = "operations", responses(
+#[utoipa::path(get, path = "/ready", operation_id = "ready", tag = "operations", responses(
     (status = 200, body = Health),
     (status = 503, description = "The database is unreachable, refuses writes (read-only, disk full) or lacks migrations"),
 ))]
@@ -37,7 +38,8 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
 }
 
 /// Prometheus text: request counts by status class and each campaign's counted money.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain")))]
+#[utoipa::path(get, path = "/metrics", operation_id = "metrics",
+    tag = "operations", responses((status = 200, content_type = "text/plain")))]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let campaigns = state.pool.run(|conn| donations::campaign::list_progress(conn).map_err(ApiError::from)).await?;
     let mut out = state.metrics.render();

@@ -54,7 +54,7 @@ pub struct PostPage {
 }
 
 /// Published posts, newest first.
-#[utoipa::path(get, path = "/api/v1/campaigns/{slug}/news", tag = "news",
+#[utoipa::path(get, path = "/api/v1/campaigns/{slug}/news", operation_id = "list_news", tag = "news",
     params(("slug" = String, Path, description = "The campaign"), Paging),
     responses((status = 200, body = PostPage)))]
 pub async fn list(
@@ -71,7 +71,7 @@ pub async fn list(
 }
 
 /// One published post.
-#[utoipa::path(get, path = "/api/v1/campaigns/{slug}/news/{post}", tag = "news",
+#[utoipa::path(get, path = "/api/v1/campaigns/{slug}/news/{post}", operation_id = "show_news_post", tag = "news",
     params(("slug" = String, Path, description = "The campaign"), ("post" = String, Path, description = "The post's slug")),
     responses((status = 200, body = PostView)))]
 pub async fn show(state: web::Data<AppState>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
@@ -87,7 +87,7 @@ pub async fn show(state: web::Data<AppState>, path: web::Path<(String, String)>)
 }
 
 /// The Atom 1.0 feed of the published posts.
-#[utoipa::path(get, path = "/campaigns/{slug}/news.atom", tag = "news",
+#[utoipa::path(get, path = "/campaigns/{slug}/news.atom", operation_id = "news_feed", tag = "news",
     params(("slug" = String, Path, description = "The campaign")),
     responses((status = 200, content_type = "application/atom+xml")))]
 pub async fn atom(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, ApiError> {
@@ -139,7 +139,8 @@ pub async fn atom(state: web::Data<AppState>, slug: web::Path<String>) -> Result
 /// An address to subscribe.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct SubscribeBody {
-    /// Where news goes.
+    /// Where news goes: an addr-spec, up to 254 characters.
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
 }
 
@@ -152,7 +153,7 @@ pub struct Accepted {
 
 /// Subscribes an address; a confirmation link is mailed. The answer is the same whether or not
 /// the address is known.
-#[utoipa::path(post, path = "/api/v1/campaigns/{slug}/subscriptions", tag = "news",
+#[utoipa::path(post, path = "/api/v1/campaigns/{slug}/subscriptions", operation_id = "subscribe", tag = "news",
     params(("slug" = String, Path, description = "The campaign")), request_body = SubscribeBody,
     responses((status = 202, body = Accepted),
               (status = 429, description = "Too many requests: wait for retry-after")))]
@@ -182,6 +183,7 @@ pub async fn subscribe(
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct TokenQuery {
     /// As mailed.
+    #[param(min_length = 1, max_length = 1024)]
     pub token: String,
 }
 
@@ -189,6 +191,7 @@ pub struct TokenQuery {
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct PostedTokenQuery {
     /// As mailed; or in the form body.
+    #[param(max_length = 1024)]
     pub token: Option<String>,
 }
 
@@ -240,7 +243,8 @@ const UNSUBSCRIBE: &str = "/api/v1/subscriptions/unsubscribe";
 
 /// The page of the mailed confirmation link: a button that confirms (by POST). Following the
 /// link changes nothing, so a mail scanner that follows it subscribes no one.
-#[utoipa::path(get, path = "/api/v1/subscriptions/confirm", tag = "news", params(TokenQuery),
+#[utoipa::path(get, path = "/api/v1/subscriptions/confirm", operation_id = "confirm_subscription_page",
+    tag = "news", params(TokenQuery),
     responses((status = 200, content_type = "text/html", description = "A page with a button that POSTs the token"),
               (status = 404, description = "No such token")))]
 pub async fn confirm_page(state: web::Data<AppState>, query: web::Query<TokenQuery>) -> Result<HttpResponse, ApiError> {
@@ -275,7 +279,8 @@ fn left() -> HttpResponse {
 }
 
 /// Confirms a subscription: the button of the confirmation link's page.
-#[utoipa::path(post, path = "/api/v1/subscriptions/confirm", tag = "news", params(PostedTokenQuery),
+#[utoipa::path(post, path = "/api/v1/subscriptions/confirm", operation_id = "confirm_subscription",
+    tag = "news", params(PostedTokenQuery),
     request_body(content = Option<TokenForm>, content_type = "application/x-www-form-urlencoded",
                  description = "The token, unless it is in the query"),
     responses((status = 200, content_type = "text/html", description = "Confirmed (or had left since)"),
@@ -293,7 +298,8 @@ pub async fn confirm(
 
 /// The page of a mailed unsubscribe link: a button that unsubscribes (by POST). Following the
 /// link changes nothing.
-#[utoipa::path(get, path = "/api/v1/subscriptions/unsubscribe", tag = "news", params(TokenQuery),
+#[utoipa::path(get, path = "/api/v1/subscriptions/unsubscribe", operation_id = "unsubscribe_page",
+    tag = "news", params(TokenQuery),
     responses((status = 200, content_type = "text/html", description = "A page with a button that POSTs the token"),
               (status = 404, description = "No such token")))]
 pub async fn unsubscribe_page(
@@ -321,7 +327,8 @@ pub async fn unsubscribe_page(
 
 /// Unsubscribes: the button of an unsubscribe link's page, or RFC 8058 one-click (the token in
 /// the query, `List-Unsubscribe=One-Click` in the body).
-#[utoipa::path(post, path = "/api/v1/subscriptions/unsubscribe", tag = "news", params(PostedTokenQuery),
+#[utoipa::path(post, path = "/api/v1/subscriptions/unsubscribe", operation_id = "unsubscribe",
+    tag = "news", params(PostedTokenQuery),
     request_body(content = Option<TokenForm>, content_type = "application/x-www-form-urlencoded",
                  description = "The token, unless it is in the query; other fields are ignored"),
     responses((status = 200, content_type = "text/html", description = "Unsubscribed"),
@@ -364,7 +371,7 @@ pub(crate) fn comment_view(c: comment::Comment) -> CommentView {
 }
 
 /// Approved comments, oldest first.
-#[utoipa::path(get, path = "/api/v1/campaigns/{slug}/comments", tag = "news",
+#[utoipa::path(get, path = "/api/v1/campaigns/{slug}/comments", operation_id = "list_comments", tag = "news",
     params(("slug" = String, Path, description = "The campaign"), Paging),
     responses((status = 200, body = CommentPage)))]
 pub async fn comments(
@@ -393,7 +400,7 @@ pub struct CommentAccepted {
 }
 
 /// Leaves a comment; it is shown after staff approve it.
-#[utoipa::path(post, path = "/api/v1/campaigns/{slug}/comments", tag = "news",
+#[utoipa::path(post, path = "/api/v1/campaigns/{slug}/comments", operation_id = "create_comment", tag = "news",
     params(("slug" = String, Path, description = "The campaign")), request_body = campaign_news::comment::NewComment,
     responses((status = 202, body = CommentAccepted),
               (status = 429, description = "Too many requests: wait for retry-after")))]

@@ -16,9 +16,10 @@ use crate::state::AppState;
 /// Creates a pending pledge, then its checkout. The pledge is stored before the provider is
 /// called, so a provider failure (502/503) loses nothing: a retry with the same
 /// `Idempotency-Key` finishes the job.
-#[utoipa::path(post, path = "/api/v1/campaigns/{slug}/pledges", tag = "pledges",
+#[utoipa::path(post, path = "/api/v1/campaigns/{slug}/pledges", operation_id = "create_pledge", tag = "pledges",
     params(("slug" = String, Path, description = "The campaign"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+           ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$",
+            description = "Makes retries safe: 1 to 255 visible ASCII characters")),
     request_body = donations::pledge::PledgeRequest,
     responses(
         (status = 201, body = PledgeCreated),
@@ -65,7 +66,7 @@ pub struct PledgeView {
 }
 
 /// One pledge's public state; never the donor's details.
-#[utoipa::path(get, path = "/api/v1/pledges/{id}", tag = "pledges",
+#[utoipa::path(get, path = "/api/v1/pledges/{id}", operation_id = "show_pledge", tag = "pledges",
     params(("id" = Uuid, Path, description = "The pledge")),
     responses((status = 200, body = PledgeView)))]
 pub async fn show(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -112,7 +113,7 @@ pub struct Wall {
 
 /// The donor wall: pledges that count, newest first. Never an email, an anonymous donor's name,
 /// or a hidden amount.
-#[utoipa::path(get, path = "/api/v1/campaigns/{slug}/pledges", tag = "pledges",
+#[utoipa::path(get, path = "/api/v1/campaigns/{slug}/pledges", operation_id = "donor_wall", tag = "pledges",
     params(("slug" = String, Path, description = "The campaign"), Paging),
     responses((status = 200, body = Wall)))]
 pub async fn wall(

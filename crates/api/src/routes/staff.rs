@@ -10,6 +10,7 @@ use crate::state::AppState;
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct SignIn {
     /// Sign-in address.
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// Password.
     pub password: String,
@@ -17,8 +18,10 @@ pub struct SignIn {
 
 /// Opens a session. An unknown address and a wrong password get the same answer; repeated
 /// failures for one address are slowed down with 429.
-#[utoipa::path(post, path = "/api/v1/staff/sessions", tag = "staff", request_body = SignIn, responses(
+#[utoipa::path(post, path = "/api/v1/staff/sessions", operation_id = "staff_sign_in",
+    tag = "staff", request_body = SignIn, responses(
     (status = 201, body = NewSession),
+    (status = 401, description = "Unknown address, wrong password or disabled account: the same answer"),
     (status = 429, description = "Too many requests: wait for retry-after"),
 ))]
 pub async fn sign_in(
@@ -34,7 +37,8 @@ pub async fn sign_in(
 }
 
 /// Ends the session whose token this request carries.
-#[utoipa::path(delete, path = "/api/v1/staff/sessions", tag = "staff", security(("bearer" = [])), responses(
+#[utoipa::path(delete, path = "/api/v1/staff/sessions", operation_id = "staff_sign_out",
+    tag = "staff", security(("bearer" = [])), responses(
     (status = 204),
 ))]
 pub async fn sign_out(state: web::Data<AppState>, staff: AnyStaff) -> Result<HttpResponse, ApiError> {
@@ -50,7 +54,8 @@ pub struct StaffList {
 }
 
 /// Every staff account.
-#[utoipa::path(get, path = "/api/v1/staff/users", tag = "staff", security(("bearer" = [])), responses(
+#[utoipa::path(get, path = "/api/v1/staff/users", operation_id = "list_staff_users",
+    tag = "staff", security(("bearer" = [])), responses(
     (status = 200, body = StaffList),
 ))]
 pub async fn list_users(_admin: Admin, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -59,7 +64,8 @@ pub async fn list_users(_admin: Admin, state: web::Data<AppState>) -> Result<Htt
 }
 
 /// Creates a staff account.
-#[utoipa::path(post, path = "/api/v1/staff/users", tag = "staff", security(("bearer" = [])), request_body = NewStaffUser,
+#[utoipa::path(post, path = "/api/v1/staff/users", operation_id = "create_staff_user",
+    tag = "staff", security(("bearer" = [])), request_body = NewStaffUser,
     responses(
         (status = 201, body = StaffUser),
         (status = 409, description = "Conflicts with the current state"),
@@ -75,7 +81,8 @@ pub async fn create_user(
 }
 
 /// Changes an account's role, active flag or password.
-#[utoipa::path(patch, path = "/api/v1/staff/users/{id}", tag = "staff", security(("bearer" = [])), request_body = StaffUpdate,
+#[utoipa::path(patch, path = "/api/v1/staff/users/{id}", operation_id = "update_staff_user",
+    tag = "staff", security(("bearer" = [])), request_body = StaffUpdate,
     params(("id" = Uuid, Path, description = "The account")),
     responses(
         (status = 200, body = StaffUser),

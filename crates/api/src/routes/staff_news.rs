@@ -54,7 +54,8 @@ fn staff_post(p: Post) -> StaffPost {
 }
 
 /// Saves a draft.
-#[utoipa::path(post, path = "/api/v1/staff/campaigns/{slug}/news", tag = "staff", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/staff/campaigns/{slug}/news", operation_id = "create_news_post",
+    tag = "staff", security(("bearer" = [])),
     params(("slug" = String, Path, description = "The campaign")), request_body = campaign_news::post::NewPost,
     responses((status = 201, body = StaffPost)))]
 pub async fn create(
@@ -76,7 +77,8 @@ pub async fn create(
 }
 
 /// Every post of a campaign, drafts too.
-#[utoipa::path(get, path = "/api/v1/staff/campaigns/{slug}/news", tag = "staff", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/staff/campaigns/{slug}/news", operation_id = "list_staff_news",
+    tag = "staff", security(("bearer" = [])),
     params(("slug" = String, Path, description = "The campaign")), responses((status = 200, body = Vec<StaffPost>)))]
 pub async fn list(
     _editor: Editor,
@@ -95,7 +97,8 @@ pub async fn list(
 }
 
 /// Edits a post (published posts too: readers see the change, subscribers are not mailed).
-#[utoipa::path(patch, path = "/api/v1/staff/news/{id}", tag = "staff", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/staff/news/{id}", operation_id = "edit_news_post",
+    tag = "staff", security(("bearer" = [])),
     params(("id" = String, Path, description = "The post")), request_body = campaign_news::post::PostEdit,
     responses((status = 200, body = StaffPost)))]
 pub async fn edit(
@@ -120,7 +123,8 @@ pub struct PublishedView {
 }
 
 /// Publishes a post; the first publication mails every confirmed subscriber once.
-#[utoipa::path(post, path = "/api/v1/staff/news/{id}/publish", tag = "staff", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/staff/news/{id}/publish", operation_id = "publish_news_post",
+    tag = "staff", security(("bearer" = [])),
     params(("id" = String, Path, description = "The post")),
     responses((status = 200, body = PublishedView)))]
 pub async fn publish(editor: Editor, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -130,7 +134,8 @@ pub async fn publish(editor: Editor, state: web::Data<AppState>, req: HttpReques
 }
 
 /// Withdraws a published post.
-#[utoipa::path(post, path = "/api/v1/staff/news/{id}/unpublish", tag = "staff", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/staff/news/{id}/unpublish", operation_id = "unpublish_news_post",
+    tag = "staff", security(("bearer" = [])),
     params(("id" = String, Path, description = "The post")), responses((status = 200, body = StaffPost)))]
 pub async fn unpublish(editor: Editor, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let id = path_uuid(&req, "id", "post")?.to_string();
@@ -140,7 +145,8 @@ pub async fn unpublish(editor: Editor, state: web::Data<AppState>, req: HttpRequ
 }
 
 /// Deletes a draft that was never published.
-#[utoipa::path(delete, path = "/api/v1/staff/news/{id}", tag = "staff", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/staff/news/{id}", operation_id = "delete_news_post",
+    tag = "staff", security(("bearer" = [])),
     params(("id" = String, Path, description = "The post")),
     responses((status = 204), (status = 409, description = "Conflicts with the current state")))]
 pub async fn delete(editor: Editor, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -153,16 +159,20 @@ pub async fn delete(editor: Editor, state: web::Data<AppState>, req: HttpRequest
 /// Moderation filters.
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct ModerationQuery {
-    /// pending (default), approved or rejected.
+    /// `pending` when absent.
+    #[param(schema_with = crate::routes::docs::names::<CommentStatus>)]
     pub status: Option<String>,
-    /// 1 to 100.
+    /// 1 to 100; 20 when absent.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// From the page before.
+    #[param(max_length = 1024)]
     pub cursor: Option<String>,
 }
 
 /// Comments waiting for (or past) moderation, oldest first.
-#[utoipa::path(get, path = "/api/v1/staff/comments", tag = "staff", security(("bearer" = [])), params(ModerationQuery),
+#[utoipa::path(get, path = "/api/v1/staff/comments", operation_id = "list_staff_comments",
+    tag = "staff", security(("bearer" = [])), params(ModerationQuery),
     responses((status = 200, body = CommentPage)))]
 pub async fn comments(
     _editor: Editor,
@@ -200,14 +210,16 @@ async fn moderate(
 }
 
 /// Shows a comment.
-#[utoipa::path(post, path = "/api/v1/staff/comments/{id}/approve", tag = "staff", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/staff/comments/{id}/approve", operation_id = "approve_comment",
+    tag = "staff", security(("bearer" = [])),
     params(("id" = String, Path, description = "The comment")), responses((status = 200)))]
 pub async fn approve(editor: Editor, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     moderate(editor, state, req, true).await
 }
 
 /// Hides a comment for good.
-#[utoipa::path(post, path = "/api/v1/staff/comments/{id}/reject", tag = "staff", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/staff/comments/{id}/reject", operation_id = "reject_comment",
+    tag = "staff", security(("bearer" = [])),
     params(("id" = String, Path, description = "The comment")), responses((status = 200)))]
 pub async fn reject(editor: Editor, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     moderate(editor, state, req, false).await
@@ -216,7 +228,8 @@ pub async fn reject(editor: Editor, state: web::Data<AppState>, req: HttpRequest
 /// Mail filter.
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct MailQuery {
-    /// pending, sent or dead (default).
+    /// `dead` when absent.
+    #[param(schema_with = crate::routes::docs::names::<MailStatus>)]
     pub status: Option<String>,
 }
 
@@ -245,7 +258,8 @@ pub struct MailView {
 }
 
 /// The outbox by status: `dead` lists mail that could not be delivered for 48 hours.
-#[utoipa::path(get, path = "/api/v1/staff/mail", tag = "staff", security(("bearer" = [])), params(MailQuery),
+#[utoipa::path(get, path = "/api/v1/staff/mail", operation_id = "list_mail",
+    tag = "staff", security(("bearer" = [])), params(MailQuery),
     responses((status = 200, body = Vec<MailView>)))]
 pub async fn mail(
     _admin: Admin,

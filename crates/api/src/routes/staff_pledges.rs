@@ -101,27 +101,53 @@ fn staff_view(p: PledgeRecord, campaign: String) -> Result<StaffPledge, ApiError
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct StaffQuery {
     /// A campaign slug.
+    #[param(max_length = 1024)]
     pub campaign: Option<String>,
-    /// pending, paid, failed, expired or canceled.
+    /// The stored state.
+    #[param(schema_with = crate::routes::docs::names::<PledgeState>)]
     pub status: Option<String>,
     /// Text in the name, email or reference.
+    #[param(max_length = 1024)]
     pub q: Option<String>,
     /// `next_cursor` of the page before.
+    #[param(max_length = 1024)]
     pub cursor: Option<String>,
     /// 1 to 100; 20 when absent.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 
 impl StaffQuery {
     fn filter(&self) -> Result<StaffFilter, ApiError> {
-        let state = self
-            .status
-            .as_deref()
-            .map(|s| s.parse::<PledgeState>())
-            .transpose()
-            .map_err(|_| ApiError::invalid("status", "must be pending, paid, failed, expired or canceled"))?;
-        Ok(StaffFilter { campaign: self.campaign.clone(), state, q: self.q.clone() })
+        staff_filter(&self.campaign, &self.status, &self.q)
     }
+}
+
+/// Filters of the CSV export: those of the list, without paging (the file holds every page).
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct CsvQuery {
+    /// A campaign slug.
+    #[param(max_length = 1024)]
+    pub campaign: Option<String>,
+    /// The stored state.
+    #[param(schema_with = crate::routes::docs::names::<PledgeState>)]
+    pub status: Option<String>,
+    /// Text in the name, email or reference.
+    #[param(max_length = 1024)]
+    pub q: Option<String>,
+}
+
+fn staff_filter(
+    campaign: &Option<String>,
+    status: &Option<String>,
+    q: &Option<String>,
+) -> Result<StaffFilter, ApiError> {
+    let state = status
+        .as_deref()
+        .map(|s| s.parse::<PledgeState>())
+        .transpose()
+        .map_err(|_| ApiError::invalid("status", "must be pending, paid, failed, expired or canceled"))?;
+    Ok(StaffFilter { campaign: campaign.clone(), state, q: q.clone() })
 }
 
 /// A page of pledges.
@@ -134,7 +160,8 @@ pub struct StaffPledgePage {
 }
 
 /// Every pledge, with email and provider ids, newest first.
-#[utoipa::path(get, path = "/api/v1/staff/pledges", tag = "staff", security(("bearer" = [])), params(StaffQuery),
+#[utoipa::path(get, path = "/api/v1/staff/pledges", operation_id = "list_staff_pledges",
+    tag = "staff", security(("bearer" = [])), params(StaffQuery),
     responses((status = 200, body = StaffPledgePage)))]
 pub async fn list(
     _staff: Accountant,
@@ -206,14 +233,16 @@ fn csv_row(p: &StaffPledge) -> String {
 }
 
 /// The same list as CSV (UTF-8, header row), every page.
-#[utoipa::path(get, path = "/api/v1/staff/pledges.csv", tag = "staff", security(("bearer" = [])), params(StaffQuery),
+#[utoipa::path(get, path = "/api/v1/staff/pledges.csv", operation_id = "export_staff_pledges_csv",
+    tag = "staff", security(("bearer" = [])), params(CsvQuery),
     responses((status = 200, content_type = "text/csv")))]
 pub async fn csv(
     _staff: Accountant,
     state: web::Data<AppState>,
-    query: web::Query<StaffQuery>,
+    query: web::Query<CsvQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = query.into_inner().filter()?;
+    let CsvQuery { campaign, status, q } = query.into_inner();
+    let filter = staff_filter(&campaign, &status, &q)?;
     let rows = state
         .pool
         .run(move |conn| {
@@ -241,7 +270,8 @@ pub async fn csv(
 }
 
 /// Records a cash, bank or Kaspi gift: counted at once.
-#[utoipa::path(post, path = "/api/v1/staff/campaigns/{slug}/offline-pledges", tag = "staff", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/staff/campaigns/{slug}/offline-pledges", operation_id = "record_offline_pledge",
+    tag = "staff", security(("bearer" = [])),
     params(("slug" = String, Path, description = "The campaign")),
     request_body = donations::offline::OfflineGift,
     responses((status = 201, body = StaffPledge)))]
@@ -273,7 +303,8 @@ pub async fn offline(
 /// A refund to ask for.
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct RefundBody {
-    /// Minor units; everything that may still be refunded when absent.
+    /// Minor units, at most what may still be refunded; all of that when absent.
+    #[schema(minimum = 1)]
     pub amount: Option<i64>,
 }
 
@@ -281,9 +312,11 @@ pub struct RefundBody {
 /// refund event arrives), at once for an offline one. Requested refunds reserve their amount,
 /// so a double click or a retry never refunds twice; with an `Idempotency-Key` a retry gets the
 /// first answer.
-#[utoipa::path(post, path = "/api/v1/staff/pledges/{id}/refunds", tag = "staff", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/staff/pledges/{id}/refunds", operation_id = "refund_pledge",
+    tag = "staff", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The pledge"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+           ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$",
+            description = "Makes retries safe: 1 to 255 visible ASCII characters")),
     request_body = RefundBody,
     responses((status = 202, body = RefundAccepted), (status = 409, description = "Conflicts with the current state"),
               (status = 502, description = "The payment provider refused or failed: retry-safe")))]

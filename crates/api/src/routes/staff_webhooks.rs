@@ -14,11 +14,14 @@ use crate::state::AppState;
 /// Filters of the delivery list.
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct InboxQuery {
-    /// processing, counted, recorded, flagged, undecodable, not_ours or unmatched.
+    /// What processing did.
+    #[param(schema_with = crate::routes::docs::names::<Outcome>)]
     pub outcome: Option<String>,
     /// `next_cursor` of the page before.
+    #[param(max_length = 1024)]
     pub cursor: Option<String>,
     /// 1 to 100; 20 when absent.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 
@@ -69,7 +72,8 @@ pub struct InboxPage {
 }
 
 /// The provider's deliveries, newest first, filtered by outcome.
-#[utoipa::path(get, path = "/api/v1/staff/webhook-events", tag = "staff", security(("bearer" = [])), params(InboxQuery),
+#[utoipa::path(get, path = "/api/v1/staff/webhook-events", operation_id = "list_webhook_events",
+    tag = "staff", security(("bearer" = [])), params(InboxQuery),
     responses((status = 200, body = InboxPage)))]
 pub async fn list(
     _staff: Accountant,

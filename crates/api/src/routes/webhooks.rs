@@ -20,7 +20,7 @@ pub struct Received {
 /// `Stripe-Signature`. 400 for a bad signature or body, changing nothing; 200 for every accepted
 /// event, once or many times, ours or not (`not_ours`); 503 for a refund or dispute on a payment
 /// not known yet, while the event is younger than `payments.webhook_retry_hours`.
-#[utoipa::path(post, path = "/api/v1/webhooks/stripe", tag = "webhooks",
+#[utoipa::path(post, path = "/api/v1/webhooks/stripe", operation_id = "stripe_webhook", tag = "webhooks",
     params(("Stripe-Signature" = String, Header, description = "t=...,v1=...")),
     request_body(content = String, content_type = "application/json", description = "A Stripe event, exactly as sent"),
     responses(
