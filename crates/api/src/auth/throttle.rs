@@ -9,7 +9,8 @@
 //!   not failed on it (the owner at home or at the office) is not slowed at all.
 //!
 //! So nobody can lock the owner out from another address, and a guesser gets a handful of
-//! attempts per address per quarter hour. The account is the address as sign-in reads it
+//! attempts per address per quarter hour (each refusal answered after a one-second pause:
+//! `services::sign_in`). The account is the address as sign-in reads it
 //! (`sign_in_key`), so `" a@x.kz"` and `"A@X.KZ\t"` count as one. Kept in memory: a restart
 //! forgets, and each server instance counts on its own.
 
