@@ -45,6 +45,9 @@ impl Network {
     }
 }
 
+/// The widest block accepted as trusted proxies.
+const MIN_PREFIX: u8 = 8;
+
 impl FromStr for Network {
     type Err = String;
 
@@ -73,6 +76,11 @@ impl FromStr for Network {
             },
             _ => (addr, prefix),
         };
+        // A block wider than /8 holds strangers, not proxies: trusting it would let any of them
+        // name itself a client (`0.0.0.0/0` would undo the whole rule).
+        if prefix < MIN_PREFIX {
+            return Err(format!("`{s}` is wider than /{MIN_PREFIX}: list the proxies, not the internet"));
+        }
         Ok(Network { base, prefix })
     }
 }
@@ -243,6 +251,14 @@ mod tests {
     }
 
     #[test]
+    fn blocks_wider_than_a_slash_8_are_refused() {
+        for wide in ["0.0.0.0/0", "::/0", "128.0.0.0/1", "2000::/3", "::ffff:0.0.0.0/96"] {
+            assert!(wide.parse::<Network>().is_err(), "{wide}");
+        }
+        assert!("fd00::/8".parse::<Network>().is_ok());
+    }
+
+    #[test]
     fn networks_parse_addresses_and_blocks() {
         let n: Network = "10.0.0.0/8".parse().expect("valid");
         assert!(n.contains(ip("10.200.3.4")) && !n.contains(ip("11.0.0.1")));
@@ -252,8 +268,6 @@ mod tests {
         let v6: Network = "2001:db8::/32".parse().expect("valid");
         assert!(v6.contains(ip("2001:db8:ffff::1")) && !v6.contains(ip("2001:db9::1")));
         assert!(!v6.contains(ip("10.0.0.1")));
-        let all: Network = "0.0.0.0/0".parse().expect("valid");
-        assert!(all.contains(ip("203.0.113.1")) && !all.contains(ip("::1")));
         let mapped: Network = "::ffff:10.0.0.0/104".parse().expect("valid");
         assert_eq!(mapped.to_string(), "10.0.0.0/8");
         assert_eq!("::1".parse::<Network>().expect("valid").to_string(), "::1/128");
