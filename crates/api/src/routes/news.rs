@@ -222,20 +222,39 @@ fn ask(title: &str, text: &str, action: &str, token: &str, label: &str) -> HttpR
 
 /// The token of a POST: the form body's (`application/x-www-form-urlencoded`), else the
 /// query's. A body of another type (RFC 8058 allows `multipart/form-data`) is not read.
-fn posted_token(req: &HttpRequest, query: PostedTokenQuery, body: &[u8]) -> Result<String, ApiError> {
-    let is_form = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| {
-        t.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
-    });
-    let from_body = if is_form && !body.is_empty() {
-        let text = std::str::from_utf8(body).map_err(|_| ApiError::BadRequest("the form is not UTF-8".into()))?;
-        web::Query::<TokenForm>::from_query(text).map_err(|e| ApiError::BadRequest(format!("the form: {e}")))?.0.token
-    } else {
-        None
-    };
-    from_body
-        .or(query.token)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::invalid("token", "is required, in the query or the form body"))
+pub struct PostedToken(String);
+
+impl actix_web::FromRequest for PostedToken {
+    type Error = ApiError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let is_form = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| {
+            t.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+        });
+        let query = web::Query::<PostedTokenQuery>::from_query(req.query_string())
+            .map(|q| q.into_inner().token)
+            .map_err(|e| ApiError::BadRequest(e.to_string()));
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let body = body.await.map_err(|e| ApiError::BadRequest(e.to_string()))?;
+            let from_body = if is_form && !body.is_empty() {
+                let text =
+                    std::str::from_utf8(&body).map_err(|_| ApiError::BadRequest("the form is not UTF-8".into()))?;
+                web::Query::<TokenForm>::from_query(text)
+                    .map_err(|e| ApiError::BadRequest(format!("the form: {e}")))?
+                    .0
+                    .token
+            } else {
+                None
+            };
+            from_body
+                .or(query?)
+                .filter(|t| !t.is_empty())
+                .map(PostedToken)
+                .ok_or_else(|| ApiError::invalid("token", "is required, in the query or the form body"))
+        })
+    }
 }
 
 const CONFIRM: &str = "/api/v1/subscriptions/confirm";
@@ -285,13 +304,7 @@ fn left() -> HttpResponse {
                  description = "The token, unless it is in the query"),
     responses((status = 200, content_type = "text/html", description = "Confirmed (or had left since)"),
               (status = 404, description = "No such token")))]
-pub async fn confirm(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    query: web::Query<PostedTokenQuery>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    let token = posted_token(&req, query.into_inner(), &body)?;
+pub async fn confirm(state: web::Data<AppState>, PostedToken(token): PostedToken) -> Result<HttpResponse, ApiError> {
     let s = state.pool.run(move |conn| subscriber::confirm(conn, &token).map_err(ApiError::from)).await?;
     Ok(if s.status == SubscriberStatus::Confirmed { subscribed() } else { left() })
 }
@@ -335,11 +348,8 @@ pub async fn unsubscribe_page(
               (status = 404, description = "No such token")))]
 pub async fn unsubscribe(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    query: web::Query<PostedTokenQuery>,
-    body: web::Bytes,
+    PostedToken(token): PostedToken,
 ) -> Result<HttpResponse, ApiError> {
-    let token = posted_token(&req, query.into_inner(), &body)?;
     state.pool.run(move |conn| subscriber::unsubscribe(conn, &token).map_err(ApiError::from)).await?;
     Ok(message("Вы отписаны / Unsubscribed", "Больше писем не будет. You will get no more mail."))
 }

@@ -9,8 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::Accountant;
-use crate::extract::path_uuid;
-use crate::extract::JsonBody;
+use crate::extract::{path_uuid, JsonBody, Paging};
 use crate::idempotency::{request_hash, IdempotencyKey};
 use crate::mail::compose;
 use crate::problem::ApiError;
@@ -97,9 +96,10 @@ fn staff_view(p: PledgeRecord, campaign: String) -> Result<StaffPledge, ApiError
     })
 }
 
-/// Filters of the staff pledge list.
+/// Filters of the staff pledge list and of its CSV export (the list pages with `Paging`; the
+/// file holds every page).
 #[derive(Deserialize, utoipa::IntoParams)]
-pub struct StaffQuery {
+pub struct PledgeFilters {
     /// A campaign slug.
     #[param(max_length = 1024)]
     pub campaign: Option<String>,
@@ -109,45 +109,18 @@ pub struct StaffQuery {
     /// Text in the name, email or reference.
     #[param(max_length = 1024)]
     pub q: Option<String>,
-    /// `next_cursor` of the page before.
-    #[param(max_length = 1024)]
-    pub cursor: Option<String>,
-    /// 1 to 100; 20 when absent.
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
 }
 
-impl StaffQuery {
-    fn filter(&self) -> Result<StaffFilter, ApiError> {
-        staff_filter(&self.campaign, &self.status, &self.q)
+impl PledgeFilters {
+    fn into_filter(self) -> Result<StaffFilter, ApiError> {
+        let state = self
+            .status
+            .as_deref()
+            .map(|s| s.parse::<PledgeState>())
+            .transpose()
+            .map_err(|_| ApiError::invalid("status", "must be pending, paid, failed, expired or canceled"))?;
+        Ok(StaffFilter { campaign: self.campaign, state, q: self.q })
     }
-}
-
-/// Filters of the CSV export: those of the list, without paging (the file holds every page).
-#[derive(Deserialize, utoipa::IntoParams)]
-pub struct CsvQuery {
-    /// A campaign slug.
-    #[param(max_length = 1024)]
-    pub campaign: Option<String>,
-    /// The stored state.
-    #[param(schema_with = crate::routes::docs::names::<PledgeState>)]
-    pub status: Option<String>,
-    /// Text in the name, email or reference.
-    #[param(max_length = 1024)]
-    pub q: Option<String>,
-}
-
-fn staff_filter(
-    campaign: &Option<String>,
-    status: &Option<String>,
-    q: &Option<String>,
-) -> Result<StaffFilter, ApiError> {
-    let state = status
-        .as_deref()
-        .map(|s| s.parse::<PledgeState>())
-        .transpose()
-        .map_err(|_| ApiError::invalid("status", "must be pending, paid, failed, expired or canceled"))?;
-    Ok(StaffFilter { campaign: campaign.clone(), state, q: q.clone() })
 }
 
 /// A page of pledges.
@@ -161,20 +134,21 @@ pub struct StaffPledgePage {
 
 /// Every pledge, with email and provider ids, newest first.
 #[utoipa::path(get, path = "/api/v1/staff/pledges", operation_id = "list_staff_pledges",
-    tag = "staff", security(("bearer" = [])), params(StaffQuery),
+    tag = "staff", security(("bearer" = [])), params(PledgeFilters, Paging),
     responses((status = 200, body = StaffPledgePage)))]
 pub async fn list(
     _staff: Accountant,
     state: web::Data<AppState>,
-    query: web::Query<StaffQuery>,
+    filters: web::Query<PledgeFilters>,
+    paging: web::Query<Paging>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = query.into_inner();
-    let filter = query.filter()?;
+    let filter = filters.into_inner().into_filter()?;
+    let paging = paging.into_inner();
+    let limit = paging.limit()?;
     let page = state
         .pool
         .run(move |conn| {
-            let limit = demeu_db::page::page_limit(query.limit)?;
-            pledge_store::staff_list(conn, &filter, limit, query.cursor.as_deref()).map_err(ApiError::from)
+            pledge_store::staff_list(conn, &filter, limit, paging.cursor.as_deref()).map_err(ApiError::from)
         })
         .await?;
     let pledges = page.items.into_iter().map(|(p, slug)| staff_view(p, slug)).collect::<Result<_, _>>()?;
@@ -234,15 +208,14 @@ fn csv_row(p: &StaffPledge) -> String {
 
 /// The same list as CSV (UTF-8, header row), every page.
 #[utoipa::path(get, path = "/api/v1/staff/pledges.csv", operation_id = "export_staff_pledges_csv",
-    tag = "staff", security(("bearer" = [])), params(CsvQuery),
+    tag = "staff", security(("bearer" = [])), params(PledgeFilters),
     responses((status = 200, content_type = "text/csv")))]
 pub async fn csv(
     _staff: Accountant,
     state: web::Data<AppState>,
-    query: web::Query<CsvQuery>,
+    query: web::Query<PledgeFilters>,
 ) -> Result<HttpResponse, ApiError> {
-    let CsvQuery { campaign, status, q } = query.into_inner();
-    let filter = staff_filter(&campaign, &status, &q)?;
+    let filter = query.into_inner().into_filter()?;
     let rows = state
         .pool
         .run(move |conn| {

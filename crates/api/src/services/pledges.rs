@@ -7,6 +7,7 @@
 
 use chrono::Utc;
 use donations::campaign::Campaign;
+use donations::ids::PledgeId;
 use donations::pledge::{validate_request, PledgeRequest};
 use donations::pledge_store::{self, PledgeRecord};
 use serde::{Deserialize, Serialize};
@@ -59,7 +60,10 @@ pub async fn pledge(
             };
             let pledge = match begin {
                 Begin::Replay { status, body } => return Ok(Err(Answer::Replay { status, body })),
-                Begin::Resume(Some(id)) => pledge_store::find(conn, parse_id(&id)?.into())?,
+                Begin::Resume(Some(id)) => {
+                    let id: PledgeId = id.parse().map_err(|e| ApiError::Internal(anyhow::Error::new(e)))?;
+                    pledge_store::find(conn, id)?
+                }
                 Begin::Fresh | Begin::Resume(None) => {
                     let new = match validate_request(&campaign, &request, Utc::now()) {
                         Ok(new) => new,
@@ -91,10 +95,6 @@ pub async fn pledge(
         Ok((campaign, pledge)) => checkout(state, &campaign, pledge, held).await.map(Answer::Fresh),
         Err(replay) => Ok(replay),
     }
-}
-
-fn parse_id(id: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(id).map_err(|_| ApiError::internal(format!("stored id `{id}` is not a UUID")))
 }
 
 /// Gets the pledge its checkout, stores it and the answer. A pledge that has its checkout

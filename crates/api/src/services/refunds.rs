@@ -6,6 +6,7 @@
 //! the first answer (or 409 while the first is still running); a retry after a provider failure
 //! asks again under the same provider key, which the provider answers with the same refund.
 
+use donations::ids::RefundId;
 use donations::pledge_store::PledgeRecord;
 use donations::refund::{self, Refund, RefundStatus, Requested, Reserved};
 use serde::Serialize;
@@ -68,8 +69,8 @@ pub async fn refund(
             match begin {
                 Begin::Replay { status, body } => Ok(Err(Answer::Replay { status, body })),
                 Begin::Resume(Some(id)) => {
-                    let id = Uuid::parse_str(&id).map_err(|_| ApiError::internal(format!("refund id `{id}`")))?;
-                    Ok(Ok(refund::retry(conn, id.into())?))
+                    let id: RefundId = id.parse().map_err(|e| ApiError::Internal(anyhow::Error::new(e)))?;
+                    Ok(Ok(refund::retry(conn, id)?))
                 }
                 Begin::Fresh | Begin::Resume(None) => {
                     let notice = |conn: &mut demeu_db::DbConn, pledge: &PledgeRecord, amount: i64| {
