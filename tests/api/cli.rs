@@ -119,16 +119,23 @@ fn a_plan_that_does_not_add_up_stops_start_up_naming_the_lines() {
 fn production_never_runs_the_sandbox() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let url = fresh_database(backend);
-        // production.toml names Stripe: without its keys the server does not start.
+        // production.toml names TipTop Pay: without its keys the server does not start.
         let out = demeu_with(&url, &["migrate"], "", &[("DEMEU_ENV", "production")]);
         assert!(!out.status.success(), "{}", text(&out));
-        assert!(text(&out).contains("payments.stripe."), "{}", text(&out));
-        let stripe = [
+        assert!(text(&out).contains("payments.tiptoppay.public_id"), "{}", text(&out));
+        let tiptoppay = [
             ("DEMEU_ENV", "production"),
-            ("DEMEU__PAYMENTS__STRIPE__SECRET_KEY", "sk_live_x"),
-            ("DEMEU__PAYMENTS__STRIPE__WEBHOOK_SECRET", "whsec_x"),
+            ("DEMEU__PAYMENTS__TIPTOPPAY__PUBLIC_ID", "pk_live_x"),
+            ("DEMEU__PAYMENTS__TIPTOPPAY__API_SECRET", "secret_x"),
         ];
-        let out = demeu_with(&url, &["migrate"], "", &stripe);
+        let out = demeu_with(&url, &["migrate"], "", &tiptoppay);
+        assert!(out.status.success(), "{}", text(&out));
+        // Stripe beside it, while its pledges finish: only with all its keys.
+        let half = [tiptoppay.as_slice(), &[("DEMEU__PAYMENTS__STRIPE__SECRET_KEY", "sk_live_x")]].concat();
+        let out = demeu_with(&url, &["migrate"], "", &half);
+        assert!(!out.status.success() && text(&out).contains("payments.stripe.webhook_secret"), "{}", text(&out));
+        let both = [half.as_slice(), &[("DEMEU__PAYMENTS__STRIPE__WEBHOOK_SECRET", "whsec_x")]].concat();
+        let out = demeu_with(&url, &["migrate"], "", &both);
         assert!(out.status.success(), "{}", text(&out));
         // Asking for the sandbox in production: one line naming the key.
         let out = demeu_with(

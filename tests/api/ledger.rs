@@ -34,6 +34,7 @@ async fn new_pledge(app: &TestApp, amount: i64) -> PledgeId {
                     subscribe: false,
                     method: PaymentMethod::Online,
                     reference: None,
+                    provider: Some(donations::pledge::ProviderKind::Sandbox),
                 },
             )
         })

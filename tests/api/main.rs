@@ -26,5 +26,6 @@ mod staff_money;
 mod stripe;
 mod stripe_provider;
 mod subscription_links;
+mod tiptoppay;
 mod webhook_input;
 mod webhooks;

@@ -58,12 +58,11 @@ impl Application {
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&address).with_context(|| format!("binding {address}"))?;
         let port = listener.local_addr()?.port();
-        let providers = payments::from_settings(&settings, &pool)?;
+        let providers = payments::Providers::from_settings(&settings, &pool)?;
         let worker = Worker::new(pool.clone(), Mailer::from_settings(&settings.mail)?, &settings.mail)?;
         let state = web::Data::new(AppState {
             pool: pool.clone(),
-            provider: providers.active,
-            sandbox: providers.sandbox,
+            providers,
             mail: MailContext::from_settings(&settings),
             comment_limiter: RateLimiter::new(settings.limits.comments_per_hour),
             subscription_limiter: RateLimiter::new(settings.limits.subscriptions_per_hour),

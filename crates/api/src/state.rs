@@ -9,7 +9,7 @@ use crate::auth::{HashingSlots, LoginThrottle};
 use crate::mail::compose::MailContext;
 use crate::metrics::Metrics;
 use crate::payments::webhook::Inbox;
-use crate::payments::PaymentProvider;
+use crate::payments::Providers;
 use crate::rate_limit::RateLimiter;
 use crate::settings::Settings;
 
@@ -19,10 +19,8 @@ pub struct AppState {
     pub pool: DbPool,
     /// The configuration the server started with.
     pub settings: Arc<Settings>,
-    /// The configured payment provider.
-    pub provider: Arc<dyn PaymentProvider>,
-    /// The sandbox, when it is the provider: its pages sign the events "Pay" sends.
-    pub sandbox: Option<Arc<crate::payments::sandbox::SandboxProvider>>,
+    /// The payment providers: the one for new pledges, and every configured one.
+    pub providers: Providers,
     /// What mail needs to know about this installation.
     pub mail: MailContext,
     /// Comments per client address.
@@ -44,7 +42,7 @@ impl AppState {
     pub fn inbox(&self) -> Inbox<'_> {
         Inbox {
             pool: &self.pool,
-            provider: self.provider.as_ref(),
+            stripe_secrets: &self.providers.stripe_secrets,
             mail: &self.mail,
             payments: &self.settings.payments,
         }

@@ -64,6 +64,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         counted_at -> Nullable<Timestamp>,
+        provider -> Nullable<Text>,
     }
 }
 

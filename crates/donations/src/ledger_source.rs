@@ -25,6 +25,11 @@ pub enum LedgerSource {
         /// Cumulative refunded, as the provider says.
         cumulative: i64,
     },
+    /// One refund transaction, keyed by its own id (TipTop Pay reports each refund apart).
+    RefundTransaction {
+        /// The provider's refund transaction.
+        refund_id: String,
+    },
     /// A dispute holding money out.
     DisputeHeld {
         /// The provider's dispute.
@@ -57,6 +62,7 @@ impl fmt::Display for LedgerSource {
         match self {
             LedgerSource::Payment { payment_id } => write!(f, "payment:{payment_id}"),
             LedgerSource::ProviderRefund { charge_id, cumulative } => write!(f, "refund:{charge_id}:{cumulative}"),
+            LedgerSource::RefundTransaction { refund_id } => write!(f, "refund-tx:{refund_id}"),
             LedgerSource::DisputeHeld { dispute_id } => write!(f, "dispute:{dispute_id}:held"),
             LedgerSource::DisputeReturned { dispute_id } => write!(f, "dispute:{dispute_id}:returned"),
             LedgerSource::Offline { pledge_id } => write!(f, "offline:{pledge_id}"),
@@ -79,6 +85,7 @@ mod tests {
             LedgerSource::ProviderRefund { charge_id: "ch_1".into(), cumulative: 500 }.to_string(),
             "refund:ch_1:500"
         );
+        assert_eq!(LedgerSource::RefundTransaction { refund_id: "568".into() }.to_string(), "refund-tx:568");
         assert_eq!(LedgerSource::DisputeHeld { dispute_id: "dp_1".into() }.to_string(), "dispute:dp_1:held");
         assert_eq!(LedgerSource::DisputeReturned { dispute_id: "dp_1".into() }.to_string(), "dispute:dp_1:returned");
         assert_eq!(LedgerSource::Offline { pledge_id }.to_string(), format!("offline:{id}"));

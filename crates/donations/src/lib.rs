@@ -9,6 +9,7 @@ pub mod ledger;
 pub mod ledger_source;
 pub mod money;
 pub mod offline;
+pub mod payment_check;
 pub mod payment_events;
 pub mod plan;
 pub mod pledge;

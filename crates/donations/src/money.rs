@@ -47,6 +47,9 @@ pub enum MoneyError {
     /// The result does not fit in 64 bits.
     #[error("amount out of range")]
     Overflow,
+    /// Not an amount in major units (digits, then at most two decimals).
+    #[error("`{0}` is not an amount with at most two decimals")]
+    NotADecimal(String),
 }
 
 /// An amount in minor units of one currency.
@@ -81,6 +84,30 @@ impl Money {
         self.same_currency(other)?;
         let minor = self.minor.checked_sub(other.minor).ok_or(MoneyError::Overflow)?;
         Ok(Money::new(minor, self.currency))
+    }
+
+    /// The amount in major units with exactly two decimals (`500000` tiyn is `5000.00`), for
+    /// providers whose API counts whole tenge. Built from the integer, never through a float.
+    pub fn to_major_decimal(self) -> String {
+        let sign = if self.minor < 0 { "-" } else { "" };
+        let abs = self.minor.unsigned_abs();
+        format!("{sign}{}.{:02}", abs / 100, abs % 100)
+    }
+
+    /// Reads an amount a provider wrote in major units: digits, then optionally a point and
+    /// one or two digits (`5000`, `5000.5`, `5000.00`). No sign, exponent or grouping: what a
+    /// provider writes for a payment, read exactly, never through a float.
+    pub fn from_major_decimal(text: &str, currency: Currency) -> Result<Money, MoneyError> {
+        let refused = || MoneyError::NotADecimal(text.chars().take(40).collect());
+        let (units, fraction) = text.split_once('.').unwrap_or((text, ""));
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(units) || (text.contains('.') && !digits(fraction)) || fraction.len() > 2 {
+            return Err(refused());
+        }
+        let units: i64 = units.parse().map_err(|_| MoneyError::Overflow)?;
+        let cents: i64 = format!("{fraction:0<2}").parse().map_err(|_| refused())?;
+        let minor = units.checked_mul(100).and_then(|m| m.checked_add(cents)).ok_or(MoneyError::Overflow)?;
+        Ok(Money::new(minor, currency))
     }
 
     fn same_currency(self, other: Money) -> Result<(), MoneyError> {
@@ -151,7 +178,29 @@ mod tests {
         assert!("XXX".parse::<Currency>().is_err());
     }
 
+    #[test]
+    fn major_decimals_are_read_exactly_or_refused() {
+        let read = |t: &str| Money::from_major_decimal(t, Currency::Kzt).map(|m| m.minor);
+        assert_eq!(read("5000.00"), Ok(500_000));
+        assert_eq!(read("5000"), Ok(500_000));
+        assert_eq!(read("5000.5"), Ok(500_050));
+        assert_eq!(read("0.01"), Ok(1));
+        assert_eq!(read("92233720368547758.07"), Ok(i64::MAX));
+        assert_eq!(read("92233720368547758.08"), Err(MoneyError::Overflow));
+        for bad in ["", ".5", "5.", "5.001", "-5", "+5", "5e3", "5 000", "5,00", "0x10", "5.0.0", " 5"] {
+            assert!(matches!(read(bad), Err(MoneyError::NotADecimal(_))), "{bad:?} refused");
+        }
+        assert_eq!(Money::new(500_000, Currency::Kzt).to_major_decimal(), "5000.00");
+        assert_eq!(Money::new(7, Currency::Kzt).to_major_decimal(), "0.07");
+    }
+
     proptest! {
+        #[test]
+        fn major_decimals_round_trip(minor in 0i64..=i64::MAX) {
+            let money = Money::new(minor, Currency::Kzt);
+            prop_assert_eq!(Money::from_major_decimal(&money.to_major_decimal(), Currency::Kzt), Ok(money));
+        }
+
         #[test]
         fn add_then_sub_is_identity(a in -1_000_000_000_000i64..1_000_000_000_000, b in -1_000_000_000_000i64..1_000_000_000_000) {
             let (a, b) = (Money::new(a, Currency::Kzt), Money::new(b, Currency::Kzt));

@@ -114,6 +114,7 @@ pub fn record_offline(
         subscribe: false,
         method,
         reference: Some(reference.to_string()),
+        provider: None,
     };
     conn.write_transaction(|conn| {
         let id = pledge_store::insert(conn, &new)?;

@@ -31,14 +31,22 @@ pub enum PaymentEvent {
     CheckoutCompleted(CheckoutFacts),
     /// An asynchronous payment for a checkout succeeded.
     CheckoutPaid(CheckoutFacts),
-    /// A checkout ended without money: expired, or its asynchronous payment failed.
+    /// A checkout ended without money: expired, failed or canceled.
     CheckoutClosed {
-        /// The session.
-        session_id: String,
+        /// The session, when the provider names it.
+        session_id: Option<String>,
         /// Our pledge id, as the session carries it.
         pledge_ref: Option<String>,
-        /// `Expired` or `Failed`.
+        /// `Expired`, `Failed` or `Canceled`.
         outcome: PledgeState,
+    },
+    /// A payment was authorized but not captured yet (a two-stage payment): nothing counts
+    /// until it is confirmed.
+    PaymentAuthorized {
+        /// The payment.
+        payment_id: String,
+        /// Our pledge id.
+        pledge_ref: Option<String>,
     },
     /// A payment succeeded.
     PaymentSucceeded {
@@ -62,6 +70,16 @@ pub enum PaymentEvent {
         /// Lower-case ISO code.
         currency: String,
     },
+    /// One refund transaction gave `amount` back (TipTop Pay reports each refund on its own,
+    /// where Stripe reports the cumulative total).
+    RefundTransaction {
+        /// The refund's own transaction.
+        refund_id: String,
+        /// The refunded payment.
+        payment_id: String,
+        /// What this refund gave back.
+        amount: i64,
+    },
     /// A dispute opened or its funds were withdrawn: the money is held out.
     DisputeFundsHeld(DisputeFacts),
     /// A dispute's funds came back (reinstated, or the dispute closed won).
@@ -70,6 +88,9 @@ pub enum PaymentEvent {
     DisputeLost(DisputeFacts),
     /// An event type that does not concern money.
     Other,
+    /// An event this installation must not act on, as the provider's decoder found it (a
+    /// test-mode payment reported to a live installation).
+    Foreign(String),
 }
 
 /// The facts of a checkout session.
@@ -296,9 +317,18 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent) -> Result<Applied, Error> {
                 Ok(pledge) => pledge,
                 Err(not_ours) => return Ok(not_ours),
             };
-            pledge_store::link_provider_ids(conn, &pledge, Some(session_id), None)?;
+            pledge_store::link_provider_ids(conn, &pledge, session_id.as_deref(), None)?;
             let closed = pledge_store::close_unpaid(conn, pledge.id, *outcome)?;
             let why = if closed { format!("pledge {outcome}") } else { "pledge not pending: left as it is".into() };
+            Ok((Processed::Recorded(why), Some(pledge.id)))
+        }
+        PaymentEvent::PaymentAuthorized { payment_id, pledge_ref } => {
+            let pledge = match ours(conn, pledge_ref.as_deref())? {
+                Ok(pledge) => pledge,
+                Err(not_ours) => return Ok(not_ours),
+            };
+            pledge_store::link_provider_ids(conn, &pledge, None, Some(payment_id))?;
+            let why = format!("payment {payment_id} authorized: counts when it is confirmed");
             Ok((Processed::Recorded(why), Some(pledge.id)))
         }
         PaymentEvent::PaymentSucceeded { payment_id, pledge_ref, amount, currency } => {
@@ -329,6 +359,21 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent) -> Result<Applied, Error> {
             let applied = record(conn, &pledge, EntryKind::Refund, -increment, source)?;
             if matches!(applied.0, Processed::Counted { .. }) {
                 crate::refund::settle(conn, pledge.id, increment)?;
+            }
+            Ok(applied)
+        }
+        PaymentEvent::RefundTransaction { refund_id, payment_id, amount } => {
+            let pledge = match paid_by(conn, Some(payment_id), "refund")? {
+                Ok(pledge) => pledge,
+                Err(not_ours) => return Ok(not_ours),
+            };
+            if pledge.received == 0 {
+                return Err(Error::NotYetKnown(format!("refund for pledge {} before its payment", pledge.id)));
+            }
+            let source = LedgerSource::RefundTransaction { refund_id: refund_id.clone() };
+            let applied = record(conn, &pledge, EntryKind::Refund, -amount, source)?;
+            if matches!(applied.0, Processed::Counted { .. }) {
+                crate::refund::settle(conn, pledge.id, *amount)?;
             }
             Ok(applied)
         }
@@ -392,6 +437,7 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent) -> Result<Applied, Error> {
             Ok((Processed::Recorded("dispute lost: the held money stays out".into()), Some(pledge.id)))
         }
         PaymentEvent::Other => Ok((Processed::Recorded("event type ignored".into()), None)),
+        PaymentEvent::Foreign(why) => Ok((Processed::NotOurs(why.clone()), None)),
     }
 }
 
@@ -422,7 +468,18 @@ fn count_payment(
     if let Some(flagged) = mismatch(conn, pledge, Some(amount), currency)? {
         return Ok(flagged);
     }
-    record(conn, pledge, EntryKind::Payment, amount, LedgerSource::Payment { payment_id: payment_id.to_string() })
+    let source = LedgerSource::Payment { payment_id: payment_id.to_string() };
+    let applied = record(conn, pledge, EntryKind::Payment, amount, source)?;
+    // Another payment for a pledge already paid is real money (a donor who paid twice): it
+    // counts, and staff are asked to look, e.g. to refund it.
+    let first = pledge.provider_payment_id.as_deref().filter(|first| *first != payment_id);
+    if let (Some(first), Processed::Counted { .. }) = (first, &applied.0) {
+        let why =
+            format!("a second payment {payment_id} for this pledge (first {first}) was counted: check with the donor");
+        pledge_store::flag(conn, pledge.id, &why)?;
+        tracing::warn!(pledge = %pledge.id, %why, "second payment for one pledge");
+    }
+    Ok(applied)
 }
 
 /// Flags the pledge when the provider's amount or currency disagrees with it.

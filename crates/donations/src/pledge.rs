@@ -91,6 +91,20 @@ demeu_db::stored_enum! {
     }
 }
 
+demeu_db::stored_enum! {
+    /// The payment provider that made an online pledge's checkout. A pledge keeps its
+    /// provider, so that a foundation that switches providers still hears about (and refunds)
+    /// the pledges the old one made.
+    pub enum ProviderKind("payment provider") {
+        /// Pages served by this server; no money moves.
+        Sandbox = "sandbox",
+        /// Stripe Checkout.
+        Stripe = "stripe",
+        /// TipTop Pay (formerly CloudPayments Kazakhstan).
+        TipTopPay = "tiptoppay",
+    }
+}
+
 impl PaymentMethod {
     /// True for gifts staff record by hand.
     pub fn is_offline(self) -> bool {
@@ -195,6 +209,7 @@ pub fn validate_request(
         subscribe: req.subscribe,
         method: PaymentMethod::Online,
         reference: None,
+        provider: None,
     })
 }
 
@@ -225,6 +240,8 @@ pub struct NewPledge {
     pub method: PaymentMethod,
     /// Staff's reference for an offline gift (receipt number, transfer id).
     pub reference: Option<String>,
+    /// The provider that makes an online pledge's checkout (none for an offline gift).
+    pub provider: Option<ProviderKind>,
 }
 
 #[cfg(test)]

@@ -5,11 +5,12 @@ use crate::ids::{CampaignId, PledgeId};
 use crate::money::Currency;
 use chrono::NaiveDateTime;
 use demeu_db::page::{decode_cursor, decode_position, encode_cursor, encode_position, paginate, Page};
-use demeu_db::schema::{campaigns, pledges};
+use demeu_db::schema::{campaigns, ledger_entries, pledges};
 use demeu_db::DbConn;
 use diesel::prelude::*;
 
-use crate::pledge::{DisplayStatus, NewPledge, PaymentMethod, PledgeAmounts, PledgeState};
+use crate::ledger_source::LedgerSource;
+use crate::pledge::{DisplayStatus, NewPledge, PaymentMethod, PledgeAmounts, PledgeState, ProviderKind};
 use crate::Error;
 
 diesel::define_sql_function! {
@@ -59,6 +60,8 @@ pub struct PledgeRecord {
     pub provider_payment_id: Option<String>,
     /// Where the donor pays.
     pub checkout_url: Option<String>,
+    /// The provider that made the checkout (none for an offline gift).
+    pub provider: Option<ProviderKind>,
     /// Why staff should look at this pledge, if they should.
     pub flag: Option<String>,
     /// Created.
@@ -103,6 +106,7 @@ pub fn insert(conn: &mut DbConn, new: &NewPledge) -> Result<PledgeId, Error> {
             pledges::disputed.eq(0i64),
             pledges::method.eq(new.method),
             pledges::reference.eq(&new.reference),
+            pledges::provider.eq(new.provider),
             pledges::created_at.eq(now),
             pledges::updated_at.eq(now),
         ))
@@ -126,13 +130,25 @@ pub fn lock(conn: &mut DbConn, id: PledgeId) -> Result<PledgeRecord, Error> {
     find(conn, id)
 }
 
-/// The pledge paid by the provider's payment `payment_id`, if known.
+/// The pledge paid by the provider's payment `payment_id`, if known: the pledge's own payment,
+/// or another payment counted for it (a pledge keeps its first payment's id; the ledger row of a
+/// second one names it).
 pub fn find_by_payment(conn: &mut DbConn, payment_id: &str) -> Result<Option<PledgeRecord>, Error> {
-    Ok(pledges::table
+    let linked = pledges::table
         .filter(pledges::provider_payment_id.eq(payment_id))
         .select(PledgeRecord::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?;
+    if linked.is_some() {
+        return Ok(linked);
+    }
+    let source = LedgerSource::Payment { payment_id: payment_id.to_string() }.to_string();
+    let counted_for: Option<PledgeId> = ledger_entries::table
+        .filter(ledger_entries::source.eq(source))
+        .select(ledger_entries::pledge_id)
+        .first(conn)
+        .optional()?;
+    counted_for.map(|id| find(conn, id)).transpose()
 }
 
 /// The pledge of the provider's checkout session `session_id`, if known.

@@ -81,6 +81,8 @@ pub struct Reserved {
     pub refund: Refund,
     /// The provider's payment to refund.
     pub payment_id: String,
+    /// The provider that took the payment.
+    pub provider: Option<crate::pledge::ProviderKind>,
     /// What the provider has been asked to give back before this refund (confirmed or not).
     pub refunded_before: i64,
 }
@@ -156,7 +158,7 @@ pub fn request(
                 let details = serde_json::json!({"refund": id, "amount": amount});
                 demeu_db::audit::record(conn, Some(actor), "pledge.refund_requested", &subject, &details)?;
                 let refunded_before = pledge.refunded.saturating_add(reserved);
-                Ok(Requested::Reserved(Reserved { refund, payment_id, refunded_before }))
+                Ok(Requested::Reserved(Reserved { refund, payment_id, provider: pledge.provider, refunded_before }))
             }
         }
     })
@@ -183,6 +185,7 @@ pub fn retry(conn: &mut DbConn, refund_id: RefundId) -> Result<Requested, Error>
         Ok(Requested::Reserved(Reserved {
             refund,
             payment_id,
+            provider: pledge.provider,
             refunded_before: pledge.refunded.saturating_add(others),
         }))
     })

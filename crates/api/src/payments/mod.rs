@@ -1,19 +1,23 @@
-//! Payment providers behind one trait: make a checkout for a pledge, refund, and verify and
-//! decode a webhook delivery into domain events. `payments.provider` picks one at start-up.
+//! Payment providers behind one trait: make a checkout for a pledge, and refund. Each provider's
+//! deliveries are verified and decoded into domain events by its own module (Stripe's and the
+//! sandbox's by `stripe_events`, TipTop Pay's by `tiptoppay::notification`), then processed by
+//! one path (`webhook`). `payments.provider` picks the provider of new pledges; every provider
+//! whose keys are configured keeps serving the pledges it made.
 
 pub mod provider_id;
 pub mod sandbox;
 pub mod signature;
 pub mod stripe;
 pub mod stripe_events;
+pub mod tiptoppay;
 pub mod webhook;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use donations::campaign::Locale;
 use donations::money::Money;
-use donations::payment_events::Delivery;
 use uuid::Uuid;
 
 use crate::problem::ApiError;
@@ -32,6 +36,8 @@ pub struct CheckoutRequest {
     pub campaign_slug: String,
     /// Prefilled on the provider's page.
     pub email: Option<String>,
+    /// The language of the provider's page.
+    pub locale: Locale,
 }
 
 /// A checkout made: where the donor goes to pay.
@@ -68,7 +74,7 @@ pub struct RefundStarted {
     pub delivery: Option<SignedDelivery>,
 }
 
-/// A webhook body with its `Stripe-Signature` header.
+/// A Stripe-shaped webhook body with its `Stripe-Signature` header.
 #[derive(Debug, Clone)]
 pub struct SignedDelivery {
     /// Exact bytes.
@@ -113,48 +119,68 @@ pub type ProviderFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ProviderE
 
 /// A payment provider.
 pub trait PaymentProvider: Send + Sync {
-    /// `stripe` or `sandbox`.
-    fn name(&self) -> &'static str;
+    /// Which one: stored with each pledge it makes.
+    fn kind(&self) -> ProviderKind;
 
     /// Makes a checkout for a pledge. Calling it twice for one pledge makes one checkout.
     fn create_checkout<'a>(&'a self, request: &'a CheckoutRequest) -> ProviderFuture<'a, Checkout>;
 
     /// Asks for money back.
     fn refund<'a>(&'a self, request: &'a RefundRequest) -> ProviderFuture<'a, RefundStarted>;
-
-    /// The secrets a delivery may be signed with.
-    fn webhook_secrets(&self) -> &[String];
-
-    /// Verifies a delivery's signature, then decodes it.
-    fn verify_and_decode(
-        &self,
-        payload: &[u8],
-        signature_header: Option<&str>,
-        now: i64,
-        tolerance_seconds: u64,
-    ) -> Result<Delivery, ApiError> {
-        signature::verify(payload, signature_header, self.webhook_secrets(), now, tolerance_seconds)
-            .map_err(|e| ApiError::BadRequest(format!("webhook signature: {e}")))?;
-        let text = std::str::from_utf8(payload).map_err(|_| ApiError::BadRequest("the body is not UTF-8".into()))?;
-        stripe_events::decode(text).map_err(|e| ApiError::BadRequest(e.to_string()))
-    }
 }
 
-/// The configured provider, and the sandbox itself when that is it (its pages sign events).
+/// The configured providers: the one that serves new pledges, and every one whose keys are
+/// configured, which keeps serving (refunds, notifications) the pledges it made.
 pub struct Providers {
-    /// Makes checkouts and refunds, verifies deliveries.
+    /// Makes the checkouts of new pledges.
     pub active: Arc<dyn PaymentProvider>,
-    /// The sandbox, when `payments.provider = "sandbox"`.
+    /// Every configured provider, the active one included.
+    configured: Vec<Arc<dyn PaymentProvider>>,
+    /// The secrets a Stripe-shaped delivery may be signed with: Stripe's webhook secrets when its
+    /// keys are configured, and the sandbox's own when it runs.
+    pub stripe_secrets: Vec<String>,
+    /// TipTop Pay, when its keys are configured: its notifications are verified with its secret.
+    pub tiptoppay: Option<Arc<tiptoppay::TipTopPay>>,
+    /// The sandbox, when `payments.provider = "sandbox"`: its pages sign the events "Pay" sends.
     pub sandbox: Option<Arc<sandbox::SandboxProvider>>,
 }
 
-/// The provider configuration names.
-pub fn from_settings(settings: &Settings, pool: &demeu_db::DbPool) -> anyhow::Result<Providers> {
-    Ok(match settings.payments.provider {
-        ProviderKind::Sandbox => {
-            let sandbox = Arc::new(sandbox::SandboxProvider::new(settings, sandbox::sandbox_secret(settings, pool)?));
-            Providers { active: sandbox.clone(), sandbox: Some(sandbox) }
+impl Providers {
+    /// The provider that made a pledge's checkout, if it is still configured.
+    pub fn get(&self, kind: ProviderKind) -> Option<&Arc<dyn PaymentProvider>> {
+        self.configured.iter().find(|p| p.kind() == kind)
+    }
+
+    /// The providers the configuration names: the active one, and every other one whose keys
+    /// are set (settings have checked that the keys of each are complete).
+    pub fn from_settings(settings: &Settings, pool: &demeu_db::DbPool) -> anyhow::Result<Providers> {
+        let payments = &settings.payments;
+        let mut configured: Vec<Arc<dyn PaymentProvider>> = Vec::new();
+        let mut stripe_secrets = Vec::new();
+        let mut sandbox = None;
+        if payments.provider == ProviderKind::Sandbox {
+            let secret = sandbox::sandbox_secret(settings, pool)?;
+            stripe_secrets.push(secret.clone());
+            let made = Arc::new(sandbox::SandboxProvider::new(settings, secret));
+            configured.push(made.clone());
+            sandbox = Some(made);
         }
-        ProviderKind::Stripe => Providers { active: Arc::new(stripe::StripeProvider::new(settings)?), sandbox: None },
-    })
+        if payments.stripe_configured() {
+            stripe_secrets.extend(payments.stripe_webhook_secrets());
+            configured.push(Arc::new(stripe::StripeProvider::new(settings)?));
+        }
+        let tiptoppay = if payments.tiptoppay_configured() {
+            let made = Arc::new(tiptoppay::TipTopPay::new(settings)?);
+            configured.push(made.clone());
+            Some(made)
+        } else {
+            None
+        };
+        let active = configured
+            .iter()
+            .find(|p| p.kind() == payments.provider)
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("payments.provider: {} has no keys configured", payments.provider))?;
+        Ok(Providers { active, configured, stripe_secrets, tiptoppay, sandbox })
+    }
 }

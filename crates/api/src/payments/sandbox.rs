@@ -8,19 +8,18 @@ use serde_json::{json, Value};
 use super::{
     signature, Checkout, CheckoutRequest, PaymentProvider, ProviderFuture, RefundRequest, RefundStarted, SignedDelivery,
 };
-use crate::settings::Settings;
+use crate::settings::{ProviderKind, Settings};
 
 /// The sandbox provider.
 pub struct SandboxProvider {
     secret: String,
-    webhook_secrets: Vec<String>,
     public_url: String,
 }
 
 impl SandboxProvider {
     /// A sandbox signing with `secret` (see [`sandbox_secret`]).
     pub fn new(settings: &Settings, secret: String) -> Self {
-        SandboxProvider { webhook_secrets: vec![secret.clone()], secret, public_url: settings.public_url().to_string() }
+        SandboxProvider { secret, public_url: settings.public_url().to_string() }
     }
 }
 
@@ -122,8 +121,8 @@ pub fn declined_session(
 }
 
 impl PaymentProvider for SandboxProvider {
-    fn name(&self) -> &'static str {
-        "sandbox"
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::Sandbox
     }
 
     fn create_checkout<'a>(&'a self, _request: &'a CheckoutRequest) -> ProviderFuture<'a, Checkout> {
@@ -154,9 +153,5 @@ impl PaymentProvider for SandboxProvider {
             );
             Ok(RefundStarted { refund_id: format!("re_sandbox_{}", request.idempotency_key), delivery: Some(delivery) })
         })
-    }
-
-    fn webhook_secrets(&self) -> &[String] {
-        &self.webhook_secrets
     }
 }

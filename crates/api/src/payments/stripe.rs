@@ -13,12 +13,11 @@ use stripe_checkout::CheckoutSessionMode;
 use stripe_core::refund::CreateRefund;
 
 use super::{Checkout, CheckoutRequest, PaymentProvider, ProviderError, ProviderFuture, RefundRequest, RefundStarted};
-use crate::settings::Settings;
+use crate::settings::{ProviderKind, Settings};
 
 /// Talks to Stripe's API (or, in tests, to a stand-in at `payments.stripe.api_base`).
 pub struct StripeProvider {
     client: stripe::Client,
-    webhook_secrets: Vec<String>,
     public_url: String,
 }
 
@@ -35,11 +34,7 @@ impl StripeProvider {
             .timeout(Duration::from_secs(20))
             .build()
             .map_err(|e| anyhow::anyhow!("payments.stripe: {e}"))?;
-        Ok(StripeProvider {
-            client,
-            webhook_secrets: settings.payments.webhook_secrets(),
-            public_url: settings.public_url().to_string(),
-        })
+        Ok(StripeProvider { client, public_url: settings.public_url().to_string() })
     }
 }
 
@@ -82,8 +77,8 @@ fn map_error(e: StripeError) -> ProviderError {
 }
 
 impl PaymentProvider for StripeProvider {
-    fn name(&self) -> &'static str {
-        "stripe"
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::Stripe
     }
 
     fn create_checkout<'a>(&'a self, request: &'a CheckoutRequest) -> ProviderFuture<'a, Checkout> {
@@ -137,9 +132,5 @@ impl PaymentProvider for StripeProvider {
                 .map_err(map_error)?;
             Ok(RefundStarted { refund_id: refund.id.to_string(), delivery: None })
         })
-    }
-
-    fn webhook_secrets(&self) -> &[String] {
-        &self.webhook_secrets
     }
 }

@@ -7,6 +7,22 @@ use donations::pledge::PledgeState;
 use serde_json::Value;
 
 use super::provider_id::ProviderId;
+use super::signature;
+use crate::problem::ApiError;
+
+/// Verifies a delivery's `Stripe-Signature` against `secrets`, then decodes it.
+pub fn verify_and_decode(
+    payload: &[u8],
+    signature_header: Option<&str>,
+    secrets: &[String],
+    now: i64,
+    tolerance_seconds: u64,
+) -> Result<Delivery, ApiError> {
+    signature::verify(payload, signature_header, secrets, now, tolerance_seconds)
+        .map_err(|e| ApiError::BadRequest(format!("webhook signature: {e}")))?;
+    let text = std::str::from_utf8(payload).map_err(|_| ApiError::BadRequest("the body is not UTF-8".into()))?;
+    decode(text).map_err(|e| ApiError::BadRequest(e.to_string()))
+}
 
 /// The body is not a Stripe event at all (answered 400).
 #[derive(Debug, thiserror::Error)]
@@ -60,7 +76,7 @@ fn decode_object(event_type: &str, o: &Value) -> Result<PaymentEvent, Undecodabl
             PaymentEvent::CheckoutPaid(CheckoutFacts { paid: true, ..checkout(o)? })
         }
         "checkout.session.expired" | "checkout.session.async_payment_failed" => PaymentEvent::CheckoutClosed {
-            session_id: required(o, "id")?,
+            session_id: Some(required(o, "id")?),
             pledge_ref: pledge_ref(o)?,
             outcome: if event_type.ends_with("expired") { PledgeState::Expired } else { PledgeState::Failed },
         },

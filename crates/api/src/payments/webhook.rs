@@ -2,21 +2,20 @@
 
 use demeu_db::{DbConn, DbPool};
 use donations::ledger::EntryKind;
-use donations::payment_events::{process, Processed};
+use donations::payment_events::{process, Delivery, Processed};
 
-use super::PaymentProvider;
 use crate::mail::compose::{self, MailContext};
 use crate::problem::ApiError;
 use crate::settings::PaymentSettings;
 
-/// What processing a delivery needs: the provider that verifies and decodes it, the database,
-/// what mail needs, and the payment settings (signature tolerance, retry window).
+/// What processing a delivery needs: the database, the secrets Stripe-shaped deliveries are
+/// signed with, what mail needs, and the payment settings (signature tolerance, retry window).
 #[derive(Clone, Copy)]
 pub struct Inbox<'a> {
     /// The database.
     pub pool: &'a DbPool,
-    /// Verifies and decodes.
-    pub provider: &'a dyn PaymentProvider,
+    /// Stripe's webhook secrets, and the sandbox's.
+    pub stripe_secrets: &'a [String],
     /// For receipts and refund notices.
     pub mail: &'a MailContext,
     /// Tolerance and retry window.
@@ -41,13 +40,18 @@ pub fn mail_effects(ctx: &MailContext) -> impl Fn(&mut DbConn, &Processed) -> Re
     }
 }
 
-/// Verifies and processes a delivery. A bad signature or body is 400 and changes nothing; an
-/// event about something not known yet is 503 (within the retry window), so that the provider
-/// delivers it again.
+/// Verifies and processes a Stripe-shaped delivery (Stripe's, the sandbox's). A bad signature
+/// or body is 400 and changes nothing.
 pub async fn receive(inbox: Inbox<'_>, body: &[u8], signature: Option<&str>) -> Result<Processed, ApiError> {
     let now = chrono::Utc::now().timestamp();
     let tolerance = inbox.payments.webhook_tolerance.as_secs();
-    let delivery = inbox.provider.verify_and_decode(body, signature, now, tolerance)?;
+    let delivery = super::stripe_events::verify_and_decode(body, signature, inbox.stripe_secrets, now, tolerance)?;
+    process_delivery(inbox, delivery).await
+}
+
+/// Processes a verified delivery of any provider, once. An event about something not known
+/// yet is 503 (within the retry window), so that the provider delivers it again.
+pub async fn process_delivery(inbox: Inbox<'_>, delivery: Delivery) -> Result<Processed, ApiError> {
     let event_id = delivery.event_id.clone();
     let ctx = inbox.mail.clone();
     let retry = inbox.payments.retry_window();

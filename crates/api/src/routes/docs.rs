@@ -12,7 +12,7 @@ use crate::routes::{campaigns, health, news, pledges, staff, staff_news, staff_p
         health::health, health::ready, health::metrics,
         campaigns::list, campaigns::show, campaigns::reconciliation,
         staff::sign_in, staff::sign_out, staff::list_users, staff::create_user, staff::update_user,
-        pledges::create, pledges::show, pledges::wall, webhooks::stripe,
+        pledges::create, pledges::show, pledges::wall, webhooks::stripe, webhooks::tiptoppay,
         staff_pledges::list, staff_pledges::csv, staff_pledges::offline, staff_pledges::refund, staff_webhooks::list,
         news::list, news::show, news::atom, news::subscribe, news::confirm_page, news::confirm, news::unsubscribe_page, news::unsubscribe, news::comments, news::comment,
         staff_news::create, staff_news::list, staff_news::edit, staff_news::publish, staff_news::unpublish, staff_news::delete,
@@ -117,6 +117,16 @@ pub fn names<T: demeu_db::stored::StoredEnum>() -> utoipa::openapi::Object {
     utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::String)
         .enum_values(Some(T::NAMES.iter().copied()))
+        .build()
+}
+
+/// The same, for an optional value: one of the names, or null.
+pub fn nullable_names<T: demeu_db::stored::StoredEnum>() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    let values = T::NAMES.iter().map(|n| serde_json::Value::from(*n)).chain([serde_json::Value::Null]);
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some(values))
         .build()
 }
 

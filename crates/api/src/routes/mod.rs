@@ -72,6 +72,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .app_data(web::PayloadConfig::new(1 << 20))
                 .route(web::post().to(webhooks::stripe)),
         )
+        .service(
+            web::resource("/api/v1/webhooks/tiptoppay/{kind}")
+                .app_data(web::PayloadConfig::new(1 << 20))
+                .route(web::post().to(webhooks::tiptoppay)),
+        )
         .service(web::resource("/sandbox/checkout/{session}").route(web::get().to(sandbox::show)))
         .service(web::resource("/sandbox/checkout/{session}/pay").route(web::post().to(sandbox::pay)))
         .service(web::resource("/sandbox/checkout/{session}/decline").route(web::post().to(sandbox::decline)))

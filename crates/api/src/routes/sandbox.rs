@@ -13,7 +13,7 @@ use crate::problem::ApiError;
 use crate::state::AppState;
 
 async fn pledge_of(state: &web::Data<AppState>, session: String) -> Result<PledgeRecord, ApiError> {
-    if state.sandbox.is_none() {
+    if state.providers.sandbox.is_none() {
         return Err(ApiError::NotFound("path".into()));
     }
     state
@@ -59,7 +59,7 @@ async fn deliver(state: &web::Data<AppState>, delivery: SignedDelivery) -> Resul
 pub async fn pay(state: web::Data<AppState>, session: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let session = session.into_inner();
     let pledge = pledge_of(&state, session.clone()).await?;
-    let sandbox = state.sandbox.as_ref().ok_or_else(|| ApiError::NotFound("checkout".into()))?;
+    let sandbox = state.providers.sandbox.as_ref().ok_or_else(|| ApiError::NotFound("checkout".into()))?;
     deliver(&state, sandbox.paid(&session, &pledge.id.to_string(), pledge.amount, pledge.currency.code())).await?;
     Ok(page(
         "Paid",
@@ -74,7 +74,7 @@ pub async fn pay(state: web::Data<AppState>, session: web::Path<String>) -> Resu
 pub async fn decline(state: web::Data<AppState>, session: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let session = session.into_inner();
     let pledge = pledge_of(&state, session.clone()).await?;
-    let sandbox = state.sandbox.as_ref().ok_or_else(|| ApiError::NotFound("checkout".into()))?;
+    let sandbox = state.providers.sandbox.as_ref().ok_or_else(|| ApiError::NotFound("checkout".into()))?;
     deliver(&state, sandbox.declined(&session, &pledge.id.to_string(), pledge.amount, pledge.currency.code())).await?;
     Ok(page("Declined", "<h1>Payment declined</h1><p>Nothing was charged and nothing counts.</p>"))
 }

@@ -57,6 +57,9 @@ pub struct StaffPledge {
     pub method: PaymentMethod,
     /// Offline reference.
     pub reference: Option<String>,
+    /// The provider that made the checkout (none for an offline gift).
+    #[schema(schema_with = crate::routes::docs::nullable_names::<donations::pledge::ProviderKind>)]
+    pub provider: Option<donations::pledge::ProviderKind>,
     /// The provider's checkout session.
     pub provider_session_id: Option<String>,
     /// The provider's payment.
@@ -88,6 +91,7 @@ fn staff_view(p: PledgeRecord, campaign: String) -> Result<StaffPledge, ApiError
         message: p.message,
         method: p.method,
         reference: p.reference,
+        provider: p.provider,
         provider_session_id: p.provider_session_id,
         provider_payment_id: p.provider_payment_id,
         flag: p.flag,
@@ -163,7 +167,7 @@ fn text(v: &Option<String>) -> String {
     v.clone().unwrap_or_default()
 }
 
-const CSV_COLUMNS: [CsvColumn; 20] = [
+const CSV_COLUMNS: [CsvColumn; 21] = [
     ("id", |p| p.id.to_string()),
     ("campaign", |p| p.campaign.clone()),
     ("created_at", |p| p.created_at.to_rfc3339()),
@@ -181,6 +185,7 @@ const CSV_COLUMNS: [CsvColumn; 20] = [
     ("anonymous", |p| p.anonymous.to_string()),
     ("method", |p| p.method.to_string()),
     ("reference", |p| text(&p.reference)),
+    ("provider", |p| p.provider.map(|k| k.to_string()).unwrap_or_default()),
     ("provider_session_id", |p| text(&p.provider_session_id)),
     ("provider_payment_id", |p| text(&p.provider_payment_id)),
     ("flag", |p| text(&p.flag)),

@@ -3,7 +3,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use donations::payment_events::Processed;
 use serde::Serialize;
 
-use crate::payments::webhook::receive;
+use crate::payments::webhook::{process_delivery, receive};
 use crate::problem::ApiError;
 use crate::state::AppState;
 
@@ -36,4 +36,82 @@ pub async fn stripe(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -
         other => other.outcome().as_str(),
     };
     Ok(HttpResponse::Ok().json(Received { received: true, outcome }))
+}
+
+/// The answer TipTop Pay expects.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TipTopPayAnswer {
+    /// 0: accepted. A `check` refuses with 10 (unknown pledge), 12 (wrong amount or currency),
+    /// 13 (cannot be accepted: paid already, canceled, or a test payment on a live installation)
+    /// or 20 (the campaign has ended).
+    pub code: u8,
+}
+
+/// TipTop Pay's notifications, one URL per kind, form-encoded or JSON, verified by
+/// `Content-HMAC` (or `X-Content-HMAC`): base64 of HMAC-SHA256 over the raw body with the API
+/// secret. 400 for a bad signature or body, changing nothing; 200 `{"code": 0}` for every
+/// accepted notification, once or many times (`pay` counts once per TransactionId, `refund`
+/// once per refund transaction); `check` answers its refusal code and changes nothing; 503 for a
+/// refund on a payment not known yet, while the notification is younger than
+/// `payments.webhook_retry_hours`. 404 when TipTop Pay's keys are not configured.
+#[utoipa::path(post, path = "/api/v1/webhooks/tiptoppay/{kind}", operation_id = "tiptoppay_notification", tag = "webhooks",
+    params(
+        ("kind" = String, Path, description = "check, pay, fail, confirm, refund or cancel"),
+        ("Content-HMAC" = String, Header, description = "base64 HMAC-SHA256 of the raw body, keyed by the API secret"),
+    ),
+    request_body(content(
+        (String = "application/x-www-form-urlencoded"),
+        (String = "application/json"),
+    ), description = "A TipTop Pay notification, exactly as sent"),
+    responses(
+        (status = 200, body = TipTopPayAnswer),
+        (status = 400, description = "A bad signature, or a field missing or malformed: nothing changed"),
+        (status = 404, description = "Not a notification kind, or TipTop Pay is not configured"),
+        (status = 503, description = "A refund on a payment not known yet: deliver again"),
+    ))]
+pub async fn tiptoppay(
+    state: web::Data<AppState>,
+    kind: web::Path<String>,
+    req: HttpRequest,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    use crate::payments::tiptoppay::notification::{self, CheckRequest, Fields, Kind};
+    use donations::payment_check::{check, PaymentAttempt};
+
+    let not_found = || ApiError::NotFound("path".into());
+    let kind = Kind::parse(&kind).ok_or_else(not_found)?;
+    let tiptoppay = state.providers.tiptoppay.clone().ok_or_else(not_found)?;
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let refused = |e: notification::NotificationError| ApiError::BadRequest(format!("notification: {e}"));
+    notification::verify(&body, &[header("content-hmac"), header("x-content-hmac")], tiptoppay.api_secret())
+        .map_err(refused)?;
+    let fields = Fields::parse(header("content-type"), &body).map_err(refused)?;
+    let code = if kind == Kind::Check {
+        let request = CheckRequest::read(&fields).map_err(refused)?;
+        let code = if request.test_mode && !tiptoppay.test_mode() {
+            notification::REFUSED
+        } else {
+            let verdict = state
+                .pool
+                .run(move |conn| {
+                    let attempt = PaymentAttempt {
+                        pledge_ref: request.pledge_ref.as_deref(),
+                        amount: request.amount,
+                        currency: &request.currency,
+                    };
+                    check(conn, &attempt, chrono::Utc::now()).map_err(ApiError::from)
+                })
+                .await?;
+            notification::check_code(&verdict)
+        };
+        if code != 0 {
+            tracing::info!(code, "tiptoppay check refused");
+        }
+        code
+    } else {
+        let delivery = notification::delivery(kind, &fields, &body, tiptoppay.test_mode()).map_err(refused)?;
+        process_delivery(state.inbox(), delivery).await?;
+        0
+    };
+    Ok(HttpResponse::Ok().json(TipTopPayAnswer { code }))
 }

@@ -8,7 +8,7 @@
 use chrono::Utc;
 use donations::campaign::Campaign;
 use donations::ids::PledgeId;
-use donations::pledge::{validate_request, PledgeRequest};
+use donations::pledge::{validate_request, NewPledge, PledgeRequest};
 use donations::pledge_store::{self, PledgeRecord};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -46,6 +46,7 @@ pub async fn pledge(
     body_hash: String,
 ) -> Result<Answer<PledgeCreated>, ApiError> {
     let held: HeldKey = key.map(|k| (format!("pledge:{slug}"), k));
+    let provider = state.providers.active.kind();
     let ctx = state.mail.clone();
     let held_in = held.clone();
     let prepared = state
@@ -66,7 +67,7 @@ pub async fn pledge(
                 }
                 Begin::Fresh | Begin::Resume(None) => {
                     let new = match validate_request(&campaign, &request, Utc::now()) {
-                        Ok(new) => new,
+                        Ok(new) => NewPledge { provider: Some(provider), ..new },
                         Err(refused) => {
                             // Nothing was made: the key is free for the corrected request.
                             if let Some((scope, key)) = &held_in {
@@ -117,8 +118,13 @@ async fn checkout(
                 campaign_title: campaign.spec.title.clone(),
                 campaign_slug: campaign.spec.slug.clone(),
                 email: pledge.email.clone(),
+                locale: campaign.spec.locale,
             };
-            match state.provider.create_checkout(&request).await {
+            // The provider that made the pledge makes its checkout (a retry after the foundation
+            // switched providers finishes with the one the pledge recorded).
+            let provider =
+                pledge.provider.and_then(|kind| state.providers.get(kind)).unwrap_or(&state.providers.active);
+            match provider.create_checkout(&request).await {
                 Ok(made) => {
                     let url = made.url.clone();
                     state

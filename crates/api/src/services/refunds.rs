@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::idempotency::{self, Answer, Begin};
 use crate::mail::compose::{self, MailContext};
 use crate::payments::webhook::receive;
-use crate::payments::RefundRequest;
+use crate::payments::{ProviderError, RefundRequest};
 use crate::problem::ApiError;
 use crate::state::AppState;
 
@@ -136,7 +136,18 @@ async fn ask_provider(
         refunded_before: reserved.refunded_before,
         idempotency_key: refund.provider_key(),
     };
-    let started = match state.provider.refund(&request).await {
+    // The provider that took the payment gives it back, even after the foundation switched.
+    let provider = match reserved.provider {
+        Some(kind) => state.providers.get(kind).ok_or_else(|| {
+            ProviderError::Refused(format!("the pledge was paid through {kind}, whose keys are no longer configured"))
+        }),
+        None => Ok(&state.providers.active),
+    };
+    let asked = match provider {
+        Ok(provider) => provider.refund(&request).await,
+        Err(e) => Err(e),
+    };
+    let started = match asked {
         Ok(started) => started,
         Err(e) => {
             tracing::warn!(refund = %refund.id, error = %e, "refund not taken by the provider; reservation released");

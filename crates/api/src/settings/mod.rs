@@ -190,6 +190,9 @@ pub struct PaymentSettings {
     /// `[payments.stripe]`
     #[serde(default)]
     pub stripe: StripeSettings,
+    /// `[payments.tiptoppay]`
+    #[serde(default)]
+    pub tiptoppay: TipTopPaySettings,
     /// How old a webhook signature may be (`webhook_tolerance_seconds`).
     #[serde(
         rename = "webhook_tolerance_seconds",
@@ -274,27 +277,96 @@ fn default_stripe_base() -> String {
     "https://api.stripe.com/".into()
 }
 
-impl PaymentSettings {
-    /// The secrets that may sign a webhook delivery for the configured provider.
-    /// (The sandbox's own is made by the installation: see `payments::sandbox::sandbox_secret`.)
-    pub fn webhook_secrets(&self) -> Vec<String> {
-        let raw = match self.provider {
-            ProviderKind::Sandbox => self.sandbox.webhook_secret.expose_secret(),
-            ProviderKind::Stripe => self.stripe.webhook_secret.expose_secret(),
-        };
-        raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+/// `[payments.tiptoppay]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct TipTopPaySettings {
+    /// The site's Public ID (the Basic auth user).
+    #[serde(default)]
+    pub public_id: String,
+    /// The site's API secret: the Basic auth password, and the key notifications are signed with.
+    #[serde(default = "empty_secret")]
+    pub api_secret: SecretString,
+    /// TipTop Pay's API; tests point it at a local stand-in.
+    #[serde(default = "default_tiptoppay_base")]
+    pub api_base: String,
+    /// True for a test site: test-mode notifications are accepted. False (live payments), they
+    /// are stored as not ours and move nothing.
+    #[serde(default)]
+    pub test_mode: bool,
+}
+
+impl Default for TipTopPaySettings {
+    fn default() -> Self {
+        TipTopPaySettings {
+            public_id: String::new(),
+            api_secret: empty_secret(),
+            api_base: default_tiptoppay_base(),
+            test_mode: false,
+        }
     }
 }
 
-/// The payment providers this build has.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProviderKind {
-    /// Pages served by this server; no money moves.
-    Sandbox,
-    /// Stripe Checkout.
-    Stripe,
+fn default_tiptoppay_base() -> String {
+    "https://api.tiptoppay.kz/".into()
 }
+
+impl PaymentSettings {
+    /// The secrets that may sign a Stripe webhook delivery, several while one is being rotated.
+    /// (The sandbox's own is made by the installation: see `payments::sandbox::sandbox_secret`.)
+    pub fn stripe_webhook_secrets(&self) -> Vec<String> {
+        let raw = self.stripe.webhook_secret.expose_secret();
+        raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+    }
+
+    /// Stripe serves new pledges, or keeps serving the pledges it made: its keys are set.
+    pub fn stripe_configured(&self) -> bool {
+        self.provider == ProviderKind::Stripe
+            || !self.stripe.secret_key.expose_secret().trim().is_empty()
+            || !self.stripe_webhook_secrets().is_empty()
+    }
+
+    /// TipTop Pay serves new pledges, or keeps serving the pledges it made: its keys are set.
+    pub fn tiptoppay_configured(&self) -> bool {
+        self.provider == ProviderKind::TipTopPay
+            || !self.tiptoppay.public_id.trim().is_empty()
+            || !self.tiptoppay.api_secret.expose_secret().trim().is_empty()
+    }
+
+    /// Each configured provider has all its keys.
+    fn check(&self) -> Result<(), SettingsError> {
+        let missing = |key: &str, provider: &str| {
+            Err(SettingsError(format!(
+                "payments.{provider}.{key}: must be set (payments.{provider} is in use: it is payments.provider, or some of its keys are set)"
+            )))
+        };
+        if self.stripe_configured() {
+            if self.stripe.secret_key.expose_secret().trim().is_empty() {
+                return missing("secret_key", "stripe");
+            }
+            if self.stripe_webhook_secrets().is_empty() {
+                return missing("webhook_secret", "stripe");
+            }
+            if !self.stripe.api_base.starts_with("http") {
+                return Err(SettingsError("payments.stripe.api_base: must be an http(s) URL".into()));
+            }
+        }
+        if self.tiptoppay_configured() {
+            if self.tiptoppay.public_id.trim().is_empty() {
+                return missing("public_id", "tiptoppay");
+            }
+            if self.tiptoppay.api_secret.expose_secret().trim().is_empty() {
+                return missing("api_secret", "tiptoppay");
+            }
+            if !self.tiptoppay.api_base.starts_with("http") {
+                return Err(SettingsError("payments.tiptoppay.api_base: must be an http(s) URL".into()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The payment providers this build has (`sandbox`, `stripe`, `tiptoppay`).
+pub use donations::pledge::ProviderKind;
 
 /// `[payments.sandbox]`
 #[derive(Debug, Clone, Deserialize)]
@@ -381,19 +453,7 @@ impl Settings {
             return Err(SettingsError("server.public_url: must start with http:// or https://".into()));
         }
         self.check_sandbox()?;
-        if self.payments.provider == ProviderKind::Stripe && self.payments.webhook_secrets().is_empty() {
-            return Err(SettingsError("payments.stripe.webhook_secret: must be set".into()));
-        }
-        if self.payments.provider == ProviderKind::Stripe {
-            if self.payments.stripe.secret_key.expose_secret().trim().is_empty() {
-                return Err(SettingsError(
-                    "payments.stripe.secret_key: must be set when payments.provider is stripe".into(),
-                ));
-            }
-            if !self.payments.stripe.api_base.starts_with("http") {
-                return Err(SettingsError("payments.stripe.api_base: must be an http(s) URL".into()));
-            }
-        }
+        self.payments.check()?;
         if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(SettingsError("mail.from: is not a mail address".into()));
         }
@@ -423,7 +483,7 @@ impl Settings {
         }
         let refuse = |why: &str| {
             Err(SettingsError(format!(
-                "payments.provider: the sandbox (no money moves) {why}; set payments.provider = \"stripe\" and its keys"
+                "payments.provider: the sandbox (no money moves) {why}; set payments.provider = \"tiptoppay\" or \"stripe\" and its keys"
             )))
         };
         if self.environment.as_deref() == Some("production") {
@@ -520,6 +580,24 @@ mod tests {
     }
 
     #[test]
+    fn a_provider_in_use_needs_all_its_keys() {
+        let tiptoppay = "[payments]\nprovider = \"tiptoppay\"\n[payments.tiptoppay]\npublic_id = \"pk_1\"";
+        let err = Settings::from_toml_over_defaults(&[tiptoppay]).expect_err("refused");
+        assert!(err.to_string().contains("payments.tiptoppay.api_secret"), "{err}");
+        let whole = format!("{tiptoppay}\napi_secret = \"secret_1\"");
+        let s = Settings::from_toml_over_defaults(&[&whole]).expect("valid");
+        assert!(s.payments.tiptoppay_configured() && !s.payments.stripe_configured());
+        assert_eq!(s.payments.tiptoppay.api_base, "https://api.tiptoppay.kz/");
+        // Stripe's keys kept beside TipTop Pay's, while its pledges finish: all of them or none.
+        let half = format!("{whole}\n[payments.stripe]\nsecret_key = \"sk_live_1\"");
+        let err = Settings::from_toml_over_defaults(&[&half]).expect_err("refused");
+        assert!(err.to_string().contains("payments.stripe.webhook_secret"), "{err}");
+        let both = format!("{half}\nwebhook_secret = \"whsec_1\"");
+        let s = Settings::from_toml_over_defaults(&[&both]).expect("valid");
+        assert!(s.payments.tiptoppay_configured() && s.payments.stripe_configured());
+    }
+
+    #[test]
     fn the_sandbox_serves_no_public_address_unless_a_demo_is_asked_for() {
         let err =
             Settings::from_toml_over_defaults(&["[server]\npublic_url = \"https://dara.kz\""]).expect_err("refused");
@@ -534,6 +612,6 @@ mod tests {
             "[payments]\nprovider = \"stripe\"\n[payments.stripe]\nsecret_key = \"sk_test_1\"\nwebhook_secret = \"whsec_old, whsec_new\"",
         ])
         .expect("valid");
-        assert_eq!(s.payments.webhook_secrets(), ["whsec_old", "whsec_new"]);
+        assert_eq!(s.payments.stripe_webhook_secrets(), ["whsec_old", "whsec_new"]);
     }
 }

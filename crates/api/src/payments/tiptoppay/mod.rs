@@ -1,0 +1,242 @@
+//! TipTop Pay (formerly CloudPayments Kazakhstan; api.tiptoppay.kz, and api.cloudpayments.kz
+//! speaks the same API): a hosted payment link per pledge (`orders/create`) and refunds
+//! (`payments/refund`). Its notifications are read by [`notification`].
+//!
+//! Where the names come from: the provider's API documentation ("API" and "Уведомления" of
+//! developers.cloudpayments.ru, which TipTop Pay's documentation repeats), checked against two
+//! well-used clients: Hexlet/cloudpayments-ruby (`models/order_create_params.rb`,
+//! `order_create_response.rb`, `payment_refund_params.rb`, `payment_refund_response.rb`) and
+//! izatop/cloudpayments (`src/Api/notification.ts`, `src/Api/constants.ts`, `src/utils.ts`).
+//! Every answer is `{"Success": bool, "Message": string|null, "Model": ...}`; requests are
+//! authenticated by HTTP Basic (Public ID : API Secret) and made idempotent by `X-Request-ID`.
+
+pub mod notification;
+
+use std::time::Duration;
+
+use donations::campaign::Locale;
+use donations::money::Money;
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use super::{Checkout, CheckoutRequest, PaymentProvider, ProviderError, ProviderFuture, RefundRequest, RefundStarted};
+use crate::settings::{ProviderKind, Settings};
+
+/// Talks to TipTop Pay's API (or, in tests, to a stand-in at `payments.tiptoppay.api_base`).
+pub struct TipTopPay {
+    http: reqwest::Client,
+    api_base: String,
+    public_id: String,
+    api_secret: SecretString,
+    public_url: String,
+    test_mode: bool,
+}
+
+/// The envelope of every answer.
+#[derive(Deserialize)]
+struct Answer<M> {
+    #[serde(rename = "Success")]
+    success: bool,
+    #[serde(rename = "Message")]
+    message: Option<String>,
+    #[serde(rename = "Model")]
+    model: Option<M>,
+}
+
+/// `orders/create`'s model: the fields used.
+#[derive(Deserialize)]
+struct Order {
+    #[serde(rename = "Id")]
+    id: String,
+    #[serde(rename = "Url")]
+    url: String,
+}
+
+/// `payments/refund`'s model.
+#[derive(Deserialize)]
+struct RefundMade {
+    #[serde(rename = "TransactionId")]
+    transaction_id: i64,
+}
+
+/// What Demeu puts in `JsonData`, which notifications carry back as `Data`.
+#[derive(Serialize)]
+struct JsonData {
+    pledge_id: String,
+}
+
+/// `orders/create`'s request.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct OrderCreate<'a> {
+    /// Tenge, written as a decimal with two places.
+    amount: Box<RawValue>,
+    currency: &'static str,
+    description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    invoice_id: String,
+    json_data: JsonData,
+    success_redirect_url: String,
+    fail_redirect_url: String,
+    culture_name: &'static str,
+}
+
+/// `payments/refund`'s request.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RefundCreate {
+    transaction_id: Box<RawValue>,
+    amount: Box<RawValue>,
+    json_data: JsonData,
+}
+
+/// An amount as the API counts it: major units with two decimals, a JSON number written
+/// exactly (`5000.00`), never a float's rounding of it.
+fn tenge(amount: Money) -> Result<Box<RawValue>, ProviderError> {
+    RawValue::from_string(amount.to_major_decimal()).map_err(|e| ProviderError::Refused(format!("amount: {e}")))
+}
+
+/// The page language for a campaign's locale (`CultureName`).
+pub fn culture_name(locale: Locale) -> &'static str {
+    match locale {
+        Locale::Ru => "ru-RU",
+        Locale::En => "en-US",
+    }
+}
+
+impl TipTopPay {
+    /// A client for the configured keys and API base.
+    pub fn new(settings: &Settings) -> anyhow::Result<Self> {
+        let config = &settings.payments.tiptoppay;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .map_err(|e| anyhow::anyhow!("payments.tiptoppay: {e}"))?;
+        Ok(TipTopPay {
+            http,
+            api_base: config.api_base.trim_end_matches('/').to_string(),
+            public_id: config.public_id.clone(),
+            api_secret: config.api_secret.clone(),
+            public_url: settings.public_url().to_string(),
+            test_mode: config.test_mode,
+        })
+    }
+
+    /// The secret notifications are signed with (the API secret).
+    pub fn api_secret(&self) -> &str {
+        self.api_secret.expose_secret()
+    }
+
+    /// True on an installation configured for test payments.
+    pub fn test_mode(&self) -> bool {
+        self.test_mode
+    }
+
+    /// POSTs `body` as JSON to `path` under `request_id`, and reads the answer's model.
+    /// `Success: false` is the provider's refusal; 429 a rate limit; 5xx, a network failure or
+    /// an unreadable answer, unavailability: each leaves our side as it was, to be retried.
+    async fn call<M: DeserializeOwned>(
+        &self,
+        path: &str,
+        request_id: &str,
+        body: &impl Serialize,
+    ) -> Result<M, ProviderError> {
+        let response = self
+            .http
+            .post(format!("{}/{path}", self.api_base))
+            .basic_auth(&self.public_id, Some(self.api_secret.expose_secret()))
+            .header("X-Request-ID", request_id)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| ProviderError::Unavailable(format!("tiptoppay {path}: {e}")))?;
+        let status = response.status();
+        if status.as_u16() == 429 {
+            return Err(ProviderError::RateLimited);
+        }
+        if status.is_server_error() {
+            return Err(ProviderError::Unavailable(format!("tiptoppay {path} answered {status}")));
+        }
+        if !status.is_success() {
+            return Err(ProviderError::Refused(format!("tiptoppay {path} answered {status}")));
+        }
+        let answer: Answer<M> = response
+            .json()
+            .await
+            .map_err(|e| ProviderError::Unavailable(format!("tiptoppay {path}: unreadable answer: {e}")))?;
+        if !answer.success {
+            let message = answer.message.unwrap_or_default();
+            return Err(ProviderError::Refused(format!("tiptoppay {path} refused: {message}")));
+        }
+        answer.model.ok_or_else(|| ProviderError::Unavailable(format!("tiptoppay {path}: a success without a model")))
+    }
+}
+
+impl PaymentProvider for TipTopPay {
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::TipTopPay
+    }
+
+    fn create_checkout<'a>(&'a self, request: &'a CheckoutRequest) -> ProviderFuture<'a, Checkout> {
+        Box::pin(async move {
+            let pledge = request.pledge_id.to_string();
+            let back = format!("{}/campaigns/{}?pledge={pledge}", self.public_url, request.campaign_slug);
+            let order = OrderCreate {
+                amount: tenge(request.amount)?,
+                currency: request.amount.currency.code(),
+                description: &request.campaign_title,
+                email: request.email.as_deref(),
+                invoice_id: pledge.clone(),
+                json_data: JsonData { pledge_id: pledge.clone() },
+                success_redirect_url: format!("{back}&checkout=success"),
+                fail_redirect_url: format!("{back}&checkout=fail"),
+                culture_name: culture_name(request.locale),
+            };
+            // The same pledge always sends the same X-Request-ID: a retry after a failure gets
+            // the order the provider may already have made, never a second one.
+            let made: Order = self.call("orders/create", &format!("checkout-{pledge}"), &order).await?;
+            Ok(Checkout { session_id: made.id, url: made.url })
+        })
+    }
+
+    fn refund<'a>(&'a self, request: &'a RefundRequest) -> ProviderFuture<'a, RefundStarted> {
+        Box::pin(async move {
+            // The payment's TransactionId is a number in the API; ours came from a notification.
+            let transaction = request
+                .payment_id
+                .parse::<i64>()
+                .ok()
+                .and_then(|id| RawValue::from_string(id.to_string()).ok())
+                .ok_or_else(|| {
+                    ProviderError::Refused(format!("payment {} is not a TransactionId", request.payment_id))
+                })?;
+            let refund = RefundCreate {
+                transaction_id: transaction,
+                amount: tenge(request.amount)?,
+                json_data: JsonData { pledge_id: request.pledge_id.to_string() },
+            };
+            let made: RefundMade = self.call("payments/refund", &request.idempotency_key, &refund).await?;
+            Ok(RefundStarted { refund_id: made.transaction_id.to_string(), delivery: None })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use donations::money::Currency;
+
+    #[test]
+    fn amounts_are_written_in_tenge_exactly() {
+        let body = serde_json::to_string(&RefundCreate {
+            transaction_id: RawValue::from_string("1234".into()).expect("number"),
+            amount: tenge(Money::new(500_050, Currency::Kzt)).expect("amount"),
+            json_data: JsonData { pledge_id: "p".into() },
+        })
+        .expect("json");
+        assert_eq!(body, r#"{"TransactionId":1234,"Amount":5000.50,"JsonData":{"pledge_id":"p"}}"#);
+    }
+}

@@ -1,0 +1,395 @@
+//! TipTop Pay's notifications: `check` (may this payment go ahead?), `pay`, `fail`, `confirm`,
+//! `refund` and `cancel`, each POSTed to its own URL, form-encoded by default (JSON when the
+//! merchant settings ask for it), signed by `Content-HMAC` (and `X-Content-HMAC`): base64 of
+//! HMAC-SHA256 over the raw body, keyed by the API secret.
+//!
+//! Field names and codes, and their sources (see the parent module for the documents):
+//! - every notification: `TransactionId` (number), `Amount` (major units, decimal), `Currency`,
+//!   `DateTime` (`yyyy-MM-dd HH:mm:ss`, UTC), `InvoiceId` (our pledge id, sent as the order's
+//!   InvoiceId), `Data` (the order's JsonData, a JSON text), `TestMode` (`1`/`0`) —
+//!   izatop/cloudpayments `TransactionNotification`, CloudPayments "Уведомления";
+//! - `pay`/`check`/`confirm`: `Status` `Completed` (one-stage) or `Authorized` (two-stage,
+//!   counted on `confirm`) — izatop `TransactionStatus`;
+//! - `fail`: `Reason`, `ReasonCode`; `refund`: `TransactionId` is the refund's own,
+//!   `PaymentTransactionId` the refunded payment's, `Amount` this refund's — izatop
+//!   `FailNotification`, `RefundNotification`;
+//! - the answer: `{"code": 0}` accepts; `check` refuses with 10 (unknown InvoiceId), 12 (wrong
+//!   amount), 13 (cannot be accepted, for any other reason) or 20 (payment overdue) — the
+//!   `CheckCodes` of izatop/cloudpayments and CloudPayments "Уведомления: Check". Code 11
+//!   (wrong AccountId) is never used: Demeu sends no AccountId.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use donations::money::{Currency, Money};
+use donations::payment_check::Verdict;
+use donations::payment_events::{Delivery, PaymentEvent};
+use donations::pledge::PledgeState;
+use hmac::{Hmac, Mac};
+use serde_json::value::RawValue;
+use serde_json::Value;
+use sha2::Sha256;
+
+use crate::payments::provider_id::ProviderId;
+
+/// The notification kinds, as the last segment of their URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Before the card is charged: may it be?
+    Check,
+    /// A payment went through (`Completed`), or was authorized (`Authorized`).
+    Pay,
+    /// A payment attempt was declined.
+    Fail,
+    /// An authorized payment was captured.
+    Confirm,
+    /// A payment was refunded, in full or in part.
+    Refund,
+    /// An authorized payment was canceled.
+    Cancel,
+}
+
+impl Kind {
+    /// The URL segment, also the inbox's event type.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Check => "check",
+            Kind::Pay => "pay",
+            Kind::Fail => "fail",
+            Kind::Confirm => "confirm",
+            Kind::Refund => "refund",
+            Kind::Cancel => "cancel",
+        }
+    }
+
+    /// Every kind, for the route's documentation.
+    pub const ALL: [Kind; 6] = [Kind::Check, Kind::Pay, Kind::Fail, Kind::Confirm, Kind::Refund, Kind::Cancel];
+
+    /// The kind named by `segment`.
+    pub fn parse(segment: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == segment)
+    }
+}
+
+/// Why a notification was refused (answered 400, nothing changed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotificationError {
+    /// No signature header matches the body.
+    #[error("the Content-HMAC signature is missing or does not match the body")]
+    Signature,
+    /// The body is neither a form nor a JSON object.
+    #[error("the body is not {0}")]
+    Body(&'static str),
+    /// A field is missing or malformed.
+    #[error("`{field}`: {why}")]
+    Field {
+        /// The provider's field name.
+        field: &'static str,
+        /// What is wrong with it.
+        why: String,
+    },
+}
+
+fn field_error(field: &'static str, why: impl Into<String>) -> NotificationError {
+    NotificationError::Field { field, why: why.into() }
+}
+
+/// Checks the body against `Content-HMAC` or `X-Content-HMAC`, in constant time. Both are
+/// taken over the raw body as received: a signature over a decoded form would let a re-encoded
+/// body mean something else under the same signature.
+pub fn verify(body: &[u8], signatures: &[Option<&str>], secret: &str) -> Result<(), NotificationError> {
+    use base64::Engine;
+    let matches = |header: &str| {
+        let Ok(given) = base64::engine::general_purpose::STANDARD.decode(header.trim()) else { return false };
+        // HMAC accepts keys of any length, so this cannot fail.
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap_or_else(|_| unreachable!("HMAC takes any key"));
+        mac.update(body);
+        mac.verify_slice(&given).is_ok()
+    };
+    if signatures.iter().flatten().any(|header| matches(header)) {
+        Ok(())
+    } else {
+        Err(NotificationError::Signature)
+    }
+}
+
+/// A notification's fields by name, each as text (a JSON number or boolean as written).
+#[derive(Debug, Clone, Default)]
+pub struct Fields(BTreeMap<String, String>);
+
+impl Fields {
+    /// Reads a form body (the provider's default) or, when `content_type` says JSON, a JSON
+    /// object. JSON values are kept as written, so that an amount is never read through a float.
+    pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Fields, NotificationError> {
+        let is_json = content_type.is_some_and(|t| t.trim_start().to_ascii_lowercase().starts_with("application/json"));
+        if is_json {
+            let object: BTreeMap<String, Box<RawValue>> =
+                serde_json::from_slice(body).map_err(|_| NotificationError::Body("a JSON object"))?;
+            let fields = object
+                .into_iter()
+                .filter_map(|(name, raw)| {
+                    let text = raw.get();
+                    match serde_json::from_str::<Value>(text) {
+                        Ok(Value::Null) => None,
+                        Ok(Value::String(s)) => Some((name, s)),
+                        _ => Some((name, text.to_string())),
+                    }
+                })
+                .collect();
+            Ok(Fields(fields))
+        } else {
+            let pairs: Vec<(String, String)> =
+                serde_urlencoded::from_bytes(body).map_err(|_| NotificationError::Body("a form"))?;
+            Ok(Fields(pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect()))
+        }
+    }
+
+    fn get(&self, field: &'static str) -> Result<Option<String>, NotificationError> {
+        self.0
+            .get(field)
+            .map(|value| {
+                ProviderId::parse(value).map(ProviderId::into_string).map_err(|e| field_error(field, e.to_string()))
+            })
+            .transpose()
+    }
+
+    fn required(&self, field: &'static str) -> Result<String, NotificationError> {
+        self.get(field)?.ok_or_else(|| field_error(field, "is missing"))
+    }
+
+    /// A transaction id: a positive integer.
+    fn transaction(&self, field: &'static str) -> Result<String, NotificationError> {
+        let id = self.required(field)?;
+        match id.parse::<i64>() {
+            Ok(n) if n > 0 && id.bytes().all(|b| b.is_ascii_digit()) => Ok(id),
+            _ => Err(field_error(field, "is not a transaction number")),
+        }
+    }
+
+    /// An amount in minor units (every currency Demeu holds counts hundredths).
+    fn amount(&self) -> Result<i64, NotificationError> {
+        let text = self.required("Amount")?;
+        let money =
+            Money::from_major_decimal(&text, Currency::Kzt).map_err(|e| field_error("Amount", e.to_string()))?;
+        if money.minor <= 0 {
+            return Err(field_error("Amount", "must be above zero"));
+        }
+        Ok(money.minor)
+    }
+
+    fn test_mode(&self) -> Result<bool, NotificationError> {
+        match self.get("TestMode")?.map(|v| v.to_ascii_lowercase()).as_deref() {
+            None | Some("0") | Some("false") => Ok(false),
+            Some("1") | Some("true") => Ok(true),
+            Some(_) => Err(field_error("TestMode", "is not 0 or 1")),
+        }
+    }
+
+    /// When the provider made the transaction (UTC), if it says.
+    fn date_time(&self) -> Result<Option<DateTime<Utc>>, NotificationError> {
+        let Some(text) = self.get("DateTime")? else { return Ok(None) };
+        ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]
+            .iter()
+            .find_map(|format| NaiveDateTime::parse_from_str(&text, format).ok())
+            .map(|at| Some(at.and_utc()))
+            .ok_or_else(|| field_error("DateTime", "is not yyyy-MM-dd HH:mm:ss"))
+    }
+
+    /// Our pledge id: the order's `InvoiceId`, else `pledge_id` in the order's `Data`.
+    fn pledge_ref(&self) -> Result<Option<String>, NotificationError> {
+        if let Some(invoice) = self.get("InvoiceId")? {
+            return Ok(Some(invoice));
+        }
+        // `Data` is the merchant's JSON, as long and as laid out as it was sent: only the id
+        // read from it must be an id.
+        let Some(data) = self.0.get("Data") else { return Ok(None) };
+        let data: Value = serde_json::from_str(data).map_err(|_| field_error("Data", "is not JSON"))?;
+        data.get("pledge_id")
+            .and_then(Value::as_str)
+            .map(|id| {
+                ProviderId::parse(id).map(ProviderId::into_string).map_err(|e| field_error("Data", e.to_string()))
+            })
+            .transpose()
+    }
+}
+
+/// A `check`: what is about to be charged, for `donations::payment_check`.
+#[derive(Debug, Clone)]
+pub struct CheckRequest {
+    /// Our pledge id.
+    pub pledge_ref: Option<String>,
+    /// Minor units.
+    pub amount: i64,
+    /// ISO code.
+    pub currency: String,
+    /// A test-mode payment.
+    pub test_mode: bool,
+}
+
+impl CheckRequest {
+    /// Reads a `check` notification.
+    pub fn read(fields: &Fields) -> Result<CheckRequest, NotificationError> {
+        fields.transaction("TransactionId")?;
+        Ok(CheckRequest {
+            pledge_ref: fields.pledge_ref()?,
+            amount: fields.amount()?,
+            currency: fields.required("Currency")?,
+            test_mode: fields.test_mode()?,
+        })
+    }
+}
+
+/// The answer code for a `check` verdict.
+pub fn check_code(verdict: &Verdict) -> u8 {
+    match verdict {
+        Verdict::Accept => 0,
+        Verdict::UnknownPledge => 10,
+        Verdict::WrongAmount => 12,
+        Verdict::Refused(_) => 13,
+        Verdict::CampaignClosed => 20,
+    }
+}
+
+/// The code that refuses a test-mode payment on a live installation: "cannot be accepted".
+pub const REFUSED: u8 = 13;
+
+/// A notification other than `check`, as a delivery for the inbox: keyed by kind and
+/// transaction, so that a redelivery is a no-op. A test-mode notification on an installation
+/// configured for live payments is stored as not ours and moves nothing.
+pub fn delivery(
+    kind: Kind,
+    fields: &Fields,
+    body: &[u8],
+    test_installation: bool,
+) -> Result<Delivery, NotificationError> {
+    let transaction = fields.transaction("TransactionId")?;
+    let payload = std::str::from_utf8(body).map_err(|_| NotificationError::Body("UTF-8"))?.to_string();
+    let event = if fields.test_mode()? && !test_installation {
+        PaymentEvent::Foreign("a test-mode notification on an installation configured for live payments".into())
+    } else {
+        event(kind, fields, &transaction)?
+    };
+    Ok(Delivery {
+        provider: "tiptoppay".into(),
+        event_id: format!("{}:{transaction}", kind.as_str()),
+        event_type: kind.as_str().into(),
+        created_at: fields.date_time()?,
+        payload,
+        decoded: Ok(event),
+    })
+}
+
+fn event(kind: Kind, fields: &Fields, transaction: &str) -> Result<PaymentEvent, NotificationError> {
+    let payment_id = transaction.to_string();
+    let paid = || -> Result<PaymentEvent, NotificationError> {
+        Ok(PaymentEvent::PaymentSucceeded {
+            payment_id: payment_id.clone(),
+            pledge_ref: fields.pledge_ref()?,
+            amount: fields.amount()?,
+            currency: fields.required("Currency")?,
+        })
+    };
+    let closed = |outcome| -> Result<PaymentEvent, NotificationError> {
+        Ok(PaymentEvent::CheckoutClosed { session_id: None, pledge_ref: fields.pledge_ref()?, outcome })
+    };
+    match kind {
+        Kind::Pay => match fields.required("Status")?.as_str() {
+            "Completed" => paid(),
+            "Authorized" => {
+                Ok(PaymentEvent::PaymentAuthorized { payment_id: payment_id.clone(), pledge_ref: fields.pledge_ref()? })
+            }
+            _ => Ok(PaymentEvent::Other),
+        },
+        Kind::Confirm => paid(),
+        Kind::Fail => closed(PledgeState::Failed),
+        Kind::Cancel => closed(PledgeState::Canceled),
+        Kind::Refund => Ok(PaymentEvent::RefundTransaction {
+            refund_id: payment_id.clone(),
+            payment_id: fields.transaction("PaymentTransactionId")?,
+            amount: fields.amount()?,
+        }),
+        // A check is answered apart and never stored.
+        Kind::Check => Ok(PaymentEvent::Other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(body: &str) -> Fields {
+        Fields::parse(Some("application/x-www-form-urlencoded"), body.as_bytes()).expect("form")
+    }
+
+    #[test]
+    fn amounts_are_read_from_the_text_as_written() {
+        let json = Fields::parse(
+            Some("application/json"),
+            br#"{"Amount": 5000.10, "TestMode": true, "Data": {"pledge_id": "x"}}"#,
+        )
+        .expect("json");
+        assert_eq!(json.amount(), Ok(500_010));
+        assert_eq!(json.test_mode(), Ok(true));
+        assert_eq!(json.pledge_ref(), Ok(Some("x".into())));
+        assert_eq!(form("Amount=5000.10&TestMode=0").amount(), Ok(500_010));
+        assert!(form("Amount=1e3").amount().is_err());
+        assert!(form("Amount=-5").amount().is_err());
+        assert!(form("Amount=0.00").amount().is_err());
+    }
+
+    #[test]
+    fn each_kind_reads_its_fields() {
+        let pay = form(
+            "TransactionId=42&Amount=5000.00&Currency=KZT&InvoiceId=p1&Status=Completed&DateTime=2026-11-28 07:30:00",
+        );
+        let paid = delivery(Kind::Pay, &pay, b"x", false).expect("pay");
+        assert_eq!(paid.event_id, "pay:42");
+        assert_eq!(paid.created_at.map(|t| t.to_rfc3339()), Some("2026-11-28T07:30:00+00:00".into()));
+        assert_eq!(
+            paid.decoded,
+            Ok(PaymentEvent::PaymentSucceeded {
+                payment_id: "42".into(),
+                pledge_ref: Some("p1".into()),
+                amount: 500_000,
+                currency: "KZT".into()
+            })
+        );
+        let refund = form("TransactionId=43&PaymentTransactionId=42&Amount=1000&InvoiceId=p1");
+        assert_eq!(
+            delivery(Kind::Refund, &refund, b"x", false).expect("refund").decoded,
+            Ok(PaymentEvent::RefundTransaction { refund_id: "43".into(), payment_id: "42".into(), amount: 100_000 })
+        );
+        let missing = delivery(Kind::Refund, &form("TransactionId=43&Amount=1000"), b"x", false);
+        assert_eq!(missing.map(|_| ()), Err(field_error("PaymentTransactionId", "is missing")));
+        assert!(delivery(Kind::Pay, &form("TransactionId=4x2&Amount=1"), b"x", false).is_err());
+    }
+
+    #[test]
+    fn test_mode_is_foreign_only_on_a_live_installation() {
+        let pay = form("TransactionId=42&Amount=5000.00&Currency=KZT&InvoiceId=p1&Status=Completed&TestMode=1");
+        assert!(matches!(delivery(Kind::Pay, &pay, b"x", false).expect("pay").decoded, Ok(PaymentEvent::Foreign(_))));
+        assert!(matches!(
+            delivery(Kind::Pay, &pay, b"x", true).expect("pay").decoded,
+            Ok(PaymentEvent::PaymentSucceeded { .. })
+        ));
+    }
+
+    #[test]
+    fn only_a_signature_over_the_exact_body_passes() {
+        use base64::Engine;
+        let body = b"TransactionId=42&Amount=5000.00";
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"secret").expect("key");
+        mac.update(body);
+        let good = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        assert_eq!(verify(body, &[Some(&good)], "secret"), Ok(()));
+        assert_eq!(verify(body, &[None, Some(&good)], "secret"), Ok(()));
+        assert_eq!(verify(body, &[Some(&good)], "other"), Err(NotificationError::Signature));
+        assert_eq!(
+            verify(b"TransactionId=42&Amount=5000.01", &[Some(&good)], "secret"),
+            Err(NotificationError::Signature)
+        );
+        assert_eq!(verify(body, &[None, None], "secret"), Err(NotificationError::Signature));
+        assert_eq!(verify(body, &[Some("not base64!")], "secret"), Err(NotificationError::Signature));
+    }
+}

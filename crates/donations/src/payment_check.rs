@@ -1,0 +1,133 @@
+//! Whether a payment about to be made for a pledge may go ahead. Some providers (TipTop Pay's
+//! `check` notification) ask before they charge the card; answering "no" here is what keeps a
+//! donor from paying twice, paying a changed amount, or paying into a closed campaign.
+
+use chrono::{DateTime, Utc};
+use demeu_db::DbConn;
+use uuid::Uuid;
+
+use crate::campaign::CampaignStatus;
+use crate::money::Currency;
+use crate::pledge::PledgeState;
+use crate::pledge_store::{self, PledgeRecord};
+use crate::Error;
+
+/// What the provider is about to charge.
+#[derive(Debug, Clone)]
+pub struct PaymentAttempt<'a> {
+    /// Our pledge id, as the payment carries it.
+    pub pledge_ref: Option<&'a str>,
+    /// Minor units.
+    pub amount: i64,
+    /// ISO code in any case.
+    pub currency: &'a str,
+}
+
+/// The answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Charge.
+    Accept,
+    /// No such pledge here.
+    UnknownPledge,
+    /// The amount or currency is not the pledge's.
+    WrongAmount,
+    /// The campaign takes no more money.
+    CampaignClosed,
+    /// Anything else (the pledge is paid already, or was called off).
+    Refused(String),
+}
+
+/// The rule, on a pledge already found (`None`: not found) and its campaign's status.
+pub fn verdict(pledge: Option<&PledgeRecord>, campaign: CampaignStatus, attempt: &PaymentAttempt<'_>) -> Verdict {
+    let Some(pledge) = pledge else { return Verdict::UnknownPledge };
+    if Currency::from_code(attempt.currency).ok() != Some(pledge.currency) || attempt.amount != pledge.amount {
+        return Verdict::WrongAmount;
+    }
+    if pledge.received > 0 || pledge.state == PledgeState::Paid {
+        return Verdict::Refused("the pledge is paid already".into());
+    }
+    if pledge.state == PledgeState::Canceled {
+        return Verdict::Refused("the pledge was canceled".into());
+    }
+    match campaign {
+        CampaignStatus::Active => Verdict::Accept,
+        CampaignStatus::Ended => Verdict::CampaignClosed,
+        // Cannot happen (a pledge is made only while the campaign runs): refused all the same.
+        CampaignStatus::Upcoming => Verdict::Refused("the campaign has not started".into()),
+    }
+}
+
+/// Looks the pledge up and judges `attempt` at `now`. Changes nothing. A failed or expired
+/// pledge may still be paid: a donor whose first card was declined tries another.
+pub fn check(conn: &mut DbConn, attempt: &PaymentAttempt<'_>, now: DateTime<Utc>) -> Result<Verdict, Error> {
+    let Some(id) = attempt.pledge_ref.and_then(|r| Uuid::parse_str(r).ok()) else {
+        return Ok(Verdict::UnknownPledge);
+    };
+    let pledge = match pledge_store::find(conn, id.into()) {
+        Ok(pledge) => pledge,
+        Err(Error::NotFound(_)) => return Ok(Verdict::UnknownPledge),
+        Err(e) => return Err(e),
+    };
+    let campaign = crate::campaign::find_by_id(conn, pledge.campaign_id)?;
+    Ok(verdict(Some(&pledge), campaign.status_at(now), attempt))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pledge::PaymentMethod;
+
+    fn pledge(state: PledgeState, received: i64) -> PledgeRecord {
+        let at = chrono::NaiveDateTime::default();
+        PledgeRecord {
+            id: crate::ids::PledgeId::new(),
+            campaign_id: crate::ids::CampaignId::new(),
+            amount: 500_000,
+            currency: Currency::Kzt,
+            donor_name: None,
+            email: None,
+            anonymous: false,
+            hide_amount: false,
+            message: None,
+            subscribe: false,
+            state,
+            received,
+            refunded: 0,
+            disputed: 0,
+            method: PaymentMethod::Online,
+            reference: None,
+            provider_session_id: None,
+            provider_payment_id: None,
+            checkout_url: None,
+            provider: None,
+            flag: None,
+            created_at: at,
+            updated_at: at,
+            counted_at: None,
+        }
+    }
+
+    fn attempt(amount: i64, currency: &str) -> PaymentAttempt<'_> {
+        PaymentAttempt { pledge_ref: None, amount, currency }
+    }
+
+    #[test]
+    fn only_the_pledges_own_amount_into_an_open_campaign_is_accepted() {
+        use CampaignStatus::*;
+        let pending = pledge(PledgeState::Pending, 0);
+        let right = attempt(500_000, "KZT");
+        assert_eq!(verdict(Some(&pending), Active, &right), Verdict::Accept);
+        assert_eq!(verdict(Some(&pending), Active, &attempt(500_000, "kzt")), Verdict::Accept);
+        assert_eq!(verdict(None, Active, &right), Verdict::UnknownPledge);
+        assert_eq!(verdict(Some(&pending), Active, &attempt(500_001, "KZT")), Verdict::WrongAmount);
+        assert_eq!(verdict(Some(&pending), Active, &attempt(500_000, "USD")), Verdict::WrongAmount);
+        assert_eq!(verdict(Some(&pending), Active, &attempt(500_000, "XXX")), Verdict::WrongAmount);
+        assert_eq!(verdict(Some(&pending), Ended, &right), Verdict::CampaignClosed);
+        assert!(matches!(verdict(Some(&pledge(PledgeState::Paid, 500_000)), Active, &right), Verdict::Refused(_)));
+        assert!(matches!(verdict(Some(&pledge(PledgeState::Canceled, 0)), Active, &right), Verdict::Refused(_)));
+        // A declined card, then another: the failed pledge may still be paid.
+        assert_eq!(verdict(Some(&pledge(PledgeState::Failed, 0)), Active, &right), Verdict::Accept);
+        assert_eq!(verdict(Some(&pledge(PledgeState::Expired, 0)), Active, &right), Verdict::Accept);
+    }
+}

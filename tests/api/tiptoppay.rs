@@ -1,0 +1,1026 @@
+//! TipTop Pay (formerly CloudPayments Kazakhstan): checkouts and refunds against a local HTTP
+//! server standing in for its API, and notifications in the exact shape the provider sends
+//! (form-encoded by default, JSON when so configured), signed by its `Content-HMAC` scheme,
+//! implemented here independently of the code under test.
+
+use std::collections::VecDeque;
+
+use base64::Engine as _;
+use demeu_api::auth::Role;
+use demeu_api::settings::ProviderKind;
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use crate::helpers::{assert_problem, spawn_app, test_settings, Backend, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(
+    a_checkout_order_is_made_with_the_right_fields,
+    a_refused_order_keeps_the_pledge_and_a_keyed_retry_finishes,
+    a_payment_counts_once_whatever_the_redeliveries,
+    a_json_payment_counts_once_whatever_the_redeliveries,
+    a_second_transaction_for_one_invoice_is_counted_and_flagged,
+    a_two_stage_payment_counts_on_its_confirmation,
+    a_partial_then_a_full_refund_move_the_progress_back,
+    a_failed_payment_fails_the_pledge,
+    a_canceled_payment_cancels_the_pledge,
+    bad_signatures_change_nothing,
+    malformed_notifications_are_refused,
+    test_payments_count_only_on_a_test_installation,
+    checks_answer_the_providers_codes,
+    every_order_of_pay_refund_and_redelivery_ends_in_the_same_state,
+    staff_refunds_go_to_payments_refund_and_count_on_the_notification,
+    both_providers_at_once,
+);
+
+const PUBLIC_ID: &str = "pk_demeu";
+const SECRET: &str = "tiptop_secret";
+const DONOR: &str = "donor@example.kz";
+
+// ---------------------------------------------------------------------------------------------
+// The application and the stand-in for TipTop Pay's API.
+// ---------------------------------------------------------------------------------------------
+
+/// An app whose provider is TipTop Pay at a fresh stand-in; `test_mode` as configured.
+async fn tiptop_app_with(backend: Backend, test_mode: bool) -> (TestApp, MockServer) {
+    let server = MockServer::start().await;
+    let api_base = server.uri();
+    let app = spawn_app(backend)
+        .with(move |s| {
+            s.payments.provider = ProviderKind::TipTopPay;
+            s.payments.tiptoppay.public_id = PUBLIC_ID.to_string();
+            s.payments.tiptoppay.api_secret = SECRET.to_string().into();
+            s.payments.tiptoppay.api_base = api_base;
+            s.payments.tiptoppay.test_mode = test_mode;
+        })
+        .await;
+    (app, server)
+}
+
+/// A live installation (`test_mode = false`, the default) whose stand-in makes every order.
+async fn tiptop_app(backend: Backend) -> (TestApp, MockServer) {
+    let (app, server) = tiptop_app_with(backend, false).await;
+    mount_orders(&server).await;
+    (app, server)
+}
+
+/// The order id the stand-in gives a pledge's order: one per invoice, as TipTop Pay keeps one
+/// order per X-Request-ID.
+fn order_id(invoice: &str) -> String {
+    let hex: String = invoice.chars().filter(char::is_ascii_hexdigit).collect();
+    format!("o{}", &hex[..15.min(hex.len())])
+}
+
+fn order_url(invoice: &str) -> String {
+    format!("https://orders.tiptoppay.kz/d/{}", order_id(invoice))
+}
+
+/// Answers `orders/create` the way TipTop Pay does, echoing what it was sent.
+fn order_responder(request: &Request) -> ResponseTemplate {
+    let sent: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+    let invoice = sent["InvoiceId"].as_str().unwrap_or("unknown").to_string();
+    let amount = sent["Amount"].as_f64().unwrap_or(0.0);
+    let body = format!(
+        r#"{{"Model":{{"Id":"{id}","Number":61,"Amount":{amount:.2},"Currency":"KZT","CurrencyCode":0,"Email":{email},"Description":{description},"RequireConfirmation":false,"Url":"{url}","CultureName":"ru-RU","CreatedDate":"/Date(1635835930555)/","CreatedDateIso":"2021-11-02T09:52:10","StatusCode":0,"Status":"Created","InternalId":1}},"Success":true,"Message":null}}"#,
+        id = order_id(&invoice),
+        url = order_url(&invoice),
+        email = sent["Email"],
+        description = sent["Description"],
+    );
+    ResponseTemplate::new(200).set_body_raw(body, "application/json")
+}
+
+async fn mount_orders(server: &MockServer) {
+    Mock::given(method("POST"))
+        .and(path("/orders/create"))
+        .respond_with(order_responder)
+        .with_priority(5)
+        .mount(server)
+        .await;
+}
+
+/// TipTop Pay's own example answer to `orders/create`.
+const ORDER_ANSWER: &str = r#"{"Model":{"Id":"f2K8LV6reGE9WBFn","Number":61,"Amount":5000.00,"Currency":"KZT","CurrencyCode":0,"Email":"donor@example.kz","Description":"Помощь наставникам","RequireConfirmation":false,"Url":"https://orders.tiptoppay.kz/d/f2K8LV6reGE9WBFn","CultureName":"ru-RU","CreatedDate":"/Date(1635835930555)/","CreatedDateIso":"2021-11-02T09:52:10","StatusCode":0,"Status":"Created","InternalId":1},"Success":true,"Message":null}"#;
+
+fn header(request: &Request, name: &str) -> Option<String> {
+    request.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+fn basic_auth() -> String {
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{PUBLIC_ID}:{SECRET}")))
+}
+
+/// The requests the stand-in received at `at`.
+async fn calls(server: &MockServer, at: &str) -> Vec<Request> {
+    let requests = server.received_requests().await.expect("recorded");
+    requests.into_iter().filter(|r| r.url.path() == at).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notifications, as TipTop Pay sends them.
+// ---------------------------------------------------------------------------------------------
+
+/// A field's value: numbers are written bare in JSON bodies, strings quoted.
+#[derive(Clone, Debug)]
+enum V {
+    N(String),
+    S(String),
+}
+
+fn n(v: impl ToString) -> V {
+    V::N(v.to_string())
+}
+
+fn s(v: impl ToString) -> V {
+    V::S(v.to_string())
+}
+
+/// One notification's fields, in the provider's order.
+#[derive(Clone, Debug)]
+struct Note(Vec<(String, V)>);
+
+impl Note {
+    fn set(mut self, name: &str, value: V) -> Self {
+        match self.0.iter_mut().find(|(k, _)| k == name) {
+            Some(field) => field.1 = value,
+            None => self.0.push((name.to_string(), value)),
+        }
+        self
+    }
+
+    fn without(mut self, name: &str) -> Self {
+        self.0.retain(|(k, _)| k != name);
+        self
+    }
+
+    /// `application/x-www-form-urlencoded`, the provider's default.
+    fn form(&self) -> String {
+        let pairs: Vec<(&str, &str)> = self
+            .0
+            .iter()
+            .map(|(k, v)| match v {
+                V::N(x) | V::S(x) => (k.as_str(), x.as_str()),
+            })
+            .collect();
+        serde_urlencoded::to_string(pairs).expect("a form")
+    }
+
+    /// `application/json`, with amounts written as the provider writes them (`5000.00`).
+    fn json(&self) -> String {
+        let fields: Vec<String> = self
+            .0
+            .iter()
+            .map(|(k, v)| {
+                let value = match v {
+                    V::N(x) => x.clone(),
+                    V::S(x) => Value::from(x.as_str()).to_string(),
+                };
+                format!("{}:{value}", Value::from(k.as_str()))
+            })
+            .collect();
+        format!("{{{}}}", fields.join(","))
+    }
+}
+
+/// Minor units (tiyn) as the provider writes tenge: `500000` → `5000.00`.
+fn tenge(minor: i64) -> String {
+    format!("{}.{:02}", minor / 100, minor % 100)
+}
+
+fn now_utc() -> String {
+    chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// The fields every notification about a payment of `amount` (tiyn) for `pledge` carries.
+fn base(pledge: &str, transaction: u64, amount: i64) -> Note {
+    Note(vec![
+        ("TransactionId".into(), n(transaction)),
+        ("Amount".into(), n(tenge(amount))),
+        ("Currency".into(), s("KZT")),
+        ("PaymentAmount".into(), n(tenge(amount))),
+        ("PaymentCurrency".into(), s("KZT")),
+        ("DateTime".into(), s(now_utc())),
+        ("CardFirstSix".into(), s("440043")),
+        ("CardLastFour".into(), s("0004")),
+        ("CardType".into(), s("Visa")),
+        ("CardExpDate".into(), s("12/29")),
+        ("TestMode".into(), n(0)),
+        ("Status".into(), s("Completed")),
+        ("OperationType".into(), s("Payment")),
+        ("GatewayName".into(), s("Halyk")),
+        ("InvoiceId".into(), s(pledge)),
+        ("AccountId".into(), s(DONOR)),
+        ("SubscriptionId".into(), s("")),
+        ("Name".into(), s("AIGERIM S")),
+        ("Email".into(), s(DONOR)),
+        ("IpAddress".into(), s("95.56.12.34")),
+        ("IpCountry".into(), s("KZ")),
+        ("IpCity".into(), s("Алматы")),
+        ("Issuer".into(), s("Halyk Bank")),
+        ("IssuerBankCountry".into(), s("KZ")),
+        ("Description".into(), s("mentors")),
+        ("Data".into(), s(json!({"pledge_id": pledge}).to_string())),
+    ])
+}
+
+/// A `pay` (or `check`) notification: a completed one-stage payment.
+fn payment(pledge: &str, transaction: u64, amount: i64) -> Note {
+    base(pledge, transaction, amount).set("AuthCode", s("A1B2C3")).set("Token", s("tk_477bd5f8"))
+}
+
+/// A `refund` notification: `amount` given back now (not cumulative) by refund `transaction`
+/// of payment `payment_transaction`.
+fn refund(pledge: &str, transaction: u64, payment_transaction: u64, amount: i64) -> Note {
+    base(pledge, transaction, amount)
+        .set("PaymentTransactionId", n(payment_transaction))
+        .set("OperationType", s("Refund"))
+        .without("Status")
+}
+
+/// A `fail` notification.
+fn failure(pledge: &str, transaction: u64, amount: i64) -> Note {
+    base(pledge, transaction, amount).without("Status").set("Reason", s("InsufficientFunds")).set("ReasonCode", n(5051))
+}
+
+/// A `cancel` notification (a two-stage payment called off).
+fn cancellation(pledge: &str, transaction: u64, amount: i64) -> Note {
+    base(pledge, transaction, amount).without("Status")
+}
+
+/// base64(HMAC-SHA256(secret, body)): TipTop Pay's `Content-HMAC`.
+fn content_hmac(body: &[u8], secret: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key");
+    mac.update(body);
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// Extra request headers: (name, value).
+type Headers<'a> = Vec<(&'a str, String)>;
+
+const FORM: &str = "application/x-www-form-urlencoded";
+const JSON: &str = "application/json";
+
+/// Posts `body` to `/api/v1/webhooks/tiptoppay/{kind}` with `headers`.
+async fn post_notification(
+    app: &TestApp,
+    kind: &str,
+    content_type: &str,
+    body: &str,
+    headers: &[(&str, String)],
+) -> reqwest::Response {
+    let mut req = app
+        .client
+        .post(app.url(&format!("/api/v1/webhooks/tiptoppay/{kind}")))
+        .header("content-type", content_type)
+        .body(body.to_string());
+    for (name, value) in headers {
+        req = req.header(*name, value);
+    }
+    req.send().await.expect("request sent")
+}
+
+/// Delivers `body` signed with the installation's secret; the status and the JSON answer.
+async fn deliver_raw(app: &TestApp, kind: &str, content_type: &str, body: &str) -> (u16, Value) {
+    let signature = content_hmac(body.as_bytes(), SECRET);
+    let res = post_notification(app, kind, content_type, body, &[("Content-HMAC", signature)]).await;
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// Delivers `note` form-encoded, signed; the status and the JSON answer.
+async fn notify(app: &TestApp, kind: &str, note: &Note) -> (u16, Value) {
+    deliver_raw(app, kind, FORM, &note.form()).await
+}
+
+/// Delivers `note` and asserts TipTop Pay's "accepted": 200 `{"code":0}`.
+async fn notify_ok(app: &TestApp, kind: &str, note: &Note) {
+    let (status, body) = notify(app, kind, note).await;
+    assert_eq!((status, body["code"].as_i64()), (200, Some(0)), "{kind}: {body}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the database holds.
+// ---------------------------------------------------------------------------------------------
+
+async fn pledge_row(app: &TestApp, id: &str) -> donations::pledge_store::PledgeRecord {
+    let id: donations::ids::PledgeId = id.parse().expect("uuid");
+    app.pool.run(move |conn| donations::pledge_store::find(conn, id)).await.expect("pledge")
+}
+
+async fn money(app: &TestApp, id: &str) -> (i64, i64) {
+    let pledge = pledge_row(app, id).await;
+    (pledge.received, pledge.refunded)
+}
+
+async fn state(app: &TestApp, id: &str) -> String {
+    pledge_row(app, id).await.state.as_str().to_string()
+}
+
+#[derive(diesel::QueryableByName, Debug)]
+struct InboxRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    event_id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    outcome: String,
+}
+
+/// TipTop Pay's inbox rows: (event_id, outcome), oldest first.
+async fn inbox(app: &TestApp) -> Vec<(String, String)> {
+    app.pool
+        .run(|conn| {
+            use diesel::prelude::*;
+            diesel::sql_query(
+                "SELECT event_id, outcome FROM webhook_events WHERE provider = 'tiptoppay' ORDER BY received_at, event_id",
+            )
+            .load::<InboxRow>(conn)
+            .map(|rows| rows.into_iter().map(|r| (r.event_id, r.outcome)).collect())
+            .map_err(demeu_db::DbError::from)
+        })
+        .await
+        .expect("inbox")
+}
+
+/// Every provider's inbox row count.
+async fn inbox_len(app: &TestApp) -> usize {
+    app.pool
+        .run(|conn| {
+            use demeu_db::schema::webhook_events::dsl::*;
+            use diesel::prelude::*;
+            webhook_events.count().get_result::<i64>(conn).map_err(demeu_db::DbError::from)
+        })
+        .await
+        .expect("inbox count") as usize
+}
+
+#[derive(diesel::QueryableByName)]
+struct ProviderRow {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    provider: Option<String>,
+}
+
+/// The `provider` column of a pledge.
+async fn provider_of(app: &TestApp, id: &str) -> Option<String> {
+    let id = id.to_string();
+    app.pool
+        .run(move |conn| {
+            use diesel::prelude::*;
+            diesel::sql_query(format!("SELECT provider FROM pledges WHERE id = '{id}'"))
+                .get_result::<ProviderRow>(conn)
+                .map(|r| r.provider)
+                .map_err(demeu_db::DbError::from)
+        })
+        .await
+        .expect("the pledge's provider")
+}
+
+#[derive(diesel::QueryableByName)]
+struct RefundRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    amount: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    status: String,
+}
+
+async fn refund_statuses(app: &TestApp, pledge: &str) -> Vec<(i64, String)> {
+    let pledge = pledge.to_string();
+    app.pool
+        .run(move |conn| {
+            use diesel::prelude::*;
+            diesel::sql_query(format!(
+                "SELECT amount, status FROM refunds WHERE pledge_id = '{pledge}' ORDER BY created_at, amount"
+            ))
+            .load::<RefundRow>(conn)
+            .map(|rows| rows.into_iter().map(|r| (r.amount, r.status)).collect())
+            .map_err(demeu_db::DbError::from)
+        })
+        .await
+        .expect("refund rows")
+}
+
+async fn staff_pledges(app: &TestApp, token: &str) -> Vec<Value> {
+    let list: Value = app.get_as(token, "/api/v1/staff/pledges").await.json().await.expect("JSON");
+    list["pledges"].as_array().cloned().unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checkout.
+// ---------------------------------------------------------------------------------------------
+
+async fn a_checkout_order_is_made_with_the_right_fields(backend: Backend) {
+    let (app, server) = tiptop_app_with(backend, false).await;
+    Mock::given(method("POST"))
+        .and(path("/orders/create"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(ORDER_ANSWER, "application/json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let res = app.post_json("/api/v1/campaigns/mentors/pledges", &json!({"amount": 500_000, "email": DONOR})).await;
+    assert_eq!(res.status(), 201);
+    let body: Value = res.json().await.expect("JSON");
+    assert_eq!(body["checkout_url"], "https://orders.tiptoppay.kz/d/f2K8LV6reGE9WBFn");
+    let pledge = body["id"].as_str().expect("id").to_string();
+
+    let requests = calls(&server, "/orders/create").await;
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!(request.method.as_str(), "POST");
+    assert_eq!(header(request, "authorization"), Some(basic_auth()), "HTTP Basic: Public ID and API secret");
+    assert_eq!(
+        header(request, "x-request-id"),
+        Some(format!("checkout-{pledge}")),
+        "the key is derived from the pledge"
+    );
+    assert!(
+        header(request, "content-type").is_some_and(|t| t.starts_with("application/json")),
+        "{:?}",
+        header(request, "content-type")
+    );
+    let raw = String::from_utf8(request.body.clone()).expect("UTF-8 body");
+    assert!(raw.contains(r#""Amount":5000.00"#), "the amount in tenge with two decimals: {raw}");
+    let sent: Value = serde_json::from_str(&raw).expect("a JSON body");
+    let title = app.get_json("/api/v1/campaigns/mentors").await["title"].clone();
+    assert_eq!(sent["Currency"], "KZT", "{sent}");
+    assert_eq!(sent["Description"], title, "{sent}");
+    assert_eq!(sent["Email"], DONOR, "{sent}");
+    assert_eq!(sent["InvoiceId"], pledge.as_str(), "{sent}");
+    assert_eq!(sent["CultureName"], "ru-RU", "the campaign's locale: {sent}");
+    // JsonData: an object, or the same object written as a JSON string.
+    let data = match &sent["JsonData"] {
+        Value::String(text) => serde_json::from_str(text).expect("JsonData is JSON"),
+        other => other.clone(),
+    };
+    assert_eq!(data["pledge_id"], pledge.as_str(), "{sent}");
+    let public_url = test_settings("sqlite://unused").public_url().to_string();
+    for link in ["SuccessRedirectUrl", "FailRedirectUrl"] {
+        let url = sent[link].as_str().unwrap_or_else(|| panic!("{link} in {sent}"));
+        assert!(url.starts_with(&public_url), "{link}: {url}");
+        assert!(url.contains("/campaigns/mentors") && url.contains(&pledge), "{link}: {url}");
+    }
+
+    assert_eq!(provider_of(&app, &pledge).await.as_deref(), Some("tiptoppay"), "the pledge records its provider");
+    let public = app.get_json(&format!("/api/v1/pledges/{pledge}")).await;
+    assert_eq!(public["status"], "pending");
+    assert_eq!(app.progress().await, (0, 0), "a checkout counts nothing");
+}
+
+async fn a_refused_order_keeps_the_pledge_and_a_keyed_retry_finishes(backend: Backend) {
+    let cases = [
+        (
+            ResponseTemplate::new(200)
+                .set_body_raw(r#"{"Success":false,"Message":"Invalid amount","Model":null}"#, JSON),
+            502,
+        ),
+        (ResponseTemplate::new(500).set_body_raw(r#"{"Success":false,"Message":"Internal error"}"#, JSON), 502),
+        (ResponseTemplate::new(429).set_body_raw(r#"{"Success":false,"Message":"Too many requests"}"#, JSON), 503),
+    ];
+    for (refusal, our_status) in cases {
+        let (app, server) = tiptop_app(backend).await;
+        Mock::given(method("POST"))
+            .and(path("/orders/create"))
+            .respond_with(refusal.clone())
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        let send = || {
+            app.client
+                .post(app.url("/api/v1/campaigns/mentors/pledges"))
+                .header("Idempotency-Key", "retry-me")
+                .json(&json!({"amount": 500_000, "email": DONOR}))
+                .send()
+        };
+        let failed = send().await.expect("sent");
+        let problem = assert_problem(failed, our_status).await;
+        let detail = problem["detail"].as_str().unwrap_or("");
+        assert!(!detail.contains(SECRET) && !detail.contains("Invalid amount"), "{problem}");
+
+        let token = app.staff_token(Role::Accountant).await;
+        let list = staff_pledges(&app, &token).await;
+        assert_eq!(list.len(), 1, "the pledge is kept after the answer {our_status}");
+        assert_eq!(list[0]["status"], "pending");
+        let pledge = list[0]["id"].as_str().expect("id").to_string();
+
+        let retried = send().await.expect("sent");
+        assert_eq!(retried.status(), 201, "a retry with the same key finishes the job (after {our_status})");
+        let body: Value = retried.json().await.expect("JSON");
+        assert_eq!(body["id"], pledge.as_str(), "the same pledge");
+        assert_eq!(body["checkout_url"], order_url(&pledge).as_str());
+        assert_eq!(staff_pledges(&app, &token).await.len(), 1, "still one pledge");
+        let ids: Vec<Option<String>> =
+            calls(&server, "/orders/create").await.iter().map(|r| header(r, "x-request-id")).collect();
+        let expected = Some(format!("checkout-{pledge}"));
+        assert_eq!(ids, [expected.clone(), expected], "one X-Request-ID for both attempts");
+        assert_eq!(app.progress().await, (0, 0));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Payments.
+// ---------------------------------------------------------------------------------------------
+
+async fn a_payment_counts_once_whatever_the_redeliveries(backend: Backend) {
+    let (app, _server) = tiptop_app(backend).await;
+    let pledge = app.pledge(500_000).await;
+    let pay = payment(&pledge, 1_000_101, 500_000);
+    for attempt in 0..3 {
+        let (status, body) = notify(&app, "pay", &pay).await;
+        assert_eq!((status, body["code"].as_i64()), (200, Some(0)), "delivery {attempt}: {body}");
+        assert_eq!(app.progress().await, (500_000, 1), "after delivery {attempt}");
+    }
+    assert_eq!(money(&app, &pledge).await, (500_000, 0));
+    assert_eq!(state(&app, &pledge).await, "paid");
+    assert_eq!(pledge_row(&app, &pledge).await.provider_payment_id.as_deref(), Some("1000101"));
+    let rows = inbox(&app).await;
+    assert_eq!(rows.len(), 1, "one inbox row per notification: {rows:?}");
+    assert_eq!(rows[0].0, "pay:1000101");
+    app.assert_reconciled().await;
+}
+
+async fn a_json_payment_counts_once_whatever_the_redeliveries(backend: Backend) {
+    let (app, _server) = tiptop_app(backend).await;
+    let pledge = app.pledge(500_000).await;
+    let body = payment(&pledge, 1_000_202, 500_000).json();
+    assert!(body.contains(r#""Amount":5000.00"#) && body.contains(r#""TransactionId":1000202"#), "{body}");
+    for attempt in 0..3 {
+        let (status, answer) = deliver_raw(&app, "pay", JSON, &body).await;
+        assert_eq!((status, answer["code"].as_i64()), (200, Some(0)), "delivery {attempt}: {answer}");
+    }
+    assert_eq!(app.progress().await, (500_000, 1));
+    assert_eq!(money(&app, &pledge).await, (500_000, 0));
+    let rows = inbox(&app).await;
+    assert_eq!(rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), ["pay:1000202"]);
+    // The same payment, form-encoded: still the same transaction.
+    notify_ok(&app, "pay", &payment(&pledge, 1_000_202, 500_000)).await;
+    assert_eq!(app.progress().await, (500_000, 1));
+    app.assert_reconciled().await;
+}
+
+async fn a_second_transaction_for_one_invoice_is_counted_and_flagged(backend: Backend) {
+    let (app, _server) = tiptop_app(backend).await;
+    let pledge = app.pledge(500_000).await;
+    notify_ok(&app, "pay", &payment(&pledge, 2_001, 500_000)).await;
+    assert!(pledge_row(&app, &pledge).await.flag.is_none(), "one payment is nothing to look at");
+    // The donor paid the same link twice: the money is there, and staff should look.
+    notify_ok(&app, "pay", &payment(&pledge, 2_002, 500_000)).await;
+    notify_ok(&app, "pay", &payment(&pledge, 2_002, 500_000)).await;
+    let row = pledge_row(&app, &pledge).await;
+    assert_eq!((row.received, row.refunded), (1_000_000, 0), "both transactions count, each once");
+    assert!(row.flag.is_some(), "a second payment of one invoice is flagged");
+    assert_eq!(app.progress().await, (1_000_000, 1));
+    let mut ids: Vec<String> = inbox(&app).await.into_iter().map(|r| r.0).collect();
+    ids.sort();
+    assert_eq!(ids, ["pay:2001", "pay:2002"]);
+    app.assert_reconciled().await;
+}
+
+async fn a_two_stage_payment_counts_on_its_confirmation(backend: Backend) {
+    let (app, _server) = tiptop_app(backend).await;
+    let pledge = app.pledge(500_000).await;
+    let authorized = payment(&pledge, 3_001, 500_000).set("Status", s("Authorized"));
+    notify_ok(&app, "pay", &authorized).await;
+    assert_eq!(app.progress().await, (0, 0), "money held on the card is not money received");
+    assert_eq!(money(&app, &pledge).await, (0, 0));
+    let confirmed = payment(&pledge, 3_001, 500_000);
+    notify_ok(&app, "confirm", &confirmed).await;
+    assert_eq!(app.progress().await, (500_000, 1));
+    notify_ok(&app, "confirm", &confirmed).await;
+    // The same transaction reported Completed by a pay notification too: one payment.
+    notify_ok(&app, "pay", &confirmed).await;
+    assert_eq!(app.progress().await, (500_000, 1));
+    assert_eq!(money(&app, &pledge).await, (500_000, 0));
+    app.assert_reconciled().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Refunds, failures, cancellations.
+// ---------------------------------------------------------------------------------------------
+
+async fn a_partial_then_a_full_refund_move_the_progress_back(backend: Backend) {
+    let (app, _server) = tiptop_app(backend).await;
+    let pledge = app.pledge(500_000).await;
+    notify_ok(&app, "pay", &payment(&pledge, 4_001, 500_000)).await;
+    assert_eq!(app.progress().await, (500_000, 1));
+
+    let partial = refund(&pledge, 4_101, 4_001, 100_000);
+    for _ in 0..2 {
+        notify_ok(&app, "refund", &partial).await;
+        assert_eq!(money(&app, &pledge).await, (500_000, 100_000), "each refund counts once");
+        assert_eq!(app.progress().await, (400_000, 1));
+    }
+    assert_eq!(app.get_json(&format!("/api/v1/pledges/{pledge}")).await["status"], "partially_refunded");
+
+    // The rest: this refund's own amount, not a running total.
+    let rest = refund(&pledge, 4_102, 4_001, 400_000);
+    for _ in 0..2 {
+        notify_ok(&app, "refund", &rest).await;
+        assert_eq!(money(&app, &pledge).await, (500_000, 500_000));
+        assert_eq!(app.progress().await, (0, 0));
+    }
+    notify_ok(&app, "refund", &partial).await;
+    assert_eq!(money(&app, &pledge).await, (500_000, 500_000), "an old refund redelivered changes nothing");
+    assert_eq!(app.get_json(&format!("/api/v1/pledges/{pledge}")).await["status"], "refunded");
+    let mut ids: Vec<String> = inbox(&app).await.into_iter().map(|r| r.0).collect();
+    ids.sort();
+    assert_eq!(ids, ["pay:4001", "refund:4101", "refund:4102"]);
+    app.assert_reconciled().await;
+}
+
+async fn a_failed_payment_fails_the_pledge(backend: Backend) {
+    let (app, _server) = tiptop_app(backend).await;
+    let pledge = app.pledge(500_000).await;
+    let fail = failure(&pledge, 5_001, 500_000);
+    notify_ok(&app, "fail", &fail).await;
+    notify_ok(&app, "fail", &fail).await;
+    assert_eq!(state(&app, &pledge).await, "failed");
+    assert_eq!(app.get_json(&format!("/api/v1/pledges/{pledge}")).await["status"], "failed");
+    assert_eq!(money(&app, &pledge).await, (0, 0));
+    assert_eq!(app.progress().await, (0, 0));
+    assert_eq!(inbox(&app).await.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), ["fail:5001"]);
+    app.assert_reconciled().await;
+}
+
+async fn a_canceled_payment_cancels_the_pledge(backend: Backend) {
+    let (app, _server) = tiptop_app(backend).await;
+    let pledge = app.pledge(500_000).await;
+    notify_ok(&app, "cancel", &cancellation(&pledge, 5_101, 500_000)).await;
+    assert_eq!(state(&app, &pledge).await, "canceled");
+    assert_eq!(money(&app, &pledge).await, (0, 0));
+    assert_eq!(app.progress().await, (0, 0));
+    assert_eq!(inbox(&app).await.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), ["cancel:5101"]);
+    app.assert_reconciled().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signatures and malformed bodies.
+// ---------------------------------------------------------------------------------------------
+
+async fn bad_signatures_change_nothing(backend: Backend) {
+    let (app, _server) = tiptop_app(backend).await;
+    let pledge = app.pledge(500_000).await;
+    let body = payment(&pledge, 6_001, 500_000).form();
+    let altered = payment(&pledge, 6_001, 900_000).form();
+    assert_ne!(body, altered);
+    let good = content_hmac(body.as_bytes(), SECRET);
+    let cases: Vec<(&str, &str, Headers)> = vec![
+        ("wrong secret", body.as_str(), vec![("Content-HMAC", content_hmac(body.as_bytes(), "someone_elses_secret"))]),
+        ("no signature header", body.as_str(), vec![]),
+        ("changed after signing", altered.as_str(), vec![("Content-HMAC", good.clone())]),
+        ("not base64", body.as_str(), vec![("Content-HMAC", "not a signature!".to_string())]),
+        ("empty", body.as_str(), vec![("Content-HMAC", String::new())]),
+        (
+            "hex, not base64",
+            body.as_str(),
+            vec![("Content-HMAC", {
+                let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("any key");
+                mac.update(body.as_bytes());
+                hex::encode(mac.finalize().into_bytes())
+            })],
+        ),
+    ];
+    for (what, sent, headers) in cases {
+        let res = post_notification(&app, "pay", FORM, sent, &headers).await;
+        assert_eq!(res.status(), 400, "{what}");
+        assert_problem(res, 400).await;
+        assert_eq!(app.progress().await, (0, 0), "{what}");
+    }
+    // A JSON body changed after signing.
+    let json_body = payment(&pledge, 6_001, 500_000).json();
+    let res = post_notification(
+        &app,
+        "pay",
+        JSON,
+        &json_body.replace("5000.00", "9000.00"),
+        &[("Content-HMAC", content_hmac(json_body.as_bytes(), SECRET))],
+    )
+    .await;
+    assert_problem(res, 400).await;
+    assert_eq!(app.progress().await, (0, 0));
+    assert_eq!(money(&app, &pledge).await, (0, 0));
+    assert_eq!(state(&app, &pledge).await, "pending");
+    assert_eq!(inbox_len(&app).await, 0, "nothing stored");
+
+    // X-Content-HMAC, the same value under the other name, is accepted.
+    let res = post_notification(&app, "pay", FORM, &body, &[("X-Content-HMAC", good)]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.expect("JSON")["code"], 0);
+    assert_eq!(app.progress().await, (500_000, 1));
+    app.assert_reconciled().await;
+}
+
+async fn malformed_notifications_are_refused(backend: Backend) {
+    let (app, _server) = tiptop_app(backend).await;
+    let pledge = app.pledge(500_000).await;
+    // Signed, but without the transaction's id.
+    let body = payment(&pledge, 6_101, 500_000).without("TransactionId").form();
+    let res =
+        post_notification(&app, "pay", FORM, &body, &[("Content-HMAC", content_hmac(body.as_bytes(), SECRET))]).await;
+    let problem = assert_problem(res, 400).await;
+    assert!(problem["detail"].as_str().is_some_and(|d| d.contains("TransactionId")), "{problem}");
+    let body = payment(&pledge, 6_101, 500_000).without("TransactionId").json();
+    let res =
+        post_notification(&app, "pay", JSON, &body, &[("Content-HMAC", content_hmac(body.as_bytes(), SECRET))]).await;
+    let problem = assert_problem(res, 400).await;
+    assert!(problem["detail"].as_str().is_some_and(|d| d.contains("TransactionId")), "{problem}");
+    // A kind TipTop Pay does not send.
+    let body = payment(&pledge, 6_102, 500_000).form();
+    let res =
+        post_notification(&app, "recurrent", FORM, &body, &[("Content-HMAC", content_hmac(body.as_bytes(), SECRET))])
+            .await;
+    assert_eq!(res.status(), 404, "an unknown kind");
+    assert_eq!(app.progress().await, (0, 0));
+    assert_eq!(inbox_len(&app).await, 0, "nothing stored");
+    assert_eq!(state(&app, &pledge).await, "pending");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Test mode.
+// ---------------------------------------------------------------------------------------------
+
+async fn test_payments_count_only_on_a_test_installation(backend: Backend) {
+    let (live, _server) = tiptop_app(backend).await;
+    let pledge = live.pledge(500_000).await;
+    let test_pay = payment(&pledge, 7_001, 500_000).set("TestMode", n(1));
+    notify_ok(&live, "pay", &test_pay).await;
+    notify_ok(&live, "pay", &test_pay).await;
+    assert_eq!(live.progress().await, (0, 0), "a test card's payment is not money on a live installation");
+    assert_eq!(money(&live, &pledge).await, (0, 0));
+    assert_eq!(state(&live, &pledge).await, "pending");
+    assert_eq!(inbox(&live).await, [("pay:7001".to_string(), "not_ours".to_string())]);
+    // The real payment still counts.
+    notify_ok(&live, "pay", &payment(&pledge, 7_002, 500_000)).await;
+    assert_eq!(live.progress().await, (500_000, 1));
+    live.assert_reconciled().await;
+
+    let (test, server) = tiptop_app_with(backend, true).await;
+    mount_orders(&server).await;
+    let pledge = test.pledge(500_000).await;
+    notify_ok(&test, "pay", &payment(&pledge, 7_001, 500_000).set("TestMode", n(1))).await;
+    assert_eq!(test.progress().await, (500_000, 1), "a test installation counts test payments");
+    assert_eq!(money(&test, &pledge).await, (500_000, 0));
+    test.assert_reconciled().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Check.
+// ---------------------------------------------------------------------------------------------
+
+async fn check(app: &TestApp, note: &Note) -> Option<i64> {
+    let (status, body) = notify(app, "check", note).await;
+    assert_eq!(status, 200, "check: {body}");
+    body["code"].as_i64()
+}
+
+async fn checks_answer_the_providers_codes(backend: Backend) {
+    let (app, _server) = tiptop_app(backend).await;
+    let pledge = app.pledge(500_000).await;
+    assert_eq!(check(&app, &payment(&pledge, 8_001, 500_000)).await, Some(0), "payable");
+    assert_eq!(check(&app, &payment(&pledge, 8_001, 500_000)).await, Some(0), "asked twice, still payable");
+    let json_body = payment(&pledge, 8_001, 500_000).json();
+    let (status, answer) = deliver_raw(&app, "check", JSON, &json_body).await;
+    assert_eq!((status, answer["code"].as_i64()), (200, Some(0)), "a JSON check: {answer}");
+
+    let stranger = uuid::Uuid::new_v4().to_string();
+    assert_eq!(check(&app, &payment(&stranger, 8_002, 500_000)).await, Some(10), "an invoice we never made");
+    assert_eq!(check(&app, &payment(&pledge, 8_003, 400_000)).await, Some(12), "the wrong amount");
+    assert_eq!(
+        check(&app, &payment(&pledge, 8_004, 500_000).set("Currency", s("USD"))).await,
+        Some(12),
+        "the wrong currency"
+    );
+    assert_eq!(
+        check(&app, &payment(&pledge, 8_005, 500_000).set("TestMode", n(1))).await,
+        Some(13),
+        "a test card on a live installation"
+    );
+    assert_eq!(app.progress().await, (0, 0), "a check changes nothing");
+    assert_eq!(state(&app, &pledge).await, "pending");
+    assert_eq!(money(&app, &pledge).await, (0, 0));
+
+    // Paid: a second payment is not invited.
+    notify_ok(&app, "pay", &payment(&pledge, 8_010, 500_000)).await;
+    assert_eq!(check(&app, &payment(&pledge, 8_011, 500_000)).await, Some(13), "already paid");
+    assert_eq!(app.progress().await, (500_000, 1));
+
+    // The campaign has ended: a pending pledge can no longer be paid.
+    let late = app.pledge(500_000).await;
+    let ended_at = (chrono::Utc::now() - chrono::Duration::hours(1)).format("%Y-%m-%d %H:%M:%S");
+    app.execute_sql(&format!("UPDATE campaigns SET ends_at = '{ended_at}' WHERE slug = 'mentors'"))
+        .await
+        .expect("end the campaign");
+    assert_eq!(check(&app, &payment(&late, 8_020, 500_000)).await, Some(20), "the campaign has ended");
+    assert_eq!(state(&app, &late).await, "pending");
+    assert_eq!(app.progress().await, (500_000, 1));
+    app.assert_reconciled().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Order of arrival.
+// ---------------------------------------------------------------------------------------------
+
+fn permutations(n: usize) -> Vec<Vec<usize>> {
+    if n == 0 {
+        return vec![vec![]];
+    }
+    let mut all = Vec::new();
+    for rest in permutations(n - 1) {
+        for i in 0..=rest.len() {
+            let mut p = rest.clone();
+            p.insert(i, n - 1);
+            all.push(p);
+        }
+    }
+    all
+}
+
+/// Delivers `(kind, body)` in order the way TipTop Pay does: an answer other than 200 puts the
+/// delivery back at the end of the queue, to be tried again later. The first answer to each.
+async fn deliver_until_accepted(app: &TestApp, deliveries: Vec<(&'static str, String)>) -> Vec<u16> {
+    let mut first = vec![0u16; deliveries.len()];
+    let mut queue: VecDeque<(usize, &'static str, String)> =
+        deliveries.into_iter().enumerate().map(|(i, (k, b))| (i, k, b)).collect();
+    let mut attempts = 0;
+    while let Some((i, kind, body)) = queue.pop_front() {
+        attempts += 1;
+        assert!(attempts < 50, "deliveries never settle");
+        let (status, answer) = deliver_raw(app, kind, FORM, &body).await;
+        if first[i] == 0 {
+            first[i] = status;
+        }
+        match status {
+            200 => assert_eq!(answer["code"], 0, "{kind}: {answer}"),
+            503 => queue.push_back((i, kind, body)),
+            other => panic!("{kind}: unexpected {other}: {answer}"),
+        }
+    }
+    first
+}
+
+async fn every_order_of_pay_refund_and_redelivery_ends_in_the_same_state(backend: Backend) {
+    let (app, _server) = tiptop_app(backend).await;
+    let orders = permutations(3);
+    assert_eq!(orders.len(), 6);
+    for (k, order) in orders.iter().enumerate() {
+        let pledge = app.pledge(500_000).await;
+        let paid = 9_000 + 10 * k as u64;
+        let pay = payment(&pledge, paid, 500_000).form();
+        let deliveries =
+            [("pay", pay.clone()), ("refund", refund(&pledge, paid + 1, paid, 100_000).form()), ("pay", pay)];
+        let first = deliver_until_accepted(&app, order.iter().map(|i| deliveries[*i].clone()).collect()).await;
+        let refund_at = order.iter().position(|i| *i == 1).expect("the refund");
+        let pay_at = order.iter().position(|i| *i != 1).expect("a pay");
+        if refund_at < pay_at {
+            assert_eq!(first[refund_at], 503, "a refund before its payment is delivered again later: {order:?}");
+        }
+        assert_eq!(money(&app, &pledge).await, (500_000, 100_000), "order {order:?}");
+        assert_eq!(pledge_row(&app, &pledge).await.provider_payment_id.as_deref(), Some(paid.to_string().as_str()));
+        assert_eq!(app.progress().await, ((k as i64 + 1) * 400_000, k as i64 + 1), "order {order:?}");
+    }
+    assert_eq!(app.progress().await, (6 * 400_000, 6));
+    assert_eq!(inbox(&app).await.len(), 12, "one row per payment and per refund");
+    app.assert_reconciled().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Staff refunds.
+// ---------------------------------------------------------------------------------------------
+
+fn refund_answer(transaction: u64) -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .set_body_raw(format!(r#"{{"Model":{{"TransactionId":{transaction}}},"Success":true,"Message":null}}"#), JSON)
+}
+
+async fn staff_refunds_go_to_payments_refund_and_count_on_the_notification(backend: Backend) {
+    let (app, server) = tiptop_app(backend).await;
+    // The first refund is made; the second refused; the third made.
+    Mock::given(method("POST"))
+        .and(path("/payments/refund"))
+        .respond_with(refund_answer(568))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/payments/refund"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"Success":false,"Message":"Refund refused"}"#, JSON))
+        .up_to_n_times(1)
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/payments/refund"))
+        .respond_with(refund_answer(569))
+        .with_priority(3)
+        .mount(&server)
+        .await;
+    let pledge = app.pledge(500_000).await;
+    notify_ok(&app, "pay", &payment(&pledge, 10_001, 500_000)).await;
+    assert_eq!(app.progress().await, (500_000, 1));
+    let token = app.staff_token(Role::Accountant).await;
+    let refunds = format!("/api/v1/staff/pledges/{pledge}/refunds");
+    let ask = |key: &'static str, body: Value| {
+        app.client.post(app.url(&refunds)).bearer_auth(&token).header("Idempotency-Key", key).json(&body).send()
+    };
+
+    let res = ask("refund-one", json!({"amount": 100_000})).await.expect("sent");
+    assert_eq!(res.status(), 202);
+    let accepted: Value = res.json().await.expect("JSON");
+    assert_eq!(accepted["refund_id"], "568", "{accepted}");
+    assert_eq!(accepted["status"], "requested", "{accepted}");
+    assert_eq!(accepted["amount"], 100_000, "{accepted}");
+    let row_id = accepted["id"].as_str().expect("the refund row's id").to_string();
+    let sent = calls(&server, "/payments/refund").await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(header(&sent[0], "authorization"), Some(basic_auth()));
+    assert_eq!(header(&sent[0], "x-request-id"), Some(format!("refund-{row_id}")));
+    let raw = String::from_utf8(sent[0].body.clone()).expect("UTF-8");
+    assert!(raw.contains(r#""Amount":1000.00"#), "the amount in tenge with two decimals: {raw}");
+    let asked: Value = serde_json::from_str(&raw).expect("JSON body");
+    assert_eq!(asked["TransactionId"], json!(10_001), "the payment's TransactionId, a number: {raw}");
+    assert_eq!(app.progress().await, (500_000, 1), "nothing moves until the refund notification");
+
+    // The same key again: the first answer, no second call.
+    let again = ask("refund-one", json!({"amount": 100_000})).await.expect("sent");
+    assert_eq!(again.status(), 202);
+    assert_eq!(again.json::<Value>().await.expect("JSON"), accepted);
+    assert_eq!(calls(&server, "/payments/refund").await.len(), 1);
+
+    notify_ok(&app, "refund", &refund(&pledge, 568, 10_001, 100_000)).await;
+    notify_ok(&app, "refund", &refund(&pledge, 568, 10_001, 100_000)).await;
+    assert_eq!(app.progress().await, (400_000, 1));
+    assert_eq!(money(&app, &pledge).await, (500_000, 100_000));
+    assert_eq!(refund_statuses(&app, &pledge).await, [(100_000, "counted".to_string())]);
+
+    // Refused: 502, and the amount it reserved is free again.
+    let refused = ask("refund-rest", json!({"amount": 400_000})).await.expect("sent");
+    assert_problem(refused, 502).await;
+    assert_eq!(
+        refund_statuses(&app, &pledge).await,
+        [(100_000, "counted".to_string()), (400_000, "failed".to_string())]
+    );
+    let res = ask("refund-rest-again", json!({"amount": 400_000})).await.expect("sent");
+    assert_eq!(res.status(), 202, "the refused refund reserved nothing");
+    let accepted: Value = res.json().await.expect("JSON");
+    assert_eq!(accepted["refund_id"], "569");
+    let sent = calls(&server, "/payments/refund").await;
+    assert_eq!(sent.len(), 3);
+    assert_eq!(header(&sent[2], "x-request-id"), Some(format!("refund-{}", accepted["id"].as_str().expect("id"))));
+    assert!(String::from_utf8_lossy(&sent[2].body).contains(r#""Amount":4000.00"#));
+    notify_ok(&app, "refund", &refund(&pledge, 569, 10_001, 400_000)).await;
+    assert_eq!(app.progress().await, (0, 0));
+    assert_eq!(money(&app, &pledge).await, (500_000, 500_000));
+    app.assert_reconciled().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// TipTop Pay and Stripe on one installation.
+// ---------------------------------------------------------------------------------------------
+
+async fn both_providers_at_once(backend: Backend) {
+    let tiptop = MockServer::start().await;
+    let stripe = MockServer::start().await;
+    mount_orders(&tiptop).await;
+    let (tiptop_base, stripe_base) = (tiptop.uri(), stripe.uri());
+    let app = spawn_app(backend)
+        .with(move |s| {
+            s.payments.provider = ProviderKind::TipTopPay;
+            s.payments.tiptoppay.public_id = PUBLIC_ID.to_string();
+            s.payments.tiptoppay.api_secret = SECRET.to_string().into();
+            s.payments.tiptoppay.api_base = tiptop_base;
+            s.payments.stripe.secret_key = "sk_test_demeu".to_string().into();
+            s.payments.stripe.webhook_secret = "whsec_test".to_string().into();
+            s.payments.stripe.api_base = stripe_base;
+        })
+        .await;
+
+    // A pledge whose checkout Stripe made (before the switch to TipTop Pay).
+    let earlier = app.pledge(300_000).await;
+    let ids = crate::stripe::Ids::for_pledge(&earlier);
+    app.execute_sql(&format!(
+        "UPDATE pledges SET provider = 'stripe', provider_session_id = '{}', checkout_url = 'https://checkout.stripe.com/c/pay/{}' WHERE id = '{earlier}'",
+        ids.session, ids.session
+    ))
+    .await
+    .expect("a Stripe pledge");
+
+    // New pledges go to TipTop Pay.
+    let pledge = app.pledge(500_000).await;
+    assert_eq!(provider_of(&app, &pledge).await.as_deref(), Some("tiptoppay"));
+    assert_eq!(calls(&tiptop, "/orders/create").await.len(), 2);
+    assert!(stripe.received_requests().await.expect("recorded").is_empty(), "nothing asked of Stripe");
+
+    // Stripe's event for the earlier pledge still counts.
+    let body = crate::stripe::event("checkout.session.completed", crate::stripe::session(&ids, 300_000, "paid"));
+    let res = app.post_webhook(&body, &crate::stripe::signature(&body, "whsec_test")).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(app.progress().await, (300_000, 1));
+    assert_eq!(money(&app, &earlier).await, (300_000, 0));
+
+    // And TipTop Pay's for the new one.
+    notify_ok(&app, "pay", &payment(&pledge, 11_001, 500_000)).await;
+    assert_eq!(app.progress().await, (800_000, 2));
+    assert_eq!(money(&app, &pledge).await, (500_000, 0));
+    app.assert_reconciled().await;
+}
