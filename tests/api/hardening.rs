@@ -20,6 +20,9 @@ on_both_backends!(
     only_a_plain_address_subscribes,
     pledges_are_limited_per_address_and_news_by_pledge_counts,
     storage_that_refuses_writes_is_503_and_not_ready,
+    limits_that_cannot_be_counted_are_503_not_a_free_pass,
+    a_refused_guesser_is_refused_while_the_database_is_busy,
+    counts_no_rule_reads_are_swept,
 );
 
 /// A client whose requests come from `ip` (any 127.x address is this machine).
@@ -259,4 +262,115 @@ async fn storage_that_refuses_writes_is_503_and_not_ready(backend: Backend) {
     app.execute_sql(accept).await.expect("writes again");
     assert_eq!(app.post_json("/api/v1/campaigns/mentors/pledges", &json!({"amount": 100_000})).await.status(), 201);
     assert_eq!(app.get("/ready").await.status(), 200);
+}
+
+/// The statements that make the one connection of a `pool_size = 1` app refuse writes, and
+/// accept them again.
+fn read_only(backend: Backend) -> (&'static str, &'static str) {
+    match backend {
+        Backend::Sqlite => ("PRAGMA query_only = ON", "PRAGMA query_only = OFF"),
+        Backend::Postgres => (
+            "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+            "SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE",
+        ),
+    }
+}
+
+async fn limits_that_cannot_be_counted_are_503_not_a_free_pass(backend: Backend) {
+    let app = spawn_app(backend).with(|s| s.database.pool_size = 1).await;
+    let email = editor(&app).await;
+    let (refuse, accept) = read_only(backend);
+    app.execute_sql(refuse).await.expect("the database refuses writes");
+    let posts = [
+        ("/api/v1/campaigns/mentors/subscriptions", json!({"email": "reader@example.org"})),
+        ("/api/v1/campaigns/mentors/comments", json!({"name": "Dana", "body": "Спасибо!"})),
+        ("/api/v1/campaigns/mentors/pledges", json!({"amount": 100_000})),
+    ];
+    for (path, body) in &posts {
+        let res = app.post_json(path, body).await;
+        assert_eq!(res.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("5"), "{path}");
+        assert_problem(res, 503).await;
+    }
+    // A failure that cannot be counted is not answered 401: the guess would go uncounted.
+    let stranger = client_from("127.0.0.4");
+    for account in [email.as_str(), "nobody@example.org"] {
+        assert_problem(sign_in(&stranger, &app, account, "a wrong password").await, 503).await;
+    }
+    app.execute_sql(accept).await.expect("writes again");
+    assert_problem(sign_in(&stranger, &app, &email, "a wrong password").await, 401).await;
+    assert_eq!(sign_in(&stranger, &app, &email, "the right password").await.status(), 201);
+}
+
+async fn counts_no_rule_reads_are_swept(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let count = |table: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            #[derive(diesel::QueryableByName)]
+            struct Count {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            pool.run(move |conn| {
+                use diesel::RunQueryDsl;
+                diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
+                    .get_result::<Count>(conn)
+                    .map_err(demeu_db::DbError::from)
+            })
+            .await
+            .expect("a count")
+            .n
+        }
+    };
+    let sweep =
+        || async { app.pool.run(|conn| demeu_api::limit_store::sweep(conn, demeu_db::now())).await.expect("swept") };
+    // Counted now: a pledge, a failed sign-in (its address and account, and the pair).
+    assert_eq!(app.post_json("/api/v1/campaigns/mentors/pledges", &json!({"amount": 100_000})).await.status(), 201);
+    let stranger = client_from("127.0.0.5");
+    assert_problem(sign_in(&stranger, &app, "nobody@example.org", "a guess").await, 401).await;
+    // Counted long ago: an event, and more quiet pairs than the slow-down keeps.
+    app.execute_sql(
+        "INSERT INTO limit_events (id, scope, key, counted_at) VALUES ('old', 'pledges', '127.0.0.1', '2000-01-01 00:00:00')",
+    )
+    .await
+    .expect("an old event");
+    let quiet_pairs = |n: u32| {
+        format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) \
+             INSERT INTO sign_in_failures (account, client, failures, last_failed_at) \
+             SELECT 'quiet' || i, '192.0.2.1', 3, '2000-01-01 00:00:00' FROM n"
+        )
+    };
+    app.execute_sql(&quiet_pairs(10_000)).await.expect("quiet pairs");
+    assert_eq!((count("limit_events").await, count("sign_in_failures").await), (4, 10_001));
+    assert_eq!(sweep().await, (1, 10_000), "the old event, and the quiet pairs once over ten thousand");
+    assert_eq!((count("limit_events").await, count("sign_in_failures").await), (3, 1));
+    // Fewer pairs than that: kept, as the slow-down kept them in memory.
+    app.execute_sql(&quiet_pairs(5)).await.expect("quiet pairs");
+    assert_eq!(sweep().await, (0, 0));
+    assert_eq!(count("sign_in_failures").await, 6);
+}
+
+async fn a_refused_guesser_is_refused_while_the_database_is_busy(backend: Backend) {
+    let app = spawn_app(backend).with(|s| s.database.pool_size = 1).await;
+    let stranger = client_from("127.0.0.6");
+    for i in 0..30 {
+        assert_problem(sign_in(&stranger, &app, &format!("guess{i}@example.org"), "a guess").await, 401).await;
+    }
+    assert_problem(sign_in(&stranger, &app, "another@example.org", "a guess").await, 429).await;
+    // The one connection is taken for three seconds: a slow database.
+    let pool = app.pool.clone();
+    let busy = tokio::spawn(async move {
+        pool.run(|_| {
+            std::thread::sleep(std::time::Duration::from_secs(3));
+            Ok::<_, demeu_db::DbError>(())
+        })
+        .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let asked = std::time::Instant::now();
+    assert_problem(sign_in(&stranger, &app, "yet-another@example.org", "a guess").await, 429).await;
+    let took = asked.elapsed();
+    assert!(took < std::time::Duration::from_millis(2500), "refused after its pause, not the database's: {took:?}");
+    busy.await.expect("the busy task").expect("the connection was had");
 }

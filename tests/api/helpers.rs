@@ -225,6 +225,20 @@ impl TestApp {
     }
 
     /// The campaign's net raised and counted pledges.
+    /// The campaign once `done` holds for it, or as it is after a second. For a change made
+    /// straight in the database, which the server's in-memory snapshot sees at its next poll
+    /// (every 250 ms); a change made through the API shows on the next read.
+    pub async fn campaign_once(&self, done: impl Fn(&Value) -> bool) -> Value {
+        let started = std::time::Instant::now();
+        loop {
+            let body = self.get_json("/api/v1/campaigns/mentors").await;
+            if done(&body) || started.elapsed() > std::time::Duration::from_secs(1) {
+                return body;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     pub async fn progress(&self) -> (i64, i64) {
         let body = self.get_json("/api/v1/campaigns/mentors").await;
         (body["raised"].as_i64().expect("raised"), body["pledges"].as_i64().expect("pledges"))
@@ -270,6 +284,30 @@ impl TestApp {
             })
             .await
             .expect("audit")
+    }
+
+    /// Loads the fixture's pledges number `first` to `last` into `campaign` (the SQL of
+    /// scripts/load/fixture.sh: paid, each with its ledger row and webhook event) and sets every
+    /// campaign's running totals from the ledger.
+    pub async fn load_pledges(&self, campaign: &str, first: u64, last: u64) {
+        let campaign = campaign.to_string();
+        self.pool
+            .run(move |conn| {
+                use diesel::connection::SimpleConnection;
+                let batch = match conn {
+                    demeu_db::DbConn::Postgres(_) => include_str!("../../scripts/load/fixture/postgres.sql"),
+                    demeu_db::DbConn::Sqlite(_) => include_str!("../../scripts/load/fixture/sqlite.sql"),
+                };
+                let sql = batch
+                    .replace("{first}", &first.to_string())
+                    .replace("{last}", &last.to_string())
+                    .replace("{campaign}", &campaign);
+                conn.batch_execute(&sql)?;
+                conn.batch_execute(include_str!("../../scripts/load/fixture/totals.sql"))?;
+                Ok::<_, demeu_db::DbError>(())
+            })
+            .await
+            .expect("fixture loaded");
     }
 
     /// Creates a staff account directly and signs it in over HTTP; returns its token.

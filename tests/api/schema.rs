@@ -15,6 +15,28 @@ struct Column {
     column_name: String,
 }
 
+#[derive(QueryableByName)]
+struct Index {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    index_name: String,
+    #[diesel(sql_type = Text)]
+    columns: String,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    is_unique: bool,
+}
+
+/// Every index a migration created by name (those that back a primary key or a UNIQUE
+/// constraint are named by each backend its own way, and compared as columns already): the
+/// plans tests/api/query_plans.rs checks depend on them.
+fn indexes(rows: Vec<Index>) -> BTreeSet<(String, String, String, bool)> {
+    rows.into_iter()
+        .filter(|i| !i.table_name.starts_with("__diesel"))
+        .map(|i| (i.table_name, i.index_name, i.columns, i.is_unique))
+        .collect()
+}
+
 fn migration_names(dir: &str) -> BTreeSet<String> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations").join(dir);
     std::fs::read_dir(&path)
@@ -61,4 +83,33 @@ fn both_backends_have_the_same_migrations_and_columns() {
     );
     assert!(pg_columns.len() > 50, "the schema is there");
     assert_eq!(pg_columns, sqlite_columns);
+
+    let pg_indexes = indexes(
+        diesel::sql_query(
+            "SELECT t.relname::text AS table_name, i.relname::text AS index_name, \
+                    array_to_string(ARRAY(SELECT a.attname FROM unnest(x.indkey) WITH ORDINALITY AS k (attnum, n) \
+                                          JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum \
+                                          ORDER BY k.n), ',') AS columns, \
+                    x.indisunique AS is_unique \
+             FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid \
+             JOIN pg_namespace s ON s.oid = t.relnamespace \
+             WHERE s.nspname = 'public' AND NOT EXISTS ( \
+                 SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid AND c.contype IN ('p', 'u'))",
+        )
+        .load(&mut pg)
+        .expect("pg indexes"),
+    );
+    let sqlite_indexes = indexes(
+        diesel::sql_query(
+            "SELECT m.tbl_name AS table_name, m.name AS index_name, \
+                    (SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_index_info(m.name) ORDER BY seqno)) \
+                        AS columns, \
+                    (SELECT l.\"unique\" FROM pragma_index_list(m.tbl_name) l WHERE l.name = m.name) AS is_unique \
+             FROM sqlite_master m WHERE m.type = 'index' AND m.sql IS NOT NULL",
+        )
+        .load(&mut sqlite)
+        .expect("sqlite indexes"),
+    );
+    assert!(pg_indexes.iter().any(|i| i.1 == "pledges_campaign_counted"), "the indexes are there: {pg_indexes:?}");
+    assert_eq!(pg_indexes, sqlite_indexes);
 }

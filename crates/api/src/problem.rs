@@ -259,6 +259,14 @@ impl From<crate::mail::MailError> for ApiError {
     }
 }
 
+impl From<crate::limit_store::LimitsUnavailable> for ApiError {
+    /// Whatever failed, a limit that cannot be checked is "retry shortly": letting the request
+    /// through uncounted would open the limit to a flood, and the request itself is not at fault.
+    fn from(e: crate::limit_store::LimitsUnavailable) -> Self {
+        ApiError::Unavailable(e.to_string())
+    }
+}
+
 impl From<donations::money::MoneyError> for ApiError {
     fn from(e: donations::money::MoneyError) -> Self {
         ApiError::Internal(e.into())

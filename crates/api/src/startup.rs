@@ -14,6 +14,7 @@ use demeu_db::{DbPool, PoolOptions};
 use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::auth::{HashingSlots, LoginThrottle};
+use crate::limit_store::Scope;
 use crate::mail::compose::MailContext;
 use crate::mail::worker::Worker;
 use crate::mail::Mailer;
@@ -33,13 +34,16 @@ pub fn prepare_database(settings: &Settings) -> anyhow::Result<DbPool> {
     let options = PoolOptions { max_size: settings.database.pool_size, ..PoolOptions::default() };
     let pool = DbPool::connect(settings.database_url(), &options).context("opening the database")?;
     let mut conn = pool.get().context("connecting to the database")?;
-    let applied = demeu_db::run_migrations(&mut conn).context("applying migrations")?;
-    if !applied.is_empty() {
-        tracing::info!(?applied, "migrations applied");
-    }
-    for spec in settings.campaign_specs()? {
-        donations::campaign::sync(&mut conn, &spec).with_context(|| format!("storing campaign {}", spec.slug))?;
-    }
+    demeu_db::with_start_up_lock(&mut conn, |conn| {
+        let applied = demeu_db::run_migrations(conn).context("applying migrations")?;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "migrations applied");
+        }
+        for spec in settings.campaign_specs()? {
+            donations::campaign::sync(conn, &spec).with_context(|| format!("storing campaign {}", spec.slug))?;
+        }
+        Ok::<_, anyhow::Error>(())
+    })?;
     Ok(pool)
 }
 
@@ -49,6 +53,7 @@ pub struct Application {
     server: Server,
     pool: DbPool,
     worker: Worker,
+    snapshots: Arc<crate::snapshot::Snapshots>,
 }
 
 impl Application {
@@ -63,17 +68,23 @@ impl Application {
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             providers,
+            snapshots: Arc::default(),
             mail: MailContext::from_settings(&settings),
-            comment_limiter: RateLimiter::new(settings.limits.comments_per_hour),
-            subscription_limiter: RateLimiter::new(settings.limits.subscriptions_per_hour),
-            pledge_limiter: RateLimiter::new(settings.limits.pledges_per_hour),
+            comment_limiter: RateLimiter::new(pool.clone(), Scope::Comments, settings.limits.comments_per_hour),
+            subscription_limiter: RateLimiter::new(
+                pool.clone(),
+                Scope::Subscriptions,
+                settings.limits.subscriptions_per_hour,
+            ),
+            pledge_limiter: RateLimiter::new(pool.clone(), Scope::Pledges, settings.limits.pledges_per_hour),
             hashing: HashingSlots::new(settings.limits.password_checks, settings.limits.password_check_wait),
             settings: Arc::new(settings),
             throttle: LoginThrottle::default(),
             metrics: Metrics::default(),
         });
+        let snapshots = state.snapshots.clone();
         let server = run(listener, state)?;
-        Ok(Application { port, server, pool, worker })
+        Ok(Application { port, server, pool, worker, snapshots })
     }
 
     /// The port bound (useful when 0 was asked for).
@@ -97,11 +108,14 @@ impl Application {
         self.pool.clone()
     }
 
-    /// Serves, with the mail worker beside the server, until the server stops.
+    /// Serves, with the mail worker and the snapshot's watch beside the server, until the server
+    /// stops.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let worker = tokio::spawn(self.worker.run());
+        let snapshots = tokio::spawn(self.snapshots.watch(self.pool.clone()));
         let served = self.server.await;
         worker.abort();
+        snapshots.abort();
         served
     }
 }

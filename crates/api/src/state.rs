@@ -21,15 +21,19 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The payment providers: the one for new pledges, and every configured one.
     pub providers: Providers,
+    /// Campaign progress as donors read it.
+    pub snapshots: Arc<crate::snapshot::Snapshots>,
     /// What mail needs to know about this installation.
     pub mail: MailContext,
-    /// Comments per client address.
+    /// Comments per client address (this and the next two counted in the database, together
+    /// with every other instance).
     pub comment_limiter: RateLimiter,
     /// Subscriptions per client address (pledges that ask for news count here too).
     pub subscription_limiter: RateLimiter,
     /// Pledges per client address.
     pub pledge_limiter: RateLimiter,
-    /// Sign-in slow-down.
+    /// The sign-in slow-down's memory of the refusals this instance gave (the counts are in the
+    /// database).
     pub throttle: LoginThrottle,
     /// Password checks, a few at a time.
     pub hashing: HashingSlots,
@@ -43,6 +47,7 @@ impl AppState {
         Inbox {
             pool: &self.pool,
             stripe_secrets: &self.providers.stripe_secrets,
+            snapshots: &self.snapshots,
             mail: &self.mail,
             payments: &self.settings.payments,
         }

@@ -80,6 +80,16 @@ impl DbConn {
         }
     }
 
+    /// How bind parameter `n` (from 1) is written in raw SQL on this connection's backend: `$n`
+    /// on PostgreSQL, `?n` on SQLite. For the few queries diesel's DSL cannot write (an aggregate
+    /// over a UNION), as `diesel::sql_query` text; a parameter written twice is bound once.
+    pub fn param(&self, n: usize) -> String {
+        match self {
+            DbConn::Postgres(_) => format!("${n}"),
+            DbConn::Sqlite(_) => format!("?{n}"),
+        }
+    }
+
     /// Runs `f` in a transaction meant to write.
     ///
     /// On SQLite the transaction takes the write lock when it begins (`BEGIN IMMEDIATE`): a

@@ -2,6 +2,13 @@
 //! last item's time and id, so that a page costs the same however deep it is.
 
 use chrono::{DateTime, NaiveDateTime};
+use diesel::backend::Backend;
+use diesel::expression::{
+    AppearsOnTable, AsExpression, Expression, SelectableExpression, TypedExpressionType, ValidGrouping,
+};
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::sql_types::{Bool, SqlType};
+use diesel::QueryResult;
 
 use crate::FieldError;
 
@@ -46,6 +53,85 @@ pub fn decode_position(cursor: &str) -> Result<(NaiveDateTime, u32), FieldError>
     Ok((at, shown))
 }
 
+/// `(a, b) < (x, y)`: the rows after a cursor `(x, y)` in a list ordered by `a DESC, b DESC`.
+///
+/// Written as a row comparison, never as `a < x OR (a = x AND b < y)`: PostgreSQL uses a row
+/// comparison as the lower bound of an index range on `(.., a, b)`, where the OR form is only a
+/// filter on rows already read (a deep page then reads every row before it). SQLite (3.15 and
+/// later) reads row values the same way.
+pub fn row_before<A, B, X, Y>(columns: (A, B), values: (X, Y)) -> RowBefore<A, B, X::Expression, Y::Expression>
+where
+    A: Expression,
+    B: Expression,
+    A::SqlType: SqlType + TypedExpressionType,
+    B::SqlType: SqlType + TypedExpressionType,
+    X: AsExpression<A::SqlType>,
+    Y: AsExpression<B::SqlType>,
+{
+    RowBefore { a: columns.0, b: columns.1, x: values.0.as_expression(), y: values.1.as_expression() }
+}
+
+/// The expression [`row_before`] makes.
+#[derive(Debug, Clone, Copy, QueryId, ValidGrouping)]
+pub struct RowBefore<A, B, X, Y> {
+    a: A,
+    b: B,
+    x: X,
+    y: Y,
+}
+
+impl<A, B, X, Y> Expression for RowBefore<A, B, X, Y>
+where
+    A: Expression,
+    B: Expression,
+    X: Expression,
+    Y: Expression,
+{
+    type SqlType = Bool;
+}
+
+impl<A, B, X, Y, QS> AppearsOnTable<QS> for RowBefore<A, B, X, Y>
+where
+    Self: Expression,
+    A: AppearsOnTable<QS>,
+    B: AppearsOnTable<QS>,
+    X: AppearsOnTable<QS>,
+    Y: AppearsOnTable<QS>,
+{
+}
+
+impl<A, B, X, Y, QS> SelectableExpression<QS> for RowBefore<A, B, X, Y>
+where
+    Self: AppearsOnTable<QS>,
+    A: SelectableExpression<QS>,
+    B: SelectableExpression<QS>,
+    X: SelectableExpression<QS>,
+    Y: SelectableExpression<QS>,
+{
+}
+
+impl<A, B, X, Y, DB> QueryFragment<DB> for RowBefore<A, B, X, Y>
+where
+    DB: Backend,
+    A: QueryFragment<DB>,
+    B: QueryFragment<DB>,
+    X: QueryFragment<DB>,
+    Y: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("((");
+        self.a.walk_ast(out.reborrow())?;
+        out.push_sql(", ");
+        self.b.walk_ast(out.reborrow())?;
+        out.push_sql(") < (");
+        self.x.walk_ast(out.reborrow())?;
+        out.push_sql(", ");
+        self.y.walk_ast(out.reborrow())?;
+        out.push_sql("))");
+        Ok(())
+    }
+}
+
 /// Checks a page size: 1 to 100, 20 when absent.
 pub fn page_limit(limit: Option<i64>) -> Result<i64, FieldError> {
     match limit {
@@ -88,6 +174,18 @@ mod tests {
         assert!(cursor.chars().all(|c| c.is_ascii_hexdigit()));
         assert!(decode_position("zz").is_err());
         assert!(decode_position(&hex::encode("1.99999")).is_err());
+    }
+
+    #[test]
+    fn a_cursor_is_one_row_comparison() {
+        use crate::schema::pledges;
+        use diesel::prelude::*;
+        let at = DateTime::from_timestamp_micros(1_764_000_000_123_456).expect("time").naive_utc();
+        let query = pledges::table
+            .select(pledges::id)
+            .filter(row_before((pledges::created_at, pledges::id), (at, "abc".to_string())));
+        let sql = diesel::debug_query::<diesel::pg::Pg, _>(&query).to_string();
+        assert!(sql.contains(r#"(("pledges"."created_at", "pledges"."id") < ($1, $2))"#), "{sql}");
     }
 
     #[test]

@@ -244,6 +244,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Events counted in a sliding window, shared by every server instance: see the migration
+    /// `shared_limits` and `demeu_api::limit_store`.
+    limit_events (id) {
+        id -> Text,
+        scope -> Text,
+        key -> Text,
+        counted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Failed sign-ins per account (a SHA-256) and client address since the pair's last success.
+    sign_in_failures (account, client) {
+        account -> Text,
+        client -> Text,
+        failures -> Integer,
+        last_failed_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(budget_lines -> campaigns (campaign_id));
 diesel::joinable!(pledges -> campaigns (campaign_id));
 diesel::joinable!(ledger_entries -> pledges (pledge_id));
@@ -272,4 +293,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     mail_outbox,
     refunds,
     disputes,
+    limit_events,
+    sign_in_failures,
 );

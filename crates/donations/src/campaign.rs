@@ -51,6 +51,17 @@ pub enum CampaignStatus {
 }
 
 impl CampaignStatus {
+    /// The status at `now` of a campaign open from `starts_at` until `ends_at`.
+    pub fn between(starts_at: DateTime<Utc>, ends_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> CampaignStatus {
+        if now < starts_at {
+            CampaignStatus::Upcoming
+        } else if ends_at.is_some_and(|end| now >= end) {
+            CampaignStatus::Ended
+        } else {
+            CampaignStatus::Active
+        }
+    }
+
     /// The name shown.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -83,13 +94,7 @@ pub struct Campaign {
 impl Campaign {
     /// Upcoming before the start, ended from the end on, active between.
     pub fn status_at(&self, now: DateTime<Utc>) -> CampaignStatus {
-        if now < self.spec.starts_at {
-            CampaignStatus::Upcoming
-        } else if self.spec.ends_at.is_some_and(|end| now >= end) {
-            CampaignStatus::Ended
-        } else {
-            CampaignStatus::Active
-        }
+        CampaignStatus::between(self.spec.starts_at, self.spec.ends_at, now)
     }
 }
 
@@ -265,6 +270,48 @@ fn progress_of(conn: &mut DbConn, campaign: Campaign) -> Result<Progress, Error>
         .first(conn)?;
     let allocation = allocate(&campaign.spec.plan, raised);
     Ok(Progress { campaign, raised, pledges, allocation })
+}
+
+/// What a campaign's public progress is made of that can change while the server runs: its
+/// running totals and its dates. Reading it costs one small query whatever the pledges, so that
+/// a server can tell cheaply whether what it shows is still true.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgressStamp {
+    /// The campaign.
+    pub slug: String,
+    /// Net raised.
+    pub raised: i64,
+    /// Counted pledges.
+    pub pledges: i64,
+    /// When pledges open.
+    pub starts_at: DateTime<Utc>,
+    /// When pledges close.
+    pub ends_at: Option<DateTime<Utc>>,
+}
+
+/// Every campaign's stamp, in slug order.
+pub fn progress_stamps(conn: &mut DbConn) -> Result<Vec<ProgressStamp>, Error> {
+    let rows: Vec<(String, i64, i64, NaiveDateTime, Option<NaiveDateTime>)> = campaigns::table
+        .inner_join(campaign_totals::table)
+        .select((
+            campaigns::slug,
+            campaign_totals::net_raised,
+            campaign_totals::counted_pledges,
+            campaigns::starts_at,
+            campaigns::ends_at,
+        ))
+        .order(campaigns::slug.asc())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(slug, raised, pledges, starts_at, ends_at)| ProgressStamp {
+            slug,
+            raised,
+            pledges,
+            starts_at: starts_at.and_utc(),
+            ends_at: ends_at.map(|t| t.and_utc()),
+        })
+        .collect())
 }
 
 /// Every campaign's progress, oldest first.

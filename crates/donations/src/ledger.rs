@@ -168,19 +168,24 @@ struct LedgerRow<'a> {
     created_at: chrono::NaiveDateTime,
 }
 
-type PledgeMoneyRow = (CampaignId, i64, i64, i64, i64, Currency, PledgeState);
+type PledgeMoneyRow = (CampaignId, i64, i64, i64, i64, Currency, PledgeState, Option<chrono::NaiveDateTime>);
 
 /// Appends `entry` in its own write transaction.
 pub fn append(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error> {
     conn.write_transaction(|conn| append_in(conn, entry))
 }
 
-/// Appends `entry` inside the caller's transaction (as a savepoint), so that the caller can
-/// change the pledge's state in the same unit of work.
+/// Appends `entry` inside the caller's transaction, so that the caller can change the pledge's
+/// state in the same unit of work. Nothing is written unless all of it can be: an entry that
+/// is already recorded, that the pledge cannot take (`apply`) or that would take the campaign's
+/// total out of range is refused before the first write, so the caller's transaction goes on
+/// clean (no savepoint needed: each one costs PostgreSQL two round trips, on the path every
+/// webhook takes).
 ///
 /// The pledge row is touched before it is read: on PostgreSQL the UPDATE takes the row lock, so
-/// two deliveries for one pledge cannot both read the old amounts; SQLite's write transaction
-/// already excludes other writers.
+/// two deliveries for one pledge cannot both read the old amounts, nor both find a source
+/// unrecorded (a source belongs to one pledge); SQLite's write transaction already excludes
+/// other writers.
 pub fn append_in(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error> {
     let now = demeu_db::now();
     let pledge_id = entry.pledge_id;
@@ -188,84 +193,76 @@ pub fn append_in(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error>
     if touched == 0 {
         return Err(Error::NotFound("pledge"));
     }
-    let (campaign_id, amount, received, refunded, disputed, currency, state): PledgeMoneyRow = pledges::table
-        .find(pledge_id)
-        .select((
-            pledges::campaign_id,
-            pledges::amount,
-            pledges::received,
-            pledges::refunded,
-            pledges::disputed,
-            pledges::currency,
-            pledges::state,
-        ))
-        .first(conn)?;
+    let (campaign_id, amount, received, refunded, disputed, currency, state, counted_at): PledgeMoneyRow =
+        pledges::table
+            .find(pledge_id)
+            .select((
+                pledges::campaign_id,
+                pledges::amount,
+                pledges::received,
+                pledges::refunded,
+                pledges::disputed,
+                pledges::currency,
+                pledges::state,
+                pledges::counted_at,
+            ))
+            .first(conn)?;
+    let source = entry.source.to_string();
+    let recorded: i64 = ledger_entries::table.filter(ledger_entries::source.eq(&source)).count().get_result(conn)?;
+    if recorded > 0 {
+        return Ok(Appended::AlreadyRecorded);
+    }
     if currency != entry.amount.currency {
         return Err(Error::CurrencyMismatch { expected: currency, got: entry.amount.currency });
     }
     let before = PledgeAmounts { amount, received, refunded, disputed };
     let after = apply(before, entry.kind, entry.amount.minor)?;
 
+    let counted_change = i64::from(after.counted() > 0) - i64::from(before.counted() > 0);
+    // Added in SQL so that concurrent appends never read-modify-write; the guard keeps the sum
+    // inside BIGINT (SQLite would silently turn an overflowing sum into a REAL). First of the
+    // writes, so that a refusal leaves nothing written.
+    // (A negative entry cannot leave the range: what counts never goes below zero.)
+    let delta = entry.amount.minor;
+    let room = campaign_totals::net_raised.le(i64::MAX - delta.max(0));
+    let updated = diesel::update(campaign_totals::table.find(campaign_id).filter(room))
+        .set((
+            campaign_totals::net_raised.eq(campaign_totals::net_raised + delta),
+            campaign_totals::counted_pledges.eq(campaign_totals::counted_pledges + counted_change),
+            campaign_totals::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        return Err(totals_refused(conn, campaign_id, delta));
+    }
+
     let entry_id = Uuid::new_v4();
-    let source = entry.source.to_string();
     let row = LedgerRow {
         id: entry_id.to_string(),
         campaign_id,
         pledge_id,
         kind: entry.kind,
-        amount: entry.amount.minor,
+        amount: delta,
         currency,
         source: &source,
         created_at: now,
     };
-    // All of it in a savepoint: a refusal at the end (the totals' range) undoes the ledger row
-    // and the pledge's amounts even when the caller goes on with its transaction.
-    conn.transaction(|conn| {
-        // A savepoint, so that on PostgreSQL a duplicate source does not poison the caller's
-        // transaction.
-        let inserted = conn.transaction(|conn| diesel::insert_into(ledger_entries::table).values(&row).execute(conn));
-        match inserted {
-            Ok(_) => {}
-            Err(e) if demeu_db::is_unique_violation(&e) => return Ok(Appended::AlreadyRecorded),
-            Err(e) => return Err(e.into()),
-        }
+    diesel::insert_into(ledger_entries::table).values(&row).execute(conn)?;
 
-        let becomes_paid = matches!(entry.kind, EntryKind::Payment | EntryKind::OfflinePayment);
-        let new_state = if becomes_paid { PledgeState::Paid } else { state };
-        let counted_at = if before.received == 0 && after.received > 0 { Some(now) } else { None };
-        diesel::update(pledges::table.find(pledge_id))
-            .set((
-                pledges::received.eq(after.received),
-                pledges::refunded.eq(after.refunded),
-                pledges::disputed.eq(after.disputed),
-                pledges::state.eq(new_state),
-            ))
-            .execute(conn)?;
-        if let Some(at) = counted_at {
-            diesel::update(pledges::table.find(pledge_id))
-                .filter(pledges::counted_at.is_null())
-                .set(pledges::counted_at.eq(at))
-                .execute(conn)?;
-        }
-
-        let counted_change = i64::from(after.counted() > 0) - i64::from(before.counted() > 0);
-        // Added in SQL so that concurrent appends never read-modify-write; the guard keeps the sum
-        // inside BIGINT (SQLite would silently turn an overflowing sum into a REAL).
-        // (A negative entry cannot leave the range: what counts never goes below zero.)
-        let delta = entry.amount.minor;
-        let room = campaign_totals::net_raised.le(i64::MAX - delta.max(0));
-        let updated = diesel::update(campaign_totals::table.find(campaign_id).filter(room))
-            .set((
-                campaign_totals::net_raised.eq(campaign_totals::net_raised + entry.amount.minor),
-                campaign_totals::counted_pledges.eq(campaign_totals::counted_pledges + counted_change),
-                campaign_totals::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-        if updated == 0 {
-            return Err(totals_refused(conn, campaign_id, delta));
-        }
-        Ok(Appended::Recorded { entry_id, before, after })
-    })
+    let becomes_paid = matches!(entry.kind, EntryKind::Payment | EntryKind::OfflinePayment);
+    let new_state = if becomes_paid { PledgeState::Paid } else { state };
+    let first_counted = before.received == 0 && after.received > 0;
+    let counted_at = counted_at.or(first_counted.then_some(now));
+    diesel::update(pledges::table.find(pledge_id))
+        .set((
+            pledges::received.eq(after.received),
+            pledges::refunded.eq(after.refunded),
+            pledges::disputed.eq(after.disputed),
+            pledges::state.eq(new_state),
+            pledges::counted_at.eq(counted_at),
+        ))
+        .execute(conn)?;
+    Ok(Appended::Recorded { entry_id, before, after })
 }
 
 /// Why the totals row refused an append: missing (corrupt), or the sum would leave BIGINT.

@@ -238,8 +238,34 @@ impl RetryWindow {
 /// enqueues receipts and refund notices); an error undoes the whole delivery.
 pub type Effects<'a> = &'a dyn Fn(&mut DbConn, &Processed) -> Result<(), Error>;
 
-/// Processes one delivery in one write transaction: inbox row, pledge, ledger and `effects`
-/// together.
+/// Why a delivery's transaction was rolled back.
+enum Rollback {
+    /// The same event is in the inbox already: what this delivery did is undone.
+    AlreadyDelivered,
+    /// A domain error (among them "not yet known", which is retried).
+    Failed(Error),
+}
+
+impl From<Error> for Rollback {
+    fn from(e: Error) -> Self {
+        Rollback::Failed(e)
+    }
+}
+
+impl From<diesel::result::Error> for Rollback {
+    fn from(e: diesel::result::Error) -> Self {
+        Rollback::Failed(e.into())
+    }
+}
+
+/// Processes one delivery in one write transaction: pledge, ledger, `effects` and the inbox
+/// row together.
+///
+/// The inbox row is written last, with its outcome: its unique key on (provider, event id) is
+/// what makes a second delivery of the same event a no-op, by rolling back all it did. That
+/// costs a repeated delivery its work, but saves every delivery a savepoint and an update; and
+/// it is safe because applying an event is idempotent (a recorded ledger source, a closed
+/// pledge, a flag already set, a dispute already held all answer "nothing to do").
 pub fn process(
     conn: &mut DbConn,
     delivery: &Delivery,
@@ -247,62 +273,55 @@ pub fn process(
     retry: RetryWindow,
 ) -> Result<Processed, Error> {
     let result = conn.write_transaction(|conn| {
-        let Some(inbox_id) = insert_inbox(conn, delivery, Outcome::Processing, None)? else {
-            return Ok(Processed::Duplicate);
-        };
         let (processed, pledge_id) = match &delivery.decoded {
             Err(why) => (Processed::Undecodable(why.clone()), None),
             Ok(event) => apply(conn, event)?,
         };
         effects(conn, &processed)?;
-        diesel::update(webhook_events::table.find(&inbox_id))
-            .set((
-                webhook_events::outcome.eq(processed.outcome()),
-                webhook_events::detail.eq(processed.detail()),
-                webhook_events::pledge_id.eq(pledge_id),
-            ))
-            .execute(conn)?;
+        if !insert_inbox(conn, delivery, &processed, pledge_id)? {
+            return Err(Rollback::AlreadyDelivered);
+        }
         Ok(processed)
     });
     match result {
-        Err(Error::NotYetKnown(why)) if retry.still_open(delivery.created_at) => Ok(Processed::Retry(why)),
-        Err(Error::NotYetKnown(why)) => {
-            let unmatched = Processed::Unmatched(why);
-            let stored = conn.write_transaction(|conn| {
-                insert_inbox(conn, delivery, unmatched.outcome(), unmatched.detail()).map_err(Error::from)
-            })?;
-            Ok(if stored.is_some() { unmatched } else { Processed::Duplicate })
+        Ok(processed) => Ok(processed),
+        Err(Rollback::AlreadyDelivered) => Ok(Processed::Duplicate),
+        Err(Rollback::Failed(Error::NotYetKnown(why))) if retry.still_open(delivery.created_at) => {
+            Ok(Processed::Retry(why))
         }
-        other => other,
+        Err(Rollback::Failed(Error::NotYetKnown(why))) => {
+            let unmatched = Processed::Unmatched(why);
+            let stored = conn.write_transaction(|conn| insert_inbox(conn, delivery, &unmatched, None))?;
+            Ok(if stored { unmatched } else { Processed::Duplicate })
+        }
+        Err(Rollback::Failed(e)) => Err(e),
     }
 }
 
-/// Stores a delivery in the inbox; `None` when the same event is there already.
+/// Stores a delivery in the inbox with what processing did; false when the same event is there
+/// already. (On PostgreSQL the duplicate aborts the transaction: the caller rolls it back.)
 fn insert_inbox(
     conn: &mut DbConn,
     delivery: &Delivery,
-    outcome: Outcome,
-    detail: Option<String>,
-) -> Result<Option<String>, diesel::result::Error> {
-    let inbox_id = Uuid::new_v4().to_string();
-    // A savepoint, so that on PostgreSQL a duplicate does not poison the transaction.
-    let inserted = conn.transaction(|conn| {
-        diesel::insert_into(webhook_events::table)
-            .values((
-                webhook_events::id.eq(&inbox_id),
-                webhook_events::provider.eq(&delivery.provider),
-                webhook_events::event_id.eq(&delivery.event_id),
-                webhook_events::event_type.eq(&delivery.event_type),
-                webhook_events::payload.eq(&delivery.payload),
-                webhook_events::outcome.eq(outcome),
-                webhook_events::detail.eq(detail),
-                webhook_events::received_at.eq(demeu_db::now()),
-            ))
-            .execute(conn)
-    });
+    processed: &Processed,
+    pledge_id: Option<PledgeId>,
+) -> Result<bool, diesel::result::Error> {
+    let inserted = diesel::insert_into(webhook_events::table)
+        .values((
+            webhook_events::id.eq(Uuid::new_v4().to_string()),
+            webhook_events::provider.eq(&delivery.provider),
+            webhook_events::event_id.eq(&delivery.event_id),
+            webhook_events::event_type.eq(&delivery.event_type),
+            webhook_events::payload.eq(&delivery.payload),
+            webhook_events::outcome.eq(processed.outcome()),
+            webhook_events::detail.eq(processed.detail()),
+            webhook_events::pledge_id.eq(pledge_id),
+            webhook_events::received_at.eq(demeu_db::now()),
+        ))
+        .execute(conn);
     match inserted {
-        Ok(_) => Ok(Some(inbox_id)),
-        Err(e) if demeu_db::is_unique_violation(&e) => Ok(None),
+        Ok(_) => Ok(true),
+        Err(e) if demeu_db::is_unique_violation(&e) => Ok(false),
         Err(e) => Err(e),
     }
 }

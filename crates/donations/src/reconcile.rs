@@ -1,13 +1,11 @@
 //! Reconciliation: the running totals and the pledges' amounts recomputed from the ledger, with
 //! every difference reported.
 
-use std::collections::BTreeMap;
-
-use demeu_db::schema::{campaign_totals, ledger_entries, pledges};
+use demeu_db::schema::{campaign_totals, ledger_entries};
 use demeu_db::DbConn;
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Text};
 use serde::Serialize;
 
 use crate::campaign::find_by_slug;
@@ -53,28 +51,12 @@ impl Report {
 
 /// Recomputes one campaign's totals from its ledger and compares.
 ///
-/// Sums are cast to BIGINT in SQL because `SUM(BIGINT)` is NUMERIC on PostgreSQL.
+/// Every sum is made by the database: the command's memory holds the differences only, never a
+/// row per pledge, and it takes seconds at 10⁶ pledges. A ledger row counts for the campaign it
+/// names, and for its pledge only if that pledge is the campaign's.
 pub fn reconcile(conn: &mut DbConn, slug: &str) -> Result<Report, Error> {
     let campaign = find_by_slug(conn, slug)?;
     let id = campaign.id.to_string();
-    let per_pledge: Vec<(String, i64)> = ledger_entries::table
-        .filter(ledger_entries::campaign_id.eq(&id))
-        .group_by(ledger_entries::pledge_id)
-        .select((ledger_entries::pledge_id, sql::<BigInt>("CAST(SUM(amount) AS BIGINT)")))
-        .load(conn)?;
-    let ledger: BTreeMap<String, i64> = per_pledge.into_iter().collect();
-    let amounts: Vec<(String, i64, i64, i64)> = pledges::table
-        .filter(pledges::campaign_id.eq(&id))
-        .select((pledges::id, pledges::received, pledges::refunded, pledges::disputed))
-        .load(conn)?;
-    let mut pledge_differences = Vec::new();
-    for (pledge_id, received, refunded, disputed) in amounts {
-        let counted = i128::from(received) - i128::from(refunded) - i128::from(disputed);
-        let in_ledger = ledger.get(&pledge_id).copied().unwrap_or(0);
-        if counted != i128::from(in_ledger) {
-            pledge_differences.push(PledgeDifference { pledge_id, counted, ledger: in_ledger });
-        }
-    }
     let (totals_raised, totals_pledges): (i64, i64) = campaign_totals::table
         .find(&id)
         .select((campaign_totals::net_raised, campaign_totals::counted_pledges))
@@ -82,9 +64,78 @@ pub fn reconcile(conn: &mut DbConn, slug: &str) -> Result<Report, Error> {
     Ok(Report {
         campaign: campaign.spec.slug,
         totals_raised,
-        ledger_raised: ledger.values().map(|v| i128::from(*v)).sum(),
+        ledger_raised: ledger_raised(conn, &id)?,
         totals_pledges,
-        ledger_pledges: ledger.values().filter(|v| **v > 0).count() as i64,
-        pledge_differences,
+        ledger_pledges: ledger_pledges(conn, &id)?,
+        pledge_differences: pledge_differences(conn, &id)?,
     })
+}
+
+/// The sum of the campaign's ledger, exact whatever it adds up to. `SUM(BIGINT)` is NUMERIC on
+/// PostgreSQL but fails past BIGINT on SQLite, so each amount is summed in two parts,
+/// `amount = 2³² × (amount / 2³²) + amount % 2³²` (both backends truncate toward zero and give
+/// the remainder the dividend's sign); neither part's sum can pass BIGINT below 2³¹ rows, and
+/// the two are put together in i128.
+fn ledger_raised(conn: &mut DbConn, campaign_id: &str) -> Result<i128, Error> {
+    let (high, low): (i64, i64) = ledger_entries::table
+        .filter(ledger_entries::campaign_id.eq(campaign_id))
+        .select((
+            sql::<BigInt>("CAST(COALESCE(SUM(amount / 4294967296), 0) AS BIGINT)"),
+            sql::<BigInt>("CAST(COALESCE(SUM(amount % 4294967296), 0) AS BIGINT)"),
+        ))
+        .first(conn)?;
+    Ok(i128::from(high) * (1i128 << 32) + i128::from(low))
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// How many pledges the campaign's ledger rows add up to more than zero for: one pass over the
+/// index `(campaign_id, pledge_id, amount)`, grouped in its order.
+fn ledger_pledges(conn: &mut DbConn, campaign_id: &str) -> Result<i64, Error> {
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM (SELECT pledge_id FROM ledger_entries WHERE campaign_id = {p} \
+         GROUP BY pledge_id HAVING SUM(amount) > 0) AS counted",
+        p = conn.param(1)
+    );
+    let count: Count = diesel::sql_query(sql).bind::<Text, _>(campaign_id).get_result(conn)?;
+    Ok(count.n)
+}
+
+#[derive(QueryableByName)]
+struct Differing {
+    #[diesel(sql_type = Text)]
+    pledge_id: String,
+    #[diesel(sql_type = BigInt)]
+    counted: i64,
+    #[diesel(sql_type = BigInt)]
+    ledger: i64,
+}
+
+/// The campaign's pledges whose amounts disagree with their ledger rows. The pledges' counted
+/// amounts and the ledger rows are read as one list and grouped by pledge: one sort (or hash) of
+/// two sequential reads. Looking up each pledge's rows apart reads the ledger's index at random,
+/// two to three times slower at 10⁶ pledges on both backends. Only the campaign's pledges are
+/// reported (`mine`): a ledger row naming another campaign's pledge is no difference of these.
+/// A pledge's counted amount cannot pass BIGINT: the checks keep refunded + disputed within
+/// received.
+fn pledge_differences(conn: &mut DbConn, campaign_id: &str) -> Result<Vec<PledgeDifference>, Error> {
+    let sql = format!(
+        "SELECT pledge_id, CAST(SUM(counted) AS BIGINT) AS counted, CAST(SUM(ledger) AS BIGINT) AS ledger \
+         FROM (SELECT id AS pledge_id, 1 AS mine, received - refunded - disputed AS counted, 0 AS ledger \
+               FROM pledges WHERE campaign_id = {p} \
+               UNION ALL \
+               SELECT pledge_id, 0, 0, amount FROM ledger_entries WHERE campaign_id = {p}) AS both_sides \
+         GROUP BY pledge_id HAVING SUM(mine) > 0 AND SUM(counted) <> SUM(ledger) \
+         ORDER BY pledge_id",
+        p = conn.param(1)
+    );
+    let differing: Vec<Differing> = diesel::sql_query(sql).bind::<Text, _>(campaign_id).load(conn)?;
+    Ok(differing
+        .into_iter()
+        .map(|d| PledgeDifference { pledge_id: d.pledge_id, counted: i128::from(d.counted), ledger: d.ledger })
+        .collect())
 }

@@ -6,7 +6,7 @@
 mod extract;
 mod password;
 mod session;
-mod throttle;
+pub(crate) mod throttle;
 mod users;
 
 use std::borrow::Cow;

@@ -16,6 +16,8 @@ use crate::settings::MailSettings;
 const BATCH: i64 = 50;
 /// How long a claim holds its mails: longer than sending a batch can take.
 const LEASE_SECONDS: i64 = 300;
+/// How often the worker sweeps the shared limit counts (see [`Worker::run`]).
+const LIMITS_SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 /// The worker's configuration.
 #[derive(Clone)]
@@ -65,9 +67,17 @@ impl Worker {
         })
     }
 
-    /// Runs until the task is dropped.
+    /// Runs until the task is dropped. Being the server's background task, it also sweeps, once
+    /// a minute, the rate-limit and sign-in counts no rule reads any more
+    /// ([`crate::limit_store::sweep`]), so that they do not pile up. Every instance's worker
+    /// does: the sweep deletes only what no decision reads, so doing it twice is harmless.
     pub async fn run(self) {
+        let mut next_sweep = tokio::time::Instant::now();
         loop {
+            if tokio::time::Instant::now() >= next_sweep {
+                next_sweep = tokio::time::Instant::now() + LIMITS_SWEEP_EVERY;
+                self.sweep_limits().await;
+            }
             match self.send_due().await {
                 // A full batch: more may be due at once.
                 Ok(n) if n as i64 == BATCH => continue,
@@ -90,6 +100,13 @@ impl Worker {
             if tried == 0 {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
+        }
+    }
+
+    async fn sweep_limits(&self) {
+        match self.pool.run(|conn| crate::limit_store::sweep(conn, demeu_db::now())).await {
+            Ok((events, pairs)) => tracing::debug!(events, pairs, "swept the expired limit counts"),
+            Err(e) => tracing::warn!(error = %e, "could not sweep the limit counts"),
         }
     }
 

@@ -16,6 +16,8 @@ pub struct Inbox<'a> {
     pub pool: &'a DbPool,
     /// Stripe's webhook secrets, and the sandbox's.
     pub stripe_secrets: &'a [String],
+    /// Told when money moved, so that the next read of the campaign shows it.
+    pub snapshots: &'a crate::snapshot::Snapshots,
     /// For receipts and refund notices.
     pub mail: &'a MailContext,
     /// Tolerance and retry window.
@@ -28,6 +30,10 @@ pub fn mail_effects(ctx: &MailContext) -> impl Fn(&mut DbConn, &Processed) -> Re
     move |conn, processed| {
         let Processed::Counted { pledge_id, kind, amount, first_counted } = processed else { return Ok(()) };
         let pledge = donations::pledge_store::find(conn, *pledge_id)?;
+        // Receipts and notices go to the donor's address: without one there is nothing to do.
+        if pledge.email.is_none() {
+            return Ok(());
+        }
         let campaign = donations::campaign::find_by_id(conn, pledge.campaign_id)?;
         match kind {
             EntryKind::Payment | EntryKind::OfflinePayment if *first_counted => {
@@ -59,6 +65,9 @@ pub async fn process_delivery(inbox: Inbox<'_>, delivery: Delivery) -> Result<Pr
         .pool
         .run(move |conn| process(conn, &delivery, &mail_effects(&ctx), retry).map_err(ApiError::from))
         .await?;
+    if matches!(processed, Processed::Counted { .. }) {
+        inbox.snapshots.invalidate();
+    }
     match &processed {
         Processed::Retry(why) => {
             tracing::info!(%event_id, %why, "webhook deferred");

@@ -1,4 +1,4 @@
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use donations::campaign::Progress;
 use serde::Serialize;
@@ -107,25 +107,35 @@ pub struct CampaignList {
     pub campaigns: Vec<CampaignView>,
 }
 
-/// Every campaign with its progress.
-#[utoipa::path(get, path = "/api/v1/campaigns", operation_id = "list_campaigns",
-    tag = "campaigns", responses((status = 200, body = CampaignList)))]
-pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let all = state.pool.run(|conn| donations::campaign::list_progress(conn).map_err(ApiError::from)).await?;
-    Ok(HttpResponse::Ok().json(CampaignList { campaigns: all.into_iter().map(CampaignView::from).collect() }))
+/// Every campaign with its progress, from the in-memory snapshot (see `snapshot.rs` for how
+/// fresh it is). Answered with an ETag: `If-None-Match` with it is 304.
+#[utoipa::path(get, path = "/api/v1/campaigns", operation_id = "list_campaigns", tag = "campaigns",
+    params(("If-None-Match" = Option<String>, Header, description = "An ETag of an earlier answer")),
+    responses(
+        (status = 200, body = CampaignList, headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 304, description = "Unchanged since the ETag given", headers(("ETag" = String))),
+    ))]
+pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Ok(state.snapshots.list(&state.pool).await?.respond(&req))
 }
 
-/// One campaign's progress, read from its running totals.
+/// One campaign's progress, from the in-memory snapshot of its running totals (see
+/// `snapshot.rs` for how fresh it is). Answered with an ETag: `If-None-Match` with it is 304.
 #[utoipa::path(get, path = "/api/v1/campaigns/{slug}", operation_id = "show_campaign", tag = "campaigns",
-    params(("slug" = String, Path, description = "The campaign's URL name")),
+    params(
+        ("slug" = String, Path, description = "The campaign's URL name"),
+        ("If-None-Match" = Option<String>, Header, description = "An ETag of an earlier answer"),
+    ),
     responses(
-        (status = 200, body = CampaignView),
+        (status = 200, body = CampaignView, headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 304, description = "Unchanged since the ETag given", headers(("ETag" = String))),
     ))]
-pub async fn show(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let slug = slug.into_inner();
-    let progress =
-        state.pool.run(move |conn| donations::campaign::progress(conn, &slug).map_err(ApiError::from)).await?;
-    Ok(HttpResponse::Ok().json(CampaignView::from(progress)))
+pub async fn show(
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    Ok(state.snapshots.campaign(&state.pool, &slug).await?.respond(&req))
 }
 
 /// The running totals beside the totals recomputed from the ledger.

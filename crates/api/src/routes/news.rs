@@ -165,7 +165,7 @@ pub async fn subscribe(
 ) -> Result<HttpResponse, ApiError> {
     // Checked before counting, so that a mistyped address does not use up the visitor's quota.
     subscriber::parse_email(&body.0.email)?;
-    state.subscription_limiter.check(client_ip::of(&req))?;
+    state.subscription_limiter.check(client_ip::of(&req)).await?;
     let slug = slug.into_inner();
     let ctx = state.mail.clone();
     state
@@ -422,7 +422,7 @@ pub async fn comment(
 ) -> Result<HttpResponse, ApiError> {
     // Checked before counting, so that a refused comment does not use up the visitor's quota.
     comment::check(&body.0)?;
-    state.comment_limiter.check(client_ip::of(&req))?;
+    state.comment_limiter.check(client_ip::of(&req)).await?;
     let slug = slug.into_inner();
     let stored = state
         .pool

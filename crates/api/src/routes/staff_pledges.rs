@@ -1,4 +1,5 @@
 use actix_web::http::StatusCode;
+use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use demeu_db::utc;
@@ -15,6 +16,7 @@ use crate::mail::compose;
 use crate::problem::ApiError;
 use crate::services::refunds::{self, RefundAccepted};
 use crate::state::AppState;
+use crate::streaming::Chunks;
 
 /// A pledge as staff see it: everything.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -110,7 +112,12 @@ pub struct PledgeFilters {
     /// The stored state.
     #[param(schema_with = crate::routes::docs::names::<PledgeState>)]
     pub status: Option<String>,
-    /// Text in the name, email or reference.
+    /// How the money came.
+    #[param(schema_with = crate::routes::docs::names::<PaymentMethod>)]
+    pub method: Option<String>,
+    /// An email address: the pledges given with exactly it. Other text: found in the name,
+    /// email or reference, any case; a page of such a search reads at most 2 000 pledges, so it
+    /// may hold fewer than `limit` (even none) and still have a `next_cursor` to go on from.
     #[param(max_length = 1024)]
     pub q: Option<String>,
 }
@@ -123,7 +130,13 @@ impl PledgeFilters {
             .map(|s| s.parse::<PledgeState>())
             .transpose()
             .map_err(|_| ApiError::invalid("status", "must be pending, paid, failed, expired or canceled"))?;
-        Ok(StaffFilter { campaign: self.campaign, state, q: self.q })
+        let method = self
+            .method
+            .as_deref()
+            .map(|s| s.parse::<PaymentMethod>())
+            .transpose()
+            .map_err(|_| ApiError::invalid("method", "must be online, cash, bank_transfer or kaspi"))?;
+        Ok(StaffFilter { campaign: self.campaign, state, method, q: self.q })
     }
 }
 
@@ -211,7 +224,10 @@ fn csv_row(p: &StaffPledge) -> String {
     csv_line(CSV_COLUMNS.iter().map(|(_, value)| value(p)))
 }
 
-/// The same list as CSV (UTF-8, header row), every page.
+/// The same list as CSV (UTF-8, header row), every page, streamed: the header line goes out at
+/// once, then the pledges a page at a time as the client takes them, so that memory stays the
+/// same however long the file (see `streaming.rs`). A failure part way cuts the connection
+/// before the end of the chunked answer: a client never takes a short file for a whole one.
 #[utoipa::path(get, path = "/api/v1/staff/pledges.csv", operation_id = "export_staff_pledges_csv",
     tag = "staff", security(("bearer" = [])), params(PledgeFilters),
     responses((status = 200, content_type = "text/csv")))]
@@ -221,30 +237,40 @@ pub async fn csv(
     query: web::Query<PledgeFilters>,
 ) -> Result<HttpResponse, ApiError> {
     let filter = query.into_inner().into_filter()?;
-    let rows = state
-        .pool
-        .run(move |conn| {
-            let mut all = Vec::new();
-            let mut cursor: Option<String> = None;
-            loop {
-                let page = pledge_store::staff_list(conn, &filter, 100, cursor.as_deref())?;
-                all.extend(page.items);
-                match page.next_cursor {
-                    Some(next) => cursor = Some(next),
-                    None => break,
-                }
-            }
-            Ok::<_, ApiError>(all)
-        })
-        .await?;
-    let mut out = csv_line(CSV_COLUMNS.iter().map(|(name, _)| name.to_string()));
-    for (p, slug) in rows {
-        out.push_str(&csv_row(&staff_view(p, slug)?));
-    }
+    let pool = state.pool.clone();
+    // The header line goes out at once, before any page is read (the sign-in has just read the
+    // database); pages follow from the first (no cursor) until the last (no next cursor).
+    let header = csv_line(CSV_COLUMNS.iter().map(|(name, _)| name.to_string()));
+    let body = Chunks::unfold(Bytes::from(header), Some(None), move |cursor: Option<String>| {
+        csv_page(pool.clone(), filter.clone(), cursor)
+    });
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header(("Content-Disposition", "attachment; filename=\"pledges.csv\""))
-        .body(out))
+        .body(body))
+}
+
+/// Pledges per page of the CSV export: each page is one index range of the staff list, read with
+/// a pooled connection held for that page only.
+const CSV_PAGE_ROWS: i64 = 500;
+
+/// One page of the export as CSV lines, and what the next page starts after (`None` after the
+/// last page).
+async fn csv_page(
+    pool: demeu_db::DbPool,
+    filter: StaffFilter,
+    cursor: Option<String>,
+) -> Result<(Bytes, Option<Option<String>>), ApiError> {
+    let page = pool
+        .run(move |conn| {
+            pledge_store::staff_list(conn, &filter, CSV_PAGE_ROWS, cursor.as_deref()).map_err(ApiError::from)
+        })
+        .await?;
+    let mut out = String::new();
+    for (p, slug) in page.items {
+        out.push_str(&csv_row(&staff_view(p, slug)?));
+    }
+    Ok((Bytes::from(out), page.next_cursor.map(Some)))
 }
 
 /// Records a cash, bank or Kaspi gift: counted at once.
@@ -275,6 +301,7 @@ pub async fn offline(
             staff_view(pledge, campaign.spec.slug.clone())
         })
         .await?;
+    state.snapshots.invalidate();
     Ok(HttpResponse::Created().json(view))
 }
 

@@ -100,7 +100,10 @@ pub async fn refund(
         Err(replay) => return Ok(replay),
     };
     let answer = match requested {
-        Requested::Counted(refund) => RefundAccepted::of(&refund),
+        Requested::Counted(refund) => {
+            state.snapshots.invalidate();
+            RefundAccepted::of(&refund)
+        }
         Requested::Reserved(reserved) => ask_provider(state, reserved, held.clone()).await?,
     };
     if let Some((scope, key)) = held {

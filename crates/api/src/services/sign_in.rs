@@ -1,9 +1,13 @@
 //! Signing staff in: the slow-down first, the account read and its connection returned, the
 //! password checked in one of the few hashing slots, then the session.
+//!
+//! No connection is held while the password is checked or while a refusal pauses: the
+//! slow-down's read and the account's share one short use of the pool, the failure or success
+//! another.
 
 use std::net::IpAddr;
 
-use crate::auth::{self, NewSession};
+use crate::auth::{self, throttle, NewSession};
 use crate::problem::ApiError;
 use crate::state::AppState;
 
@@ -19,24 +23,49 @@ pub async fn sign_in(
     password: String,
 ) -> Result<NewSession, ApiError> {
     let account = auth::sign_in_key(email);
-    if let Some(retry_after) = state.throttle.wait_for(&account, client) {
-        // Answered after a pause that costs the server a timer, not a core: a guesser told to
-        // wait who keeps asking gets at most one answer a second per connection, instead of
-        // thousands of cheap ones taking the cores the donors' pages need.
-        tokio::time::sleep(REFUSAL_PAUSE).await;
-        return Err(ApiError::RateLimited { retry_after });
+    // A refusal this instance gave that still runs is given again without the database.
+    if let Some(retry_after) = state.throttle.remembered(&account, client) {
+        return refuse(retry_after).await;
     }
     let key = account.clone();
-    let credentials = state.pool.run(move |conn| auth::credentials(conn, &key)).await?;
+    let (wait, credentials) = state
+        .pool
+        .run(move |conn| {
+            let wait = throttle::stored_wait(conn, &key, client)?;
+            if wait.retry_after().is_some() {
+                return Ok::<_, ApiError>((wait, None));
+            }
+            Ok((wait, auth::credentials(conn, &key)?))
+        })
+        .await?;
+    if let Some(retry_after) = wait.retry_after() {
+        state.throttle.remember(&account, client, &wait);
+        return refuse(retry_after).await;
+    }
     let matches = state.hashing.verify(password, credentials.as_ref().map(|c| c.password_hash.clone())).await?;
     match credentials.filter(|c| matches && c.active) {
         Some(c) => {
-            state.throttle.succeeded(&account, client);
-            state.pool.run(move |conn| auth::open_session(conn, &c.user_id)).await
+            state
+                .pool
+                .run(move |conn| {
+                    throttle::record_success(conn, &account, client)?;
+                    auth::open_session(conn, &c.user_id)
+                })
+                .await
         }
         None => {
-            state.throttle.failed(&account, client);
+            // Counted before the answer: a failure the database could not count is a 503, not a
+            // 401 that would let the guess go uncounted.
+            state.pool.run(move |conn| throttle::record_failure(conn, &account, client)).await?;
             Err(ApiError::Unauthorized)
         }
     }
+}
+
+/// A 429 after a pause that costs the server a timer, not a core: a guesser told to wait who
+/// keeps asking gets at most one answer a second per connection, instead of thousands of cheap
+/// ones taking the cores the donors' pages need.
+async fn refuse(retry_after: u64) -> Result<NewSession, ApiError> {
+    tokio::time::sleep(REFUSAL_PAUSE).await;
+    Err(ApiError::RateLimited { retry_after })
 }

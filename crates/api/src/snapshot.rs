@@ -1,0 +1,187 @@
+//! Campaign progress as donors read it, kept in memory with its serialized bytes and ETag, so
+//! that the reads donors wait on cost what `/health` costs: no pooled connection, no blocking
+//! thread, no serialization per request.
+//!
+//! How fresh it is (the bound the README states): a change this process makes (a webhook that
+//! counts, an offline gift, a refund counted at once) invalidates the snapshot before the
+//! request that made it answers, so the next read here shows it; a change another instance
+//! makes (or a campaign's start or end passing) is seen by a stamp read at most every
+//! [`POLL`] — one small query over the campaigns' running totals and dates, whatever the
+//! pledges. Caches in front may add the `Cache-Control` of [`CACHE_CONTROL`].
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse};
+use chrono::Utc;
+use demeu_db::DbPool;
+use donations::campaign::{CampaignStatus, ProgressStamp};
+use sha2::{Digest, Sha256};
+
+use crate::problem::ApiError;
+use crate::routes::campaigns::{CampaignList, CampaignView};
+
+/// How often another instance's change is looked for.
+pub const POLL: Duration = Duration::from_millis(250);
+
+/// What shared caches and browsers may do with a progress answer: keep it a second, and serve
+/// it up to five more while they fetch a fresh one.
+pub const CACHE_CONTROL: &str = "public, max-age=1, stale-while-revalidate=5";
+
+/// One answer, ready to send.
+pub struct Entry {
+    body: Bytes,
+    etag: HeaderValue,
+}
+
+impl Entry {
+    fn of(body: Vec<u8>) -> Result<Entry, ApiError> {
+        let digest = Sha256::digest(&body);
+        let etag = format!("\"{}\"", hex::encode(&digest[..12]));
+        let etag = HeaderValue::from_str(&etag).map_err(|e| ApiError::Internal(e.into()))?;
+        Ok(Entry { body: Bytes::from(body), etag })
+    }
+
+    /// 304 when the client holds this very answer (`If-None-Match`), else 200 with the body.
+    pub fn respond(&self, req: &HttpRequest) -> HttpResponse {
+        let held = req.headers().get_all(header::IF_NONE_MATCH).filter_map(|v| v.to_str().ok()).any(|list| {
+            list.split(',')
+                .map(|tag| tag.trim().trim_start_matches("W/"))
+                .any(|tag| tag == "*" || tag.as_bytes() == self.etag.as_bytes())
+        });
+        let mut answer = if held { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+        answer.insert_header((header::ETAG, self.etag.clone())).insert_header((header::CACHE_CONTROL, CACHE_CONTROL));
+        if held {
+            answer.finish()
+        } else {
+            answer.content_type("application/json").body(self.body.clone())
+        }
+    }
+}
+
+/// Every campaign's answer, and the stamp they were built from.
+struct Published {
+    /// The invalidation this was built after.
+    generation: u64,
+    stamp: Vec<(ProgressStamp, CampaignStatus)>,
+    list: Arc<Entry>,
+    by_slug: HashMap<String, Arc<Entry>>,
+}
+
+/// The snapshot, shared by every worker of the server.
+pub struct Snapshots {
+    published: RwLock<Option<Arc<Published>>>,
+    /// Bumped by every invalidation; a snapshot built before the last one is not served.
+    wanted: AtomicU64,
+    /// One rebuild at a time: concurrent readers of a stale snapshot wait for it, not redo it.
+    rebuilding: tokio::sync::Mutex<()>,
+}
+
+impl Default for Snapshots {
+    fn default() -> Self {
+        Snapshots { published: RwLock::new(None), wanted: AtomicU64::new(1), rebuilding: tokio::sync::Mutex::new(()) }
+    }
+}
+
+/// The stamp with each campaign's status now: a campaign that starts or ends changes its
+/// answer without any write.
+fn stamped(stamps: Vec<ProgressStamp>) -> Vec<(ProgressStamp, CampaignStatus)> {
+    let now = Utc::now();
+    stamps
+        .into_iter()
+        .map(|s| {
+            let status = CampaignStatus::between(s.starts_at, s.ends_at, now);
+            (s, status)
+        })
+        .collect()
+}
+
+impl Snapshots {
+    /// Marks what is published as out of date: the next read rebuilds it. Called after this
+    /// process changed a campaign's totals, before the request that changed them answers.
+    pub fn invalidate(&self) {
+        self.wanted.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn load(&self) -> Option<Arc<Published>> {
+        self.published.read().map(|p| p.clone()).unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    fn fresh(&self) -> Option<Arc<Published>> {
+        self.load().filter(|p| p.generation >= self.wanted.load(Ordering::Acquire))
+    }
+
+    async fn current(&self, pool: &DbPool) -> Result<Arc<Published>, ApiError> {
+        if let Some(published) = self.fresh() {
+            return Ok(published);
+        }
+        let _one = self.rebuilding.lock().await;
+        if let Some(published) = self.fresh() {
+            return Ok(published);
+        }
+        // Read the generation before the database: a write that lands while this builds bumps
+        // it again, so what is built here is never taken for newer than it is.
+        let generation = self.wanted.load(Ordering::Acquire);
+        let (stamps, progress) = pool
+            .run(|conn| {
+                let stamps = donations::campaign::progress_stamps(conn)?;
+                let progress = donations::campaign::list_progress(conn)?;
+                Ok::<_, donations::Error>((stamps, progress))
+            })
+            .await?;
+        let mut by_slug = HashMap::new();
+        let mut views = Vec::with_capacity(progress.len());
+        for p in progress {
+            let view = CampaignView::from(p);
+            let body = serde_json::to_vec(&view).map_err(|e| ApiError::Internal(e.into()))?;
+            by_slug.insert(view.slug.clone(), Arc::new(Entry::of(body)?));
+            views.push(view);
+        }
+        let list = serde_json::to_vec(&CampaignList { campaigns: views }).map_err(|e| ApiError::Internal(e.into()))?;
+        let published =
+            Arc::new(Published { generation, stamp: stamped(stamps), list: Arc::new(Entry::of(list)?), by_slug });
+        match self.published.write() {
+            Ok(mut slot) => *slot = Some(published.clone()),
+            Err(poisoned) => *poisoned.into_inner() = Some(published.clone()),
+        }
+        Ok(published)
+    }
+
+    /// The answer for `GET /api/v1/campaigns`.
+    pub async fn list(&self, pool: &DbPool) -> Result<Arc<Entry>, ApiError> {
+        Ok(self.current(pool).await?.list.clone())
+    }
+
+    /// The answer for `GET /api/v1/campaigns/{slug}`.
+    pub async fn campaign(&self, pool: &DbPool, slug: &str) -> Result<Arc<Entry>, ApiError> {
+        let published = self.current(pool).await?;
+        published.by_slug.get(slug).cloned().ok_or_else(|| ApiError::NotFound("campaign".into()))
+    }
+
+    /// Looks for changes made elsewhere, every [`POLL`], until the server stops: a stamp that
+    /// differs from the published one (another instance counted money, or a campaign started or
+    /// ended) invalidates and rebuilds at once, so that readers do not wait for it.
+    pub async fn watch(self: Arc<Self>, pool: DbPool) {
+        let mut tick = tokio::time::interval(POLL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Ok(stamps) = pool.run(donations::campaign::progress_stamps).await else {
+                // The database is away: what is published stays, and /ready says so.
+                continue;
+            };
+            let now = stamped(stamps);
+            if self.load().is_some_and(|p| p.stamp == now) {
+                continue;
+            }
+            self.invalidate();
+            if let Err(e) = self.current(&pool).await {
+                tracing::warn!(error = %e, "campaign snapshot not rebuilt");
+            }
+        }
+    }
+}
