@@ -1,0 +1,44 @@
+# Sourced by the load scripts: a throwaway PostgreSQL cluster (the newest installed), run as the
+# postgres user (initdb refuses root), on 127.0.0.1:15432, with its socket and data under
+# "$work" (which the caller makes and removes). Durability is PostgreSQL's default
+# (fsync on, synchronous_commit on).
+pg_dir=""
+pg_port=15432
+stop_pg() {
+  if [ -n "$pg_dir" ]; then
+    runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
+    pg_dir=""
+  fi
+}
+start_pg() {
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  pg_dir="$work/pg"
+  chmod 755 "$work"
+  mkdir -p "$pg_dir" && chown postgres:postgres "$pg_dir"
+  runuser -u postgres -- "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres >/dev/null
+  runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
+    -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=100" start >/dev/null
+  runuser -u postgres -- "$pg_bin/createdb" -h 127.0.0.1 -p $pg_port demeu
+  pg_url="postgres://postgres@127.0.0.1:$pg_port/demeu"
+}
+# Starts `demeu serve` on port $port with the database $1 and extra environment in "${@:2}";
+# sets $server to its pid once /ready answers.
+start_server() {
+  local url=$1
+  shift
+  env DEMEU__DATABASE__URL="$url" DEMEU__SERVER__PORT=$port DEMEU__LIMITS__PLEDGES_PER_HOUR=1000000 \
+    DEMEU__DATABASE__POOL_SIZE=8 RUST_LOG=warn "$@" "$bin" serve >"$work/server.log" 2>&1 &
+  server=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && return 0; sleep 0.2; done
+  echo "the server did not become ready:" >&2
+  cat "$work/server.log" >&2
+  return 1
+}
+stop_server() {
+  kill "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+}
+# Requests per second wrk reaches on $1 (32 connections, $duration seconds).
+rps() {
+  wrk -t2 -c32 -d"${duration}s" "http://127.0.0.1:$port$1" | awk '/Requests\/sec/ {print $2}'
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Target 1 of the scale issue: the reads donors wait on (GET campaign, GET campaigns) against
+# GET /health of the same release binary in the same run, on SQLite and on PostgreSQL, with few
+# pledges and with many (loaded by scripts/load/fixture.sh when it is there). Prints each rate
+# and the ratio to /health (the target is >= 0.6).
+#
+#   scripts/load/reads.sh [seconds per run, default 10] [many pledges, default 1000000]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+duration=${1:-10}
+many=${2:-1000000}
+port=18081
+work=$(mktemp -d)
+trap 'stop_server; stop_pg; rm -rf "$work"' EXIT
+source scripts/load/pg.sh
+server=""
+
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+# DEMEU_BIN=path/to/demeu measures another build (e.g. an older commit's) instead.
+if [ -z "${DEMEU_BIN:-}" ]; then cargo build --release --quiet; fi
+bin=${DEMEU_BIN:-${CARGO_TARGET_DIR:-target}/release/demeu}
+
+measure() {
+  local name=$1 url=$2 pledges=$3
+  start_server "$url"
+  local health campaign campaigns
+  health=$(rps /health)
+  campaign=$(rps /api/v1/campaigns/mentors)
+  campaigns=$(rps /api/v1/campaigns)
+  awk -v n="$name" -v p="$pledges" -v h="$health" -v c="$campaign" -v l="$campaigns" 'BEGIN {
+    printf "%-10s %8s pledges  /health %8.0f req/s  campaign %8.0f (%.2f)  campaigns %8.0f (%.2f)\n",
+      n, p, h, c, c / h, l, l / h }'
+  stop_server
+}
+
+for backend in sqlite postgres; do
+  if [ "$backend" = sqlite ]; then url="sqlite://$work/demeu.db"; else start_pg; url=$pg_url; fi
+  # The first start applies the migrations the fixture loads into.
+  measure "$backend" "$url" 0
+  if [ -x scripts/load/fixture.sh ]; then
+    scripts/load/fixture.sh "$url" "$many" >/dev/null
+    measure "$backend" "$url" "$many"
+  fi
+  if [ "$backend" = postgres ]; then stop_pg; fi
+done

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Target 3 of the scale issue: verified webhook deliveries per second on PostgreSQL against
+# the durable-commit ceiling of the same cluster in the same run: pgbench, one INSERT per
+# transaction, the same 16 clients, synchronous_commit on (the default). Prints both and the
+# ratio (the target is >= 0.5).
+#
+#   scripts/load/webhook_ceiling.sh [seconds, default 15] [pledges, default 4000]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+duration=${1:-15}
+pledges=${2:-4000}
+port=18082
+secret=whsec_load_test
+work=$(mktemp -d)
+trap 'stop_server; stop_pg; rm -rf "$work"' EXIT
+source scripts/load/pg.sh
+server=""
+
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+# DEMEU_BIN=path/to/demeu measures another build (e.g. an older commit's) instead.
+if [ -z "${DEMEU_BIN:-}" ]; then cargo build --release --quiet; fi
+bin=${DEMEU_BIN:-${CARGO_TARGET_DIR:-target}/release/demeu}
+start_pg
+psql() { command psql -h 127.0.0.1 -p $pg_port -U postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
+
+# The ceiling: what this cluster commits durably, one row per transaction.
+psql demeu -c "CREATE TABLE ceiling (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL, at TIMESTAMP NOT NULL DEFAULT now())"
+echo "INSERT INTO ceiling (body) VALUES (repeat('x', 600));" >"$work/insert.sql"
+ceiling=$("$pg_bin/pgbench" -h 127.0.0.1 -p $pg_port -U postgres -n -c 16 -j 2 -T "$duration" -f "$work/insert.sql" demeu \
+  | awk '/^tps/ {print $3; exit}')
+psql demeu -c "DROP TABLE ceiling"
+
+start_server "$pg_url" DEMEU__PAYMENTS__SANDBOX__WEBHOOK_SECRET=$secret
+python3 scripts/load/prepare.py "http://127.0.0.1:$port" "$secret" "$pledges" "$work/deliveries.txt" >/dev/null
+DELIVERIES="$work/deliveries.txt" wrk -t2 -c16 -d"$((duration * 4))s" -s scripts/load/webhooks.lua \
+  "http://127.0.0.1:$port/api/v1/webhooks/stripe" >/dev/null
+rate=$(python3 scripts/load/inbox_rate.py "$pg_url" | awk '{print $(NF-2)}')
+stop_server
+DEMEU__DATABASE__URL=$pg_url "$bin" reconcile | tail -1
+awk -v c="$ceiling" -v r="$rate" 'BEGIN {
+  printf "pgbench ceiling %.0f commits/s; webhooks %.0f deliveries/s; ratio %.2f\n", c, r, r / c }'
