@@ -12,13 +12,10 @@ many=${2:-1000000}
 port=18081
 work=$(mktemp -d)
 trap 'stop_server; stop_pg; rm -rf "$work"' EXIT
-source scripts/load/pg.sh
+source scripts/load/lib.sh
 server=""
 
-command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
-# DEMEU_BIN=path/to/demeu measures another build (e.g. an older commit's) instead.
-if [ -z "${DEMEU_BIN:-}" ]; then cargo build --release --quiet; fi
-bin=${DEMEU_BIN:-${CARGO_TARGET_DIR:-target}/release/demeu}
+release_binary
 
 measure() {
   local name=$1 url=$2 pledges=$3

@@ -13,13 +13,10 @@ port=18082
 secret=whsec_load_test
 work=$(mktemp -d)
 trap 'stop_server; stop_pg; rm -rf "$work"' EXIT
-source scripts/load/pg.sh
+source scripts/load/lib.sh
 server=""
 
-command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
-# DEMEU_BIN=path/to/demeu measures another build (e.g. an older commit's) instead.
-if [ -z "${DEMEU_BIN:-}" ]; then cargo build --release --quiet; fi
-bin=${DEMEU_BIN:-${CARGO_TARGET_DIR:-target}/release/demeu}
+release_binary
 start_pg
 psql() { command psql -h 127.0.0.1 -p $pg_port -U postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
 

@@ -67,7 +67,8 @@ async fn refund_calls(stripe: &MockServer) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn refund_statuses(app: &TestApp, pledge: &str) -> Vec<(i64, String)> {
+/// The pledge's refund rows: (amount, status), oldest first.
+pub async fn refund_statuses(app: &TestApp, pledge: &str) -> Vec<(i64, String)> {
     let pledge = pledge.to_string();
     app.pool
         .run(move |conn| {

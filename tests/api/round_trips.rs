@@ -59,8 +59,9 @@ async fn a_delivery_costs_a_bounded_number_of_statements(backend: Backend) {
     println!("{backend:?}: a counting delivery: {} statements:\n  {}", counting.len(), counting.join("\n  "));
     println!("{backend:?}: the same payment reported again: {} statements", again.len());
     // 23 and 14 before the inbox row was written last, the savepoints went and the receipt's
-    // lookups were skipped for a pledge without an address.
-    assert!(counting.len() <= 13, "{}", counting.len());
+    // lookups were skipped for a pledge without an address (one read of the campaign's total
+    // came back, so that its row is written last, with nothing to undo after it).
+    assert!(counting.len() <= 14, "{}", counting.len());
     assert!(again.len() <= 11, "{}", again.len());
     app.assert_reconciled().await;
 }

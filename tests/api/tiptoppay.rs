@@ -16,6 +16,8 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::helpers::{assert_problem, spawn_app, test_settings, Backend, TestApp};
 use crate::on_both_backends;
+use crate::refunds::refund_statuses;
+use crate::webhooks::permutations;
 
 on_both_backends!(
     a_checkout_order_is_made_with_the_right_fields,
@@ -40,9 +42,7 @@ const PUBLIC_ID: &str = "pk_demeu";
 const SECRET: &str = "tiptop_secret";
 const DONOR: &str = "donor@example.kz";
 
-// ---------------------------------------------------------------------------------------------
 // The application and the stand-in for TipTop Pay's API.
-// ---------------------------------------------------------------------------------------------
 
 /// An app whose provider is TipTop Pay at a fresh stand-in; `test_mode` as configured.
 async fn tiptop_app_with(backend: Backend, test_mode: bool) -> (TestApp, MockServer) {
@@ -119,9 +119,7 @@ async fn calls(server: &MockServer, at: &str) -> Vec<Request> {
     requests.into_iter().filter(|r| r.url.path() == at).collect()
 }
 
-// ---------------------------------------------------------------------------------------------
 // Notifications, as TipTop Pay sends them.
-// ---------------------------------------------------------------------------------------------
 
 /// A field's value: numbers are written bare in JSON bodies, strings quoted.
 #[derive(Clone, Debug)]
@@ -301,9 +299,7 @@ async fn notify_ok(app: &TestApp, kind: &str, note: &Note) {
     assert_eq!((status, body["code"].as_i64()), (200, Some(0)), "{kind}: {body}");
 }
 
-// ---------------------------------------------------------------------------------------------
 // What the database holds.
-// ---------------------------------------------------------------------------------------------
 
 async fn pledge_row(app: &TestApp, id: &str) -> donations::pledge_store::PledgeRecord {
     let id: donations::ids::PledgeId = id.parse().expect("uuid");
@@ -376,38 +372,12 @@ async fn provider_of(app: &TestApp, id: &str) -> Option<String> {
         .expect("the pledge's provider")
 }
 
-#[derive(diesel::QueryableByName)]
-struct RefundRow {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    amount: i64,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    status: String,
-}
-
-async fn refund_statuses(app: &TestApp, pledge: &str) -> Vec<(i64, String)> {
-    let pledge = pledge.to_string();
-    app.pool
-        .run(move |conn| {
-            use diesel::prelude::*;
-            diesel::sql_query(format!(
-                "SELECT amount, status FROM refunds WHERE pledge_id = '{pledge}' ORDER BY created_at, amount"
-            ))
-            .load::<RefundRow>(conn)
-            .map(|rows| rows.into_iter().map(|r| (r.amount, r.status)).collect())
-            .map_err(demeu_db::DbError::from)
-        })
-        .await
-        .expect("refund rows")
-}
-
 async fn staff_pledges(app: &TestApp, token: &str) -> Vec<Value> {
     let list: Value = app.get_as(token, "/api/v1/staff/pledges").await.json().await.expect("JSON");
     list["pledges"].as_array().cloned().unwrap_or_default()
 }
 
-// ---------------------------------------------------------------------------------------------
 // Checkout.
-// ---------------------------------------------------------------------------------------------
 
 async fn a_checkout_order_is_made_with_the_right_fields(backend: Backend) {
     let (app, server) = tiptop_app_with(backend, false).await;
@@ -517,9 +487,7 @@ async fn a_refused_order_keeps_the_pledge_and_a_keyed_retry_finishes(backend: Ba
     }
 }
 
-// ---------------------------------------------------------------------------------------------
 // Payments.
-// ---------------------------------------------------------------------------------------------
 
 async fn a_payment_counts_once_whatever_the_redeliveries(backend: Backend) {
     let (app, _server) = tiptop_app(backend).await;
@@ -594,9 +562,7 @@ async fn a_two_stage_payment_counts_on_its_confirmation(backend: Backend) {
     app.assert_reconciled().await;
 }
 
-// ---------------------------------------------------------------------------------------------
 // Refunds, failures, cancellations.
-// ---------------------------------------------------------------------------------------------
 
 async fn a_partial_then_a_full_refund_move_the_progress_back(backend: Backend) {
     let (app, _server) = tiptop_app(backend).await;
@@ -653,9 +619,7 @@ async fn a_canceled_payment_cancels_the_pledge(backend: Backend) {
     app.assert_reconciled().await;
 }
 
-// ---------------------------------------------------------------------------------------------
 // Signatures and malformed bodies.
-// ---------------------------------------------------------------------------------------------
 
 async fn bad_signatures_change_nothing(backend: Backend) {
     let (app, _server) = tiptop_app(backend).await;
@@ -735,9 +699,7 @@ async fn malformed_notifications_are_refused(backend: Backend) {
     assert_eq!(state(&app, &pledge).await, "pending");
 }
 
-// ---------------------------------------------------------------------------------------------
 // Test mode.
-// ---------------------------------------------------------------------------------------------
 
 async fn test_payments_count_only_on_a_test_installation(backend: Backend) {
     let (live, _server) = tiptop_app(backend).await;
@@ -763,9 +725,7 @@ async fn test_payments_count_only_on_a_test_installation(backend: Backend) {
     test.assert_reconciled().await;
 }
 
-// ---------------------------------------------------------------------------------------------
 // Check.
-// ---------------------------------------------------------------------------------------------
 
 async fn check(app: &TestApp, note: &Note) -> Option<i64> {
     let (status, body) = notify(app, "check", note).await;
@@ -816,24 +776,7 @@ async fn checks_answer_the_providers_codes(backend: Backend) {
     app.assert_reconciled().await;
 }
 
-// ---------------------------------------------------------------------------------------------
 // Order of arrival.
-// ---------------------------------------------------------------------------------------------
-
-fn permutations(n: usize) -> Vec<Vec<usize>> {
-    if n == 0 {
-        return vec![vec![]];
-    }
-    let mut all = Vec::new();
-    for rest in permutations(n - 1) {
-        for i in 0..=rest.len() {
-            let mut p = rest.clone();
-            p.insert(i, n - 1);
-            all.push(p);
-        }
-    }
-    all
-}
 
 /// Delivers `(kind, body)` in order the way TipTop Pay does: an answer other than 200 puts the
 /// delivery back at the end of the queue, to be tried again later. The first answer to each.
@@ -883,9 +826,7 @@ async fn every_order_of_pay_refund_and_redelivery_ends_in_the_same_state(backend
     app.assert_reconciled().await;
 }
 
-// ---------------------------------------------------------------------------------------------
 // Staff refunds.
-// ---------------------------------------------------------------------------------------------
 
 fn refund_answer(transaction: u64) -> ResponseTemplate {
     ResponseTemplate::new(200)
@@ -974,9 +915,7 @@ async fn staff_refunds_go_to_payments_refund_and_count_on_the_notification(backe
     app.assert_reconciled().await;
 }
 
-// ---------------------------------------------------------------------------------------------
 // TipTop Pay and Stripe on one installation.
-// ---------------------------------------------------------------------------------------------
 
 async fn both_providers_at_once(backend: Backend) {
     let tiptop = MockServer::start().await;

@@ -266,7 +266,8 @@ async fn deliver_until_accepted(app: &TestApp, bodies: Vec<String>) {
     }
 }
 
-fn permutations(n: usize) -> Vec<Vec<usize>> {
+/// Every order of `0..n`.
+pub fn permutations(n: usize) -> Vec<Vec<usize>> {
     if n == 0 {
         return vec![vec![]];
     }

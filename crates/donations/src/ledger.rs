@@ -187,6 +187,52 @@ pub fn append(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error> {
 /// unrecorded (a source belongs to one pledge); SQLite's write transaction already excludes
 /// other writers.
 pub fn append_in(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error> {
+    let (appended, change) = append_deferring_totals(conn, entry)?;
+    if let Some(change) = change {
+        change.write(conn)?;
+    }
+    Ok(appended)
+}
+
+/// A change to a campaign's running totals that an append owes.
+#[derive(Debug, Clone, Copy)]
+#[must_use = "the campaign's totals must move in the same transaction"]
+pub struct TotalsChange {
+    campaign_id: CampaignId,
+    delta: i64,
+    counted_change: i64,
+    at: chrono::NaiveDateTime,
+}
+
+impl TotalsChange {
+    /// Writes the change. The campaign's row is the one every append of the campaign writes:
+    /// its lock orders every other transaction of the campaign behind this one until commit, so
+    /// a caller with more to do in its transaction does it first and writes this last. Added in
+    /// SQL so that concurrent appends never read-modify-write; the guard catches a concurrent
+    /// append that took the total near the end of BIGINT since [`append_deferring_totals`] read
+    /// it, and fails the caller's transaction rather than wrap.
+    pub fn write(self, conn: &mut DbConn) -> Result<(), Error> {
+        let room = campaign_totals::net_raised.le(i64::MAX - self.delta.max(0));
+        let updated = diesel::update(campaign_totals::table.find(self.campaign_id).filter(room))
+            .set((
+                campaign_totals::net_raised.eq(campaign_totals::net_raised + self.delta),
+                campaign_totals::counted_pledges.eq(campaign_totals::counted_pledges + self.counted_change),
+                campaign_totals::updated_at.eq(self.at),
+            ))
+            .execute(conn)?;
+        if updated == 0 {
+            return Err(Error::Corrupt(format!(
+                "campaign {}'s total left its range during an append",
+                self.campaign_id
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// [`append_in`], leaving the campaign's totals to the caller: it must write the change
+/// returned in the same transaction.
+pub fn append_deferring_totals(conn: &mut DbConn, entry: &NewEntry) -> Result<(Appended, Option<TotalsChange>), Error> {
     let now = demeu_db::now();
     let pledge_id = entry.pledge_id;
     let touched = diesel::update(pledges::table.find(pledge_id)).set(pledges::updated_at.eq(now)).execute(conn)?;
@@ -210,7 +256,7 @@ pub fn append_in(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error>
     let source = entry.source.to_string();
     let recorded: i64 = ledger_entries::table.filter(ledger_entries::source.eq(&source)).count().get_result(conn)?;
     if recorded > 0 {
-        return Ok(Appended::AlreadyRecorded);
+        return Ok((Appended::AlreadyRecorded, None));
     }
     if currency != entry.amount.currency {
         return Err(Error::CurrencyMismatch { expected: currency, got: entry.amount.currency });
@@ -219,21 +265,19 @@ pub fn append_in(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error>
     let after = apply(before, entry.kind, entry.amount.minor)?;
 
     let counted_change = i64::from(after.counted() > 0) - i64::from(before.counted() > 0);
-    // Added in SQL so that concurrent appends never read-modify-write; the guard keeps the sum
-    // inside BIGINT (SQLite would silently turn an overflowing sum into a REAL). First of the
-    // writes, so that a refusal leaves nothing written.
-    // (A negative entry cannot leave the range: what counts never goes below zero.)
     let delta = entry.amount.minor;
-    let room = campaign_totals::net_raised.le(i64::MAX - delta.max(0));
-    let updated = diesel::update(campaign_totals::table.find(campaign_id).filter(room))
-        .set((
-            campaign_totals::net_raised.eq(campaign_totals::net_raised + delta),
-            campaign_totals::counted_pledges.eq(campaign_totals::counted_pledges + counted_change),
-            campaign_totals::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    if updated == 0 {
-        return Err(totals_refused(conn, campaign_id, delta));
+    // The campaign's total must stay inside BIGINT (SQLite would silently turn an overflowing
+    // sum into a REAL): checked on a plain read before anything is written, so that a refusal
+    // leaves nothing written. (A negative entry cannot leave the range: what counts never goes
+    // below zero.)
+    let total: Option<i64> =
+        campaign_totals::table.find(campaign_id).select(campaign_totals::net_raised).first(conn).optional()?;
+    match total {
+        None => return Err(Error::Corrupt(format!("campaign {campaign_id} has no totals row"))),
+        Some(total) if total.checked_add(delta).is_none() => {
+            return Err(Error::Ledger(LedgerError::TotalOutOfRange { amount: delta }))
+        }
+        Some(_) => {}
     }
 
     let entry_id = Uuid::new_v4();
@@ -262,17 +306,9 @@ pub fn append_in(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error>
             pledges::counted_at.eq(counted_at),
         ))
         .execute(conn)?;
-    Ok(Appended::Recorded { entry_id, before, after })
-}
 
-/// Why the totals row refused an append: missing (corrupt), or the sum would leave BIGINT.
-fn totals_refused(conn: &mut DbConn, campaign_id: CampaignId, delta: i64) -> Error {
-    let exists = campaign_totals::table.find(campaign_id).count().get_result::<i64>(conn);
-    match exists {
-        Ok(0) => Error::Corrupt(format!("campaign {campaign_id} has no totals row")),
-        Ok(_) => Error::Ledger(LedgerError::TotalOutOfRange { amount: delta }),
-        Err(e) => e.into(),
-    }
+    let change = TotalsChange { campaign_id, delta, counted_change, at: now };
+    Ok((Appended::Recorded { entry_id, before, after }, Some(change)))
 }
 
 #[cfg(test)]

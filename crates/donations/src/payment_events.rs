@@ -17,7 +17,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::ids::PledgeId;
-use crate::ledger::{append_in, Appended, EntryKind, NewEntry};
+use crate::ledger::{append_deferring_totals, Appended, EntryKind, NewEntry, TotalsChange};
 use crate::ledger_source::LedgerSource;
 use crate::money::{Currency, Money};
 use crate::pledge::PledgeState;
@@ -273,10 +273,17 @@ pub fn process(
     retry: RetryWindow,
 ) -> Result<Processed, Error> {
     let result = conn.write_transaction(|conn| {
+        let mut totals = None;
         let (processed, pledge_id) = match &delivery.decoded {
             Err(why) => (Processed::Undecodable(why.clone()), None),
-            Ok(event) => apply(conn, event)?,
+            Ok(event) => apply(conn, event, &mut totals)?,
         };
+        // The campaign's running totals after the pledge's own rows: every delivery of the
+        // campaign waits for this row's lock until commit, so it is taken as late as it can be
+        // while the receipt (in `effects`) still reads the new total.
+        if let Some(change) = totals {
+            change.write(conn)?;
+        }
         effects(conn, &processed)?;
         if !insert_inbox(conn, delivery, &processed, pledge_id)? {
             return Err(Rollback::AlreadyDelivered);
@@ -328,9 +335,9 @@ fn insert_inbox(
 
 type Applied = (Processed, Option<PledgeId>);
 
-fn apply(conn: &mut DbConn, event: &PaymentEvent) -> Result<Applied, Error> {
+fn apply(conn: &mut DbConn, event: &PaymentEvent, totals: &mut Option<TotalsChange>) -> Result<Applied, Error> {
     match event {
-        PaymentEvent::CheckoutCompleted(facts) | PaymentEvent::CheckoutPaid(facts) => checkout(conn, facts),
+        PaymentEvent::CheckoutCompleted(facts) | PaymentEvent::CheckoutPaid(facts) => checkout(conn, facts, totals),
         PaymentEvent::CheckoutClosed { session_id, pledge_ref, outcome } => {
             let pledge = match ours(conn, pledge_ref.as_deref())? {
                 Ok(pledge) => pledge,
@@ -356,7 +363,7 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent) -> Result<Applied, Error> {
                 Err(not_ours) => return Ok(not_ours),
             };
             pledge_store::link_provider_ids(conn, &pledge, None, Some(payment_id))?;
-            count_payment(conn, &pledge, payment_id, *amount, currency)
+            count_payment(conn, &pledge, payment_id, *amount, currency, totals)
         }
         PaymentEvent::Refunded { charge_id, payment_id, amount_refunded, currency } => {
             let pledge = match paid_by(conn, payment_id.as_deref(), "refund")? {
@@ -375,7 +382,7 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent) -> Result<Applied, Error> {
                 return Ok((Processed::Recorded(why), Some(pledge.id)));
             }
             let source = LedgerSource::ProviderRefund { charge_id: charge_id.clone(), cumulative: *amount_refunded };
-            let applied = record(conn, &pledge, EntryKind::Refund, -increment, source)?;
+            let applied = record(conn, &pledge, EntryKind::Refund, -increment, source, totals)?;
             if matches!(applied.0, Processed::Counted { .. }) {
                 crate::refund::settle(conn, pledge.id, increment)?;
             }
@@ -390,7 +397,7 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent) -> Result<Applied, Error> {
                 return Err(Error::NotYetKnown(format!("refund for pledge {} before its payment", pledge.id)));
             }
             let source = LedgerSource::RefundTransaction { refund_id: refund_id.clone() };
-            let applied = record(conn, &pledge, EntryKind::Refund, -amount, source)?;
+            let applied = record(conn, &pledge, EntryKind::Refund, -amount, source, totals)?;
             if matches!(applied.0, Processed::Counted { .. }) {
                 crate::refund::settle(conn, pledge.id, *amount)?;
             }
@@ -427,7 +434,7 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent) -> Result<Applied, Error> {
                 return Ok((Processed::Recorded(why), Some(pledge.id)));
             }
             let source = LedgerSource::DisputeHeld { dispute_id: d.dispute_id.clone() };
-            record(conn, &pledge, EntryKind::DisputeHeld, -hold, source)
+            record(conn, &pledge, EntryKind::DisputeHeld, -hold, source, totals)
         }
         PaymentEvent::DisputeFundsReturned(d) => {
             let pledge = match paid_by(conn, d.payment_id.as_deref(), "dispute")? {
@@ -440,7 +447,7 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent) -> Result<Applied, Error> {
                 }
                 Some(held) => {
                     let source = LedgerSource::DisputeReturned { dispute_id: d.dispute_id.clone() };
-                    record(conn, &pledge, EntryKind::DisputeReversed, held, source)
+                    record(conn, &pledge, EntryKind::DisputeReversed, held, source, totals)
                 }
                 None => Err(Error::NotYetKnown(format!("dispute {} returned before it held money", d.dispute_id))),
             }
@@ -460,7 +467,7 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent) -> Result<Applied, Error> {
     }
 }
 
-fn checkout(conn: &mut DbConn, facts: &CheckoutFacts) -> Result<Applied, Error> {
+fn checkout(conn: &mut DbConn, facts: &CheckoutFacts, totals: &mut Option<TotalsChange>) -> Result<Applied, Error> {
     let pledge = match ours(conn, facts.pledge_ref.as_deref())? {
         Ok(pledge) => pledge,
         Err(not_ours) => return Ok(not_ours),
@@ -474,7 +481,7 @@ fn checkout(conn: &mut DbConn, facts: &CheckoutFacts) -> Result<Applied, Error> 
         pledge_store::flag(conn, pledge.id, &why)?;
         return Ok((Processed::Flagged(why), Some(pledge.id)));
     };
-    count_payment(conn, &pledge, payment_id, amount, currency)
+    count_payment(conn, &pledge, payment_id, amount, currency, totals)
 }
 
 fn count_payment(
@@ -483,12 +490,13 @@ fn count_payment(
     payment_id: &str,
     amount: i64,
     currency: &str,
+    totals: &mut Option<TotalsChange>,
 ) -> Result<Applied, Error> {
     if let Some(flagged) = mismatch(conn, pledge, Some(amount), currency)? {
         return Ok(flagged);
     }
     let source = LedgerSource::Payment { payment_id: payment_id.to_string() };
-    let applied = record(conn, pledge, EntryKind::Payment, amount, source)?;
+    let applied = record(conn, pledge, EntryKind::Payment, amount, source, totals)?;
     // Another payment for a pledge already paid is real money (a donor who paid twice): it
     // counts, and staff are asked to look, e.g. to refund it.
     let first = pledge.provider_payment_id.as_deref().filter(|first| *first != payment_id);
@@ -526,16 +534,20 @@ fn record(
     kind: EntryKind,
     amount: i64,
     source: LedgerSource,
+    totals: &mut Option<TotalsChange>,
 ) -> Result<Applied, Error> {
     let currency = pledge.currency;
     let pledge_id = pledge.id;
     let entry = NewEntry { pledge_id, kind, amount: Money::new(amount, currency), source };
-    match append_in(conn, &entry) {
-        Ok(appended @ Appended::Recorded { .. }) => Ok((
-            Processed::Counted { pledge_id, kind, amount, first_counted: appended.first_counted() },
-            Some(pledge.id),
-        )),
-        Ok(Appended::AlreadyRecorded) => Ok((Processed::Recorded("already counted".into()), Some(pledge.id))),
+    match append_deferring_totals(conn, &entry) {
+        Ok((appended @ Appended::Recorded { .. }, change)) => {
+            *totals = change;
+            Ok((
+                Processed::Counted { pledge_id, kind, amount, first_counted: appended.first_counted() },
+                Some(pledge.id),
+            ))
+        }
+        Ok((Appended::AlreadyRecorded, _)) => Ok((Processed::Recorded("already counted".into()), Some(pledge.id))),
         // The provider says more went back than counts (e.g. a refund on money held in a
         // dispute): nothing is counted and staff look at it.
         Err(Error::Ledger(e)) => {

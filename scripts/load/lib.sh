@@ -1,4 +1,12 @@
-# Sourced by the load scripts: a throwaway PostgreSQL cluster (the newest installed), run as the
+# Sourced by the load scripts. The binary to measure: a release build of this tree, or
+# DEMEU_BIN=path/to/demeu (e.g. an older commit's build, for a before-and-after in one run).
+release_binary() {
+  command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+  if [ -z "${DEMEU_BIN:-}" ]; then cargo build --release --quiet; fi
+  bin=${DEMEU_BIN:-${CARGO_TARGET_DIR:-target}/release/demeu}
+}
+
+# A throwaway PostgreSQL cluster (the newest installed), run as the
 # postgres user (initdb refuses root), on 127.0.0.1:15432, with its socket and data under
 # "$work" (which the caller makes and removes). Durability is PostgreSQL's default
 # (fsync on, synchronous_commit on).
