@@ -27,6 +27,8 @@ measure() {
   awk -v n="$name" -v p="$pledges" -v h="$health" -v c="$campaign" -v l="$campaigns" 'BEGIN {
     printf "%-10s %8s pledges  /health %8.0f req/s  campaign %8.0f (%.2f)  campaigns %8.0f (%.2f)\n",
       n, p, h, c, c / h, l, l / h }'
+  # Target 5: the server's peak resident memory over the run (< 60 MB).
+  awk '/VmHWM/ {printf "           peak RSS %.1f MB\n", $2 / 1024}' "/proc/$server/status"
   stop_server
 }
 
