@@ -40,8 +40,8 @@ async fn sign_in(client: &reqwest::Client, app: &TestApp, email: &str, password:
         .expect("sent")
 }
 
-/// An editor account with a known password; returns its address.
-async fn editor(app: &TestApp) -> String {
+/// An editor account with a known password ("the right password"); returns its address.
+pub async fn editor(app: &TestApp) -> String {
     let email = "editor@example.org".to_string();
     let new = demeu_api::auth::NewStaffUser {
         email: email.clone(),

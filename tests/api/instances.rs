@@ -8,6 +8,7 @@
 use demeu_api::auth::Role;
 use serde_json::{json, Value};
 
+use crate::hardening::editor;
 use crate::helpers::{assert_problem, fresh_database, spawn_app_on, Backend, Spawn, TestApp};
 use crate::on_both_backends;
 
@@ -85,18 +86,6 @@ async fn pledges_at_once_on_both_servers_get_exactly_the_limit(backend: Backend)
         futures_util::future::join_all(attempts).await.iter().map(|r| r.status().as_u16()).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 4, "no more than the limit: {statuses:?}");
     assert!(statuses.iter().all(|s| [201, 429].contains(s)), "{statuses:?}");
-}
-
-/// An editor with a known password, made through `app`'s database; returns its address.
-async fn editor(app: &TestApp) -> String {
-    let email = "editor@example.org".to_string();
-    let new = demeu_api::auth::NewStaffUser {
-        email: email.clone(),
-        password: "the right password".into(),
-        role: Role::Editor,
-    };
-    app.pool.run(move |conn| demeu_api::auth::create_user(conn, None, &new)).await.expect("an editor");
-    email
 }
 
 async fn sign_in(app: &TestApp, client: &str, email: &str, password: &str) -> reqwest::Response {
