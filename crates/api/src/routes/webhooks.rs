@@ -3,7 +3,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use donations::payment_events::Processed;
 use serde::Serialize;
 
-use crate::payments::webhook::{process_delivery, receive};
+use crate::payments::webhook::receive;
 use crate::problem::ApiError;
 use crate::state::AppState;
 
@@ -75,43 +75,13 @@ pub async fn tiptoppay(
     req: HttpRequest,
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    use crate::payments::tiptoppay::notification::{self, CheckRequest, Fields, Kind};
-    use donations::payment_check::{check, PaymentAttempt};
+    use crate::payments::tiptoppay::notification::Kind;
 
     let not_found = || ApiError::NotFound("path".into());
     let kind = Kind::parse(&kind).ok_or_else(not_found)?;
     let tiptoppay = state.providers.tiptoppay.clone().ok_or_else(not_found)?;
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    let refused = |e: notification::NotificationError| ApiError::BadRequest(format!("notification: {e}"));
-    notification::verify(&body, &[header("content-hmac"), header("x-content-hmac")], tiptoppay.api_secret())
-        .map_err(refused)?;
-    let fields = Fields::parse(header("content-type"), &body).map_err(refused)?;
-    let code = if kind == Kind::Check {
-        let request = CheckRequest::read(&fields).map_err(refused)?;
-        let code = if request.test_mode && !tiptoppay.test_mode() {
-            notification::REFUSED
-        } else {
-            let verdict = state
-                .pool
-                .run(move |conn| {
-                    let attempt = PaymentAttempt {
-                        pledge_ref: request.pledge_ref.as_deref(),
-                        amount: request.amount,
-                        currency: &request.currency,
-                    };
-                    check(conn, &attempt, chrono::Utc::now()).map_err(ApiError::from)
-                })
-                .await?;
-            notification::check_code(&verdict)
-        };
-        if code != 0 {
-            tracing::info!(code, "tiptoppay check refused");
-        }
-        code
-    } else {
-        let delivery = notification::delivery(kind, &fields, &body, tiptoppay.test_mode()).map_err(refused)?;
-        process_delivery(state.inbox(), delivery).await?;
-        0
-    };
+    let signatures = [header("content-hmac"), header("x-content-hmac")];
+    let code = tiptoppay.receive(state.inbox(), kind, header("content-type"), &signatures, &body).await?;
     Ok(HttpResponse::Ok().json(TipTopPayAnswer { code }))
 }

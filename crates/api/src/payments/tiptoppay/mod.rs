@@ -21,7 +21,12 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use donations::payment_check::{check, PaymentAttempt};
+use notification::{CheckRequest, Fields, Kind, NotificationError};
+
+use super::webhook::{process_delivery, Inbox};
 use super::{Checkout, CheckoutRequest, PaymentProvider, ProviderError, ProviderFuture, RefundRequest, RefundStarted};
+use crate::problem::ApiError;
 use crate::settings::{ProviderKind, Settings};
 
 /// Talks to TipTop Pay's API (or, in tests, to a stand-in at `payments.tiptoppay.api_base`).
@@ -172,6 +177,50 @@ impl TipTopPay {
             return Err(ProviderError::Refused(format!("tiptoppay {path} refused: {message}")));
         }
         answer.model.ok_or_else(|| ProviderError::Unavailable(format!("tiptoppay {path}: a success without a model")))
+    }
+}
+
+impl TipTopPay {
+    /// Verifies a notification of `kind`, then answers a `check` from
+    /// `donations::payment_check` (changing nothing) or processes any other kind once through
+    /// the inbox. Returns the code to answer; a bad signature or body is 400, changing nothing.
+    pub async fn receive(
+        &self,
+        inbox: Inbox<'_>,
+        kind: Kind,
+        content_type: Option<&str>,
+        signatures: &[Option<&str>],
+        body: &[u8],
+    ) -> Result<u8, ApiError> {
+        let refused = |e: NotificationError| ApiError::BadRequest(format!("notification: {e}"));
+        notification::verify(body, signatures, self.api_secret()).map_err(refused)?;
+        let fields = Fields::parse(content_type, body).map_err(refused)?;
+        if kind != Kind::Check {
+            let delivery = notification::delivery(kind, &fields, body, self.test_mode).map_err(refused)?;
+            process_delivery(inbox, delivery).await?;
+            return Ok(0);
+        }
+        let request = CheckRequest::read(&fields).map_err(refused)?;
+        let code = if request.test_mode && !self.test_mode {
+            notification::REFUSED
+        } else {
+            let verdict = inbox
+                .pool
+                .run(move |conn| {
+                    let attempt = PaymentAttempt {
+                        pledge_ref: request.pledge_ref.as_deref(),
+                        amount: request.amount,
+                        currency: &request.currency,
+                    };
+                    check(conn, &attempt, chrono::Utc::now()).map_err(ApiError::from)
+                })
+                .await?;
+            notification::check_code(&verdict)
+        };
+        if code != 0 {
+            tracing::info!(code, "tiptoppay check refused");
+        }
+        Ok(code)
     }
 }
 
