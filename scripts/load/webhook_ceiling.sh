@@ -29,9 +29,18 @@ psql demeu -c "DROP TABLE ceiling"
 
 start_server "$pg_url" DEMEU__PAYMENTS__SANDBOX__WEBHOOK_SECRET=$secret
 python3 scripts/load/prepare.py "http://127.0.0.1:$port" "$secret" "$pledges" "$work/deliveries.txt" >/dev/null
+# Where the CPU goes during the deliveries: the server, and PostgreSQL's processes (on a 2-core
+# machine the three of them, wrk included, share it).
+server_cpu=$(cpu_seconds "$server")
+pg_cpu=$(cpu_seconds $(pgrep -u postgres postgres))
 DELIVERIES="$work/deliveries.txt" wrk -t2 -c16 -d"$((duration * 4))s" -s scripts/load/webhooks.lua \
   "http://127.0.0.1:$port/api/v1/webhooks/stripe" >/dev/null
+server_cpu=$(awk -v a="$server_cpu" -v b="$(cpu_seconds "$server")" 'BEGIN {print b - a}')
+pg_cpu=$(awk -v a="$pg_cpu" -v b="$(cpu_seconds $(pgrep -u postgres postgres))" 'BEGIN {print b - a}')
+delivered=$(psql demeu -c "SELECT count(*) FROM webhook_events")
 rate=$(python3 scripts/load/inbox_rate.py "$pg_url" | awk '{print $(NF-2)}')
+awk -v n="$delivered" -v s="$server_cpu" -v p="$pg_cpu" 'BEGIN {
+  printf "CPU per delivery: server %.0f us, PostgreSQL %.0f us\n", s / n * 1e6, p / n * 1e6 }'
 stop_server
 DEMEU__DATABASE__URL=$pg_url "$bin" reconcile | tail -1
 awk -v c="$ceiling" -v r="$rate" 'BEGIN {

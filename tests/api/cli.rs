@@ -67,9 +67,10 @@ fn reconcile_reports_a_difference_and_exits_non_zero() {
         // Someone changed the running totals by hand: the ledger says otherwise.
         let mut conn = demeu_db::DbConn::open(&url).expect("open");
         {
+            use demeu_db::schema::campaign_totals;
             use diesel::prelude::*;
-            diesel::update(demeu_db::schema::campaign_totals::table)
-                .set(demeu_db::schema::campaign_totals::net_raised.eq(12_345i64))
+            diesel::update(campaign_totals::table.filter(campaign_totals::shard.eq(3)))
+                .set(campaign_totals::net_raised.eq(12_345i64))
                 .execute(&mut conn)
                 .expect("tampered");
         }

@@ -255,6 +255,7 @@ impl From<crate::mail::MailError> for ApiError {
         match e {
             crate::mail::MailError::Db(db) => db.into(),
             crate::mail::MailError::News(news) => news.into(),
+            crate::mail::MailError::Donations(donations) => donations.into(),
         }
     }
 }

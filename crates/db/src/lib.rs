@@ -24,7 +24,7 @@ pub mod stored_id;
 pub use connection::{Backend, DbConn, MultiBackend};
 pub use error::DbError;
 pub use field_error::FieldError;
-pub use migrations::{pending_migrations, run_migrations, with_start_up_lock};
+pub use migrations::{pending_migrations, revert_last_migration, run_migrations, with_start_up_lock};
 pub use pool::{DbPool, Manager, PoolOptions, PooledConn};
 
 /// The current instant as stored in TIMESTAMP columns: UTC without an offset.

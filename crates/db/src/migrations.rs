@@ -46,6 +46,16 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
     applied.map_err(|e| DbError::Migration(e.to_string()))
 }
 
+/// Undoes the newest applied migration (its down.sql) and returns its name: upgrade tests put a
+/// database back in the shape the release before left it, fill it, and migrate it again.
+pub fn revert_last_migration(conn: &mut DbConn) -> Result<String, DbError> {
+    let reverted = with_start_up_lock(conn, |conn| match conn {
+        DbConn::Postgres(c) => Ok(c.revert_last_migration(POSTGRES).map(|v| v.to_string())),
+        DbConn::Sqlite(c) => Ok::<_, DbError>(c.revert_last_migration(SQLITE).map(|v| v.to_string())),
+    })?;
+    reverted.map_err(|e| DbError::Migration(e.to_string()))
+}
+
 /// The names of the migrations not applied yet: empty when the schema is current.
 pub fn pending_migrations(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
     let pending = match conn {

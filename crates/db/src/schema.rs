@@ -82,8 +82,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    campaign_totals (campaign_id) {
+    campaign_totals (campaign_id, shard) {
         campaign_id -> Text,
+        shard -> SmallInt,
         net_raised -> BigInt,
         counted_pledges -> BigInt,
         updated_at -> Timestamp,

@@ -3,7 +3,7 @@
 use crate::ids::CampaignId;
 use crate::plan::Tier;
 use chrono::{DateTime, NaiveDateTime, Utc};
-use demeu_db::schema::{budget_lines, campaign_totals, campaigns};
+use demeu_db::schema::{budget_lines, campaigns};
 use demeu_db::DbConn;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::allocation::{allocate, Allocation};
 use crate::money::Currency;
 use crate::plan::{BudgetLine, FundingPlan};
+use crate::totals::{self, Totals};
 use crate::Error;
 
 /// A campaign as configuration defines it, its plan already validated.
@@ -185,14 +186,7 @@ pub fn sync(conn: &mut DbConn, spec: &CampaignSpec) -> Result<CampaignId, Error>
             diesel::update(campaigns::table.find(id)).set(&row).execute(conn)?;
         } else {
             diesel::insert_into(campaigns::table).values(&row).execute(conn)?;
-            diesel::insert_into(campaign_totals::table)
-                .values((
-                    campaign_totals::campaign_id.eq(id),
-                    campaign_totals::net_raised.eq(0i64),
-                    campaign_totals::counted_pledges.eq(0i64),
-                    campaign_totals::updated_at.eq(now),
-                ))
-                .execute(conn)?;
+            totals::create(conn, id, now)?;
         }
         // The plan is configuration: replaced whole. Allocation is computed, so nothing else
         // refers to these rows.
@@ -264,16 +258,13 @@ pub fn progress(conn: &mut DbConn, slug: &str) -> Result<Progress, Error> {
 }
 
 fn progress_of(conn: &mut DbConn, campaign: Campaign) -> Result<Progress, Error> {
-    let (raised, pledges): (i64, i64) = campaign_totals::table
-        .find(campaign.id)
-        .select((campaign_totals::net_raised, campaign_totals::counted_pledges))
-        .first(conn)?;
+    let Totals { net_raised: raised, counted_pledges: pledges } = totals::of(conn, campaign.id)?;
     let allocation = allocate(&campaign.spec.plan, raised);
     Ok(Progress { campaign, raised, pledges, allocation })
 }
 
 /// What a campaign's public progress is made of that can change while the server runs: its
-/// running totals and its dates. Reading it costs one small query whatever the pledges, so that
+/// running totals and its dates. Reading it costs two small queries whatever the pledges, so that
 /// a server can tell cheaply whether what it shows is still true.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProgressStamp {
@@ -291,27 +282,23 @@ pub struct ProgressStamp {
 
 /// Every campaign's stamp, in slug order.
 pub fn progress_stamps(conn: &mut DbConn) -> Result<Vec<ProgressStamp>, Error> {
-    let rows: Vec<(String, i64, i64, NaiveDateTime, Option<NaiveDateTime>)> = campaigns::table
-        .inner_join(campaign_totals::table)
-        .select((
-            campaigns::slug,
-            campaign_totals::net_raised,
-            campaign_totals::counted_pledges,
-            campaigns::starts_at,
-            campaigns::ends_at,
-        ))
+    let rows: Vec<(CampaignId, String, NaiveDateTime, Option<NaiveDateTime>)> = campaigns::table
+        .select((campaigns::id, campaigns::slug, campaigns::starts_at, campaigns::ends_at))
         .order(campaigns::slug.asc())
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(slug, raised, pledges, starts_at, ends_at)| ProgressStamp {
-            slug,
-            raised,
-            pledges,
-            starts_at: starts_at.and_utc(),
-            ends_at: ends_at.map(|t| t.and_utc()),
+    let totals = totals::all(conn)?;
+    rows.into_iter()
+        .map(|(id, slug, starts_at, ends_at)| {
+            let sums = totals.get(&id).ok_or_else(|| Error::Corrupt(format!("campaign {slug} has no totals rows")))?;
+            Ok(ProgressStamp {
+                slug,
+                raised: sums.net_raised,
+                pledges: sums.counted_pledges,
+                starts_at: starts_at.and_utc(),
+                ends_at: ends_at.map(|t| t.and_utc()),
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Every campaign's progress, oldest first.

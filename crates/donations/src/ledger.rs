@@ -4,7 +4,7 @@
 //! The rules of what an entry may do to a pledge are the pure [`apply`]; [`append_in`] writes
 //! it. A unique key on `source` makes a second delivery of the same fact a no-op.
 
-use demeu_db::schema::{campaign_totals, ledger_entries, pledges};
+use demeu_db::schema::{ledger_entries, pledges};
 use demeu_db::DbConn;
 use diesel::prelude::*;
 use thiserror::Error;
@@ -14,6 +14,7 @@ use crate::ids::{CampaignId, PledgeId};
 use crate::ledger_source::LedgerSource;
 use crate::money::{Currency, Money};
 use crate::pledge::{PledgeAmounts, PledgeState};
+use crate::totals::{self, TotalsChange};
 use crate::Error;
 
 demeu_db::stored_enum! {
@@ -194,42 +195,6 @@ pub fn append_in(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error>
     Ok(appended)
 }
 
-/// A change to a campaign's running totals that an append owes.
-#[derive(Debug, Clone, Copy)]
-#[must_use = "the campaign's totals must move in the same transaction"]
-pub struct TotalsChange {
-    campaign_id: CampaignId,
-    delta: i64,
-    counted_change: i64,
-    at: chrono::NaiveDateTime,
-}
-
-impl TotalsChange {
-    /// Writes the change. The campaign's row is the one every append of the campaign writes:
-    /// its lock orders every other transaction of the campaign behind this one until commit, so
-    /// a caller with more to do in its transaction does it first and writes this last. Added in
-    /// SQL so that concurrent appends never read-modify-write; the guard catches a concurrent
-    /// append that took the total near the end of BIGINT since [`append_deferring_totals`] read
-    /// it, and fails the caller's transaction rather than wrap.
-    pub fn write(self, conn: &mut DbConn) -> Result<(), Error> {
-        let room = campaign_totals::net_raised.le(i64::MAX - self.delta.max(0));
-        let updated = diesel::update(campaign_totals::table.find(self.campaign_id).filter(room))
-            .set((
-                campaign_totals::net_raised.eq(campaign_totals::net_raised + self.delta),
-                campaign_totals::counted_pledges.eq(campaign_totals::counted_pledges + self.counted_change),
-                campaign_totals::updated_at.eq(self.at),
-            ))
-            .execute(conn)?;
-        if updated == 0 {
-            return Err(Error::Corrupt(format!(
-                "campaign {}'s total left its range during an append",
-                self.campaign_id
-            )));
-        }
-        Ok(())
-    }
-}
-
 /// [`append_in`], leaving the campaign's totals to the caller: it must write the change
 /// returned in the same transaction.
 pub fn append_deferring_totals(conn: &mut DbConn, entry: &NewEntry) -> Result<(Appended, Option<TotalsChange>), Error> {
@@ -270,14 +235,8 @@ pub fn append_deferring_totals(conn: &mut DbConn, entry: &NewEntry) -> Result<(A
     // sum into a REAL): checked on a plain read before anything is written, so that a refusal
     // leaves nothing written. (A negative entry cannot leave the range: what counts never goes
     // below zero.)
-    let total: Option<i64> =
-        campaign_totals::table.find(campaign_id).select(campaign_totals::net_raised).first(conn).optional()?;
-    match total {
-        None => return Err(Error::Corrupt(format!("campaign {campaign_id} has no totals row"))),
-        Some(total) if total.checked_add(delta).is_none() => {
-            return Err(Error::Ledger(LedgerError::TotalOutOfRange { amount: delta }))
-        }
-        Some(_) => {}
+    if totals::of(conn, campaign_id)?.net_raised.checked_add(delta).is_none() {
+        return Err(Error::Ledger(LedgerError::TotalOutOfRange { amount: delta }));
     }
 
     let entry_id = Uuid::new_v4();
@@ -307,7 +266,7 @@ pub fn append_deferring_totals(conn: &mut DbConn, entry: &NewEntry) -> Result<(A
         ))
         .execute(conn)?;
 
-    let change = TotalsChange { campaign_id, delta, counted_change, at: now };
+    let change = TotalsChange { campaign_id, pledge_id, delta, counted_change, at: now };
     Ok((Appended::Recorded { entry_id, before, after }, Some(change)))
 }
 

@@ -16,5 +16,6 @@ pub mod pledge;
 pub mod pledge_store;
 pub mod reconcile;
 pub mod refund;
+pub mod totals;
 
 pub use error::{Error, FieldError};

@@ -17,11 +17,12 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::ids::PledgeId;
-use crate::ledger::{append_deferring_totals, Appended, EntryKind, NewEntry, TotalsChange};
+use crate::ledger::{append_deferring_totals, Appended, EntryKind, NewEntry};
 use crate::ledger_source::LedgerSource;
 use crate::money::{Currency, Money};
 use crate::pledge::PledgeState;
 use crate::pledge_store::{self, PledgeRecord};
+use crate::totals::TotalsChange;
 use crate::Error;
 
 /// The facts in a provider's event that matter to the money, decoded by the provider.

@@ -1,7 +1,7 @@
 //! Reconciliation: the running totals and the pledges' amounts recomputed from the ledger, with
 //! every difference reported.
 
-use demeu_db::schema::{campaign_totals, ledger_entries};
+use demeu_db::schema::ledger_entries;
 use demeu_db::DbConn;
 use diesel::dsl::sql;
 use diesel::prelude::*;
@@ -9,6 +9,7 @@ use diesel::sql_types::{BigInt, Text};
 use serde::Serialize;
 
 use crate::campaign::find_by_slug;
+use crate::totals;
 use crate::Error;
 
 /// One pledge whose amounts disagree with its ledger rows.
@@ -57,15 +58,12 @@ impl Report {
 pub fn reconcile(conn: &mut DbConn, slug: &str) -> Result<Report, Error> {
     let campaign = find_by_slug(conn, slug)?;
     let id = campaign.id.to_string();
-    let (totals_raised, totals_pledges): (i64, i64) = campaign_totals::table
-        .find(&id)
-        .select((campaign_totals::net_raised, campaign_totals::counted_pledges))
-        .first(conn)?;
+    let totals = totals::of(conn, campaign.id)?;
     Ok(Report {
         campaign: campaign.spec.slug,
-        totals_raised,
+        totals_raised: totals.net_raised,
         ledger_raised: ledger_raised(conn, &id)?,
-        totals_pledges,
+        totals_pledges: totals.counted_pledges,
         ledger_pledges: ledger_pledges(conn, &id)?,
         pledge_differences: pledge_differences(conn, &id)?,
     })

@@ -80,11 +80,7 @@ pub fn receipt(
     campaign: &Campaign,
 ) -> Result<(), MailError> {
     let Some(email) = &pledge.email else { return Ok(()) };
-    let raised: i64 = {
-        use demeu_db::schema::campaign_totals;
-        use diesel::prelude::*;
-        campaign_totals::table.find(campaign.id.to_string()).select(campaign_totals::net_raised).first(conn)?
-    };
+    let raised = donations::totals::of(conn, campaign.id)?.net_raised;
     let allocation = allocate(&campaign.spec.plan, raised);
     let lines = campaign
         .spec

@@ -27,6 +27,9 @@ pub enum MailError {
     /// Subscribers and posts.
     #[error(transparent)]
     News(#[from] campaign_news::Error),
+    /// The campaign's totals.
+    #[error(transparent)]
+    Donations(#[from] donations::Error),
 }
 
 impl From<diesel::result::Error> for MailError {
@@ -41,6 +44,7 @@ impl From<MailError> for donations::Error {
     fn from(e: MailError) -> Self {
         match e {
             MailError::Db(db) | MailError::News(campaign_news::Error::Db(db)) => donations::Error::Db(db),
+            MailError::Donations(e) => e,
             other => donations::Error::Effect(other.to_string()),
         }
     }
