@@ -115,7 +115,13 @@ pub fn campaign(slug: &str, starts_at: &str, ends_at: Option<&str>, goal: i64) -
     c.starts_at = time(starts_at);
     c.ends_at = ends_at.map(time);
     c.goal = goal;
-    c.lines = vec![LineSettings { key: "all".into(), title: "All".into(), tier: Tier::Goal, target: Some(goal) }];
+    c.lines = vec![LineSettings {
+        key: "all".into(),
+        title: "All".into(),
+        tier: Tier::Goal,
+        target: Some(goal),
+        titles: Default::default(),
+    }];
     c
 }
 

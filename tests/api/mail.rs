@@ -20,7 +20,7 @@ on_both_backends!(
 );
 
 /// Mail through the SMTP server on `port`, retried quickly.
-fn through_smtp(spawn: Spawn, port: u16) -> Spawn {
+pub(crate) fn through_smtp(spawn: Spawn, port: u16) -> Spawn {
     spawn.with(move |s| {
         s.mail.transport = demeu_api::settings::MailTransportKind::Smtp;
         s.mail.retry_base = Duration::from_millis(200);

@@ -5,6 +5,7 @@
 mod helpers;
 mod postgres;
 
+mod browser;
 mod campaigns;
 mod cli;
 mod errors;
@@ -16,6 +17,7 @@ mod logs;
 mod mail;
 mod news;
 mod outage;
+mod pages;
 mod pledges;
 mod proxies;
 mod query_plans;
@@ -31,5 +33,6 @@ mod stripe;
 mod stripe_provider;
 mod subscription_links;
 mod tiptoppay;
+mod volunteers;
 mod webhook_input;
 mod webhooks;

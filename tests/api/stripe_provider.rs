@@ -90,8 +90,12 @@ async fn a_checkout_session_is_made_with_the_right_fields(backend: Backend) {
         assert_eq!(field(&form, name), Some(value), "{name} in {form:?}");
     }
     let success = field(&form, "success_url").expect("success_url");
-    assert!(success.starts_with("http://127.0.0.1:8080/campaigns/mentors?pledge="), "{success}");
-    assert!(field(&form, "cancel_url").is_some_and(|u| u.contains("checkout=cancel")));
+    // Back to the pledge's thanks page; a checkout that did not pay, to the form with its amount.
+    assert!(success.starts_with("http://127.0.0.1:8080/campaigns/mentors/thanks?pledge="), "{success}");
+    let cancel = field(&form, "cancel_url").expect("cancel_url");
+    assert!(
+        cancel.starts_with("http://127.0.0.1:8080/campaigns/mentors?pledge=") && cancel.contains("checkout=cancel")
+    );
 }
 
 async fn stripe_errors_keep_the_pledge_and_a_retry_finishes(backend: Backend) {

@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod limit_store;
 pub mod mail;
 pub mod metrics;
+pub mod pages;
 pub mod payments;
 pub mod problem;
 pub mod rate_limit;

@@ -33,6 +33,8 @@ demeu_db::stored_enum! {
         Comments = "comments",
         /// A subscription let through (a pledge asking for news included), by client address.
         Subscriptions = "subscriptions",
+        /// A "join the mentors' team" application let through, by client address.
+        Volunteers = "volunteers",
         /// A failed sign-in, by client address.
         SignInAddress = "sign-in-address",
         /// A failed sign-in, by account.

@@ -1,5 +1,6 @@
-//! Per-client limits for what anyone can post (pledges, comments, subscriptions). The client is
-//! the address [`crate::client_ip`] settles on; an IPv6 client counts by its /64.
+//! Per-client limits for what anyone can post (pledges, comments, subscriptions, volunteer
+//! applications). The client is the address [`crate::client_ip`] settles on; an IPv6 client
+//! counts by its /64.
 //!
 //! The rule, [`verdict`]: at most `per_hour` requests let through per client in any hour; a
 //! request over it waits until the oldest of those leaves the hour (Retry-After, at least one

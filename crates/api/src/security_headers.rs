@@ -76,11 +76,21 @@ impl SecurityHeaders {
             add(STRICT_TRANSPORT_SECURITY, HSTS);
         }
         if is_html {
+            // A page that set its own policy (the campaign site) also decides its framing: the
+            // embed may be framed by the sites its frame-ancestors names.
+            let own_policy = headers.contains_key(CONTENT_SECURITY_POLICY);
+            let mut add = |name: HeaderName, value: HeaderValue| {
+                if !headers.contains_key(&name) {
+                    headers.insert(name, value);
+                }
+            };
             add(CONTENT_SECURITY_POLICY, HTML_POLICY.clone());
             // The subscription pages' URLs carry a token: it must not leave in a Referer.
             add(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
             // For browsers that predate frame-ancestors.
-            add(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+            if !own_policy {
+                add(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+            }
         }
     }
 }

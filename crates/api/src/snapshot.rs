@@ -46,6 +46,16 @@ impl Entry {
         Ok(Entry { body: Bytes::from(body), etag })
     }
 
+    /// The JSON.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// Its ETag: the same bytes, the same tag.
+    pub fn etag(&self) -> &HeaderValue {
+        &self.etag
+    }
+
     /// 304 when the client holds this very answer (`If-None-Match`), else 200 with the body.
     pub fn respond(&self, req: &HttpRequest) -> HttpResponse {
         let held = req.headers().get_all(header::IF_NONE_MATCH).filter_map(|v| v.to_str().ok()).any(|list| {
@@ -79,11 +89,18 @@ pub struct Snapshots {
     wanted: AtomicU64,
     /// One rebuild at a time: concurrent readers of a stale snapshot wait for it, not redo it.
     rebuilding: tokio::sync::Mutex<()>,
+    /// Told of every invalidation, so that live streams (Server-Sent Events) look again.
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl Default for Snapshots {
     fn default() -> Self {
-        Snapshots { published: RwLock::new(None), wanted: AtomicU64::new(1), rebuilding: tokio::sync::Mutex::new(()) }
+        Snapshots {
+            published: RwLock::new(None),
+            wanted: AtomicU64::new(1),
+            rebuilding: tokio::sync::Mutex::new(()),
+            changes: tokio::sync::watch::Sender::new(1),
+        }
     }
 }
 
@@ -104,7 +121,14 @@ impl Snapshots {
     /// Marks what is published as out of date: the next read rebuilds it. Called after this
     /// process changed a campaign's totals, before the request that changed them answers.
     pub fn invalidate(&self) {
-        self.wanted.fetch_add(1, Ordering::AcqRel);
+        let generation = self.wanted.fetch_add(1, Ordering::AcqRel) + 1;
+        self.changes.send_replace(generation);
+    }
+
+    /// Wakes on every invalidation: what a live stream waits on before it reads its campaign
+    /// again (and sends it only if its bytes changed).
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     fn load(&self) -> Option<Arc<Published>> {

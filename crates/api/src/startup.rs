@@ -77,6 +77,7 @@ impl Application {
                 settings.limits.subscriptions_per_hour,
             ),
             pledge_limiter: RateLimiter::new(pool.clone(), Scope::Pledges, settings.limits.pledges_per_hour),
+            volunteer_limiter: RateLimiter::new(pool.clone(), Scope::Volunteers, settings.limits.volunteers_per_hour),
             hashing: HashingSlots::new(settings.limits.password_checks, settings.limits.password_check_wait),
             settings: Arc::new(settings),
             throttle: LoginThrottle::default(),
@@ -130,6 +131,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
             .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound("path".into()).into()))
             .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()))
             .configure(routes::configure)
+            .configure(crate::pages::configure)
             .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound("path".into())) }))
             // Control characters and over-long values in paths and queries stop here, for every route.
             .wrap(actix_web::middleware::from_fn(crate::request_target::refuse_bad_targets))

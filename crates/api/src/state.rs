@@ -32,6 +32,8 @@ pub struct AppState {
     pub subscription_limiter: RateLimiter,
     /// Pledges per client address.
     pub pledge_limiter: RateLimiter,
+    /// "Join the mentors' team" applications per client address.
+    pub volunteer_limiter: RateLimiter,
     /// The sign-in slow-down's memory of the refusals this instance gave (the counts are in the
     /// database).
     pub throttle: LoginThrottle,

@@ -5,6 +5,7 @@
 
 use campaign_news::comment::NewComment;
 use campaign_news::post::{NewPost, PostEdit};
+use campaign_news::volunteer::{VolunteerForm, VolunteerPatch};
 use donations::offline::OfflineGift;
 use donations::pledge::PledgeRequest;
 
@@ -33,6 +34,7 @@ macro_rules! fields {
 }
 
 fields!(LINES: PledgeRequest => ["message"], NewComment => ["body"], NewPost => ["body_markdown"], PostEdit => ["body_markdown"]);
+fields!(LINES: VolunteerForm => ["about"], VolunteerPatch => ["note"]);
 fields!(SECRETS: SignIn => ["password"], NewStaffUser => ["password"], StaffUpdate => ["password"]);
 
 // Names, addresses, references, methods: one line each.
@@ -59,6 +61,8 @@ mod tests {
         listed_fields_exist::<NewComment>();
         listed_fields_exist::<NewPost>();
         listed_fields_exist::<PostEdit>();
+        listed_fields_exist::<VolunteerForm>();
+        listed_fields_exist::<VolunteerPatch>();
         listed_fields_exist::<SignIn>();
         listed_fields_exist::<NewStaffUser>();
         listed_fields_exist::<StaffUpdate>();

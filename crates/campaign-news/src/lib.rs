@@ -1,5 +1,6 @@
 //! The news side of a campaign: posts written in Markdown and published, subscribers confirmed
-//! by a link, comments shown after moderation. No HTTP and no mail sending here: the api crate
+//! by a link, comments shown after moderation, and readers' offers to become mentors
+//! (volunteers, staff-only). No HTTP and no mail sending here: the api crate
 //! renders mail from its templates and enqueues it in the same transaction.
 
 pub mod comment;
@@ -7,5 +8,6 @@ mod error;
 pub mod markdown;
 pub mod post;
 pub mod subscriber;
+pub mod volunteer;
 
 pub use error::{Error, FieldError};

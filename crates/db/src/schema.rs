@@ -266,6 +266,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// "Join the mentors' team" applications: personal data, for staff only (migration
+    /// `volunteers`; `campaign_news::volunteer`).
+    volunteers (id) {
+        id -> Text,
+        campaign_id -> Text,
+        name -> Text,
+        city -> Text,
+        contact -> Text,
+        about -> Text,
+        age_confirmed -> Bool,
+        locale -> Nullable<Text>,
+        status -> Text,
+        staff_note -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(budget_lines -> campaigns (campaign_id));
 diesel::joinable!(pledges -> campaigns (campaign_id));
 diesel::joinable!(ledger_entries -> pledges (pledge_id));
@@ -274,6 +293,7 @@ diesel::joinable!(staff_sessions -> staff_users (user_id));
 diesel::joinable!(subscription_tokens -> subscribers (subscriber_id));
 diesel::joinable!(refunds -> pledges (pledge_id));
 diesel::joinable!(disputes -> pledges (pledge_id));
+diesel::joinable!(volunteers -> campaigns (campaign_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     installation_secrets,
@@ -296,4 +316,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     disputes,
     limit_events,
     sign_in_failures,
+    volunteers,
 );

@@ -76,6 +76,8 @@ impl CampaignStatus {
 demeu_db::stored_enum! {
     /// The language a campaign speaks by default: its mail, and its pages.
     pub enum Locale("locale") {
+        /// Kazakh.
+        Kk = "kk",
         /// Russian.
         Ru = "ru",
         /// English.

@@ -22,12 +22,19 @@ pub struct MailContext {
     pub public_url: String,
     /// Signs the mail.
     pub foundation: String,
+    /// Where "join the mentors' team" applications are mailed (`foundation.volunteers_email`);
+    /// `None`: nowhere.
+    pub volunteers_email: Option<String>,
 }
 
 impl MailContext {
     /// From the configuration.
     pub fn from_settings(settings: &Settings) -> Self {
-        MailContext { public_url: settings.public_url().to_string(), foundation: settings.foundation.name.clone() }
+        MailContext {
+            public_url: settings.public_url().to_string(),
+            foundation: settings.foundation.name.clone(),
+            volunteers_email: settings.foundation.volunteers_email().map(str::to_string),
+        }
     }
 
     fn unsubscribe_url(&self, token: &str) -> String {
@@ -187,4 +194,37 @@ pub fn news(
         }
     }
     Ok(queued)
+}
+
+/// The foundation's mail about a new "join the mentors' team" application, with the applicant's
+/// details, when `foundation.volunteers_email` is set; inside the transaction that stores the
+/// application, so that both are kept or neither. An applicant who left an email address is
+/// the mail's Reply-To, so that answering reaches them.
+pub fn volunteer_application(
+    conn: &mut DbConn,
+    ctx: &MailContext,
+    campaign: &Campaign,
+    volunteer: &campaign_news::volunteer::Volunteer,
+) -> Result<bool, MailError> {
+    let Some(to) = &ctx.volunteers_email else { return Ok(false) };
+    let list_url = format!("{}/api/v1/staff/volunteers?status=new", ctx.public_url);
+    let rendered = templates::volunteer_application(
+        Lang::of(&campaign.spec.locale),
+        &templates::VolunteerMail {
+            campaign: &campaign.spec.title,
+            name: &volunteer.name,
+            city: &volunteer.city,
+            contact: &volunteer.contact,
+            about: &volunteer.about,
+            locale: volunteer.locale.map(|l| l.as_str()),
+            id: &volunteer.id,
+            list_url: &list_url,
+            foundation: &ctx.foundation,
+        },
+    );
+    // Only an addr-spec, which holds nothing a header could be broken with.
+    let headers = demeu_db::email::Email::parse(&volunteer.contact)
+        .map(|email| vec![("Reply-To".to_string(), email.into_string())])
+        .unwrap_or_default();
+    Ok(enqueue(conn, &out(to, rendered, "volunteer", format!("volunteer:{}", volunteer.id), headers))?)
 }

@@ -1,4 +1,4 @@
-//! Every text Demeu mails, in Russian and English, in one place. The campaign's `locale` picks
+//! Every text Demeu mails, in Kazakh, Russian and English, in one place. The campaign's `locale` picks
 //! the language. Each template gives a subject, a text part and an HTML part.
 
 /// A rendered mail.
@@ -12,9 +12,11 @@ pub struct Rendered {
     pub html: String,
 }
 
-/// The two languages.
+/// The three languages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
+    /// Kazakh.
+    Kk,
     /// Russian, the default.
     Ru,
     /// English.
@@ -25,6 +27,7 @@ impl Lang {
     /// The language of a campaign's locale.
     pub fn of(locale: &donations::campaign::Locale) -> Self {
         match locale {
+            donations::campaign::Locale::Kk => Lang::Kk,
             donations::campaign::Locale::Ru => Lang::Ru,
             donations::campaign::Locale::En => Lang::En,
         }
@@ -77,6 +80,16 @@ pub fn receipt(lang: Lang, r: &Receipt) -> Rendered {
         None => format!("  • {}: {}", l.title, l.funded),
     };
     let (subject, hello, thanks, what, date_l, id_l, lines_l, of) = match lang {
+        Lang::Kk => (
+            format!("Рахмет! Сіздің {} қайырымдылығыңыз түсті", r.amount),
+            r.donor_name.as_ref().map(|n| format!("Сәлеметсіз бе, {n}!")).unwrap_or_else(|| "Сәлеметсіз бе!".into()),
+            "Қолдауыңызға рахмет.",
+            format!("«{}» науқанына {} қайырымдылығыңызды алдық.", r.campaign, r.amount),
+            "Күні",
+            "Қайырымдылық нөмірі",
+            "Науқан қаражаты қазір неге жұмсалуда:",
+            "/",
+        ),
         Lang::Ru => (
             format!("Спасибо! Ваше пожертвование {} получено", r.amount),
             r.donor_name.as_ref().map(|n| format!("Здравствуйте, {n}!")).unwrap_or_else(|| "Здравствуйте!".into()),
@@ -144,6 +157,11 @@ pub struct RefundNotice {
 /// The notice sent when a refund is counted.
 pub fn refund_notice(lang: Lang, r: &RefundNotice) -> Rendered {
     let (subject, body, id_l) = match lang {
+        Lang::Kk => (
+            format!("{} қайтарылды", r.amount),
+            format!("«{}» науқанына берген қайырымдылығыңыздан {} қайтардық.", r.campaign, r.amount),
+            "Қайырымдылық нөмірі",
+        ),
         Lang::Ru => (
             format!("Возврат {} оформлен", r.amount),
             format!("Мы вернули вам {} из вашего пожертвования кампании «{}».", r.amount, r.campaign),
@@ -172,6 +190,13 @@ pub fn confirmation(
     foundation: &str,
 ) -> Rendered {
     let (subject, body, action, ignore, leave) = match lang {
+        Lang::Kk => (
+            format!("«{campaign}» жаңалықтарына жазылуды растаңыз"),
+            format!("Сіз «{campaign}» науқанының жаңалықтарына жазылдыңыз."),
+            "Жазылуды растау",
+            "Егер бұл сіз болмасаңыз, бұл хатқа жауап бермеңіз.",
+            "Жазылудан бас тарту",
+        ),
         Lang::Ru => (
             format!("Подтвердите подписку на новости «{campaign}»"),
             format!("Вы подписались на новости кампании «{campaign}»."),
@@ -218,6 +243,7 @@ pub struct NewsMail<'a> {
 pub fn news(lang: Lang, m: &NewsMail<'_>) -> Rendered {
     let NewsMail { campaign, title, text_body, html_body, post_url, unsubscribe_url, foundation } = *m;
     let (prefix, read, leave) = match lang {
+        Lang::Kk => ("Жаңалықтар", "Сайттан оқу", "Жазылудан бас тарту"),
         Lang::Ru => ("Новости", "Читать на сайте", "Отписаться"),
         Lang::En => ("News", "Read it online", "Unsubscribe"),
     };
@@ -226,6 +252,83 @@ pub fn news(lang: Lang, m: &NewsMail<'_>) -> Rendered {
     let html = html_page(
         &format!("<h1>{}</h1>{html_body}<p><a href=\"{}\">{read}</a></p>", escape(title), escape(post_url)),
         &format!("{} · <a href=\"{}\">{leave}</a>", escape(foundation), escape(unsubscribe_url)),
+    );
+    Rendered { subject, text, html }
+}
+
+/// What the foundation is told of a "join the mentors' team" application: the applicant's
+/// details, for the foundation's address only (never mailed to anyone else).
+#[derive(Clone)]
+pub struct VolunteerMail<'a> {
+    /// Campaign title.
+    pub campaign: &'a str,
+    /// As given.
+    pub name: &'a str,
+    /// As given.
+    pub city: &'a str,
+    /// An email address or a phone number, as given.
+    pub contact: &'a str,
+    /// A few words, possibly none.
+    pub about: &'a str,
+    /// The language of the page the application came from, when known (`kk`, `ru`, `en`).
+    pub locale: Option<&'a str>,
+    /// The application's id.
+    pub id: &'a str,
+    /// Where staff list new applications.
+    pub list_url: &'a str,
+    /// Who signs.
+    pub foundation: &'a str,
+}
+
+/// A new "join the mentors' team" application, mailed to the foundation.
+pub fn volunteer_application(lang: Lang, m: &VolunteerMail<'_>) -> Rendered {
+    #[rustfmt::skip]
+    let (subject, intro, name_l, city_l, contact_l, age_l, age_v, locale_l, about_l, id_l, list_l) = match lang {
+        Lang::Kk => (
+            format!("Тәлімгерлікке жаңа өтінім: «{}»", m.campaign),
+            format!("«{}» науқанының бетінен тәлімгер болуға жаңа өтінім келді.", m.campaign),
+            "Аты", "Қала", "Байланыс", "Жасы 25-тен асқан", "расталды", "Бет тілі", "Өзі туралы",
+            "Өтінім нөмірі", "Жаңа өтінімдер тізімі",
+        ),
+        Lang::Ru => (
+            format!("Новая заявка в наставники: «{}»", m.campaign),
+            format!("Со страницы кампании «{}» пришла заявка стать наставником.", m.campaign),
+            "Имя", "Город", "Контакт", "Возраст 25+", "подтверждён", "Язык страницы", "О себе",
+            "Номер заявки", "Список новых заявок",
+        ),
+        Lang::En => (
+            format!("New mentor application: \"{}\"", m.campaign),
+            format!("Someone offered to become a mentor on the page of the campaign \"{}\".", m.campaign),
+            "Name", "City", "Contact", "Aged 25 or older", "confirmed", "Page language", "About",
+            "Application number", "New applications",
+        ),
+    };
+    let locale = m.locale.unwrap_or("-");
+    let about = if m.about.is_empty() { "-" } else { m.about };
+    let text = format!(
+        "{intro}\n\n{name_l}: {}\n{city_l}: {}\n{contact_l}: {}\n{age_l}: {age_v}\n{locale_l}: {locale}\n\n\
+         {about_l}:\n{about}\n\n{id_l}: {}\n{list_l}: {}\n\n{}\n",
+        m.name, m.city, m.contact, m.id, m.list_url, m.foundation
+    );
+    let row = |label: &str, value: &str| {
+        format!("<tr><th align=\"left\">{}</th><td>{}</td></tr>", escape(label), escape(value))
+    };
+    let html = html_page(
+        &format!(
+            "<p>{}</p><table>{}{}{}{}{}</table><p><b>{}</b></p><p style=\"white-space:pre-wrap\">{}</p>\
+             <p>{id_l}: <code>{}</code><br><a href=\"{}\">{list_l}</a></p>",
+            escape(&intro),
+            row(name_l, m.name),
+            row(city_l, m.city),
+            row(contact_l, m.contact),
+            row(age_l, age_v),
+            row(locale_l, locale),
+            escape(about_l),
+            escape(about),
+            escape(m.id),
+            escape(m.list_url),
+        ),
+        &escape(m.foundation),
     );
     Rendered { subject, text, html }
 }
@@ -259,5 +362,44 @@ mod tests {
         assert!(en.text.contains("School: 5 000 ₸ of 225 000 ₸"));
         assert_eq!(Lang::of(&donations::campaign::Locale::En), Lang::En);
         assert_eq!(Lang::of(&donations::campaign::Locale::Ru), Lang::Ru);
+        assert_eq!(Lang::of(&donations::campaign::Locale::Kk), Lang::Kk);
+    }
+
+    #[test]
+    fn the_foundation_gets_the_applicants_details_escaped() {
+        let mail = VolunteerMail {
+            campaign: "Mentors",
+            name: "Асель <script>",
+            city: "Алматы",
+            contact: "asel@example.kz",
+            about: "Учитель\nматематики",
+            locale: Some("kk"),
+            id: "v-1",
+            list_url: "https://dara.kz/api/v1/staff/volunteers?status=new",
+            foundation: "Dara",
+        };
+        for lang in [Lang::Kk, Lang::Ru, Lang::En] {
+            let m = volunteer_application(lang, &mail);
+            assert!(m.subject.contains("Mentors") && !m.subject.contains("Асель"), "{}", m.subject);
+            let details = ["Асель <script>", "Алматы", "asel@example.kz", "Учитель\nматематики", "v-1"];
+            for part in details {
+                assert!(m.text.contains(part), "{part} in {}", m.text);
+            }
+            assert!(m.html.contains("Асель &lt;script&gt;") && !m.html.contains("<script>"), "{}", m.html);
+        }
+    }
+
+    #[test]
+    fn every_mail_has_a_kazakh_text() {
+        let kk = receipt(Lang::Kk, &receipt_data());
+        assert!(kk.subject.contains("Рахмет") && kk.text.contains("Қайырымдылық нөмірі: p-1"), "{kk:?}");
+        let notice = RefundNotice {
+            amount: "1 000 ₸".into(),
+            campaign: "Mentors".into(),
+            pledge_id: "p-1".into(),
+            foundation: "Dara".into(),
+        };
+        assert!(refund_notice(Lang::Kk, &notice).subject.contains("қайтарылды"));
+        assert!(confirmation(Lang::Kk, "Mentors", "https://c", "https://u", "Dara").text.contains("Жазылуды растау"));
     }
 }

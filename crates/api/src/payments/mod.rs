@@ -32,8 +32,11 @@ pub struct CheckoutRequest {
     pub amount: Money,
     /// Shown on the provider's page.
     pub campaign_title: String,
-    /// For the return links.
-    pub campaign_slug: String,
+    /// Where the donor comes back to after paying: the pledge's thanks page.
+    pub success_url: String,
+    /// Where the donor comes back to after a checkout that did not pay: the donate form, with
+    /// the amount kept.
+    pub cancel_url: String,
     /// Prefilled on the provider's page.
     pub email: Option<String>,
     /// The language of the provider's page.

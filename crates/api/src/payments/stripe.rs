@@ -18,7 +18,6 @@ use crate::settings::{ProviderKind, Settings};
 /// Talks to Stripe's API (or, in tests, to a stand-in at `payments.stripe.api_base`).
 pub struct StripeProvider {
     client: stripe::Client,
-    public_url: String,
 }
 
 impl StripeProvider {
@@ -34,7 +33,7 @@ impl StripeProvider {
             .timeout(Duration::from_secs(20))
             .build()
             .map_err(|e| anyhow::anyhow!("payments.stripe: {e}"))?;
-        Ok(StripeProvider { client, public_url: settings.public_url().to_string() })
+        Ok(StripeProvider { client })
     }
 }
 
@@ -93,7 +92,6 @@ impl PaymentProvider for StripeProvider {
             let mut line = CreateCheckoutSessionLineItems::new();
             line.price_data = Some(price);
             line.quantity = Some(1);
-            let base = format!("{}/campaigns/{}", self.public_url, request.campaign_slug);
             let mut create = CreateCheckoutSession::new()
                 .mode(CheckoutSessionMode::Payment)
                 .currency(currency(request.amount)?)
@@ -101,8 +99,8 @@ impl PaymentProvider for StripeProvider {
                 .metadata(metadata)
                 .payment_intent_data(intent)
                 .line_items(vec![line])
-                .success_url(format!("{base}?pledge={pledge}&checkout=success"))
-                .cancel_url(format!("{base}?pledge={pledge}&checkout=cancel"));
+                .success_url(request.success_url.clone())
+                .cancel_url(request.cancel_url.clone());
             if let Some(email) = &request.email {
                 create = create.customer_email(email.clone());
             }

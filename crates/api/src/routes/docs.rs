@@ -2,7 +2,9 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{campaigns, health, news, pledges, staff, staff_news, staff_pledges, staff_webhooks, webhooks};
+use crate::routes::{
+    campaigns, events, health, news, pledges, staff, staff_news, staff_pledges, staff_webhooks, volunteers, webhooks,
+};
 
 /// The OpenAPI document, generated from the handlers' annotations.
 #[derive(OpenApi)]
@@ -10,17 +12,18 @@ use crate::routes::{campaigns, health, news, pledges, staff, staff_news, staff_p
     info(title = "Demeu", description = "Donation campaigns: progress, pledges, news. Money is in minor units (tiyn for KZT)."),
     paths(
         health::health, health::ready, health::metrics,
-        campaigns::list, campaigns::show, campaigns::reconciliation,
+        campaigns::list, campaigns::show, events::stream, campaigns::reconciliation,
         staff::sign_in, staff::sign_out, staff::list_users, staff::create_user, staff::update_user,
         pledges::create, pledges::show, pledges::wall, webhooks::stripe, webhooks::tiptoppay,
         staff_pledges::list, staff_pledges::csv, staff_pledges::offline, staff_pledges::refund, staff_webhooks::list,
         news::list, news::show, news::atom, news::subscribe, news::confirm_page, news::confirm, news::unsubscribe_page, news::unsubscribe, news::comments, news::comment,
         staff_news::create, staff_news::list, staff_news::edit, staff_news::publish, staff_news::unpublish, staff_news::delete,
         staff_news::comments, staff_news::approve, staff_news::reject, staff_news::mail,
+        volunteers::apply, volunteers::list, volunteers::show, volunteers::update,
     ),
     components(schemas(crate::problem::Problem, crate::problem::ProblemField, crate::auth::Role)),
     modifiers(&BearerAuth, &ProblemResponses),
-    tags((name = "campaigns", description = "Public progress"), (name = "pledges", description = "Donors' pledges"), (name = "webhooks", description = "Payment provider deliveries"), (name = "news", description = "News, subscriptions, comments"), (name = "staff", description = "Foundation staff (Bearer token)"), (name = "operations")),
+    tags((name = "campaigns", description = "Public progress"), (name = "pledges", description = "Donors' pledges"), (name = "webhooks", description = "Payment provider deliveries"), (name = "news", description = "News, subscriptions, comments"), (name = "volunteers", description = "Join the mentors' team: applications, read by staff only"), (name = "staff", description = "Foundation staff (Bearer token)"), (name = "operations")),
 )]
 pub struct ApiDoc;
 

@@ -2,6 +2,7 @@
 
 pub mod campaigns;
 pub mod docs;
+pub mod events;
 pub mod health;
 pub mod news;
 pub mod pledges;
@@ -10,6 +11,7 @@ pub mod staff;
 pub mod staff_news;
 pub mod staff_pledges;
 pub mod staff_webhooks;
+pub mod volunteers;
 pub mod webhooks;
 
 use actix_web::web;
@@ -23,6 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/api/v1/openapi.json").route(web::get().to(docs::openapi_json)))
         .service(web::resource("/api/v1/campaigns").route(web::get().to(campaigns::list)))
         .service(web::resource("/api/v1/campaigns/{slug}").route(web::get().to(campaigns::show)))
+        .service(web::resource("/api/v1/campaigns/{slug}/events").route(web::get().to(events::stream)))
         .service(
             web::resource("/api/v1/campaigns/{slug}/pledges")
                 .route(web::get().to(pledges::wall))
@@ -102,5 +105,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/api/v1/staff/campaigns/{slug}/reconciliation")
                 .route(web::get().to(campaigns::reconciliation)),
+        )
+        .service(web::resource("/api/v1/campaigns/{slug}/volunteers").route(web::post().to(volunteers::apply)))
+        .service(web::resource("/api/v1/staff/volunteers").route(web::get().to(volunteers::list)))
+        .service(
+            web::resource("/api/v1/staff/volunteers/{id}")
+                .route(web::get().to(volunteers::show))
+                .route(web::patch().to(volunteers::update)),
         );
 }

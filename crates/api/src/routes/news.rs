@@ -13,8 +13,8 @@ use crate::client_ip;
 use crate::extract::JsonBody;
 use crate::extract::{campaign_page, Paging};
 use crate::html::{escape, page, post_button};
-use crate::mail::compose;
 use crate::problem::ApiError;
+use crate::services::community;
 use crate::state::AppState;
 
 /// A published post.
@@ -163,19 +163,7 @@ pub async fn subscribe(
     slug: web::Path<String>,
     body: JsonBody<SubscribeBody>,
 ) -> Result<HttpResponse, ApiError> {
-    // Checked before counting, so that a mistyped address does not use up the visitor's quota.
-    subscriber::parse_email(&body.0.email)?;
-    state.subscription_limiter.check(client_ip::of(&req)).await?;
-    let slug = slug.into_inner();
-    let ctx = state.mail.clone();
-    state
-        .pool
-        .run(move |conn| {
-            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
-            conn.write_transaction(|conn| compose::subscribe(conn, &ctx, &campaign, &body.0.email))?;
-            Ok::<_, ApiError>(())
-        })
-        .await?;
+    community::subscribe(&state, client_ip::of(&req), slug.into_inner(), body.0.email).await?;
     Ok(HttpResponse::Accepted().json(Accepted { status: "accepted" }))
 }
 
@@ -420,16 +408,6 @@ pub async fn comment(
     slug: web::Path<String>,
     body: JsonBody<NewComment>,
 ) -> Result<HttpResponse, ApiError> {
-    // Checked before counting, so that a refused comment does not use up the visitor's quota.
-    comment::check(&body.0)?;
-    state.comment_limiter.check(client_ip::of(&req)).await?;
-    let slug = slug.into_inner();
-    let stored = state
-        .pool
-        .run(move |conn| {
-            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
-            comment::create(conn, campaign.id.as_uuid(), &body.0).map_err(ApiError::from)
-        })
-        .await?;
+    let stored = community::comment(&state, client_ip::of(&req), slug.into_inner(), body.0).await?;
     Ok(HttpResponse::Accepted().json(CommentAccepted { id: stored.id, status: stored.status }))
 }

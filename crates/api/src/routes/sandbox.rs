@@ -7,6 +7,7 @@ use donations::payment_events::Processed;
 use donations::pledge_store::{self, PledgeRecord};
 
 use crate::html::{escape, page};
+use crate::pages::checkout::{back_url, thanks_url};
 use crate::payments::webhook::receive;
 use crate::payments::SignedDelivery;
 use crate::problem::ApiError;
@@ -55,26 +56,35 @@ async fn deliver(state: &web::Data<AppState>, delivery: SignedDelivery) -> Resul
     receive(state.inbox(), delivery.body.as_bytes(), Some(&delivery.signature)).await
 }
 
-/// "Pay": a paid checkout session event.
+/// "Pay": a paid checkout session event, then back to the pledge's thanks page, as a
+/// provider's checkout returns the donor.
 pub async fn pay(state: web::Data<AppState>, session: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let session = session.into_inner();
     let pledge = pledge_of(&state, session.clone()).await?;
     let sandbox = state.providers.sandbox.as_ref().ok_or_else(|| ApiError::NotFound("checkout".into()))?;
     deliver(&state, sandbox.paid(&session, &pledge.id.to_string(), pledge.amount, pledge.currency.code())).await?;
-    Ok(page(
-        "Paid",
-        &format!(
-            "<h1>Thank you</h1><p class=\"amount\">{}</p><p>The payment went through the webhook and counts now.</p>",
-            escape(&amount_of(&pledge))
-        ),
-    ))
+    let slug = slug_of(&state, &pledge).await?;
+    Ok(see_other(thanks_url("", &slug, pledge.id)))
 }
 
-/// "Decline": the checkout's payment failed; nothing counts.
+/// "Decline": a failed payment event, then back to the donate form with the amount kept.
 pub async fn decline(state: web::Data<AppState>, session: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let session = session.into_inner();
     let pledge = pledge_of(&state, session.clone()).await?;
     let sandbox = state.providers.sandbox.as_ref().ok_or_else(|| ApiError::NotFound("checkout".into()))?;
     deliver(&state, sandbox.declined(&session, &pledge.id.to_string(), pledge.amount, pledge.currency.code())).await?;
-    Ok(page("Declined", "<h1>Payment declined</h1><p>Nothing was charged and nothing counts.</p>"))
+    let slug = slug_of(&state, &pledge).await?;
+    Ok(see_other(back_url("", &slug, pledge.id)))
+}
+
+/// The campaign a pledge belongs to, for its return links.
+async fn slug_of(state: &web::Data<AppState>, pledge: &PledgeRecord) -> Result<String, ApiError> {
+    let campaign_id = pledge.campaign_id;
+    state.pool.run(move |conn| Ok::<_, ApiError>(donations::campaign::find_by_id(conn, campaign_id)?.spec.slug)).await
+}
+
+/// Back to Demeu, as a provider's checkout sends the donor when it is done (on this origin:
+/// the sandbox is served by the same server).
+fn see_other(to: String) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, to)).finish()
 }

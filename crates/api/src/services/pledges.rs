@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::idempotency::{self, Answer, Begin};
+use crate::pages::checkout::{back_url, thanks_url};
 use crate::payments::CheckoutRequest;
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -116,7 +117,8 @@ async fn checkout(
                 pledge_id: pledge_id.as_uuid(),
                 amount: donations::money::Money::new(pledge.amount, campaign.spec.currency),
                 campaign_title: campaign.spec.title.clone(),
-                campaign_slug: campaign.spec.slug.clone(),
+                success_url: thanks_url(state.settings.public_url(), &campaign.spec.slug, pledge_id),
+                cancel_url: back_url(state.settings.public_url(), &campaign.spec.slug, pledge_id),
                 email: pledge.email.clone(),
                 locale: campaign.spec.locale,
             };

@@ -1,6 +1,8 @@
 //! `[[campaigns]]`: how configuration describes a campaign, and its mapping to the domain's
 //! checked `CampaignSpec` (where a bad plan or limit is refused with the key named).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, FixedOffset, Utc};
 use donations::campaign::{CampaignSpec, Locale};
 use donations::money::Currency;
@@ -21,7 +23,7 @@ pub struct CampaignSettings {
     pub description: String,
     /// ISO code: KZT, USD or EUR.
     pub currency: Currency,
-    /// The language of its mail and pages: ru or en.
+    /// The language of its mail and pages when the visitor's is not known: kk, ru or en.
     #[serde(default = "default_locale")]
     pub locale: Locale,
     /// RFC 3339 with an offset.
@@ -39,6 +41,16 @@ pub struct CampaignSettings {
     /// The budget lines in the order money fills them.
     #[serde(default)]
     pub lines: Vec<LineSettings>,
+    /// The amounts the donate form offers, minor units.
+    #[serde(default = "default_presets")]
+    pub presets: Vec<i64>,
+    /// The page's story, Markdown, by language code (kk, ru, en).
+    #[serde(default)]
+    pub story: HashMap<String, String>,
+}
+
+fn default_presets() -> Vec<i64> {
+    vec![200_000, 500_000, 1_000_000, 2_500_000]
 }
 
 fn default_locale() -> Locale {
@@ -62,6 +74,9 @@ pub struct LineSettings {
     pub tier: Tier,
     /// Minor units; absent for an uncapped last line.
     pub target: Option<i64>,
+    /// The title in other languages, by code (kk, ru, en).
+    #[serde(default)]
+    pub titles: HashMap<String, String>,
 }
 
 impl CampaignSettings {
@@ -86,6 +101,31 @@ impl CampaignSettings {
             plan,
         };
         spec.validate().map_err(|e| at(&e.field, e.message))?;
+        if let Some(bad) = self.presets.iter().find(|&&p| p < self.min_pledge || p > self.max_pledge) {
+            return Err(at("presets", format!("{bad} is outside min_pledge..max_pledge")));
+        }
+        let languages = ["kk", "ru", "en"];
+        let unknown = |map: &HashMap<String, String>| map.keys().find(|k| !languages.contains(&k.as_str())).cloned();
+        if let Some(code) = unknown(&self.story) {
+            return Err(at("story", format!("`{code}` is not one of kk, ru, en")));
+        }
+        if let Some((line, code)) = self.lines.iter().find_map(|l| unknown(&l.titles).map(|c| (l.key.clone(), c))) {
+            return Err(at("lines", format!("{line}: title `{code}` is not one of kk, ru, en")));
+        }
         Ok(spec)
+    }
+}
+
+impl CampaignSettings {
+    /// The story in `lang`, else in the campaign's own locale, else none.
+    pub fn story_in(&self, lang: &str) -> Option<&str> {
+        self.story.get(lang).or_else(|| self.story.get(self.locale.as_str())).map(String::as_str)
+    }
+}
+
+impl LineSettings {
+    /// The title in `lang`, else the configured title.
+    pub fn title_in(&self, lang: &str) -> &str {
+        self.titles.get(lang).map_or(self.title.as_str(), String::as_str)
     }
 }

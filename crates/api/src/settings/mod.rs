@@ -53,6 +53,17 @@ fn is_loopback_url(url: &str) -> bool {
 pub struct FoundationSettings {
     /// Shown in receipts.
     pub name: String,
+    /// Where each "join the mentors' team" application is mailed, with the applicant's details;
+    /// empty (the default): no mail, staff read them at `GET /api/v1/staff/volunteers`.
+    #[serde(default)]
+    pub volunteers_email: String,
+}
+
+impl FoundationSettings {
+    /// The address applications are mailed to, if one is set.
+    pub fn volunteers_email(&self) -> Option<&str> {
+        Some(self.volunteers_email.trim()).filter(|e| !e.is_empty())
+    }
 }
 
 /// `[limits]`
@@ -65,6 +76,9 @@ pub struct LimitSettings {
     /// Pledges per client address per hour (a donor gives a few times; a card tester many).
     #[serde(default = "default_pledges_per_hour")]
     pub pledges_per_hour: u32,
+    /// "Join the mentors' team" applications per client address per hour.
+    #[serde(default = "default_volunteers_per_hour")]
+    pub volunteers_per_hour: u32,
     /// Password checks (argon2) at once; 0 is one per core.
     #[serde(default)]
     pub password_checks: usize,
@@ -84,6 +98,10 @@ fn default_check_wait() -> Duration {
 
 fn default_pledges_per_hour() -> u32 {
     30
+}
+
+fn default_volunteers_per_hour() -> u32 {
+    5
 }
 
 fn default_offline_factor() -> u32 {
@@ -165,6 +183,20 @@ pub struct ServerSettings {
     /// client; empty believes no such header. See [`crate::client_ip`].
     #[serde(default)]
     pub trusted_proxies: Vec<crate::client_ip::Network>,
+    /// Origins (`https://dara.kz`) whose pages may frame `/embed/campaigns/{slug}`.
+    #[serde(default)]
+    pub embed_origins: Vec<String>,
+}
+
+/// `scheme://host[:port]` and nothing else: what a CSP `frame-ancestors` source may name without
+/// widening it (no path, no wildcard, no quote or space that would end the directive).
+fn is_origin(origin: &str) -> bool {
+    let Some((scheme, rest)) = origin.split_once("://") else { return false };
+    let (host, port) = rest.rsplit_once(':').map_or((rest, None), |(h, p)| (h, Some(p)));
+    matches!(scheme, "http" | "https")
+        && !host.is_empty()
+        && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        && port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()))
 }
 
 fn default_body_limit() -> usize {
@@ -381,7 +413,7 @@ pub struct SandboxSettings {
     pub public_demo: bool,
 }
 
-mod campaigns;
+pub mod campaigns;
 
 pub use campaigns::{CampaignSettings, LineSettings};
 
@@ -422,7 +454,11 @@ impl Settings {
         if with_env {
             // A list from one variable: DEMEU__SERVER__TRUSTED_PROXIES=10.0.0.1,fd00::/8.
             let env = Environment::with_prefix("DEMEU").prefix_separator("__").separator("__").try_parsing(true);
-            builder = builder.add_source(env.list_separator(",").with_list_parse_key("server.trusted_proxies"));
+            builder = builder.add_source(
+                env.list_separator(",")
+                    .with_list_parse_key("server.trusted_proxies")
+                    .with_list_parse_key("server.embed_origins"),
+            );
         }
         let mut settings: Settings = builder.build().and_then(|c| c.try_deserialize()).map_err(one_line)?;
         settings.environment = env.map(str::to_string);
@@ -452,6 +488,11 @@ impl Settings {
         if !(self.server.public_url.starts_with("http://") || self.server.public_url.starts_with("https://")) {
             return Err(SettingsError("server.public_url: must start with http:// or https://".into()));
         }
+        if let Some(bad) = self.server.embed_origins.iter().find(|o| !is_origin(o)) {
+            return Err(SettingsError(format!(
+                "server.embed_origins: `{bad}` is not an origin (https://host or https://host:port)"
+            )));
+        }
         self.check_sandbox()?;
         self.payments.check()?;
         if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
@@ -462,6 +503,10 @@ impl Settings {
         }
         if self.foundation.name.trim().is_empty() {
             return Err(SettingsError("foundation.name: must not be empty".into()));
+        }
+        if let Some(address) = self.foundation.volunteers_email() {
+            demeu_db::email::Email::parse(address)
+                .map_err(|why| SettingsError(format!("foundation.volunteers_email: {why}")))?;
         }
         if self.campaigns.is_empty() {
             return Err(SettingsError("campaigns: at least one campaign is needed".into()));
@@ -604,6 +649,18 @@ mod tests {
         assert!(err.to_string().starts_with("configuration: payments.provider:"), "{err}");
         let demo = "[server]\npublic_url = \"https://demo.dara.kz\"\n[payments.sandbox]\npublic_demo = true";
         assert!(Settings::from_toml_over_defaults(&[demo]).is_ok());
+    }
+
+    #[test]
+    fn the_volunteers_address_is_optional_and_checked_when_set() {
+        let s = Settings::from_toml_over_defaults(&[]).expect("valid");
+        assert_eq!((s.foundation.volunteers_email(), s.limits.volunteers_per_hour), (None, 5));
+        let set = "[foundation]\nvolunteers_email = \" mentors@dara.kz \"";
+        let s = Settings::from_toml_over_defaults(&[set]).expect("valid");
+        assert_eq!(s.foundation.volunteers_email(), Some("mentors@dara.kz"));
+        let bad = "[foundation]\nvolunteers_email = \"Dara <mentors@dara.kz>\"";
+        let err = Settings::from_toml_over_defaults(&[bad]).expect_err("refused");
+        assert!(err.to_string().contains("foundation.volunteers_email: is not an email address"), "{err}");
     }
 
     #[test]

@@ -35,7 +35,6 @@ pub struct TipTopPay {
     api_base: String,
     public_id: String,
     api_secret: SecretString,
-    public_url: String,
     test_mode: bool,
 }
 
@@ -107,6 +106,8 @@ fn tenge(amount: Money) -> Result<Box<RawValue>, ProviderError> {
 /// The page language for a campaign's locale (`CultureName`).
 pub fn culture_name(locale: Locale) -> &'static str {
     match locale {
+        // CloudPayments' widget names Kazakh `kk`.
+        Locale::Kk => "kk",
         Locale::Ru => "ru-RU",
         Locale::En => "en-US",
     }
@@ -125,7 +126,6 @@ impl TipTopPay {
             api_base: config.api_base.trim_end_matches('/').to_string(),
             public_id: config.public_id.clone(),
             api_secret: config.api_secret.clone(),
-            public_url: settings.public_url().to_string(),
             test_mode: config.test_mode,
         })
     }
@@ -232,7 +232,6 @@ impl PaymentProvider for TipTopPay {
     fn create_checkout<'a>(&'a self, request: &'a CheckoutRequest) -> ProviderFuture<'a, Checkout> {
         Box::pin(async move {
             let pledge = request.pledge_id.to_string();
-            let back = format!("{}/campaigns/{}?pledge={pledge}", self.public_url, request.campaign_slug);
             let order = OrderCreate {
                 amount: tenge(request.amount)?,
                 currency: request.amount.currency.code(),
@@ -240,8 +239,8 @@ impl PaymentProvider for TipTopPay {
                 email: request.email.as_deref(),
                 invoice_id: pledge.clone(),
                 json_data: JsonData { pledge_id: pledge.clone() },
-                success_redirect_url: format!("{back}&checkout=success"),
-                fail_redirect_url: format!("{back}&checkout=fail"),
+                success_redirect_url: request.success_url.clone(),
+                fail_redirect_url: request.cancel_url.clone(),
                 culture_name: culture_name(request.locale),
             };
             // The same pledge always sends the same X-Request-ID: a retry after a failure gets

@@ -1,0 +1,540 @@
+//! `/campaigns/{slug}`: the story, progress, the funding plan as the waterfall it is, the donate
+//! form, the donor wall, news, comments, and the subscribe and volunteer forms. Built from the
+//! same domain calls as the API.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use campaign_news::comment::{self, Comment, CommentStatus};
+use campaign_news::post::{self, Post};
+use chrono::Utc;
+use demeu_db::page::Page;
+use demeu_db::utc;
+use donations::campaign::{CampaignStatus, Progress};
+use donations::money::Money;
+use donations::plan::Tier;
+use donations::pledge_store::{self, PledgeRecord};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::format::{date, money, percent, whole_units};
+use super::forms::{FieldErrors, Forms, GiveValues};
+use super::i18n::{chosen, Lang, Tr};
+use super::layout::{document, respond, trusted, Caching, Frame, Share};
+use super::qr;
+use crate::problem::ApiError;
+use crate::settings::campaigns::CampaignSettings;
+use crate::state::AppState;
+
+/// Donors shown per page of the wall.
+const WALL_PAGE: i64 = 20;
+/// Posts and comments shown on the page (the API pages through all of them).
+const LIST: i64 = 10;
+
+/// What the page shows, read in one pooled connection.
+pub struct Loaded {
+    /// Progress from the running totals.
+    pub progress: Progress,
+    /// A page of the donor wall.
+    pub wall: Page<PledgeRecord>,
+    /// The latest published posts.
+    pub news: Vec<Post>,
+    /// The first approved comments.
+    pub comments: Vec<Comment>,
+    /// The pledge a checkout came back from (`?pledge=…&checkout=cancel`): its amount is kept.
+    pub returning: Option<PledgeRecord>,
+}
+
+/// The query a campaign page takes.
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    /// The wall's cursor.
+    pub wall: Option<String>,
+    /// A pledge coming back from its checkout.
+    pub pledge: Option<String>,
+    /// `cancel` or `fail` when the checkout did not pay.
+    pub checkout: Option<String>,
+    /// Which form just went through: `comment`, `subscribe`, `volunteer`.
+    pub sent: Option<String>,
+}
+
+/// Loads what the page of `slug` shows.
+pub async fn load(state: &AppState, slug: String, query: &PageQuery) -> Result<Loaded, ApiError> {
+    let wall_cursor = query.wall.clone();
+    let returning = match (&query.pledge, query.checkout.as_deref()) {
+        (Some(id), Some("cancel" | "fail")) => id.parse::<donations::ids::PledgeId>().ok(),
+        _ => None,
+    };
+    state
+        .pool
+        .run(move |conn| {
+            let progress = donations::campaign::progress(conn, &slug)?;
+            let campaign_id = progress.campaign.id;
+            let wall = pledge_store::donor_wall(conn, campaign_id, WALL_PAGE, wall_cursor.as_deref())?;
+            let news = post::list_published(conn, campaign_id.as_uuid(), LIST, None)?.items;
+            let comments = comment::list(conn, Some(campaign_id.as_uuid()), CommentStatus::Approved, LIST, None)?.items;
+            // Only a pledge of this campaign that has not paid: anything else is ignored.
+            let returning = match returning {
+                Some(id) => pledge_store::find(conn, id)
+                    .ok()
+                    .filter(|p| p.campaign_id == campaign_id && p.display_status().as_str() != "paid"),
+                None => None,
+            };
+            Ok::<_, ApiError>(Loaded { progress, wall, news, comments, returning })
+        })
+        .await
+}
+
+/// `GET /campaigns/{slug}`.
+pub async fn show(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let loaded = load(&state, slug.into_inner(), &query).await?;
+    let mut forms = Forms::default();
+    if let Some(pledge) = &loaded.returning {
+        let presets = state.settings.campaigns.iter().find(|c| c.slug == loaded.progress.campaign.spec.slug);
+        forms.give.values = GiveValues::amount_of(pledge.amount, presets.map_or(&[][..], |c| &c.presets[..]));
+        forms.notice = Some("checkout-back");
+    }
+    forms.sent = query.sent.clone();
+    // A page with someone's returning pledge or a form's outcome is theirs alone.
+    let caching = if loaded.returning.is_some() || query.sent.is_some() || query.wall.is_some() {
+        Caching::Private
+    } else {
+        Caching::Public
+    };
+    Ok(render(&state, &req, &loaded, &forms, StatusCode::OK, caching))
+}
+
+/// The page, with the forms in `forms`' state.
+pub fn render(
+    state: &AppState,
+    req: &HttpRequest,
+    loaded: &Loaded,
+    forms: &Forms,
+    status: StatusCode,
+    caching: Caching,
+) -> HttpResponse {
+    let campaign = &loaded.progress.campaign;
+    let lang = Lang::negotiate(req, Lang::of(campaign.spec.locale));
+    let tr = Tr::new(lang);
+    let settings = state.settings.campaigns.iter().find(|c| c.slug == campaign.spec.slug);
+    let path = format!("/campaigns/{}", campaign.spec.slug);
+    let url = format!("{}{path}", state.settings.public_url());
+    let feed = format!("{path}/news.atom");
+    let frame = Frame {
+        tr,
+        title: &campaign.spec.title,
+        path: &path,
+        share: Some(Share { url: &url, description: &campaign.spec.description }),
+        feed: Some(&feed),
+        refresh_without_script: None,
+        redirect: None,
+    };
+    let main = page(&tr, state, loaded, settings, forms, &url);
+    respond(status, document(&frame, main), caching, chosen(req), None)
+}
+
+fn page(
+    tr: &Tr,
+    state: &AppState,
+    loaded: &Loaded,
+    settings: Option<&CampaignSettings>,
+    forms: &Forms,
+    url: &str,
+) -> Markup {
+    let progress = &loaded.progress;
+    let spec = &progress.campaign.spec;
+    let slug = &spec.slug;
+    let story = settings.and_then(|s| s.story_in(tr.lang.code())).map(campaign_news::markdown::render);
+    html! {
+        article {
+            h1 { (spec.title) }
+            p.by { (tr.t_with("by-foundation", &[("foundation", state.settings.foundation.name.clone().into())])) }
+            (progress_box(tr, progress, true))
+            @if let Some(notice) = forms.notice {
+                p.alert role="status" { (tr.t(notice)) }
+            }
+            section.story aria-labelledby="story" {
+                h2 #story .visually-hidden { (spec.title) }
+                @match &story {
+                    Some(html) => (trusted(html.clone())),
+                    None => p { (spec.description) },
+                }
+            }
+            (plan(tr, progress, settings))
+            (give_form(tr, progress, settings, forms))
+            (wall(tr, progress, &loaded.wall))
+            (news(tr, slug, &loaded.news))
+            (comments(tr, slug, &loaded.comments, forms))
+            (subscribe(tr, slug, forms))
+            (volunteer(tr, slug, forms))
+            (share(tr, url, &spec.title))
+        }
+    }
+}
+
+/// Raised, goal, percentage, donors and status; `live` marks it for the script's updates.
+pub fn progress_box(tr: &Tr, progress: &Progress, live: bool) -> Markup {
+    let spec = &progress.campaign.spec;
+    let currency = spec.currency;
+    let goal = spec.plan.goal();
+    let raised = Money::new(progress.raised, currency);
+    let shown_percent = percent(progress.raised, goal);
+    let status = CampaignStatus::between(spec.starts_at, spec.ends_at, Utc::now());
+    let events = format!("/api/v1/campaigns/{}/events", spec.slug);
+    let donors_forms = donor_forms(tr);
+    html! {
+        section.progress aria-label=(tr.t("progress-label")) data-events=[live.then_some(events)] {
+            p.raised {
+                span.money data-live="raised" { (money(tr.lang, raised)) }
+            }
+            p { (tr.t_with("raised-of-goal", &[("raised", money(tr.lang, raised).into()), ("goal", money(tr.lang, Money::new(goal, currency)).into())])) }
+            progress max=(goal) value=(progress.raised.clamp(0, goal)) data-live="bar"
+                aria-label=(tr.t("progress-label")) { (shown_percent) "%" }
+            p.meta {
+                span { span data-live="percent" { (shown_percent) } "% · " }
+                span data-live="donors" data-forms=(donors_forms) { (tr.t_with("donors", &[("count", progress.pledges.into())])) }
+                span { " · " (status_text(tr, status, spec)) }
+            }
+        }
+    }
+}
+
+/// The donor count's forms by plural category, for the script (`#` is the number).
+fn donor_forms(tr: &Tr) -> String {
+    let samples: &[(&str, i64)] = match tr.lang {
+        Lang::Ru => &[("one", 1), ("few", 2), ("many", 5), ("other", 5)],
+        Lang::Kk | Lang::En => &[("one", 1), ("other", 2)],
+    };
+    let forms: serde_json::Map<String, serde_json::Value> = samples
+        .iter()
+        .map(|(category, n)| {
+            let text = tr.t_with("donors", &[("count", (*n).into())]).replacen(&n.to_string(), "#", 1);
+            ((*category).to_string(), serde_json::Value::String(text))
+        })
+        .collect();
+    serde_json::Value::Object(forms).to_string()
+}
+
+fn status_text(tr: &Tr, status: CampaignStatus, spec: &donations::campaign::CampaignSpec) -> String {
+    match status {
+        CampaignStatus::Upcoming => tr.t_with("status-upcoming", &[("date", date(tr, spec.starts_at).into())]),
+        CampaignStatus::Active => match spec.ends_at {
+            Some(end) => tr.t_with("status-active-until", &[("date", date(tr, end).into())]),
+            None => tr.t("status-active"),
+        },
+        CampaignStatus::Ended => {
+            tr.t_with("status-ended", &[("date", date(tr, spec.ends_at.unwrap_or(spec.starts_at)).into())])
+        }
+    }
+}
+
+fn plan(tr: &Tr, progress: &Progress, settings: Option<&CampaignSettings>) -> Markup {
+    let spec = &progress.campaign.spec;
+    let currency = spec.currency;
+    let m = |minor: i64| money(tr.lang, Money::new(minor, currency));
+    let of_template = tr.t_with("line-of", &[("funded", "%F".into()), ("target", "%T".into())]);
+    let open_template = tr.t_with("line-open", &[("funded", "%F".into())]);
+    let lines: Vec<_> = spec.plan.lines().iter().zip(&progress.allocation.lines).collect();
+    let title_of = |key: &str, fallback: &str| -> String {
+        settings
+            .and_then(|s| s.lines.iter().find(|l| l.key == key))
+            .map_or(fallback.to_string(), |l| l.title_in(tr.lang.code()).to_string())
+    };
+    let row = |line: &donations::plan::BudgetLine, funded: i64| {
+        let state = match line.target {
+            Some(target) if funded >= target => "full",
+            _ if funded > 0 => "filling",
+            _ => "waiting",
+        };
+        let amounts = match line.target {
+            Some(target) => tr.t_with("line-of", &[("funded", m(funded).into()), ("target", m(target).into())]),
+            None => tr.t_with("line-open", &[("funded", m(funded).into())]),
+        };
+        html! {
+            li data-line=(line.key) {
+                strong { (title_of(&line.key, &line.title)) }
+                " "
+                span class={ "state " (state) } { (tr.t(&format!("line-{state}"))) }
+                br;
+                span.of { (amounts) }
+            }
+        }
+    };
+    html! {
+        section.card aria-labelledby="plan" data-plan data-full=(tr.t("line-full")) data-filling=(tr.t("line-filling"))
+            data-waiting=(tr.t("line-waiting")) data-of=(of_template) data-open=(open_template) {
+            h2 #plan { (tr.t("plan-heading")) }
+            h3 { (tr.t("plan-goal")) " · " (m(spec.plan.goal())) }
+            ol.plan {
+                @for (line, funded) in lines.iter().filter(|(l, _)| l.tier == Tier::Goal) {
+                    (row(line, funded.funded))
+                }
+            }
+            @if lines.iter().any(|(l, _)| l.tier == Tier::Overflow) {
+                h3 { (tr.t("plan-overflow")) }
+                p.overflow { (tr.t("plan-overflow-note")) }
+                ol.plan {
+                    @for (line, funded) in lines.iter().filter(|(l, _)| l.tier == Tier::Overflow) {
+                        (row(line, funded.funded))
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn errors_for(tr: &Tr, errors: &FieldErrors, field: &str) -> Markup {
+    html! {
+        @for message in errors.of(field) {
+            p.error id={ "error-" (field) } { (tr.t(&format!("field-{field}"))) ": " (message) }
+        }
+    }
+}
+
+fn give_form(tr: &Tr, progress: &Progress, settings: Option<&CampaignSettings>, forms: &Forms) -> Markup {
+    let spec = &progress.campaign.spec;
+    let slug = &spec.slug;
+    let open = CampaignStatus::between(spec.starts_at, spec.ends_at, Utc::now()) == CampaignStatus::Active;
+    let presets = settings.map(|s| s.presets.clone()).unwrap_or_default();
+    let v = &forms.give.values;
+    let e = &forms.give.errors;
+    let invalid = |field: &str| e.has(field).then_some("true");
+    let described = |field: &str| e.has(field).then(|| format!("error-{field}"));
+    html! {
+        section.card #give aria-labelledby="give-heading" {
+            h2 #give-heading { (tr.t("give-heading")) }
+            @if !open {
+                p { (tr.t("give-closed")) }
+            } @else {
+                @if !e.is_empty() { p.alert role="alert" { (tr.t("form-has-errors")) } }
+                form method="post" action={ "/campaigns/" (slug) "/give?lang=" (tr.lang.code()) } {
+                    input type="hidden" name="key" value=(v.key);
+                    fieldset aria-describedby=[described("amount")] {
+                        legend { (tr.t("amount-legend")) }
+                        div.presets {
+                            @for preset in &presets {
+                                label {
+                                    input type="radio" name="preset" value=(preset) checked[v.preset == Some(*preset)];
+                                    span.money { (whole_units(*preset)) " ₸" }
+                                }
+                            }
+                        }
+                        div.field {
+                            label for="amount-other" { (tr.t("amount-other")) }
+                            input #amount-other type="text" name="amount_other" inputmode="decimal" autocomplete="off"
+                                value=(v.amount_other) aria-invalid=[invalid("amount")] aria-describedby="amount-help";
+                            p.help #amount-help { (tr.t_with("amount-help", &[
+                                ("min", money(tr.lang, Money::new(spec.min_pledge, spec.currency)).into()),
+                                ("max", money(tr.lang, Money::new(spec.max_pledge, spec.currency)).into())])) }
+                            (errors_for(tr, e, "amount"))
+                        }
+                    }
+                    div.field {
+                        label for="donor-name" { (tr.t("name-label")) }
+                        input #donor-name type="text" name="donor_name" maxlength="100" autocomplete="name"
+                            value=(v.donor_name) aria-invalid=[invalid("donor_name")];
+                        (errors_for(tr, e, "donor_name"))
+                    }
+                    div.field {
+                        label for="donor-email" { (tr.t("email-label")) }
+                        input #donor-email type="email" name="email" maxlength="254" autocomplete="email"
+                            value=(v.email) aria-invalid=[invalid("email")];
+                        (errors_for(tr, e, "email"))
+                    }
+                    label.check { input type="checkbox" name="anonymous" value="on" checked[v.anonymous]; " " (tr.t("anonymous-label")) }
+                    label.check { input type="checkbox" name="hide_amount" value="on" checked[v.hide_amount]; " " (tr.t("hide-amount-label")) }
+                    div.field {
+                        label for="donor-message" { (tr.t("message-label")) }
+                        textarea #donor-message name="message" rows="2" maxlength="500" aria-invalid=[invalid("message")] { (v.message) }
+                        (errors_for(tr, e, "message"))
+                    }
+                    label.check { input type="checkbox" name="subscribe" value="on" checked[v.subscribe]; " " (tr.t("subscribe-label")) }
+                    (errors_for(tr, e, "subscribe"))
+                    @if let Some(problem) = &forms.give.problem { p.alert role="alert" { (problem) } }
+                    button type="submit" { (tr.t("give-button")) }
+                }
+            }
+        }
+    }
+}
+
+fn wall(tr: &Tr, progress: &Progress, page: &Page<PledgeRecord>) -> Markup {
+    let slug = &progress.campaign.spec.slug;
+    html! {
+        section #wall aria-labelledby="wall-heading" {
+            h2 #wall-heading { (tr.t("wall-heading")) }
+            @if page.items.is_empty() {
+                p { (tr.t("wall-empty")) }
+            } @else {
+                ul.wall {
+                    @for p in &page.items {
+                        li {
+                            strong {
+                                @match (p.anonymous, &p.donor_name) {
+                                    (false, Some(name)) => (name),
+                                    _ => (tr.t("wall-anonymous")),
+                                }
+                            }
+                            " · "
+                            @if p.hide_amount { em { (tr.t("wall-hidden")) } }
+                            @else { span.money { (money(tr.lang, Money::new(p.amounts().counted(), p.currency))) } }
+                            " " span.when { (date(tr, utc(p.created_at))) }
+                            @if let Some(message) = &p.message { br; q { (message) } }
+                        }
+                    }
+                }
+                @if let Some(next) = &page.next_cursor {
+                    a href={ "/campaigns/" (slug) "?wall=" (urlencoded(next)) "#wall" } { (tr.t("wall-older")) }
+                }
+            }
+        }
+    }
+}
+
+fn news(tr: &Tr, slug: &str, posts: &[Post]) -> Markup {
+    html! {
+        section #news aria-labelledby="news-heading" {
+            h2 #news-heading { (tr.t("news-heading")) }
+            @if posts.is_empty() {
+                p { (tr.t("news-none")) }
+            } @else {
+                ul.news {
+                    @for p in posts {
+                        li {
+                            a href={ "/campaigns/" (slug) "/news/" (p.slug) } { (p.title) }
+                            @if let Some(at) = p.published_at { " " span.when { (date(tr, utc(at))) } }
+                        }
+                    }
+                }
+            }
+            p { a href={ "/campaigns/" (slug) "/news.atom" } { (tr.t("news-feed")) } }
+        }
+    }
+}
+
+fn comments(tr: &Tr, slug: &str, list: &[Comment], forms: &Forms) -> Markup {
+    let e = &forms.comment.errors;
+    let v = &forms.comment.values;
+    html! {
+        section #comments aria-labelledby="comments-heading" {
+            h2 #comments-heading { (tr.t("comments-heading")) }
+            @if list.is_empty() {
+                p { (tr.t("comments-none")) }
+            } @else {
+                ul.comments {
+                    @for c in list {
+                        li { strong { (c.name) } " " span.when { (date(tr, utc(c.created_at))) } br; (c.body) }
+                    }
+                }
+            }
+            @if forms.sent.as_deref() == Some("comment") { p.notice role="status" { (tr.t("comment-sent")) } }
+            form method="post" action={ "/campaigns/" (slug) "/comments?lang=" (tr.lang.code()) } {
+                div.field {
+                    label for="comment-name" { (tr.t("comment-name")) }
+                    input #comment-name type="text" name="name" required maxlength="100" value=(v.name)
+                        aria-invalid=[e.has("name").then_some("true")];
+                    (errors_for(tr, e, "name"))
+                }
+                div.field {
+                    label for="comment-body" { (tr.t("comment-body")) }
+                    textarea #comment-body name="body" rows="3" required maxlength="2000"
+                        aria-invalid=[e.has("body").then_some("true")] { (v.body) }
+                    (errors_for(tr, e, "body"))
+                }
+                @if let Some(problem) = &forms.comment.problem { p.alert role="alert" { (problem) } }
+                button.secondary type="submit" { (tr.t("comment-button")) }
+            }
+        }
+    }
+}
+
+fn subscribe(tr: &Tr, slug: &str, forms: &Forms) -> Markup {
+    let e = &forms.subscribe.errors;
+    html! {
+        section.card #subscribe aria-labelledby="subscribe-heading" {
+            h2 #subscribe-heading { (tr.t("subscribe-heading")) }
+            @if forms.sent.as_deref() == Some("subscribe") { p.notice role="status" { (tr.t("subscribe-sent")) } }
+            form method="post" action={ "/campaigns/" (slug) "/subscribe?lang=" (tr.lang.code()) } {
+                div.field {
+                    label for="subscribe-email" { (tr.t("subscribe-email")) }
+                    input #subscribe-email type="email" name="email" required maxlength="254" autocomplete="email"
+                        value=(forms.subscribe.values.email) aria-invalid=[e.has("email").then_some("true")];
+                    (errors_for(tr, e, "email"))
+                }
+                @if let Some(problem) = &forms.subscribe.problem { p.alert role="alert" { (problem) } }
+                button.secondary type="submit" { (tr.t("subscribe-button")) }
+            }
+        }
+    }
+}
+
+fn volunteer(tr: &Tr, slug: &str, forms: &Forms) -> Markup {
+    let e = &forms.volunteer.errors;
+    let v = &forms.volunteer.values;
+    let text = |id: &str, name: &str, label: &str, value: &str, max: u32, autocomplete: &str| {
+        html! {
+            div.field {
+                label for=(id) { (tr.t(label)) }
+                input id=(id) type="text" name=(name) required maxlength=(max) autocomplete=(autocomplete) value=(value)
+                    aria-invalid=[e.has(name).then_some("true")];
+                (errors_for(tr, e, name))
+            }
+        }
+    };
+    html! {
+        section.card #volunteer aria-labelledby="volunteer-heading" {
+            h2 #volunteer-heading { (tr.t("volunteer-heading")) }
+            p { (tr.t("volunteer-intro")) }
+            @if forms.sent.as_deref() == Some("volunteer") { p.notice role="status" { (tr.t("volunteer-sent")) } }
+            form method="post" action={ "/campaigns/" (slug) "/volunteer?lang=" (tr.lang.code()) } {
+                (text("volunteer-name", "name", "volunteer-name", &v.name, 100, "name"))
+                (text("volunteer-city", "city", "volunteer-city", &v.city, 100, "address-level2"))
+                (text("volunteer-contact", "contact", "volunteer-contact", &v.contact, 200, "tel"))
+                label.check {
+                    input type="checkbox" name="age_confirmed" value="on" required checked[v.age_confirmed]
+                        aria-invalid=[e.has("age_confirmed").then_some("true")];
+                    " " (tr.t("volunteer-age"))
+                }
+                (errors_for(tr, e, "age_confirmed"))
+                div.field {
+                    label for="volunteer-about" { (tr.t("volunteer-about")) }
+                    textarea #volunteer-about name="about" rows="3" maxlength="2000"
+                        aria-invalid=[e.has("about").then_some("true")] { (v.about) }
+                    (errors_for(tr, e, "about"))
+                }
+                @if let Some(problem) = &forms.volunteer.problem { p.alert role="alert" { (problem) } }
+                button.secondary type="submit" { (tr.t("volunteer-button")) }
+            }
+        }
+    }
+}
+
+fn share(tr: &Tr, url: &str, title: &str) -> Markup {
+    let links = [
+        ("Telegram", format!("https://t.me/share/url?url={}&text={}", urlencoded(url), urlencoded(title))),
+        ("WhatsApp", format!("https://wa.me/?text={}", urlencoded(&format!("{title} {url}")))),
+        ("Facebook", format!("https://www.facebook.com/sharer/sharer.php?u={}", urlencoded(url))),
+        ("VK", format!("https://vk.com/share.php?url={}", urlencoded(url))),
+        ("Email", format!("mailto:?subject={}&body={}", urlencoded(title), urlencoded(url))),
+    ];
+    html! {
+        section #share aria-labelledby="share-heading" {
+            h2 #share-heading { (tr.t("share-heading")) }
+            ul { @for (name, href) in &links { li { a href=(href) rel="noopener noreferrer" { (name) } } } }
+            p { (tr.t("share-copy")) ": " a href=(url) { (url) } }
+            figure.qr {
+                (trusted(qr::svg(url, &tr.t("share-qr"))))
+            }
+        }
+    }
+}
+
+/// Percent-encodes a query value.
+pub fn urlencoded(value: &str) -> String {
+    serde_urlencoded::to_string([("v", value)]).map(|s| s[2..].to_string()).unwrap_or_default()
+}

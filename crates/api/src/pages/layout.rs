@@ -1,0 +1,163 @@
+//! The frame every page of the site shares (language switch, landmarks, the one style sheet
+//! and script), and how a page is answered: its security policy and caching.
+
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, VARY, X_FRAME_OPTIONS};
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+
+use super::assets;
+use super::i18n::{Lang, Tr};
+
+/// The policy of the site's pages: its own script and style sheet, requests only to itself
+/// (the live progress, the thanks page's polling), forms only to itself, no framing.
+pub const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+     connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// What a page says about itself for sharing (Open Graph).
+pub struct Share<'a> {
+    /// The page's public URL.
+    pub url: &'a str,
+    /// A sentence or two.
+    pub description: &'a str,
+}
+
+/// A page's frame.
+pub struct Frame<'a> {
+    /// The visitor's language.
+    pub tr: Tr,
+    /// `<title>` and the share title.
+    pub title: &'a str,
+    /// The path the language switch links to (with `?lang=`).
+    pub path: &'a str,
+    /// Open Graph, for pages worth sharing.
+    pub share: Option<Share<'a>>,
+    /// The campaign's Atom feed, if the page is a campaign's.
+    pub feed: Option<&'a str>,
+    /// Reload every few seconds when scripts are off (a thanks page waiting for its payment).
+    pub refresh_without_script: Option<u32>,
+    /// Send the browser elsewhere (the payment page): where, at once.
+    pub redirect: Option<&'a str>,
+}
+
+/// The whole document around `main`.
+pub fn document(frame: &Frame<'_>, main: Markup) -> Markup {
+    let tr = frame.tr;
+    html! {
+        (DOCTYPE)
+        html lang=(tr.lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (frame.title) " · " (tr.t("site-name")) }
+                @if let Some(share) = &frame.share {
+                    meta name="description" content=(share.description);
+                    meta property="og:type" content="website";
+                    meta property="og:title" content=(frame.title);
+                    meta property="og:description" content=(share.description);
+                    meta property="og:url" content=(share.url);
+                    meta property="og:locale" content=(og_locale(tr.lang));
+                    link rel="canonical" href=(share.url);
+                }
+                @if let Some(feed) = frame.feed {
+                    link rel="alternate" type="application/atom+xml" href=(feed) title=(tr.t("news-feed"));
+                }
+                @if let Some(seconds) = frame.refresh_without_script {
+                    noscript { meta http-equiv="refresh" content=(seconds); }
+                }
+                @if let Some(to) = frame.redirect {
+                    meta http-equiv="refresh" content=(format!("0;url={to}"));
+                }
+                link rel="stylesheet" href=(assets::style().path);
+                script src=(assets::script().path) defer {}
+            }
+            body {
+                a.skip href="#main" { (tr.t("skip-to-content")) }
+                header.site {
+                    a.brand href={ "/?lang=" (tr.lang.code()) } { (tr.t("site-name")) }
+                    nav.langs aria-label=(tr.t("language")) {
+                        ul {
+                            @for lang in Lang::ALL {
+                                li {
+                                    @let name = super::i18n::Tr::new(lang).t("lang-name");
+                                    @if lang == tr.lang {
+                                        a href={ (frame.path) "?lang=" (lang.code()) } hreflang=(lang.code())
+                                            lang=(lang.code()) aria-current="true" { (name) }
+                                    } @else {
+                                        a href={ (frame.path) "?lang=" (lang.code()) } hreflang=(lang.code())
+                                            lang=(lang.code()) { (name) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                main #main { (main) }
+                footer.site {
+                    span { (tr.t("site-name")) }
+                    a href="/docs" { (tr.t("footer-api")) }
+                }
+            }
+        }
+    }
+}
+
+fn og_locale(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Kk => "kk_KZ",
+        Lang::Ru => "ru_RU",
+        Lang::En => "en_US",
+    }
+}
+
+/// How long a page may be kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caching {
+    /// The same for everyone of a language for a second (the campaign page, the list): a CDN
+    /// may carry it like the progress JSON.
+    Public,
+    /// A form's answer or one pledge's page: never stored.
+    Private,
+}
+
+/// Answers `markup` with the page policy, framing refused unless `frame_ancestors` names who
+/// may frame it (the embed), and the language cookie when `?lang=` chose one.
+pub fn respond(
+    status: StatusCode,
+    markup: Markup,
+    caching: Caching,
+    remember: Option<Lang>,
+    frame_ancestors: Option<&str>,
+) -> HttpResponse {
+    let mut answer = HttpResponse::build(status);
+    answer.content_type("text/html; charset=utf-8");
+    match frame_ancestors {
+        Some(sources) => {
+            let policy = PAGE_POLICY.replace("frame-ancestors 'none'", &format!("frame-ancestors {sources}"));
+            answer.insert_header((CONTENT_SECURITY_POLICY, policy));
+        }
+        None => {
+            answer.insert_header((CONTENT_SECURITY_POLICY, PAGE_POLICY));
+            answer.insert_header((X_FRAME_OPTIONS, "DENY"));
+        }
+    }
+    match caching {
+        Caching::Public => {
+            answer
+                .insert_header((CACHE_CONTROL, crate::snapshot::CACHE_CONTROL))
+                .insert_header((VARY, "Cookie, Accept-Language"));
+        }
+        Caching::Private => {
+            answer.insert_header((CACHE_CONTROL, "no-store"));
+        }
+    }
+    if let Some(lang) = remember {
+        answer.cookie(lang.cookie());
+    }
+    answer.body(markup.into_string())
+}
+
+/// HTML that is already safe: sanitized Markdown (the story, posts), the generated QR code.
+pub fn trusted(html: String) -> PreEscaped<String> {
+    PreEscaped(html)
+}

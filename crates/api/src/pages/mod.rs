@@ -1,0 +1,147 @@
+//! The campaign site Demeu serves itself: server-rendered HTML in Kazakh, Russian and English
+//! that works without a script (forms post, links navigate) and is enhanced by one small one
+//! (live progress, the thanks page following its pledge). Every page is built from the same
+//! workflows and domain calls as the API, so a foundation's own frontend can do the same.
+
+pub mod assets;
+pub mod campaign;
+pub mod checkout;
+pub mod format;
+pub mod forms;
+pub mod i18n;
+pub mod layout;
+pub mod qr;
+
+use actix_web::http::header::LOCATION;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use campaign_news::post;
+use maud::html;
+
+use crate::problem::ApiError;
+use crate::state::AppState;
+use i18n::{chosen, Lang, Tr};
+use layout::{document, respond, trusted, Caching, Frame};
+
+/// The site's routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/").route(web::get().to(index)))
+        .service(web::resource("/static/{file}").route(web::get().to(assets::serve)))
+        .service(web::resource("/campaigns/{slug}").route(web::get().to(campaign::show)))
+        .service(web::resource("/campaigns/{slug}/give").route(web::post().to(forms::give)))
+        .service(web::resource("/campaigns/{slug}/comments").route(web::post().to(forms::comment)))
+        .service(web::resource("/campaigns/{slug}/subscribe").route(web::post().to(forms::subscribe)))
+        .service(web::resource("/campaigns/{slug}/volunteer").route(web::post().to(forms::volunteer)))
+        .service(web::resource("/campaigns/{slug}/pay").route(web::get().to(checkout::pay)))
+        .service(web::resource("/campaigns/{slug}/thanks").route(web::get().to(checkout::thanks)))
+        .service(web::resource("/campaigns/{slug}/news/{post}").route(web::get().to(news_post)))
+        .service(web::resource("/embed/campaigns/{slug}").route(web::get().to(embed)));
+}
+
+/// `GET /`: the campaigns, or the only one.
+pub async fn index(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let all = state.pool.run(donations::campaign::list_progress).await?;
+    let suffix = chosen(&req).map(|l| format!("?lang={}", l.code())).unwrap_or_default();
+    if let [only] = all.as_slice() {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((LOCATION, format!("/campaigns/{}{suffix}", only.campaign.spec.slug)))
+            .finish());
+    }
+    let tr = Tr::new(Lang::negotiate(&req, Lang::Ru));
+    let frame = Frame {
+        tr,
+        title: &tr.t("campaigns-heading"),
+        path: "/",
+        share: None,
+        feed: None,
+        refresh_without_script: None,
+        redirect: None,
+    };
+    let main = html! {
+        h1 { (tr.t("campaigns-heading")) }
+        @if all.is_empty() { p { (tr.t("campaigns-none")) } }
+        @for progress in &all {
+            article.card {
+                h2 { a href={ "/campaigns/" (progress.campaign.spec.slug) } { (progress.campaign.spec.title) } }
+                p { (progress.campaign.spec.description) }
+                (campaign::progress_box(&tr, progress, false))
+            }
+        }
+    };
+    Ok(respond(StatusCode::OK, document(&frame, main), Caching::Public, chosen(&req), None))
+}
+
+/// `GET /campaigns/{slug}/news/{post}`: one published post.
+pub async fn news_post(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (slug, post_slug) = path.into_inner();
+    let (campaign, post) = state
+        .pool
+        .run(move |conn| {
+            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            let post = post::find_published(conn, campaign.id.as_uuid(), &post_slug)?;
+            Ok::<_, ApiError>((campaign, post))
+        })
+        .await?;
+    let tr = Tr::new(Lang::negotiate(&req, Lang::of(campaign.spec.locale)));
+    let path = format!("/campaigns/{}/news/{}", campaign.spec.slug, post.slug);
+    let url = format!("{}{path}", state.settings.public_url());
+    let feed = format!("/campaigns/{}/news.atom", campaign.spec.slug);
+    let frame = Frame {
+        tr,
+        title: &post.title,
+        path: &path,
+        share: Some(layout::Share { url: &url, description: &campaign.spec.title }),
+        feed: Some(&feed),
+        refresh_without_script: None,
+        redirect: None,
+    };
+    let main = html! {
+        article {
+            p { a href={ "/campaigns/" (campaign.spec.slug) } { (campaign.spec.title) } }
+            h1 { (post.title) }
+            @if let Some(at) = post.published_at { p.when { (format::date(&tr, demeu_db::utc(at))) } }
+            // Sanitized when it was saved (campaign_news::markdown).
+            (trusted(post.body_html.clone()))
+        }
+    };
+    Ok(respond(StatusCode::OK, document(&frame, main), Caching::Public, chosen(&req), None))
+}
+
+/// `GET /embed/campaigns/{slug}`: the progress and a "Give" button, for an iframe on the sites
+/// `server.embed_origins` names (and no other: the only page that may be framed).
+pub async fn embed(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = slug.into_inner();
+    let progress = state.pool.run(move |conn| donations::campaign::progress(conn, &slug)).await?;
+    let tr = Tr::new(Lang::negotiate(&req, Lang::of(progress.campaign.spec.locale)));
+    let page = format!("{}/campaigns/{}", state.settings.public_url(), progress.campaign.spec.slug);
+    let markup = html! {
+        (maud::DOCTYPE)
+        html lang=(tr.lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (progress.campaign.spec.title) }
+                link rel="stylesheet" href=(assets::style().path);
+                script src=(assets::script().path) defer {}
+            }
+            body.embed {
+                main.embed {
+                    p { strong { (progress.campaign.spec.title) } }
+                    (campaign::progress_box(&tr, &progress, true))
+                    p { a.button href={ (page) "?lang=" (tr.lang.code()) "#give" } target="_top" { (tr.t("embed-give")) } }
+                }
+            }
+        }
+    };
+    let origins = &state.settings.server.embed_origins;
+    let ancestors = if origins.is_empty() { "'none'".to_string() } else { origins.join(" ") };
+    Ok(respond(StatusCode::OK, markup, Caching::Public, chosen(&req), Some(&ancestors)))
+}

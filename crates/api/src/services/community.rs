@@ -1,0 +1,48 @@
+//! What a reader sends a campaign — a comment, a subscription — the same whether it comes from
+//! the API or from the campaign page's forms: checked first, then counted against the
+//! address's hourly limit, then stored.
+
+use std::net::IpAddr;
+
+use campaign_news::comment::{self, Comment, NewComment};
+use campaign_news::subscriber;
+
+use crate::mail::compose;
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+/// Leaves `new` on campaign `slug` for moderation.
+pub async fn comment(
+    state: &AppState,
+    client: Option<IpAddr>,
+    slug: String,
+    new: NewComment,
+) -> Result<Comment, ApiError> {
+    // Checked before counting, so that a refused comment does not use up the visitor's quota.
+    comment::check(&new)?;
+    state.comment_limiter.check(client).await?;
+    state
+        .pool
+        .run(move |conn| {
+            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            comment::create(conn, campaign.id.as_uuid(), &new).map_err(ApiError::from)
+        })
+        .await
+}
+
+/// Starts a subscription of `email` to campaign `slug`'s news, confirmed by its mailed link;
+/// the same outcome whatever the address's history.
+pub async fn subscribe(state: &AppState, client: Option<IpAddr>, slug: String, email: String) -> Result<(), ApiError> {
+    // Checked before counting, so that a mistyped address does not use up the visitor's quota.
+    subscriber::parse_email(&email)?;
+    state.subscription_limiter.check(client).await?;
+    let ctx = state.mail.clone();
+    state
+        .pool
+        .run(move |conn| {
+            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            conn.write_transaction(|conn| compose::subscribe(conn, &ctx, &campaign, &email))?;
+            Ok::<_, ApiError>(())
+        })
+        .await
+}

@@ -1,0 +1,35 @@
+//! "Join the mentors' team": an application from a campaign's page, the same whether it comes
+//! from the API (JSON) or the page's HTML form. The caller has parsed it already
+//! ([`NewVolunteer::parse`], so that a refused form does not use up the visitor's quota); here
+//! it is counted against the address's hourly limit, then stored together with the
+//! foundation's mail (when `foundation.volunteers_email` is set), in one transaction.
+//!
+//! The applicant's details are personal data: nothing here logs them, and the answer to the
+//! applicant says only that the application arrived.
+
+use std::net::IpAddr;
+
+use campaign_news::volunteer::{self, NewVolunteer};
+
+use crate::mail::compose;
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+/// Stores `new` as an application to campaign `slug`'s mentors' team, from `client` (the address
+/// [`crate::client_ip::of`] settles on; `None` is not counted). 429 over
+/// `limits.volunteers_per_hour`, 404 for a campaign that does not exist.
+pub async fn apply(state: &AppState, client: Option<IpAddr>, slug: String, new: NewVolunteer) -> Result<(), ApiError> {
+    state.volunteer_limiter.check(client).await?;
+    let ctx = state.mail.clone();
+    state
+        .pool
+        .run(move |conn| {
+            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            conn.write_transaction(|conn| {
+                let stored = volunteer::insert(conn, campaign.id.as_uuid(), &new)?;
+                compose::volunteer_application(conn, &ctx, &campaign, &stored)?;
+                Ok::<_, ApiError>(())
+            })
+        })
+        .await
+}

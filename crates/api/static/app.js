@@ -1,0 +1,91 @@
+// Enhances the campaign pages; everything works without it. Same-origin requests only.
+(function () {
+  "use strict";
+  var lang = document.documentElement.lang || "ru";
+  function grouped(minor) {
+    var whole = Math.floor(Math.abs(minor) / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, " ");
+    var cents = Math.abs(minor) % 100;
+    var sep = lang === "en" ? "." : ",";
+    return (minor < 0 ? "\u2212" : "") + whole + (cents ? sep + (cents < 10 ? "0" : "") + cents : "");
+  }
+  function money(minor, currency) { return grouped(minor) + " " + (currency === "KZT" ? "\u20b8" : currency); }
+  function percent(raised, goal) {
+    var tenths = goal > 0 ? Math.floor(Math.max(raised, 0) * 1000 / goal) : 0;
+    return tenths % 10 ? Math.floor(tenths / 10) + "." + (tenths % 10) : String(tenths / 10);
+  }
+  function plural(el, n) {
+    var forms = JSON.parse(el.getAttribute("data-forms") || "{}");
+    var form = forms[new Intl.PluralRules(lang).select(n)] || forms.other || forms.many || "#";
+    return form.replace("#", String(n));
+  }
+  function fill(p) {
+    document.querySelectorAll("[data-live]").forEach(function (el) {
+      var what = el.getAttribute("data-live");
+      if (what === "raised") el.textContent = money(p.raised, p.currency);
+      else if (what === "percent") el.textContent = percent(p.raised, p.goal);
+      else if (what === "donors") el.textContent = plural(el, p.pledges);
+      else if (what === "bar") { el.value = Math.min(p.raised, p.goal); el.textContent = percent(p.raised, p.goal) + "%"; }
+    });
+    var plan = document.querySelector("[data-plan]");
+    if (!plan) return;
+    p.allocation.forEach(function (line) {
+      var li = plan.querySelector('[data-line="' + line.key + '"]');
+      if (!li) return;
+      var state = line.target === null ? (line.funded > 0 ? "filling" : "waiting")
+        : line.funded >= line.target ? "full" : line.funded > 0 ? "filling" : "waiting";
+      var tag = li.querySelector(".state");
+      tag.className = "state " + state;
+      tag.textContent = plan.getAttribute("data-" + state);
+      var of = li.querySelector(".of");
+      of.textContent = line.target === null
+        ? plan.getAttribute("data-open").replace("%F", money(line.funded, p.currency))
+        : plan.getAttribute("data-of").replace("%F", money(line.funded, p.currency)).replace("%T", money(line.target, p.currency));
+    });
+  }
+  // One stream while the page is shown: closed when it is left, so that a browser's few
+  // connections per site (six over HTTP/1.1) are not held by pages no longer on screen.
+  var live = document.querySelector("[data-events]");
+  var stream = null;
+  function listen() {
+    if (!live || !window.EventSource || stream) return;
+    stream = new EventSource(live.getAttribute("data-events"));
+    stream.addEventListener("progress", function (e) {
+      try { fill(JSON.parse(e.data)); } catch (err) { /* a malformed event changes nothing */ }
+    });
+  }
+  window.addEventListener("pagehide", function () { if (stream) { stream.close(); stream = null; } });
+  window.addEventListener("pageshow", listen);
+  listen();
+  // A fresh Idempotency-Key for each form shown: a double click makes one pledge.
+  document.querySelectorAll("input[name=key]").forEach(function (input) {
+    if (!input.value && window.crypto && crypto.randomUUID) input.value = crypto.randomUUID();
+  });
+  // Typing another amount unselects the presets; choosing a preset clears it.
+  var other = document.getElementById("amount-other");
+  if (other) {
+    other.addEventListener("input", function () {
+      if (other.value) document.querySelectorAll("input[name=preset]").forEach(function (r) { r.checked = false; });
+    });
+    document.querySelectorAll("input[name=preset]").forEach(function (r) {
+      r.addEventListener("change", function () { other.value = ""; });
+    });
+  }
+  // The thanks page follows its pledge until it is counted or has failed.
+  var pledge = document.querySelector("[data-pledge]");
+  if (pledge) {
+    var poll = function () {
+      fetch(pledge.getAttribute("data-pledge"), { headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (p) {
+          if (!p) return setTimeout(poll, 3000);
+          var text = pledge.getAttribute("data-" + p.status);
+          if (text) pledge.querySelector("[data-status]").textContent = text;
+          pledge.setAttribute("data-state", p.status);
+          if (p.status === "pending") setTimeout(poll, 1500);
+          else pledge.querySelectorAll("[data-after]").forEach(function (el) { el.hidden = false; });
+        })
+        .catch(function () { setTimeout(poll, 3000); });
+    };
+    if (pledge.getAttribute("data-state") === "pending") setTimeout(poll, 1000);
+  }
+})();

@@ -1,0 +1,352 @@
+//! The campaign site in a real browser: Debian's chromium, driven by chromedriver over the W3C
+//! WebDriver protocol (plain HTTP and JSON, spoken here with reqwest). A machine without them
+//! fails these tests, it does not skip them: `.ci/run` installs both.
+//!
+//! `DEMEU_SCREENSHOTS=<dir>` saves what the browser showed (the README's pictures come from it).
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use demeu_api::auth::Role;
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, Backend, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(
+    a_donor_gives_and_sees_progress_move_without_a_reload,
+    a_donor_gives_with_javascript_off,
+    the_forms_and_the_languages_work_in_a_browser,
+);
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
+}
+
+/// chromedriver on a port of its own, stopped with the test.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Driver {
+    async fn start() -> Driver {
+        let binary = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let port = free_port();
+        let child = Command::new(&binary)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{binary}: {e}; install chromium and chromium-driver (.ci/run does)"));
+        // Owned at once: dropping it (a panic below included) stops the process.
+        let driver = Driver { child, url: format!("http://127.0.0.1:{port}") };
+        for _ in 0..100 {
+            if reqwest::get(format!("{}/status", driver.url)).await.is_ok_and(|r| r.status().is_success()) {
+                return driver;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("chromedriver did not start on {}", driver.url);
+    }
+
+    async fn session(&self, javascript: bool) -> Session {
+        let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        assert!(std::path::Path::new(&chromium).exists(), "{chromium} is missing: install chromium (.ci/run does)");
+        let mut options = json!({
+            "binary": chromium,
+            // The machine's network is closed: without these, Chromium's own background
+            // connections are refused, many at a time.
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--no-first-run", "--disable-quic", "--window-size=480,1600"],
+        });
+        if !javascript {
+            options["prefs"] = json!({"profile.managed_default_content_settings.javascript": 2});
+        }
+        let body = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options}}});
+        let client = reqwest::Client::new();
+        let res: Value = client
+            .post(format!("{}/session", self.url))
+            .json(&body)
+            .send()
+            .await
+            .expect("chromedriver answers")
+            .json()
+            .await
+            .expect("JSON");
+        let id = res["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {res}")).to_string();
+        Session { client, base: format!("{}/session/{id}", self.url) }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One browser window.
+struct Session {
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Session {
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        self.try_call(method, path, body).await.unwrap_or_else(|error| panic!("{path}: {error}"))
+    }
+
+    async fn try_call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, Value> {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let res: Value = request.send().await.expect("chromedriver answers").json().await.expect("JSON");
+        if res["value"]["error"].is_string() {
+            return Err(res["value"]["message"].clone());
+        }
+        Ok(res["value"].clone())
+    }
+
+    async fn goto(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", Some(json!({"url": url}))).await;
+    }
+
+    async fn url(&self) -> String {
+        self.call(reqwest::Method::GET, "/url", None).await.as_str().unwrap_or_default().to_string()
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let found =
+            self.call(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css}))).await;
+        found[ELEMENT].as_str().unwrap_or_else(|| panic!("no {css}: {found} at {}", self.base)).to_string()
+    }
+
+    async fn click(&self, css: &str) {
+        let id = self.find(css).await;
+        self.call(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let id = self.find(css).await;
+        self.call(reqwest::Method::POST, &format!("/element/{id}/clear"), Some(json!({}))).await;
+        self.call(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({"text": text}))).await;
+    }
+
+    async fn script(&self, script: &str) -> Value {
+        self.call(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": []}))).await
+    }
+
+    async fn page_source(&self) -> String {
+        self.call(reqwest::Method::GET, "/source", None).await.as_str().unwrap_or_default().to_string()
+    }
+
+    /// Waits up to 10 s for `css` to exist with a text containing `wanted` (a page may still be
+    /// loading after a click).
+    async fn wait_for_text(&self, css: &str, wanted: &str) {
+        let mut last = String::new();
+        for _ in 0..100 {
+            let found = self
+                .try_call(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css})))
+                .await;
+            if let Some(id) = found.ok().and_then(|f| f[ELEMENT].as_str().map(str::to_string)) {
+                if let Ok(text) = self.try_call(reqwest::Method::GET, &format!("/element/{id}/text"), None).await {
+                    last = text.as_str().unwrap_or_default().to_string();
+                    if last.contains(wanted) {
+                        return;
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} never said {wanted:?}; it says {last:?}");
+    }
+
+    /// Waits up to 10 s for the address to contain `part`.
+    async fn wait_for_url(&self, part: &str) -> String {
+        let mut last = String::new();
+        for _ in 0..100 {
+            last = self.url().await;
+            if last.contains(part) {
+                return last;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("never reached {part:?}; at {last}");
+    }
+
+    /// Every address the page loaded or asked for, its own included.
+    async fn requested(&self) -> Vec<String> {
+        let names = self
+            .script("return [location.href].concat(performance.getEntriesByType('resource').map(function (e) { return e.name; }))")
+            .await;
+        names.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default()
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let Ok(dir) = std::env::var("DEMEU_SCREENSHOTS") else { return };
+        use base64::Engine;
+        let png = self.call(reqwest::Method::GET, "/screenshot", None).await;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(png.as_str().unwrap_or_default()).expect("base64");
+        std::fs::create_dir_all(&dir).expect("screenshot folder");
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), bytes).expect("screenshot written");
+    }
+
+    async fn quit(self) {
+        let _ = self.client.delete(&self.base).send().await;
+    }
+}
+
+/// The application on a port chosen first, so that the links it writes (its public URL, the
+/// sandbox checkout) lead back to it in the browser.
+async fn browsable_app(backend: Backend) -> TestApp {
+    let port = free_port();
+    spawn_app(backend)
+        .with(move |s| {
+            s.server.port = port;
+            s.server.public_url = format!("http://127.0.0.1:{port}");
+        })
+        .await
+}
+
+fn assert_same_origin(app: &TestApp, requested: &[String]) {
+    assert!(requested.len() >= 3, "the page, its style sheet and script at least: {requested:?}");
+    for url in requested {
+        assert!(url.starts_with(&format!("{}/", app.address)), "a request to another origin: {url}");
+    }
+}
+
+async fn a_donor_gives_and_sees_progress_move_without_a_reload(backend: Backend) {
+    let app = browsable_app(backend).await;
+    let driver = Driver::start().await;
+    let browser = driver.session(true).await;
+    browser.goto(&app.url("/campaigns/mentors?lang=en")).await;
+    browser.click("input[name=preset][value='500000']").await;
+    browser.type_into("#donor-name", "Browser Donor").await;
+    browser.type_into("#donor-email", "donor@example.kz").await;
+    browser.click("#give button[type=submit]").await;
+    // The pay page sends the browser to the sandbox's checkout.
+    browser.wait_for_url("/sandbox/checkout/").await;
+    browser.click("form[action$='/pay'] button").await;
+    let thanks = browser.wait_for_url("/campaigns/mentors/thanks?pledge=").await;
+    browser.wait_for_text("[data-status]", "Your gift is counted").await;
+    assert_eq!(app.progress().await, (500_000, 1));
+
+    // The campaign page follows the money live: a gift recorded elsewhere shows without a reload.
+    browser.goto(&app.url("/campaigns/mentors?lang=en")).await;
+    browser.wait_for_text("[data-live=raised]", "5 000 ₸").await;
+    browser.script("window.notReloaded = true; return null").await;
+    let token = app.staff_token(Role::Accountant).await;
+    let gift = json!({"amount": 1_000_000, "method": "kaspi", "reference": "KASPI-1"});
+    assert_eq!(app.post_as(&token, "/api/v1/staff/campaigns/mentors/offline-pledges", &gift).await.status(), 201);
+    browser.wait_for_text("[data-live=raised]", "15 000 ₸").await;
+    browser.wait_for_text("[data-live=donors]", "2 donors").await;
+    browser.wait_for_text("[data-line=summer-school] .of", "15 000 ₸ of 225 000 ₸").await;
+    assert_eq!(browser.script("return window.notReloaded === true").await, json!(true), "the page was not reloaded");
+    assert_same_origin(&app, &browser.requested().await);
+    browser.screenshot("campaign-en").await;
+
+    // A pending pledge's thanks page turns to counted by itself when the payment arrives.
+    let created: Value = app
+        .post_json("/api/v1/campaigns/mentors/pledges", &json!({"amount": 300_000}))
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    let id = created["id"].as_str().expect("id");
+    browser.goto(&app.url(&format!("/campaigns/mentors/thanks?pledge={id}&lang=en"))).await;
+    browser.wait_for_text("[data-status]", "Waiting for the payment").await;
+    browser.script("window.notReloaded = true; return null").await;
+    let checkout = created["checkout_url"].as_str().expect("url").to_string();
+    reqwest::Client::new().post(format!("{checkout}/pay")).send().await.expect("paid");
+    browser.wait_for_text("[data-status]", "Your gift is counted").await;
+    assert_eq!(browser.script("return window.notReloaded === true").await, json!(true));
+    assert!(thanks.contains("pledge="));
+    browser.quit().await;
+}
+
+async fn a_donor_gives_with_javascript_off(backend: Backend) {
+    let app = browsable_app(backend).await;
+    let driver = Driver::start().await;
+    let browser = driver.session(false).await;
+    browser.goto(&app.url("/campaigns/mentors?lang=ru")).await;
+    browser.type_into("#amount-other", "7 000").await;
+    browser.click("#give button[type=submit]").await;
+    browser.wait_for_url("/sandbox/checkout/").await;
+    browser.click("form[action$='/pay'] button").await;
+    browser.wait_for_url("/thanks?pledge=").await;
+    browser.wait_for_text("[data-status]", "Пожертвование учтено").await;
+    assert_eq!(app.progress().await, (700_000, 1));
+    assert!(browser.page_source().await.contains("Ваше пожертвование: 7 000 ₸"));
+
+    // Without a script the thanks page refreshes itself until the payment is counted.
+    let created: Value = app
+        .post_json("/api/v1/campaigns/mentors/pledges", &json!({"amount": 300_000}))
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    let id = created["id"].as_str().expect("id");
+    browser.goto(&app.url(&format!("/campaigns/mentors/thanks?pledge={id}&lang=ru"))).await;
+    browser.wait_for_text("[data-status]", "Ждём подтверждения оплаты").await;
+    let checkout = created["checkout_url"].as_str().expect("url").to_string();
+    reqwest::Client::new().post(format!("{checkout}/pay")).send().await.expect("paid");
+    browser.wait_for_text("[data-status]", "Пожертвование учтено").await;
+
+    // A refused form comes back as the page, with the error beside the field.
+    browser.goto(&app.url("/campaigns/mentors?lang=ru")).await;
+    browser.type_into("#amount-other", "10").await;
+    browser.click("#give button[type=submit]").await;
+    browser.wait_for_text("#error-amount", "сумма").await;
+    assert!(browser.page_source().await.contains("value=\"10\""), "the amount is kept");
+    browser.quit().await;
+}
+
+async fn the_forms_and_the_languages_work_in_a_browser(backend: Backend) {
+    let app = browsable_app(backend).await;
+    let driver = Driver::start().await;
+    let browser = driver.session(true).await;
+    browser.goto(&app.url("/campaigns/mentors")).await;
+    for (lang, heading) in [("kk", "Жаңалықтар"), ("ru", "Новости"), ("en", "News")] {
+        browser.click(&format!("nav.langs a[hreflang={lang}]")).await;
+        browser.wait_for_text("#news-heading", heading).await;
+        let html_lang = browser.script("return document.documentElement.lang").await;
+        assert_eq!(html_lang, json!(lang));
+        assert_same_origin(&app, &browser.requested().await);
+        browser.screenshot(&format!("campaign-{lang}")).await;
+    }
+    // The choice is remembered: the next page without ?lang= is in English.
+    browser.goto(&app.url("/campaigns/mentors")).await;
+    assert_eq!(browser.script("return document.documentElement.lang").await, json!("en"));
+
+    browser.type_into("#comment-name", "Dana").await;
+    browser.type_into("#comment-body", "Good luck, mentors!").await;
+    browser.click("#comments button[type=submit]").await;
+    browser.wait_for_url("sent=comment").await;
+    browser.wait_for_text("#comments .notice", "your comment will appear").await;
+
+    browser.type_into("#subscribe-email", "reader@example.kz").await;
+    browser.click("#subscribe button[type=submit]").await;
+    browser.wait_for_url("sent=subscribe").await;
+    browser.wait_for_text("#subscribe .notice", "open the link we sent").await;
+
+    browser.type_into("#volunteer-name", "Erlan").await;
+    browser.type_into("#volunteer-city", "Almaty").await;
+    browser.type_into("#volunteer-contact", "erlan@example.kz").await;
+    browser.click("#volunteer input[name=age_confirmed]").await;
+    browser.click("#volunteer button[type=submit]").await;
+    browser.wait_for_url("sent=volunteer").await;
+    browser.wait_for_text("#volunteer .notice", "The foundation will contact you").await;
+    assert!(!browser.page_source().await.contains("erlan@example.kz"), "never shown back");
+
+    let editor = app.staff_token(Role::Editor).await;
+    let pending: Value = app.get_as(&editor, "/api/v1/staff/comments?status=pending").await.json().await.expect("JSON");
+    assert_eq!(pending["comments"][0]["name"], "Dana");
+    let volunteers: Value = app.get_as(&editor, "/api/v1/staff/volunteers").await.json().await.expect("JSON");
+    assert_eq!(volunteers["volunteers"][0]["contact"], "erlan@example.kz");
+    browser.quit().await;
+}

@@ -1,0 +1,493 @@
+//! The campaign site over real HTTP: the pages in three languages, the forms without a script
+//! (303 on success, the page again with its errors on a refusal, never JSON), escaping of
+//! everything donors write, framing, security headers, the live progress stream, the static
+//! files and the page's weight.
+
+use std::time::Duration;
+
+use reqwest::header::{CONTENT_SECURITY_POLICY, LOCATION, X_FRAME_OPTIONS};
+use reqwest::redirect::Policy;
+use reqwest::Response;
+use serde_json::{json, Value};
+
+use demeu_api::auth::Role;
+
+use crate::helpers::{spawn_app, Backend, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(
+    the_page_speaks_kazakh_russian_and_english,
+    the_page_shows_the_seed_and_the_plan,
+    giving_without_a_script_goes_to_checkout_and_back_to_thanks,
+    a_refused_gift_shows_the_form_again_and_stores_nothing,
+    a_declined_checkout_comes_back_with_the_amount_kept,
+    comment_and_subscribe_forms_work_without_a_script,
+    everything_donors_write_is_escaped_on_every_page,
+    only_the_embed_may_be_framed_and_only_by_the_configured_sites,
+    live_progress_streams_each_change,
+    static_files_are_hashed_and_kept_a_year,
+    the_campaign_page_weighs_under_60_kb,
+    pledges_of_another_campaign_are_not_shown,
+    the_volunteer_form_applies_and_never_shows_anyone_the_application,
+);
+
+/// A client that does not follow redirects, so that each 303 can be checked.
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().redirect(Policy::none()).build().expect("client")
+}
+
+async fn page(app: &TestApp, path: &str) -> String {
+    let res = app.get(path).await;
+    assert_eq!(res.status(), 200, "{path}");
+    assert_page_headers(&res, path);
+    res.text().await.expect("html")
+}
+
+/// Every page: its own policy (nothing from elsewhere, forms to itself), no framing.
+fn assert_page_headers(res: &Response, path: &str) {
+    let csp = res.headers().get(CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(csp.starts_with("default-src 'none'; script-src 'self'; style-src 'self'"), "{path}: {csp}");
+    assert!(csp.contains("form-action 'self'") && csp.contains("connect-src 'self'"), "{path}: {csp}");
+    assert!(!csp.contains("unsafe") && !csp.contains("http"), "{path}: {csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+    assert_eq!(res.headers().get(X_FRAME_OPTIONS).and_then(|v| v.to_str().ok()), Some("DENY"), "{path}");
+    assert_eq!(res.headers().get("x-content-type-options").and_then(|v| v.to_str().ok()), Some("nosniff"));
+    let kind = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(kind.starts_with("text/html"), "{path}: {kind}");
+}
+
+async fn post_form(app: &TestApp, path: &str, form: &[(&str, &str)]) -> Response {
+    no_redirects().post(app.url(path)).form(form).send().await.expect("sent")
+}
+
+/// The sandbox checkout the pay page sends the browser to, as a path.
+async fn checkout_of(app: &TestApp, pay: &str) -> String {
+    let html = app.get(pay).await.text().await.expect("html");
+    let start = html.find("content=\"0;url=").expect("a refresh") + "content=\"0;url=".len();
+    let url = &html[start..start + html[start..].find('"').expect("the end")];
+    assert!(url.starts_with("http://127.0.0.1:8080/sandbox/checkout/cs_sandbox_"), "{url}");
+    url.trim_start_matches("http://127.0.0.1:8080").to_string()
+}
+
+fn location(res: &Response) -> String {
+    res.headers().get(LOCATION).and_then(|v| v.to_str().ok()).expect("a Location").to_string()
+}
+
+async fn the_page_speaks_kazakh_russian_and_english(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for (lang, no_news, give, html_lang) in [
+        ("kk", "Жаңалық жоқ", "Төлемге өту", "<html lang=\"kk\">"),
+        ("ru", "Новостей нет", "Перейти к оплате", "<html lang=\"ru\">"),
+        ("en", "No news", "Continue to payment", "<html lang=\"en\">"),
+    ] {
+        let res = app.get(&format!("/campaigns/mentors?lang={lang}")).await;
+        let cookie = res.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        assert!(cookie.starts_with(&format!("lang={lang}")), "?lang= is remembered: {cookie}");
+        let html = res.text().await.expect("html");
+        assert!(html.contains(html_lang) && html.contains(no_news) && html.contains(give), "{lang}");
+    }
+    // The cookie, then Accept-Language, then the campaign's locale (ru).
+    let with = |header: &'static str, value: &'static str| {
+        let url = app.url("/campaigns/mentors");
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .header(header, value)
+                .send()
+                .await
+                .expect("sent")
+                .text()
+                .await
+                .expect("html")
+        }
+    };
+    assert!(with("cookie", "lang=kk").await.contains("<html lang=\"kk\">"));
+    assert!(with("accept-language", "de-DE, en;q=0.8, ru;q=0.5").await.contains("<html lang=\"en\">"));
+    assert!(with("accept-language", "de-DE").await.contains("<html lang=\"ru\">"));
+    // ?lang= wins over the cookie.
+    let url = app.url("/campaigns/mentors?lang=en");
+    let html = reqwest::Client::new().get(url).header("cookie", "lang=kk").send().await.expect("sent");
+    assert!(html.text().await.expect("html").contains("<html lang=\"en\">"));
+}
+
+async fn the_page_shows_the_seed_and_the_plan(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let html = page(&app, "/campaigns/mentors?lang=en").await;
+    for expected in [
+        "My name is Ainash Kasenova",
+        "525 000 ₸",
+        "0 donors",
+        "No news",
+        "No comments yet",
+        "Join the mentors' team",
+        "School of Mentors this summer",
+        "Beyond the goal",
+        "Printing the School's textbook materials",
+        "waiting",
+        "<progress max=\"52500000\" value=\"0\"",
+        "/campaigns/mentors/news.atom",
+        "property=\"og:title\"",
+        "<svg role=\"img\" aria-label=\"QR code of this page\"",
+        "data-events=\"/api/v1/campaigns/mentors/events\"",
+    ] {
+        assert!(html.contains(expected), "missing {expected:?}");
+    }
+    let ru = page(&app, "/campaigns/mentors?lang=ru").await;
+    assert!(ru.contains("Меня зовут Айнаш Касенова") && ru.contains("Печать учебных материалов Школы"));
+    let kk = page(&app, "/campaigns/mentors?lang=kk").await;
+    assert!(kk.contains("Менің атым Айнаш Касенова") && kk.contains("Тәлімгерлер қатарына қосылыңыз"));
+    // Money moves the plan: 300 000 ₸ fills the summer school and starts the psychologists.
+    let token = app.staff_token(Role::Accountant).await;
+    let gift = json!({"amount": 30_000_000, "method": "cash", "reference": "CASH-1", "donor_name": "Dana"});
+    assert_eq!(app.post_as(&token, "/api/v1/staff/campaigns/mentors/offline-pledges", &gift).await.status(), 201);
+    let html = page(&app, "/campaigns/mentors?lang=en").await;
+    assert!(html.contains("300 000 ₸ raised of 525 000 ₸") && html.contains("1 donor"), "progress");
+    assert!(html.contains("225 000 ₸ of 225 000 ₸") && html.contains("75 000 ₸ of 300 000 ₸"), "plan");
+    assert!(html.contains("class=\"state full\"") && html.contains("class=\"state filling\""), "states");
+    assert!(html.contains("57.1"), "the percentage");
+    // One campaign: / shows it.
+    let res = no_redirects().get(app.url("/?lang=kk")).send().await.expect("sent");
+    assert_eq!((res.status().as_u16(), location(&res)), (303, "/campaigns/mentors?lang=kk".to_string()));
+}
+
+async fn giving_without_a_script_goes_to_checkout_and_back_to_thanks(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let form = [
+        ("key", ""),
+        ("preset", "500000"),
+        ("amount_other", ""),
+        ("donor_name", "Асель"),
+        ("email", "asel@example.kz"),
+        ("message", "Удачи!"),
+    ];
+    let res = post_form(&app, "/campaigns/mentors/give?lang=ru", &form).await;
+    assert_eq!(res.status(), 303);
+    let pay = location(&res);
+    assert!(pay.starts_with("/campaigns/mentors/pay?pledge="), "{pay}");
+    let id = pay.split("pledge=").nth(1).and_then(|s| s.split('&').next()).expect("id").to_string();
+    assert_eq!(app.get_json(&format!("/api/v1/pledges/{id}")).await["amount"], 500_000);
+
+    // The pay page sends the browser on to the checkout (a refresh: the form stays same-origin).
+    let res = app.get(&pay).await;
+    assert_page_headers(&res, &pay);
+    let path = checkout_of(&app, &pay).await;
+    let pledge_session: Value = app.get_json(&format!("/api/v1/pledges/{id}")).await;
+    assert_eq!(pledge_session["status"], "pending");
+
+    // The thanks page before payment waits (and refreshes itself without a script).
+    let thanks = format!("/campaigns/mentors/thanks?pledge={id}&lang=ru");
+    let html = page(&app, &thanks).await;
+    assert!(html.contains("Ждём подтверждения оплаты") && html.contains("<noscript><meta http-equiv=\"refresh\""));
+    assert!(html.contains("Квитанция придёт"), "a receipt is promised to the address given");
+
+    // Paying on the sandbox comes back to the thanks page, which now says it counts.
+    let res = no_redirects().post(app.url(&format!("{path}/pay"))).send().await.expect("paid");
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), format!("/campaigns/mentors/thanks?pledge={id}"));
+    let html = page(&app, &thanks).await;
+    assert!(html.contains("Пожертвование учтено") && !html.contains("http-equiv=\"refresh\""), "counted");
+    assert_eq!(app.progress().await, (500_000, 1));
+    // Paid: the pay page no longer sends anyone to the checkout.
+    let res = no_redirects().get(app.url(&pay)).send().await.expect("sent");
+    assert_eq!((res.status().as_u16(), location(&res)), (303, format!("/campaigns/mentors/thanks?pledge={id}")));
+
+    // The same form with the same key twice (a double click) makes one pledge.
+    let key = uuid::Uuid::new_v4().to_string();
+    let form = [("key", key.as_str()), ("preset", "200000")];
+    let first = location(&post_form(&app, "/campaigns/mentors/give", &form).await);
+    let second = location(&post_form(&app, "/campaigns/mentors/give", &form).await);
+    assert_eq!(first, second);
+    app.assert_reconciled().await;
+}
+
+async fn a_refused_gift_shows_the_form_again_and_stores_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = app.staff_token(Role::Accountant).await;
+    let count = || async {
+        let list: Value = app.get_as(&token, "/api/v1/staff/pledges").await.json().await.expect("JSON");
+        list["pledges"].as_array().map(Vec::len)
+    };
+    for (form, field, shown) in [
+        (vec![("amount_other", "100"), ("donor_name", "Kept <name>")], "amount", "Kept &lt;name&gt;"),
+        (vec![("amount_other", "abc")], "amount", "write the amount in tenge"),
+        (vec![], "amount", "choose or enter an amount"),
+        (vec![("preset", "500000"), ("email", "not an address")], "email", "value=\"not an address\""),
+        (vec![("preset", "500000"), ("donor_name", &"x".repeat(101))], "donor_name", "value=\"xxxx"),
+    ] {
+        let res = post_form(&app, "/campaigns/mentors/give?lang=en", &form).await;
+        assert_eq!(res.status(), 422, "{form:?}");
+        assert_page_headers(&res, "give");
+        let html = res.text().await.expect("html");
+        assert!(html.contains(&format!("id=\"error-{field}\"")), "{field} is named beside its field: {form:?}");
+        assert!(html.contains("Please correct the marked fields.") && html.contains(shown), "{form:?}");
+        assert!(html.contains("aria-invalid=\"true\""), "{form:?}");
+    }
+    assert_eq!(count().await, Some(0), "nothing stored");
+}
+
+async fn a_declined_checkout_comes_back_with_the_amount_kept(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let res = post_form(&app, "/campaigns/mentors/give", &[("amount_other", "7 777")]).await;
+    let pay = location(&res);
+    let id = pay.split("pledge=").nth(1).and_then(|s| s.split('&').next()).expect("id").to_string();
+    let path = checkout_of(&app, &pay).await;
+    let res = no_redirects().post(app.url(&format!("{path}/decline"))).send().await.expect("declined");
+    assert_eq!(res.status(), 303);
+    let back = location(&res);
+    assert_eq!(back, format!("/campaigns/mentors?pledge={id}&checkout=cancel#give"));
+    let res = app.get(&format!("{}&lang=en", back.trim_end_matches("#give"))).await;
+    assert_eq!(res.headers().get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
+    let html = res.text().await.expect("html");
+    assert!(html.contains("The payment did not go through") && html.contains("value=\"7777\""), "amount kept");
+    let html = page(&app, &format!("/campaigns/mentors/thanks?pledge={id}&lang=en")).await;
+    assert!(html.contains("did not go through") && html.contains("Try again"), "the thanks page says so too");
+    assert_eq!(app.progress().await, (0, 0));
+}
+
+async fn comment_and_subscribe_forms_work_without_a_script(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let res =
+        post_form(&app, "/campaigns/mentors/comments?lang=en", &[("name", "Айгерим"), ("body", "Спасибо!")]).await;
+    assert_eq!(res.status(), 303);
+    let to = location(&res);
+    assert_eq!(to, "/campaigns/mentors?sent=comment&lang=en#comments");
+    let html = page(&app, to.trim_end_matches("#comments")).await;
+    assert!(html.contains("your comment will appear once") && html.contains("No comments yet"), "held for moderation");
+    let editor = app.staff_token(Role::Editor).await;
+    let pending: Value = app.get_as(&editor, "/api/v1/staff/comments?status=pending").await.json().await.expect("JSON");
+    let id = pending["comments"][0]["id"].as_str().expect("a pending comment").to_string();
+    app.post_as(&editor, &format!("/api/v1/staff/comments/{id}/approve"), &json!({})).await;
+    let html = page(&app, "/campaigns/mentors?lang=en").await;
+    assert!(html.contains("Айгерим") && html.contains("Спасибо!") && !html.contains("No comments yet"));
+
+    let res = post_form(&app, "/campaigns/mentors/comments?lang=en", &[("name", ""), ("body", "")]).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.expect("html");
+    assert!(html.contains("id=\"error-name\"") && html.contains("id=\"error-body\""), "both named");
+
+    let res = post_form(&app, "/campaigns/mentors/subscribe?lang=kk", &[("email", "reader@example.kz")]).await;
+    assert_eq!(location(&res), "/campaigns/mentors?sent=subscribe&lang=kk#subscribe");
+    assert!(page(&app, "/campaigns/mentors?sent=subscribe&lang=kk").await.contains("растау үшін хаттағы сілтемені"));
+    let res = post_form(&app, "/campaigns/mentors/subscribe?lang=en", &[("email", "nope")]).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.expect("html").contains("value=\"nope\""), "the address is kept");
+}
+
+async fn everything_donors_write_is_escaped_on_every_page(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let evil = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>";
+    // A paid pledge whose name and message are markup, shown on the wall.
+    let res = app
+        .post_json(
+            "/api/v1/campaigns/mentors/pledges",
+            &json!({"amount": 500_000, "donor_name": &evil[..60.min(evil.len())], "message": evil}),
+        )
+        .await;
+    let created: Value = res.json().await.expect("JSON");
+    let path = created["checkout_url"].as_str().expect("url").trim_start_matches("http://127.0.0.1:8080").to_string();
+    no_redirects().post(app.url(&format!("{path}/pay"))).send().await.expect("paid");
+    // An approved comment of markup.
+    app.post_json("/api/v1/campaigns/mentors/comments", &json!({"name": "<b>x</b>", "body": evil})).await;
+    let editor = app.staff_token(Role::Editor).await;
+    let pending: Value = app.get_as(&editor, "/api/v1/staff/comments?status=pending").await.json().await.expect("JSON");
+    let id = pending["comments"][0]["id"].as_str().expect("pending").to_string();
+    app.post_as(&editor, &format!("/api/v1/staff/comments/{id}/approve"), &json!({})).await;
+    // A refused form echoes its values back.
+    let refused =
+        post_form(&app, "/campaigns/mentors/give", &[("amount_other", "1"), ("donor_name", evil), ("message", evil)])
+            .await
+            .text()
+            .await
+            .expect("html");
+    let refused_comment = post_form(&app, "/campaigns/mentors/comments", &[("name", evil), ("body", "")])
+        .await
+        .text()
+        .await
+        .expect("html");
+    let id = created["id"].as_str().expect("id");
+    for (what, html) in [
+        ("campaign page", page(&app, "/campaigns/mentors").await),
+        ("thanks page", page(&app, &format!("/campaigns/mentors/thanks?pledge={id}")).await),
+        ("refused gift", refused),
+        ("refused comment", refused_comment),
+        ("embed", app.get("/embed/campaigns/mentors").await.text().await.expect("html")),
+    ] {
+        assert!(
+            !html.contains("<script>alert") && !html.contains("<img src=x") && !html.contains("<b>x</b>"),
+            "{what}"
+        );
+    }
+    let html = page(&app, "/campaigns/mentors").await;
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "shown as text");
+    assert!(html.contains("&lt;b&gt;x&lt;/b&gt;"), "the comment's name as text");
+}
+
+async fn only_the_embed_may_be_framed_and_only_by_the_configured_sites(backend: Backend) {
+    let app = spawn_app(backend)
+        .with(|s| s.server.embed_origins = vec!["https://dara.kz".into(), "https://www.dara.kz".into()])
+        .await;
+    let res = app.get("/embed/campaigns/mentors").await;
+    assert_eq!(res.status(), 200);
+    let csp = res.headers().get(CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert!(csp.ends_with("frame-ancestors https://dara.kz https://www.dara.kz"), "{csp}");
+    assert!(res.headers().get(X_FRAME_OPTIONS).is_none(), "no X-Frame-Options to contradict it");
+    let html = res.text().await.expect("html");
+    assert!(html.contains("target=\"_top\"") && html.contains("#give") && html.contains("<progress"), "{html}");
+    for path in ["/campaigns/mentors", "/campaigns/mentors/thanks?pledge=00000000-0000-4000-8000-000000000000"] {
+        let res = app.get(path).await;
+        if res.status() == 200 {
+            assert_page_headers(&res, path);
+        }
+    }
+    page(&app, "/campaigns/mentors").await;
+    // Without configured sites the embed refuses every framer too.
+    let app = spawn_app(backend).await;
+    let res = app.get("/embed/campaigns/mentors").await;
+    let csp = res.headers().get(CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(crate::helpers::test_settings("sqlite://x.db").server.embed_origins.is_empty());
+    let bad =
+        demeu_api::settings::Settings::from_toml_over_defaults(&["[server]\nembed_origins = [\"https://x.kz/path\"]"]);
+    assert!(bad.is_err_and(|e| e.to_string().contains("server.embed_origins")));
+    let bad =
+        demeu_api::settings::Settings::from_toml_over_defaults(&["[server]\nembed_origins = [\"* 'unsafe-inline'\"]"]);
+    assert!(bad.is_err());
+}
+
+/// Reads SSE events from `res` until one whose data satisfies `done`, for at most 5 seconds.
+async fn next_event(res: &mut Response, buffer: &mut String, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        while let Some(end) = buffer.find("\n\n") {
+            let event: String = buffer.drain(..end + 2).collect();
+            if let Some(data) = event.lines().find_map(|l| l.strip_prefix("data: ")) {
+                assert!(event.starts_with("event: progress\n"), "{event}");
+                let value: Value = serde_json::from_str(data).expect("JSON data");
+                if done(&value) {
+                    return value;
+                }
+            }
+        }
+        let chunk = tokio::time::timeout_at(deadline, res.chunk()).await.expect("an event in time");
+        let chunk = chunk.expect("the stream").expect("not ended");
+        buffer.push_str(std::str::from_utf8(&chunk).expect("UTF-8"));
+    }
+}
+
+async fn live_progress_streams_each_change(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut res = app.get("/api/v1/campaigns/mentors/events").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("text/event-stream"));
+    assert_eq!(res.headers().get("cache-control").and_then(|v| v.to_str().ok()), Some("no-cache"));
+    let mut buffer = String::new();
+    let first = next_event(&mut res, &mut buffer, |_| true).await;
+    assert_eq!((first["slug"].as_str(), first["raised"].as_i64()), (Some("mentors"), Some(0)));
+    // A change made through this server.
+    let created: Value = app
+        .post_json("/api/v1/campaigns/mentors/pledges", &json!({"amount": 700_000}))
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    let path = created["checkout_url"].as_str().expect("url").trim_start_matches("http://127.0.0.1:8080").to_string();
+    no_redirects().post(app.url(&format!("{path}/pay"))).send().await.expect("paid");
+    let second = next_event(&mut res, &mut buffer, |v| v["raised"] != 0).await;
+    assert_eq!((second["raised"].as_i64(), second["pledges"].as_i64()), (Some(700_000), Some(1)));
+    assert_eq!(second["allocation"][0]["funded"], 700_000);
+    // A change made behind the server's back (another instance): seen at the next poll.
+    app.books_out_of_balance_on_purpose();
+    app.execute_sql("UPDATE campaign_totals SET counted_pledges = counted_pledges + 1 WHERE shard = 0")
+        .await
+        .expect("changed");
+    let third = next_event(&mut res, &mut buffer, |v| v["pledges"] == 2).await;
+    assert_eq!(third["raised"], 700_000);
+    assert_eq!(app.get("/api/v1/campaigns/nope/events").await.status(), 404);
+    let docs = app.get_json("/api/v1/openapi.json").await;
+    assert!(docs["paths"]["/api/v1/campaigns/{slug}/events"]["get"].is_object(), "documented");
+}
+
+async fn static_files_are_hashed_and_kept_a_year(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let html = page(&app, "/campaigns/mentors").await;
+    for (prefix, kind) in [("/static/app.", "text/css"), ("/static/app.", "text/javascript")] {
+        let extension = if kind == "text/css" { ".css" } else { ".js" };
+        let path = html
+            .split('"')
+            .find(|s| s.starts_with(prefix) && s.ends_with(extension))
+            .unwrap_or_else(|| panic!("a {extension} link"));
+        let res = app.get(path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        let cache = res.headers().get("cache-control").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        assert_eq!(cache, "public, max-age=31536000, immutable");
+        assert!(res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().starts_with(kind));
+    }
+    assert_eq!(app.get("/static/app.000000000000.css").await.status(), 404, "an old name is not served");
+    assert_eq!(app.get("/static/..%2Fsecret").await.status(), 404);
+}
+
+async fn the_campaign_page_weighs_under_60_kb(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for lang in ["kk", "ru", "en"] {
+        let html = page(&app, &format!("/campaigns/mentors?lang={lang}")).await;
+        let mut total = html.len();
+        for asset in html.split('"').filter(|s| s.starts_with("/static/")) {
+            total += app.get(asset).await.bytes().await.expect("bytes").len();
+        }
+        // Uncompressed: what a client without gzip gets is the most it can be.
+        assert!(total < 60 * 1024, "{lang}: {total} bytes");
+        // Nothing the page loads is from another origin.
+        for attribute in ["src=\"http", "href=\"//", "src=\"//", "url(http"] {
+            assert!(!html.contains(attribute), "{lang}: {attribute}");
+        }
+        assert!(!html.contains("<link rel=\"stylesheet\" href=\"http"), "{lang}");
+    }
+}
+
+async fn pledges_of_another_campaign_are_not_shown(backend: Backend) {
+    let app = spawn_app(backend)
+        .with(|s| s.campaigns.push(crate::helpers::campaign("other", "2025-01-01T00:00:00Z", None, 100_000_000)))
+        .await;
+    let id = app.pledge(500_000).await;
+    assert_eq!(app.get(&format!("/campaigns/other/thanks?pledge={id}")).await.status(), 404);
+    assert_eq!(app.get(&format!("/campaigns/other/pay?pledge={id}")).await.status(), 404);
+    assert_eq!(app.get("/campaigns/mentors/thanks?pledge=not-an-id").await.status(), 404);
+    assert_eq!(app.get("/campaigns/nope").await.status(), 404);
+    // Two campaigns: / lists both.
+    let html = page(&app, "/").await;
+    assert!(html.contains("/campaigns/mentors") && html.contains("/campaigns/other"));
+}
+
+async fn the_volunteer_form_applies_and_never_shows_anyone_the_application(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let form = [
+        ("name", "Ерлан Сапаров"),
+        ("city", "Алматы"),
+        ("contact", "+7 701 000 00 00"),
+        ("age_confirmed", "on"),
+        ("about", "Работаю учителем"),
+    ];
+    let res = post_form(&app, "/campaigns/mentors/volunteer?lang=ru", &form).await;
+    assert_eq!(res.status(), 303);
+    let to = location(&res);
+    assert_eq!(to, "/campaigns/mentors?sent=volunteer&lang=ru#volunteer");
+    let html = page(&app, to.trim_end_matches("#volunteer")).await;
+    assert!(html.contains("Фонд свяжется с вами") && !html.contains("Ерлан Сапаров") && !html.contains("+7 701"));
+    let editor = app.staff_token(Role::Editor).await;
+    let list: Value = app.get_as(&editor, "/api/v1/staff/volunteers").await.json().await.expect("JSON");
+    assert_eq!(list["volunteers"][0]["name"], "Ерлан Сапаров", "{list}");
+    assert_eq!(list["volunteers"][0]["locale"], "ru", "{list}");
+
+    // Without the age confirmed, and with nothing else: the form again, each field named.
+    let res =
+        post_form(&app, "/campaigns/mentors/volunteer?lang=en", &[("name", "Kept"), ("city", ""), ("contact", "")])
+            .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.expect("html");
+    for field in ["city", "contact", "age_confirmed"] {
+        assert!(html.contains(&format!("id=\"error-{field}\"")), "{field}");
+    }
+    assert!(html.contains("value=\"Kept\""));
+    let list: Value = app.get_as(&editor, "/api/v1/staff/volunteers").await.json().await.expect("JSON");
+    assert_eq!(list["volunteers"].as_array().map(Vec::len), Some(1), "nothing more stored");
+}
