@@ -17,6 +17,7 @@ on_both_backends!(
     a_donor_gives_and_sees_progress_move_without_a_reload,
     a_donor_gives_with_javascript_off,
     the_forms_and_the_languages_work_in_a_browser,
+    staff_sign_in_publish_and_moderate_in_a_browser,
 );
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -348,5 +349,78 @@ async fn the_forms_and_the_languages_work_in_a_browser(backend: Backend) {
     assert_eq!(pending["comments"][0]["name"], "Dana");
     let volunteers: Value = app.get_as(&editor, "/api/v1/staff/volunteers").await.json().await.expect("JSON");
     assert_eq!(volunteers["volunteers"][0]["contact"], "erlan@example.kz");
+    browser.quit().await;
+}
+
+async fn staff_sign_in_publish_and_moderate_in_a_browser(backend: Backend) {
+    let app = browsable_app(backend).await;
+    let admin = app.staff_token(Role::Admin).await;
+    let made = app
+        .post_as(
+            &admin,
+            "/api/v1/staff/users",
+            &json!({"email": "editor@dara.kz", "password": "a long enough password", "role": "editor"}),
+        )
+        .await;
+    assert_eq!(made.status(), 201);
+    app.post_json("/api/v1/campaigns/mentors/comments", &json!({"name": "Dana", "body": "Good luck!"})).await;
+    app.post_json(
+        "/api/v1/campaigns/mentors/volunteers",
+        &json!({"name": "Erlan", "city": "Almaty", "contact": "erlan@example.kz", "age_confirmed": true}),
+    )
+    .await;
+    let driver = Driver::start().await;
+    let browser = driver.session(true).await;
+    browser.goto(&app.url("/staff/sign-in?lang=en")).await;
+    browser.type_into("#staff-email", "editor@dara.kz").await;
+    browser.type_into("#staff-password", "a long enough password").await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_text("main h1", "Dashboard").await;
+    browser.wait_for_text("main", "Comments waiting: 1").await;
+    browser.screenshot("console-dashboard").await;
+
+    // Approve the comment: it shows on the campaign page.
+    browser.click("a[href='/staff/comments']").await;
+    browser.click("button[value=approve]").await;
+    browser.wait_for_text("main", "Nothing here.").await;
+
+    // A volunteer contacted, with a note.
+    browser.goto(&app.url("/staff/volunteers")).await;
+    browser.script("document.querySelector('main select[name=status]').value = 'contacted'; return null").await;
+    browser.type_into("main textarea[name=note]", "Called").await;
+    browser.click("main section.card button[type=submit]").await;
+    browser.wait_for_url("/staff/volunteers").await;
+    let editor_token = {
+        let res = app
+            .post_json(
+                "/api/v1/staff/sessions",
+                &json!({"email": "editor@dara.kz", "password": "a long enough password"}),
+            )
+            .await;
+        res.json::<Value>().await.expect("JSON")["token"].as_str().expect("token").to_string()
+    };
+    let list: Value = app.get_as(&editor_token, "/api/v1/staff/volunteers").await.json().await.expect("JSON");
+    assert_eq!(list["volunteers"][0]["status"], "contacted");
+
+    // A post written, previewed, published: on the campaign page.
+    browser.goto(&app.url("/staff/news")).await;
+    browser.type_into("#post-title", "School dates").await;
+    browser.type_into("#post-body", "The **School of Mentors** meets on 14 June.").await;
+    browser.click("button[value=preview]").await;
+    browser.wait_for_text("main section.card", "School of Mentors meets").await;
+    browser.screenshot("console-news-editor").await;
+    browser.click("button[value=save]").await;
+    browser.wait_for_text("main", "Publishing mails 0 confirmed subscribers.").await;
+    browser.click("button[value=publish]").await;
+    browser.wait_for_text("main", "Unpublish").await;
+    browser.goto(&app.url("/campaigns/mentors?lang=en")).await;
+    browser.wait_for_text("#news", "School dates").await;
+    browser.wait_for_text("#comments", "Good luck!").await;
+
+    // The editor cannot reach an accountant's export; the server says so.
+    let forced = reqwest::get(app.url("/api/v1/staff/pledges.csv")).await.expect("sent");
+    assert_eq!(forced.status(), 401);
+    browser.goto(&app.url("/staff")).await;
+    assert!(!browser.page_source().await.contains("pledges.csv"), "not in the editor's menu");
     browser.quit().await;
 }

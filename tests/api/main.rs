@@ -8,6 +8,8 @@ mod postgres;
 mod browser;
 mod campaigns;
 mod cli;
+mod console;
+mod cors;
 mod errors;
 mod hardening;
 mod input;

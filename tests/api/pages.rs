@@ -29,6 +29,7 @@ on_both_backends!(
     the_campaign_page_weighs_under_60_kb,
     pledges_of_another_campaign_are_not_shown,
     the_volunteer_form_applies_and_never_shows_anyone_the_application,
+    a_kept_page_shows_news_within_a_second_and_money_at_once,
 );
 
 /// A client that does not follow redirects, so that each 303 can be checked.
@@ -490,4 +491,42 @@ async fn the_volunteer_form_applies_and_never_shows_anyone_the_application(backe
     assert!(html.contains("value=\"Kept\""));
     let list: Value = app.get_as(&editor, "/api/v1/staff/volunteers").await.json().await.expect("JSON");
     assert_eq!(list["volunteers"].as_array().map(Vec::len), Some(1), "nothing more stored");
+}
+
+async fn a_kept_page_shows_news_within_a_second_and_money_at_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let first = page(&app, "/campaigns/mentors?lang=en").await;
+    assert!(first.contains("No news"));
+    // HEAD answers as GET, without a body.
+    let head = app.client.head(app.url("/campaigns/mentors")).send().await.expect("sent");
+    assert_eq!(head.status(), 200);
+    assert!(head.bytes().await.expect("body").is_empty());
+    // Money counted by this server shows on the next read.
+    let token = app.staff_token(Role::Accountant).await;
+    let gift = json!({"amount": 1_000_000, "method": "cash", "reference": "CASH-9"});
+    app.post_as(&token, "/api/v1/staff/campaigns/mentors/offline-pledges", &gift).await;
+    assert!(page(&app, "/campaigns/mentors?lang=en").await.contains("10 000 ₸ raised of 525 000 ₸"));
+    // A post published now shows within the kept page's second.
+    let editor = app.staff_token(Role::Editor).await;
+    let draft: Value = app
+        .post_as(
+            &editor,
+            "/api/v1/staff/campaigns/mentors/news",
+            &json!({"title": "School dates", "body_markdown": "In June."}),
+        )
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    let id = draft["id"].as_str().expect("id");
+    app.post_as(&editor, &format!("/api/v1/staff/news/{id}/publish"), &json!({})).await;
+    let deadline = std::time::Instant::now() + Duration::from_millis(2_500);
+    loop {
+        let html = page(&app, "/campaigns/mentors?lang=en").await;
+        if html.contains("School dates") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the post never showed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -4,7 +4,9 @@
 pub mod auth;
 pub mod cli;
 pub mod client_ip;
+pub mod console;
 pub mod control_chars;
+pub mod cors;
 pub mod extract;
 pub mod html;
 pub mod idempotency;

@@ -125,6 +125,12 @@ impl Snapshots {
         self.changes.send_replace(generation);
     }
 
+    /// The number of invalidations so far: what was built from an earlier one may be out of
+    /// date.
+    pub fn generation(&self) -> u64 {
+        self.wanted.load(Ordering::Acquire)
+    }
+
     /// Wakes on every invalidation: what a live stream waits on before it reads its campaign
     /// again (and sends it only if its bytes changed).
     pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {

@@ -14,6 +14,7 @@ use demeu_db::{DbPool, PoolOptions};
 use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::auth::{HashingSlots, LoginThrottle};
+use crate::cors::CorsOrigins;
 use crate::limit_store::Scope;
 use crate::mail::compose::MailContext;
 use crate::mail::worker::Worker;
@@ -69,6 +70,7 @@ impl Application {
             pool: pool.clone(),
             providers,
             snapshots: Arc::default(),
+            pages: Default::default(),
             mail: MailContext::from_settings(&settings),
             comment_limiter: RateLimiter::new(pool.clone(), Scope::Comments, settings.limits.comments_per_hour),
             subscription_limiter: RateLimiter::new(
@@ -124,6 +126,7 @@ impl Application {
 fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
     let body_limit = state.settings.server.body_limit;
     let security_headers = SecurityHeaders::from_settings(&state.settings);
+    let cors_origins = CorsOrigins::from_settings(&state.settings.server);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -132,6 +135,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
             .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()))
             .configure(routes::configure)
             .configure(crate::pages::configure)
+            .configure(crate::console::configure)
             .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound("path".into())) }))
             // Control characters and over-long values in paths and queries stop here, for every route.
             .wrap(actix_web::middleware::from_fn(crate::request_target::refuse_bad_targets))
@@ -143,6 +147,9 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
                     .handler(StatusCode::BAD_REQUEST, rewrite_bare_errors)
                     .handler(StatusCode::UNSUPPORTED_MEDIA_TYPE, rewrite_bare_errors),
             )
+            // Outside the error rewriting, so that an error answer (rewritten or not) to a
+            // listed origin carries its CORS headers and the frontend can read the problem.
+            .wrap(cors_origins.middleware())
             .wrap_fn(move |req, srv| {
                 // By the answer's content type: every HTML page gets its policy, whichever
                 // handler made it.

@@ -23,6 +23,8 @@ pub struct AppState {
     pub providers: Providers,
     /// Campaign progress as donors read it.
     pub snapshots: Arc<crate::snapshot::Snapshots>,
+    /// The campaign pages most visitors get, rendered.
+    pub pages: crate::pages::cache::PageCache,
     /// What mail needs to know about this installation.
     pub mail: MailContext,
     /// Comments per client address (this and the next two counted in the database, together

@@ -13,7 +13,9 @@ use std::borrow::Cow;
 
 pub use extract::{Accountant, Admin, AnyStaff, Editor};
 pub use password::{hash_password, verify_password, HashingSlots, MIN_PASSWORD_LEN};
-pub use session::{credentials, end_session, open_session, sign_in_key, Credentials, NewSession, SESSION_HOURS};
+pub use session::{
+    credentials, end_session, open_session, sign_in_key, user_for_token, Credentials, NewSession, SESSION_HOURS,
+};
 pub use throttle::LoginThrottle;
 pub use users::{create_user, list_users, update_user, NewStaffUser, StaffUpdate, StaffUser};
 

@@ -83,7 +83,7 @@ pub fn open_session(conn: &mut DbConn, user_id: &str) -> Result<NewSession, ApiE
 }
 
 /// The active staff member holding `token`, if the session is live.
-pub(super) fn user_for_token(conn: &mut DbConn, token: &str) -> Result<Option<StaffUser>, ApiError> {
+pub fn user_for_token(conn: &mut DbConn, token: &str) -> Result<Option<StaffUser>, ApiError> {
     let row: Option<UserRow> = staff_sessions::table
         .inner_join(staff_users::table)
         .filter(staff_sessions::token_hash.eq(token_hash(token)))

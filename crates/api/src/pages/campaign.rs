@@ -3,6 +3,7 @@
 //! same domain calls as the API.
 
 use actix_web::http::StatusCode;
+use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use campaign_news::comment::{self, Comment, CommentStatus};
 use campaign_news::post::{self, Post};
@@ -19,7 +20,7 @@ use serde::Deserialize;
 use super::format::{date, money, percent, whole_units};
 use super::forms::{FieldErrors, Forms, GiveValues};
 use super::i18n::{chosen, Lang, Tr};
-use super::layout::{document, respond, trusted, Caching, Frame, Share};
+use super::layout::{document, respond_bytes, trusted, Caching, Frame, Share};
 use super::qr;
 use crate::problem::ApiError;
 use crate::settings::campaigns::CampaignSettings;
@@ -92,24 +93,36 @@ pub async fn show(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let loaded = load(&state, slug.into_inner(), &query).await?;
+    let slug = slug.into_inner();
+    let plain = query.wall.is_none() && query.pledge.is_none() && query.sent.is_none() && query.checkout.is_none();
+    // Read before the page is built: a change landing meanwhile makes the kept page stale.
+    let generation = state.snapshots.generation();
+    let configured = state.settings.campaigns.iter().find(|c| c.slug == slug);
+    let kept_lang = configured.filter(|_| plain).map(|c| Lang::negotiate(&req, Lang::of(c.locale)));
+    if let Some(lang) = kept_lang {
+        if let Some(body) = state.pages.get(&slug, lang, generation) {
+            return Ok(respond_bytes(StatusCode::OK, body, Caching::Public, chosen(&req), None));
+        }
+    }
+    let loaded = load(&state, slug.clone(), &query).await?;
     let mut forms = Forms::default();
     if let Some(pledge) = &loaded.returning {
-        let presets = state.settings.campaigns.iter().find(|c| c.slug == loaded.progress.campaign.spec.slug);
-        forms.give.values = GiveValues::amount_of(pledge.amount, presets.map_or(&[][..], |c| &c.presets[..]));
+        let presets = configured.map_or(&[][..], |c| &c.presets[..]);
+        forms.give.values = GiveValues::amount_of(pledge.amount, presets);
         forms.notice = Some("checkout-back");
     }
     forms.sent = query.sent.clone();
+    let lang = Lang::negotiate(&req, Lang::of(loaded.progress.campaign.spec.locale));
+    let body = render_body(&state, lang, &loaded, &forms);
+    if let Some(lang) = kept_lang {
+        state.pages.put(&slug, lang, generation, body.clone());
+    }
     // A page with someone's returning pledge or a form's outcome is theirs alone.
-    let caching = if loaded.returning.is_some() || query.sent.is_some() || query.wall.is_some() {
-        Caching::Private
-    } else {
-        Caching::Public
-    };
-    Ok(render(&state, &req, &loaded, &forms, StatusCode::OK, caching))
+    let caching = if plain { Caching::Public } else { Caching::Private };
+    Ok(respond_bytes(StatusCode::OK, body, caching, chosen(&req), None))
 }
 
-/// The page, with the forms in `forms`' state.
+/// The page, with the forms in `forms`' state, answered at `status`.
 pub fn render(
     state: &AppState,
     req: &HttpRequest,
@@ -118,8 +131,12 @@ pub fn render(
     status: StatusCode,
     caching: Caching,
 ) -> HttpResponse {
+    let lang = Lang::negotiate(req, Lang::of(loaded.progress.campaign.spec.locale));
+    respond_bytes(status, render_body(state, lang, loaded, forms), caching, chosen(req), None)
+}
+
+fn render_body(state: &AppState, lang: Lang, loaded: &Loaded, forms: &Forms) -> Bytes {
     let campaign = &loaded.progress.campaign;
-    let lang = Lang::negotiate(req, Lang::of(campaign.spec.locale));
     let tr = Tr::new(lang);
     let settings = state.settings.campaigns.iter().find(|c| c.slug == campaign.spec.slug);
     let path = format!("/campaigns/{}", campaign.spec.slug);
@@ -135,7 +152,7 @@ pub fn render(
         redirect: None,
     };
     let main = page(&tr, state, loaded, settings, forms, &url);
-    respond(status, document(&frame, main), caching, chosen(req), None)
+    Bytes::from(document(&frame, main).into_string())
 }
 
 fn page(
@@ -154,7 +171,7 @@ fn page(
         article {
             h1 { (spec.title) }
             p.by { (tr.t_with("by-foundation", &[("foundation", state.settings.foundation.name.clone().into())])) }
-            (progress_box(tr, progress, true))
+            (progress_box(tr, progress, true, Some("#give")))
             @if let Some(notice) = forms.notice {
                 p.alert role="status" { (tr.t(notice)) }
             }
@@ -177,8 +194,9 @@ fn page(
     }
 }
 
-/// Raised, goal, percentage, donors and status; `live` marks it for the script's updates.
-pub fn progress_box(tr: &Tr, progress: &Progress, live: bool) -> Markup {
+/// Raised, goal, percentage, donors and status; `live` marks it for the script's updates, and
+/// `give` is where its "Give" button leads while the campaign takes gifts (none: no button).
+pub fn progress_box(tr: &Tr, progress: &Progress, live: bool, give: Option<&str>) -> Markup {
     let spec = &progress.campaign.spec;
     let currency = spec.currency;
     let goal = spec.plan.goal();
@@ -199,6 +217,9 @@ pub fn progress_box(tr: &Tr, progress: &Progress, live: bool) -> Markup {
                 span { span data-live="percent" { (shown_percent) } "% · " }
                 span data-live="donors" data-forms=(donors_forms) { (tr.t_with("donors", &[("count", progress.pledges.into())])) }
                 span { " · " (status_text(tr, status, spec)) }
+            }
+            @if let Some(href) = give.filter(|_| status == CampaignStatus::Active) {
+                p { a.button href=(href) { (tr.t("embed-give")) } }
             }
         }
     }

@@ -3,6 +3,7 @@
 
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, VARY, X_FRAME_OPTIONS};
 use actix_web::http::StatusCode;
+use actix_web::web::Bytes;
 use actix_web::HttpResponse;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
@@ -129,6 +130,17 @@ pub fn respond(
     remember: Option<Lang>,
     frame_ancestors: Option<&str>,
 ) -> HttpResponse {
+    respond_bytes(status, Bytes::from(markup.into_string()), caching, remember, frame_ancestors)
+}
+
+/// [`respond`] with a page already rendered.
+pub fn respond_bytes(
+    status: StatusCode,
+    body: Bytes,
+    caching: Caching,
+    remember: Option<Lang>,
+    frame_ancestors: Option<&str>,
+) -> HttpResponse {
     let mut answer = HttpResponse::build(status);
     answer.content_type("text/html; charset=utf-8");
     match frame_ancestors {
@@ -154,7 +166,7 @@ pub fn respond(
     if let Some(lang) = remember {
         answer.cookie(lang.cookie());
     }
-    answer.body(markup.into_string())
+    answer.body(body)
 }
 
 /// HTML that is already safe: sanitized Markdown (the story, posts), the generated QR code.

@@ -4,6 +4,7 @@
 //! workflows and domain calls as the API, so a foundation's own frontend can do the same.
 
 pub mod assets;
+pub mod cache;
 pub mod campaign;
 pub mod checkout;
 pub mod format;
@@ -25,17 +26,26 @@ use layout::{document, respond, trusted, Caching, Frame};
 
 /// The site's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/").route(web::get().to(index)))
+    // Pages answer HEAD as GET (link checkers, monitors); actix sends no body for it.
+    cfg.service(web::resource("/").route(web::get().to(index)).route(web::head().to(index)))
         .service(web::resource("/static/{file}").route(web::get().to(assets::serve)))
-        .service(web::resource("/campaigns/{slug}").route(web::get().to(campaign::show)))
+        .service(
+            web::resource("/campaigns/{slug}")
+                .route(web::get().to(campaign::show))
+                .route(web::head().to(campaign::show)),
+        )
         .service(web::resource("/campaigns/{slug}/give").route(web::post().to(forms::give)))
         .service(web::resource("/campaigns/{slug}/comments").route(web::post().to(forms::comment)))
         .service(web::resource("/campaigns/{slug}/subscribe").route(web::post().to(forms::subscribe)))
         .service(web::resource("/campaigns/{slug}/volunteer").route(web::post().to(forms::volunteer)))
         .service(web::resource("/campaigns/{slug}/pay").route(web::get().to(checkout::pay)))
-        .service(web::resource("/campaigns/{slug}/thanks").route(web::get().to(checkout::thanks)))
+        .service(
+            web::resource("/campaigns/{slug}/thanks")
+                .route(web::get().to(checkout::thanks))
+                .route(web::head().to(checkout::thanks)),
+        )
         .service(web::resource("/campaigns/{slug}/news/{post}").route(web::get().to(news_post)))
-        .service(web::resource("/embed/campaigns/{slug}").route(web::get().to(embed)));
+        .service(web::resource("/embed/campaigns/{slug}").route(web::get().to(embed)).route(web::head().to(embed)));
 }
 
 /// `GET /`: the campaigns, or the only one.
@@ -64,7 +74,7 @@ pub async fn index(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpR
             article.card {
                 h2 { a href={ "/campaigns/" (progress.campaign.spec.slug) } { (progress.campaign.spec.title) } }
                 p { (progress.campaign.spec.description) }
-                (campaign::progress_box(&tr, progress, false))
+                (campaign::progress_box(&tr, progress, false, None))
             }
         }
     };
@@ -135,7 +145,7 @@ pub async fn embed(
             body.embed {
                 main.embed {
                     p { strong { (progress.campaign.spec.title) } }
-                    (campaign::progress_box(&tr, &progress, true))
+                    (campaign::progress_box(&tr, &progress, true, None))
                     p { a.button href={ (page) "?lang=" (tr.lang.code()) "#give" } target="_top" { (tr.t("embed-give")) } }
                 }
             }

@@ -186,10 +186,19 @@ pub struct ServerSettings {
     /// Origins (`https://dara.kz`) whose pages may frame `/embed/campaigns/{slug}`.
     #[serde(default)]
     pub embed_origins: Vec<String>,
+    /// Origins (`https://dara.kz`) of the foundation's own frontends that may call the public
+    /// API from the browser (CORS). See [`crate::cors`].
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
+    /// Origins that may also call the staff API (`/api/v1/staff/...`) from the browser; they may
+    /// call the public API too.
+    #[serde(default)]
+    pub cors_staff_origins: Vec<String>,
 }
 
 /// `scheme://host[:port]` and nothing else: what a CSP `frame-ancestors` source may name without
-/// widening it (no path, no wildcard, no quote or space that would end the directive).
+/// widening it (no path, no wildcard, no quote or space that would end the directive), and what
+/// a browser's `Origin` header can equal (so a CORS list cannot hold an entry that never matches).
 fn is_origin(origin: &str) -> bool {
     let Some((scheme, rest)) = origin.split_once("://") else { return false };
     let (host, port) = rest.rsplit_once(':').map_or((rest, None), |(h, p)| (h, Some(p)));
@@ -457,7 +466,9 @@ impl Settings {
             builder = builder.add_source(
                 env.list_separator(",")
                     .with_list_parse_key("server.trusted_proxies")
-                    .with_list_parse_key("server.embed_origins"),
+                    .with_list_parse_key("server.embed_origins")
+                    .with_list_parse_key("server.cors_origins")
+                    .with_list_parse_key("server.cors_staff_origins"),
             );
         }
         let mut settings: Settings = builder.build().and_then(|c| c.try_deserialize()).map_err(one_line)?;
@@ -488,10 +499,17 @@ impl Settings {
         if !(self.server.public_url.starts_with("http://") || self.server.public_url.starts_with("https://")) {
             return Err(SettingsError("server.public_url: must start with http:// or https://".into()));
         }
-        if let Some(bad) = self.server.embed_origins.iter().find(|o| !is_origin(o)) {
-            return Err(SettingsError(format!(
-                "server.embed_origins: `{bad}` is not an origin (https://host or https://host:port)"
-            )));
+        let origin_lists = [
+            ("embed_origins", &self.server.embed_origins),
+            ("cors_origins", &self.server.cors_origins),
+            ("cors_staff_origins", &self.server.cors_staff_origins),
+        ];
+        for (key, origins) in origin_lists {
+            if let Some(bad) = origins.iter().find(|o| !is_origin(o)) {
+                return Err(SettingsError(format!(
+                    "server.{key}: `{bad}` is not an origin (https://host or https://host:port)"
+                )));
+            }
         }
         self.check_sandbox()?;
         self.payments.check()?;
@@ -661,6 +679,22 @@ mod tests {
         let bad = "[foundation]\nvolunteers_email = \"Dara <mentors@dara.kz>\"";
         let err = Settings::from_toml_over_defaults(&[bad]).expect_err("refused");
         assert!(err.to_string().contains("foundation.volunteers_email: is not an email address"), "{err}");
+    }
+
+    #[test]
+    fn cors_origins_are_origins_and_default_to_none() {
+        let s = Settings::from_toml_over_defaults(&[]).expect("valid");
+        assert!(s.server.cors_origins.is_empty() && s.server.cors_staff_origins.is_empty());
+        let set = "[server]\ncors_origins = [\"https://dara.kz\"]\ncors_staff_origins = [\"http://localhost:5173\"]";
+        let s = Settings::from_toml_over_defaults(&[set]).expect("valid");
+        assert_eq!((s.server.cors_origins.len(), s.server.cors_staff_origins.len()), (1, 1));
+        for (key, bad) in
+            [("cors_origins", "*"), ("cors_origins", "https://dara.kz/"), ("cors_staff_origins", "dara.kz")]
+        {
+            let layer = format!("[server]\n{key} = [\"{bad}\"]");
+            let err = Settings::from_toml_over_defaults(&[&layer]).expect_err("refused");
+            assert!(err.to_string().contains(&format!("server.{key}: `{bad}` is not an origin")), "{err}");
+        }
     }
 
     #[test]

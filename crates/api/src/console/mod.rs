@@ -1,0 +1,367 @@
+//! The staff console at `/staff`: server-rendered like the campaign site (same templates and
+//! catalogues), for the foundation's staff without a programmer. It calls the same workflows
+//! as the staff API, and the server checks every action's role, whatever the menu shows.
+//!
+//! Sessions are the API's (same expiry, same revocation), carried in a cookie that scripts
+//! cannot read (`HttpOnly`), that no other site's request carries (`SameSite=Strict`), sent
+//! only over https when the site is served so (`Secure`). Every form that changes something
+//! also carries a CSRF token derived from the session, checked before anything is done.
+
+pub mod moderation;
+pub mod news;
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::header::{LOCATION, RETRY_AFTER};
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse};
+use chrono::{Duration, Utc};
+use maud::{html, Markup};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::auth::{Role, StaffUser};
+use crate::pages::format::{date, money};
+use crate::pages::i18n::{Lang, Tr};
+use crate::pages::layout::{document, respond, Caching, Frame};
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+/// The session cookie.
+pub const SESSION_COOKIE: &str = "demeu_staff";
+/// The sign-in form's own CSRF cookie (there is no session yet to derive a token from).
+const SIGN_IN_COOKIE: &str = "demeu_sign_in";
+
+/// A signed-in staff member on a console page.
+pub struct Signed {
+    /// Who.
+    pub user: StaffUser,
+    /// The session's token (the cookie's value).
+    token: String,
+    /// What every form of this session carries.
+    pub csrf: String,
+    /// The console's language.
+    pub tr: Tr,
+}
+
+/// The CSRF token of a session: a hash of its secret token, so that only a page of this
+/// session (which a script of another site cannot read) can know it.
+fn csrf_of(token: &str) -> String {
+    hex::encode(&Sha256::digest(format!("demeu console form\0{token}").as_bytes())[..16])
+}
+
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
+fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((LOCATION, to.to_string())).finish()
+}
+
+fn secure(state: &AppState) -> bool {
+    state.settings.public_url().starts_with("https://")
+}
+
+fn lang_of(req: &HttpRequest) -> Lang {
+    Lang::negotiate(req, Lang::Ru)
+}
+
+/// The signed-in staff member of `req`, or the answer that sends the browser to sign in.
+pub async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Result<Signed, HttpResponse>, ApiError> {
+    let Some(token) = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()) else {
+        return Ok(Err(see_other("/staff/sign-in")));
+    };
+    let lookup = token.clone();
+    let user = state.pool.run(move |conn| crate::auth::user_for_token(conn, &lookup)).await?;
+    Ok(match user {
+        Some(user) => Ok(Signed { user, csrf: csrf_of(&token), token, tr: Tr::new(lang_of(req)) }),
+        None => Err(see_other("/staff/sign-in")),
+    })
+}
+
+/// Signed in with a role that allows `needed`, or the answer to send instead (sign in, 403).
+pub async fn signed_in_as(
+    state: &AppState,
+    req: &HttpRequest,
+    needed: Role,
+) -> Result<Result<Signed, HttpResponse>, ApiError> {
+    Ok(match signed_in(state, req).await? {
+        Ok(signed) if signed.user.role.allows(needed) => Ok(signed),
+        Ok(signed) => Err(refusal(&signed, StatusCode::FORBIDDEN, "console-forbidden")),
+        Err(answer) => Err(answer),
+    })
+}
+
+/// A form's CSRF token checked against the session: `Err` is the 403 to send, nothing done.
+pub fn check_csrf(signed: &Signed, posted: &str) -> Result<(), Box<HttpResponse>> {
+    if same(posted, &signed.csrf) {
+        Ok(())
+    } else {
+        Err(Box::new(refusal(signed, StatusCode::FORBIDDEN, "console-csrf")))
+    }
+}
+
+fn refusal(signed: &Signed, status: StatusCode, key: &str) -> HttpResponse {
+    let tr = signed.tr;
+    page(Some(signed), tr, &tr.t("error-heading"), status, html! { p.alert role="alert" { (tr.t(key)) } })
+}
+
+/// A console page: the console's menu (what the role may open), then `main`. Never cached,
+/// never framed.
+pub fn page(signed: Option<&Signed>, tr: Tr, title: &str, status: StatusCode, main: Markup) -> HttpResponse {
+    let frame =
+        Frame { tr, title, path: "/staff", share: None, feed: None, refresh_without_script: None, redirect: None };
+    let body = html! {
+        @if let Some(signed) = signed {
+            nav.console aria-label=(tr.t("console")) {
+                ul {
+                    li { a href="/staff" { (tr.t("console-dashboard")) } }
+                    @if signed.user.role.allows(Role::Editor) {
+                        li { a href="/staff/news" { (tr.t("console-news")) } }
+                        li { a href="/staff/comments" { (tr.t("console-comments")) } }
+                        li { a href="/staff/volunteers" { (tr.t("console-volunteers")) } }
+                    }
+                    @if signed.user.role.allows(Role::Accountant) {
+                        li { a href="/api/v1/staff/pledges.csv" { (tr.t("console-pledges")) " (CSV)" } }
+                    }
+                }
+                p.help {
+                    (tr.t_with("console-signed-in-as", &[("email", signed.user.email.clone().into()), ("role", signed.user.role.as_str().into())]))
+                }
+                form method="post" action="/staff/sign-out" {
+                    input type="hidden" name="csrf" value=(signed.csrf);
+                    button.secondary type="submit" { (tr.t("console-sign-out")) }
+                }
+            }
+        }
+        h1 { (title) }
+        (main)
+    };
+    respond(status, document(&frame, body), Caching::Private, None, None)
+}
+
+/// The console's routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/staff").route(web::get().to(dashboard)))
+        .service(web::resource("/staff/sign-in").route(web::get().to(sign_in_page)).route(web::post().to(sign_in)))
+        .service(web::resource("/staff/sign-out").route(web::post().to(sign_out)))
+        .service(web::resource("/staff/comments").route(web::get().to(moderation::comments)))
+        .service(web::resource("/staff/comments/{id}").route(web::post().to(moderation::moderate)))
+        .service(web::resource("/staff/volunteers").route(web::get().to(moderation::volunteers)))
+        .service(web::resource("/staff/volunteers/{id}").route(web::post().to(moderation::update_volunteer)))
+        .service(web::resource("/staff/news").route(web::get().to(news::list)).route(web::post().to(news::create)))
+        .service(web::resource("/staff/news/{id}").route(web::get().to(news::edit)).route(web::post().to(news::act)));
+}
+
+fn sign_in_form(tr: Tr, csrf: &str, email: &str, problem: Option<String>) -> Markup {
+    html! {
+        @if let Some(problem) = problem { p.alert role="alert" { (problem) } }
+        form method="post" action="/staff/sign-in" {
+            input type="hidden" name="csrf" value=(csrf);
+            div.field {
+                label for="staff-email" { (tr.t("console-email")) }
+                input #staff-email type="email" name="email" required autocomplete="username" value=(email);
+            }
+            div.field {
+                label for="staff-password" { (tr.t("console-password")) }
+                input #staff-password type="password" name="password" required autocomplete="current-password";
+            }
+            button type="submit" { (tr.t("console-sign-in")) }
+        }
+    }
+}
+
+fn sign_in_cookie(state: &AppState, value: &str) -> Cookie<'static> {
+    Cookie::build(SIGN_IN_COOKIE, value.to_string())
+        .path("/staff")
+        .http_only(true)
+        .secure(secure(state))
+        .same_site(SameSite::Strict)
+        .finish()
+}
+
+/// `GET /staff/sign-in`.
+pub async fn sign_in_page(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let tr = Tr::new(lang_of(&req));
+    let csrf = uuid::Uuid::new_v4().simple().to_string();
+    let mut answer = page(None, tr, &tr.t("console-sign-in"), StatusCode::OK, sign_in_form(tr, &csrf, "", None));
+    let _ = answer.add_cookie(&sign_in_cookie(&state, &csrf));
+    answer
+}
+
+/// The sign-in form.
+#[derive(Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /staff/sign-in`: the same slow-down and limits as the API's sign-in.
+pub async fn sign_in(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
+    let form: SignInForm = serde_urlencoded::from_bytes(&body)
+        .map_err(|e| ApiError::BadRequest(format!("the form could not be read: {e}")))?;
+    let tr = Tr::new(lang_of(&req));
+    let expected = req.cookie(SIGN_IN_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
+    if expected.is_empty() || !same(&form.csrf, &expected) {
+        let fresh = uuid::Uuid::new_v4().simple().to_string();
+        let main = sign_in_form(tr, &fresh, &form.email, Some(tr.t("console-csrf")));
+        let mut answer = page(None, tr, &tr.t("console-sign-in"), StatusCode::FORBIDDEN, main);
+        let _ = answer.add_cookie(&sign_in_cookie(&state, &fresh));
+        return Ok(answer);
+    }
+    let client = crate::client_ip::of(&req);
+    match crate::services::sign_in::sign_in(&state, client, &form.email, form.password).await {
+        Ok(session) => {
+            let max_age = (session.expires_at - Utc::now()).max(Duration::zero());
+            let cookie = Cookie::build(SESSION_COOKIE, session.token)
+                .path("/staff")
+                .http_only(true)
+                .secure(secure(&state))
+                .same_site(SameSite::Strict)
+                .max_age(actix_web::cookie::time::Duration::seconds(max_age.num_seconds()))
+                .finish();
+            let mut answer = see_other("/staff");
+            let _ = answer.add_cookie(&cookie);
+            let _ = answer.add_removal_cookie(&sign_in_cookie(&state, ""));
+            Ok(answer)
+        }
+        Err(error @ (ApiError::Unauthorized | ApiError::RateLimited { .. })) => {
+            let problem = match &error {
+                ApiError::RateLimited { .. } => tr.t("problem-rate-limited"),
+                _ => tr.t("console-sign-in-failed"),
+            };
+            let main = sign_in_form(tr, &expected, &form.email, Some(problem));
+            let status = actix_web::ResponseError::status_code(&error);
+            let mut answer = page(None, tr, &tr.t("console-sign-in"), status, main);
+            if let ApiError::RateLimited { retry_after } = error {
+                if let Ok(value) = retry_after.to_string().parse() {
+                    answer.headers_mut().insert(RETRY_AFTER, value);
+                }
+            }
+            Ok(answer)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// A form that only carries its CSRF token.
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /staff/sign-out`: the session ends for every client that holds it, cookie or token.
+pub async fn sign_out(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
+    let signed = match signed_in(&state, &req).await? {
+        Ok(signed) => signed,
+        Err(answer) => return Ok(answer),
+    };
+    let form: CsrfForm = serde_urlencoded::from_bytes(&body).unwrap_or(CsrfForm { csrf: String::new() });
+    if let Err(refused) = check_csrf(&signed, &form.csrf) {
+        return Ok(*refused);
+    }
+    let (user, token) = (signed.user.clone(), signed.token.clone());
+    state.pool.run(move |conn| crate::auth::end_session(conn, &user, &token)).await?;
+    let mut answer = see_other("/staff/sign-in");
+    let removal = Cookie::build(SESSION_COOKIE, "").path("/staff").finish();
+    let _ = answer.add_removal_cookie(&removal);
+    Ok(answer)
+}
+
+/// What the dashboard shows of one campaign.
+struct CampaignDay {
+    progress: donations::campaign::Progress,
+    today: i64,
+    week: i64,
+    clean: bool,
+}
+
+/// `GET /staff`: each campaign's progress and plan, today's and this week's money, the latest
+/// pledges, and what waits for someone.
+pub async fn dashboard(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let signed = match signed_in(&state, &req).await? {
+        Ok(signed) => signed,
+        Err(answer) => return Ok(answer),
+    };
+    let tr = signed.tr;
+    let now = Utc::now();
+    let offset = crate::pages::format::almaty_offset(now);
+    let midnight = now.with_timezone(&offset).date_naive().and_hms_opt(0, 0, 0).unwrap_or_default();
+    let today_start = (midnight - Duration::seconds(i64::from(offset.local_minus_utc()))).and_utc().naive_utc();
+    let week_start = (now - Duration::days(7)).naive_utc();
+    let role = signed.user.role;
+    let (days, latest, comments, volunteers, dead) = state
+        .pool
+        .run(move |conn| {
+            let mut days = Vec::new();
+            for progress in donations::campaign::list_progress(conn)? {
+                let id = progress.campaign.id;
+                let today = donations::ledger::net_between(conn, id, today_start, now.naive_utc())?;
+                let week = donations::ledger::net_between(conn, id, week_start, now.naive_utc())?;
+                let clean = donations::reconcile::reconcile(conn, &progress.campaign.spec.slug)?.is_clean();
+                days.push(CampaignDay { progress, today, week, clean });
+            }
+            let latest = if role.allows(Role::Accountant) {
+                donations::pledge_store::staff_list(conn, &Default::default(), 5, None)?.items
+            } else {
+                Vec::new()
+            };
+            let comments =
+                campaign_news::comment::list(conn, None, campaign_news::comment::CommentStatus::Pending, 100, None)?
+                    .items
+                    .len();
+            let filter = campaign_news::volunteer::VolunteerFilter {
+                status: Some(campaign_news::volunteer::VolunteerStatus::New),
+                campaign: None,
+            };
+            let volunteers = campaign_news::volunteer::list(conn, &filter, 100, None)?.items.len();
+            let dead = demeu_db::outbox::list(conn, demeu_db::outbox::MailStatus::Dead, 100)?.len();
+            Ok::<_, ApiError>((days, latest, comments, volunteers, dead))
+        })
+        .await?;
+    let count = |n: usize| if n >= 100 { "100+".to_string() } else { n.to_string() };
+    let main = html! {
+        @for day in &days {
+            @let currency = day.progress.campaign.spec.currency;
+            section.card {
+                h2 { a href={ "/campaigns/" (day.progress.campaign.spec.slug) } { (day.progress.campaign.spec.title) } }
+                (crate::pages::campaign::progress_box(&tr, &day.progress, false, None))
+                p { (tr.t("console-today")) ": " strong.money { (money(tr.lang, donations::money::Money::new(day.today, currency))) }
+                    " · " (tr.t("console-week")) ": " strong.money { (money(tr.lang, donations::money::Money::new(day.week, currency))) } }
+                p { (tr.t("console-books")) ": "
+                    @if day.clean { (tr.t("console-books-clean")) } @else { strong.error { (tr.t("console-books-different")) } } }
+            }
+        }
+        section.card {
+            ul {
+                li { (tr.t("console-pending-comments")) ": " strong { (count(comments)) }
+                     @if role.allows(Role::Editor) { " " a href="/staff/comments" { (tr.t("console-open")) } } }
+                li { (tr.t("console-new-volunteers")) ": " strong { (count(volunteers)) }
+                     @if role.allows(Role::Editor) { " " a href="/staff/volunteers" { (tr.t("console-open")) } } }
+                li { (tr.t("console-dead-mail")) ": " strong { (count(dead)) } }
+            }
+        }
+        @if role.allows(Role::Accountant) {
+            section.card {
+                h2 { (tr.t("console-latest")) }
+                @if latest.is_empty() { p { (tr.t("console-none")) } }
+                ul.wall {
+                    @for (pledge, slug) in &latest {
+                        li {
+                            strong.money { (money(tr.lang, donations::money::Money::new(pledge.amount, pledge.currency))) }
+                            " · " (pledge.display_status().as_str()) " · " (slug) " · "
+                            (pledge.donor_name.as_deref().unwrap_or("—")) " · "
+                            span.when { (date(&tr, demeu_db::utc(pledge.created_at))) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(Some(&signed), tr, &tr.t("console-dashboard"), StatusCode::OK, main))
+}

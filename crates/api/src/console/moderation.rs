@@ -1,0 +1,162 @@
+//! The editor's queues: comments waiting for moderation (one click each), and the
+//! "join the mentors' team" applications with their status and note.
+
+use actix_web::http::header::LOCATION;
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse};
+use campaign_news::comment::{self, CommentStatus};
+use campaign_news::volunteer::{self, VolunteerChange, VolunteerFilter, VolunteerPatch, VolunteerStatus};
+use maud::html;
+use serde::Deserialize;
+
+use super::{check_csrf, page, signed_in_as};
+use crate::auth::Role;
+use crate::pages::format::date;
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+fn back(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((LOCATION, to.to_string())).finish()
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, ApiError> {
+    serde_urlencoded::from_bytes(body).map_err(|e| ApiError::BadRequest(format!("the form could not be read: {e}")))
+}
+
+/// `GET /staff/comments`: the moderation queue, oldest first.
+pub async fn comments(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let signed = match signed_in_as(&state, &req, Role::Editor).await? {
+        Ok(signed) => signed,
+        Err(answer) => return Ok(answer),
+    };
+    let tr = signed.tr;
+    let pending = state
+        .pool
+        .run(|conn| comment::list(conn, None, CommentStatus::Pending, 100, None).map_err(ApiError::from))
+        .await?;
+    let main = html! {
+        @if pending.items.is_empty() { p { (tr.t("console-none")) } }
+        ul.comments {
+            @for c in &pending.items {
+                li {
+                    strong { (c.name) } " " span.when { (date(&tr, demeu_db::utc(c.created_at))) }
+                    p { (c.body) }
+                    form method="post" action={ "/staff/comments/" (c.id) } {
+                        input type="hidden" name="csrf" value=(signed.csrf);
+                        button type="submit" name="action" value="approve" { (tr.t("console-approve")) }
+                        " "
+                        button.secondary type="submit" name="action" value="reject" { (tr.t("console-reject")) }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(Some(&signed), tr, &tr.t("console-comments"), StatusCode::OK, main))
+}
+
+/// A moderation click.
+#[derive(Deserialize)]
+pub struct ModerationForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    action: String,
+}
+
+/// `POST /staff/comments/{id}`: approve or reject, then back to the queue.
+pub async fn moderate(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let signed = match signed_in_as(&state, &req, Role::Editor).await? {
+        Ok(signed) => signed,
+        Err(answer) => return Ok(answer),
+    };
+    let form: ModerationForm = decode(&body)?;
+    if let Err(refused) = check_csrf(&signed, &form.csrf) {
+        return Ok(*refused);
+    }
+    let approve = match form.action.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => return Err(ApiError::invalid("action", "approve or reject")),
+    };
+    let id = id.into_inner().parse::<uuid::Uuid>().map_err(|_| ApiError::NotFound("comment".into()))?.to_string();
+    let actor = signed.user.id.to_string();
+    state.pool.run(move |conn| comment::moderate(conn, &id, approve, &actor).map_err(ApiError::from)).await?;
+    Ok(back("/staff/comments"))
+}
+
+/// `GET /staff/volunteers`: the applications, newest first, each with its status and note.
+pub async fn volunteers(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let signed = match signed_in_as(&state, &req, Role::Editor).await? {
+        Ok(signed) => signed,
+        Err(answer) => return Ok(answer),
+    };
+    let tr = signed.tr;
+    let filter = VolunteerFilter { status: None, campaign: None };
+    let list = state.pool.run(move |conn| volunteer::list(conn, &filter, 100, None).map_err(ApiError::from)).await?;
+    let statuses =
+        [VolunteerStatus::New, VolunteerStatus::Contacted, VolunteerStatus::Accepted, VolunteerStatus::Declined];
+    let main = html! {
+        @if list.items.is_empty() { p { (tr.t("console-none")) } }
+        @for (v, slug) in &list.items {
+            section.card {
+                h2 { (v.name) " · " (v.city) }
+                p { (v.contact) " · " (slug) " · " span.when { (date(&tr, demeu_db::utc(v.created_at))) } }
+                @if !v.about.is_empty() { p { (v.about) } }
+                form method="post" action={ "/staff/volunteers/" (v.id) } {
+                    input type="hidden" name="csrf" value=(signed.csrf);
+                    div.field {
+                        label for={ "status-" (v.id) } { (tr.t("console-status")) }
+                        select id={ "status-" (v.id) } name="status" {
+                            @for status in statuses {
+                                option value=(status.as_str()) selected[status == v.status] { (status.as_str()) }
+                            }
+                        }
+                    }
+                    div.field {
+                        label for={ "note-" (v.id) } { (tr.t("console-note")) }
+                        textarea id={ "note-" (v.id) } name="note" rows="2" maxlength="2000" { (v.staff_note) }
+                    }
+                    button type="submit" { (tr.t("console-save")) }
+                }
+            }
+        }
+    };
+    Ok(page(Some(&signed), tr, &tr.t("console-volunteers"), StatusCode::OK, main))
+}
+
+/// A volunteer's status and note.
+#[derive(Deserialize)]
+pub struct VolunteerForm {
+    #[serde(default)]
+    csrf: String,
+    status: Option<String>,
+    note: Option<String>,
+}
+
+/// `POST /staff/volunteers/{id}`: the same change as the API's PATCH (audited).
+pub async fn update_volunteer(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let signed = match signed_in_as(&state, &req, Role::Editor).await? {
+        Ok(signed) => signed,
+        Err(answer) => return Ok(answer),
+    };
+    let form: VolunteerForm = decode(&body)?;
+    if let Err(refused) = check_csrf(&signed, &form.csrf) {
+        return Ok(*refused);
+    }
+    let change = VolunteerChange::parse(&VolunteerPatch { status: form.status, note: form.note })?;
+    let id = id.into_inner().parse::<uuid::Uuid>().map_err(|_| ApiError::NotFound("volunteer".into()))?.to_string();
+    let actor = signed.user.id.to_string();
+    state.pool.run(move |conn| volunteer::update(conn, &id, &change, &actor).map_err(ApiError::from)).await?;
+    Ok(back("/staff/volunteers"))
+}

@@ -1,0 +1,264 @@
+//! The staff console over real HTTP: the session cookie and its flags, CSRF on every form that
+//! changes something, roles checked by the server, and the editor's queues and news.
+
+use demeu_api::auth::Role;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE, X_FRAME_OPTIONS};
+use reqwest::redirect::Policy;
+use reqwest::Response;
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, Backend, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(
+    signing_in_sets_a_strict_http_only_cookie_and_signing_out_revokes_it,
+    a_form_without_its_csrf_token_changes_nothing,
+    the_server_checks_each_role,
+    an_editor_moderates_follows_up_volunteers_and_publishes_news,
+    the_dashboard_shows_progress_money_and_what_waits,
+);
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().redirect(Policy::none()).build().expect("client")
+}
+
+fn cookie_of(res: &Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(str::to_string)
+}
+
+fn value_of(set_cookie: &str) -> String {
+    set_cookie.split(';').next().and_then(|kv| kv.split_once('=')).map(|(_, v)| v.to_string()).unwrap_or_default()
+}
+
+/// The hidden CSRF field of a page.
+fn csrf_in(html: &str) -> String {
+    let start = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + "name=\"csrf\" value=\"".len();
+    html[start..start + html[start..].find('"').expect("end")].to_string()
+}
+
+/// A staff member with `role`, signed in through the console's form; returns the session
+/// cookie's `name=value`.
+async fn console_session(app: &TestApp, role: Role) -> (String, String) {
+    let email = format!("{}-{}@dara.kz", role.as_str(), uuid::Uuid::new_v4().simple());
+    let token = app.staff_token(Role::Admin).await;
+    let made = app
+        .post_as(
+            &token,
+            "/api/v1/staff/users",
+            &json!({"email": email, "password": "a long enough password", "role": role.as_str()}),
+        )
+        .await;
+    assert_eq!(made.status(), 201);
+    let form = client().get(app.url("/staff/sign-in")).send().await.expect("sent");
+    let pre = value_of(&cookie_of(&form, "demeu_sign_in").expect("a sign-in cookie"));
+    let csrf = csrf_in(&form.text().await.expect("html"));
+    assert_eq!(csrf, pre, "the form carries the cookie's value");
+    let res = client()
+        .post(app.url("/staff/sign-in"))
+        .header(COOKIE, format!("demeu_sign_in={pre}"))
+        .form(&[("email", email.as_str()), ("password", "a long enough password"), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers().get(LOCATION).and_then(|v| v.to_str().ok()), Some("/staff"));
+    let session = cookie_of(&res, "demeu_staff").expect("a session cookie");
+    (format!("demeu_staff={}", value_of(&session)), session)
+}
+
+/// The console in English (its default is the foundation's Russian).
+async fn get(app: &TestApp, cookie: &str, path: &str) -> Response {
+    client().get(app.url(path)).header(COOKIE, format!("{cookie}; lang=en")).send().await.expect("sent")
+}
+
+async fn post(app: &TestApp, cookie: &str, path: &str, form: &[(&str, &str)]) -> Response {
+    client().post(app.url(path)).header(COOKIE, format!("{cookie}; lang=en")).form(form).send().await.expect("sent")
+}
+
+async fn html(res: Response) -> String {
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers().get(X_FRAME_OPTIONS).and_then(|v| v.to_str().ok()), Some("DENY"), "never framed");
+    assert_eq!(res.headers().get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
+    res.text().await.expect("html")
+}
+
+async fn signing_in_sets_a_strict_http_only_cookie_and_signing_out_revokes_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (cookie, set) = console_session(&app, Role::Editor).await;
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/staff", "Max-Age="] {
+        assert!(set.contains(flag), "{flag} in {set}");
+    }
+    assert!(!set.contains("Secure"), "not over plain http: {set}");
+    let page = html(get(&app, &cookie, "/staff").await).await;
+    let csrf = csrf_in(&page);
+    // Signed out, the same cookie opens nothing.
+    let res = post(&app, &cookie, "/staff/sign-out", &[("csrf", &csrf)]).await;
+    assert_eq!(res.status(), 303);
+    assert!(cookie_of(&res, "demeu_staff").is_some_and(|c| c.contains("Max-Age=0") || c.contains("expires=")));
+    let res = get(&app, &cookie, "/staff").await;
+    assert_eq!(
+        (res.status().as_u16(), res.headers().get(LOCATION).and_then(|v| v.to_str().ok())),
+        (303, Some("/staff/sign-in"))
+    );
+    // Without a cookie: to the sign-in form.
+    assert_eq!(client().get(app.url("/staff/comments")).send().await.expect("sent").status(), 303);
+    // A wrong password: the form again, 401, no session.
+    let form = client().get(app.url("/staff/sign-in")).send().await.expect("sent");
+    let pre = value_of(&cookie_of(&form, "demeu_sign_in").expect("cookie"));
+    let res = client()
+        .post(app.url("/staff/sign-in"))
+        .header(COOKIE, format!("demeu_sign_in={pre}"))
+        .form(&[("email", "nobody@dara.kz"), ("password", "wrong"), ("csrf", pre.as_str())])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), 401);
+    assert!(cookie_of(&res, "demeu_staff").is_none());
+    // Over https the cookie is Secure.
+    let app = spawn_app(backend).with(|s| s.server.public_url = "https://donate.dara.kz".into()).await;
+    let (_, set) = console_session(&app, Role::Editor).await;
+    assert!(set.contains("Secure"), "{set}");
+}
+
+async fn a_form_without_its_csrf_token_changes_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.post_json("/api/v1/campaigns/mentors/comments", &json!({"name": "Dana", "body": "Hello"})).await;
+    let editor = app.staff_token(Role::Editor).await;
+    let pending: Value = app.get_as(&editor, "/api/v1/staff/comments?status=pending").await.json().await.expect("JSON");
+    let id = pending["comments"][0]["id"].as_str().expect("pending").to_string();
+    let (cookie, _) = console_session(&app, Role::Editor).await;
+    let path = format!("/staff/comments/{id}");
+    for form in [vec![("action", "approve")], vec![("action", "approve"), ("csrf", "0123456789abcdef0123456789abcdef")]]
+    {
+        let res = post(&app, &cookie, &path, &form).await;
+        assert_eq!(res.status(), 403, "{form:?}");
+    }
+    let still: Value = app.get_as(&editor, "/api/v1/staff/comments?status=pending").await.json().await.expect("JSON");
+    assert_eq!(still["comments"].as_array().map(Vec::len), Some(1), "nothing changed");
+    // The sign-in form without its cookie's token opens no session.
+    let res = client()
+        .post(app.url("/staff/sign-in"))
+        .form(&[("email", "a@dara.kz"), ("password", "x"), ("csrf", "forged")])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), 403);
+    assert!(cookie_of(&res, "demeu_staff").is_none());
+    // Another session's token is not this one's.
+    let (other, _) = console_session(&app, Role::Editor).await;
+    let foreign = csrf_in(&html(get(&app, &other, "/staff").await).await);
+    assert_eq!(post(&app, &cookie, &path, &[("action", "approve"), ("csrf", &foreign)]).await.status(), 403);
+    let csrf = csrf_in(&html(get(&app, &cookie, "/staff").await).await);
+    assert_eq!(post(&app, &cookie, &path, &[("action", "approve"), ("csrf", &csrf)]).await.status(), 303);
+    let shown: Value = app.get_json("/api/v1/campaigns/mentors/comments").await;
+    assert_eq!(shown["comments"][0]["body"], "Hello");
+}
+
+async fn the_server_checks_each_role(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (accountant, _) = console_session(&app, Role::Accountant).await;
+    let dashboard = html(get(&app, &accountant, "/staff").await).await;
+    assert!(
+        !dashboard.contains("href=\"/staff/comments\"") && !dashboard.contains("href=\"/staff/news\""),
+        "not in the menu"
+    );
+    for path in ["/staff/comments", "/staff/volunteers", "/staff/news"] {
+        assert_eq!(get(&app, &accountant, path).await.status(), 403, "{path}");
+    }
+    let csrf = csrf_in(&dashboard);
+    let id = uuid::Uuid::new_v4().to_string();
+    let res =
+        post(&app, &accountant, &format!("/staff/volunteers/{id}"), &[("csrf", &csrf), ("status", "accepted")]).await;
+    assert_eq!(res.status(), 403, "forced");
+    let (editor, _) = console_session(&app, Role::Editor).await;
+    let dashboard = html(get(&app, &editor, "/staff").await).await;
+    assert!(dashboard.contains("href=\"/staff/comments\"") && !dashboard.contains("pledges.csv"), "the editor's menu");
+    for path in ["/staff/comments", "/staff/volunteers", "/staff/news"] {
+        html(get(&app, &editor, path).await).await;
+    }
+}
+
+async fn an_editor_moderates_follows_up_volunteers_and_publishes_news(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (cookie, _) = console_session(&app, Role::Editor).await;
+    // A volunteer's status and note.
+    let applied = app
+        .post_json(
+            "/api/v1/campaigns/mentors/volunteers",
+            &json!({"name": "Erlan", "city": "Almaty", "contact": "+7 701 000 00 00", "age_confirmed": true}),
+        )
+        .await;
+    assert_eq!(applied.status(), 202);
+    let page = html(get(&app, &cookie, "/staff/volunteers").await).await;
+    assert!(page.contains("Erlan") && page.contains("+7 701 000 00 00"));
+    let action = page.split("action=\"/staff/volunteers/").nth(1).and_then(|s| s.split('"').next()).expect("a form");
+    let csrf = csrf_in(&page);
+    let res = post(
+        &app,
+        &cookie,
+        &format!("/staff/volunteers/{action}"),
+        &[("csrf", &csrf), ("status", "contacted"), ("note", "Called on Monday")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let page = html(get(&app, &cookie, "/staff/volunteers").await).await;
+    assert!(page.contains("value=\"contacted\" selected") && page.contains("Called on Monday"), "{page}");
+
+    // News: preview (sanitized), save, publish; the campaign page shows it.
+    let body = "**School** dates <script>alert(1)</script>";
+    let res = post(
+        &app,
+        &cookie,
+        "/staff/news",
+        &[("csrf", &csrf), ("action", "preview"), ("campaign", "mentors"), ("title", "Dates"), ("body_markdown", body)],
+    )
+    .await;
+    let preview = html(res).await;
+    assert!(preview.contains("<strong>School</strong>") && !preview.contains("<script>alert"), "sanitized preview");
+    let res = post(
+        &app,
+        &cookie,
+        "/staff/news",
+        &[("csrf", &csrf), ("action", "save"), ("campaign", "mentors"), ("title", "Dates"), ("body_markdown", body)],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let post_path = res.headers().get(LOCATION).and_then(|v| v.to_str().ok()).expect("the post").to_string();
+    let edit = html(get(&app, &cookie, &post_path).await).await;
+    assert!(edit.contains("Publishing mails 0 confirmed subscribers."), "{edit}");
+    assert!(
+        !app.get("/campaigns/mentors?lang=en").await.text().await.expect("html").contains(">Dates<"),
+        "a draft is not shown"
+    );
+    assert_eq!(post(&app, &cookie, &post_path, &[("csrf", &csrf), ("action", "publish")]).await.status(), 303);
+    let site = app.get("/campaigns/mentors?lang=en&sent=x").await.text().await.expect("html");
+    assert!(site.contains(">Dates</a>"), "published: on the campaign page");
+    assert_eq!(post(&app, &cookie, &post_path, &[("csrf", &csrf), ("action", "unpublish")]).await.status(), 303);
+    let news: Value = app.get_json("/api/v1/campaigns/mentors/news").await;
+    assert_eq!(news["posts"].as_array().map(Vec::len), Some(0), "withdrawn");
+}
+
+async fn the_dashboard_shows_progress_money_and_what_waits(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = app.staff_token(Role::Accountant).await;
+    let gift = json!({"amount": 1_500_000, "method": "kaspi", "reference": "KASPI-7", "donor_name": "Aigerim"});
+    assert_eq!(app.post_as(&token, "/api/v1/staff/campaigns/mentors/offline-pledges", &gift).await.status(), 201);
+    app.post_json("/api/v1/campaigns/mentors/comments", &json!({"name": "Dana", "body": "Hello"})).await;
+    let (cookie, _) = console_session(&app, Role::Admin).await;
+    let page = html(get(&app, &cookie, "/staff").await).await;
+    for expected in [
+        "15 000 ₸ raised of 525 000 ₸",
+        "Counted today: <strong class=\"money\">15 000 ₸</strong>",
+        "Counted in the last 7 days: <strong class=\"money\">15 000 ₸</strong>",
+        "Reconciled: the totals agree with the ledger.",
+        "Comments waiting: <strong>1</strong>",
+        "Aigerim",
+    ] {
+        assert!(page.contains(expected), "missing {expected:?}");
+    }
+}
