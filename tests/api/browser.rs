@@ -18,6 +18,7 @@ on_both_backends!(
     a_donor_gives_with_javascript_off,
     the_forms_and_the_languages_work_in_a_browser,
     staff_sign_in_publish_and_moderate_in_a_browser,
+    an_accountant_records_refunds_and_exports_in_a_browser,
 );
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -422,5 +423,59 @@ async fn staff_sign_in_publish_and_moderate_in_a_browser(backend: Backend) {
     assert_eq!(forced.status(), 401);
     browser.goto(&app.url("/staff")).await;
     assert!(!browser.page_source().await.contains("pledges.csv"), "not in the editor's menu");
+    browser.quit().await;
+}
+
+async fn an_accountant_records_refunds_and_exports_in_a_browser(backend: Backend) {
+    let app = browsable_app(backend).await;
+    let admin = app.staff_token(Role::Admin).await;
+    let made = app
+        .post_as(
+            &admin,
+            "/api/v1/staff/users",
+            &json!({"email": "books@dara.kz", "password": "a long enough password", "role": "accountant"}),
+        )
+        .await;
+    assert_eq!(made.status(), 201);
+    let driver = Driver::start().await;
+    let browser = driver.session(true).await;
+    browser.goto(&app.url("/campaigns/mentors?lang=en")).await;
+    browser.wait_for_text("[data-live=raised]", "0 ₸").await;
+    browser.goto(&app.url("/staff/sign-in?lang=en")).await;
+    browser.type_into("#staff-email", "books@dara.kz").await;
+    browser.type_into("#staff-password", "a long enough password").await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_text("main h1", "Dashboard").await;
+
+    // An offline gift: counted at once, the campaign page shows it.
+    browser.goto(&app.url("/staff/offline")).await;
+    browser.type_into("#o-amount", "30 000").await;
+    browser.script("document.getElementById('o-method').value = 'kaspi'; return null").await;
+    browser.type_into("#o-reference", "KASPI-77").await;
+    browser.type_into("#o-donor", "Aigerim").await;
+    browser.click("form[action='/staff/offline'] button[type=submit]").await;
+    browser.wait_for_text("#refundable", "30 000 ₸").await;
+    assert_eq!(app.progress().await, (3_000_000, 1));
+
+    // Part of it refunded from the pledge's page.
+    browser.type_into("#refund-amount", "10000").await;
+    browser.click("form[action^='/staff/pledges/'] button[type=submit]").await;
+    browser.wait_for_text("#refundable", "20 000 ₸").await;
+    assert_eq!(app.progress().await, (2_000_000, 1));
+
+    // The file for the books, fetched as the page's link would.
+    let csv = browser
+        .call(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({"script": "var done = arguments[0]; fetch('/staff/pledges.csv').then(function (r) { return r.text(); }).then(done);", "args": []})),
+        )
+        .await;
+    let csv = csv.as_str().unwrap_or_default();
+    assert!(csv.starts_with("id,") && csv.contains("KASPI-77"), "{csv}");
+
+    // The campaign page shows the money that counts now.
+    browser.goto(&app.url("/campaigns/mentors?lang=en")).await;
+    browser.wait_for_text("[data-live=raised]", "20 000 ₸").await;
     browser.quit().await;
 }

@@ -16,6 +16,7 @@ on_both_backends!(
     the_server_checks_each_role,
     an_editor_moderates_follows_up_volunteers_and_publishes_news,
     the_dashboard_shows_progress_money_and_what_waits,
+    an_accountant_records_a_gift_refunds_part_once_and_exports,
 );
 
 fn client() -> reqwest::Client {
@@ -261,4 +262,70 @@ async fn the_dashboard_shows_progress_money_and_what_waits(backend: Backend) {
     ] {
         assert!(page.contains(expected), "missing {expected:?}");
     }
+}
+
+async fn an_accountant_records_a_gift_refunds_part_once_and_exports(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (cookie, _) = console_session(&app, Role::Accountant).await;
+    let form = html(get(&app, &cookie, "/staff/offline").await).await;
+    let csrf = csrf_in(&form);
+    let gift = [
+        ("csrf", csrf.as_str()),
+        ("campaign", "mentors"),
+        ("amount", "20 000"),
+        ("method", "kaspi"),
+        ("reference", "KASPI-42"),
+        ("donor_name", "Aigerim"),
+        ("received_on", "2026-11-27"),
+    ];
+    // Without the token nothing is recorded.
+    let forged: Vec<(&str, &str)> = gift.iter().copied().filter(|(k, _)| *k != "csrf").collect();
+    assert_eq!(post(&app, &cookie, "/staff/offline", &forged).await.status(), 403);
+    assert_eq!(app.progress().await, (0, 0));
+    let res = post(&app, &cookie, "/staff/offline", &gift).await;
+    assert_eq!(res.status(), 303);
+    let pledge = res.headers().get(LOCATION).and_then(|v| v.to_str().ok()).expect("the pledge").to_string();
+    assert_eq!(app.progress().await, (2_000_000, 1), "counted at once");
+    let detail = html(get(&app, &cookie, &pledge).await).await;
+    assert!(detail.contains("offline_payment") && detail.contains("KASPI-42"), "its ledger row");
+    assert!(detail.contains("id=\"refundable\">20 000 ₸"), "all of it may be refunded");
+
+    // A part refunded; the same form posted twice (a double click) refunds once.
+    let key =
+        detail.split("name=\"key\" value=\"").nth(1).and_then(|s| s.split('"').next()).expect("a key").to_string();
+    for _ in 0..2 {
+        let res = post(&app, &cookie, &pledge, &[("csrf", &csrf), ("key", &key), ("amount", "5000")]).await;
+        assert_eq!(res.status(), 303);
+    }
+    assert_eq!(app.progress().await, (1_500_000, 1), "refunded once");
+    let detail = html(get(&app, &cookie, &pledge).await).await;
+    assert!(detail.contains("id=\"refundable\">15 000 ₸"), "{detail}");
+    // More than what remains: the page again with the reason, nothing moved.
+    let res = post(&app, &cookie, &pledge, &[("csrf", &csrf), ("key", "another-key"), ("amount", "20000")]).await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(app.progress().await, (1_500_000, 1));
+
+    // Search, and the file for the books with the same filters.
+    let list = html(get(&app, &cookie, "/staff/pledges?q=aigerim&method=kaspi").await).await;
+    assert!(list.contains("Aigerim") && list.contains("/staff/pledges.csv?method=kaspi&amp;q=aigerim"), "{list}");
+    let file = get(&app, &cookie, "/staff/pledges.csv?method=kaspi").await;
+    assert_eq!(file.status(), 200);
+    assert!(file
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .starts_with("text/csv"));
+    let text = file.text().await.expect("csv");
+    assert!(text.lines().count() == 2 && text.contains("KASPI-42"), "{text}");
+
+    // An editor reaches none of it, even forced.
+    let (editor, _) = console_session(&app, Role::Editor).await;
+    for path in ["/staff/pledges", "/staff/offline", "/staff/pledges.csv", pledge.as_str()] {
+        assert_eq!(get(&app, &editor, path).await.status(), 403, "{path}");
+    }
+    let editor_csrf = csrf_in(&html(get(&app, &editor, "/staff").await).await);
+    let forced = post(&app, &editor, &pledge, &[("csrf", &editor_csrf), ("amount", "1000")]).await;
+    assert_eq!(forced.status(), 403);
+    assert_eq!(app.progress().await, (1_500_000, 1));
 }

@@ -9,6 +9,7 @@ mod browser;
 mod campaigns;
 mod cli;
 mod console;
+mod console_admin;
 mod cors;
 mod errors;
 mod hardening;

@@ -171,6 +171,32 @@ struct LedgerRow<'a> {
 
 type PledgeMoneyRow = (CampaignId, i64, i64, i64, i64, Currency, PledgeState, Option<chrono::NaiveDateTime>);
 
+/// One ledger row as staff read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryView {
+    /// What it records.
+    pub kind: EntryKind,
+    /// Minor units, signed by its effect on what counts.
+    pub amount: i64,
+    /// The fact it records (`payment:pi_…`, `refund-tx:…`, `offline:…`).
+    pub source: String,
+    /// When it was written.
+    pub created_at: chrono::NaiveDateTime,
+}
+
+/// A pledge's ledger rows, oldest first: its books, as the staff console shows them.
+pub fn entries_of(conn: &mut DbConn, pledge_id: PledgeId) -> Result<Vec<EntryView>, Error> {
+    let rows: Vec<(EntryKind, i64, String, chrono::NaiveDateTime)> = ledger_entries::table
+        .filter(ledger_entries::pledge_id.eq(pledge_id))
+        .order((ledger_entries::created_at.asc(), ledger_entries::id.asc()))
+        .select((ledger_entries::kind, ledger_entries::amount, ledger_entries::source, ledger_entries::created_at))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(kind, amount, source, created_at)| EntryView { kind, amount, source, created_at })
+        .collect())
+}
+
 /// The campaign's net money booked in `[from, to)` (payments less refunds and disputes): what
 /// the staff dashboard shows for today and this week. Summed by the database over the index
 /// `ledger_entries_campaign`; a campaign's total fits in BIGINT, so any part of it does.

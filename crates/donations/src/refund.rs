@@ -250,6 +250,20 @@ fn set_status(conn: &mut DbConn, id: RefundId, status: RefundStatus) -> Result<(
     Ok(())
 }
 
+/// What may still be refunded of a pledge, as shown before asking (the request itself decides
+/// again under the pledge's lock).
+pub fn refundable_now(conn: &mut DbConn, pledge_id: PledgeId) -> Result<i64, Error> {
+    let pledge = pledge_store::find(conn, pledge_id)?;
+    let amounts: Vec<i64> = refunds::table
+        .filter(refunds::pledge_id.eq(pledge_id))
+        .filter(refunds::status.eq(RefundStatus::Requested))
+        .select(refunds::amount)
+        .load(conn)?;
+    let reserved = amounts.iter().try_fold(0i64, |sum, a| sum.checked_add(*a));
+    let reserved = reserved.ok_or_else(|| Error::Corrupt(format!("refunds of pledge {pledge_id} overflow")))?;
+    Ok(refundable(pledge.amounts(), reserved))
+}
+
 /// The pledge, locked against concurrent refunds, and what its requested refunds reserve.
 fn lock_with_reserved(conn: &mut DbConn, pledge_id: PledgeId) -> Result<(PledgeRecord, i64), Error> {
     let pledge = pledge_store::lock(conn, pledge_id)?;

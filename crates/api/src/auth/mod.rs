@@ -17,7 +17,9 @@ pub use session::{
     credentials, end_session, open_session, sign_in_key, user_for_token, Credentials, NewSession, SESSION_HOURS,
 };
 pub use throttle::LoginThrottle;
-pub use users::{create_user, list_users, update_user, NewStaffUser, StaffUpdate, StaffUser};
+pub use users::{
+    change_own_password, check_new_password, create_user, list_users, update_user, NewStaffUser, StaffUpdate, StaffUser,
+};
 
 demeu_db::stored_enum! {
     /// What a staff member may do.

@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{hash_password, Role};
+use super::session::token_hash;
+use super::{hash_password, Role, MIN_PASSWORD_LEN};
 use crate::problem::ApiError;
 
 /// A staff member as shown to admins; never the hash.
@@ -158,6 +159,64 @@ pub fn update_user(conn: &mut DbConn, actor: Uuid, id: Uuid, update: &StaffUpdat
     })
 }
 
+/// A new password typed twice: at least [`MIN_PASSWORD_LEN`] characters (`password`) and the
+/// same both times (`repeat`); every field at fault is named at once (422).
+pub fn check_new_password(password: &str, repeated: &str) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        errors.push(demeu_db::FieldError::new("password", format!("must be at least {MIN_PASSWORD_LEN} characters")));
+    }
+    if password != repeated {
+        errors.push(demeu_db::FieldError::new("repeat", "does not match the new password"));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Invalid(errors))
+    }
+}
+
+/// Replaces the password of `user` with `password` (typed twice: `repeated`) and ends every
+/// other session of the account; returns how many were ended. The caller has just checked the
+/// current password.
+///
+/// Other sessions end because a password is changed when it may be known to someone else, who
+/// may have signed in with it; the session holding `keep_token`, the one making the change,
+/// stays, so that the person is not sent back to the sign-in form. Audited as `staff.password`.
+pub fn change_own_password(
+    conn: &mut DbConn,
+    user: &StaffUser,
+    keep_token: &str,
+    password: &str,
+    repeated: &str,
+) -> Result<usize, ApiError> {
+    check_new_password(password, repeated)?;
+    let hash = hash_password(password)?;
+    let now = demeu_db::now();
+    let key = user.id.to_string();
+    let keep = token_hash(keep_token);
+    conn.write_transaction(|conn| {
+        let touched = diesel::update(staff_users::table.find(&key))
+            .set((staff_users::password_hash.eq(&hash), staff_users::updated_at.eq(now)))
+            .execute(conn)?;
+        if touched == 0 {
+            return Err(ApiError::NotFound("staff user".into()));
+        }
+        let ended = diesel::delete(
+            staff_sessions::table.filter(staff_sessions::user_id.eq(&key)).filter(staff_sessions::token_hash.ne(&keep)),
+        )
+        .execute(conn)?;
+        demeu_db::audit::record(
+            conn,
+            Some(&key),
+            "staff.password",
+            &format!("staff_user:{key}"),
+            &serde_json::json!({"sessions_ended": ended}),
+        )?;
+        Ok(ended)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,5 +227,22 @@ mod tests {
         assert!(normalize_email("no-at-sign").is_err());
         assert!(normalize_email("a@nodot").is_err());
         assert!(normalize_email("a b@x.kz").is_err());
+    }
+
+    fn fields(result: Result<(), ApiError>) -> Vec<String> {
+        match result {
+            Err(ApiError::Invalid(errors)) => errors.into_iter().map(|e| e.field).collect(),
+            other => panic!("expected field errors, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_new_password_is_long_enough_and_typed_twice_alike() {
+        assert!(check_new_password("correct horse battery", "correct horse battery").is_ok());
+        assert_eq!(fields(check_new_password("correct horse battery", "correct horse batterY")), ["repeat"]);
+        assert_eq!(fields(check_new_password("short", "short")), ["password"]);
+        assert_eq!(fields(check_new_password("short", "other")), ["password", "repeat"]);
+        // Counted in characters, not bytes: twelve Cyrillic letters are enough.
+        assert!(check_new_password("пароль-длины", "пароль-длины").is_ok());
     }
 }

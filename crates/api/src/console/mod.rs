@@ -7,8 +7,10 @@
 //! only over https when the site is served so (`Secure`). Every form that changes something
 //! also carries a CSRF token derived from the session, checked before anything is done.
 
+pub mod admin;
 pub mod moderation;
 pub mod news;
+pub mod pledges;
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header::{LOCATION, RETRY_AFTER};
@@ -122,8 +124,13 @@ pub fn page(signed: Option<&Signed>, tr: Tr, title: &str, status: StatusCode, ma
                         li { a href="/staff/volunteers" { (tr.t("console-volunteers")) } }
                     }
                     @if signed.user.role.allows(Role::Accountant) {
-                        li { a href="/api/v1/staff/pledges.csv" { (tr.t("console-pledges")) " (CSV)" } }
+                        li { a href="/staff/pledges" { (tr.t("console-pledges")) } }
                     }
+                    @if signed.user.role.allows(Role::Admin) {
+                        li { a href="/staff/users" { (tr.t("console-staff")) } }
+                        li { a href="/staff/audit" { (tr.t("console-audit")) } }
+                    }
+                    li { a href="/staff/password" { (tr.t("console-password-menu")) } }
                 }
                 p.help {
                     (tr.t_with("console-signed-in-as", &[("email", signed.user.email.clone().into()), ("role", signed.user.role.as_str().into())]))
@@ -150,7 +157,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/staff/volunteers").route(web::get().to(moderation::volunteers)))
         .service(web::resource("/staff/volunteers/{id}").route(web::post().to(moderation::update_volunteer)))
         .service(web::resource("/staff/news").route(web::get().to(news::list)).route(web::post().to(news::create)))
-        .service(web::resource("/staff/news/{id}").route(web::get().to(news::edit)).route(web::post().to(news::act)));
+        .service(web::resource("/staff/news/{id}").route(web::get().to(news::edit)).route(web::post().to(news::act)))
+        .configure(pledges::configure)
+        .configure(admin::configure);
 }
 
 fn sign_in_form(tr: Tr, csrf: &str, email: &str, problem: Option<String>) -> Markup {

@@ -3,7 +3,7 @@ use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use demeu_db::utc;
-use donations::offline::{self, OfflineGift};
+use donations::offline::OfflineGift;
 use donations::pledge::{DisplayStatus, PaymentMethod, PledgeState};
 use donations::pledge_store::{self, PledgeRecord, StaffFilter};
 use serde::{Deserialize, Serialize};
@@ -12,7 +12,6 @@ use uuid::Uuid;
 use crate::auth::Accountant;
 use crate::extract::{path_uuid, JsonBody, Paging};
 use crate::idempotency::{request_hash, IdempotencyKey};
-use crate::mail::compose;
 use crate::problem::ApiError;
 use crate::services::refunds::{self, RefundAccepted};
 use crate::state::AppState;
@@ -123,7 +122,8 @@ pub struct PledgeFilters {
 }
 
 impl PledgeFilters {
-    fn into_filter(self) -> Result<StaffFilter, ApiError> {
+    /// The domain filter; 422 naming a status or method that is none.
+    pub fn into_filter(self) -> Result<StaffFilter, ApiError> {
         let state = self
             .status
             .as_deref()
@@ -236,18 +236,21 @@ pub async fn csv(
     state: web::Data<AppState>,
     query: web::Query<PledgeFilters>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = query.into_inner().into_filter()?;
-    let pool = state.pool.clone();
+    Ok(csv_answer(state.pool.clone(), query.into_inner().into_filter()?))
+}
+
+/// The CSV export of `filter`, streamed (the API's and the console's download).
+pub fn csv_answer(pool: demeu_db::DbPool, filter: StaffFilter) -> HttpResponse {
     // The header line goes out at once, before any page is read (the sign-in has just read the
     // database); pages follow from the first (no cursor) until the last (no next cursor).
     let header = csv_line(CSV_COLUMNS.iter().map(|(name, _)| name.to_string()));
     let body = Chunks::unfold(Bytes::from(header), Some(None), move |cursor: Option<String>| {
         csv_page(pool.clone(), filter.clone(), cursor)
     });
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header(("Content-Disposition", "attachment; filename=\"pledges.csv\""))
-        .body(body))
+        .body(body)
 }
 
 /// Pledges per page of the CSV export: each page is one index range of the staff list, read with
@@ -285,24 +288,9 @@ pub async fn offline(
     slug: web::Path<String>,
     body: JsonBody<OfflineGift>,
 ) -> Result<HttpResponse, ApiError> {
-    let slug = slug.into_inner();
-    let actor = staff.0.id.to_string();
-    let ctx = state.mail.clone();
-    let factor = state.settings.limits.offline_pledge_factor;
-    let view = state
-        .pool
-        .run(move |conn| {
-            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
-            let receipt = |conn: &mut demeu_db::DbConn, pledge: &PledgeRecord| {
-                compose::receipt(conn, &ctx, pledge, &campaign).map_err(donations::Error::from)
-            };
-            let max_amount = offline::ceiling(&campaign, factor);
-            let pledge = offline::record_offline(conn, &campaign, &body.0, max_amount, &actor, Utc::now(), &receipt)?;
-            staff_view(pledge, campaign.spec.slug.clone())
-        })
-        .await?;
-    state.snapshots.invalidate();
-    Ok(HttpResponse::Created().json(view))
+    let (pledge, slug) =
+        crate::services::offline::record(&state, slug.into_inner(), body.0, staff.0.id.to_string()).await?;
+    Ok(HttpResponse::Created().json(staff_view(pledge, slug)?))
 }
 
 /// A refund to ask for.

@@ -4,6 +4,7 @@
 
 pub mod community;
 pub mod news;
+pub mod offline;
 pub mod pledges;
 pub mod refunds;
 pub mod sign_in;

@@ -1,0 +1,403 @@
+//! The accountant's pages: the pledges searched and filtered, one pledge with its ledger rows
+//! and provider ids, a refund (full or part, the remaining refundable amount shown, a double
+//! click refunding once), an offline gift, and the CSV for the books.
+
+use actix_web::http::header::LOCATION;
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use donations::ids::PledgeId;
+use donations::money::{Currency, Money};
+use donations::offline::OfflineGift;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::{check_csrf, page, signed_in_as, Signed};
+use crate::auth::Role;
+use crate::idempotency::request_hash;
+use crate::pages::campaign::urlencoded;
+use crate::pages::format::{date, money};
+use crate::problem::ApiError;
+use crate::routes::staff_pledges::{csv_answer, PledgeFilters};
+use crate::state::AppState;
+
+/// The console's routes for pledges.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/staff/pledges").route(web::get().to(list)))
+        .service(web::resource("/staff/pledges.csv").route(web::get().to(csv)))
+        .service(web::resource("/staff/offline").route(web::get().to(offline_page)).route(web::post().to(offline)))
+        .service(web::resource("/staff/pledges/{id}").route(web::get().to(show)).route(web::post().to(refund)));
+}
+
+/// The list's query: the API's filters and a cursor.
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    campaign: Option<String>,
+    status: Option<String>,
+    method: Option<String>,
+    q: Option<String>,
+    cursor: Option<String>,
+}
+
+impl ListQuery {
+    fn filters(&self) -> PledgeFilters {
+        let some = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+        PledgeFilters {
+            campaign: some(&self.campaign),
+            status: some(&self.status),
+            method: some(&self.method),
+            q: some(&self.q),
+        }
+    }
+
+    /// The filters as a query string, for the next page and the CSV.
+    fn query_string(&self) -> String {
+        let f = self.filters();
+        [("campaign", f.campaign), ("status", f.status), ("method", f.method), ("q", f.q)]
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| format!("{k}={}", urlencoded(&v))))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
+fn select(name: &str, label: &str, options: &[&str], chosen: Option<&str>) -> Markup {
+    html! {
+        div.field {
+            label for={ "f-" (name) } { (label) }
+            select id={ "f-" (name) } name=(name) {
+                option value="" { "—" }
+                @for o in options { option value=(o) selected[chosen == Some(*o)] { (o) } }
+            }
+        }
+    }
+}
+
+/// `GET /staff/pledges`: newest first, 50 a page.
+pub async fn list(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let signed = match signed_in_as(&state, &req, Role::Accountant).await? {
+        Ok(signed) => signed,
+        Err(answer) => return Ok(answer),
+    };
+    let tr = signed.tr;
+    let query = query.into_inner();
+    let filter = query.filters().into_filter()?;
+    let cursor = query.cursor.clone();
+    let page_of = state
+        .pool
+        .run(move |conn| {
+            donations::pledge_store::staff_list(conn, &filter, 50, cursor.as_deref()).map_err(ApiError::from)
+        })
+        .await?;
+    let f = query.filters();
+    let qs = query.query_string();
+    let main = html! {
+        form method="get" action="/staff/pledges" {
+            div.field { label for="f-campaign" { (tr.t("pl-campaign")) } input #f-campaign type="text" name="campaign" value=[f.campaign.as_deref()]; }
+            (select("status", &tr.t("pl-status"), &["pending", "paid", "failed", "expired", "canceled"], f.status.as_deref()))
+            (select("method", &tr.t("pl-method"), &["online", "cash", "bank_transfer", "kaspi"], f.method.as_deref()))
+            div.field { label for="f-q" { (tr.t("pl-search")) } input #f-q type="text" name="q" value=[f.q.as_deref()]; }
+            button.secondary type="submit" { (tr.t("pl-filter")) }
+        }
+        p { a href={ "/staff/pledges.csv?" (qs) } download { (tr.t("pl-csv")) } " · " a href="/staff/offline" { (tr.t("pl-record")) } }
+        @if page_of.items.is_empty() { p { (tr.t("console-none")) } }
+        ul.wall {
+            @for (p, slug) in &page_of.items {
+                li {
+                    a href={ "/staff/pledges/" (p.id) } { strong.money { (money(tr.lang, Money::new(p.amount, p.currency))) } }
+                    " · " (p.display_status().as_str()) " · " (p.method.as_str()) " · " (slug) " · "
+                    (p.donor_name.as_deref().unwrap_or("—")) " · " (p.email.as_deref().unwrap_or("—"))
+                    " · " span.when { (date(&tr, demeu_db::utc(p.created_at))) }
+                }
+            }
+        }
+        @if let Some(next) = &page_of.next_cursor {
+            a href={ "/staff/pledges?" (qs) "&cursor=" (urlencoded(next)) } { (tr.t("wall-older")) }
+        }
+    };
+    Ok(page(Some(&signed), tr, &tr.t("console-pledges"), StatusCode::OK, main))
+}
+
+/// `GET /staff/pledges.csv`: the list's file, every page, with the same filters.
+pub async fn csv(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    if let Err(answer) = signed_in_as(&state, &req, Role::Accountant).await? {
+        return Ok(answer);
+    }
+    Ok(csv_answer(state.pool.clone(), query.filters().into_filter()?))
+}
+
+fn pledge_id(raw: &str) -> Result<PledgeId, ApiError> {
+    raw.parse().map_err(|_| ApiError::NotFound("pledge".into()))
+}
+
+/// `GET /staff/pledges/{id}`.
+pub async fn show(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let signed = match signed_in_as(&state, &req, Role::Accountant).await? {
+        Ok(signed) => signed,
+        Err(answer) => return Ok(answer),
+    };
+    let id = pledge_id(&id)?;
+    pledge_page(&state, &signed, id, StatusCode::OK, None).await
+}
+
+async fn pledge_page(
+    state: &AppState,
+    signed: &Signed,
+    id: PledgeId,
+    status: StatusCode,
+    problem: Option<String>,
+) -> Result<HttpResponse, ApiError> {
+    let tr = signed.tr;
+    let (pledge, entries, refundable) = state
+        .pool
+        .run(move |conn| {
+            let pledge = donations::pledge_store::find(conn, id)?;
+            let entries = donations::ledger::entries_of(conn, id)?;
+            let refundable = donations::refund::refundable_now(conn, id)?;
+            Ok::<_, ApiError>((pledge, entries, refundable))
+        })
+        .await?;
+    let m = |minor: i64| money(tr.lang, Money::new(minor, pledge.currency));
+    let key = uuid::Uuid::new_v4().to_string();
+    let main = html! {
+        dl {
+            dt { (tr.t("pl-amount")) } dd.money { (m(pledge.amount)) }
+            dt { (tr.t("pl-status")) } dd { (pledge.display_status().as_str()) }
+            dt { (tr.t("pl-method")) } dd { (pledge.method.as_str()) @if let Some(r) = &pledge.reference { " · " (r) } }
+            dt { (tr.t("pl-donor")) } dd { (pledge.donor_name.as_deref().unwrap_or("—")) " · " (pledge.email.as_deref().unwrap_or("—")) }
+            dt { (tr.t("pl-provider")) } dd { (pledge.provider.map(|p| p.as_str()).unwrap_or("—")) " · "
+                (pledge.provider_session_id.as_deref().unwrap_or("—")) " · " (pledge.provider_payment_id.as_deref().unwrap_or("—")) }
+            dt { (tr.t("pl-money")) } dd { (m(pledge.received)) " / " (m(pledge.refunded)) " / " (m(pledge.disputed)) }
+        }
+        h2 { (tr.t("pl-ledger")) }
+        @if entries.is_empty() { p { (tr.t("console-none")) } }
+        ul.wall {
+            @for e in &entries {
+                li { (e.kind.as_str()) " · " span.money { (m(e.amount)) } " · " code { (e.source) } " · "
+                     span.when { (date(&tr, demeu_db::utc(e.created_at))) } }
+            }
+        }
+        h2 { (tr.t("pl-refund")) }
+        p { (tr.t("pl-refundable")) ": " strong.money #refundable { (m(refundable)) } }
+        @if let Some(problem) = problem { p.alert role="alert" { (problem) } }
+        @if refundable > 0 {
+            form method="post" action={ "/staff/pledges/" (pledge.id) } {
+                input type="hidden" name="csrf" value=(signed.csrf);
+                // One key per form shown: a double click (or a retry of this form) refunds once.
+                input type="hidden" name="key" value=(key);
+                div.field {
+                    label for="refund-amount" { (tr.t("pl-refund-amount")) }
+                    input #refund-amount type="text" name="amount" inputmode="decimal" autocomplete="off";
+                }
+                button type="submit" { (tr.t("pl-refund")) }
+            }
+        }
+    };
+    Ok(page(Some(signed), tr, &tr.t("console-pledges"), status, main))
+}
+
+/// The refund form.
+#[derive(Deserialize)]
+pub struct RefundForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    key: String,
+    #[serde(default)]
+    amount: String,
+}
+
+fn major(text: &str, currency: Currency, field: &str) -> Result<Option<i64>, ApiError> {
+    let typed: String = text.chars().filter(|c| !c.is_whitespace() && *c != '₸').collect();
+    if typed.is_empty() {
+        return Ok(None);
+    }
+    Money::from_major_decimal(&typed.replace(',', "."), currency)
+        .map(|m| Some(m.minor))
+        .map_err(|_| ApiError::invalid(field, "write the amount in major units, such as 5000 or 5000.50"))
+}
+
+/// `POST /staff/pledges/{id}`: the same refund as the API's (reserved until the provider
+/// confirms; keyed, so that the same form posted twice refunds once).
+pub async fn refund(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let signed = match signed_in_as(&state, &req, Role::Accountant).await? {
+        Ok(signed) => signed,
+        Err(answer) => return Ok(answer),
+    };
+    let form: RefundForm = serde_urlencoded::from_bytes(&body)
+        .map_err(|e| ApiError::BadRequest(format!("the form could not be read: {e}")))?;
+    if let Err(refused) = check_csrf(&signed, &form.csrf) {
+        return Ok(*refused);
+    }
+    let id = pledge_id(&id)?;
+    let currency =
+        state.pool.run(move |conn| Ok::<_, ApiError>(donations::pledge_store::find(conn, id)?.currency)).await?;
+    let key = Some(form.key.clone()).filter(|k| crate::idempotency::check_key(k).is_ok());
+    let asked = async {
+        let amount = major(&form.amount, currency, "amount")?;
+        let fingerprint = format!("{amount:?}");
+        crate::services::refunds::refund(
+            &state,
+            id.as_uuid(),
+            amount,
+            signed.user.id.to_string(),
+            key,
+            request_hash(fingerprint.as_bytes()),
+        )
+        .await
+    }
+    .await;
+    match asked {
+        Ok(_) => Ok(HttpResponse::SeeOther().insert_header((LOCATION, format!("/staff/pledges/{id}"))).finish()),
+        Err(
+            error @ (ApiError::Invalid(_) | ApiError::Conflict(_) | ApiError::BadGateway(_) | ApiError::Unavailable(_)),
+        ) => {
+            let message = match &error {
+                ApiError::Invalid(fields) => {
+                    fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")
+                }
+                other => other.to_string(),
+            };
+            pledge_page(&state, &signed, id, error.status_code(), Some(message)).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+fn offline_form(signed: &Signed, campaigns: &[String], problem: Option<String>) -> Markup {
+    let tr = signed.tr;
+    html! {
+        @if let Some(problem) = problem { p.alert role="alert" { (problem) } }
+        form method="post" action="/staff/offline" {
+            input type="hidden" name="csrf" value=(signed.csrf);
+            div.field { label for="o-campaign" { (tr.t("pl-campaign")) }
+                select #o-campaign name="campaign" { @for c in campaigns { option value=(c) { (c) } } } }
+            div.field { label for="o-amount" { (tr.t("pl-amount-tenge")) } input #o-amount type="text" name="amount" inputmode="decimal" required; }
+            div.field { label for="o-method" { (tr.t("pl-method")) }
+                select #o-method name="method" { option value="cash" { "cash" } option value="bank_transfer" { "bank_transfer" } option value="kaspi" { "kaspi" } } }
+            div.field { label for="o-reference" { (tr.t("pl-reference")) } input #o-reference type="text" name="reference" required maxlength="200"; }
+            div.field { label for="o-donor" { (tr.t("pl-donor-optional")) } input #o-donor type="text" name="donor_name" maxlength="100"; }
+            div.field { label for="o-email" { (tr.t("pl-email-optional")) } input #o-email type="email" name="email" maxlength="254"; }
+            div.field { label for="o-date" { (tr.t("pl-received-on")) } input #o-date type="date" name="received_on"; }
+            button type="submit" { (tr.t("pl-record-button")) }
+        }
+    }
+}
+
+async fn campaign_slugs(state: &AppState) -> Result<Vec<String>, ApiError> {
+    state
+        .pool
+        .run(|conn| {
+            Ok::<_, ApiError>(
+                donations::campaign::list_progress(conn)?.into_iter().map(|p| p.campaign.spec.slug).collect(),
+            )
+        })
+        .await
+}
+
+/// `GET /staff/offline`.
+pub async fn offline_page(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let signed = match signed_in_as(&state, &req, Role::Accountant).await? {
+        Ok(signed) => signed,
+        Err(answer) => return Ok(answer),
+    };
+    let campaigns = campaign_slugs(&state).await?;
+    let tr = signed.tr;
+    Ok(page(Some(&signed), tr, &tr.t("pl-offline"), StatusCode::OK, offline_form(&signed, &campaigns, None)))
+}
+
+/// The offline gift form.
+#[derive(Deserialize)]
+pub struct OfflineForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    campaign: String,
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    method: String,
+    #[serde(default)]
+    reference: String,
+    #[serde(default)]
+    donor_name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    received_on: String,
+}
+
+/// `POST /staff/offline`: counted at once, then to the pledge's page.
+pub async fn offline(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
+    let signed = match signed_in_as(&state, &req, Role::Accountant).await? {
+        Ok(signed) => signed,
+        Err(answer) => return Ok(answer),
+    };
+    let form: OfflineForm = serde_urlencoded::from_bytes(&body)
+        .map_err(|e| ApiError::BadRequest(format!("the form could not be read: {e}")))?;
+    if let Err(refused) = check_csrf(&signed, &form.csrf) {
+        return Ok(*refused);
+    }
+    let optional = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    let made = async {
+        let currency =
+            state.settings.campaigns.iter().find(|c| c.slug == form.campaign).map_or(Currency::Kzt, |c| c.currency);
+        let amount =
+            major(&form.amount, currency, "amount")?.ok_or_else(|| ApiError::invalid("amount", "is needed"))?;
+        let received_at = match optional(&form.received_on) {
+            None => None,
+            Some(day) => Some(
+                chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d")
+                    .map_err(|_| ApiError::invalid("received_on", "a date such as 2026-11-28"))?
+                    .and_hms_opt(12, 0, 0)
+                    .unwrap_or_default()
+                    .and_utc(),
+            ),
+        };
+        let gift = OfflineGift {
+            amount,
+            donor_name: optional(&form.donor_name),
+            email: optional(&form.email),
+            method: form.method.clone(),
+            reference: form.reference.clone(),
+            received_at,
+        };
+        crate::services::offline::record(&state, form.campaign.clone(), gift, signed.user.id.to_string()).await
+    }
+    .await;
+    match made {
+        Ok((pledge, _)) => {
+            Ok(HttpResponse::SeeOther().insert_header((LOCATION, format!("/staff/pledges/{}", pledge.id))).finish())
+        }
+        Err(ApiError::Invalid(fields)) => {
+            let message = fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ");
+            let campaigns = campaign_slugs(&state).await?;
+            let tr = signed.tr;
+            Ok(page(
+                Some(&signed),
+                tr,
+                &tr.t("pl-offline"),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                offline_form(&signed, &campaigns, Some(message)),
+            ))
+        }
+        Err(other) => Err(other),
+    }
+}
