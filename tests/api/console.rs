@@ -19,11 +19,13 @@ on_both_backends!(
     an_accountant_records_a_gift_refunds_part_once_and_exports,
 );
 
-fn client() -> reqwest::Client {
+/// A client that shows each redirect (the console answers forms with 303).
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder().redirect(Policy::none()).build().expect("client")
 }
 
-fn cookie_of(res: &Response, name: &str) -> Option<String> {
+/// The whole `Set-Cookie` line of `name`, flags included.
+pub(crate) fn cookie_of(res: &Response, name: &str) -> Option<String> {
     res.headers()
         .get_all(SET_COOKIE)
         .iter()
@@ -37,9 +39,25 @@ fn value_of(set_cookie: &str) -> String {
 }
 
 /// The hidden CSRF field of a page.
-fn csrf_in(html: &str) -> String {
+pub(crate) fn csrf_in(html: &str) -> String {
     let start = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + "name=\"csrf\" value=\"".len();
     html[start..start + html[start..].find('"').expect("end")].to_string()
+}
+
+/// Signs in through the console's form (its CSRF cookie and field first); the answer to the
+/// form's POST.
+pub(crate) async fn sign_in(app: &TestApp, email: &str, password: &str) -> Response {
+    let form = client().get(app.url("/staff/sign-in")).send().await.expect("sent");
+    let pre = value_of(&cookie_of(&form, "demeu_sign_in").expect("a sign-in cookie"));
+    let csrf = csrf_in(&form.text().await.expect("html"));
+    assert_eq!(csrf, pre, "the form carries the cookie's value");
+    client()
+        .post(app.url("/staff/sign-in"))
+        .header(COOKIE, format!("demeu_sign_in={pre}"))
+        .form(&[("email", email), ("password", password), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("sent")
 }
 
 /// A staff member with `role`, signed in through the console's form; returns the session
@@ -55,17 +73,7 @@ async fn console_session(app: &TestApp, role: Role) -> (String, String) {
         )
         .await;
     assert_eq!(made.status(), 201);
-    let form = client().get(app.url("/staff/sign-in")).send().await.expect("sent");
-    let pre = value_of(&cookie_of(&form, "demeu_sign_in").expect("a sign-in cookie"));
-    let csrf = csrf_in(&form.text().await.expect("html"));
-    assert_eq!(csrf, pre, "the form carries the cookie's value");
-    let res = client()
-        .post(app.url("/staff/sign-in"))
-        .header(COOKIE, format!("demeu_sign_in={pre}"))
-        .form(&[("email", email.as_str()), ("password", "a long enough password"), ("csrf", csrf.as_str())])
-        .send()
-        .await
-        .expect("sent");
+    let res = sign_in(app, &email, "a long enough password").await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers().get(LOCATION).and_then(|v| v.to_str().ok()), Some("/staff"));
     let session = cookie_of(&res, "demeu_staff").expect("a session cookie");
@@ -258,6 +266,7 @@ async fn the_dashboard_shows_progress_money_and_what_waits(backend: Backend) {
         "Counted in the last 7 days: <strong class=\"money\">15 000 ₸</strong>",
         "Reconciled: the totals agree with the ledger.",
         "Comments waiting: <strong>1</strong>",
+        "15 000 ₸ of 225 000 ₸",
         "Aigerim",
     ] {
         assert!(page.contains(expected), "missing {expected:?}");
@@ -318,6 +327,19 @@ async fn an_accountant_records_a_gift_refunds_part_once_and_exports(backend: Bac
         .starts_with("text/csv"));
     let text = file.text().await.expect("csv");
     assert!(text.lines().count() == 2 && text.contains("KASPI-42"), "{text}");
+
+    // A day range: the gift was made today (Almaty), not tomorrow.
+    let today =
+        chrono::Utc::now().with_timezone(&demeu_api::pages::format::almaty_offset(chrono::Utc::now())).date_naive();
+    let tomorrow = today.succ_opt().expect("a day");
+    let found = html(get(&app, &cookie, &format!("/staff/pledges?from={today}&to={today}")).await).await;
+    assert!(found.contains("Aigerim"), "made today");
+    let none = html(get(&app, &cookie, &format!("/staff/pledges?from={tomorrow}")).await).await;
+    assert!(!none.contains("Aigerim"), "not made tomorrow");
+    assert_eq!(get(&app, &cookie, "/staff/pledges?from=28.11.2026").await.status(), 422, "a day it cannot read");
+    let token = app.staff_token(Role::Accountant).await;
+    let api: Value = app.get_as(&token, &format!("/api/v1/staff/pledges?to={today}")).await.json().await.expect("JSON");
+    assert_eq!(api["pledges"].as_array().map(Vec::len), Some(1), "the API takes the same range");
 
     // An editor reaches none of it, even forced.
     let (editor, _) = console_session(&app, Role::Editor).await;

@@ -4,11 +4,11 @@
 
 use demeu_api::auth::{self, NewStaffUser, Role, StaffUser};
 use demeu_db::audit::AuditFilter;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
-use reqwest::redirect::Policy;
+use reqwest::header::{COOKIE, LOCATION};
 use reqwest::Response;
 use serde_json::json;
 
+use crate::console::{client, csrf_in, sign_in};
 use crate::helpers::{spawn_app, Backend, TestApp};
 use crate::on_both_backends;
 
@@ -25,38 +25,9 @@ on_both_backends!(
 
 const PASSWORD: &str = "a long enough password";
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().redirect(Policy::none()).build().expect("client")
-}
-
+/// The `name=value` of a `Set-Cookie`, to send back.
 fn cookie_of(res: &Response, name: &str) -> Option<String> {
-    res.headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with(&format!("{name}=")))
-        .and_then(|c| c.split(';').next())
-        .map(str::to_string)
-}
-
-/// The hidden CSRF field of a page.
-fn csrf_in(html: &str) -> String {
-    let start = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + "name=\"csrf\" value=\"".len();
-    html[start..start + html[start..].find('"').expect("end")].to_string()
-}
-
-/// Signs in through the console's form; the answer to the form's POST.
-async fn sign_in(app: &TestApp, email: &str, password: &str) -> Response {
-    let form = client().get(app.url("/staff/sign-in")).send().await.expect("sent");
-    let pre = cookie_of(&form, "demeu_sign_in").expect("a sign-in cookie");
-    let csrf = csrf_in(&form.text().await.expect("html"));
-    client()
-        .post(app.url("/staff/sign-in"))
-        .header(COOKIE, pre)
-        .form(&[("email", email), ("password", password), ("csrf", csrf.as_str())])
-        .send()
-        .await
-        .expect("sent")
+    crate::console::cookie_of(res, name).and_then(|c| c.split(';').next().map(str::to_string))
 }
 
 /// A console session of `email`: the session cookie's `name=value`.

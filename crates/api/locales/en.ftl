@@ -217,3 +217,5 @@ pl-donor-optional = Donor (optional)
 pl-email-optional = Email for the receipt (optional)
 pl-received-on = Received on (optional)
 pl-record-button = Record the gift
+pl-from = Made from (day)
+pl-to = Made until (day)

@@ -216,3 +216,5 @@ pl-donor-optional = Демеуші (міндетті емес)
 pl-email-optional = Түбіртекке арналған email (міндетті емес)
 pl-received-on = Алынған күні (міндетті емес)
 pl-record-button = Жазу
+pl-from = Жасалған күннен бастап
+pl-to = Жасалған күнге дейін

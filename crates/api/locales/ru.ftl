@@ -217,3 +217,5 @@ pl-donor-optional = Жертвователь (необязательно)
 pl-email-optional = Email для квитанции (необязательно)
 pl-received-on = Дата получения (необязательно)
 pl-record-button = Записать
+pl-from = Создано с (день)
+pl-to = Создано по (день)

@@ -16,7 +16,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{check_csrf, page, signed_in, signed_in_as, Signed};
+use super::{page, posted, signed_in, signed_in_as, Signed};
 use crate::auth::{self, throttle, NewStaffUser, Role, StaffUpdate, StaffUser, MIN_PASSWORD_LEN};
 use crate::pages::format::{almaty_offset, date};
 use crate::pages::i18n::Tr;
@@ -32,10 +32,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/staff/users/{id}").route(web::post().to(update)))
         .service(web::resource("/staff/audit").route(web::get().to(audit)))
         .service(web::resource("/staff/password").route(web::get().to(password_page)).route(web::post().to(password)));
-}
-
-fn decode<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, ApiError> {
-    serde_urlencoded::from_bytes(body).map_err(|e| ApiError::BadRequest(format!("the form could not be read: {e}")))
 }
 
 fn see_other(to: &str) -> HttpResponse {
@@ -188,10 +184,7 @@ async fn users_answer(
 
 /// `GET /staff/users`: every account, and a form to make one. Admins only.
 pub async fn users(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let signed = match signed_in_as(&state, &req, Role::Admin).await? {
-        Ok(signed) => signed,
-        Err(answer) => return Ok(answer),
-    };
+    let signed = or_answer!(signed_in_as(&state, &req, Role::Admin).await?);
     users_answer(
         &state,
         &signed,
@@ -206,8 +199,6 @@ pub async fn users(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpR
 #[derive(Deserialize)]
 pub struct CreateForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     email: String,
     #[serde(default)]
     role: String,
@@ -217,14 +208,7 @@ pub struct CreateForm {
 
 /// `POST /staff/users`: makes the account (audited as `staff.create`), then back to the list.
 pub async fn create(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
-    let signed = match signed_in_as(&state, &req, Role::Admin).await? {
-        Ok(signed) => signed,
-        Err(answer) => return Ok(answer),
-    };
-    let form: CreateForm = decode(&body)?;
-    if let Err(refused) = check_csrf(&signed, &form.csrf) {
-        return Ok(*refused);
-    }
+    let (signed, form): (Signed, CreateForm) = or_answer!(posted(&state, &req, Some(Role::Admin), &body).await?);
     let typed = Typed { email: form.email.clone(), role: form.role.clone() };
     let actor = signed.user.id;
     let made = match form.role.parse::<Role>() {
@@ -248,8 +232,6 @@ pub async fn create(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -
 /// One account's form: which button, and the role chosen.
 #[derive(Deserialize)]
 pub struct AccountForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     action: String,
     #[serde(default)]
@@ -280,14 +262,7 @@ pub async fn update(
     id: web::Path<String>,
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let signed = match signed_in_as(&state, &req, Role::Admin).await? {
-        Ok(signed) => signed,
-        Err(answer) => return Ok(answer),
-    };
-    let form: AccountForm = decode(&body)?;
-    if let Err(refused) = check_csrf(&signed, &form.csrf) {
-        return Ok(*refused);
-    }
+    let (signed, form): (Signed, AccountForm) = or_answer!(posted(&state, &req, Some(Role::Admin), &body).await?);
     let id = id.into_inner().parse::<Uuid>().map_err(|_| ApiError::NotFound("staff user".into()))?;
     let actor = signed.user.id;
     let done = match form.update() {
@@ -333,10 +308,7 @@ fn when(tr: &Tr, at: chrono::NaiveDateTime) -> String {
 /// `GET /staff/audit`: the audit log, newest first, 50 a page, by action and by staff member.
 /// Admins only.
 pub async fn audit(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let signed = match signed_in_as(&state, &req, Role::Admin).await? {
-        Ok(signed) => signed,
-        Err(answer) => return Ok(answer),
-    };
+    let signed = or_answer!(signed_in_as(&state, &req, Role::Admin).await?);
     let query: AuditQuery = serde_urlencoded::from_str(req.query_string())
         .map_err(|e| ApiError::BadRequest(format!("the query could not be read: {e}")))?;
     let filter = AuditFilter { action: non_empty(&query.action), actor: non_empty(&query.actor) };
@@ -456,10 +428,7 @@ fn password_answer(signed: &Signed, messages: &[(String, String)], done: bool, s
 
 /// `GET /staff/password`: the form (and, after a change, that it is done). Any staff member.
 pub async fn password_page(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let signed = match signed_in(&state, &req).await? {
-        Ok(signed) => signed,
-        Err(answer) => return Ok(answer),
-    };
+    let signed = or_answer!(signed_in(&state, &req).await?);
     let done = req.query_string().split('&').any(|pair| pair == "changed=1");
     Ok(password_answer(&signed, &[], done, StatusCode::OK))
 }
@@ -467,8 +436,6 @@ pub async fn password_page(state: web::Data<AppState>, req: HttpRequest) -> Resu
 /// The password form.
 #[derive(Deserialize)]
 pub struct PasswordForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     current: String,
     #[serde(default)]
@@ -522,14 +489,7 @@ async fn change_password(
 /// as `staff.password`); refused, the form again: 422 for the new password, 401 for a wrong
 /// current one, 429 when slowed down.
 pub async fn password(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
-    let signed = match signed_in(&state, &req).await? {
-        Ok(signed) => signed,
-        Err(answer) => return Ok(answer),
-    };
-    let form: PasswordForm = decode(&body)?;
-    if let Err(refused) = check_csrf(&signed, &form.csrf) {
-        return Ok(*refused);
-    }
+    let (signed, form): (Signed, PasswordForm) = or_answer!(posted(&state, &req, None, &body).await?);
     let tr = signed.tr;
     let error = match change_password(&state, &req, &signed, form).await {
         Ok(()) => return Ok(see_other("/staff/password?changed=1")),

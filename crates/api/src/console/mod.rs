@@ -7,6 +7,17 @@
 //! only over https when the site is served so (`Secure`). Every form that changes something
 //! also carries a CSRF token derived from the session, checked before anything is done.
 
+/// `or_answer!(signed_in_as(..).await?)`: the value, or the handler answers at once with the
+/// `Err` side (to the sign-in form, a 403 page), nothing done.
+macro_rules! or_answer {
+    ($e:expr) => {
+        match $e {
+            Ok(value) => value,
+            Err(answer) => return Ok(answer),
+        }
+    };
+}
+
 pub mod admin;
 pub mod moderation;
 pub mod news;
@@ -92,6 +103,34 @@ pub async fn signed_in_as(
         Ok(signed) => Err(refusal(&signed, StatusCode::FORBIDDEN, "console-forbidden")),
         Err(answer) => Err(answer),
     })
+}
+
+/// A console form's fields, read from its urlencoded body.
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    serde_urlencoded::from_bytes(body).map_err(|e| ApiError::BadRequest(format!("the form could not be read: {e}")))
+}
+
+/// A console POST: signed in (with a role that allows `needed`, if any), its CSRF token
+/// checked before anything else, then its form read; or the answer to send instead.
+pub(crate) async fn posted<F: serde::de::DeserializeOwned>(
+    state: &AppState,
+    req: &HttpRequest,
+    needed: Option<Role>,
+    body: &Bytes,
+) -> Result<Result<(Signed, F), HttpResponse>, ApiError> {
+    let signed = match needed {
+        Some(role) => signed_in_as(state, req, role).await?,
+        None => signed_in(state, req).await?,
+    };
+    let signed = match signed {
+        Ok(signed) => signed,
+        Err(answer) => return Ok(Err(answer)),
+    };
+    let token: CsrfForm = decode(body).unwrap_or(CsrfForm { csrf: String::new() });
+    if let Err(refused) = check_csrf(&signed, &token.csrf) {
+        return Ok(Err(*refused));
+    }
+    Ok(Ok((signed, decode(body)?)))
 }
 
 /// A form's CSRF token checked against the session: `Err` is the 403 to send, nothing done.
@@ -266,14 +305,7 @@ pub struct CsrfForm {
 
 /// `POST /staff/sign-out`: the session ends for every client that holds it, cookie or token.
 pub async fn sign_out(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
-    let signed = match signed_in(&state, &req).await? {
-        Ok(signed) => signed,
-        Err(answer) => return Ok(answer),
-    };
-    let form: CsrfForm = serde_urlencoded::from_bytes(&body).unwrap_or(CsrfForm { csrf: String::new() });
-    if let Err(refused) = check_csrf(&signed, &form.csrf) {
-        return Ok(*refused);
-    }
+    let (signed, _): (Signed, CsrfForm) = or_answer!(posted(&state, &req, None, &body).await?);
     let (user, token) = (signed.user.clone(), signed.token.clone());
     state.pool.run(move |conn| crate::auth::end_session(conn, &user, &token)).await?;
     let mut answer = see_other("/staff/sign-in");
@@ -340,6 +372,7 @@ pub async fn dashboard(state: web::Data<AppState>, req: HttpRequest) -> Result<H
             section.card {
                 h2 { a href={ "/campaigns/" (day.progress.campaign.spec.slug) } { (day.progress.campaign.spec.title) } }
                 (crate::pages::campaign::progress_box(&tr, &day.progress, false, None))
+                (crate::pages::campaign::plan(&tr, &day.progress, state.settings.campaigns.iter().find(|c| c.slug == day.progress.campaign.spec.slug)))
                 p { (tr.t("console-today")) ": " strong.money { (money(tr.lang, donations::money::Money::new(day.today, currency))) }
                     " · " (tr.t("console-week")) ": " strong.money { (money(tr.lang, donations::money::Money::new(day.week, currency))) } }
                 p { (tr.t("console-books")) ": "

@@ -10,7 +10,7 @@ use campaign_news::volunteer::{self, VolunteerChange, VolunteerFilter, Volunteer
 use maud::html;
 use serde::Deserialize;
 
-use super::{check_csrf, page, signed_in_as};
+use super::{page, posted, signed_in_as, Signed};
 use crate::auth::Role;
 use crate::pages::format::date;
 use crate::problem::ApiError;
@@ -20,16 +20,9 @@ fn back(to: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((LOCATION, to.to_string())).finish()
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, ApiError> {
-    serde_urlencoded::from_bytes(body).map_err(|e| ApiError::BadRequest(format!("the form could not be read: {e}")))
-}
-
 /// `GET /staff/comments`: the moderation queue, oldest first.
 pub async fn comments(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let signed = match signed_in_as(&state, &req, Role::Editor).await? {
-        Ok(signed) => signed,
-        Err(answer) => return Ok(answer),
-    };
+    let signed = or_answer!(signed_in_as(&state, &req, Role::Editor).await?);
     let tr = signed.tr;
     let pending = state
         .pool
@@ -59,8 +52,6 @@ pub async fn comments(state: web::Data<AppState>, req: HttpRequest) -> Result<Ht
 #[derive(Deserialize)]
 pub struct ModerationForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     action: String,
 }
 
@@ -71,14 +62,7 @@ pub async fn moderate(
     id: web::Path<String>,
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let signed = match signed_in_as(&state, &req, Role::Editor).await? {
-        Ok(signed) => signed,
-        Err(answer) => return Ok(answer),
-    };
-    let form: ModerationForm = decode(&body)?;
-    if let Err(refused) = check_csrf(&signed, &form.csrf) {
-        return Ok(*refused);
-    }
+    let (signed, form): (Signed, ModerationForm) = or_answer!(posted(&state, &req, Some(Role::Editor), &body).await?);
     let approve = match form.action.as_str() {
         "approve" => true,
         "reject" => false,
@@ -92,10 +76,7 @@ pub async fn moderate(
 
 /// `GET /staff/volunteers`: the applications, newest first, each with its status and note.
 pub async fn volunteers(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let signed = match signed_in_as(&state, &req, Role::Editor).await? {
-        Ok(signed) => signed,
-        Err(answer) => return Ok(answer),
-    };
+    let signed = or_answer!(signed_in_as(&state, &req, Role::Editor).await?);
     let tr = signed.tr;
     let filter = VolunteerFilter { status: None, campaign: None };
     let list = state.pool.run(move |conn| volunteer::list(conn, &filter, 100, None).map_err(ApiError::from)).await?;
@@ -133,8 +114,6 @@ pub async fn volunteers(state: web::Data<AppState>, req: HttpRequest) -> Result<
 /// A volunteer's status and note.
 #[derive(Deserialize)]
 pub struct VolunteerForm {
-    #[serde(default)]
-    csrf: String,
     status: Option<String>,
     note: Option<String>,
 }
@@ -146,14 +125,7 @@ pub async fn update_volunteer(
     id: web::Path<String>,
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let signed = match signed_in_as(&state, &req, Role::Editor).await? {
-        Ok(signed) => signed,
-        Err(answer) => return Ok(answer),
-    };
-    let form: VolunteerForm = decode(&body)?;
-    if let Err(refused) = check_csrf(&signed, &form.csrf) {
-        return Ok(*refused);
-    }
+    let (signed, form): (Signed, VolunteerForm) = or_answer!(posted(&state, &req, Some(Role::Editor), &body).await?);
     let change = VolunteerChange::parse(&VolunteerPatch { status: form.status, note: form.note })?;
     let id = id.into_inner().parse::<uuid::Uuid>().map_err(|_| ApiError::NotFound("volunteer".into()))?.to_string();
     let actor = signed.user.id.to_string();

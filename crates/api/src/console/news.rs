@@ -10,16 +10,12 @@ use campaign_news::post::{self, NewPost, Post, PostEdit, PostStatus};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::{check_csrf, page, signed_in_as, Signed};
+use super::{page, posted, signed_in_as, Signed};
 use crate::auth::Role;
 use crate::pages::format::date;
 use crate::pages::layout::trusted;
 use crate::problem::ApiError;
 use crate::state::AppState;
-
-fn decode<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, ApiError> {
-    serde_urlencoded::from_bytes(body).map_err(|e| ApiError::BadRequest(format!("the form could not be read: {e}")))
-}
 
 fn back(to: String) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((LOCATION, to)).finish()
@@ -40,7 +36,7 @@ fn editor_form(
             input type="hidden" name="csrf" value=(signed.csrf);
             @if post.is_none() {
                 div.field {
-                    label for="post-campaign" { "Campaign" }
+                    label for="post-campaign" { (tr.t("pl-campaign")) }
                     select #post-campaign name="campaign" {
                         @for (slug, name) in campaigns { option value=(slug) { (name) } }
                     }
@@ -63,10 +59,7 @@ fn editor_form(
 
 /// `GET /staff/news`: every campaign's posts, and a new one's form.
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let signed = match signed_in_as(&state, &req, Role::Editor).await? {
-        Ok(signed) => signed,
-        Err(answer) => return Ok(answer),
-    };
+    let signed = or_answer!(signed_in_as(&state, &req, Role::Editor).await?);
     let tr = signed.tr;
     let (campaigns, posts) = state
         .pool
@@ -105,8 +98,6 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
 #[derive(Deserialize)]
 pub struct PostForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     action: String,
     #[serde(default)]
     campaign: String,
@@ -128,14 +119,7 @@ fn preview(signed: &Signed, form: &PostForm) -> Markup {
 
 /// `POST /staff/news`: preview a new post, or save it as a draft.
 pub async fn create(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
-    let signed = match signed_in_as(&state, &req, Role::Editor).await? {
-        Ok(signed) => signed,
-        Err(answer) => return Ok(answer),
-    };
-    let form: PostForm = decode(&body)?;
-    if let Err(refused) = check_csrf(&signed, &form.csrf) {
-        return Ok(*refused);
-    }
+    let (signed, form): (Signed, PostForm) = or_answer!(posted(&state, &req, Some(Role::Editor), &body).await?);
     if form.action == "preview" {
         let campaigns = vec![(form.campaign.clone(), form.campaign.clone())];
         let main = html! {
@@ -164,10 +148,7 @@ pub async fn edit(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let signed = match signed_in_as(&state, &req, Role::Editor).await? {
-        Ok(signed) => signed,
-        Err(answer) => return Ok(answer),
-    };
+    let signed = or_answer!(signed_in_as(&state, &req, Role::Editor).await?);
     let id = id.into_inner().parse::<uuid::Uuid>().map_err(|_| ApiError::NotFound("post".into()))?.to_string();
     let (post, subscribers) = state
         .pool
@@ -219,14 +200,7 @@ pub async fn act(
     id: web::Path<String>,
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let signed = match signed_in_as(&state, &req, Role::Editor).await? {
-        Ok(signed) => signed,
-        Err(answer) => return Ok(answer),
-    };
-    let form: PostForm = decode(&body)?;
-    if let Err(refused) = check_csrf(&signed, &form.csrf) {
-        return Ok(*refused);
-    }
+    let (signed, form): (Signed, PostForm) = or_answer!(posted(&state, &req, Some(Role::Editor), &body).await?);
     let id = id.into_inner().parse::<uuid::Uuid>().map_err(|_| ApiError::NotFound("post".into()))?.to_string();
     let actor = signed.user.id.to_string();
     match form.action.as_str() {

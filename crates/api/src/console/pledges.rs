@@ -12,7 +12,7 @@ use donations::offline::OfflineGift;
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::{check_csrf, page, signed_in_as, Signed};
+use super::{page, posted, signed_in_as, Signed};
 use crate::auth::Role;
 use crate::idempotency::request_hash;
 use crate::pages::campaign::urlencoded;
@@ -36,6 +36,8 @@ pub struct ListQuery {
     status: Option<String>,
     method: Option<String>,
     q: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
     cursor: Option<String>,
 }
 
@@ -47,17 +49,26 @@ impl ListQuery {
             status: some(&self.status),
             method: some(&self.method),
             q: some(&self.q),
+            from: some(&self.from),
+            to: some(&self.to),
         }
     }
 
     /// The filters as a query string, for the next page and the CSV.
     fn query_string(&self) -> String {
         let f = self.filters();
-        [("campaign", f.campaign), ("status", f.status), ("method", f.method), ("q", f.q)]
-            .into_iter()
-            .filter_map(|(k, v)| v.map(|v| format!("{k}={}", urlencoded(&v))))
-            .collect::<Vec<_>>()
-            .join("&")
+        [
+            ("campaign", f.campaign),
+            ("status", f.status),
+            ("method", f.method),
+            ("q", f.q),
+            ("from", f.from),
+            ("to", f.to),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| format!("{k}={}", urlencoded(&v))))
+        .collect::<Vec<_>>()
+        .join("&")
     }
 }
 
@@ -79,10 +90,7 @@ pub async fn list(
     req: HttpRequest,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let signed = match signed_in_as(&state, &req, Role::Accountant).await? {
-        Ok(signed) => signed,
-        Err(answer) => return Ok(answer),
-    };
+    let signed = or_answer!(signed_in_as(&state, &req, Role::Accountant).await?);
     let tr = signed.tr;
     let query = query.into_inner();
     let filter = query.filters().into_filter()?;
@@ -101,6 +109,8 @@ pub async fn list(
             (select("status", &tr.t("pl-status"), &["pending", "paid", "failed", "expired", "canceled"], f.status.as_deref()))
             (select("method", &tr.t("pl-method"), &["online", "cash", "bank_transfer", "kaspi"], f.method.as_deref()))
             div.field { label for="f-q" { (tr.t("pl-search")) } input #f-q type="text" name="q" value=[f.q.as_deref()]; }
+            div.field { label for="f-from" { (tr.t("pl-from")) } input #f-from type="date" name="from" value=[f.from.as_deref()]; }
+            div.field { label for="f-to" { (tr.t("pl-to")) } input #f-to type="date" name="to" value=[f.to.as_deref()]; }
             button.secondary type="submit" { (tr.t("pl-filter")) }
         }
         p { a href={ "/staff/pledges.csv?" (qs) } download { (tr.t("pl-csv")) } " · " a href="/staff/offline" { (tr.t("pl-record")) } }
@@ -144,10 +154,7 @@ pub async fn show(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let signed = match signed_in_as(&state, &req, Role::Accountant).await? {
-        Ok(signed) => signed,
-        Err(answer) => return Ok(answer),
-    };
+    let signed = or_answer!(signed_in_as(&state, &req, Role::Accountant).await?);
     let id = pledge_id(&id)?;
     pledge_page(&state, &signed, id, StatusCode::OK, None).await
 }
@@ -212,8 +219,6 @@ async fn pledge_page(
 #[derive(Deserialize)]
 pub struct RefundForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     key: String,
     #[serde(default)]
     amount: String,
@@ -237,15 +242,7 @@ pub async fn refund(
     id: web::Path<String>,
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let signed = match signed_in_as(&state, &req, Role::Accountant).await? {
-        Ok(signed) => signed,
-        Err(answer) => return Ok(answer),
-    };
-    let form: RefundForm = serde_urlencoded::from_bytes(&body)
-        .map_err(|e| ApiError::BadRequest(format!("the form could not be read: {e}")))?;
-    if let Err(refused) = check_csrf(&signed, &form.csrf) {
-        return Ok(*refused);
-    }
+    let (signed, form): (Signed, RefundForm) = or_answer!(posted(&state, &req, Some(Role::Accountant), &body).await?);
     let id = pledge_id(&id)?;
     let currency =
         state.pool.run(move |conn| Ok::<_, ApiError>(donations::pledge_store::find(conn, id)?.currency)).await?;
@@ -314,10 +311,7 @@ async fn campaign_slugs(state: &AppState) -> Result<Vec<String>, ApiError> {
 
 /// `GET /staff/offline`.
 pub async fn offline_page(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let signed = match signed_in_as(&state, &req, Role::Accountant).await? {
-        Ok(signed) => signed,
-        Err(answer) => return Ok(answer),
-    };
+    let signed = or_answer!(signed_in_as(&state, &req, Role::Accountant).await?);
     let campaigns = campaign_slugs(&state).await?;
     let tr = signed.tr;
     Ok(page(Some(&signed), tr, &tr.t("pl-offline"), StatusCode::OK, offline_form(&signed, &campaigns, None)))
@@ -326,8 +320,6 @@ pub async fn offline_page(state: web::Data<AppState>, req: HttpRequest) -> Resul
 /// The offline gift form.
 #[derive(Deserialize)]
 pub struct OfflineForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     campaign: String,
     #[serde(default)]
@@ -346,15 +338,7 @@ pub struct OfflineForm {
 
 /// `POST /staff/offline`: counted at once, then to the pledge's page.
 pub async fn offline(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
-    let signed = match signed_in_as(&state, &req, Role::Accountant).await? {
-        Ok(signed) => signed,
-        Err(answer) => return Ok(answer),
-    };
-    let form: OfflineForm = serde_urlencoded::from_bytes(&body)
-        .map_err(|e| ApiError::BadRequest(format!("the form could not be read: {e}")))?;
-    if let Err(refused) = check_csrf(&signed, &form.csrf) {
-        return Ok(*refused);
-    }
+    let (signed, form): (Signed, OfflineForm) = or_answer!(posted(&state, &req, Some(Role::Accountant), &body).await?);
     let optional = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let made = async {
         let currency =

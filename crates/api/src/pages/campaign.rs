@@ -254,7 +254,9 @@ fn status_text(tr: &Tr, status: CampaignStatus, spec: &donations::campaign::Camp
     }
 }
 
-fn plan(tr: &Tr, progress: &Progress, settings: Option<&CampaignSettings>) -> Markup {
+/// The funding plan as the waterfall it is: each line full, filling or waiting, the lines
+/// beyond the goal apart.
+pub fn plan(tr: &Tr, progress: &Progress, settings: Option<&CampaignSettings>) -> Markup {
     let spec = &progress.campaign.spec;
     let currency = spec.currency;
     let m = |minor: i64| money(tr.lang, Money::new(minor, currency));

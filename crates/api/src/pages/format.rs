@@ -52,6 +52,15 @@ pub fn almaty_offset(at: DateTime<Utc>) -> FixedOffset {
     FixedOffset::east_opt(hours * 3600).unwrap_or_else(|| Utc.fix())
 }
 
+/// When `day` begins in Almaty, as a UTC time (what the database stores).
+pub fn almaty_midnight_utc(day: chrono::NaiveDate) -> chrono::NaiveDateTime {
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    // The offset of that moment: take it at the UTC time six hours earlier, then correct.
+    let guess = midnight.and_utc() - chrono::Duration::hours(5);
+    let offset = almaty_offset(guess);
+    midnight - chrono::Duration::seconds(i64::from(offset.local_minus_utc()))
+}
+
 /// A date in Almaty, written the language's way: `28 November 2026`, `28 ноября 2026`,
 /// `2026 жылғы 28 қараша`.
 pub fn date(tr: &Tr, at: DateTime<Utc>) -> String {
@@ -102,6 +111,14 @@ mod tests {
         // Before March 2024 Almaty was UTC+6: 18:30 UTC was already the next day.
         let before = Utc.with_ymd_and_hms(2024, 1, 10, 18, 30, 0).single().expect("a time");
         assert_eq!(date(&Tr::new(Lang::En), before), "11 January 2024");
+    }
+
+    #[test]
+    fn an_almaty_day_begins_at_its_own_midnight() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 28).expect("a day");
+        assert_eq!(almaty_midnight_utc(day).to_string(), "2026-11-27 19:00:00");
+        let before = chrono::NaiveDate::from_ymd_opt(2024, 1, 10).expect("a day");
+        assert_eq!(almaty_midnight_utc(before).to_string(), "2024-01-09 18:00:00");
     }
 
     #[test]

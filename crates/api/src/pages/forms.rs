@@ -320,16 +320,8 @@ pub async fn comment(
     let slug = slug.into_inner();
     let values: CommentValues = decode(&body)?;
     let new = NewComment { name: values.name.clone(), body: values.body.clone() };
-    match community::comment(&state, client_ip::of(&req), slug.clone(), new).await {
-        Ok(_) => Ok(see_other(sent(&req, &slug, "comment", "comments"))),
-        Err(error) if shown_on_form(&error) => {
-            let mut forms = Forms::default();
-            let status = refused(&mut forms.comment, &Tr::new(lang_of(&req)), &error);
-            forms.comment.values = values;
-            again(&state, &req, slug, forms, status, retry_after(&error)).await
-        }
-        Err(error) => Err(error),
-    }
+    let outcome = community::comment(&state, client_ip::of(&req), slug.clone(), new).await.map(|_| ());
+    settle(&state, &req, slug, outcome, ("comment", "comments"), values, |forms| &mut forms.comment).await
 }
 
 /// `POST /campaigns/{slug}/subscribe`.
@@ -341,16 +333,8 @@ pub async fn subscribe(
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
     let values: SubscribeValues = decode(&body)?;
-    match community::subscribe(&state, client_ip::of(&req), slug.clone(), values.email.clone()).await {
-        Ok(()) => Ok(see_other(sent(&req, &slug, "subscribe", "subscribe"))),
-        Err(error) if shown_on_form(&error) => {
-            let mut forms = Forms::default();
-            let status = refused(&mut forms.subscribe, &Tr::new(lang_of(&req)), &error);
-            forms.subscribe.values = values;
-            again(&state, &req, slug, forms, status, retry_after(&error)).await
-        }
-        Err(error) => Err(error),
-    }
+    let outcome = community::subscribe(&state, client_ip::of(&req), slug.clone(), values.email.clone()).await;
+    settle(&state, &req, slug, outcome, ("subscribe", "subscribe"), values, |forms| &mut forms.subscribe).await
 }
 
 /// `POST /campaigns/{slug}/volunteer`: an application to join the mentors' team.
@@ -374,13 +358,28 @@ pub async fn volunteer(
         Ok(new) => volunteers::apply(&state, client_ip::of(&req), slug.clone(), new).await,
         Err(refused) => Err(refused.into()),
     };
-    match applied {
-        Ok(()) => Ok(see_other(sent(&req, &slug, "volunteer", "volunteer"))),
+    settle(&state, &req, slug, applied, ("volunteer", "volunteer"), values, |forms| &mut forms.volunteer).await
+}
+
+/// A form's outcome answered: to its section of the page, saying it went through (303); or
+/// the page again with the refusal beside the form and its values kept.
+async fn settle<V>(
+    state: &AppState,
+    req: &HttpRequest,
+    slug: String,
+    outcome: Result<(), ApiError>,
+    (form, anchor): (&str, &str),
+    values: V,
+    pick: fn(&mut Forms) -> &mut FormState<V>,
+) -> Result<HttpResponse, ApiError> {
+    match outcome {
+        Ok(()) => Ok(see_other(sent(req, &slug, form, anchor))),
         Err(error) if shown_on_form(&error) => {
             let mut forms = Forms::default();
-            let status = refused(&mut forms.volunteer, &Tr::new(lang_of(&req)), &error);
-            forms.volunteer.values = values;
-            again(&state, &req, slug, forms, status, retry_after(&error)).await
+            let state_of_form = pick(&mut forms);
+            let status = refused(state_of_form, &Tr::new(lang_of(req)), &error);
+            state_of_form.values = values;
+            again(state, req, slug, forms, status, retry_after(&error)).await
         }
         Err(error) => Err(error),
     }

@@ -119,6 +119,12 @@ pub struct PledgeFilters {
     /// may hold fewer than `limit` (even none) and still have a `next_cursor` to go on from.
     #[param(max_length = 1024)]
     pub q: Option<String>,
+    /// Made on or after this day (`YYYY-MM-DD`, Almaty).
+    #[param(format = Date, max_length = 1024)]
+    pub from: Option<String>,
+    /// Made on or before this day (`YYYY-MM-DD`, Almaty).
+    #[param(format = Date, max_length = 1024)]
+    pub to: Option<String>,
 }
 
 impl PledgeFilters {
@@ -136,7 +142,16 @@ impl PledgeFilters {
             .map(|s| s.parse::<PaymentMethod>())
             .transpose()
             .map_err(|_| ApiError::invalid("method", "must be online, cash, bank_transfer or kaspi"))?;
-        Ok(StaffFilter { campaign: self.campaign, state, method, q: self.q })
+        let day = |field: &str, text: &Option<String>, next: bool| -> Result<Option<chrono::NaiveDateTime>, ApiError> {
+            let Some(text) = text.as_deref().map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
+            let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map_err(|_| ApiError::invalid(field, "a day such as 2026-11-28"))?;
+            let date = if next { date.succ_opt().ok_or_else(|| ApiError::invalid(field, "too late"))? } else { date };
+            Ok(Some(crate::pages::format::almaty_midnight_utc(date)))
+        };
+        let made_from = day("from", &self.from, false)?;
+        let made_before = day("to", &self.to, true)?;
+        Ok(StaffFilter { campaign: self.campaign, state, method, q: self.q, made_from, made_before })
     }
 }
 
