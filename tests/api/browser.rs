@@ -353,17 +353,27 @@ async fn the_forms_and_the_languages_work_in_a_browser(backend: Backend) {
     browser.quit().await;
 }
 
-async fn staff_sign_in_publish_and_moderate_in_a_browser(backend: Backend) {
-    let app = browsable_app(backend).await;
+/// An account with `role` made by an admin through the API, then signed in through the
+/// console's form in `browser`.
+async fn console_sign_in(app: &TestApp, browser: &Session, email: &str, role: &str) {
     let admin = app.staff_token(Role::Admin).await;
     let made = app
         .post_as(
             &admin,
             "/api/v1/staff/users",
-            &json!({"email": "editor@dara.kz", "password": "a long enough password", "role": "editor"}),
+            &json!({"email": email, "password": "a long enough password", "role": role}),
         )
         .await;
     assert_eq!(made.status(), 201);
+    browser.goto(&app.url("/staff/sign-in?lang=en")).await;
+    browser.type_into("#staff-email", email).await;
+    browser.type_into("#staff-password", "a long enough password").await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_text("main h1", "Dashboard").await;
+}
+
+async fn staff_sign_in_publish_and_moderate_in_a_browser(backend: Backend) {
+    let app = browsable_app(backend).await;
     app.post_json("/api/v1/campaigns/mentors/comments", &json!({"name": "Dana", "body": "Good luck!"})).await;
     app.post_json(
         "/api/v1/campaigns/mentors/volunteers",
@@ -372,11 +382,7 @@ async fn staff_sign_in_publish_and_moderate_in_a_browser(backend: Backend) {
     .await;
     let driver = Driver::start().await;
     let browser = driver.session(true).await;
-    browser.goto(&app.url("/staff/sign-in?lang=en")).await;
-    browser.type_into("#staff-email", "editor@dara.kz").await;
-    browser.type_into("#staff-password", "a long enough password").await;
-    browser.click("main form button[type=submit]").await;
-    browser.wait_for_text("main h1", "Dashboard").await;
+    console_sign_in(&app, &browser, "editor@dara.kz", "editor").await;
     browser.wait_for_text("main", "Comments waiting: 1").await;
     browser.screenshot("console-dashboard").await;
 
@@ -428,24 +434,11 @@ async fn staff_sign_in_publish_and_moderate_in_a_browser(backend: Backend) {
 
 async fn an_accountant_records_refunds_and_exports_in_a_browser(backend: Backend) {
     let app = browsable_app(backend).await;
-    let admin = app.staff_token(Role::Admin).await;
-    let made = app
-        .post_as(
-            &admin,
-            "/api/v1/staff/users",
-            &json!({"email": "books@dara.kz", "password": "a long enough password", "role": "accountant"}),
-        )
-        .await;
-    assert_eq!(made.status(), 201);
     let driver = Driver::start().await;
     let browser = driver.session(true).await;
     browser.goto(&app.url("/campaigns/mentors?lang=en")).await;
     browser.wait_for_text("[data-live=raised]", "0 ₸").await;
-    browser.goto(&app.url("/staff/sign-in?lang=en")).await;
-    browser.type_into("#staff-email", "books@dara.kz").await;
-    browser.type_into("#staff-password", "a long enough password").await;
-    browser.click("main form button[type=submit]").await;
-    browser.wait_for_text("main h1", "Dashboard").await;
+    console_sign_in(&app, &browser, "books@dara.kz", "accountant").await;
 
     // An offline gift: counted at once, the campaign page shows it.
     browser.goto(&app.url("/staff/offline")).await;

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{page, posted, signed_in, signed_in_as, Signed};
-use crate::auth::{self, throttle, NewStaffUser, Role, StaffUpdate, StaffUser, MIN_PASSWORD_LEN};
+use crate::auth::{self, NewStaffUser, Role, StaffUpdate, StaffUser, MIN_PASSWORD_LEN};
 use crate::pages::format::{almaty_offset, date};
 use crate::pages::i18n::Tr;
 use crate::problem::ApiError;
@@ -455,30 +455,15 @@ async fn change_password(
     signed: &Signed,
     form: PasswordForm,
 ) -> Result<(), ApiError> {
+    // The new password first: a form that cannot succeed costs no password hashing.
     auth::check_new_password(&form.password, &form.repeat)?;
-    let account = auth::sign_in_key(&signed.user.email);
-    let client = crate::client_ip::of(req).map(crate::client_ip::limit_key);
-    let key = account.clone();
-    let (wait, credentials) = state
-        .pool
-        .run(move |conn| {
-            let wait = throttle::stored_wait(conn, &key, client)?;
-            Ok::<_, ApiError>((wait, auth::credentials(conn, &key)?))
-        })
-        .await?;
-    if let Some(retry_after) = wait.retry_after() {
-        return Err(ApiError::RateLimited { retry_after });
-    }
-    let hash = credentials.map(|c| c.password_hash);
-    if !state.hashing.verify(form.current, hash).await? {
-        state.pool.run(move |conn| throttle::record_failure(conn, &account, client)).await?;
-        return Err(ApiError::Unauthorized);
-    }
+    let client = crate::client_ip::of(req);
+    let verified = crate::services::sign_in::verify(state, client, &signed.user.email, form.current).await?;
     let (user, token) = (signed.user.clone(), signed.token.clone());
     state
         .pool
         .run(move |conn| {
-            throttle::record_success(conn, &account, client)?;
+            verified.record_success(conn)?;
             auth::change_own_password(conn, &user, &token, &form.password, &form.repeat)
         })
         .await?;
