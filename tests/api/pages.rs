@@ -30,6 +30,7 @@ on_both_backends!(
     pledges_of_another_campaign_are_not_shown,
     the_volunteer_form_applies_and_never_shows_anyone_the_application,
     a_kept_page_shows_news_within_a_second_and_money_at_once,
+    a_stream_on_one_server_hears_a_payment_counted_by_another,
 );
 
 /// A client that does not follow redirects, so that each 303 can be checked.
@@ -529,4 +530,26 @@ async fn a_kept_page_shows_news_within_a_second_and_money_at_once(backend: Backe
         assert!(std::time::Instant::now() < deadline, "the post never showed");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Two servers on one database, as behind a load balancer: a donor's live progress, open on
+/// the first, shows a payment the second counted (within the snapshot's poll).
+async fn a_stream_on_one_server_hears_a_payment_counted_by_another(backend: Backend) {
+    let database = crate::helpers::fresh_database(backend);
+    let first = crate::helpers::spawn_app_on(&database).await;
+    let second = crate::helpers::spawn_app_on(&database).await;
+    let mut res = first.get("/api/v1/campaigns/mentors/events").await;
+    let mut buffer = String::new();
+    let opening = next_event(&mut res, &mut buffer, |_| true).await;
+    assert_eq!(opening["raised"], 0);
+    let created: Value = second
+        .post_json("/api/v1/campaigns/mentors/pledges", &json!({"amount": 900_000}))
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    let path = created["checkout_url"].as_str().expect("url").trim_start_matches("http://127.0.0.1:8080").to_string();
+    assert_eq!(no_redirects().post(second.url(&format!("{path}/pay"))).send().await.expect("paid").status(), 303);
+    let heard = next_event(&mut res, &mut buffer, |v| v["raised"] != 0).await;
+    assert_eq!((heard["raised"].as_i64(), heard["pledges"].as_i64()), (Some(900_000), Some(1)));
 }
