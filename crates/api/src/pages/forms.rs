@@ -280,14 +280,7 @@ pub async fn give(
     );
     let key = Some(values.key.trim().to_string()).filter(|k| crate::idempotency::check_key(k).is_ok());
     let client = client_ip::of(&req);
-    let made = async {
-        state.pledge_limiter.check(client).await?;
-        if request.subscribe && request.email.is_some() {
-            state.subscription_limiter.check(client).await?;
-        }
-        pledges::pledge(&state, slug.clone(), request, key, request_hash(fingerprint.as_bytes())).await
-    }
-    .await;
+    let made = pledges::pledge(&state, client, slug.clone(), request, key, request_hash(fingerprint.as_bytes())).await;
     let id = match made {
         Ok(Answer::Fresh(created)) => created.id.to_string(),
         Ok(Answer::Replay { status: 201, body }) => serde_json::from_str::<serde_json::Value>(&body)

@@ -35,14 +35,8 @@ pub async fn create(
     body: JsonBody<PledgeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let JsonBody(request, raw) = body;
-    // Counted before anything is stored: a flood of pledges (card testing) or of pledges asking
-    // for news (inbox flooding) stops at the address's hourly limit like any other post.
     let client = crate::client_ip::of(&req);
-    state.pledge_limiter.check(client).await?;
-    if request.subscribe && request.email.is_some() {
-        state.subscription_limiter.check(client).await?;
-    }
-    let answer = pledges::pledge(&state, slug.into_inner(), request, key.0, request_hash(&raw)).await?;
+    let answer = pledges::pledge(&state, client, slug.into_inner(), request, key.0, request_hash(&raw)).await?;
     Ok(answer.respond(StatusCode::CREATED))
 }
 

@@ -38,14 +38,22 @@ pub struct PledgeCreated {
 /// A key held by this request: its scope and value.
 type HeldKey = Option<(String, String)>;
 
-/// Makes a pledge on campaign `slug` from `request`, whose raw body hashes to `body_hash`.
+/// Makes a pledge on campaign `slug` from `request` sent from `client`, whose raw body hashes
+/// to `body_hash`.
 pub async fn pledge(
     state: &AppState,
+    client: Option<std::net::IpAddr>,
     slug: String,
     request: PledgeRequest,
     key: Option<String>,
     body_hash: String,
 ) -> Result<Answer<PledgeCreated>, ApiError> {
+    // Counted before anything is stored: a flood of pledges (card testing) or of pledges asking
+    // for news (inbox flooding) stops at the address's hourly limit like any other post.
+    state.pledge_limiter.check(client).await?;
+    if request.subscribe && request.email.is_some() {
+        state.subscription_limiter.check(client).await?;
+    }
     let held: HeldKey = key.map(|k| (format!("pledge:{slug}"), k));
     let provider = state.providers.active.kind();
     let ctx = state.mail.clone();
