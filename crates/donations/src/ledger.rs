@@ -14,6 +14,7 @@ use crate::ids::{CampaignId, PledgeId};
 use crate::ledger_source::LedgerSource;
 use crate::money::{Currency, Money};
 use crate::pledge::{PledgeAmounts, PledgeState};
+use crate::pledge_store::{self, PledgeRecord, ProviderIds};
 use crate::totals::{self, TotalsChange};
 use crate::Error;
 
@@ -169,8 +170,6 @@ struct LedgerRow<'a> {
     created_at: chrono::NaiveDateTime,
 }
 
-type PledgeMoneyRow = (CampaignId, i64, i64, i64, i64, Currency, PledgeState, Option<chrono::NaiveDateTime>);
-
 /// One ledger row as staff read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryView {
@@ -227,55 +226,46 @@ pub fn append(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error> {
 /// total out of range is refused before the first write, so the caller's transaction goes on
 /// clean (no savepoint needed: each one costs PostgreSQL two round trips, on the path every
 /// webhook takes).
-///
-/// The pledge row is touched before it is read: on PostgreSQL the UPDATE takes the row lock, so
-/// two deliveries for one pledge cannot both read the old amounts, nor both find a source
-/// unrecorded (a source belongs to one pledge); SQLite's write transaction already excludes
-/// other writers.
 pub fn append_in(conn: &mut DbConn, entry: &NewEntry) -> Result<Appended, Error> {
-    let (appended, change) = append_deferring_totals(conn, entry)?;
+    let pledge = pledge_store::lock(conn, entry.pledge_id)?;
+    let (appended, change) = append_locked(conn, &pledge, entry, ProviderIds::default())?;
     if let Some(change) = change {
         change.write(conn)?;
     }
     Ok(appended)
 }
 
-/// [`append_in`], leaving the campaign's totals to the caller: it must write the change
-/// returned in the same transaction.
-pub fn append_deferring_totals(conn: &mut DbConn, entry: &NewEntry) -> Result<(Appended, Option<TotalsChange>), Error> {
+/// [`append_in`] for a pledge this transaction has locked and read (`pledge_store::lock`: two
+/// deliveries for one pledge cannot both read the old amounts, nor both find a source
+/// unrecorded, since a source belongs to one pledge), leaving the campaign's totals to the
+/// caller, who must write the change returned in the same transaction.
+///
+/// `ids` (what the event tells of the provider's ids) go into the same UPDATE as the money, or
+/// alone when the entry is already recorded: the pledge row gets one new version per delivery,
+/// not one per fact. On an error nothing is written, `ids` included.
+pub fn append_locked(
+    conn: &mut DbConn,
+    pledge: &PledgeRecord,
+    entry: &NewEntry,
+    ids: ProviderIds<'_>,
+) -> Result<(Appended, Option<TotalsChange>), Error> {
     let now = demeu_db::now();
-    let pledge_id = entry.pledge_id;
-    let touched = diesel::update(pledges::table.find(pledge_id)).set(pledges::updated_at.eq(now)).execute(conn)?;
-    if touched == 0 {
-        return Err(Error::NotFound("pledge"));
-    }
-    let (campaign_id, amount, received, refunded, disputed, currency, state, counted_at): PledgeMoneyRow =
-        pledges::table
-            .find(pledge_id)
-            .select((
-                pledges::campaign_id,
-                pledges::amount,
-                pledges::received,
-                pledges::refunded,
-                pledges::disputed,
-                pledges::currency,
-                pledges::state,
-                pledges::counted_at,
-            ))
-            .first(conn)?;
+    let pledge_id = pledge.id;
     let source = entry.source.to_string();
     let recorded: i64 = ledger_entries::table.filter(ledger_entries::source.eq(&source)).count().get_result(conn)?;
     if recorded > 0 {
+        ids.write(conn, pledge_id)?;
         return Ok((Appended::AlreadyRecorded, None));
     }
-    if currency != entry.amount.currency {
-        return Err(Error::CurrencyMismatch { expected: currency, got: entry.amount.currency });
+    if pledge.currency != entry.amount.currency {
+        return Err(Error::CurrencyMismatch { expected: pledge.currency, got: entry.amount.currency });
     }
-    let before = PledgeAmounts { amount, received, refunded, disputed };
+    let before = pledge.amounts();
     let after = apply(before, entry.kind, entry.amount.minor)?;
 
     let counted_change = i64::from(after.counted() > 0) - i64::from(before.counted() > 0);
     let delta = entry.amount.minor;
+    let campaign_id = pledge.campaign_id;
     // The campaign's total must stay inside BIGINT (SQLite would silently turn an overflowing
     // sum into a REAL): checked on a plain read before anything is written, so that a refusal
     // leaves nothing written. (A negative entry cannot leave the range: what counts never goes
@@ -291,23 +281,25 @@ pub fn append_deferring_totals(conn: &mut DbConn, entry: &NewEntry) -> Result<(A
         pledge_id,
         kind: entry.kind,
         amount: delta,
-        currency,
+        currency: pledge.currency,
         source: &source,
         created_at: now,
     };
     diesel::insert_into(ledger_entries::table).values(&row).execute(conn)?;
 
     let becomes_paid = matches!(entry.kind, EntryKind::Payment | EntryKind::OfflinePayment);
-    let new_state = if becomes_paid { PledgeState::Paid } else { state };
     let first_counted = before.received == 0 && after.received > 0;
-    let counted_at = counted_at.or(first_counted.then_some(now));
     diesel::update(pledges::table.find(pledge_id))
         .set((
-            pledges::received.eq(after.received),
-            pledges::refunded.eq(after.refunded),
-            pledges::disputed.eq(after.disputed),
-            pledges::state.eq(new_state),
-            pledges::counted_at.eq(counted_at),
+            (
+                pledges::received.eq(after.received),
+                pledges::refunded.eq(after.refunded),
+                pledges::disputed.eq(after.disputed),
+                pledges::state.eq(if becomes_paid { PledgeState::Paid } else { pledge.state }),
+                pledges::counted_at.eq(pledge.counted_at.or(first_counted.then_some(now))),
+                pledges::updated_at.eq(now),
+            ),
+            ids,
         ))
         .execute(conn)?;
 

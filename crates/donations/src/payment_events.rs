@@ -17,11 +17,11 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::ids::PledgeId;
-use crate::ledger::{append_deferring_totals, Appended, EntryKind, NewEntry};
+use crate::ledger::{append_locked, Appended, EntryKind, NewEntry};
 use crate::ledger_source::LedgerSource;
 use crate::money::{Currency, Money};
 use crate::pledge::PledgeState;
-use crate::pledge_store::{self, PledgeRecord};
+use crate::pledge_store::{self, PledgeRecord, ProviderIds};
 use crate::totals::TotalsChange;
 use crate::Error;
 
@@ -363,8 +363,8 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent, totals: &mut Option<TotalsChan
                 Ok(pledge) => pledge,
                 Err(not_ours) => return Ok(not_ours),
             };
-            pledge_store::link_provider_ids(conn, &pledge, None, Some(payment_id))?;
-            count_payment(conn, &pledge, payment_id, *amount, currency, totals)
+            let ids = ProviderIds::missing(conn, &pledge, None, Some(payment_id))?;
+            count_payment(conn, &pledge, ids, payment_id, *amount, currency, totals)
         }
         PaymentEvent::Refunded { charge_id, payment_id, amount_refunded, currency } => {
             let pledge = match paid_by(conn, payment_id.as_deref(), "refund")? {
@@ -383,7 +383,7 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent, totals: &mut Option<TotalsChan
                 return Ok((Processed::Recorded(why), Some(pledge.id)));
             }
             let source = LedgerSource::ProviderRefund { charge_id: charge_id.clone(), cumulative: *amount_refunded };
-            let applied = record(conn, &pledge, EntryKind::Refund, -increment, source, totals)?;
+            let applied = record(conn, &pledge, ProviderIds::default(), EntryKind::Refund, -increment, source, totals)?;
             if matches!(applied.0, Processed::Counted { .. }) {
                 crate::refund::settle(conn, pledge.id, increment)?;
             }
@@ -398,7 +398,7 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent, totals: &mut Option<TotalsChan
                 return Err(Error::NotYetKnown(format!("refund for pledge {} before its payment", pledge.id)));
             }
             let source = LedgerSource::RefundTransaction { refund_id: refund_id.clone() };
-            let applied = record(conn, &pledge, EntryKind::Refund, -amount, source, totals)?;
+            let applied = record(conn, &pledge, ProviderIds::default(), EntryKind::Refund, -amount, source, totals)?;
             if matches!(applied.0, Processed::Counted { .. }) {
                 crate::refund::settle(conn, pledge.id, *amount)?;
             }
@@ -415,7 +415,6 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent, totals: &mut Option<TotalsChan
             if pledge.received == 0 {
                 return Err(Error::NotYetKnown(format!("dispute on pledge {} before its payment", pledge.id)));
             }
-            let pledge = pledge_store::lock(conn, pledge.id)?;
             if held_by_dispute(conn, &d.dispute_id)?.is_some() {
                 return Ok((Processed::Recorded("the dispute holds its money already".into()), Some(pledge.id)));
             }
@@ -435,7 +434,7 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent, totals: &mut Option<TotalsChan
                 return Ok((Processed::Recorded(why), Some(pledge.id)));
             }
             let source = LedgerSource::DisputeHeld { dispute_id: d.dispute_id.clone() };
-            record(conn, &pledge, EntryKind::DisputeHeld, -hold, source, totals)
+            record(conn, &pledge, ProviderIds::default(), EntryKind::DisputeHeld, -hold, source, totals)
         }
         PaymentEvent::DisputeFundsReturned(d) => {
             let pledge = match paid_by(conn, d.payment_id.as_deref(), "dispute")? {
@@ -448,7 +447,7 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent, totals: &mut Option<TotalsChan
                 }
                 Some(held) => {
                     let source = LedgerSource::DisputeReturned { dispute_id: d.dispute_id.clone() };
-                    record(conn, &pledge, EntryKind::DisputeReversed, held, source, totals)
+                    record(conn, &pledge, ProviderIds::default(), EntryKind::DisputeReversed, held, source, totals)
                 }
                 None => Err(Error::NotYetKnown(format!("dispute {} returned before it held money", d.dispute_id))),
             }
@@ -473,31 +472,36 @@ fn checkout(conn: &mut DbConn, facts: &CheckoutFacts, totals: &mut Option<Totals
         Ok(pledge) => pledge,
         Err(not_ours) => return Ok(not_ours),
     };
-    pledge_store::link_provider_ids(conn, &pledge, Some(&facts.session_id), facts.payment_id.as_deref())?;
+    let ids = ProviderIds::missing(conn, &pledge, Some(&facts.session_id), facts.payment_id.as_deref())?;
     if !facts.paid {
+        ids.write(conn, pledge.id)?;
         return Ok((Processed::Recorded("checkout complete, payment pending".into()), Some(pledge.id)));
     }
     let (Some(payment_id), Some(amount), Some(currency)) = (&facts.payment_id, facts.amount, &facts.currency) else {
+        ids.write(conn, pledge.id)?;
         let why = format!("paid session {} lacks its payment, amount or currency", facts.session_id);
         pledge_store::flag(conn, pledge.id, &why)?;
         return Ok((Processed::Flagged(why), Some(pledge.id)));
     };
-    count_payment(conn, &pledge, payment_id, amount, currency, totals)
+    count_payment(conn, &pledge, ids, payment_id, amount, currency, totals)
 }
 
+/// Counts a payment for `pledge` (locked), linking `ids` with it.
 fn count_payment(
     conn: &mut DbConn,
     pledge: &PledgeRecord,
+    ids: ProviderIds<'_>,
     payment_id: &str,
     amount: i64,
     currency: &str,
     totals: &mut Option<TotalsChange>,
 ) -> Result<Applied, Error> {
     if let Some(flagged) = mismatch(conn, pledge, Some(amount), currency)? {
+        ids.write(conn, pledge.id)?;
         return Ok(flagged);
     }
     let source = LedgerSource::Payment { payment_id: payment_id.to_string() };
-    let applied = record(conn, pledge, EntryKind::Payment, amount, source, totals)?;
+    let applied = record(conn, pledge, ids, EntryKind::Payment, amount, source, totals)?;
     // Another payment for a pledge already paid is real money (a donor who paid twice): it
     // counts, and staff are asked to look, e.g. to refund it.
     let first = pledge.provider_payment_id.as_deref().filter(|first| *first != payment_id);
@@ -529,9 +533,11 @@ fn mismatch(
     Ok(Some((Processed::Flagged(why), Some(pledge.id))))
 }
 
+/// Appends a ledger entry to `pledge` (locked), linking `ids` with it, whatever the outcome.
 fn record(
     conn: &mut DbConn,
     pledge: &PledgeRecord,
+    ids: ProviderIds<'_>,
     kind: EntryKind,
     amount: i64,
     source: LedgerSource,
@@ -540,7 +546,7 @@ fn record(
     let currency = pledge.currency;
     let pledge_id = pledge.id;
     let entry = NewEntry { pledge_id, kind, amount: Money::new(amount, currency), source };
-    match append_deferring_totals(conn, &entry) {
+    match append_locked(conn, pledge, &entry, ids) {
         Ok((appended @ Appended::Recorded { .. }, change)) => {
             *totals = change;
             Ok((
@@ -553,6 +559,7 @@ fn record(
         // dispute): nothing is counted and staff look at it.
         Err(Error::Ledger(e)) => {
             let why = e.to_string();
+            ids.write(conn, pledge.id)?;
             pledge_store::flag(conn, pledge.id, &why)?;
             Ok((Processed::Flagged(why), Some(pledge.id)))
         }
@@ -561,8 +568,9 @@ fn record(
 }
 
 /// The pledge a checkout or payment event names by our id, which every checkout and payment
-/// Demeu makes carries: no id, or an id this installation does not know, is not ours (the
-/// pledge is always stored before the provider is called, so "not yet" cannot happen here).
+/// Demeu makes carries, locked for the rest of the delivery: no id, or an id this installation
+/// does not know, is not ours (the pledge is always stored before the provider is called, so
+/// "not yet" cannot happen here).
 fn ours(conn: &mut DbConn, pledge_ref: Option<&str>) -> Result<Result<PledgeRecord, Applied>, Error> {
     let not_ours = |why: String| Ok(Err((Processed::NotOurs(why), None)));
     let Some(reference) = pledge_ref else {
@@ -571,22 +579,22 @@ fn ours(conn: &mut DbConn, pledge_ref: Option<&str>) -> Result<Result<PledgeReco
     let Ok(id) = Uuid::parse_str(reference) else {
         return not_ours(format!("pledge_id `{reference}` is not one of ours"));
     };
-    match pledge_store::find(conn, id.into()) {
+    match pledge_store::lock(conn, id.into()) {
         Ok(pledge) => Ok(Ok(pledge)),
         Err(Error::NotFound(_)) => not_ours(format!("pledge {id} is unknown to this installation")),
         Err(e) => Err(e),
     }
 }
 
-/// The pledge paid by the provider's payment `payment_id`. A refund or dispute names only the
-/// payment: unknown, it may be a payment whose own event has not arrived yet (ask again), and
+/// The pledge paid by the provider's payment `payment_id`, locked for the rest of the delivery.
+/// A refund or dispute names only the payment: unknown, it may be a payment whose own event has not arrived yet (ask again), and
 /// without a payment it cannot be ours.
 fn paid_by(conn: &mut DbConn, payment_id: Option<&str>, what: &str) -> Result<Result<PledgeRecord, Applied>, Error> {
     let Some(payment_id) = payment_id else {
         return Ok(Err((Processed::NotOurs(format!("the {what} names no payment")), None)));
     };
     match pledge_store::find_by_payment(conn, payment_id)? {
-        Some(pledge) => Ok(Ok(pledge)),
+        Some(pledge) => Ok(Ok(pledge_store::lock(conn, pledge.id)?)),
         None => Err(Error::NotYetKnown(format!("no pledge known for payment {payment_id}"))),
     }
 }

@@ -119,14 +119,19 @@ pub fn find(conn: &mut DbConn, id: PledgeId) -> Result<PledgeRecord, Error> {
 }
 
 /// Takes the pledge's row lock for the rest of the transaction and returns the pledge as it is
-/// then. Touching the row is what takes PostgreSQL's lock, so that two transactions cannot both
-/// act on the same old amounts; SQLite's write transaction already excludes other writers.
+/// then, so that two transactions cannot both act on the same old amounts. On PostgreSQL that
+/// is `SELECT … FOR UPDATE`: one statement, and no new row version (an UPDATE to take the lock
+/// would write one into each of the pledge's nine indexes). SQLite's write transaction
+/// (`DbConn::write_transaction`, the only place this is called from) already excludes other
+/// writers, so a plain read is the lock there.
 pub fn lock(conn: &mut DbConn, id: PledgeId) -> Result<PledgeRecord, Error> {
-    let touched = diesel::update(pledges::table.find(id)).set(pledges::updated_at.eq(demeu_db::now())).execute(conn)?;
-    if touched == 0 {
-        return Err(Error::NotFound("pledge"));
-    }
-    find(conn, id)
+    let found = match conn {
+        DbConn::Postgres(pg) => {
+            pledges::table.find(id).select(PledgeRecord::as_select()).for_update().first(pg).optional()?
+        }
+        DbConn::Sqlite(sqlite) => pledges::table.find(id).select(PledgeRecord::as_select()).first(sqlite).optional()?,
+    };
+    found.ok_or(Error::NotFound("pledge"))
 }
 
 /// The pledge paid by the provider's payment `payment_id`, if known: the pledge's own payment,
@@ -171,48 +176,69 @@ pub fn set_checkout(conn: &mut DbConn, id: PledgeId, session_id: &str, url: &str
     Ok(())
 }
 
-/// Links a pledge to the provider's session and payment ids it does not have yet. A payment id
-/// that another pledge already holds is refused: one payment pays one pledge.
+/// The provider's ids a pledge learns from an event: those it does not hold yet. Written by
+/// [`ProviderIds::write`], or by the ledger in the same UPDATE as the money the event brings.
+/// As a changeset, `None` leaves its column as it is: the ids are only ever set, never cleared.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, AsChangeset)]
+#[diesel(table_name = pledges)]
+pub struct ProviderIds<'a> {
+    /// The checkout session, when the pledge has none.
+    #[diesel(column_name = provider_session_id)]
+    pub session_id: Option<&'a str>,
+    /// The payment, when the pledge has none.
+    #[diesel(column_name = provider_payment_id)]
+    pub payment_id: Option<&'a str>,
+}
+
+impl<'a> ProviderIds<'a> {
+    /// What of `session_id` and `payment_id` `pledge` does not hold yet. A payment id that
+    /// another pledge already holds is refused: one payment pays one pledge.
+    pub fn missing(
+        conn: &mut DbConn,
+        pledge: &PledgeRecord,
+        session_id: Option<&'a str>,
+        payment_id: Option<&'a str>,
+    ) -> Result<Self, Error> {
+        let session_id = session_id.filter(|_| pledge.provider_session_id.is_none());
+        let payment_id = payment_id.filter(|_| pledge.provider_payment_id.is_none());
+        if let Some(payment) = payment_id {
+            // The column's unique index would refuse it too, but as an error that poisons the
+            // transaction; the pledge that holds it is the one to name.
+            let holder: Option<PledgeId> = pledges::table
+                .filter(pledges::provider_payment_id.eq(payment))
+                .select(pledges::id)
+                .first(conn)
+                .optional()?;
+            if let Some(other) = holder.filter(|other| *other != pledge.id) {
+                return Err(Error::Conflict(format!("payment {payment} already pays pledge {other}")));
+            }
+        }
+        Ok(ProviderIds { session_id, payment_id })
+    }
+
+    /// True when there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.session_id.is_none() && self.payment_id.is_none()
+    }
+
+    /// Writes the ids on pledge `id` (one statement, none when there is nothing to write).
+    pub fn write(self, conn: &mut DbConn, id: PledgeId) -> Result<(), Error> {
+        if !self.is_empty() {
+            diesel::update(pledges::table.find(id)).set(self).execute(conn)?;
+        }
+        Ok(())
+    }
+}
+
+/// Links a pledge to the provider's session and payment ids it does not have yet (see
+/// [`ProviderIds::missing`]).
 pub fn link_provider_ids(
     conn: &mut DbConn,
     pledge: &PledgeRecord,
     session_id: Option<&str>,
     payment_id: Option<&str>,
 ) -> Result<(), Error> {
-    let session = session_id.filter(|_| pledge.provider_session_id.is_none());
-    let payment = payment_id.filter(|_| pledge.provider_payment_id.is_none());
-    if let Some(payment) = payment {
-        // The column's unique index would refuse it too, but as an error that poisons the
-        // transaction; the pledge that holds it is the one to name.
-        let holder: Option<PledgeId> = pledges::table
-            .filter(pledges::provider_payment_id.eq(payment))
-            .select(pledges::id)
-            .first(conn)
-            .optional()?;
-        if let Some(other) = holder.filter(|other| *other != pledge.id) {
-            return Err(Error::Conflict(format!("payment {payment} already pays pledge {other}")));
-        }
-    }
-    // One statement for both ids: this runs on every provider event.
-    match (session, payment) {
-        (None, None) => {}
-        (Some(session), None) => {
-            diesel::update(pledges::table.find(pledge.id))
-                .set(pledges::provider_session_id.eq(session))
-                .execute(conn)?;
-        }
-        (None, Some(payment)) => {
-            diesel::update(pledges::table.find(pledge.id))
-                .set(pledges::provider_payment_id.eq(payment))
-                .execute(conn)?;
-        }
-        (Some(session), Some(payment)) => {
-            diesel::update(pledges::table.find(pledge.id))
-                .set((pledges::provider_session_id.eq(session), pledges::provider_payment_id.eq(payment)))
-                .execute(conn)?;
-        }
-    }
-    Ok(())
+    ProviderIds::missing(conn, pledge, session_id, payment_id)?.write(conn, pledge.id)
 }
 
 /// Closes a pending pledge that was never paid (expired, failed, canceled); a pledge with money
