@@ -9,8 +9,9 @@ release_binary() {
 # A throwaway PostgreSQL cluster (the newest installed), run as the
 # postgres user (initdb refuses root), on 127.0.0.1:15432, with its socket and data under
 # "$work" (which the caller makes and removes). Durability is PostgreSQL's default
-# (fsync on, synchronous_commit on).
+# (fsync on, synchronous_commit on). Extra server options in $pg_options.
 pg_dir=""
+pg_options=""
 pg_port=15432
 stop_pg() {
   if [ -n "$pg_dir" ]; then
@@ -25,7 +26,7 @@ start_pg() {
   mkdir -p "$pg_dir" && chown postgres:postgres "$pg_dir"
   runuser -u postgres -- "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres >/dev/null
   runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
-    -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=100" start >/dev/null
+    -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=100 $pg_options" start >/dev/null
   runuser -u postgres -- "$pg_bin/createdb" -h 127.0.0.1 -p $pg_port demeu
   pg_url="postgres://postgres@127.0.0.1:$pg_port/demeu"
 }
@@ -46,9 +47,10 @@ stop_server() {
   kill "$server" 2>/dev/null || true
   wait "$server" 2>/dev/null || true
 }
-# Requests per second wrk reaches on $1 (32 connections, $duration seconds).
+# Requests per second wrk reaches on $1 (32 connections, $duration seconds), with the request
+# header $2 when given (e.g. "Accept-Encoding: gzip, deflate, br", as browsers send).
 rps() {
-  wrk -t2 -c32 -d"${duration}s" "http://127.0.0.1:$port$1" | awk '/Requests\/sec/ {print $2}'
+  wrk -t2 -c32 -d"${duration}s" ${2:+-H "$2"} "http://127.0.0.1:$port$1" | awk '/Requests\/sec/ {print $2}'
 }
 
 # CPU seconds (user + system) that processes have used so far: `cpu_seconds PID...`.

@@ -1,16 +1,20 @@
 //! Stripe Checkout through async-stripe.
+//!
+//! async-stripe's client sends the requests (authentication, idempotency keys, retries, Stripe's
+//! errors); the two requests Demeu makes and the two fields it reads of each answer are our own
+//! small types below rather than the generated `async-stripe-checkout`/`-core` crates, whose
+//! decoders of every Stripe object were a tenth of a clean release build (issue 10, target 6).
+//! The form's shape is Stripe's bracket notation, which the client's encoder writes from any
+//! `Serialize` (`line_items[0][price_data][currency]`), and tests check it field by field
+//! against a stand-in for Stripe's API.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
-use stripe::{ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
-use stripe_checkout::checkout_session::{
-    CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
-    CreateCheckoutSessionPaymentIntentData, ProductData,
-};
-use stripe_checkout::CheckoutSessionMode;
-use stripe_core::refund::CreateRefund;
+use serde::Serialize;
+use stripe::{ClientBuilder, IdempotencyKey, RequestStrategy, StripeError};
+use stripe_client_core::{RequestBuilder, StripeMethod};
 
 use super::{Checkout, CheckoutRequest, PaymentProvider, ProviderError, ProviderFuture, RefundRequest, RefundStarted};
 use crate::settings::{ProviderKind, Settings};
@@ -43,13 +47,64 @@ fn idempotent(key: String) -> Result<RequestStrategy, ProviderError> {
         .map_err(|e| ProviderError::Refused(format!("idempotency key: {e}")))
 }
 
-fn currency(money: donations::money::Money) -> Result<stripe_types::Currency, ProviderError> {
-    money
-        .currency
-        .code()
-        .to_lowercase()
-        .parse()
-        .map_err(|_| ProviderError::Refused(format!("currency {}", money.currency)))
+/// `POST /v1/checkout/sessions`: a one-line payment for the pledge's amount, carrying the
+/// pledge's id as the session's reference and in the session's and the payment's metadata.
+#[derive(Serialize)]
+struct NewSession<'a> {
+    mode: &'static str,
+    currency: &'a str,
+    client_reference_id: &'a str,
+    metadata: &'a HashMap<&'static str, String>,
+    payment_intent_data: PaymentIntentData<'a>,
+    line_items: [LineItem<'a>; 1],
+    success_url: &'a str,
+    cancel_url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer_email: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct PaymentIntentData<'a> {
+    metadata: &'a HashMap<&'static str, String>,
+}
+
+#[derive(Serialize)]
+struct LineItem<'a> {
+    price_data: PriceData<'a>,
+    quantity: u32,
+}
+
+#[derive(Serialize)]
+struct PriceData<'a> {
+    currency: &'a str,
+    unit_amount: i64,
+    product_data: ProductData<'a>,
+}
+
+#[derive(Serialize)]
+struct ProductData<'a> {
+    name: &'a str,
+}
+
+/// `POST /v1/refunds`: part or all of a payment, with the pledge's id in its metadata.
+#[derive(Serialize)]
+struct NewRefund<'a> {
+    payment_intent: &'a str,
+    amount: i64,
+    metadata: HashMap<&'static str, String>,
+}
+
+/// What Demeu reads of a checkout session (miniserde, the client's decoder, skips the rest).
+#[derive(miniserde::Deserialize)]
+struct SessionAnswer {
+    id: String,
+    url: Option<String>,
+}
+
+/// What Demeu reads of a refund.
+#[derive(miniserde::Deserialize)]
+struct RefundAnswer {
+    id: String,
 }
 
 /// Stripe's answers mapped to ours: 429 is a rate limit, 5xx and network trouble unavailable,
@@ -83,52 +138,55 @@ impl PaymentProvider for StripeProvider {
     fn create_checkout<'a>(&'a self, request: &'a CheckoutRequest) -> ProviderFuture<'a, Checkout> {
         Box::pin(async move {
             let pledge = request.pledge_id.to_string();
-            let metadata = HashMap::from([("pledge_id".to_string(), pledge.clone())]);
-            let mut intent = CreateCheckoutSessionPaymentIntentData::new();
-            intent.metadata = Some(metadata.clone());
-            let mut price = CreateCheckoutSessionLineItemsPriceData::new(currency(request.amount)?);
-            price.unit_amount = Some(request.amount.minor);
-            price.product_data = Some(ProductData::new(request.campaign_title.clone()));
-            let mut line = CreateCheckoutSessionLineItems::new();
-            line.price_data = Some(price);
-            line.quantity = Some(1);
-            let mut create = CreateCheckoutSession::new()
-                .mode(CheckoutSessionMode::Payment)
-                .currency(currency(request.amount)?)
-                .client_reference_id(pledge.clone())
-                .metadata(metadata)
-                .payment_intent_data(intent)
-                .line_items(vec![line])
-                .success_url(request.success_url.clone())
-                .cancel_url(request.cancel_url.clone());
-            if let Some(email) = &request.email {
-                create = create.customer_email(email.clone());
-            }
+            let currency = request.amount.currency.code().to_lowercase();
+            let metadata = HashMap::from([("pledge_id", pledge.clone())]);
+            let form = NewSession {
+                mode: "payment",
+                currency: &currency,
+                client_reference_id: &pledge,
+                metadata: &metadata,
+                payment_intent_data: PaymentIntentData { metadata: &metadata },
+                line_items: [LineItem {
+                    price_data: PriceData {
+                        currency: &currency,
+                        unit_amount: request.amount.minor,
+                        product_data: ProductData { name: &request.campaign_title },
+                    },
+                    quantity: 1,
+                }],
+                success_url: &request.success_url,
+                cancel_url: &request.cancel_url,
+                customer_email: request.email.as_deref(),
+            };
             // The same pledge always sends the same key: a retry after a failure gets the
             // session Stripe may already have made, never a second one.
-            let session = create
+            let session: SessionAnswer = RequestBuilder::new(StripeMethod::Post, "/checkout/sessions")
+                .form(&form)
                 .customize()
                 .request_strategy(idempotent(format!("checkout-{pledge}"))?)
                 .send(&self.client)
                 .await
                 .map_err(map_error)?;
             let url = session.url.ok_or_else(|| ProviderError::Unavailable("the session has no url".into()))?;
-            Ok(Checkout { session_id: session.id.to_string(), url })
+            Ok(Checkout { session_id: session.id, url })
         })
     }
 
     fn refund<'a>(&'a self, request: &'a RefundRequest) -> ProviderFuture<'a, RefundStarted> {
         Box::pin(async move {
-            let refund = CreateRefund::new()
-                .payment_intent(request.payment_id.clone())
-                .amount(request.amount.minor)
-                .metadata(HashMap::from([("pledge_id".to_string(), request.pledge_id.to_string())]))
+            let form = NewRefund {
+                payment_intent: &request.payment_id,
+                amount: request.amount.minor,
+                metadata: HashMap::from([("pledge_id", request.pledge_id.to_string())]),
+            };
+            let refund: RefundAnswer = RequestBuilder::new(StripeMethod::Post, "/refunds")
+                .form(&form)
                 .customize()
                 .request_strategy(idempotent(request.idempotency_key.clone())?)
                 .send(&self.client)
                 .await
                 .map_err(map_error)?;
-            Ok(RefundStarted { refund_id: refund.id.to_string(), delivery: None })
+            Ok(RefundStarted { refund_id: refund.id, delivery: None })
         })
     }
 }
