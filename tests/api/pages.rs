@@ -26,6 +26,8 @@ on_both_backends!(
     only_the_embed_may_be_framed_and_only_by_the_configured_sites,
     live_progress_streams_each_change,
     static_files_are_hashed_and_kept_a_year,
+    the_qr_code_is_an_image_kept_a_day,
+    the_page_is_gzip_compressed_for_clients_that_take_it,
     the_campaign_page_weighs_under_60_kb,
     pledges_of_another_campaign_are_not_shown,
     the_volunteer_form_applies_and_never_shows_anyone_the_application,
@@ -129,7 +131,7 @@ async fn the_page_shows_the_seed_and_the_plan(backend: Backend) {
         "<progress max=\"52500000\" value=\"0\"",
         "/campaigns/mentors/news.atom",
         "property=\"og:title\"",
-        "<svg role=\"img\" aria-label=\"QR code of this page\"",
+        "<img src=\"/campaigns/mentors/qr.svg\" width=\"160\" height=\"160\" alt=\"QR code of this page\">",
         "data-events=\"/api/v1/campaigns/mentors/events\"",
     ] {
         assert!(html.contains(expected), "missing {expected:?}");
@@ -428,12 +430,66 @@ async fn static_files_are_hashed_and_kept_a_year(backend: Backend) {
     assert_eq!(app.get("/static/..%2Fsecret").await.status(), 404);
 }
 
+/// The QR code is an image of its own (a third of the page's bytes when it was inline), which
+/// browsers keep for a day.
+async fn the_qr_code_is_an_image_kept_a_day(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let html = page(&app, "/campaigns/mentors?lang=ru").await;
+    assert!(html.contains("<img src=\"/campaigns/mentors/qr.svg\""), "the page shows the code");
+    assert!(!html.contains("<svg"), "nothing of the code is inline");
+    let res = app.get("/campaigns/mentors/qr.svg").await;
+    assert_eq!(res.status(), 200);
+    let header = |name: &str| res.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert_eq!(header("content-type"), "image/svg+xml");
+    assert_eq!(header("cache-control"), "public, max-age=86400");
+    assert!(header("content-security-policy").starts_with("default-src 'none'"));
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    let svg = res.text().await.expect("svg");
+    assert!(svg.contains("<svg") && svg.contains("xmlns=\"http://www.w3.org/2000/svg\""), "{svg}");
+    assert!(!svg.contains("<script"));
+    assert_eq!(app.get("/campaigns/nope/qr.svg").await.status(), 404);
+}
+
+/// Browsers ask for gzip: the kept page goes compressed (and says so), the same page as the
+/// plain one; a client that does not take gzip, or refuses it, gets it plain.
+async fn the_page_is_gzip_compressed_for_clients_that_take_it(backend: Backend) {
+    use std::io::Read;
+    let app = spawn_app(backend).await;
+    let get = |encoding: &'static str| {
+        app.client
+            .get(app.url("/campaigns/mentors?lang=kk"))
+            .header("Accept-Encoding", encoding)
+            .header("Accept-Language", "kk")
+            .send()
+    };
+    for _ in 0..2 {
+        // Twice: the page as first made and as kept.
+        let res = get("gzip, deflate, br").await.expect("sent");
+        assert_eq!(res.status(), 200);
+        assert_page_headers(&res, "gzip");
+        assert_eq!(res.headers().get("content-encoding").and_then(|v| v.to_str().ok()), Some("gzip"));
+        let vary = res.headers().get("vary").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        assert!(vary.contains("Accept-Encoding"), "{vary}");
+        let compressed = res.bytes().await.expect("bytes");
+        let mut html = String::new();
+        flate2::read::GzDecoder::new(&compressed[..]).read_to_string(&mut html).expect("gzip");
+        assert!(html.contains("Менің атым Айнаш Касенова"), "the page, compressed");
+        assert!(compressed.len() * 2 < html.len(), "{} of {}", compressed.len(), html.len());
+        let plain = get("identity").await.expect("sent");
+        assert!(plain.headers().get("content-encoding").is_none());
+        assert_eq!(plain.text().await.expect("html"), html, "the same page plain");
+    }
+    let refused = get("gzip;q=0, br").await.expect("sent");
+    assert!(refused.headers().get("content-encoding").is_none());
+    assert!(refused.text().await.expect("html").starts_with("<!DOCTYPE html>"));
+}
+
 async fn the_campaign_page_weighs_under_60_kb(backend: Backend) {
     let app = spawn_app(backend).await;
     for lang in ["kk", "ru", "en"] {
         let html = page(&app, &format!("/campaigns/mentors?lang={lang}")).await;
         let mut total = html.len();
-        for asset in html.split('"').filter(|s| s.starts_with("/static/")) {
+        for asset in html.split('"').filter(|s| s.starts_with("/static/") || s.ends_with("/qr.svg")) {
             total += app.get(asset).await.bytes().await.expect("bytes").len();
         }
         // Uncompressed: what a client without gzip gets is the most it can be.

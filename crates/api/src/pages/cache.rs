@@ -9,8 +9,7 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
-use actix_web::web::Bytes;
-
+use super::compression::Encoded;
 use super::i18n::Lang;
 
 /// How long a kept page is served.
@@ -25,37 +24,40 @@ pub struct PageCache {
 struct Kept {
     generation: u64,
     made: Instant,
-    body: Bytes,
+    page: Encoded,
 }
 
 impl PageCache {
     /// The page of `slug` in `lang`, if one was made at `generation` less than [`FRESH_FOR`] ago.
-    pub fn get(&self, slug: &str, lang: Lang, generation: u64) -> Option<Bytes> {
+    pub fn get(&self, slug: &str, lang: Lang, generation: u64) -> Option<Encoded> {
         let pages = self.pages.read().unwrap_or_else(|poisoned| poisoned.into_inner());
         pages
             .get(&(slug.to_string(), lang))
             .filter(|k| k.generation == generation && k.made.elapsed() < FRESH_FOR)
-            .map(|k| k.body.clone())
+            .map(|k| k.page.clone())
     }
 
-    /// Keeps `body` as the page of `slug` in `lang` made at `generation`.
-    pub fn put(&self, slug: &str, lang: Lang, generation: u64, body: Bytes) {
+    /// Keeps `page` as the page of `slug` in `lang` made at `generation`.
+    pub fn put(&self, slug: &str, lang: Lang, generation: u64, page: Encoded) {
         let mut pages = self.pages.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        pages.insert((slug.to_string(), lang), Kept { generation, made: Instant::now(), body });
+        pages.insert((slug.to_string(), lang), Kept { generation, made: Instant::now(), page });
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use actix_web::web::Bytes;
+
     use super::*;
 
     #[test]
     fn a_kept_page_is_served_only_at_its_generation() {
         let cache = PageCache::default();
-        cache.put("mentors", Lang::Ru, 7, Bytes::from_static(b"page"));
-        assert_eq!(cache.get("mentors", Lang::Ru, 7), Some(Bytes::from_static(b"page")));
-        assert_eq!(cache.get("mentors", Lang::Ru, 8), None, "progress changed since");
-        assert_eq!(cache.get("mentors", Lang::En, 7), None, "another language");
-        assert_eq!(cache.get("other", Lang::Ru, 7), None);
+        cache.put("mentors", Lang::Ru, 7, Encoded::new(Bytes::from_static(b"page")));
+        let kept = cache.get("mentors", Lang::Ru, 7).map(|page| page.plain().clone());
+        assert_eq!(kept, Some(Bytes::from_static(b"page")));
+        assert!(cache.get("mentors", Lang::Ru, 8).is_none(), "progress changed since");
+        assert!(cache.get("mentors", Lang::En, 7).is_none(), "another language");
+        assert!(cache.get("other", Lang::Ru, 7).is_none());
     }
 }

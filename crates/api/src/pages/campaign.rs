@@ -17,6 +17,7 @@ use donations::pledge_store::{self, PledgeRecord};
 use maud::{html, Markup};
 use serde::Deserialize;
 
+use super::compression::{mark_gzip, Encoded};
 use super::format::{date, money, percent, whole_units};
 use super::forms::{FieldErrors, Forms, GiveValues};
 use super::i18n::{chosen, Lang, Tr};
@@ -100,8 +101,8 @@ pub async fn show(
     let configured = state.settings.campaigns.iter().find(|c| c.slug == slug);
     let kept_lang = configured.filter(|_| plain).map(|c| Lang::negotiate(&req, Lang::of(c.locale)));
     if let Some(lang) = kept_lang {
-        if let Some(body) = state.pages.get(&slug, lang, generation) {
-            return Ok(respond_bytes(StatusCode::OK, body, Caching::Public, chosen(&req), None));
+        if let Some(page) = state.pages.get(&slug, lang, generation) {
+            return Ok(respond_kept(&req, &page));
         }
     }
     let loaded = load(&state, slug.clone(), &query).await?;
@@ -115,11 +116,23 @@ pub async fn show(
     let lang = Lang::negotiate(&req, Lang::of(loaded.progress.campaign.spec.locale));
     let body = render_body(&state, lang, &loaded, &forms);
     if let Some(lang) = kept_lang {
-        state.pages.put(&slug, lang, generation, body.clone());
+        let page = Encoded::new(body);
+        state.pages.put(&slug, lang, generation, page.clone());
+        return Ok(respond_kept(&req, &page));
     }
     // A page with someone's returning pledge or a form's outcome is theirs alone.
     let caching = if plain { Caching::Public } else { Caching::Private };
     Ok(respond_bytes(StatusCode::OK, body, caching, chosen(&req), None))
+}
+
+/// A kept page (no one's own state: public), gzip-compressed when the client takes it.
+fn respond_kept(req: &HttpRequest, page: &Encoded) -> HttpResponse {
+    let (body, gzip) = page.for_request(req);
+    let mut res = respond_bytes(StatusCode::OK, body, Caching::Public, chosen(req), None);
+    if gzip {
+        mark_gzip(&mut res);
+    }
+    res
 }
 
 /// The page, with the forms in `forms`' state, answered at `status`.
@@ -189,7 +202,7 @@ fn page(
             (comments(tr, slug, &loaded.comments, forms))
             (subscribe(tr, slug, forms))
             (volunteer(tr, slug, forms))
-            (share(tr, url, &spec.title))
+            (share(tr, url, slug, &spec.title))
         }
     }
 }
@@ -537,7 +550,7 @@ fn volunteer(tr: &Tr, slug: &str, forms: &Forms) -> Markup {
     }
 }
 
-fn share(tr: &Tr, url: &str, title: &str) -> Markup {
+fn share(tr: &Tr, url: &str, slug: &str, title: &str) -> Markup {
     let links = [
         ("Telegram", format!("https://t.me/share/url?url={}&text={}", urlencoded(url), urlencoded(title))),
         ("WhatsApp", format!("https://wa.me/?text={}", urlencoded(&format!("{title} {url}")))),
@@ -551,7 +564,7 @@ fn share(tr: &Tr, url: &str, title: &str) -> Markup {
             ul { @for (name, href) in &links { li { a href=(href) rel="noopener noreferrer" { (name) } } } }
             p { (tr.t("share-copy")) ": " a href=(url) { (url) } }
             figure.qr {
-                (trusted(qr::svg(url, &tr.t("share-qr"))))
+                img src=(qr::path(slug)) width="160" height="160" alt=(tr.t("share-qr"));
             }
         }
     }

@@ -157,7 +157,7 @@ pub fn respond_bytes(
         Caching::Public => {
             answer
                 .insert_header((CACHE_CONTROL, crate::snapshot::CACHE_CONTROL))
-                .insert_header((VARY, "Cookie, Accept-Language"));
+                .insert_header((VARY, "Cookie, Accept-Language, Accept-Encoding"));
         }
         Caching::Private => {
             answer.insert_header((CACHE_CONTROL, "no-store"));

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod cache;
 pub mod campaign;
 pub mod checkout;
+pub mod compression;
 pub mod format;
 pub mod forms;
 pub mod i18n;
@@ -38,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/campaigns/{slug}/comments").route(web::post().to(forms::comment)))
         .service(web::resource("/campaigns/{slug}/subscribe").route(web::post().to(forms::subscribe)))
         .service(web::resource("/campaigns/{slug}/volunteer").route(web::post().to(forms::volunteer)))
+        .service(web::resource("/campaigns/{slug}/qr.svg").route(web::get().to(qr::serve)))
         .service(web::resource("/campaigns/{slug}/pay").route(web::get().to(checkout::pay)))
         .service(
             web::resource("/campaigns/{slug}/thanks")
