@@ -110,8 +110,13 @@ async fn the_page_speaks_kazakh_russian_and_english(backend: Backend) {
     assert!(with("accept-language", "de-DE").await.contains("<html lang=\"ru\">"));
     // ?lang= wins over the cookie.
     let url = app.url("/campaigns/mentors?lang=en");
-    let html = reqwest::Client::new().get(url).header("cookie", "lang=kk").send().await.expect("sent");
+    let html = reqwest::Client::new().get(url.clone()).header("cookie", "lang=kk").send().await.expect("sent");
+    let cookie = |res: &Response| res.headers().get("set-cookie").and_then(|v| v.to_str().ok()).map(str::to_string);
+    assert!(cookie(&html).is_some_and(|c| c.starts_with("lang=en")), "the new choice is remembered");
     assert!(html.text().await.expect("html").contains("<html lang=\"en\">"));
+    // A choice remembered already is not set again: the public page goes without a cookie.
+    let again = reqwest::Client::new().get(url).header("cookie", "lang=en").send().await.expect("sent");
+    assert_eq!(cookie(&again), None);
 }
 
 async fn the_page_shows_the_seed_and_the_plan(backend: Backend) {

@@ -135,6 +135,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
             .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()))
             .configure(routes::configure)
             .configure(crate::pages::configure)
+            .configure(routes::after_site)
             .configure(crate::console::configure)
             .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound("path".into())) }))
             // Control characters and over-long values in paths and queries stop here, for every route.

@@ -33,23 +33,22 @@ pub struct RequestSpan;
 
 impl RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        let client_ip = crate::client_ip::of(request.request()).map(|a| a.to_string()).unwrap_or_default();
-        let request_id = request.extensions().get::<RequestId>().map(ToString::to_string).unwrap_or_default();
-        let route = request.match_pattern().unwrap_or_else(|| "default".into());
         let header = |name| request.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+        // The fields are worked out inside the macro, which evaluates them only when the span is
+        // logged: the route's pattern is a search of the routes, the client's address a parse.
         tracing::info_span!(
             "HTTP request",
             http.method = %request.method(),
-            http.route = %route,
+            http.route = %request.match_pattern().unwrap_or_else(|| "default".into()),
             http.target = %request.uri().path_and_query().map(|p| p.as_str()).unwrap_or(""),
             http.flavor = ?request.version(),
             http.host = %header(HOST),
             http.user_agent = %header(USER_AGENT),
-            http.client_ip = %client_ip,
+            http.client_ip = %crate::client_ip::of(request.request()).map(|a| a.to_string()).unwrap_or_default(),
             http.status_code = Empty,
             otel.kind = "server",
             otel.status_code = Empty,
-            request_id = %request_id,
+            request_id = %request.extensions().get::<RequestId>().map(ToString::to_string).unwrap_or_default(),
             exception.message = Empty,
             exception.details = Empty,
         )

@@ -111,9 +111,13 @@ impl Lang {
     }
 }
 
-/// The language `?lang=` asks for, if it is one of the site's.
+/// The language `?lang=` asks for, if it is one of the site's and not the one the `lang` cookie
+/// remembers already: the language to remember.
 pub fn chosen(req: &HttpRequest) -> Option<Lang> {
-    req.query_string().split('&').filter_map(|pair| pair.strip_prefix("lang=")).find_map(Lang::parse)
+    let chosen = req.query_string().split('&').filter_map(|pair| pair.strip_prefix("lang=")).find_map(Lang::parse)?;
+    // Remembered already: no cookie again (a response that sets one is one a CDN will not keep).
+    let remembered = req.cookie(COOKIE).and_then(|c| Lang::parse(c.value()));
+    (remembered != Some(chosen)).then_some(chosen)
 }
 
 struct Catalogue {
