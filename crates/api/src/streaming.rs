@@ -83,6 +83,11 @@ mod tests {
 
     use super::*;
 
+    /// Runs `f` on actix's runtime (a local task set: the body's producer is `!Send`).
+    fn on_actix<F: std::future::Future>(f: F) -> F::Output {
+        actix_web::rt::System::new().block_on(f)
+    }
+
     fn counted(calls: &Rc<Cell<u32>>, last: u32) -> Chunks {
         let calls = calls.clone();
         Chunks::unfold(Bytes::from_static(b"head\n"), Some(1u32), move |n| {
@@ -91,34 +96,40 @@ mod tests {
         })
     }
 
-    #[actix_web::test]
-    async fn every_chunk_comes_in_order_then_the_end() {
-        let calls = Rc::new(Cell::new(0));
-        let body = actix_web::body::to_bytes(counted(&calls, 3)).await.ok();
-        assert_eq!(body.as_deref(), Some(&b"head\n1\n2\n3\n"[..]));
-        assert_eq!(calls.get(), 3);
-    }
-
-    #[actix_web::test]
-    async fn a_client_that_goes_away_stops_the_work() {
-        let calls = Rc::new(Cell::new(0));
-        let mut body = Box::pin(counted(&calls, u32::MAX));
-        for expected in ["head\n", "1\n", "2\n"] {
-            let chunk = std::future::poll_fn(|cx| body.as_mut().poll_next(cx)).await;
-            assert_eq!(chunk.and_then(Result::ok).as_deref(), Some(expected.as_bytes()));
-        }
-        drop(body);
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-        // One chunk ahead at most was made; the task then ended and dropped what it held.
-        assert!(calls.get() <= 3, "{} chunks made", calls.get());
-        assert_eq!(Rc::strong_count(&calls), 1, "the producing task has ended");
-    }
-
-    #[actix_web::test]
-    async fn an_error_cuts_the_body() {
-        let body = Chunks::unfold(Bytes::from_static(b"head\n"), Some(()), |()| async {
-            Err::<(Bytes, Option<()>), _>(ApiError::Unavailable("gone".into()))
+    #[test]
+    fn every_chunk_comes_in_order_then_the_end() {
+        on_actix(async {
+            let calls = Rc::new(Cell::new(0));
+            let body = actix_web::body::to_bytes(counted(&calls, 3)).await.ok();
+            assert_eq!(body.as_deref(), Some(&b"head\n1\n2\n3\n"[..]));
+            assert_eq!(calls.get(), 3);
         });
-        assert!(actix_web::body::to_bytes(body).await.is_err());
+    }
+
+    #[test]
+    fn a_client_that_goes_away_stops_the_work() {
+        on_actix(async {
+            let calls = Rc::new(Cell::new(0));
+            let mut body = Box::pin(counted(&calls, u32::MAX));
+            for expected in ["head\n", "1\n", "2\n"] {
+                let chunk = std::future::poll_fn(|cx| body.as_mut().poll_next(cx)).await;
+                assert_eq!(chunk.and_then(Result::ok).as_deref(), Some(expected.as_bytes()));
+            }
+            drop(body);
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+            // One chunk ahead at most was made; the task then ended and dropped what it held.
+            assert!(calls.get() <= 3, "{} chunks made", calls.get());
+            assert_eq!(Rc::strong_count(&calls), 1, "the producing task has ended");
+        });
+    }
+
+    #[test]
+    fn an_error_cuts_the_body() {
+        on_actix(async {
+            let body = Chunks::unfold(Bytes::from_static(b"head\n"), Some(()), |()| async {
+                Err::<(Bytes, Option<()>), _>(ApiError::Unavailable("gone".into()))
+            });
+            assert!(actix_web::body::to_bytes(body).await.is_err());
+        });
     }
 }
