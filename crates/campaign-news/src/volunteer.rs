@@ -9,6 +9,7 @@
 use std::fmt;
 
 use chrono::NaiveDateTime;
+use demeu_db::locale::Locale;
 use demeu_db::page::{decode_cursor, encode_cursor, paginate, row_before, Page};
 use demeu_db::schema::{campaigns, volunteers};
 use demeu_db::DbConn;
@@ -45,18 +46,6 @@ demeu_db::stored_enum! {
     }
 }
 
-demeu_db::stored_enum! {
-    /// The language of the page an application came from: staff answer in it.
-    pub enum Language("language") {
-        /// Kazakh.
-        Kk = "kk",
-        /// Russian.
-        Ru = "ru",
-        /// English.
-        En = "en",
-    }
-}
-
 /// What the volunteer form sends, as it comes: every field is read, even when missing, so
 /// that [`NewVolunteer::parse`] can name every field at fault in one answer.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -90,7 +79,7 @@ pub struct VolunteerForm {
 #[cfg(feature = "openapi")]
 fn languages() -> utoipa::openapi::Object {
     use utoipa::openapi::schema::{SchemaType, Type};
-    let values = Language::NAMES.iter().map(|n| serde_json::Value::from(*n)).chain([serde_json::Value::Null]);
+    let values = Locale::NAMES.iter().map(|n| serde_json::Value::from(*n)).chain([serde_json::Value::Null]);
     utoipa::openapi::ObjectBuilder::new()
         .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
         .enum_values(Some(values))
@@ -112,7 +101,7 @@ pub struct NewVolunteer {
     city: String,
     contact: String,
     about: String,
-    locale: Option<Language>,
+    locale: Option<Locale>,
 }
 
 impl fmt::Debug for NewVolunteer {
@@ -167,10 +156,10 @@ impl NewVolunteer {
         // A form's empty hidden field says nothing, like a missing one.
         let locale = match form.locale.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
             None => None,
-            Some(raw) => match raw.parse::<Language>() {
+            Some(raw) => match raw.parse::<Locale>() {
                 Ok(language) => Some(language),
                 Err(_) => {
-                    errors.push(FieldError::new("locale", format!("must be one of {}", Language::NAMES.join(", "))));
+                    errors.push(FieldError::new("locale", format!("must be one of {}", Locale::NAMES.join(", "))));
                     None
                 }
             },
@@ -203,7 +192,7 @@ impl NewVolunteer {
     }
 
     /// The language of the page, when the form said.
-    pub fn locale(&self) -> Option<Language> {
+    pub fn locale(&self) -> Option<Locale> {
         self.locale
     }
 }
@@ -227,7 +216,7 @@ pub struct Volunteer {
     /// Always true: an application without it is refused.
     pub age_confirmed: bool,
     /// The language of the page.
-    pub locale: Option<Language>,
+    pub locale: Option<Locale>,
     /// Where staff are with it.
     pub status: VolunteerStatus,
     /// Staff's own note.
@@ -465,7 +454,7 @@ mod tests {
         let new = NewVolunteer::parse(&form()).expect("valid");
         assert_eq!((new.name(), new.city(), new.contact()), ("Айгерим", "Алматы", "+7 701 000 00 00"));
         assert_eq!(new.about(), "Работаю учителем.\nЛюблю походы.");
-        assert_eq!(new.locale(), Some(Language::Kk));
+        assert_eq!(new.locale(), Some(Locale::Kk));
         let bare = VolunteerForm { about: None, locale: Some(String::new()), ..form() };
         let bare = NewVolunteer::parse(&bare).expect("valid");
         assert_eq!((bare.about(), bare.locale()), ("", None));
@@ -544,7 +533,7 @@ mod tests {
     #[test]
     fn statuses_and_languages_are_stored_by_their_names() {
         assert_eq!(VolunteerStatus::NAMES, ["new", "contacted", "accepted", "declined"]);
-        assert_eq!(Language::NAMES, ["kk", "ru", "en"]);
+        assert_eq!(Locale::NAMES, ["kk", "ru", "en"]);
         for status in VolunteerStatus::ALL {
             assert_eq!(status.as_str().parse::<VolunteerStatus>(), Ok(*status));
         }

@@ -73,17 +73,7 @@ impl CampaignStatus {
     }
 }
 
-demeu_db::stored_enum! {
-    /// The language a campaign speaks by default: its mail, and its pages.
-    pub enum Locale("locale") {
-        /// Kazakh.
-        Kk = "kk",
-        /// Russian.
-        Ru = "ru",
-        /// English.
-        En = "en",
-    }
-}
+pub use demeu_db::locale::Locale;
 
 /// A stored campaign.
 #[derive(Debug, Clone)]

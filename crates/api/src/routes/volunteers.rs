@@ -4,10 +4,10 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use campaign_news::volunteer::{
-    self, Language, NewVolunteer, Volunteer, VolunteerChange, VolunteerFilter, VolunteerForm, VolunteerPatch,
-    VolunteerStatus,
+    self, NewVolunteer, Volunteer, VolunteerChange, VolunteerFilter, VolunteerForm, VolunteerPatch, VolunteerStatus,
 };
 use chrono::{DateTime, Utc};
+use demeu_db::locale::Locale;
 use demeu_db::utc;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -66,8 +66,8 @@ pub struct StaffVolunteer {
     /// refused).
     pub age_confirmed: bool,
     /// The language of the page it came from: answer in it.
-    #[schema(schema_with = crate::routes::docs::nullable_names::<Language>)]
-    pub locale: Option<Language>,
+    #[schema(schema_with = crate::routes::docs::nullable_names::<Locale>)]
+    pub locale: Option<Locale>,
     /// Where staff are with it.
     #[schema(schema_with = crate::routes::docs::names::<VolunteerStatus>)]
     pub status: VolunteerStatus,
