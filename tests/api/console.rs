@@ -81,11 +81,11 @@ async fn console_session(app: &TestApp, role: Role) -> (String, String) {
 }
 
 /// The console in English (its default is the foundation's Russian).
-async fn get(app: &TestApp, cookie: &str, path: &str) -> Response {
+pub(crate) async fn get(app: &TestApp, cookie: &str, path: &str) -> Response {
     client().get(app.url(path)).header(COOKIE, format!("{cookie}; lang=en")).send().await.expect("sent")
 }
 
-async fn post(app: &TestApp, cookie: &str, path: &str, form: &[(&str, &str)]) -> Response {
+pub(crate) async fn post(app: &TestApp, cookie: &str, path: &str, form: &[(&str, &str)]) -> Response {
     client().post(app.url(path)).header(COOKIE, format!("{cookie}; lang=en")).form(form).send().await.expect("sent")
 }
 

@@ -4,11 +4,11 @@
 
 use demeu_api::auth::{self, NewStaffUser, Role, StaffUser};
 use demeu_db::audit::AuditFilter;
-use reqwest::header::{COOKIE, LOCATION};
+use reqwest::header::LOCATION;
 use reqwest::Response;
 use serde_json::json;
 
-use crate::console::{client, csrf_in, sign_in};
+use crate::console::{csrf_in, get, post, sign_in};
 use crate::helpers::{spawn_app, Backend, TestApp};
 use crate::on_both_backends;
 
@@ -57,15 +57,6 @@ async fn accounts(app: &TestApp) -> Vec<StaffUser> {
 
 async fn find(app: &TestApp, email: &str) -> Option<StaffUser> {
     accounts(app).await.into_iter().find(|u| u.email == email)
-}
-
-/// The console in English (its default is the foundation's Russian).
-async fn get(app: &TestApp, cookie: &str, path: &str) -> Response {
-    client().get(app.url(path)).header(COOKIE, format!("{cookie}; lang=en")).send().await.expect("sent")
-}
-
-async fn post(app: &TestApp, cookie: &str, path: &str, form: &[(&str, &str)]) -> Response {
-    client().post(app.url(path)).header(COOKIE, format!("{cookie}; lang=en")).form(form).send().await.expect("sent")
 }
 
 async fn html(res: Response) -> String {
