@@ -445,6 +445,15 @@ async fn a_refused_order_keeps_the_pledge_and_a_keyed_retry_finishes(backend: Ba
         ),
         (ResponseTemplate::new(500).set_body_raw(r#"{"Success":false,"Message":"Internal error"}"#, JSON), 502),
         (ResponseTemplate::new(429).set_body_raw(r#"{"Success":false,"Message":"Too many requests"}"#, JSON), 503),
+        // An answer that is not the API's, or too long to be one (the client reads at most 1 MiB).
+        (ResponseTemplate::new(200).set_body_raw("<html>gateway</html>", "text/html"), 502),
+        (
+            ResponseTemplate::new(200).set_body_raw(
+                ORDER_ANSWER.replace(r#""Message":null"#, &format!(r#""Message":"{}""#, "x".repeat(2 << 20))),
+                JSON,
+            ),
+            502,
+        ),
     ];
     for (refusal, our_status) in cases {
         let (app, server) = tiptop_app(backend).await;

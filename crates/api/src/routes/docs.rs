@@ -133,9 +133,15 @@ pub fn nullable_names<T: demeu_db::stored::StoredEnum>() -> utoipa::openapi::Obj
         .build()
 }
 
-/// The OpenAPI 3.1 document of every endpoint.
-pub async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+/// The OpenAPI 3.1 document of every endpoint, built and serialized once per process: it is
+/// the same for every request, and the code that builds it is compiled unoptimized.
+pub async fn openapi_json() -> Result<HttpResponse, crate::problem::ApiError> {
+    static DOCUMENT: std::sync::OnceLock<Result<Vec<u8>, String>> = std::sync::OnceLock::new();
+    let document = DOCUMENT
+        .get_or_init(|| serde_json::to_vec(&ApiDoc::openapi()).map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| crate::problem::ApiError::internal(format_args!("the OpenAPI document: {e}")))?;
+    Ok(HttpResponse::Ok().content_type("application/json").body(document.as_slice()))
 }
 
 /// A page that renders the OpenAPI document. Self-contained: it loads nothing from elsewhere,

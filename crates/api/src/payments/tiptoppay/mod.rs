@@ -14,8 +14,16 @@ pub mod notification;
 
 use std::time::Duration;
 
+use base64::Engine as _;
 use donations::campaign::Locale;
 use donations::money::Money;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Bytes;
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -29,9 +37,16 @@ use super::{Checkout, CheckoutRequest, PaymentProvider, ProviderError, ProviderF
 use crate::problem::ApiError;
 use crate::settings::{ProviderKind, Settings};
 
+/// How long a call may take, answer read, before the provider counts as unavailable.
+const CALL_TIMEOUT: Duration = Duration::from_secs(20);
+/// The most of an answer read: the models used are a few hundred bytes.
+const ANSWER_LIMIT: usize = 1 << 20;
+
 /// Talks to TipTop Pay's API (or, in tests, to a stand-in at `payments.tiptoppay.api_base`).
+/// The HTTP client is hyper's, over the rustls connector that Stripe's client uses: one HTTP
+/// and TLS stack in the build for both providers.
 pub struct TipTopPay {
-    http: reqwest::Client,
+    http: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     api_base: String,
     public_id: String,
     api_secret: SecretString,
@@ -117,10 +132,9 @@ impl TipTopPay {
     /// A client for the configured keys and API base.
     pub fn new(settings: &Settings) -> anyhow::Result<Self> {
         let config = &settings.payments.tiptoppay;
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(20))
-            .build()
-            .map_err(|e| anyhow::anyhow!("payments.tiptoppay: {e}"))?;
+        let connector =
+            hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots().https_or_http().enable_http1().build();
+        let http = Client::builder(TokioExecutor::new()).build(connector);
         Ok(TipTopPay {
             http,
             api_base: config.api_base.trim_end_matches('/').to_string(),
@@ -149,16 +163,25 @@ impl TipTopPay {
         request_id: &str,
         body: &impl Serialize,
     ) -> Result<M, ProviderError> {
-        let response = self
-            .http
-            .post(format!("{}/{path}", self.api_base))
-            .basic_auth(&self.public_id, Some(self.api_secret.expose_secret()))
+        let unavailable = |e: &dyn std::fmt::Display| ProviderError::Unavailable(format!("tiptoppay {path}: {e}"));
+        let credentials = format!("{}:{}", self.public_id, self.api_secret.expose_secret());
+        let body = serde_json::to_vec(body).map_err(|e| ProviderError::Refused(format!("tiptoppay {path}: {e}")))?;
+        let request = hyper::Request::post(format!("{}/{path}", self.api_base))
+            .header(AUTHORIZATION, format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(credentials)))
+            .header(CONTENT_TYPE, "application/json")
             .header("X-Request-ID", request_id)
-            .json(body)
-            .send()
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| unavailable(&e))?;
+        let exchange = async {
+            let response = self.http.request(request).await.map_err(|e| unavailable(&e))?;
+            let status = response.status();
+            let answer =
+                Limited::new(response.into_body(), ANSWER_LIMIT).collect().await.map_err(|e| unavailable(&e))?;
+            Ok::<_, ProviderError>((status, answer.to_bytes()))
+        };
+        let (status, answer) = tokio::time::timeout(CALL_TIMEOUT, exchange)
             .await
-            .map_err(|e| ProviderError::Unavailable(format!("tiptoppay {path}: {e}")))?;
-        let status = response.status();
+            .map_err(|_| unavailable(&format_args!("no answer in {} s", CALL_TIMEOUT.as_secs())))??;
         if status.as_u16() == 429 {
             return Err(ProviderError::RateLimited);
         }
@@ -168,10 +191,8 @@ impl TipTopPay {
         if !status.is_success() {
             return Err(ProviderError::Refused(format!("tiptoppay {path} answered {status}")));
         }
-        let answer: Answer<M> = response
-            .json()
-            .await
-            .map_err(|e| ProviderError::Unavailable(format!("tiptoppay {path}: unreadable answer: {e}")))?;
+        let answer: Answer<M> =
+            serde_json::from_slice(&answer).map_err(|e| unavailable(&format_args!("unreadable answer: {e}")))?;
         if !answer.success {
             let message = answer.message.unwrap_or_default();
             return Err(ProviderError::Refused(format!("tiptoppay {path} refused: {message}")));

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Two release binaries on the same routes, taken in turns, to see what a build setting or a
+# change costs in speed (e.g. the release profile's `lto`). Each round starts A then B on the
+# same SQLite file and measures each route for $duration seconds; alternating rounds spread the
+# machine's drift over both. Prints req/s per binary per round and B/A per route over all rounds.
+#
+#   scripts/load/ab.sh A-binary B-binary [rounds, default 3] [seconds, default 5]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+a=$1
+b=$2
+rounds=${3:-3}
+duration=${4:-5}
+port=18083
+work=$(mktemp -d)
+trap 'stop_server; rm -rf "$work"' EXIT
+source scripts/load/lib.sh
+server=""
+routes=(/health /api/v1/campaigns/mentors /api/v1/campaigns "/campaigns/mentors?lang=ru")
+
+: >"$work/results"
+for round in $(seq "$rounds"); do
+  for which in A B; do
+    if [ $which = A ]; then bin=$a; else bin=$b; fi
+    start_server "sqlite://$work/demeu.db"
+    for route in "${routes[@]}"; do
+      echo "$which $route $(rps "$route" "Accept-Encoding: gzip")" | tee -a "$work/results"
+    done
+    stop_server
+  done
+done
+awk '{sum[$1 " " $2] += $3; routes[$2] = 1}
+  END {for (r in routes) printf "%-32s A %8.0f  B %8.0f  B/A %.3f\n", r, sum["A " r], sum["B " r], sum["B " r] / sum["A " r]}' \
+  "$work/results"
