@@ -63,7 +63,7 @@ impl Drop for TestApp {
             let slugs: Vec<String> = {
                 use demeu_db::schema::campaigns::dsl::*;
                 use diesel::prelude::*;
-                campaigns.select(slug).load(&mut conn).expect("campaigns")
+                campaigns.select(slug).load(&mut **conn).expect("campaigns")
             };
             slugs.iter().map(|s| donations::reconcile::reconcile(&mut conn, s).expect("reconciled")).collect::<Vec<_>>()
         });

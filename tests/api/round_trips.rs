@@ -4,15 +4,18 @@
 //! keep a change from quietly adding some back.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use demeu_db::{DbPool, PoolOptions};
 use diesel::connection::{Connection, Instrumentation, InstrumentationEvent};
+use diesel::RunQueryDsl;
 use donations::payment_events::{process, Processed};
 
-use crate::helpers::{spawn_app, test_settings, Backend, TestApp};
+use crate::helpers::{fresh_database, spawn_app, test_settings, Backend, TestApp};
 use crate::on_both_backends;
 use crate::stripe::{event, payment_intent, session, Ids};
 
-on_both_backends!(a_delivery_costs_a_bounded_number_of_statements);
+on_both_backends!(a_delivery_costs_a_bounded_number_of_statements, a_connection_just_back_in_the_pool_is_not_pinged);
 
 /// Processes `body` on a connection of the app's pool and returns the SQL it sent.
 async fn statements_of(app: &TestApp, body: String) -> (Processed, Vec<String>) {
@@ -70,4 +73,41 @@ async fn a_delivery_costs_a_bounded_number_of_statements(backend: Backend) {
     assert_eq!(pledge_writes(&counting), 1, "one new version of the pledge row per delivery: {counting:#?}");
     assert!(pledge_writes(&again) <= 1, "{again:#?}");
     app.assert_reconciled().await;
+}
+
+/// The statements a pool of one connection sends for three uses `pause` apart, the pool
+/// trusting a connection back for `alive_bypass`.
+fn statements_of_three_uses(url: &str, alive_bypass: Duration, pause: Duration) -> Vec<String> {
+    let options = PoolOptions { max_size: 1, min_idle: 1, alive_bypass, ..PoolOptions::default() };
+    let pool = DbPool::connect(url, &options).expect("a pool");
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let log = sent.clone();
+    pool.get().expect("a connection").set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            log.lock().expect("log").push(query.to_string());
+        }
+    });
+    for _ in 0..3 {
+        std::thread::sleep(pause);
+        let mut conn = pool.get().expect("a connection");
+        diesel::sql_query("SELECT 2").execute(&mut **conn).expect("a query");
+    }
+    let sent = sent.lock().expect("log").clone();
+    sent
+}
+
+async fn a_connection_just_back_in_the_pool_is_not_pinged(backend: Backend) {
+    let url = fresh_database(backend);
+    tokio::task::spawn_blocking(move || {
+        let pings = |sent: &[String]| sent.iter().filter(|sql| sql.starts_with("SELECT 1")).count();
+        // Used again within the window: the work only, no `SELECT 1` round trip before it.
+        let soon = statements_of_three_uses(&url, Duration::from_secs(60), Duration::ZERO);
+        assert_eq!(pings(&soon), 0, "{soon:?}");
+        assert_eq!(soon.iter().filter(|sql| sql.starts_with("SELECT 2")).count(), 3, "{soon:?}");
+        // Idle past the window: tested before each use, as a restarted database needs.
+        let late = statements_of_three_uses(&url, Duration::from_millis(1), Duration::from_millis(20));
+        assert_eq!(pings(&late), 3, "{late:?}");
+    })
+    .await
+    .expect("the test's blocking part");
 }

@@ -1,4 +1,5 @@
-use std::time::Duration;
+use std::ops::{Deref, DerefMut};
+use std::time::{Duration, Instant};
 
 use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
 
@@ -7,6 +8,25 @@ use crate::{Backend, DbConn, DbError};
 
 /// A connection borrowed from the pool; derefs to [`DbConn`].
 pub type PooledConn = PooledConnection<Manager>;
+
+/// A pooled [`DbConn`] with the time it last went back to the pool unbroken.
+pub struct Kept {
+    conn: DbConn,
+    returned: Option<Instant>,
+}
+
+impl Deref for Kept {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
+
+impl DerefMut for Kept {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
 
 /// A closure given a connection, boxed by [`DbPool::run`].
 type Job = Box<dyn FnOnce(&mut DbConn) + Send>;
@@ -20,33 +40,50 @@ pub struct PoolOptions {
     pub min_idle: u32,
     /// How long a request waits for a connection before the database counts as unavailable.
     pub timeout: Duration,
+    /// A connection that went back to the pool unbroken less than this long ago is handed out
+    /// without a `SELECT 1` first. The test on check-out is a round trip on every use (one of
+    /// nine of a webhook delivery); within the window, a database restarted meanwhile costs
+    /// the one request that finds its connection gone (diesel marks it broken and the pool
+    /// replaces it), as HikariCP's `aliveBypassWindowMs` (500 ms) does.
+    pub alive_bypass: Duration,
 }
 
 impl Default for PoolOptions {
     fn default() -> Self {
-        PoolOptions { max_size: 8, min_idle: 1, timeout: Duration::from_secs(5) }
+        PoolOptions {
+            max_size: 8,
+            min_idle: 1,
+            timeout: Duration::from_secs(5),
+            alive_bypass: Duration::from_millis(500),
+        }
     }
 }
 
 /// Opens [`DbConn`]s for the pool, picking the backend from the URL.
 pub struct Manager {
     url: String,
+    alive_bypass: Duration,
 }
 
 impl ManageConnection for Manager {
-    type Connection = DbConn;
+    type Connection = Kept;
     type Error = DbError;
 
-    fn connect(&self) -> Result<DbConn, DbError> {
-        DbConn::open(&self.url)
+    fn connect(&self) -> Result<Kept, DbError> {
+        Ok(Kept { conn: DbConn::open(&self.url)?, returned: None })
     }
 
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), DbError> {
-        conn.ping().map_err(DbError::Query)
+    fn is_valid(&self, kept: &mut Kept) -> Result<(), DbError> {
+        if kept.returned.is_some_and(|at| at.elapsed() < self.alive_bypass) {
+            return Ok(());
+        }
+        kept.conn.ping().map_err(DbError::Query)
     }
 
-    fn has_broken(&self, conn: &mut DbConn) -> bool {
-        conn.is_broken()
+    fn has_broken(&self, kept: &mut Kept) -> bool {
+        let broken = kept.conn.is_broken();
+        kept.returned = (!broken).then(Instant::now);
+        broken
     }
 }
 
@@ -72,7 +109,7 @@ impl DbPool {
             .max_size(options.max_size)
             .min_idle(Some(options.min_idle.min(options.max_size)))
             .connection_timeout(options.timeout)
-            .build(Manager { url: url.to_string() })?;
+            .build(Manager { url: url.to_string(), alive_bypass: options.alive_bypass })?;
         Ok(DbPool { pool, url: url.to_string() })
     }
 
