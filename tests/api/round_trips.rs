@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use demeu_db::{DbPool, PoolOptions};
+use demeu_db::{DbConn, DbError, DbPool, PoolOptions};
 use diesel::connection::{Connection, Instrumentation, InstrumentationEvent};
 use diesel::RunQueryDsl;
 use donations::payment_events::{process, Processed};
@@ -75,39 +75,84 @@ async fn a_delivery_costs_a_bounded_number_of_statements(backend: Backend) {
     app.assert_reconciled().await;
 }
 
-/// The statements a pool of one connection sends for three uses `pause` apart, the pool
-/// trusting a connection back for `alive_bypass`.
-fn statements_of_three_uses(url: &str, alive_bypass: Duration, pause: Duration) -> Vec<String> {
+/// A pool of one connection, trusting a connection back for `alive_bypass`, and the statements
+/// that connection sends.
+async fn watched_pool(url: &str, alive_bypass: Duration) -> (DbPool, Arc<Mutex<Vec<String>>>) {
     let options = PoolOptions { max_size: 1, min_idle: 1, alive_bypass, ..PoolOptions::default() };
     let pool = DbPool::connect(url, &options).expect("a pool");
     let sent = Arc::new(Mutex::new(Vec::new()));
     let log = sent.clone();
-    pool.get().expect("a connection").set_instrumentation(move |event: InstrumentationEvent<'_>| {
-        if let InstrumentationEvent::StartQuery { query, .. } = event {
-            log.lock().expect("log").push(query.to_string());
-        }
-    });
-    for _ in 0..3 {
-        std::thread::sleep(pause);
-        let mut conn = pool.get().expect("a connection");
-        diesel::sql_query("SELECT 2").execute(&mut **conn).expect("a query");
-    }
-    let sent = sent.lock().expect("log").clone();
-    sent
+    pool.run(move |conn| {
+        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::StartQuery { query, .. } = event {
+                log.lock().expect("log").push(query.to_string());
+            }
+        });
+        Ok::<_, DbError>(())
+    })
+    .await
+    .expect("instrumented");
+    sent.lock().expect("log").clear();
+    (pool, sent)
+}
+
+async fn run_sql(pool: &DbPool, sql: &'static str) -> Result<usize, DbError> {
+    pool.run(move |conn| diesel::sql_query(sql).execute(conn).map_err(DbError::from)).await
 }
 
 async fn a_connection_just_back_in_the_pool_is_not_pinged(backend: Backend) {
     let url = fresh_database(backend);
+    let pings =
+        |sent: &Mutex<Vec<String>>| sent.lock().expect("log").iter().filter(|sql| sql.starts_with("SELECT 1")).count();
+
+    // Used again within the window: the work only, no `SELECT 1` round trip before it.
+    let (pool, sent) = watched_pool(&url, Duration::from_secs(60)).await;
+    for _ in 0..3 {
+        run_sql(&pool, "SELECT 2").await.expect("a query");
+    }
+    assert_eq!(pings(&sent), 0, "{sent:?}");
+    // After a use that failed, the connection is tested before the next.
+    assert!(run_sql(&pool, "SELECT * FROM no_such_table").await.is_err());
+    run_sql(&pool, "SELECT 2").await.expect("a query");
+    assert_eq!(pings(&sent), 1, "{sent:?}");
+
+    // Idle past the window: tested before each use.
+    let (pool, sent) = watched_pool(&url, Duration::from_millis(1)).await;
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        run_sql(&pool, "SELECT 2").await.expect("a query");
+    }
+    assert_eq!(pings(&sent), 3, "{sent:?}");
+}
+
+/// A PostgreSQL restart closes every connection: within the window, the request that finds its
+/// connection closed fails (503), and the next one gets a new connection, not the dead one again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_the_server_closed_is_replaced_after_one_failure() {
+    let url = fresh_database(Backend::Postgres);
+    let options =
+        PoolOptions { max_size: 1, min_idle: 1, alive_bypass: Duration::from_secs(60), ..PoolOptions::default() };
+    let pool = DbPool::connect(&url, &options).expect("a pool");
+    run_sql(&pool, "SELECT 2").await.expect("a query");
+    let closer = url.clone();
     tokio::task::spawn_blocking(move || {
-        let pings = |sent: &[String]| sent.iter().filter(|sql| sql.starts_with("SELECT 1")).count();
-        // Used again within the window: the work only, no `SELECT 1` round trip before it.
-        let soon = statements_of_three_uses(&url, Duration::from_secs(60), Duration::ZERO);
-        assert_eq!(pings(&soon), 0, "{soon:?}");
-        assert_eq!(soon.iter().filter(|sql| sql.starts_with("SELECT 2")).count(), 3, "{soon:?}");
-        // Idle past the window: tested before each use, as a restarted database needs.
-        let late = statements_of_three_uses(&url, Duration::from_millis(1), Duration::from_millis(20));
-        assert_eq!(pings(&late), 3, "{late:?}");
+        let mut other = DbConn::open(&closer).expect("another connection");
+        diesel::sql_query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .execute(&mut other)
+        .expect("the pool's connection closed");
     })
     .await
-    .expect("the test's blocking part");
+    .expect("closed");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let failed = run_sql(&pool, "SELECT 2").await.expect_err("the closed connection fails once");
+    assert!(demeu_db::outage::is_storage_outage(&match failed {
+        DbError::Query(e) => e,
+        other => panic!("{other:?}"),
+    }));
+    for _ in 0..3 {
+        run_sql(&pool, "SELECT 2").await.expect("a new connection");
+    }
 }

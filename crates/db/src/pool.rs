@@ -9,10 +9,16 @@ use crate::{Backend, DbConn, DbError};
 /// A connection borrowed from the pool; derefs to [`DbConn`].
 pub type PooledConn = PooledConnection<Manager>;
 
-/// A pooled [`DbConn`] with the time it last went back to the pool unbroken.
+/// A pooled [`DbConn`] with the time it last went back to the pool unbroken after a use that
+/// succeeded.
 pub struct Kept {
     conn: DbConn,
     returned: Option<Instant>,
+    /// Set by [`DbPool::run`] when its closure returned `Ok`. diesel reports a PostgreSQL
+    /// connection broken only when a transaction could not be closed: a socket the server
+    /// closed (a restart) shows as a failed query, so after any failure, or a use outside
+    /// `run`, the connection is tested at its next check-out.
+    succeeded: bool,
 }
 
 impl Deref for Kept {
@@ -28,8 +34,8 @@ impl DerefMut for Kept {
     }
 }
 
-/// A closure given a connection, boxed by [`DbPool::run`].
-type Job = Box<dyn FnOnce(&mut DbConn) + Send>;
+/// A closure given a connection, boxed by [`DbPool::run`]; true when its result was `Ok`.
+type Job = Box<dyn FnOnce(&mut DbConn) -> bool + Send>;
 
 /// How the pool is sized.
 #[derive(Debug, Clone)]
@@ -40,11 +46,12 @@ pub struct PoolOptions {
     pub min_idle: u32,
     /// How long a request waits for a connection before the database counts as unavailable.
     pub timeout: Duration,
-    /// A connection that went back to the pool unbroken less than this long ago is handed out
-    /// without a `SELECT 1` first. The test on check-out is a round trip on every use (one of
-    /// nine of a webhook delivery); within the window, a database restarted meanwhile costs
-    /// the one request that finds its connection gone (diesel marks it broken and the pool
-    /// replaces it), as HikariCP's `aliveBypassWindowMs` (500 ms) does.
+    /// A connection that went back to the pool less than this long ago, after a use that
+    /// succeeded, is handed out without a `SELECT 1` first (HikariCP's `aliveBypassWindowMs`,
+    /// 500 ms). The test on check-out is a round trip on every use (one of nine of a webhook
+    /// delivery); within the window, a database restarted meanwhile costs the one request that
+    /// finds its connection gone (503, Retry-After), after which the connection is tested
+    /// again and replaced.
     pub alive_bypass: Duration,
 }
 
@@ -70,7 +77,7 @@ impl ManageConnection for Manager {
     type Error = DbError;
 
     fn connect(&self) -> Result<Kept, DbError> {
-        Ok(Kept { conn: DbConn::open(&self.url)?, returned: None })
+        Ok(Kept { conn: DbConn::open(&self.url)?, returned: None, succeeded: false })
     }
 
     fn is_valid(&self, kept: &mut Kept) -> Result<(), DbError> {
@@ -82,7 +89,8 @@ impl ManageConnection for Manager {
 
     fn has_broken(&self, kept: &mut Kept) -> bool {
         let broken = kept.conn.is_broken();
-        kept.returned = (!broken).then(Instant::now);
+        kept.returned = (!broken && kept.succeeded).then(Instant::now);
+        kept.succeeded = false;
         broken
     }
 }
@@ -130,8 +138,11 @@ impl DbPool {
         // a hundred call sites made it a tenth of the API crate's machine code and compile time.
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |conn| {
+            let result = f(conn);
+            let succeeded = result.is_ok();
             // The receiver is only gone when the caller was dropped; nobody waits for the result.
-            let _ = sender.send(f(conn));
+            let _ = sender.send(result);
+            succeeded
         });
         self.run_job(job).await?;
         receiver
@@ -143,7 +154,7 @@ impl DbPool {
         let pool = self.pool.clone();
         let task = tokio::task::spawn_blocking(move || -> Result<(), DbError> {
             let mut conn = pool.get()?;
-            job(&mut conn);
+            conn.succeeded = job(&mut conn);
             Ok(())
         });
         match task.await {
