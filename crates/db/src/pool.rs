@@ -14,10 +14,9 @@ pub type PooledConn = PooledConnection<Manager>;
 pub struct Kept {
     conn: DbConn,
     returned: Option<Instant>,
-    /// Set by [`DbPool::run`] when its closure returned `Ok`. diesel reports a PostgreSQL
-    /// connection broken only when a transaction could not be closed: a socket the server
-    /// closed (a restart) shows as a failed query, so after any failure, or a use outside
-    /// `run`, the connection is tested at its next check-out.
+    /// Set by [`DbPool::run`] when its closure returned `Ok`. diesel's `is_broken` reads the
+    /// connection's transaction state, not its socket: so after any failure, or a use outside
+    /// `run`, the connection is tested at its next check-out rather than trusted.
     succeeded: bool,
 }
 
@@ -134,8 +133,9 @@ impl DbPool {
         E: From<DbError> + Send + 'static,
     {
         // The closure is boxed and its result sent back on a channel so that tokio's task
-        // machinery is compiled once for all callers (`run_job`), not once per closure: about
-        // a hundred call sites made it a tenth of the API crate's machine code and compile time.
+        // machinery is compiled once for all callers (`run_job`), not once per closure: with
+        // about a hundred call sites it was a tenth of the API crate's LLVM IR (cargo
+        // llvm-lines, release: 1.72 M lines before, 1.56 M after).
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |conn| {
             let result = f(conn);
