@@ -7,12 +7,14 @@ release_binary() {
 }
 
 # A throwaway PostgreSQL cluster (the newest installed), run as the
-# postgres user (initdb refuses root), on 127.0.0.1:15432, with its socket and data under
-# "$work" (which the caller makes and removes). Durability is PostgreSQL's default
-# (fsync on, synchronous_commit on). Extra server options in $pg_options.
+# postgres user (initdb refuses root), on 127.0.0.1:$pg_port (15432 unless the caller set it),
+# with its socket and data under "$work" (which the caller makes and removes), and a database
+# named demeu. Durability is PostgreSQL's default (fsync on, synchronous_commit on; initdb's
+# --no-sync only skips flushing the new cluster's files once). Extra server options in
+# $pg_options.
 pg_dir=""
 pg_options=""
-pg_port=15432
+pg_port=${pg_port:-15432}
 stop_pg() {
   if [ -n "$pg_dir" ]; then
     runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
@@ -24,7 +26,7 @@ start_pg() {
   pg_dir="$work/pg"
   chmod 755 "$work"
   mkdir -p "$pg_dir" && chown postgres:postgres "$pg_dir"
-  runuser -u postgres -- "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres >/dev/null
+  runuser -u postgres -- "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres -E UTF8 --no-sync >/dev/null
   runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
     -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=100 $pg_options" start >/dev/null
   runuser -u postgres -- "$pg_bin/createdb" -h 127.0.0.1 -p $pg_port demeu

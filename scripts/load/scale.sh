@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Flat as pledges grow (issue 10, targets 2 and 5): on a release build, for SQLite and then
-# PostgreSQL (a throwaway cluster, as run.sh starts one), loads 10 and then 10⁶ pledges with
+# PostgreSQL (a throwaway cluster: lib.sh's start_pg), loads 10 and then 10⁶ pledges with
 # scripts/load/fixture.sh, serves each database and measures the donor wall (first and middle
 # page), the staff list (first and middle page, each filter, searches) and the CSV export's first
 # byte, each the median of 31 requests (scale_probe.py); then the whole CSV with the server's
@@ -19,30 +19,14 @@ small=10
 port=18090
 pg_port=15442
 work=$(mktemp -d)
-# The throwaway PostgreSQL cluster runs as the postgres user, which must reach into it.
-chmod 755 "$work"
 server=""
-pg_dir=""
-stop_pg() {
-  if [ -n "$pg_dir" ]; then
-    runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast stop >/dev/null 2>&1 || true
-  fi
-}
+source scripts/load/lib.sh
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; stop_pg; rm -rf "$work"' EXIT
 
 cargo build --release --quiet
 bin=${CARGO_TARGET_DIR:-target}/release/demeu
 password="scale measuring password"
 export RUST_LOG=warn
-
-start_pg() {
-  pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-  pg_dir="$work/pg"
-  mkdir -p "$pg_dir" && chown postgres:postgres "$pg_dir"
-  runuser -u postgres -- "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres -E UTF8 --no-sync >/dev/null
-  runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
-    -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=100" start >/dev/null
-}
 
 # seconds <command...>: runs the command quietly and prints how long it took.
 seconds() {
