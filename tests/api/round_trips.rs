@@ -17,6 +17,18 @@ use crate::stripe::{event, payment_intent, session, Ids};
 
 on_both_backends!(a_delivery_costs_a_bounded_number_of_statements, a_connection_just_back_in_the_pool_is_not_pinged);
 
+/// Records the head of each statement a connection sends into `log`: without its binds, enough
+/// to tell which it is.
+fn recorder(log: Arc<Mutex<Vec<String>>>) -> impl Instrumentation {
+    move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            let sql = query.to_string();
+            let head = sql.split(" -- binds").next().unwrap_or_default().chars().take(90).collect();
+            log.lock().expect("log").push(head);
+        }
+    }
+}
+
 /// Processes `body` on a connection of the app's pool and returns the SQL it sent.
 async fn statements_of(app: &TestApp, body: String) -> (Processed, Vec<String>) {
     let pool = app.pool.clone();
@@ -26,15 +38,7 @@ async fn statements_of(app: &TestApp, body: String) -> (Processed, Vec<String>) 
         let delivery = demeu_api::payments::stripe_events::decode(&body).expect("an event");
         let mut conn = pool.get().expect("a connection");
         let sent = Arc::new(Mutex::new(Vec::new()));
-        let log = sent.clone();
-        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
-            if let InstrumentationEvent::StartQuery { query, .. } = event {
-                // The statement without its binds: enough to tell which it is.
-                let sql = query.to_string();
-                let head = sql.split(" -- binds").next().unwrap_or_default().chars().take(90).collect();
-                log.lock().expect("log").push(head);
-            }
-        });
+        conn.set_instrumentation(recorder(sent.clone()));
         let processed = process(
             &mut conn,
             &delivery,
@@ -83,11 +87,7 @@ async fn watched_pool(url: &str, alive_bypass: Duration) -> (DbPool, Arc<Mutex<V
     let sent = Arc::new(Mutex::new(Vec::new()));
     let log = sent.clone();
     pool.run(move |conn| {
-        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
-            if let InstrumentationEvent::StartQuery { query, .. } = event {
-                log.lock().expect("log").push(query.to_string());
-            }
-        });
+        conn.set_instrumentation(recorder(log));
         Ok::<_, DbError>(())
     })
     .await

@@ -26,7 +26,7 @@ pub use connection::{Backend, DbConn, MultiBackend};
 pub use error::DbError;
 pub use field_error::FieldError;
 pub use migrations::{pending_migrations, revert_last_migration, run_migrations, with_start_up_lock};
-pub use pool::{DbPool, Manager, PoolOptions, PooledConn};
+pub use pool::{DbPool, Kept, Manager, PoolOptions, PooledConn};
 
 /// The current instant as stored in TIMESTAMP columns: UTC without an offset.
 pub fn now() -> chrono::NaiveDateTime {

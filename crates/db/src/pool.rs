@@ -6,7 +6,7 @@ use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
 use crate::connection::redact;
 use crate::{Backend, DbConn, DbError};
 
-/// A connection borrowed from the pool; derefs to [`DbConn`].
+/// A connection borrowed from the pool; derefs to [`Kept`], which derefs to [`DbConn`].
 pub type PooledConn = PooledConnection<Manager>;
 
 /// A pooled [`DbConn`] with the time it last went back to the pool unbroken after a use that
