@@ -3,8 +3,11 @@
 # change costs in speed (e.g. the release profile's `lto`). Each round starts A then B on the
 # same SQLite file and measures each route for $duration seconds; alternating rounds spread the
 # machine's drift over both. Prints req/s per binary per round and B/A per route over all rounds.
+# The donor wall is the one route here that reads SQLite on every request (the others are served
+# from the campaign's snapshot): with AB_PLEDGES=n, the file holds n paid pledges
+# (scripts/load/fixture.sh) for it to read.
 #
-#   scripts/load/ab.sh A-binary B-binary [rounds, default 3] [seconds, default 5]
+#   [AB_PLEDGES=n] scripts/load/ab.sh A-binary B-binary [rounds, default 3] [seconds, default 5]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 a=$1
@@ -16,12 +19,19 @@ work=$(mktemp -d)
 trap 'stop_server; rm -rf "$work"' EXIT
 source scripts/load/lib.sh
 server=""
-routes=(/health /api/v1/campaigns/mentors /api/v1/campaigns "/campaigns/mentors?lang=ru")
+routes=(/health /api/v1/campaigns/mentors /api/v1/campaigns "/campaigns/mentors?lang=ru"
+  "/api/v1/campaigns/mentors/pledges?limit=50")
+
+DEMEU__DATABASE__URL="sqlite://$work/template.db" "$a" migrate >/dev/null
+if [ "${AB_PLEDGES:-0}" -gt 0 ]; then
+  scripts/load/fixture.sh "sqlite://$work/template.db" "$AB_PLEDGES" >/dev/null
+fi
 
 : >"$work/results"
 for round in $(seq "$rounds"); do
   for which in A B; do
     if [ $which = A ]; then bin=$a; else bin=$b; fi
+    cp "$work/template.db" "$work/demeu.db"
     start_server "sqlite://$work/demeu.db"
     for route in "${routes[@]}"; do
       echo "$which $route $(rps "$route" "Accept-Encoding: gzip")" | tee -a "$work/results"
