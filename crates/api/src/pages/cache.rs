@@ -4,10 +4,17 @@
 //! snapshot's generation, which every counted payment and another instance's change bumps) and
 //! for at most [`FRESH_FOR`], so that news and approved comments show within that too: the
 //! same bound the page's `Cache-Control` gives a CDN.
+//!
+//! A page is built by one request at a time: when it expires under load, the requests that
+//! miss it wait for the one that builds it instead of each loading and rendering it (as many
+//! builds as connections, every second, each holding a pooled connection).
 
-use std::collections::HashMap;
-use std::sync::RwLock;
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
 
 use super::compression::Encoded;
 use super::i18n::Lang;
@@ -15,16 +22,40 @@ use super::i18n::Lang;
 /// How long a kept page is served.
 pub const FRESH_FOR: Duration = Duration::from_secs(1);
 
+/// How long a request waits for another's build before building the page itself: past it, the
+/// other build is stuck (a database outage), and waiting longer would only queue requests.
+const WAIT_FOR_BUILD: Duration = Duration::from_secs(2);
+
+type Key = (String, Lang);
+
 /// Pages by campaign and language.
 #[derive(Default)]
 pub struct PageCache {
-    pages: RwLock<HashMap<(String, Lang), Kept>>,
+    pages: RwLock<HashMap<Key, Kept>>,
+    /// The pages a request is building now.
+    building: Mutex<HashSet<Key>>,
+    /// Told when a build ends, whatever its outcome.
+    built: Notify,
 }
 
 struct Kept {
     generation: u64,
     made: Instant,
     page: Encoded,
+}
+
+/// Marks `key` as being built until dropped (the build's end, its error, or its request going
+/// away), then wakes the requests waiting for it.
+struct Building<'a> {
+    cache: &'a PageCache,
+    key: Key,
+}
+
+impl Drop for Building<'_> {
+    fn drop(&mut self) {
+        self.cache.building.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&self.key);
+        self.cache.built.notify_waiters();
+    }
 }
 
 impl PageCache {
@@ -41,6 +72,41 @@ impl PageCache {
     pub fn put(&self, slug: &str, lang: Lang, generation: u64, page: Encoded) {
         let mut pages = self.pages.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         pages.insert((slug.to_string(), lang), Kept { generation, made: Instant::now(), page });
+    }
+
+    /// The kept page of `slug` in `lang` at `generation` (read before anything is loaded, so
+    /// that a change landing meanwhile makes the page stale), or one `build` makes and keeps.
+    /// While a request builds it, the others wait for that build and take its page; if it
+    /// failed, came from an older generation, or takes longer than [`WAIT_FOR_BUILD`], they
+    /// build their own, as every request would without this.
+    pub async fn get_or_build<F, Fut, E>(&self, slug: &str, lang: Lang, generation: u64, build: F) -> Result<Encoded, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Encoded, E>>,
+    {
+        if let Some(page) = self.get(slug, lang, generation) {
+            return Ok(page);
+        }
+        let key = (slug.to_string(), lang);
+        // Listening before looking at who builds, so that a build ending in between is heard.
+        let built = self.built.notified();
+        tokio::pin!(built);
+        built.as_mut().enable();
+        let first = self.building.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(key.clone());
+        if first {
+            let _building = Building { cache: self, key };
+            let page = build().await?;
+            self.put(slug, lang, generation, page.clone());
+            return Ok(page);
+        }
+        if tokio::time::timeout(WAIT_FOR_BUILD, built).await.is_ok() {
+            if let Some(page) = self.get(slug, lang, generation) {
+                return Ok(page);
+            }
+        }
+        let page = build().await?;
+        self.put(slug, lang, generation, page.clone());
+        Ok(page)
     }
 }
 
@@ -59,5 +125,75 @@ mod tests {
         assert!(cache.get("mentors", Lang::Ru, 8).is_none(), "progress changed since");
         assert!(cache.get("mentors", Lang::En, 7).is_none(), "another language");
         assert!(cache.get("other", Lang::Ru, 7).is_none());
+    }
+
+    fn page(text: &'static str) -> Encoded {
+        Encoded::new(Bytes::from_static(text.as_bytes()))
+    }
+
+    /// What `n` requests missing the page at once did: how many builds ran, how many of them
+    /// at most at the same time (each takes 50 ms), and what each request got.
+    struct Builds {
+        builds: usize,
+        at_once: usize,
+        pages: Vec<Result<Encoded, ()>>,
+    }
+
+    async fn concurrent_builds(cache: &PageCache, n: usize, fail: bool) -> Builds {
+        use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+        let (builds, running, at_once) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
+        let requests = (0..n).map(|_| {
+            cache.get_or_build("mentors", Lang::Ru, 7, || async {
+                builds.fetch_add(1, SeqCst);
+                at_once.fetch_max(running.fetch_add(1, SeqCst) + 1, SeqCst);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                running.fetch_sub(1, SeqCst);
+                if fail {
+                    Err(())
+                } else {
+                    Ok(page("page"))
+                }
+            })
+        });
+        let pages = futures_util::future::join_all(requests).await;
+        Builds { builds: builds.into_inner(), at_once: at_once.into_inner(), pages }
+    }
+
+    #[tokio::test]
+    async fn requests_that_miss_a_page_at_once_build_it_once() {
+        let cache = PageCache::default();
+        let done = concurrent_builds(&cache, 16, false).await;
+        assert_eq!(done.builds, 1);
+        assert!(done.pages.iter().all(|p| p.as_ref().is_ok_and(|p| p.plain() == &Bytes::from_static(b"page"))));
+        assert!(cache.get("mentors", Lang::Ru, 7).is_some(), "kept for the next requests");
+        assert!(cache.building.lock().expect("lock").is_empty());
+    }
+
+    #[tokio::test]
+    async fn when_the_build_fails_the_waiting_requests_build_their_own_at_once() {
+        let cache = PageCache::default();
+        let done = concurrent_builds(&cache, 4, true).await;
+        // The first build fails; the three requests that waited for it then try, each once and
+        // all at the same time, not queued one behind another.
+        assert_eq!((done.builds, done.at_once), (4, 3));
+        assert!(done.pages.iter().all(Result::is_err));
+        assert!(cache.building.lock().expect("lock").is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_request_after_a_change_does_not_take_the_page_built_before_it() {
+        let cache = PageCache::default();
+        let before = cache.get_or_build("mentors", Lang::Ru, 7, || async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            Ok::<_, ()>(page("before"))
+        });
+        // A payment counted (generation 8) while the page of generation 7 was being built.
+        let after = async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            cache.get_or_build("mentors", Lang::Ru, 8, || async { Ok::<_, ()>(page("after")) }).await
+        };
+        let (before, after) = futures_util::future::join(before, after).await;
+        assert_eq!(before.map(|p| p.plain().clone()), Ok(Bytes::from_static(b"before")));
+        assert_eq!(after.map(|p| p.plain().clone()), Ok(Bytes::from_static(b"after")));
     }
 }

@@ -101,9 +101,12 @@ pub async fn show(
     let configured = state.settings.campaigns.iter().find(|c| c.slug == slug);
     let kept_lang = configured.filter(|_| plain).map(|c| Lang::negotiate(&req, Lang::of(c.locale)));
     if let Some(lang) = kept_lang {
-        if let Some(page) = state.pages.get(&slug, lang, generation) {
-            return Ok(respond_kept(&req, &page));
-        }
+        let build = || async {
+            let loaded = load(&state, slug.clone(), &query).await?;
+            Ok::<_, ApiError>(Encoded::new(render_body(&state, lang, &loaded, &Forms::default())))
+        };
+        let page = state.pages.get_or_build(&slug, lang, generation, build).await?;
+        return Ok(respond_kept(&req, &page));
     }
     let loaded = load(&state, slug.clone(), &query).await?;
     let mut forms = Forms::default();
@@ -115,11 +118,6 @@ pub async fn show(
     forms.sent = query.sent.clone();
     let lang = Lang::negotiate(&req, Lang::of(loaded.progress.campaign.spec.locale));
     let body = render_body(&state, lang, &loaded, &forms);
-    if let Some(lang) = kept_lang {
-        let page = Encoded::new(body);
-        state.pages.put(&slug, lang, generation, page.clone());
-        return Ok(respond_kept(&req, &page));
-    }
     // A page with someone's returning pledge or a form's outcome is theirs alone.
     let caching = if plain { Caching::Public } else { Caching::Private };
     Ok(respond_bytes(StatusCode::OK, body, caching, chosen(&req), None))
