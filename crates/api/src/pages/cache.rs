@@ -95,6 +95,10 @@ impl PageCache {
         let first = self.building.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(key.clone());
         if first {
             let _building = Building { cache: self, key };
+            // A build that ended between the first look and now has stored the page.
+            if let Some(page) = self.get(slug, lang, generation) {
+                return Ok(page);
+            }
             let page = build().await?;
             self.put(slug, lang, generation, page.clone());
             return Ok(page);
