@@ -93,17 +93,11 @@ impl PageCache {
         tokio::pin!(built);
         built.as_mut().enable();
         let first = self.building.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(key.clone());
-        if first {
-            let _building = Building { cache: self, key };
-            // A build that ended between the first look and now has stored the page.
-            if let Some(page) = self.get(slug, lang, generation) {
-                return Ok(page);
-            }
-            let page = build().await?;
-            self.put(slug, lang, generation, page.clone());
-            return Ok(page);
-        }
-        if tokio::time::timeout(WAIT_FOR_BUILD, built).await.is_ok() {
+        // Held by the request that builds, until its build ends.
+        let _building = first.then(|| Building { cache: self, key });
+        // The builder looks once more (a build that ended between its first look and now has
+        // stored the page); the others wait for the build first.
+        if first || tokio::time::timeout(WAIT_FOR_BUILD, built).await.is_ok() {
             if let Some(page) = self.get(slug, lang, generation) {
                 return Ok(page);
             }
