@@ -1,9 +1,13 @@
 # Sourced by the load scripts. The binary to measure: a release build of this tree, or
 # DEMEU_BIN=path/to/demeu (e.g. an older commit's build, for a before-and-after in one run).
 release_binary() {
-  command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
   if [ -z "${DEMEU_BIN:-}" ]; then cargo build --release --quiet; fi
   bin=${DEMEU_BIN:-${CARGO_TARGET_DIR:-target}/release/demeu}
+}
+
+# The load generator of the scripts that measure requests per second.
+need_wrk() {
+  command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 }
 
 # A throwaway PostgreSQL cluster (the newest installed), run as the

@@ -17,6 +17,7 @@ trap 'stop_server; stop_pg; rm -rf "$work"' EXIT
 source scripts/load/lib.sh
 server=""
 
+need_wrk
 release_binary
 
 measure() {

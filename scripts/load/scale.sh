@@ -23,8 +23,7 @@ server=""
 source scripts/load/lib.sh
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; stop_pg; rm -rf "$work"' EXIT
 
-cargo build --release --quiet
-bin=${CARGO_TARGET_DIR:-target}/release/demeu
+release_binary
 password="scale measuring password"
 export RUST_LOG=warn
 

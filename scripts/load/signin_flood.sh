@@ -10,8 +10,8 @@ workers=${2:-24}
 port=18090
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-cargo build --release --quiet
-bin=${CARGO_TARGET_DIR:-target}/release/demeu
+source scripts/load/lib.sh
+release_binary
 DEMEU__DATABASE__URL="sqlite://$work/demeu.db" DEMEU__SERVER__PORT=$port DEMEU__MAIL__FILE_DIR="$work/mail" \
   RUST_LOG=error "$bin" serve >"$work/server.log" 2>&1 &
 server=$!

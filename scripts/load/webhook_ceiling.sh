@@ -16,6 +16,7 @@ trap 'stop_server; stop_pg; rm -rf "$work"' EXIT
 source scripts/load/lib.sh
 server=""
 
+need_wrk
 release_binary
 # pg_stat_statements counts the statements (each one round trip) a delivery takes; it costs
 # pgbench's statement and ours alike.
