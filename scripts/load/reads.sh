@@ -27,21 +27,14 @@ release_binary
 measure() {
   local name=$1 url=$2 pledges=$3
   start_server "$url"
-  local half=$(((duration + 1) / 2)) order route rate
-  declare -A sum=()
-  for order in forward reverse; do
-    local routes=(health campaign campaigns page plain)
-    if [ $order = reverse ]; then routes=(plain page campaigns campaign health); fi
-    for route in "${routes[@]}"; do
-      case $route in
-        health) rate=$(duration=$half rps /health) ;;
-        campaign) rate=$(duration=$half rps /api/v1/campaigns/mentors) ;;
-        campaigns) rate=$(duration=$half rps /api/v1/campaigns) ;;
-        page) rate=$(duration=$half rps "/campaigns/mentors?lang=ru" "Accept-Encoding: gzip, deflate, br") ;;
-        plain) rate=$(duration=$half rps "/campaigns/mentors?lang=ru") ;;
-      esac
-      sum[$route]=$(awk -v a="${sum[$route]:-0}" -v b="$rate" 'BEGIN {print a + b / 2}')
-    done
+  local half=$(((duration + 1) / 2)) route rate header
+  local -A path=([health]=/health [campaign]=/api/v1/campaigns/mentors [campaigns]=/api/v1/campaigns
+    [page]="/campaigns/mentors?lang=ru" [plain]="/campaigns/mentors?lang=ru") sum=()
+  for route in health campaign campaigns page plain plain page campaigns campaign health; do
+    header=""
+    if [ "$route" = page ]; then header="Accept-Encoding: gzip, deflate, br"; fi
+    rate=$(duration=$half rps "${path[$route]}" "$header")
+    sum[$route]=$(awk -v a="${sum[$route]:-0}" -v b="$rate" 'BEGIN {print a + b / 2}')
   done
   awk -v n="$name" -v p="$pledges" -v h="${sum[health]}" -v c="${sum[campaign]}" -v l="${sum[campaigns]}" \
     -v g="${sum[page]}" -v q="${sum[plain]}" 'BEGIN {
