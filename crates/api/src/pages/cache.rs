@@ -9,9 +9,9 @@
 //! miss it wait for the one that builds it instead of each loading and rendering it (as many
 //! builds as connections, every second, each holding a pooled connection).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
@@ -32,10 +32,9 @@ type Key = (String, Lang);
 #[derive(Default)]
 pub struct PageCache {
     pages: RwLock<HashMap<Key, Kept>>,
-    /// The pages a request is building now.
-    building: Mutex<HashSet<Key>>,
-    /// Told when a build ends, whatever its outcome.
-    built: Notify,
+    /// The pages a request is building now, each with what its end is told to (whatever its
+    /// outcome): one per page, so that a build's end wakes only the requests waiting for it.
+    building: Mutex<HashMap<Key, Arc<Notify>>>,
 }
 
 struct Kept {
@@ -49,12 +48,13 @@ struct Kept {
 struct Building<'a> {
     cache: &'a PageCache,
     key: Key,
+    ended: Arc<Notify>,
 }
 
 impl Drop for Building<'_> {
     fn drop(&mut self) {
-        self.cache.building.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&self.key);
-        self.cache.built.notify_waiters();
+        self.cache.builds().remove(&self.key);
+        self.ended.notify_waiters();
     }
 }
 
@@ -88,16 +88,27 @@ impl PageCache {
             return Ok(page);
         }
         let key = (slug.to_string(), lang);
-        // Listening before looking at who builds, so that a build ending in between is heard.
-        let built = self.built.notified();
+        let (ended, first) = {
+            let mut builds = self.builds();
+            match builds.get(&key) {
+                Some(ended) => (ended.clone(), false),
+                None => {
+                    let ended = Arc::new(Notify::new());
+                    builds.insert(key.clone(), ended.clone());
+                    (ended, true)
+                }
+            }
+        };
+        let built = ended.notified();
         tokio::pin!(built);
         built.as_mut().enable();
-        let first = self.building.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(key.clone());
+        // A build that ended between the look above and listening is not heard: it is seen gone.
+        let over = !first && !self.builds().get(&key).is_some_and(|now| Arc::ptr_eq(now, &ended));
         // Held by the request that builds, until its build ends.
-        let _building = first.then(|| Building { cache: self, key });
+        let _building = first.then(|| Building { cache: self, key, ended: ended.clone() });
         // The builder looks once more (a build that ended between its first look and now has
         // stored the page); the others wait for the build first.
-        if first || tokio::time::timeout(WAIT_FOR_BUILD, built).await.is_ok() {
+        if first || over || tokio::time::timeout(WAIT_FOR_BUILD, built).await.is_ok() {
             if let Some(page) = self.get(slug, lang, generation) {
                 return Ok(page);
             }
@@ -105,6 +116,10 @@ impl PageCache {
         let page = build().await?;
         self.put(slug, lang, generation, page.clone());
         Ok(page)
+    }
+
+    fn builds(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Arc<Notify>>> {
+        self.building.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -176,6 +191,34 @@ mod tests {
         assert_eq!((done.builds, done.at_once), (4, 3));
         assert!(done.pages.iter().all(Result::is_err));
         assert!(cache.building.lock().expect("lock").is_empty());
+    }
+
+    #[tokio::test]
+    async fn requests_waiting_for_one_language_are_not_woken_by_another_languages_build() {
+        use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+        let cache = PageCache::default();
+        let kk_builds = AtomicUsize::new(0);
+        let kk = (0..4).map(|_| {
+            cache.get_or_build("mentors", Lang::Kk, 7, || async {
+                kk_builds.fetch_add(1, SeqCst);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                Ok::<_, ()>(page("kk"))
+            })
+        });
+        // The Russian page is built, and its build ends, while the Kazakh one is being built.
+        let ru = async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            cache
+                .get_or_build("mentors", Lang::Ru, 7, || async {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    Ok::<_, ()>(page("ru"))
+                })
+                .await
+        };
+        let (kk, ru) = futures_util::future::join(futures_util::future::join_all(kk), ru).await;
+        assert_eq!(kk_builds.into_inner(), 1);
+        assert!(kk.iter().all(|p| p.as_ref().is_ok_and(|p| p.plain() == &Bytes::from_static(b"kk"))));
+        assert_eq!(ru.map(|p| p.plain().clone()), Ok(Bytes::from_static(b"ru")));
     }
 
     #[tokio::test]
