@@ -312,6 +312,10 @@ async fn an_accountant_records_a_gift_refunds_part_once_and_exports(backend: Bac
     // More than what remains: the page again with the reason, nothing moved.
     let res = post(&app, &cookie, &pledge, &[("csrf", &csrf), ("key", "another-key"), ("amount", "20000")]).await;
     assert_eq!(res.status(), 422);
+    // Said in tenge, as the form is written; never in minor units.
+    let refused = res.text().await.expect("html");
+    assert!(refused.contains("must be between 0.01 ₸ and 15 000 ₸"), "{refused}");
+    assert!(!refused.contains("1500000"), "{refused}");
     assert_eq!(app.progress().await, (1_500_000, 1));
 
     // Search, and the file for the books with the same filters.

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{assert_problem, spawn_app, Backend, TestApp};
 use crate::on_both_backends;
+use crate::stripe::{event, session, signature, Ids, SANDBOX_SECRET};
 
 on_both_backends!(
     control_characters_in_paths_are_not_found,
@@ -15,6 +16,8 @@ on_both_backends!(
     control_characters_in_json_strings_are_refused_by_name,
     newlines_are_kept_where_free_text_is_expected,
     every_405_lists_the_allowed_methods,
+    bidirectional_controls_are_refused_wherever_text_comes_in,
+    visitors_text_is_shown_isolated,
 );
 
 async fn count(app: &TestApp, table: &'static str) -> i64 {
@@ -226,4 +229,62 @@ async fn every_405_lists_the_allowed_methods(backend: Backend) {
         assert_eq!(allow.as_deref(), Some(allowed), "{method} {path}");
         assert_problem(res, 405).await;
     }
+}
+
+/// The audit's finding: this name drew a 500 ₸ gift on the wall as 5 500 000 ₸.
+const FAKE_AMOUNT: &str = "\u{202E} ₸ 000 005 5 ·";
+
+async fn bidirectional_controls_are_refused_wherever_text_comes_in(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for c in
+        ['\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}']
+    {
+        let name = format!("Айгерим{c}");
+        let res =
+            app.post_json("/api/v1/campaigns/mentors/pledges", &json!({"amount": 50_000, "donor_name": name})).await;
+        assert_refused(res, "donor_name", "a pledge's name").await;
+        let res = app
+            .post_json("/api/v1/campaigns/mentors/pledges", &json!({"amount": 50_000, "message": format!("a\n{c}b")}))
+            .await;
+        assert_refused(res, "message", "a pledge's message (free text)").await;
+    }
+    let res =
+        app.post_json("/api/v1/campaigns/mentors/comments", &json!({"name": FAKE_AMOUNT, "body": "Спасибо"})).await;
+    assert_refused(res, "name", "a comment's name").await;
+    let volunteer = json!({"name": "Асель", "city": FAKE_AMOUNT, "contact": "+7 701 000 00 00", "age_confirmed": true});
+    let res = app.post_json("/api/v1/campaigns/mentors/volunteers", &volunteer).await;
+    assert_refused(res, "city", "a volunteer's city").await;
+
+    // The campaign page's forms: refused beside the field, in the page, nothing made.
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let give = [("amount_other", "500"), ("donor_name", FAKE_AMOUNT)];
+    let res = client.post(app.url("/campaigns/mentors/give?lang=ru")).form(&give).send().await.expect("sent");
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.expect("html");
+    assert!(page.contains("U+202E"), "the page names what was refused");
+    let comment = [("name", FAKE_AMOUNT), ("body", "Спасибо")];
+    let res = client.post(app.url("/campaigns/mentors/comments")).form(&comment).send().await.expect("sent");
+    assert_eq!(res.status(), 422);
+    for table in ["pledges", "comments", "volunteers"] {
+        assert_eq!(count(&app, table).await, 0, "{table}: nothing was stored");
+    }
+}
+
+async fn visitors_text_is_shown_isolated(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let res = app
+        .post_json(
+            "/api/v1/campaigns/mentors/pledges",
+            &json!({"amount": 50_000, "donor_name": "Айгерим", "message": "Сәттілік!"}),
+        )
+        .await;
+    let id = res.json::<Value>().await.expect("JSON")["id"].as_str().expect("id").to_string();
+    // A row written before the rule (or by hand) still cannot reorder what stands beside it.
+    app.execute_sql(&format!("UPDATE pledges SET donor_name = '{FAKE_AMOUNT}' WHERE id = '{id}'")).await.expect("sql");
+    let ids = Ids::for_pledge(&id);
+    let body = event("checkout.session.completed", session(&ids, 50_000, "paid"));
+    assert_eq!(app.post_webhook(&body, &signature(&body, SANDBOX_SECRET)).await.status(), 200);
+    let page = app.get("/campaigns/mentors?lang=en").await.text().await.expect("html");
+    assert!(page.contains(&format!("<bdi>{FAKE_AMOUNT}</bdi>")), "the name is isolated");
+    assert!(page.contains("<bdi>Сәттілік!</bdi>"), "the message is isolated");
 }

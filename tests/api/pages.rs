@@ -33,6 +33,8 @@ on_both_backends!(
     the_volunteer_form_applies_and_never_shows_anyone_the_application,
     a_kept_page_shows_news_within_a_second_and_money_at_once,
     a_stream_on_one_server_hears_a_payment_counted_by_another,
+    a_refused_amount_is_said_in_money_in_the_pages_language,
+    one_client_cannot_take_every_live_stream,
 );
 
 /// A client that does not follow redirects, so that each 303 can be checked.
@@ -87,6 +89,10 @@ async fn the_page_speaks_kazakh_russian_and_english(backend: Backend) {
         let res = app.get(&format!("/campaigns/mentors?lang={lang}")).await;
         let cookie = res.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
         assert!(cookie.starts_with(&format!("lang={lang}")), "?lang= is remembered: {cookie}");
+        // An answer that sets a cookie is one visitor's: no shared cache may keep it and hand it
+        // (and its cookie) to the next visitor.
+        let caching = res.headers().get("cache-control").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        assert!(!caching.contains("public") && caching.contains("no-store"), "?lang={lang}: {caching}");
         let html = res.text().await.expect("html");
         assert!(html.contains(html_lang) && html.contains(no_news) && html.contains(give), "{lang}");
     }
@@ -613,4 +619,60 @@ async fn a_stream_on_one_server_hears_a_payment_counted_by_another(backend: Back
     assert_eq!(no_redirects().post(second.url(&format!("{path}/pay"))).send().await.expect("paid").status(), 303);
     let heard = next_event(&mut res, &mut buffer, |v| v["raised"] != 0).await;
     assert_eq!((heard["raised"].as_i64(), heard["pledges"].as_i64()), (Some(900_000), Some(1)));
+}
+
+async fn a_refused_amount_is_said_in_money_in_the_pages_language(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for (lang, expected) in [
+        ("ru", "должна быть от 500 ₸ до 5 000 000 ₸"),
+        ("kk", "500 ₸ мен 5 000 000 ₸ аралығында болуы керек"),
+        ("en", "must be between 500 ₸ and 5 000 000 ₸"),
+    ] {
+        let res = post_form(&app, &format!("/campaigns/mentors/give?lang={lang}"), &[("amount_other", "100")]).await;
+        assert_eq!(res.status(), 422);
+        let html = res.text().await.expect("html");
+        assert!(html.contains(expected), "{lang}: {expected}");
+        assert!(!html.contains("minor units") && !html.contains("500000000"), "{lang}: no minor units");
+    }
+    // The API says it in money too; its clients read the limits in minor units from the campaign.
+    let res = app.post_json("/api/v1/campaigns/mentors/pledges", &serde_json::json!({"amount": 100})).await;
+    let problem: serde_json::Value = res.json().await.expect("JSON");
+    assert_eq!(problem["errors"][0]["message"], "must be between 500 ₸ and 5 000 000 ₸", "{problem}");
+}
+
+async fn one_client_cannot_take_every_live_stream(backend: Backend) {
+    let app = spawn_app(backend)
+        .with(|s| {
+            s.server.trusted_proxies = vec!["127.0.0.1".parse::<demeu_api::client_ip::Network>().expect("a network")];
+            s.limits.event_streams_per_client = 3;
+        })
+        .await;
+    // Each stream on a connection of its own, as browsers open them.
+    let url = app.url("/api/v1/campaigns/mentors/events");
+    let open = |client: &'static str| {
+        let request = reqwest::Client::new().get(&url).header("x-forwarded-for", client);
+        async move { request.send().await.expect("sent") }
+    };
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let res = open("203.0.113.1").await;
+        assert_eq!(res.status(), 200);
+        held.push(res);
+    }
+    let refused = open("203.0.113.1").await;
+    assert_eq!(refused.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("30"));
+    crate::helpers::assert_problem(refused, 429).await;
+    // Another client behind the same proxy has its own share.
+    assert_eq!(open("203.0.113.2").await.status(), 200);
+    // A page closed: its slot comes back within a second, not at the next keep-alive.
+    drop(held.pop());
+    let started = std::time::Instant::now();
+    loop {
+        let res = open("203.0.113.1").await;
+        if res.status() == 200 {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(1), "the slot came back within a second");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

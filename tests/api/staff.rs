@@ -10,6 +10,8 @@ on_both_backends!(
     repeated_failures_are_slowed_down,
     roles_guard_the_staff_routes,
     admins_manage_accounts_and_every_change_is_audited,
+    two_admins_demoting_each_other_at_once_leave_one_admin,
+    the_audit_log_says_who_downloaded_the_donors_and_what_a_role_was,
 );
 
 async fn sign_in_gives_a_token_that_works_until_sign_out(backend: Backend) {
@@ -146,4 +148,128 @@ async fn admins_manage_accounts_and_every_change_is_audited(backend: Backend) {
     for action in ["staff.create", "staff.sign_in", "staff.update"] {
         assert!(actions.iter().any(|a| a == action), "{action} is audited: {actions:?}");
     }
+}
+
+/// The active admins' ids, read from the database.
+async fn active_admins(app: &crate::helpers::TestApp) -> Vec<String> {
+    app.pool
+        .run(|conn| {
+            use demeu_db::schema::staff_users::dsl::*;
+            use diesel::prelude::*;
+            staff_users
+                .filter(role.eq(Role::Admin))
+                .filter(active.eq(true))
+                .select(id)
+                .load::<String>(conn)
+                .map_err(demeu_db::DbError::from)
+        })
+        .await
+        .expect("admins")
+}
+
+async fn two_admins_demoting_each_other_at_once_leave_one_admin(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let first = app.staff_token(Role::Admin).await;
+    let second = app.staff_token(Role::Admin).await;
+    let ids = active_admins(&app).await;
+    assert_eq!(ids.len(), 2);
+    // Which account each token signs in.
+    let me = |token: &str| {
+        use sha2::Digest;
+        let hash = hex::encode(sha2::Sha256::digest(token.as_bytes()));
+        let pool = app.pool.clone();
+        async move {
+            pool.run(move |conn| {
+                use demeu_db::schema::staff_sessions::dsl::*;
+                use diesel::prelude::*;
+                staff_sessions
+                    .filter(token_hash.eq(hash))
+                    .select(user_id)
+                    .first::<String>(conn)
+                    .map_err(demeu_db::DbError::from)
+            })
+            .await
+            .expect("session owner")
+        }
+    };
+    let (first_id, second_id) = (me(&first).await, me(&second).await);
+    for round in 0..10 {
+        // Each demotes the other at the same moment; in the last round one disables the other
+        // instead (which ends the disabled one's sessions, so it comes last).
+        let (a_body, b_body) = match round {
+            9 => (json!({"active": false}), json!({"role": "accountant"})),
+            _ if round % 2 == 0 => (json!({"role": "editor"}), json!({"role": "accountant"})),
+            _ => (json!({"role": "accountant"}), json!({"role": "editor"})),
+        };
+        let (to_second, to_first) =
+            (format!("/api/v1/staff/users/{second_id}"), format!("/api/v1/staff/users/{first_id}"));
+        let (a, b) = tokio::join!(app.patch_as(&first, &to_second, &a_body), app.patch_as(&second, &to_first, &b_body));
+        let statuses = [a.status().as_u16(), b.status().as_u16()];
+        let left = active_admins(&app).await;
+        assert_eq!(left.len(), 1, "round {round}: one admin is left, answers {statuses:?}");
+        // One change went through; the other was refused as the last admin's (409) or, if the
+        // demotion came first, as no longer an admin's (403).
+        assert!(statuses.contains(&200), "round {round}: {statuses:?}");
+        assert!(statuses.iter().all(|s| [200, 403, 409].contains(s)), "round {round}: {statuses:?}");
+        if let Some(refused) = [a, b].into_iter().find(|r| r.status() == 409) {
+            let problem = assert_problem(refused, 409).await;
+            assert!(problem["detail"].as_str().is_some_and(|d| d.contains("last active admin")), "{problem}");
+        }
+        app.execute_sql("UPDATE staff_users SET role = 'admin'").await.expect("both admins again");
+    }
+}
+
+async fn the_audit_log_says_who_downloaded_the_donors_and_what_a_role_was(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.staff_token(Role::Admin).await;
+    let accountant = app.staff_token(Role::Accountant).await;
+    for amount in [50_000, 60_000, 70_000] {
+        app.pledge(amount).await;
+    }
+    // The accountant downloads the donors' file, filtered.
+    let res = app.get_as(&accountant, "/api/v1/staff/pledges.csv?campaign=mentors&status=pending").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.expect("csv").lines().count(), 4, "a header and three pledges");
+    // The admin makes the accountant an editor.
+    let users: Value = app.get_as(&admin, "/api/v1/staff/users").await.json().await.expect("JSON");
+    let target = users["users"]
+        .as_array()
+        .and_then(|u| u.iter().find(|u| u["role"] == "accountant"))
+        .and_then(|u| u["id"].as_str())
+        .expect("the accountant")
+        .to_string();
+    let res = app.patch_as(&admin, &format!("/api/v1/staff/users/{target}"), &json!({"role": "editor"})).await;
+    assert_eq!(res.status(), 200);
+
+    // Read through the staff API, as the console reads it; admins only.
+    assert_problem(app.get_as(&accountant, "/api/v1/staff/audit").await, 403).await;
+    let exports: Value =
+        app.get_as(&admin, "/api/v1/staff/audit?action=pledges.export").await.json().await.expect("JSON");
+    let export = &exports["items"][0];
+    assert_eq!(export["actor"], target, "{exports}");
+    assert_eq!(export["details"]["rows"], 3, "{exports}");
+    assert_eq!(export["details"]["complete"], true, "{exports}");
+    assert_eq!(export["details"]["filters"], "campaign=mentors&status=pending", "{exports}");
+    assert!(export["at"].is_string() && export["id"].is_string());
+    let changes: Value =
+        app.get_as(&admin, "/api/v1/staff/audit?action=staff.update").await.json().await.expect("JSON");
+    let change = &changes["items"][0];
+    assert_eq!(change["target"], format!("staff_user:{target}"));
+    assert_eq!(
+        (change["details"]["old_role"].as_str(), change["details"]["role"].as_str()),
+        (Some("accountant"), Some("editor"))
+    );
+
+    // Pages: newest first, by actor, with a cursor that goes on where the page ended.
+    let first: Value = app.get_as(&admin, "/api/v1/staff/audit?limit=1").await.json().await.expect("JSON");
+    assert_eq!(first["items"][0]["action"], "staff.update");
+    let cursor = first["next_cursor"].as_str().expect("more pages");
+    let second: Value =
+        app.get_as(&admin, &format!("/api/v1/staff/audit?limit=1&cursor={cursor}")).await.json().await.expect("JSON");
+    assert_eq!(second["items"][0]["action"], "pledges.export");
+    let by_target: Value =
+        app.get_as(&admin, &format!("/api/v1/staff/audit?actor={target}")).await.json().await.expect("JSON");
+    assert!(by_target["items"].as_array().is_some_and(|items| items.iter().all(|i| i["actor"] == target.as_str())));
+    let problem = assert_problem(app.get_as(&admin, "/api/v1/staff/audit?limit=0").await, 422).await;
+    assert_eq!(problem["errors"][0]["field"], "limit");
 }

@@ -180,6 +180,7 @@ console-initial-password = Initial password (at least { $min } characters)
 console-create-account = Create the account
 console-account-exists = An account with this email already exists; nothing was changed.
 console-not-yourself = You cannot demote or disable your own account; nothing was changed.
+console-last-admin = This is the last active admin: make another account admin first; nothing was changed.
 console-audit-when = When
 console-audit-who = Who
 console-audit-action = Action
@@ -219,3 +220,6 @@ pl-received-on = Received on (optional)
 pl-record-button = Record the gift
 pl-from = Made from (day)
 pl-to = Made until (day)
+
+# A refused field, said in the reader's language (the domain's message ids).
+error-amount-between = must be between { $min } and { $max }

@@ -179,6 +179,7 @@ console-initial-password = Бастапқы құпиясөз (кемінде { $
 console-create-account = Тіркелгі жасау
 console-account-exists = Бұл мекенжаймен тіркелгі бар; ештеңе өзгерген жоқ.
 console-not-yourself = Өз тіркелгіңіздің рөлін төмендетуге не оны өшіруге болмайды; ештеңе өзгерген жоқ.
+console-last-admin = Бұл соңғы белсенді әкімші: алдымен басқа тіркелгіні әкімші етіңіз; ештеңе өзгерген жоқ.
 console-audit-when = Қашан
 console-audit-who = Кім
 console-audit-action = Әрекет
@@ -218,3 +219,6 @@ pl-received-on = Алынған күні (міндетті емес)
 pl-record-button = Жазу
 pl-from = Жасалған күннен бастап
 pl-to = Жасалған күнге дейін
+
+# A refused field, said in the reader's language (the domain's message ids).
+error-amount-between = { $min } мен { $max } аралығында болуы керек

@@ -180,6 +180,7 @@ console-initial-password = Начальный пароль (не короче { 
 console-create-account = Создать учётную запись
 console-account-exists = Учётная запись с этим адресом уже есть; ничего не изменилось.
 console-not-yourself = Нельзя понизить или отключить собственную учётную запись; ничего не изменилось.
+console-last-admin = Это последний действующий администратор: сначала назначьте администратором другую учётную запись; ничего не изменилось.
 console-audit-when = Когда
 console-audit-who = Кто
 console-audit-action = Действие
@@ -219,3 +220,6 @@ pl-received-on = Дата получения (необязательно)
 pl-record-button = Записать
 pl-from = Создано с (день)
 pl-to = Создано по (день)
+
+# A refused field, said in the reader's language (the domain's message ids).
+error-amount-between = должна быть от { $min } до { $max }

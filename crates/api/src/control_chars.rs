@@ -1,44 +1,12 @@
-//! The rule for control characters in text that comes from outside: none, except line breaks
-//! and tabs where free text (a message, a comment, Markdown) is expected.
-//!
-//! Why: PostgreSQL cannot store NUL in TEXT (a 500 there, while SQLite keeps it), and the
-//! other control characters (escape sequences, bells, C1 codes) have no business in a name, an
-//! address, a slug or a reference: they end up in staff's CSV export, in mail and in the log.
-//! Refusing them where text comes in makes both backends answer alike.
+//! The rule for the characters of text that comes from outside (`demeu_db::text`: no control
+//! character but line breaks and tabs in free text, no bidirectional control), applied to every
+//! string of a JSON body and of an HTML form.
 
 use serde_json::Value;
 
 use donations::FieldError;
 
-/// How a piece of text is used, which decides what it may contain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TextKind {
-    /// One line: a name, an address, a slug, a reference, a token. No control character.
-    Line,
-    /// Free text: line breaks (`\n`, `\r`) and tabs allowed, no other control character.
-    Lines,
-}
-
-/// Why a piece of text is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum Refused {
-    /// A line break or tab in one-line text.
-    #[error("must be a single line: no line breaks or tabs")]
-    LineBreak,
-    /// Any other control character (U+0000–U+001F, U+007F–U+009F).
-    #[error("must not contain control characters (found U+{0:04X})")]
-    Control(u32),
-}
-
-/// Checks `text` for the control characters `kind` does not allow.
-pub fn check(text: &str, kind: TextKind) -> Result<(), Refused> {
-    let allowed = |c: char| kind == TextKind::Lines && matches!(c, '\n' | '\r' | '\t');
-    match text.chars().find(|&c| c.is_control() && !allowed(c)) {
-        None => Ok(()),
-        Some('\n' | '\r' | '\t') => Err(Refused::LineBreak),
-        Some(c) => Err(Refused::Control(u32::from(c))),
-    }
-}
+pub use demeu_db::text::{check, Refused, TextKind};
 
 /// Checks every string in a JSON document: those at the paths in `lines` as free text,
 /// those at the paths in `secrets` not at all (a password is hashed at once, never stored or
@@ -47,6 +15,28 @@ pub fn check(text: &str, kind: TextKind) -> Result<(), Refused> {
 pub fn check_json(value: &Value, lines: &[&str], secrets: &[&str]) -> Result<(), FieldError> {
     let mut path = String::new();
     walk(value, &mut path, lines, secrets)
+}
+
+/// The free-text fields of the site's and the console's HTML forms (their `<textarea>`s).
+const FORM_LINES: &[&str] = &["message", "body", "about", "note", "body_markdown"];
+/// The forms' password fields, never checked (see [`check_json`]).
+const FORM_SECRETS: &[&str] = &["password", "current", "repeat"];
+
+/// Checks every value of an urlencoded HTML form (a page's or the console's) as
+/// [`check_json`] checks a JSON body: the same rule whichever way the text comes in.
+pub fn check_form(body: &[u8]) -> Result<(), FieldError> {
+    for (name, value) in form_urlencoded_pairs(body) {
+        if FORM_SECRETS.contains(&name.as_str()) {
+            continue;
+        }
+        let kind = if FORM_LINES.contains(&name.as_str()) { TextKind::Lines } else { TextKind::Line };
+        check(&value, kind).map_err(|why| FieldError::new(&name, why.to_string()))?;
+    }
+    Ok(())
+}
+
+fn form_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default()
 }
 
 fn walk(value: &Value, path: &mut String, lines: &[&str], secrets: &[&str]) -> Result<(), FieldError> {
@@ -126,31 +116,16 @@ mod tests {
     }
 
     #[test]
-    fn the_answer_says_what_is_wrong() {
-        assert_eq!(check("a\nb", TextKind::Line), Err(Refused::LineBreak));
-        assert_eq!(check("a\u{85}", TextKind::Lines), Err(Refused::Control(0x85)));
-        assert_eq!(
-            check("a\n\u{0}", TextKind::Lines).map_err(|e| e.to_string()).err().as_deref(),
-            Some("must not contain control characters (found U+0000)")
-        );
+    fn a_form_is_checked_as_a_body_is() {
+        let refused = |body: &str| check_form(body.as_bytes()).err().map(|e| e.field);
+        assert_eq!(refused("donor_name=%E2%80%AE+%E2%82%B8+000+005+5&amount_other=500"), Some("donor_name".into()));
+        assert_eq!(refused("message=one%0D%0Atwo&name=A"), None);
+        assert_eq!(refused("name=one%0Atwo"), Some("name".into()));
+        assert_eq!(refused("body=%E2%81%A6x"), Some("body".into()));
+        assert_eq!(refused("password=%00%E2%80%AE"), None);
     }
 
     proptest! {
-        #[test]
-        fn text_with_a_control_character_is_refused(
-            before in "\\PC*", c in control(), after in "\\PC*",
-        ) {
-            let text = format!("{before}{c}{after}");
-            prop_assert!(check(&text, TextKind::Line).is_err());
-            prop_assert_eq!(check(&text, TextKind::Lines).is_err(), !matches!(c, '\n' | '\r' | '\t'));
-        }
-
-        #[test]
-        fn text_without_one_is_accepted(text in "\\PC*") {
-            prop_assert_eq!(check(&text, TextKind::Line), Ok(()));
-            prop_assert_eq!(check(&text, TextKind::Lines), Ok(()));
-        }
-
         #[test]
         fn a_control_character_anywhere_in_a_document_is_found(
             keys in proptest::collection::vec("[a-z]{1,8}", 1..4), c in control(),

@@ -233,6 +233,16 @@ impl From<campaign_news::Error> for ApiError {
     }
 }
 
+impl From<crate::auth::AccountError> for ApiError {
+    fn from(error: crate::auth::AccountError) -> Self {
+        use crate::auth::AccountError;
+        match error {
+            AccountError::OwnAccount | AccountError::LastAdmin => ApiError::Conflict(error.to_string()),
+            AccountError::Other(error) => error,
+        }
+    }
+}
+
 impl From<FieldError> for ApiError {
     fn from(e: FieldError) -> Self {
         ApiError::Invalid(vec![e])

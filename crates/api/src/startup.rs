@@ -81,6 +81,7 @@ impl Application {
             pledge_limiter: RateLimiter::new(pool.clone(), Scope::Pledges, settings.limits.pledges_per_hour),
             volunteer_limiter: RateLimiter::new(pool.clone(), Scope::Volunteers, settings.limits.volunteers_per_hour),
             hashing: HashingSlots::new(settings.limits.password_checks, settings.limits.password_check_wait),
+            streams: crate::routes::events::StreamSlots::new(settings.limits.event_streams_per_client),
             settings: Arc::new(settings),
             throttle: LoginThrottle::default(),
             metrics: Metrics::default(),
@@ -180,6 +181,11 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
             })
             .wrap(TracingLogger::<RequestSpan>::new())
     })
+    // A client that closes its side of the connection is gone: its answer stops at once. This
+    // is what gives a live progress stream's slot back within a moment of a page being closed,
+    // instead of at the next keep-alive write 15-30 s later (no browser half-closes a
+    // connection and still reads the answer).
+    .h1_allow_half_closed(false)
     .listen(listener)?
     .run();
     Ok(server)

@@ -43,6 +43,8 @@ pub struct AppState {
     pub hashing: HashingSlots,
     /// Response counters.
     pub metrics: Metrics,
+    /// Live progress streams: in all, and per client.
+    pub streams: crate::routes::events::StreamSlots,
 }
 
 impl AppState {

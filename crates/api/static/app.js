@@ -46,14 +46,33 @@
   // connections per site (six over HTTP/1.1) are not held by pages no longer on screen.
   var live = document.querySelector("[data-events]");
   var stream = null;
+  // A stream the server refuses (too many from this address: 429, or from everyone: 503) is
+  // not retried by the browser: the progress is then read every 30 s instead, slowly.
+  var polling = null;
+  function pollSlowly() {
+    if (polling || !live) return;
+    var url = live.getAttribute("data-events").replace(/\/events$/, "");
+    polling = setInterval(function () {
+      fetch(url, { headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (p) { if (p) fill(p); })
+        .catch(function () { /* the next tick tries again */ });
+    }, 30000);
+  }
   function listen() {
     if (!live || !window.EventSource || stream) return;
     stream = new EventSource(live.getAttribute("data-events"));
     stream.addEventListener("progress", function (e) {
       try { fill(JSON.parse(e.data)); } catch (err) { /* a malformed event changes nothing */ }
     });
+    stream.addEventListener("error", function () {
+      if (stream && stream.readyState === EventSource.CLOSED) { stream = null; pollSlowly(); }
+    });
   }
-  window.addEventListener("pagehide", function () { if (stream) { stream.close(); stream = null; } });
+  window.addEventListener("pagehide", function () {
+    if (stream) { stream.close(); stream = null; }
+    if (polling) { clearInterval(polling); polling = null; }
+  });
   window.addEventListener("pageshow", listen);
   listen();
   // A fresh Idempotency-Key for each form shown: a double click makes one pledge.

@@ -12,6 +12,7 @@ use chrono::NaiveDateTime;
 use demeu_db::locale::Locale;
 use demeu_db::page::{decode_cursor, encode_cursor, paginate, row_before, Page};
 use demeu_db::schema::{campaigns, volunteers};
+use demeu_db::text::TextKind;
 use demeu_db::DbConn;
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -110,31 +111,18 @@ impl fmt::Debug for NewVolunteer {
     }
 }
 
-/// How a piece of text is used: one line (a name) or free text (line breaks and tabs allowed).
-/// The same rule as the API's `control_chars.rs`, applied here too because the campaign page's
-/// HTML form reaches [`NewVolunteer::parse`] without the API's JSON checks.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Text {
-    Line,
-    Lines,
-}
-
-/// Checks `raw` (trimmed) as text of `kind`, 1 (or 0 when `may_be_empty`) to `max` characters.
-fn text(field: &str, raw: &str, kind: Text, may_be_empty: bool, max: usize) -> Result<String, FieldError> {
+/// Checks `raw` (trimmed) as text of `kind` (`demeu_db::text`: the rule every way in shares,
+/// applied here because the campaign page's HTML form reaches [`NewVolunteer::parse`] too), 1
+/// (or 0 when `may_be_empty`) to `max` characters.
+fn text(field: &str, raw: &str, kind: TextKind, may_be_empty: bool, max: usize) -> Result<String, FieldError> {
     let value = raw.trim();
     let chars = value.chars().count();
     if (chars == 0 && !may_be_empty) || chars > max {
         let range = if may_be_empty { format!("at most {max}") } else { format!("1 to {max}") };
         return Err(FieldError::new(field, format!("must be {range} characters")));
     }
-    let allowed = |c: char| kind == Text::Lines && matches!(c, '\n' | '\r' | '\t');
-    match value.chars().find(|&c| c.is_control() && !allowed(c)) {
-        None => Ok(value.to_string()),
-        Some('\n' | '\r' | '\t') => Err(FieldError::new(field, "must be a single line: no line breaks or tabs")),
-        Some(c) => {
-            Err(FieldError::new(field, format!("must not contain control characters (found U+{:04X})", u32::from(c))))
-        }
-    }
+    demeu_db::text::check(value, kind).map_err(|why| FieldError::new(field, why.to_string()))?;
+    Ok(value.to_string())
 }
 
 impl NewVolunteer {
@@ -143,10 +131,11 @@ impl NewVolunteer {
     pub fn parse(form: &VolunteerForm) -> Result<Self, Error> {
         let mut errors = Vec::new();
         let mut take = |checked: Result<String, FieldError>| checked.map_err(|e| errors.push(e)).unwrap_or_default();
-        let name = take(text("name", &form.name, Text::Line, false, MAX_NAME_CHARS));
-        let city = take(text("city", &form.city, Text::Line, false, MAX_CITY_CHARS));
-        let contact = take(text("contact", &form.contact, Text::Line, false, MAX_CONTACT_CHARS));
-        let about = take(text("about", form.about.as_deref().unwrap_or_default(), Text::Lines, true, MAX_ABOUT_CHARS));
+        let name = take(text("name", &form.name, TextKind::Line, false, MAX_NAME_CHARS));
+        let city = take(text("city", &form.city, TextKind::Line, false, MAX_CITY_CHARS));
+        let contact = take(text("contact", &form.contact, TextKind::Line, false, MAX_CONTACT_CHARS));
+        let about =
+            take(text("about", form.about.as_deref().unwrap_or_default(), TextKind::Lines, true, MAX_ABOUT_CHARS));
         if !form.age_confirmed {
             errors.push(FieldError::new(
                 "age_confirmed",
@@ -367,7 +356,7 @@ impl VolunteerChange {
                 None
             }
         };
-        let staff_note = match patch.note.as_deref().map(|n| text("note", n, Text::Lines, true, MAX_NOTE_CHARS)) {
+        let staff_note = match patch.note.as_deref().map(|n| text("note", n, TextKind::Lines, true, MAX_NOTE_CHARS)) {
             None => None,
             Some(Ok(note)) => Some(note),
             Some(Err(e)) => {

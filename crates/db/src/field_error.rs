@@ -4,13 +4,24 @@
 pub struct FieldError {
     /// The field's name as the client sent it.
     pub field: String,
-    /// What is wrong, for a person.
+    /// What is wrong, for a person, in English: what the API answers.
     pub message: String,
+    /// The same said in the reader's language: a message of the Fluent catalogues and its
+    /// arguments (amounts already written as people write them, `500 ₸`), for the pages, the
+    /// console and mail. `None` where only the English words exist yet.
+    #[serde(skip)]
+    pub translated: Option<(&'static str, Vec<(&'static str, String)>)>,
 }
 
 impl FieldError {
     /// A field error.
     pub fn new(field: &str, message: impl Into<String>) -> Self {
-        FieldError { field: field.to_string(), message: message.into() }
+        FieldError { field: field.to_string(), message: message.into(), translated: None }
+    }
+
+    /// The same error with its message id and arguments for the reader's language.
+    pub fn translated(mut self, id: &'static str, args: Vec<(&'static str, String)>) -> Self {
+        self.translated = Some((id, args));
+        self
     }
 }

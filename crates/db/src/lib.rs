@@ -21,6 +21,7 @@ pub mod schema;
 pub mod secrets;
 pub mod stored;
 pub mod stored_id;
+pub mod text;
 
 pub use connection::{Backend, DbConn, MultiBackend};
 pub use error::DbError;

@@ -61,7 +61,7 @@ pub fn refundable(amounts: PledgeAmounts, reserved: i64) -> i64 {
 }
 
 /// How much to refund: what was asked, or all that may still be refunded; never more.
-pub fn refund_amount(refundable: i64, requested: Option<i64>) -> Result<i64, Error> {
+pub fn refund_amount(refundable: i64, requested: Option<i64>, currency: Currency) -> Result<i64, Error> {
     if refundable <= 0 {
         return Err(Error::Conflict(
             "nothing of this pledge may be refunded: nothing counts, or earlier refunds already ask for it".into(),
@@ -70,7 +70,12 @@ pub fn refund_amount(refundable: i64, requested: Option<i64>) -> Result<i64, Err
     match requested {
         None => Ok(refundable),
         Some(a) if a > 0 && a <= refundable => Ok(a),
-        Some(_) => Err(FieldError::new("amount", format!("must be between 1 and {refundable}")).into()),
+        Some(_) => {
+            let (min, max) = (Money::new(1, currency).to_string(), Money::new(refundable, currency).to_string());
+            let refused = FieldError::new("amount", format!("must be between {min} and {max}"))
+                .translated("error-amount-between", vec![("min", min), ("max", max)]);
+            Err(refused.into())
+        }
     }
 }
 
@@ -112,7 +117,7 @@ pub fn request(
 ) -> Result<Requested, Error> {
     conn.write_transaction(|conn| {
         let (pledge, reserved) = lock_with_reserved(conn, pledge_id)?;
-        let amount = refund_amount(refundable(pledge.amounts(), reserved), requested)?;
+        let amount = refund_amount(refundable(pledge.amounts(), reserved), requested, pledge.currency)?;
         let currency = pledge.currency;
         let id = RefundId::new();
         let offline = pledge.method.is_offline();
@@ -174,7 +179,7 @@ pub fn retry(conn: &mut DbConn, refund_id: RefundId) -> Result<Requested, Error>
         }
         let (pledge, reserved) = lock_with_reserved(conn, refund.pledge_id)?;
         if refund.status == RefundStatus::Failed {
-            refund_amount(refundable(pledge.amounts(), reserved), Some(refund.amount.minor))?;
+            refund_amount(refundable(pledge.amounts(), reserved), Some(refund.amount.minor), pledge.currency)?;
             set_status(conn, refund_id, RefundStatus::Requested)?;
         }
         let Some(payment_id) = pledge.provider_payment_id.clone() else {
@@ -289,10 +294,15 @@ mod tests {
         assert_eq!(refundable(PAID, 0), 10_000);
         assert_eq!(refundable(PAID, 4_000), 6_000);
         assert_eq!(refundable(PAID, 10_000), 0);
-        assert!(matches!(refund_amount(0, None), Err(Error::Conflict(_))));
-        assert_eq!(refund_amount(6_000, None).ok(), Some(6_000));
-        assert!(matches!(refund_amount(6_000, Some(6_001)), Err(Error::Invalid(_))));
-        assert!(matches!(refund_amount(6_000, Some(0)), Err(Error::Invalid(_))));
+        assert!(matches!(refund_amount(0, None, Currency::Kzt), Err(Error::Conflict(_))));
+        assert_eq!(refund_amount(6_000, None, Currency::Kzt).ok(), Some(6_000));
+        assert!(matches!(refund_amount(6_000, Some(6_001), Currency::Kzt), Err(Error::Invalid(_))));
+        assert!(matches!(refund_amount(6_000, Some(0), Currency::Kzt), Err(Error::Invalid(_))));
+        // Said in money, as the form that asked is written: never in minor units.
+        match refund_amount(499_900, Some(500_000), Currency::Kzt) {
+            Err(Error::Invalid(errors)) => assert_eq!(errors[0].message, "must be between 0.01 ₸ and 4 999 ₸"),
+            other => panic!("{other:?}"),
+        }
     }
 
     proptest! {
@@ -301,7 +311,7 @@ mod tests {
         fn reservations_never_exceed_what_counts(asks in prop::collection::vec(prop::option::of(1i64..20_000), 0..20)) {
             let mut reserved = 0i64;
             for ask in asks {
-                if let Ok(amount) = refund_amount(refundable(PAID, reserved), ask) {
+                if let Ok(amount) = refund_amount(refundable(PAID, reserved), ask, Currency::Kzt) {
                     reserved += amount;
                 }
                 prop_assert!(reserved <= PAID.counted());

@@ -18,7 +18,8 @@ pub use session::{
 };
 pub use throttle::LoginThrottle;
 pub use users::{
-    change_own_password, check_new_password, create_user, list_users, update_user, NewStaffUser, StaffUpdate, StaffUser,
+    change_own_password, check_new_password, create_user, list_users, update_user, AccountError, NewStaffUser,
+    StaffUpdate, StaffUser,
 };
 
 demeu_db::stored_enum! {

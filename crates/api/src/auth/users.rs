@@ -120,21 +120,80 @@ pub fn list_users(conn: &mut DbConn) -> Result<Vec<StaffUser>, ApiError> {
     rows.into_iter().map(UserRow::into_user).collect()
 }
 
+/// Why a well-formed change to an account is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// An admin demoting or disabling their own account.
+    #[error("you cannot demote or disable your own account")]
+    OwnAccount,
+    /// The change would leave no active admin, and only a shell could make one again.
+    #[error("the last active admin cannot be demoted or disabled: make another account admin first")]
+    LastAdmin,
+    /// Anything else: an unknown account, a short password, the database.
+    #[error(transparent)]
+    Other(#[from] ApiError),
+}
+
+impl From<diesel::result::Error> for AccountError {
+    fn from(error: diesel::result::Error) -> Self {
+        AccountError::Other(error.into())
+    }
+}
+
+impl From<demeu_db::DbError> for AccountError {
+    fn from(error: demeu_db::DbError) -> Self {
+        AccountError::Other(error.into())
+    }
+}
+
+impl StaffUpdate {
+    /// Whether the account may stop being an active admin by this change.
+    fn removes_admin(&self) -> bool {
+        self.active == Some(false) || self.role.is_some_and(|r| r != Role::Admin)
+    }
+}
+
+/// The active admins' ids, locked until the transaction ends: on PostgreSQL `SELECT … FOR
+/// UPDATE` in id order (so that two such transactions queue rather than deadlock, and the one
+/// that waited reads the rows as the other left them); SQLite's write transaction already
+/// excludes every other writer.
+fn lock_active_admins(conn: &mut DbConn) -> Result<Vec<String>, diesel::result::Error> {
+    let admins = staff_users::table
+        .filter(staff_users::role.eq(Role::Admin))
+        .filter(staff_users::active.eq(true))
+        .select(staff_users::id)
+        .order(staff_users::id.asc());
+    match conn {
+        DbConn::Postgres(pg) => admins.for_update().load(pg),
+        DbConn::Sqlite(sqlite) => admins.load(sqlite),
+    }
+}
+
 /// Applies `update` to account `id`. Disabling an account or changing its password ends its
-/// sessions; an admin cannot demote or disable themself, so that an install keeps an admin.
-pub fn update_user(conn: &mut DbConn, actor: Uuid, id: Uuid, update: &StaffUpdate) -> Result<StaffUser, ApiError> {
-    if actor == id && (update.active == Some(false) || update.role.is_some_and(|r| r != Role::Admin)) {
-        return Err(ApiError::Conflict("you cannot demote or disable your own account".into()));
+/// sessions. An admin cannot demote or disable themself, and no change may leave the console
+/// without an active admin: that is decided inside the write transaction, with the admins'
+/// rows locked first, so that two admins demoting each other at the same moment cannot both
+/// succeed (the role each read when its request came in proves nothing by then).
+pub fn update_user(conn: &mut DbConn, actor: Uuid, id: Uuid, update: &StaffUpdate) -> Result<StaffUser, AccountError> {
+    if actor == id && update.removes_admin() {
+        return Err(AccountError::OwnAccount);
     }
     let hash = update.password.as_deref().map(hash_password).transpose()?;
     let now = demeu_db::now();
     conn.write_transaction(|conn| {
         let key = id.to_string();
-        let touched =
-            diesel::update(staff_users::table.find(&key)).set(staff_users::updated_at.eq(now)).execute(conn)?;
-        if touched == 0 {
-            return Err(ApiError::NotFound("staff user".into()));
+        if update.removes_admin() {
+            let admins = lock_active_admins(conn)?;
+            if admins == [key.as_str()] {
+                return Err(AccountError::LastAdmin);
+            }
         }
+        let before: Option<UserRow> =
+            staff_users::table.find(&key).select(UserRow::as_select()).first(conn).optional()?;
+        let Some(before) = before else {
+            return Err(ApiError::NotFound("staff user".into()).into());
+        };
+        diesel::update(staff_users::table.find(&key)).set(staff_users::updated_at.eq(now)).execute(conn)?;
         if let Some(role) = update.role {
             diesel::update(staff_users::table.find(&key)).set(staff_users::role.eq(role)).execute(conn)?;
         }
@@ -147,15 +206,22 @@ pub fn update_user(conn: &mut DbConn, actor: Uuid, id: Uuid, update: &StaffUpdat
         if update.active == Some(false) || hash.is_some() {
             diesel::delete(staff_sessions::table.filter(staff_sessions::user_id.eq(&key))).execute(conn)?;
         }
+        // The old values beside the new ones: an auditor reading "role: editor" asks what it was.
         demeu_db::audit::record(
             conn,
             Some(&actor.to_string()),
             "staff.update",
             &format!("staff_user:{id}"),
-            &serde_json::json!({"role": update.role, "active": update.active, "password_changed": hash.is_some()}),
+            &serde_json::json!({
+                "role": update.role,
+                "old_role": update.role.map(|_| before.role),
+                "active": update.active,
+                "old_active": update.active.map(|_| before.active),
+                "password_changed": hash.is_some(),
+            }),
         )?;
         let row: UserRow = staff_users::table.find(&key).select(UserRow::as_select()).first(conn)?;
-        row.into_user()
+        Ok(row.into_user()?)
     })
 }
 

@@ -55,9 +55,12 @@ fn label(tr: Tr, field: &str) -> String {
 /// is no refusal of the form (the database away, an unknown account), which stays an error.
 fn refusal(tr: Tr, error: &ApiError, conflict: &str) -> Option<Vec<(String, String)>> {
     match error {
-        ApiError::Invalid(fields) => {
-            Some(fields.iter().map(|f| (f.field.clone(), format!("{}: {}", label(tr, &f.field), f.message))).collect())
-        }
+        ApiError::Invalid(fields) => Some(
+            fields
+                .iter()
+                .map(|f| (f.field.clone(), format!("{}: {}", label(tr, &f.field), tr.field_error(f))))
+                .collect(),
+        ),
         // The only conflicts here: an address already taken, one's own account demoted or
         // disabled. The domain's words are English; the console says it in its language.
         ApiError::Conflict(_) => Some(vec![(String::new(), tr.t(conflict))]),
@@ -267,19 +270,25 @@ pub async fn update(
     let actor = signed.user.id;
     let done = match form.update() {
         Ok(update) => state.pool.run(move |conn| auth::update_user(conn, actor, id, &update)).await,
-        Err(error) => Err(error),
+        Err(error) => Err(error.into()),
     };
-    match done {
-        Ok(_) => Ok(see_other("/staff/users")),
-        Err(error) => match refusal(signed.tr, &error, "console-not-yourself") {
-            Some(messages) => {
-                let refused = Refused::Account(id, messages);
-                let typed = Typed { role: Role::Editor.as_str().into(), ..Typed::default() };
-                users_answer(&state, &signed, &typed, Some(&refused), error.status_code()).await
-            }
-            None => Err(error),
+    let (messages, status) = match done {
+        Ok(_) => return Ok(see_other("/staff/users")),
+        Err(auth::AccountError::Other(error)) => match refusal(signed.tr, &error, "console-not-yourself") {
+            Some(messages) => (messages, error.status_code()),
+            None => return Err(error),
         },
-    }
+        // The domain's words are English; the console says each refusal in its language.
+        Err(auth::AccountError::OwnAccount) => {
+            (vec![(String::new(), signed.tr.t("console-not-yourself"))], StatusCode::CONFLICT)
+        }
+        Err(auth::AccountError::LastAdmin) => {
+            (vec![(String::new(), signed.tr.t("console-last-admin"))], StatusCode::CONFLICT)
+        }
+    };
+    let refused = Refused::Account(id, messages);
+    let typed = Typed { role: Role::Editor.as_str().into(), ..Typed::default() };
+    users_answer(&state, &signed, &typed, Some(&refused), status).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -378,7 +387,7 @@ pub async fn audit(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpR
                             }
                             td { a href=(link(&[("action", &entry.action), ("actor", &actor)])) { (entry.action) } }
                             td { (subject(entry)) }
-                            td { code { (entry.details) } }
+                            td { code { bdi { (entry.details) } } }
                         }
                     }
                 }

@@ -105,8 +105,10 @@ pub async fn signed_in_as(
     })
 }
 
-/// A console form's fields, read from its urlencoded body.
+/// A console form's fields, read from its urlencoded body; text the site would refuse (a
+/// control or bidirectional character) is refused here too (422, naming the field).
 pub(crate) fn decode<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    crate::control_chars::check_form(body)?;
     serde_urlencoded::from_bytes(body).map_err(|e| ApiError::BadRequest(format!("the form could not be read: {e}")))
 }
 
@@ -397,7 +399,7 @@ pub async fn dashboard(state: web::Data<AppState>, req: HttpRequest) -> Result<H
                         li {
                             strong.money { (money(tr.lang, donations::money::Money::new(pledge.amount, pledge.currency))) }
                             " · " (pledge.display_status().as_str()) " · " (slug) " · "
-                            (pledge.donor_name.as_deref().unwrap_or("—")) " · "
+                            bdi { (pledge.donor_name.as_deref().unwrap_or("—")) } " · "
                             span.when { (date(&tr, demeu_db::utc(pledge.created_at))) }
                         }
                     }

@@ -33,8 +33,8 @@ pub async fn comments(state: web::Data<AppState>, req: HttpRequest) -> Result<Ht
         ul.comments {
             @for c in &pending.items {
                 li {
-                    strong { (c.name) } " " span.when { (date(&tr, demeu_db::utc(c.created_at))) }
-                    p { (c.body) }
+                    strong { bdi { (c.name) } } " " span.when { (date(&tr, demeu_db::utc(c.created_at))) }
+                    p { bdi { (c.body) } }
                     form method="post" action={ "/staff/comments/" (c.id) } {
                         input type="hidden" name="csrf" value=(signed.csrf);
                         button type="submit" name="action" value="approve" { (tr.t("console-approve")) }
@@ -86,9 +86,9 @@ pub async fn volunteers(state: web::Data<AppState>, req: HttpRequest) -> Result<
         @if list.items.is_empty() { p { (tr.t("console-none")) } }
         @for (v, slug) in &list.items {
             section.card {
-                h2 { (v.name) " · " (v.city) }
-                p { (v.contact) " · " (slug) " · " span.when { (date(&tr, demeu_db::utc(v.created_at))) } }
-                @if !v.about.is_empty() { p { (v.about) } }
+                h2 { bdi { (v.name) } " · " bdi { (v.city) } }
+                p { bdi { (v.contact) } " · " (slug) " · " span.when { (date(&tr, demeu_db::utc(v.created_at))) } }
+                @if !v.about.is_empty() { p { bdi { (v.about) } } }
                 form method="post" action={ "/staff/volunteers/" (v.id) } {
                     input type="hidden" name="csrf" value=(signed.csrf);
                     div.field {

@@ -18,7 +18,7 @@ use crate::idempotency::request_hash;
 use crate::pages::campaign::urlencoded;
 use crate::pages::format::{date, money};
 use crate::problem::ApiError;
-use crate::routes::staff_pledges::{csv_answer, PledgeFilters};
+use crate::routes::staff_pledges::{csv_answer, ExportAudit, PledgeFilters};
 use crate::state::AppState;
 
 /// The console's routes for pledges.
@@ -120,7 +120,7 @@ pub async fn list(
                 li {
                     a href={ "/staff/pledges/" (p.id) } { strong.money { (money(tr.lang, Money::new(p.amount, p.currency))) } }
                     " · " (p.display_status().as_str()) " · " (p.method.as_str()) " · " (slug) " · "
-                    (p.donor_name.as_deref().unwrap_or("—")) " · " (p.email.as_deref().unwrap_or("—"))
+                    bdi { (p.donor_name.as_deref().unwrap_or("—")) } " · " bdi { (p.email.as_deref().unwrap_or("—")) }
                     " · " span.when { (date(&tr, demeu_db::utc(p.created_at))) }
                 }
             }
@@ -138,10 +138,12 @@ pub async fn csv(
     req: HttpRequest,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    if let Err(answer) = signed_in_as(&state, &req, Role::Accountant).await? {
-        return Ok(answer);
-    }
-    Ok(csv_answer(state.pool.clone(), query.filters().into_filter()?))
+    let signed = match signed_in_as(&state, &req, Role::Accountant).await? {
+        Ok(signed) => signed,
+        Err(answer) => return Ok(answer),
+    };
+    let audit = ExportAudit::new(state.pool.clone(), signed.user.id, req.query_string());
+    Ok(csv_answer(state.pool.clone(), query.filters().into_filter()?, audit))
 }
 
 fn pledge_id(raw: &str) -> Result<PledgeId, ApiError> {
@@ -183,7 +185,7 @@ async fn pledge_page(
             dt { (tr.t("pl-amount")) } dd.money { (m(pledge.amount)) }
             dt { (tr.t("pl-status")) } dd { (pledge.display_status().as_str()) }
             dt { (tr.t("pl-method")) } dd { (pledge.method.as_str()) @if let Some(r) = &pledge.reference { " · " (r) } }
-            dt { (tr.t("pl-donor")) } dd { (pledge.donor_name.as_deref().unwrap_or("—")) " · " (pledge.email.as_deref().unwrap_or("—")) }
+            dt { (tr.t("pl-donor")) } dd { bdi { (pledge.donor_name.as_deref().unwrap_or("—")) } " · " bdi { (pledge.email.as_deref().unwrap_or("—")) } }
             dt { (tr.t("pl-provider")) } dd { (pledge.provider.map(|p| p.as_str()).unwrap_or("—")) " · "
                 (pledge.provider_session_id.as_deref().unwrap_or("—")) " · " (pledge.provider_payment_id.as_deref().unwrap_or("—")) }
             dt { (tr.t("pl-money")) } dd { (m(pledge.received)) " / " (m(pledge.refunded)) " / " (m(pledge.disputed)) }
@@ -267,9 +269,11 @@ pub async fn refund(
             error @ (ApiError::Invalid(_) | ApiError::Conflict(_) | ApiError::BadGateway(_) | ApiError::Unavailable(_)),
         ) => {
             let message = match &error {
-                ApiError::Invalid(fields) => {
-                    fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")
-                }
+                ApiError::Invalid(fields) => fields
+                    .iter()
+                    .map(|f| format!("{}: {}", f.field, signed.tr.field_error(f)))
+                    .collect::<Vec<_>>()
+                    .join("; "),
                 other => other.to_string(),
             };
             pledge_page(&state, &signed, id, error.status_code(), Some(message)).await
@@ -371,7 +375,11 @@ pub async fn offline(state: web::Data<AppState>, req: HttpRequest, body: Bytes) 
             Ok(HttpResponse::SeeOther().insert_header((LOCATION, format!("/staff/pledges/{}", pledge.id))).finish())
         }
         Err(ApiError::Invalid(fields)) => {
-            let message = fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ");
+            let message = fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, signed.tr.field_error(f)))
+                .collect::<Vec<_>>()
+                .join("; ");
             let campaigns = campaign_slugs(&state).await?;
             let tr = signed.tr;
             Ok(page(

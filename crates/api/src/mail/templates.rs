@@ -36,7 +36,19 @@ impl Lang {
 
 pub use crate::html::escape;
 
+/// Text a visitor wrote, isolated from what stands around it (Unicode's first-strong isolate …
+/// pop directional isolate), so that a name in one script cannot reorder the sentence or the
+/// amounts beside it; any bidirectional control inside is dropped (the site refuses them when
+/// text comes in; this keeps older rows harmless). The HTML part shows the isolate as `<bdi>`.
+fn isolate(text: &str) -> String {
+    let inside: String = text.chars().filter(|&c| !demeu_db::text::is_bidi_control(c)).collect();
+    format!("\u{2068}{inside}\u{2069}")
+}
+
 fn html_page(body: &str, footer: &str) -> String {
+    // Every isolate in `body` came from `isolate` (escaping keeps the two characters as they
+    // are): each becomes the element that says the same in HTML.
+    let body = body.replace('\u{2068}', "<bdi>").replace('\u{2069}', "</bdi>");
     format!(
         "<!doctype html><html><body style=\"font-family:sans-serif;max-width:36rem;margin:auto;line-height:1.5\">\
          {body}<hr><p style=\"color:#666;font-size:13px\">{footer}</p></body></html>"
@@ -82,7 +94,10 @@ pub fn receipt(lang: Lang, r: &Receipt) -> Rendered {
     let (subject, hello, thanks, what, date_l, id_l, lines_l, of) = match lang {
         Lang::Kk => (
             format!("Рахмет! Сіздің {} қайырымдылығыңыз түсті", r.amount),
-            r.donor_name.as_ref().map(|n| format!("Сәлеметсіз бе, {n}!")).unwrap_or_else(|| "Сәлеметсіз бе!".into()),
+            r.donor_name
+                .as_ref()
+                .map(|n| format!("Сәлеметсіз бе, {}!", isolate(n)))
+                .unwrap_or_else(|| "Сәлеметсіз бе!".into()),
             "Қолдауыңызға рахмет.",
             format!("«{}» науқанына {} қайырымдылығыңызды алдық.", r.campaign, r.amount),
             "Күні",
@@ -92,7 +107,10 @@ pub fn receipt(lang: Lang, r: &Receipt) -> Rendered {
         ),
         Lang::Ru => (
             format!("Спасибо! Ваше пожертвование {} получено", r.amount),
-            r.donor_name.as_ref().map(|n| format!("Здравствуйте, {n}!")).unwrap_or_else(|| "Здравствуйте!".into()),
+            r.donor_name
+                .as_ref()
+                .map(|n| format!("Здравствуйте, {}!", isolate(n)))
+                .unwrap_or_else(|| "Здравствуйте!".into()),
             "Спасибо за вашу поддержку.",
             format!("Мы получили ваше пожертвование {} для кампании «{}».", r.amount, r.campaign),
             "Дата",
@@ -102,7 +120,7 @@ pub fn receipt(lang: Lang, r: &Receipt) -> Rendered {
         ),
         Lang::En => (
             format!("Thank you! Your gift of {} has arrived", r.amount),
-            r.donor_name.as_ref().map(|n| format!("Hello {n},")).unwrap_or_else(|| "Hello,".into()),
+            r.donor_name.as_ref().map(|n| format!("Hello {},", isolate(n))).unwrap_or_else(|| "Hello,".into()),
             "Thank you for your support.",
             format!("We received your gift of {} to the campaign \"{}\".", r.amount, r.campaign),
             "Date",
@@ -304,11 +322,16 @@ pub fn volunteer_application(lang: Lang, m: &VolunteerMail<'_>) -> Rendered {
         ),
     };
     let locale = m.locale.unwrap_or("-");
-    let about = if m.about.is_empty() { "-" } else { m.about };
+    let about = if m.about.is_empty() { "-".to_string() } else { isolate(m.about) };
     let text = format!(
         "{intro}\n\n{name_l}: {}\n{city_l}: {}\n{contact_l}: {}\n{age_l}: {age_v}\n{locale_l}: {locale}\n\n\
          {about_l}:\n{about}\n\n{id_l}: {}\n{list_l}: {}\n\n{}\n",
-        m.name, m.city, m.contact, m.id, m.list_url, m.foundation
+        isolate(m.name),
+        isolate(m.city),
+        isolate(m.contact),
+        m.id,
+        m.list_url,
+        m.foundation
     );
     let row = |label: &str, value: &str| {
         format!("<tr><th align=\"left\">{}</th><td>{}</td></tr>", escape(label), escape(value))
@@ -318,13 +341,13 @@ pub fn volunteer_application(lang: Lang, m: &VolunteerMail<'_>) -> Rendered {
             "<p>{}</p><table>{}{}{}{}{}</table><p><b>{}</b></p><p style=\"white-space:pre-wrap\">{}</p>\
              <p>{id_l}: <code>{}</code><br><a href=\"{}\">{list_l}</a></p>",
             escape(&intro),
-            row(name_l, m.name),
-            row(city_l, m.city),
-            row(contact_l, m.contact),
+            row(name_l, &isolate(m.name)),
+            row(city_l, &isolate(m.city)),
+            row(contact_l, &isolate(m.contact)),
             row(age_l, age_v),
             row(locale_l, locale),
             escape(about_l),
-            escape(about),
+            escape(&about),
             escape(m.id),
             escape(m.list_url),
         ),
@@ -360,6 +383,16 @@ mod tests {
         assert!(ru.html.contains("Айгерим &lt;b&gt;") && !ru.html.contains("<b>"));
         let en = receipt(Lang::En, &receipt_data());
         assert!(en.text.contains("School: 5 000 ₸ of 225 000 ₸"));
+    }
+
+    #[test]
+    fn a_donors_name_is_isolated_from_the_sentence_around_it() {
+        let mut data = receipt_data();
+        data.donor_name = Some("\u{202E}Айгерим <b>".into());
+        let ru = receipt(Lang::Ru, &data);
+        assert!(ru.html.contains("Здравствуйте, <bdi>Айгерим &lt;b&gt;</bdi>!"), "{}", ru.html);
+        assert!(ru.text.contains("Здравствуйте, \u{2068}Айгерим <b>\u{2069}!"), "{}", ru.text);
+        assert!(!ru.html.contains('\u{202E}') && !ru.text.contains('\u{202E}'));
         assert_eq!(Lang::of(&donations::campaign::Locale::En), Lang::En);
         assert_eq!(Lang::of(&donations::campaign::Locale::Ru), Lang::Ru);
         assert_eq!(Lang::of(&donations::campaign::Locale::Kk), Lang::Kk);

@@ -410,7 +410,7 @@ fn wall(tr: &Tr, progress: &Progress, page: &Page<PledgeRecord>) -> Markup {
                         li {
                             strong {
                                 @match (p.anonymous, &p.donor_name) {
-                                    (false, Some(name)) => (name),
+                                    (false, Some(name)) => bdi { (name) },
                                     _ => (tr.t("wall-anonymous")),
                                 }
                             }
@@ -418,7 +418,7 @@ fn wall(tr: &Tr, progress: &Progress, page: &Page<PledgeRecord>) -> Markup {
                             @if p.hide_amount { em { (tr.t("wall-hidden")) } }
                             @else { span.money { (money(tr.lang, Money::new(p.amounts().counted(), p.currency))) } }
                             " " span.when { (date(tr, utc(p.created_at))) }
-                            @if let Some(message) = &p.message { br; q { (message) } }
+                            @if let Some(message) = &p.message { br; q { bdi { (message) } } }
                         }
                     }
                 }
@@ -462,7 +462,7 @@ fn comments(tr: &Tr, slug: &str, list: &[Comment], forms: &Forms) -> Markup {
             } @else {
                 ul.comments {
                     @for c in list {
-                        li { strong { (c.name) } " " span.when { (date(tr, utc(c.created_at))) } br; (c.body) }
+                        li { strong { bdi { (c.name) } } " " span.when { (date(tr, utc(c.created_at))) } br; bdi { (c.body) } }
                     }
                 }
             }

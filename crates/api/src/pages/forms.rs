@@ -20,11 +20,11 @@ use super::i18n::{Lang, Tr};
 use super::layout::Caching;
 use actix_web::ResponseError;
 
-use crate::client_ip;
 use crate::idempotency::{request_hash, Answer};
 use crate::problem::ApiError;
 use crate::services::{community, pledges, volunteers};
 use crate::state::AppState;
+use crate::{client_ip, control_chars};
 
 /// Each field's messages.
 #[derive(Debug, Default, Clone)]
@@ -195,7 +195,7 @@ fn refused<V>(form: &mut FormState<V>, tr: &Tr, error: &ApiError) -> StatusCode 
     match error {
         ApiError::Invalid(errors) => {
             for e in errors {
-                form.errors.add(&e.field, e.message.clone());
+                form.errors.add(&e.field, tr.field_error(e));
             }
         }
         ApiError::RateLimited { .. } => form.problem = Some(tr.t("problem-rate-limited")),
@@ -256,10 +256,15 @@ pub async fn give(
     let tr = Tr::new(lang_of(&req));
     let mut forms = Forms::default();
     let currency = state.settings.campaigns.iter().find(|c| c.slug == slug).map_or(Currency::Kzt, |c| c.currency);
-    let amount = match values.amount(currency) {
-        Ok(amount) => amount,
-        Err(key) => {
-            forms.give.errors.add("amount", tr.t(key));
+    let amount = match (values.amount(currency), control_chars::check_form(&body)) {
+        (Ok(amount), Ok(())) => amount,
+        (amount, text) => {
+            if let Err(key) = amount {
+                forms.give.errors.add("amount", tr.t(key));
+            }
+            if let Err(refused) = text {
+                forms.give.errors.add(&refused.field, refused.message);
+            }
             forms.give.values = values;
             return again(&state, &req, slug, forms, StatusCode::UNPROCESSABLE_ENTITY, None).await;
         }
@@ -313,7 +318,10 @@ pub async fn comment(
     let slug = slug.into_inner();
     let values: CommentValues = decode(&body)?;
     let new = NewComment { name: values.name.clone(), body: values.body.clone() };
-    let outcome = community::comment(&state, client_ip::of(&req), slug.clone(), new).await.map(|_| ());
+    let outcome = match control_chars::check_form(&body) {
+        Ok(()) => community::comment(&state, client_ip::of(&req), slug.clone(), new).await.map(|_| ()),
+        Err(refused) => Err(refused.into()),
+    };
     settle(&state, &req, slug, outcome, ("comment", "comments"), values, |forms| &mut forms.comment).await
 }
 
@@ -326,7 +334,10 @@ pub async fn subscribe(
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
     let values: SubscribeValues = decode(&body)?;
-    let outcome = community::subscribe(&state, client_ip::of(&req), slug.clone(), values.email.clone()).await;
+    let outcome = match control_chars::check_form(&body) {
+        Ok(()) => community::subscribe(&state, client_ip::of(&req), slug.clone(), values.email.clone()).await,
+        Err(refused) => Err(refused.into()),
+    };
     settle(&state, &req, slug, outcome, ("subscribe", "subscribe"), values, |forms| &mut forms.subscribe).await
 }
 

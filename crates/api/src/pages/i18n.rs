@@ -173,6 +173,19 @@ impl Tr {
         self.format(key, Some(&fluent))
     }
 
+    /// What a refused field says to a reader of this language: its message id and arguments
+    /// where the domain gave them, its English words where it gave none yet.
+    pub fn field_error(&self, error: &demeu_db::FieldError) -> String {
+        match &error.translated {
+            Some((id, args)) => {
+                let args: Vec<(&str, FluentValue<'_>)> =
+                    args.iter().map(|(name, value)| (*name, FluentValue::from(value.as_str()))).collect();
+                self.t_with(id, &args)
+            }
+            None => error.message.clone(),
+        }
+    }
+
     fn format(&self, key: &str, args: Option<&FluentArgs<'_>>) -> String {
         let Some(catalogue) = CATALOGUES.iter().find(|c| c.lang == self.lang) else { return key.to_string() };
         let Some(pattern) = catalogue.bundle.get_message(key).and_then(|m| m.value()) else {

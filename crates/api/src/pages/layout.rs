@@ -153,16 +153,15 @@ pub fn respond_bytes(
             answer.insert_header((X_FRAME_OPTIONS, "DENY"));
         }
     }
+    // An answer that sets the language cookie is this visitor's alone: a shared cache keeping
+    // it would hand the cookie, and the language, to everyone after.
+    let caching = if remember.is_some() { Caching::Private } else { caching };
     match caching {
-        Caching::Public => {
-            answer
-                .insert_header((CACHE_CONTROL, crate::snapshot::CACHE_CONTROL))
-                .insert_header((VARY, "Cookie, Accept-Language, Accept-Encoding"));
-        }
-        Caching::Private => {
-            answer.insert_header((CACHE_CONTROL, "no-store"));
-        }
-    }
+        Caching::Public => answer.insert_header((CACHE_CONTROL, crate::snapshot::CACHE_CONTROL)),
+        Caching::Private => answer.insert_header((CACHE_CONTROL, "no-store")),
+    };
+    // What picks the page's language and encoding, whether a cache may keep it or not.
+    answer.insert_header((VARY, "Cookie, Accept-Language, Accept-Encoding"));
     if let Some(lang) = remember {
         answer.cookie(lang.cookie());
     }

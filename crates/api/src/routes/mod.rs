@@ -113,6 +113,7 @@ fn api(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(staff::create_user)),
         )
         .service(web::resource("/staff/users/{id}").route(web::patch().to(staff::update_user)))
+        .service(web::resource("/staff/audit").route(web::get().to(staff::audit)))
         .service(
             web::resource("/staff/campaigns/{slug}/reconciliation").route(web::get().to(campaigns::reconciliation)),
         )

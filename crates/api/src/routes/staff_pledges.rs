@@ -247,20 +247,71 @@ fn csv_row(p: &StaffPledge) -> String {
     tag = "staff", security(("bearer" = [])), params(PledgeFilters),
     responses((status = 200, content_type = "text/csv")))]
 pub async fn csv(
-    _staff: Accountant,
+    staff: Accountant,
     state: web::Data<AppState>,
+    req: HttpRequest,
     query: web::Query<PledgeFilters>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(csv_answer(state.pool.clone(), query.into_inner().into_filter()?))
+    let filter = query.into_inner().into_filter()?;
+    Ok(csv_answer(state.pool.clone(), filter, ExportAudit::new(state.pool.clone(), staff.0.id, req.query_string())))
 }
 
-/// The CSV export of `filter`, streamed (the API's and the console's download).
-pub fn csv_answer(pool: demeu_db::DbPool, filter: StaffFilter) -> HttpResponse {
+/// The audit entry of one download of the donors' file (`pledges.export`): who, with which
+/// filters (the query as they sent it), how many rows, and whether the file went out whole. It
+/// is written once, when the download ends: with the last page, or, when the client goes away
+/// or a page fails part way, as it stands then (an auditor asks about a cut download too).
+pub struct ExportAudit {
+    pool: demeu_db::DbPool,
+    actor: Uuid,
+    filters: String,
+    rows: u64,
+    written: bool,
+}
+
+impl ExportAudit {
+    /// The entry of a download by `actor` of the file filtered by `query`.
+    pub fn new(pool: demeu_db::DbPool, actor: Uuid, query: &str) -> Self {
+        ExportAudit { pool, actor, filters: query.to_string(), rows: 0, written: false }
+    }
+
+    fn record(conn: &mut demeu_db::DbConn, actor: Uuid, details: &serde_json::Value) -> Result<(), ApiError> {
+        let actor = actor.to_string();
+        demeu_db::audit::record(conn, Some(&actor), "pledges.export", &format!("staff_user:{actor}"), details)?;
+        Ok(())
+    }
+
+    fn details(&self, complete: bool) -> serde_json::Value {
+        serde_json::json!({"filters": self.filters, "rows": self.rows, "complete": complete})
+    }
+}
+
+impl Drop for ExportAudit {
+    fn drop(&mut self) {
+        if self.written {
+            return;
+        }
+        let (pool, actor, details) = (self.pool.clone(), self.actor, self.details(false));
+        // Dropped on the server's runtime (the export's task ends there); outside one (a test
+        // that never ran the body) there is no download to record.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let written = pool.run(move |conn| ExportAudit::record(conn, actor, &details)).await;
+                if let Err(error) = written {
+                    tracing::error!(%error, "the audit entry of a cut CSV download was not written");
+                }
+            });
+        }
+    }
+}
+
+/// The CSV export of `filter`, streamed (the API's and the console's download), `audit`
+/// written when it ends.
+pub fn csv_answer(pool: demeu_db::DbPool, filter: StaffFilter, audit: ExportAudit) -> HttpResponse {
     // The header line goes out at once, before any page is read (the sign-in has just read the
     // database); pages follow from the first (no cursor) until the last (no next cursor).
     let header = csv_line(CSV_COLUMNS.iter().map(|(name, _)| name.to_string()));
-    let body = Chunks::unfold(Bytes::from(header), Some(None), move |cursor: Option<String>| {
-        csv_page(pool.clone(), filter.clone(), cursor)
+    let body = Chunks::unfold(Bytes::from(header), Some((None, audit)), move |(cursor, audit)| {
+        csv_page(pool.clone(), filter.clone(), cursor, audit)
     });
     HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
@@ -273,22 +324,38 @@ pub fn csv_answer(pool: demeu_db::DbPool, filter: StaffFilter) -> HttpResponse {
 const CSV_PAGE_ROWS: i64 = 500;
 
 /// One page of the export as CSV lines, and what the next page starts after (`None` after the
-/// last page).
+/// last page, whose read also writes the download's audit entry).
 async fn csv_page(
     pool: demeu_db::DbPool,
     filter: StaffFilter,
     cursor: Option<String>,
-) -> Result<(Bytes, Option<Option<String>>), ApiError> {
+    mut audit: ExportAudit,
+) -> Result<(Bytes, Option<(Option<String>, ExportAudit)>), ApiError> {
+    let (rows_before, actor) = (audit.rows, audit.actor);
+    let filters = audit.filters.clone();
     let page = pool
         .run(move |conn| {
-            pledge_store::staff_list(conn, &filter, CSV_PAGE_ROWS, cursor.as_deref()).map_err(ApiError::from)
+            let page = pledge_store::staff_list(conn, &filter, CSV_PAGE_ROWS, cursor.as_deref())?;
+            if page.next_cursor.is_none() {
+                let rows = rows_before + page.items.len() as u64;
+                let details = serde_json::json!({"filters": filters, "rows": rows, "complete": true});
+                ExportAudit::record(conn, actor, &details)?;
+            }
+            Ok::<_, ApiError>(page)
         })
         .await?;
+    audit.rows += page.items.len() as u64;
     let mut out = String::new();
     for (p, slug) in page.items {
         out.push_str(&csv_row(&staff_view(p, slug)?));
     }
-    Ok((Bytes::from(out), page.next_cursor.map(Some)))
+    match page.next_cursor {
+        Some(next) => Ok((Bytes::from(out), Some((Some(next), audit)))),
+        None => {
+            audit.written = true;
+            Ok((Bytes::from(out), None))
+        }
+    }
 }
 
 /// Records a cash, bank or Kaspi gift: counted at once.

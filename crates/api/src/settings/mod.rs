@@ -90,6 +90,14 @@ pub struct LimitSettings {
     /// extra zeros is refused, a large bank transfer is not).
     #[serde(default = "default_offline_factor")]
     pub offline_pledge_factor: u32,
+    /// Live progress streams one client address may hold at once (a mobile carrier puts many
+    /// donors behind one address: each open campaign page holds one).
+    #[serde(default = "default_event_streams_per_client")]
+    pub event_streams_per_client: usize,
+}
+
+fn default_event_streams_per_client() -> usize {
+    32
 }
 
 fn default_check_wait() -> Duration {
