@@ -713,6 +713,15 @@ async fn malformed_notifications_are_refused(backend: Backend) {
 async fn test_payments_count_only_on_a_test_installation(backend: Backend) {
     let (live, _server) = tiptop_app(backend).await;
     let pledge = live.pledge(500_000).await;
+    // `TestMode` is 0 or 1: empty or anything else is refused, never read as a real payment.
+    for bad in ["", "2", "yes"] {
+        let (status, _) = notify(&live, "pay", &payment(&pledge, 7_000, 500_000).set("TestMode", s(bad))).await;
+        assert_eq!(status, 400, "TestMode={bad:?}");
+        let (status, _) = notify(&live, "check", &payment(&pledge, 7_000, 500_000).set("TestMode", s(bad))).await;
+        assert_eq!(status, 400, "check, TestMode={bad:?}");
+    }
+    assert_eq!(live.progress().await, (0, 0));
+    assert_eq!(inbox_len(&live).await, 0, "nothing stored");
     let test_pay = payment(&pledge, 7_001, 500_000).set("TestMode", n(1));
     notify_ok(&live, "pay", &test_pay).await;
     notify_ok(&live, "pay", &test_pay).await;

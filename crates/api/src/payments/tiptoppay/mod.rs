@@ -121,10 +121,23 @@ fn tenge(amount: Money) -> Result<Box<RawValue>, ProviderError> {
 /// The page language for a campaign's locale (`CultureName`).
 pub fn culture_name(locale: Locale) -> &'static str {
     match locale {
-        // CloudPayments' widget names Kazakh `kk`.
-        Locale::Kk => "kk",
+        // Kazakh is `kk-KZ`: the API reference lists `kk` as Russian with Almaty's time zone.
+        Locale::Kk => "kk-KZ",
         Locale::Ru => "ru-RU",
         Locale::En => "en-US",
+    }
+}
+
+#[cfg(test)]
+mod culture_tests {
+    use super::*;
+
+    #[test]
+    fn kazakh_pages_are_asked_for_in_kazakh() {
+        // CloudPayments' reference, "Локализация": `kk` is Russian (Almaty time), `kk-KZ` Kazakh.
+        assert_eq!(culture_name(Locale::Kk), "kk-KZ");
+        assert_eq!(culture_name(Locale::Ru), "ru-RU");
+        assert_eq!(culture_name(Locale::En), "en-US");
     }
 }
 

@@ -141,13 +141,16 @@ impl Fields {
         } else {
             let pairs: Vec<(String, String)> =
                 serde_urlencoded::from_bytes(body).map_err(|_| NotificationError::Body("a form"))?;
-            Ok(Fields(pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect()))
+            // Empty values are kept: an empty field reads as absent (`get`), except where empty
+            // and absent mean different things (`TestMode`).
+            Ok(Fields(pairs.into_iter().collect()))
         }
     }
 
     fn get(&self, field: &'static str) -> Result<Option<String>, NotificationError> {
         self.0
             .get(field)
+            .filter(|value| !value.is_empty())
             .map(|value| {
                 ProviderId::parse(value).map(ProviderId::into_string).map_err(|e| field_error(field, e.to_string()))
             })
@@ -178,8 +181,12 @@ impl Fields {
         Ok(money.minor)
     }
 
+    /// `TestMode`: `1` (or a JSON `true`) for a payment on the test site, `0` (`false`) for a
+    /// real one. Absent, as in a refund's or a cancellation's notification, it is no test; present
+    /// but empty or anything else, the notification is refused: a test payment read as a real one
+    /// would count money that never moved.
     fn test_mode(&self) -> Result<bool, NotificationError> {
-        match self.get("TestMode")?.map(|v| v.to_ascii_lowercase()).as_deref() {
+        match self.0.get("TestMode").map(String::as_str) {
             None | Some("0") | Some("false") => Ok(false),
             Some("1") | Some("true") => Ok(true),
             Some(_) => Err(field_error("TestMode", "is not 0 or 1")),
@@ -203,7 +210,7 @@ impl Fields {
         }
         // `Data` is the merchant's JSON, as long and as laid out as it was sent: only the id
         // read from it must be an id.
-        let Some(data) = self.0.get("Data") else { return Ok(None) };
+        let Some(data) = self.0.get("Data").filter(|d| !d.is_empty()) else { return Ok(None) };
         let data: Value = serde_json::from_str(data).map_err(|_| field_error("Data", "is not JSON"))?;
         data.get("pledge_id")
             .and_then(Value::as_str)
@@ -333,6 +340,13 @@ mod tests {
         assert_eq!(json.test_mode(), Ok(true));
         assert_eq!(json.pledge_ref(), Ok(Some("x".into())));
         assert_eq!(form("Amount=5000.10&TestMode=0").amount(), Ok(500_010));
+        // The audit's finding: `TestMode=` was read as a real payment.
+        assert_eq!(form("TestMode=0").test_mode(), Ok(false));
+        assert_eq!(form("TestMode=1").test_mode(), Ok(true));
+        assert_eq!(form("Amount=1").test_mode(), Ok(false), "absent: a refund's or a cancellation's");
+        for bad in ["TestMode=", "TestMode=2", "TestMode=yes", "TestMode=TRUE", "TestMode=%201"] {
+            assert!(form(bad).test_mode().is_err(), "{bad}");
+        }
         assert!(form("Amount=1e3").amount().is_err());
         assert!(form("Amount=-5").amount().is_err());
         assert!(form("Amount=0.00").amount().is_err());
