@@ -132,7 +132,7 @@ fn the_limits_are_in_the_document(doc: &serde_json::Value) {
                         assert!(schema["enum"].is_array(), "{path}")
                     }
                     (Some("query"), Some(name)) => {
-                        let limit = demeu_api::request_target::MAX_QUERY_VALUE_BYTES;
+                        let limit = demeu_api::request_target::MAX_QUERY_VALUE_CHARS;
                         assert_eq!(schema["maxLength"], limit, "{path} {name}");
                     }
                     (Some("header"), Some("Idempotency-Key")) => assert_eq!(schema["maxLength"], 255, "{path}"),

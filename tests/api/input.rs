@@ -127,6 +127,21 @@ async fn over_long_query_values_are_refused_by_name(backend: Backend) {
     assert_refused(app.get(&path).await, "token", "token").await;
     let path = format!("/api/v1/staff/pledges?q={}", "й".repeat(100));
     assert_eq!(app.get_as(&accountant, &path).await.status(), 200, "a reasonable search is answered");
+    // What the document says is what is enforced: maxLength 1 024 counts characters (1 024
+    // Cyrillic letters are 2 048 bytes), and a `date` is a date, not an empty value.
+    let docs = app.get_json("/api/v1/openapi.json").await;
+    let params = docs["paths"]["/api/v1/staff/pledges"]["get"]["parameters"].as_array().cloned().unwrap_or_default();
+    let q = params.iter().find(|p| p["name"] == "q").expect("q documented");
+    assert_eq!(q["schema"]["maxLength"], 1024);
+    for list in ["/api/v1/staff/pledges", "/api/v1/staff/pledges.csv"] {
+        let at_most = format!("{list}?q={}", "ж".repeat(1024));
+        assert_eq!(app.get_as(&accountant, &at_most).await.status(), 200, "{list}: 1 024 characters");
+        let over = format!("{list}?q={}", "ж".repeat(1025));
+        assert_refused(app.get_as(&accountant, &over).await, "q", "1 025 characters").await;
+        for field in ["from", "to"] {
+            assert_refused(app.get_as(&accountant, &format!("{list}?{field}=")).await, field, "an empty date").await;
+        }
+    }
 }
 
 async fn control_characters_in_json_strings_are_refused_by_name(backend: Backend) {

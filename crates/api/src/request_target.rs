@@ -1,6 +1,6 @@
 //! The request target (path and query string) checked before routing, for every route at once:
 //! a control character in the decoded path names nothing (404); a query parameter with a
-//! control character or longer than [`MAX_QUERY_VALUE_BYTES`] is a 422 naming it. Slugs,
+//! control character or longer than [`MAX_QUERY_VALUE_CHARS`] is a 422 naming it. Slugs,
 //! session ids, cursors, tokens and search text all come in this way, and PostgreSQL cannot
 //! take a NUL where SQLite would (see [`crate::control_chars`]); SQLite in turn refuses a LIKE
 //! pattern over 50 000 bytes, which a staff search could otherwise send.
@@ -13,8 +13,10 @@ use actix_web::web;
 use crate::control_chars::{self, TextKind};
 use crate::problem::ApiError;
 
-/// The longest query value taken, in bytes: far above any slug, cursor, token or search.
-pub const MAX_QUERY_VALUE_BYTES: usize = 1024;
+/// The longest query value taken, in characters, as the OpenAPI document's `maxLength` counts
+/// them (so that what it says is what is enforced): far above any slug, cursor, token or
+/// search, and at most 4 KiB, far under SQLite's 50 000-byte LIKE pattern.
+pub const MAX_QUERY_VALUE_CHARS: usize = 1024;
 
 /// Checks a request's percent-decoded `path` and its raw `query` string.
 pub fn check(path: &str, query: &str) -> Result<(), ApiError> {
@@ -28,13 +30,13 @@ pub fn check(path: &str, query: &str) -> Result<(), ApiError> {
     let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
         .map_err(|e| ApiError::BadRequest(format!("the query string cannot be read: {e}")))?;
     for (name, value) in pairs.into_inner() {
-        if name.len() > MAX_QUERY_VALUE_BYTES || control_chars::check(&name, TextKind::Line).is_err() {
+        if name.chars().count() > MAX_QUERY_VALUE_CHARS || control_chars::check(&name, TextKind::Line).is_err() {
             // Such a name cannot be echoed back as a field: the query as a whole is named.
             return Err(ApiError::invalid("query", "a parameter name is too long or holds control characters"));
         }
         control_chars::check(&value, TextKind::Line).map_err(|why| ApiError::invalid(&name, why.to_string()))?;
-        if value.len() > MAX_QUERY_VALUE_BYTES {
-            return Err(ApiError::invalid(&name, format!("must be at most {MAX_QUERY_VALUE_BYTES} bytes")));
+        if value.chars().count() > MAX_QUERY_VALUE_CHARS {
+            return Err(ApiError::invalid(&name, format!("must be at most {MAX_QUERY_VALUE_CHARS} characters")));
         }
     }
     Ok(())
@@ -80,8 +82,13 @@ mod tests {
         assert_eq!(field(check("/", "limit=2&cursor=1_%0A")), Some("cursor".into()));
         assert_eq!(field(check("/", "q=%C2%9B")), Some("q".into()));
         assert_eq!(field(check("/", "%00=x")), Some("query".into()));
-        assert_eq!(field(check("/", &format!("q={}", "a".repeat(MAX_QUERY_VALUE_BYTES + 1)))), Some("q".into()));
-        assert!(check("/", &format!("q={}", "a".repeat(MAX_QUERY_VALUE_BYTES))).is_ok());
+        assert_eq!(field(check("/", &format!("q={}", "a".repeat(MAX_QUERY_VALUE_CHARS + 1)))), Some("q".into()));
+        assert!(check("/", &format!("q={}", "a".repeat(MAX_QUERY_VALUE_CHARS))).is_ok());
+        // Counted in characters, as the document's maxLength counts: 1 024 Cyrillic letters are
+        // 2 048 bytes and allowed, 1 025 are not.
+        let cyrillic = |n: usize| serde_urlencoded::to_string([("q", "ж".repeat(n))]).expect("encodable");
+        assert!(check("/", &cyrillic(MAX_QUERY_VALUE_CHARS)).is_ok());
+        assert_eq!(field(check("/", &cyrillic(MAX_QUERY_VALUE_CHARS + 1))), Some("q".into()));
         assert!(check("/", "q=a+b&status=paid&cursor=&flag").is_ok());
     }
 

@@ -143,7 +143,9 @@ impl PledgeFilters {
             .transpose()
             .map_err(|_| ApiError::invalid("method", "must be online, cash, bank_transfer or kaspi"))?;
         let day = |field: &str, text: &Option<String>, next: bool| -> Result<Option<chrono::NaiveDateTime>, ApiError> {
-            let Some(text) = text.as_deref().map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
+            // As the document says: a date when given (`from=` is no date; the console's form
+            // leaves out the fields its visitor left empty).
+            let Some(text) = text.as_deref() else { return Ok(None) };
             let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
                 .map_err(|_| ApiError::invalid(field, "a day such as 2026-11-28"))?;
             let date = if next { date.succ_opt().ok_or_else(|| ApiError::invalid(field, "too late"))? } else { date };
