@@ -32,3 +32,94 @@ async fn an_outage_while_a_receipt_is_enqueued_is_503_and_keeps_nothing() {
     assert_eq!(app.progress().await, (100_000, 1));
     app.assert_reconciled().await;
 }
+
+/// A TCP relay between the server and PostgreSQL that can be cut (every relayed connection
+/// closed, new ones closed as they come) and restored: a database restart as the server sees it.
+struct Relay {
+    port: u16,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    cuts: tokio::sync::watch::Sender<u64>,
+}
+
+impl Relay {
+    async fn to(upstream: u16) -> Relay {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
+        let port = listener.local_addr().expect("address").port();
+        let up = std::sync::Arc::new(AtomicBool::new(true));
+        let (cuts, watch) = tokio::sync::watch::channel(0u64);
+        let open = up.clone();
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !open.load(Ordering::SeqCst) {
+                    continue; // dropped: closed at once, as a stopped server's port answers
+                }
+                // Cut by the next cut, not by one before it was opened.
+                let mut cut = watch.clone();
+                cut.borrow_and_update();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = cut.changed() => {}
+                    }
+                });
+            }
+        });
+        Relay { port, up, cuts }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.cuts.send_modify(|n| *n += 1);
+    }
+
+    fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// The finding: during a short outage each request waited the pool's whole timeout for
+/// its 503, and after it the first success came only when r2d2's reconnect back-off let it
+/// (about 2 s after a 3 s outage). The pool's timeout is made long here (20 s), so that either
+/// wait would show far above the bounds below, whatever the machine's noise.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_outage_is_503_at_once_and_over_as_soon_as_the_database_is_back() {
+    let direct = crate::postgres::fresh_database_url();
+    let upstream: u16 =
+        direct.rsplit(':').next().and_then(|rest| rest.split('/').next()).expect("a port").parse().expect("a port");
+    let relay = Relay::to(upstream).await;
+    let url = direct.replace(&format!(":{upstream}/"), &format!(":{}/", relay.port));
+    let app =
+        crate::helpers::spawn_app_on(&url).with(|s| s.database.pool_timeout = std::time::Duration::from_secs(20)).await;
+    let wall = "/api/v1/campaigns/mentors/pledges";
+    assert_eq!(app.get(wall).await.status(), 200);
+
+    relay.cut();
+    for _ in 0..5 {
+        let started = std::time::Instant::now();
+        let res = app.get(wall).await;
+        let took = started.elapsed();
+        assert_problem(res, 503).await;
+        assert!(
+            took < std::time::Duration::from_secs(3),
+            "a known outage is answered at once, not after the pool's timeout: {took:?}"
+        );
+    }
+    // A few seconds down, so that a reconnect back-off would have grown past the bound below.
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    assert_problem(app.get(wall).await, 503).await;
+
+    relay.restore();
+    let started = std::time::Instant::now();
+    let res = app.get(wall).await;
+    let took = started.elapsed();
+    let status = res.status();
+    let body = res.text().await.expect("body");
+    assert_eq!(status, 200, "the first request after the database is back succeeds: {body}");
+    assert!(took < std::time::Duration::from_secs(2), "and without waiting out a back-off: {took:?}");
+    let gift = app.pledge(500_000).await;
+    assert!(!gift.is_empty());
+}

@@ -32,7 +32,11 @@ use crate::telemetry::RequestSpan;
 /// Opens the pool, applies migrations and stores the configured campaigns: everything the
 /// server and the commands need before they can work.
 pub fn prepare_database(settings: &Settings) -> anyhow::Result<DbPool> {
-    let options = PoolOptions { max_size: settings.database.pool_size, ..PoolOptions::default() };
+    let options = PoolOptions {
+        max_size: settings.database.pool_size,
+        timeout: settings.database.pool_timeout,
+        ..PoolOptions::default()
+    };
     let pool = DbPool::connect(settings.database_url(), &options).context("opening the database")?;
     let mut conn = pool.get().context("connecting to the database")?;
     demeu_db::with_start_up_lock(&mut conn, |conn| {

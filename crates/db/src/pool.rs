@@ -1,4 +1,6 @@
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
@@ -65,10 +67,65 @@ impl Default for PoolOptions {
     }
 }
 
+/// Whether the database is known to be down: set when a connection cannot be opened, cleared
+/// when one can. While it is down, requests are answered 503 at once instead of each waiting the
+/// pool's whole timeout for a connection that cannot come, and the first request after it is
+/// back finds it at once instead of after r2d2's reconnect back-off (which doubles up to half
+/// the timeout: about 2 s after a 3 s outage).
+#[derive(Debug, Default)]
+struct Gate {
+    /// When a connection last failed to open, while none has opened since.
+    down_since: Mutex<Option<Instant>>,
+    /// A request is trying to open a connection while the database is known to be down.
+    probing: AtomicBool,
+}
+
+/// How long a request waits for a pooled connection before it looks whether the database has
+/// meanwhile been found down (then 503 at once) or waits on, up to the pool's timeout.
+const WAIT_SLICE: Duration = Duration::from_millis(50);
+
+impl Gate {
+    fn is_down(&self) -> bool {
+        lock(&self.down_since).is_some()
+    }
+
+    fn opened(&self, ok: bool) {
+        let mut down = lock(&self.down_since);
+        match (ok, *down) {
+            (true, _) => *down = None,
+            (false, None) => *down = Some(Instant::now()),
+            (false, Some(_)) => {}
+        }
+    }
+
+    /// Lets one request at a time try the database while it is known to be down (a flood of
+    /// requests makes one connection attempt at a time, not one each); `None` while another
+    /// is trying.
+    fn probe(&self) -> Option<Probing<'_>> {
+        self.probing.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).ok()?;
+        Some(Probing(self))
+    }
+}
+
+/// The one request trying the database: see [`Gate::probe`].
+struct Probing<'a>(&'a Gate);
+
+impl Drop for Probing<'_> {
+    fn drop(&mut self) {
+        self.0.probing.store(false, Ordering::Release);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // The guarded values are plain data, whole after any panic.
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Opens [`DbConn`]s for the pool, picking the backend from the URL.
 pub struct Manager {
     url: String,
     alive_bypass: Duration,
+    gate: Arc<Gate>,
 }
 
 impl ManageConnection for Manager {
@@ -76,7 +133,9 @@ impl ManageConnection for Manager {
     type Error = DbError;
 
     fn connect(&self) -> Result<Kept, DbError> {
-        Ok(Kept { conn: DbConn::open(&self.url)?, returned: None, succeeded: false })
+        let opened = DbConn::open(&self.url);
+        self.gate.opened(opened.is_ok());
+        Ok(Kept { conn: opened?, returned: None, succeeded: false })
     }
 
     fn is_valid(&self, kept: &mut Kept) -> Result<(), DbError> {
@@ -97,8 +156,11 @@ impl ManageConnection for Manager {
 /// A pool of [`DbConn`]s whose blocking work runs off the async executor.
 #[derive(Clone)]
 pub struct DbPool {
-    pool: Pool<Manager>,
+    /// Replaced by a fresh pool when the database comes back after an outage (see [`Gate`]).
+    pool: Arc<RwLock<Pool<Manager>>>,
     url: String,
+    options: PoolOptions,
+    gate: Arc<Gate>,
 }
 
 impl std::fmt::Debug for DbPool {
@@ -112,17 +174,58 @@ impl DbPool {
     pub fn connect(url: &str, options: &PoolOptions) -> Result<Self, DbError> {
         // The scheme is checked before any connection is tried, for a clearer error.
         Backend::from_url(url)?;
-        let pool = Pool::builder()
+        let gate = Arc::new(Gate::default());
+        let pool = Self::builder(options).build(Self::manager(url, options, &gate))?;
+        Ok(DbPool { pool: Arc::new(RwLock::new(pool)), url: url.to_string(), options: options.clone(), gate })
+    }
+
+    fn builder(options: &PoolOptions) -> diesel::r2d2::Builder<Manager> {
+        Pool::builder()
             .max_size(options.max_size)
             .min_idle(Some(options.min_idle.min(options.max_size)))
             .connection_timeout(options.timeout)
-            .build(Manager { url: url.to_string(), alive_bypass: options.alive_bypass })?;
-        Ok(DbPool { pool, url: url.to_string() })
+    }
+
+    fn manager(url: &str, options: &PoolOptions, gate: &Arc<Gate>) -> Manager {
+        Manager { url: url.to_string(), alive_bypass: options.alive_bypass, gate: gate.clone() }
+    }
+
+    fn current(&self) -> Pool<Manager> {
+        self.pool.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
 
     /// A connection for blocking code (start-up, commands, the blocking side of [`DbPool::run`]).
+    ///
+    /// While the database is known to be down, one request at a time tries to open a
+    /// connection and the others are refused at once; the probe that succeeds replaces the
+    /// pool (whose own reconnect may be waiting out its back-off) with a fresh one. Otherwise
+    /// the pool is waited on in short slices, so that a wait that began just before the
+    /// database was found down ends then rather than at the pool's timeout.
     pub fn get(&self) -> Result<PooledConn, DbError> {
-        Ok(self.pool.get()?)
+        if self.gate.is_down() {
+            return self.after_outage();
+        }
+        let started = Instant::now();
+        loop {
+            match self.current().get_timeout(WAIT_SLICE) {
+                Ok(conn) => return Ok(conn),
+                Err(e) if started.elapsed() >= self.options.timeout => return Err(e.into()),
+                Err(_) if self.gate.is_down() => return self.after_outage(),
+                Err(_) => {}
+            }
+        }
+    }
+
+    fn after_outage(&self) -> Result<PooledConn, DbError> {
+        let Some(_probing) = self.gate.probe() else {
+            return Err(DbError::Unavailable("the database is unreachable; retry shortly".into()));
+        };
+        // A connection opened here proves the database is back (and clears the gate); the fresh
+        // pool then opens its own at once, without the old one's back-off.
+        drop(Self::manager(&self.url, &self.options, &self.gate).connect()?);
+        let fresh = Self::builder(&self.options).build_unchecked(Self::manager(&self.url, &self.options, &self.gate));
+        *self.pool.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh.clone();
+        Ok(fresh.get()?)
     }
 
     /// Runs `f` with a connection on tokio's blocking threads.
@@ -151,7 +254,7 @@ impl DbPool {
     }
 
     async fn run_job(&self, job: Job) -> Result<(), DbError> {
-        let pool = self.pool.clone();
+        let pool = self.clone();
         let task = tokio::task::spawn_blocking(move || -> Result<(), DbError> {
             let mut conn = pool.get()?;
             conn.succeeded = job(&mut conn);

@@ -227,6 +227,14 @@ pub struct DatabaseSettings {
     pub url: SecretString,
     /// Connections kept at most.
     pub pool_size: u32,
+    /// How long a request waits for a connection before it is answered 503
+    /// (`pool_timeout_ms`); a database known to be down is answered at once.
+    #[serde(rename = "pool_timeout_ms", default = "default_pool_timeout", deserialize_with = "duration::millis")]
+    pub pool_timeout: Duration,
+}
+
+fn default_pool_timeout() -> Duration {
+    Duration::from_secs(5)
 }
 
 /// `[payments]`
