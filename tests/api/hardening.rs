@@ -25,6 +25,96 @@ on_both_backends!(
     counts_no_rule_reads_are_swept,
 );
 
+/// A small filesystem of its own (tmpfs, mounted as root: CI runs as root), so that a test can
+/// fill its disk for real; unmounted when dropped.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(size: &str) -> SmallDisk {
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("small-disk-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("a mount point");
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&dir)
+            .status()
+            .expect("mount runs");
+        assert!(mounted.success(), "mounting a {size} tmpfs at {} (the test needs root)", dir.display());
+        SmallDisk(dir)
+    }
+
+    /// Fills the disk with a file, then gives back `left` bytes of it.
+    fn fill(&self, left: u64) {
+        use std::io::Write;
+        let path = self.0.join("filler");
+        let mut file = std::fs::File::create(&path).expect("filler");
+        let chunk = vec![0u8; 64 * 1024];
+        let mut written = 0u64;
+        while let Ok(n) = file.write(&chunk) {
+            if n == 0 {
+                break;
+            }
+            written += n as u64;
+        }
+        file.set_len(written.saturating_sub(left)).expect("room given back");
+    }
+
+    fn empty(&self) {
+        std::fs::remove_file(self.0.join("filler")).expect("filler removed");
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// The audit's finding: with SQLite's disk all but full, `/ready`'s one-row probe still found
+/// room while every payment delivery failed, and a load balancer kept sending traffic. (Here the
+/// first such delivery was even a 500: SQLite had rolled the transaction back by itself, and
+/// the ROLLBACK that found none was reported instead of the full disk.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_ready_means_a_payment_would_fit() {
+    let disk = SmallDisk::mount("16m");
+    let url = format!("sqlite://{}", disk.0.join("demeu.db").display());
+    let app = crate::helpers::spawn_app_on(&url).await;
+    let mut pledges = Vec::new();
+    for _ in 0..20 {
+        pledges.push(app.pledge(500_000).await);
+    }
+    assert_eq!(app.get("/ready").await.status(), 200);
+    // The disk full but for 16 KiB: room for a small row, not for a payment.
+    disk.fill(16 * 1024);
+    let deliver = |pledge: &str| {
+        let body = event("checkout.session.completed", session(&Ids::for_pledge(pledge), 500_000, "paid"));
+        let signed = signature(&body, crate::stripe::SANDBOX_SECRET);
+        let app = &app;
+        async move { app.post_webhook(&body, &signed).await.status().as_u16() }
+    };
+    let mut refused = None;
+    for pledge in &pledges {
+        match deliver(pledge).await {
+            200 => {}
+            503 => {
+                refused = Some(pledge.clone());
+                break;
+            }
+            other => panic!("a delivery on a full disk answered {other}"),
+        }
+    }
+    let refused = refused.expect("the disk filled up before the last payment");
+    // Then the server is not ready: a load balancer stops sending it payments.
+    assert_problem(app.get("/ready").await, 503).await;
+    assert_eq!(deliver(&refused).await, 503, "and indeed a payment does not fit");
+    // Room again: ready, and the provider's next delivery counts.
+    disk.empty();
+    assert_eq!(app.get("/ready").await.status(), 200);
+    let before = app.progress().await;
+    assert_eq!(deliver(&refused).await, 200);
+    assert_eq!(app.progress().await, (before.0 + 500_000, before.1 + 1));
+}
+
 /// A client whose requests come from `ip` (any 127.x address is this machine).
 fn client_from(ip: &str) -> reqwest::Client {
     let ip: IpAddr = ip.parse().expect("an address");

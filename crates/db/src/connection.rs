@@ -112,7 +112,13 @@ impl DbConn {
                         Ok(value)
                     }
                     Err(e) => {
-                        AnsiTransactionManager::rollback_transaction(sqlite)?;
+                        // SQLite rolls a transaction back by itself after some errors (a full
+                        // disk: SQLITE_FULL), so our ROLLBACK may find none ("cannot rollback -
+                        // no transaction is active"). The error that made us roll back is the one
+                        // to report: it says what happened (a full disk is 503, not 500); the
+                        // connection, whose transaction state is then unknown to diesel, is
+                        // marked broken and the pool replaces it.
+                        let _ = AnsiTransactionManager::rollback_transaction(sqlite);
                         Err(e)
                     }
                 }
@@ -124,6 +130,35 @@ impl DbConn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// SQLite rolls back by itself on a full disk; the error reported is the full disk (a
+    /// storage outage: 503), not the ROLLBACK that then finds no transaction (a 500 before).
+    #[test]
+    fn a_transaction_sqlite_rolled_back_itself_reports_why() {
+        use diesel::RunQueryDsl;
+        let path = std::env::temp_dir().join(format!("demeu-full-{}.db", uuid::Uuid::new_v4().simple()));
+        let mut conn = DbConn::open(&format!("sqlite://{}", path.display())).expect("a database");
+        conn.batch_execute("CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('x'); VACUUM;").expect("a table");
+        let DbConn::Sqlite(sqlite) = &mut conn else { unreachable!() };
+        let pages: i64 = diesel::dsl::sql::<diesel::sql_types::BigInt>("SELECT page_count FROM pragma_page_count()")
+            .get_result(sqlite)
+            .expect("pages");
+        conn.batch_execute(&format!("PRAGMA max_page_count = {pages}")).expect("a full disk");
+        let outcome: Result<(), diesel::result::Error> = conn.write_transaction(|conn| {
+            diesel::sql_query(format!("INSERT INTO t VALUES ('{}')", "y".repeat(100_000))).execute(conn)?;
+            Ok(())
+        });
+        let error = outcome.expect_err("no room");
+        assert!(crate::outage::is_storage_outage(&error), "{error}");
+        // And the connection is usable afterwards.
+        conn.batch_execute("PRAGMA max_page_count = 1073741823").expect("room again");
+        let written: Result<(), diesel::result::Error> = conn.write_transaction(|conn| {
+            diesel::sql_query("INSERT INTO t VALUES ('z')").execute(conn)?;
+            Ok(())
+        });
+        assert!(written.is_ok(), "{written:?}");
+        let _ = std::fs::remove_file(&path);
+    }
 
     #[test]
     fn scheme_picks_the_backend() {

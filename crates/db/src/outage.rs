@@ -29,17 +29,27 @@ pub fn is_storage_outage(err: &Error) -> bool {
     }
 }
 
-/// Writes and removes a row in one committed transaction: what readiness needs to know is
-/// whether a write reaches the disk (a full disk, a read-only file or database, a lost
-/// connection all fail it), so the probe really writes.
+/// How much the readiness probe writes: more than the largest write a payment makes (a Stripe
+/// delivery's event, pledge, ledger row, totals and receipt, with their indexes: about 150 KB of
+/// SQLite's write-ahead log), so that "ready" means such a write would find room. A one-row
+/// probe found room in the last few kilobytes of a full disk while every delivery failed.
+pub const PROBE_BYTES: usize = 256 * 1024;
+
+/// Writes and removes a row of [`PROBE_BYTES`] in one committed transaction: what readiness
+/// needs to know is whether a payment's write reaches the disk (a full disk, a read-only file
+/// or database, a lost connection all fail it), so the probe really writes, as much as one. The
+/// text is random, so that PostgreSQL's compression cannot make it small.
 pub fn write_probe(conn: &mut crate::DbConn) -> Result<(), Error> {
     use diesel::prelude::*;
 
     use crate::schema::installation_secrets as probe;
+    let mut random = vec![0u8; PROBE_BYTES / 2];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut random);
+    let filler = hex::encode(random);
     conn.write_transaction(|conn| {
         let name = format!("ready-probe-{}", uuid::Uuid::new_v4().simple());
         diesel::insert_into(probe::table)
-            .values((probe::name.eq(&name), probe::value.eq(""), probe::created_at.eq(crate::now())))
+            .values((probe::name.eq(&name), probe::value.eq(&filler), probe::created_at.eq(crate::now())))
             .execute(conn)?;
         diesel::delete(probe::table.find(&name)).execute(conn)?;
         Ok(())
