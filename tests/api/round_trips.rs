@@ -43,7 +43,7 @@ async fn statements_of(app: &TestApp, body: String) -> (Processed, Vec<String>) 
             &mut conn,
             &delivery,
             &demeu_api::payments::webhook::mail_effects(&ctx),
-            settings.payments.retry_window(),
+            settings.payments.retry_window("stripe"),
         )
         .expect("processed");
         // The connection goes back to the pool: without the counter.

@@ -60,7 +60,7 @@ pub async fn receive(inbox: Inbox<'_>, body: &[u8], signature: Option<&str>) -> 
 pub async fn process_delivery(inbox: Inbox<'_>, delivery: Delivery) -> Result<Processed, ApiError> {
     let event_id = delivery.event_id.clone();
     let ctx = inbox.mail.clone();
-    let retry = inbox.payments.retry_window();
+    let retry = inbox.payments.retry_window(&delivery.provider);
     let processed = inbox
         .pool
         .run(move |conn| process(conn, &delivery, &mail_effects(&ctx), retry).map_err(ApiError::from))

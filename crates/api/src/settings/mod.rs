@@ -257,8 +257,9 @@ pub struct PaymentSettings {
         deserialize_with = "duration::seconds"
     )]
     pub webhook_tolerance: Duration,
-    /// How long an event naming a payment not known yet is asked to be delivered again; older,
-    /// it is stored as `unmatched` for staff (`webhook_retry_hours`).
+    /// How long a Stripe event naming a payment not known yet is asked to be delivered again
+    /// (Stripe retries for about three days); older, it is stored as `unmatched` for staff
+    /// (`webhook_retry_hours`). TipTop Pay's is `payments.tiptoppay.retry_hours`.
     #[serde(rename = "webhook_retry_hours", default = "default_retry_window", deserialize_with = "duration::hours")]
     pub webhook_retry: Duration,
 }
@@ -297,11 +298,17 @@ mod duration {
 }
 
 impl PaymentSettings {
-    /// The window within which a webhook about something not known yet is retried, from now.
-    pub fn retry_window(&self) -> donations::payment_events::RetryWindow {
+    /// The window within which a delivery from `provider` (as the inbox names it) about something
+    /// not known yet is asked for again, from now: each provider's inside its own retries, so
+    /// that the event is kept for staff before the provider gives up on it.
+    pub fn retry_window(&self, provider: &str) -> donations::payment_events::RetryWindow {
+        let window = match provider {
+            "tiptoppay" => self.tiptoppay.retry,
+            _ => self.webhook_retry,
+        };
         donations::payment_events::RetryWindow {
             now: Utc::now(),
-            window: chrono::Duration::from_std(self.webhook_retry).unwrap_or(chrono::Duration::MAX),
+            window: chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX),
         }
     }
 }
@@ -350,6 +357,15 @@ pub struct TipTopPaySettings {
     /// are stored as not ours and move nothing.
     #[serde(default)]
     pub test_mode: bool,
+    /// How long a notification naming a payment not known yet is answered 503, so that TipTop
+    /// Pay sends it again (`retry_hours`); older, it is stored as `unmatched` for staff. TipTop
+    /// Pay retries about 100 times over about two days: 36 hours ends well inside them.
+    #[serde(rename = "retry_hours", default = "default_tiptoppay_retry", deserialize_with = "duration::hours")]
+    pub retry: Duration,
+}
+
+fn default_tiptoppay_retry() -> Duration {
+    Duration::from_secs(36 * 3600)
 }
 
 impl Default for TipTopPaySettings {
@@ -359,6 +375,7 @@ impl Default for TipTopPaySettings {
             api_secret: empty_secret(),
             api_base: default_tiptoppay_base(),
             test_mode: false,
+            retry: default_tiptoppay_retry(),
         }
     }
 }
