@@ -37,6 +37,10 @@ on_both_backends!(
     staff_refunds_go_to_payments_refund_and_count_on_the_notification,
     both_providers_at_once,
     a_refund_of_an_unknown_payment_is_kept_for_staff_within_tiptoppays_retries,
+    notifications_by_get_are_read_from_the_query_string,
+    windows_1251_notifications_count_like_utf_8,
+    x_content_hmac_signs_the_decoded_parameters,
+    a_refund_of_a_test_payment_follows_its_payment,
 );
 
 const PUBLIC_ID: &str = "pk_demeu";
@@ -1014,4 +1018,94 @@ async fn a_refund_of_an_unknown_payment_is_kept_for_staff_within_tiptoppays_retr
     notify_ok(&app, "refund", &old).await;
     assert_eq!(inbox(&app).await, [("refund:9102".to_string(), "unmatched".to_string())]);
     assert_eq!(app.progress().await, (0, 0));
+}
+
+/// TipTop Pay sends notifications by GET unless the merchant changes it: a site that keeps the
+/// default settings gets its Check answered and its payment counted, once.
+async fn notifications_by_get_are_read_from_the_query_string(backend: Backend) {
+    let (app, _server) = tiptop_app(backend).await;
+    let pledge = app.pledge(500_000).await;
+    let query = payment(&pledge, 7_301, 500_000).form();
+    let get = |kind: &str, query: &str, signature: String| {
+        let url = app.url(&format!("/api/v1/webhooks/tiptoppay/{kind}?{query}"));
+        let request = app.client.get(url).header("Content-HMAC", signature);
+        async move { request.send().await.expect("sent") }
+    };
+    let check: Value = get("check", &query, content_hmac(query.as_bytes(), SECRET)).await.json().await.expect("JSON");
+    assert_eq!(check["code"], 0, "a default site's Check is accepted: {check}");
+    for _ in 0..2 {
+        let res = get("pay", &query, content_hmac(query.as_bytes(), SECRET)).await;
+        assert_eq!(res.status(), 200);
+    }
+    assert_eq!(app.progress().await, (500_000, 1), "counted once");
+    // Signed over something else: 400, nothing.
+    let other = payment(&pledge, 7_302, 500_000).form();
+    assert_eq!(get("pay", &other, content_hmac(query.as_bytes(), SECRET)).await.status(), 400);
+    assert_eq!(app.progress().await, (500_000, 1));
+    app.assert_reconciled().await;
+}
+
+/// A form in Windows-1251 (the merchant settings' other encoding): percent-encoded bytes that
+/// are not UTF-8, read as what they say, stored as UTF-8.
+async fn windows_1251_notifications_count_like_utf_8(backend: Backend) {
+    let (app, _server) = tiptop_app(backend).await;
+    let pledge = app.pledge(500_000).await;
+    let note = payment(&pledge, 7_401, 500_000).set("IpCity", s("Алматы")).set("Name", s("АЙГЕРИМ С"));
+    let pairs: Vec<(String, String)> = note
+        .0
+        .iter()
+        .map(|(k, v)| match v {
+            V::N(x) | V::S(x) => (k.clone(), x.clone()),
+        })
+        .collect();
+    let body = pairs
+        .iter()
+        .map(|(k, v)| {
+            let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(v);
+            format!("{k}={}", percent_encoding::percent_encode(&bytes, percent_encoding::NON_ALPHANUMERIC))
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    assert!(body.contains("IpCity=%C0%EB%EC%E0%F2%FB"), "{body}");
+    for content_type in [format!("{FORM}; charset=windows-1251"), FORM.to_string()] {
+        let (status, answer) = deliver_raw(&app, "pay", &content_type, &body).await;
+        assert_eq!((status, answer["code"].as_i64()), (200, Some(0)), "{content_type}: {answer}");
+    }
+    assert_eq!(app.progress().await, (500_000, 1));
+    // A charset that is neither is refused by name, changing nothing.
+    let (status, _) = deliver_raw(&app, "pay", &format!("{FORM}; charset=koi8-r"), &body).await;
+    assert_eq!(status, 400);
+    app.assert_reconciled().await;
+}
+
+/// `X-Content-HMAC` is computed over the URL-decoded parameters (`Content-HMAC` over the body
+/// as sent): a notification signed only so is accepted.
+async fn x_content_hmac_signs_the_decoded_parameters(backend: Backend) {
+    let (app, _server) = tiptop_app(backend).await;
+    let pledge = app.pledge(500_000).await;
+    let body = payment(&pledge, 7_501, 500_000).set("IpCity", s("Алматы")).form();
+    let decoded: Vec<u8> = percent_encoding::percent_decode(body.replace('+', " ").as_bytes()).collect();
+    assert_ne!(decoded, body.as_bytes(), "something was encoded");
+    let res = post_notification(&app, "pay", FORM, &body, &[("X-Content-HMAC", content_hmac(&decoded, SECRET))]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(app.progress().await, (500_000, 1));
+    // Over the body as sent, X-Content-HMAC does not match the decoded form's: refused.
+    let other = payment(&pledge, 7_502, 500_000).set("IpCity", s("Алматы")).form();
+    let res = post_notification(&app, "pay", FORM, &other, &[("Content-HMAC", content_hmac(&decoded, SECRET))]).await;
+    assert_eq!(res.status(), 400);
+    app.assert_reconciled().await;
+}
+
+/// A refund carries no TestMode: the refund of a test payment, stored as not ours on a live
+/// installation, is not ours either (it was answered 503 for days, then kept as unmatched).
+async fn a_refund_of_a_test_payment_follows_its_payment(backend: Backend) {
+    let (live, _server) = tiptop_app(backend).await;
+    let pledge = live.pledge(500_000).await;
+    notify_ok(&live, "pay", &payment(&pledge, 7_601, 500_000).set("TestMode", n(1))).await;
+    notify_ok(&live, "refund", &refund(&pledge, 7_602, 7_601, 500_000)).await;
+    assert_eq!(
+        inbox(&live).await,
+        [("pay:7601".to_string(), "not_ours".to_string()), ("refund:7602".to_string(), "not_ours".to_string())]
+    );
+    assert_eq!(live.progress().await, (0, 0));
 }

@@ -235,6 +235,17 @@ impl RetryWindow {
     }
 }
 
+/// The outcome stored for `provider`'s delivery `event_id`, if it was delivered: how a refund
+/// that names only its payment learns what became of the payment's own notification.
+pub fn outcome_of(conn: &mut DbConn, provider: &str, event_id: &str) -> Result<Option<Outcome>, Error> {
+    Ok(webhook_events::table
+        .filter(webhook_events::provider.eq(provider))
+        .filter(webhook_events::event_id.eq(event_id))
+        .select(webhook_events::outcome)
+        .first::<Outcome>(conn)
+        .optional()?)
+}
+
 /// Something the caller does in the same transaction once a delivery is applied (the api crate
 /// enqueues receipts and refund notices); an error undoes the whole delivery.
 pub type Effects<'a> = &'a dyn Fn(&mut DbConn, &Processed) -> Result<(), Error>;

@@ -14,7 +14,7 @@ use crate::routes::{
         health::health, health::ready, health::metrics,
         campaigns::list, campaigns::show, events::stream, campaigns::reconciliation,
         staff::sign_in, staff::sign_out, staff::list_users, staff::create_user, staff::update_user, staff::audit,
-        pledges::create, pledges::show, pledges::wall, webhooks::stripe, webhooks::tiptoppay,
+        pledges::create, pledges::show, pledges::wall, webhooks::stripe, webhooks::tiptoppay, webhooks::tiptoppay_by_get,
         staff_pledges::list, staff_pledges::csv, staff_pledges::offline, staff_pledges::refund, staff_webhooks::list,
         news::list, news::show, news::atom, news::subscribe, news::confirm_page, news::confirm, news::unsubscribe_page, news::unsubscribe, news::comments, news::comment,
         staff_news::create, staff_news::list, staff_news::edit, staff_news::publish, staff_news::unpublish, staff_news::delete,

@@ -95,7 +95,8 @@ fn api(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/webhooks/tiptoppay/{kind}")
                 .app_data(web::PayloadConfig::new(1 << 20))
-                .route(web::post().to(webhooks::tiptoppay)),
+                .route(web::post().to(webhooks::tiptoppay))
+                .route(web::get().to(webhooks::tiptoppay_by_get)),
         )
         .service(web::resource("/staff/pledges").route(web::get().to(staff_pledges::list)))
         .service(web::resource("/staff/webhook-events").route(web::get().to(staff_webhooks::list)))

@@ -47,9 +47,10 @@ pub struct TipTopPayAnswer {
     pub code: u8,
 }
 
-/// TipTop Pay's notifications, one URL per kind, form-encoded or JSON, verified by
-/// `Content-HMAC` (or `X-Content-HMAC`): base64 of HMAC-SHA256 over the raw body with the API
-/// secret. 400 for a bad signature or body, changing nothing; 200 `{"code": 0}` for every
+/// TipTop Pay's notifications, one URL per kind, by POST (form-encoded or JSON) or GET (the
+/// query string), in UTF-8 or Windows-1251, verified by `Content-HMAC` (base64 of HMAC-SHA256
+/// over the raw body, or query string, with the API secret) or `X-Content-HMAC` (the same over
+/// the URL-decoded parameters, where that decoding is unambiguous). 400 for a bad signature or body, changing nothing; 200 `{"code": 0}` for every
 /// accepted notification, once or many times (`pay` counts once per TransactionId, `refund`
 /// once per refund transaction); `check` answers its refusal code and changes nothing; 503 for a
 /// refund on a payment not known yet, while the notification is younger than
@@ -75,13 +76,45 @@ pub async fn tiptoppay(
     req: HttpRequest,
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
+    tiptoppay_notification(&state, &kind, &req, &body).await
+}
+
+/// The same notification sent by GET, TipTop Pay's default method: its parameters, and what
+/// `Content-HMAC` signs, are the query string as received.
+#[utoipa::path(get, path = "/api/v1/webhooks/tiptoppay/{kind}", operation_id = "tiptoppay_notification_by_get",
+    tag = "webhooks",
+    params(
+        ("kind" = String, Path, description = "check, pay, fail, confirm, refund or cancel"),
+        ("Content-HMAC" = String, Header, description = "base64 HMAC-SHA256 of the query string as sent, keyed by the API secret"),
+    ),
+    responses(
+        (status = 200, body = TipTopPayAnswer),
+        (status = 400, description = "A bad signature, or a field missing or malformed: nothing changed"),
+        (status = 404, description = "Not a notification kind, or TipTop Pay is not configured"),
+        (status = 503, description = "A refund on a payment not known yet: deliver again"),
+    ))]
+pub async fn tiptoppay_by_get(
+    state: web::Data<AppState>,
+    kind: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    tiptoppay_notification(&state, &kind, &req, req.query_string().as_bytes()).await
+}
+
+async fn tiptoppay_notification(
+    state: &AppState,
+    kind: &str,
+    req: &HttpRequest,
+    signed: &[u8],
+) -> Result<HttpResponse, ApiError> {
     use crate::payments::tiptoppay::notification::Kind;
 
     let not_found = || ApiError::NotFound("path".into());
-    let kind = Kind::parse(&kind).ok_or_else(not_found)?;
+    let kind = Kind::parse(kind).ok_or_else(not_found)?;
     let tiptoppay = state.providers.tiptoppay.clone().ok_or_else(not_found)?;
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    let signatures = [header("content-hmac"), header("x-content-hmac")];
-    let code = tiptoppay.receive(state.inbox(), kind, header("content-type"), &signatures, &body).await?;
+    let content_type = if req.method() == actix_web::http::Method::GET { None } else { header("content-type") };
+    let signatures = (header("content-hmac"), header("x-content-hmac"));
+    let code = tiptoppay.receive(state.inbox(), kind, content_type, signatures, signed).await?;
     Ok(HttpResponse::Ok().json(TipTopPayAnswer { code }))
 }

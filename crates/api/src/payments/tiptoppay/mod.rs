@@ -30,7 +30,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use donations::payment_check::{check, PaymentAttempt};
-use notification::{CheckRequest, Fields, Kind, NotificationError};
+use donations::payment_events;
+use notification::{CheckRequest, Fields, Kind, NotificationError, PROVIDER};
 
 use super::webhook::{process_delivery, Inbox};
 use super::{Checkout, CheckoutRequest, PaymentProvider, ProviderError, ProviderFuture, RefundRequest, RefundStarted};
@@ -215,7 +216,8 @@ impl TipTopPay {
 }
 
 impl TipTopPay {
-    /// Verifies a notification of `kind`, then answers a `check` from
+    /// Verifies a notification of `kind` (`signed`: a POST's body or a GET's query string, as
+    /// received; see `notification::verify`), then answers a `check` from
     /// `donations::payment_check` (changing nothing) or processes any other kind once through
     /// the inbox. Returns the code to answer; a bad signature or body is 400, changing nothing.
     pub async fn receive(
@@ -223,14 +225,29 @@ impl TipTopPay {
         inbox: Inbox<'_>,
         kind: Kind,
         content_type: Option<&str>,
-        signatures: &[Option<&str>],
-        body: &[u8],
+        (content_hmac, x_content_hmac): (Option<&str>, Option<&str>),
+        signed: &[u8],
     ) -> Result<u8, ApiError> {
         let refused = |e: NotificationError| ApiError::BadRequest(format!("notification: {e}"));
-        notification::verify(body, signatures, self.api_secret()).map_err(refused)?;
-        let fields = Fields::parse(content_type, body).map_err(refused)?;
+        notification::verify(signed, content_hmac, x_content_hmac, self.api_secret()).map_err(refused)?;
+        let fields = Fields::parse(content_type, signed).map_err(refused)?;
         if kind != Kind::Check {
-            let delivery = notification::delivery(kind, &fields, body, self.test_mode).map_err(refused)?;
+            // A refund or cancellation carries no TestMode of its own: it follows its payment,
+            // which is not ours if its own notification was stored so.
+            let payment_not_ours = match notification::payment_of(kind, &fields).map_err(refused)? {
+                Some(payment) => {
+                    let paid = format!("{}:{payment}", Kind::Pay.as_str());
+                    let outcome = inbox
+                        .pool
+                        .run(move |conn| payment_events::outcome_of(conn, PROVIDER, &paid).map_err(ApiError::from))
+                        .await?;
+                    outcome == Some(payment_events::Outcome::NotOurs)
+                }
+                None => false,
+            };
+            let payload = Fields::payload(content_type, signed).map_err(refused)?;
+            let delivery =
+                notification::delivery(kind, &fields, payload, self.test_mode, payment_not_ours).map_err(refused)?;
             process_delivery(inbox, delivery).await?;
             return Ok(0);
         }

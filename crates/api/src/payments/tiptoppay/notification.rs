@@ -25,12 +25,16 @@ use donations::money::{Currency, Money};
 use donations::payment_check::Verdict;
 use donations::payment_events::{Delivery, PaymentEvent};
 use donations::pledge::PledgeState;
+use encoding_rs::Encoding;
 use hmac::{Hmac, Mac};
 use serde_json::value::RawValue;
 use serde_json::Value;
 use sha2::Sha256;
 
 use crate::payments::provider_id::ProviderId;
+
+/// The provider's name in the inbox (`webhook_events.provider`).
+pub const PROVIDER: &str = "tiptoppay";
 
 /// The notification kinds, as the last segment of their URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,24 +98,78 @@ fn field_error(field: &'static str, why: impl Into<String>) -> NotificationError
     NotificationError::Field { field, why: why.into() }
 }
 
-/// Checks the body against `Content-HMAC` or `X-Content-HMAC`, in constant time. Both are
-/// taken over the raw body as received: a signature over a decoded form would let a re-encoded
-/// body mean something else under the same signature.
-pub fn verify(body: &[u8], signatures: &[Option<&str>], secret: &str) -> Result<(), NotificationError> {
+/// Checks a notification's signature, in constant time, against the bytes TipTop Pay signed:
+/// the body of a POST, the query string of a GET (its default method), as received.
+///
+/// - `Content-HMAC` is base64 of HMAC-SHA256 over those bytes exactly as sent, keyed by the API
+///   secret: verified exactly.
+/// - `X-Content-HMAC` is the same over the URL-decoded parameters (CloudPayments' reference,
+///   "Проверка уведомлений"). It is taken when it matches the bytes as sent (nothing was
+///   encoded), or their decoding where that decoding is unambiguous: a decoded `&` or `=` (sent
+///   as `%26`, `%3D`) would let differently split parameters share one signature, so such a
+///   notification must carry a matching `Content-HMAC`.
+pub fn verify(
+    signed: &[u8],
+    content_hmac: Option<&str>,
+    x_content_hmac: Option<&str>,
+    secret: &str,
+) -> Result<(), NotificationError> {
     use base64::Engine;
-    let matches = |header: &str| {
+    let matches = |header: &str, bytes: &[u8]| {
         let Ok(given) = base64::engine::general_purpose::STANDARD.decode(header.trim()) else { return false };
         // HMAC accepts keys of any length, so this cannot fail.
         let mut mac =
             Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap_or_else(|_| unreachable!("HMAC takes any key"));
-        mac.update(body);
+        mac.update(bytes);
         mac.verify_slice(&given).is_ok()
     };
-    if signatures.iter().flatten().any(|header| matches(header)) {
-        Ok(())
-    } else {
-        Err(NotificationError::Signature)
+    if content_hmac.is_some_and(|header| matches(header, signed)) {
+        return Ok(());
     }
+    if let Some(header) = x_content_hmac {
+        if matches(header, signed) || url_decoded(signed).is_some_and(|decoded| matches(header, &decoded)) {
+            return Ok(());
+        }
+    }
+    Err(NotificationError::Signature)
+}
+
+/// `bytes` URL-decoded (`+` as a space, `%XX` as its byte), if that decoding is unambiguous:
+/// no `&` or `=` appears in it that was not in `bytes` already.
+fn url_decoded(bytes: &[u8]) -> Option<Vec<u8>> {
+    let plus: Vec<u8> = bytes.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+    let decoded: Vec<u8> = percent_encoding::percent_decode(&plus).collect();
+    let count = |text: &[u8], c: u8| text.iter().filter(|&&b| b == c).count();
+    (count(&decoded, b'&') == count(bytes, b'&') && count(&decoded, b'=') == count(bytes, b'=')).then_some(decoded)
+}
+
+/// The character set a notification's text is in: TipTop Pay writes UTF-8 or, as the merchant
+/// settings choose, Windows-1251, and says which in the Content-Type's `charset` when it sends
+/// a body. Nothing said (a GET's query string, a body without it): each value is read as UTF-8
+/// when it is UTF-8, else as Windows-1251 (Cyrillic in Windows-1251 is never valid UTF-8).
+fn charset(content_type: Option<&str>) -> Result<Option<&'static Encoding>, NotificationError> {
+    let stated = content_type.into_iter().flat_map(|t| t.split(';').skip(1)).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim().eq_ignore_ascii_case("charset").then(|| value.trim().trim_matches('"').to_string())
+    });
+    let Some(label) = stated else { return Ok(None) };
+    match Encoding::for_label(label.as_bytes()) {
+        Some(encoding) if encoding == encoding_rs::UTF_8 || encoding == encoding_rs::WINDOWS_1251 => Ok(Some(encoding)),
+        _ => Err(NotificationError::Body("in UTF-8 or Windows-1251 (the charset it names is neither)")),
+    }
+}
+
+/// `bytes` as text in `charset` (see [`charset`] for none).
+fn text(bytes: &[u8], charset: Option<&'static Encoding>) -> Result<String, NotificationError> {
+    let encoding = match charset {
+        Some(encoding) => encoding,
+        None if std::str::from_utf8(bytes).is_ok() => encoding_rs::UTF_8,
+        None => encoding_rs::WINDOWS_1251,
+    };
+    encoding
+        .decode_without_bom_handling_and_without_replacement(bytes)
+        .map(|text| text.into_owned())
+        .ok_or(NotificationError::Body("text in UTF-8 or Windows-1251"))
 }
 
 /// A notification's fields by name, each as text (a JSON number or boolean as written).
@@ -119,13 +177,15 @@ pub fn verify(body: &[u8], signatures: &[Option<&str>], secret: &str) -> Result<
 pub struct Fields(BTreeMap<String, String>);
 
 impl Fields {
-    /// Reads a form body (the provider's default) or, when `content_type` says JSON, a JSON
-    /// object. JSON values are kept as written, so that an amount is never read through a float.
+    /// Reads a form (the provider's default: a POST body, or a GET's query string) or, when
+    /// `content_type` says JSON, a JSON object; in UTF-8 or Windows-1251 (see [`charset`]).
+    /// JSON values are kept as written, so that an amount is never read through a float.
     pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Fields, NotificationError> {
+        let charset = charset(content_type)?;
         let is_json = content_type.is_some_and(|t| t.trim_start().to_ascii_lowercase().starts_with("application/json"));
         if is_json {
             let object: BTreeMap<String, Box<RawValue>> =
-                serde_json::from_slice(body).map_err(|_| NotificationError::Body("a JSON object"))?;
+                serde_json::from_str(&text(body, charset)?).map_err(|_| NotificationError::Body("a JSON object"))?;
             let fields = object
                 .into_iter()
                 .filter_map(|(name, raw)| {
@@ -139,12 +199,28 @@ impl Fields {
                 .collect();
             Ok(Fields(fields))
         } else {
-            let pairs: Vec<(String, String)> =
-                serde_urlencoded::from_bytes(body).map_err(|_| NotificationError::Body("a form"))?;
             // Empty values are kept: an empty field reads as absent (`get`), except where empty
             // and absent mean different things (`TestMode`).
-            Ok(Fields(pairs.into_iter().collect()))
+            let decode = |raw: &[u8]| {
+                let plus: Vec<u8> = raw.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+                text(&percent_encoding::percent_decode(&plus).collect::<Vec<u8>>(), charset)
+            };
+            let mut fields = BTreeMap::new();
+            for pair in body.split(|&b| b == b'&').filter(|pair| !pair.is_empty()) {
+                let (name, value) = match pair.iter().position(|&b| b == b'=') {
+                    Some(at) => (&pair[..at], &pair[at + 1..]),
+                    None => (pair, &[][..]),
+                };
+                fields.insert(decode(name)?, decode(value)?);
+            }
+            Ok(Fields(fields))
         }
+    }
+
+    /// The notification as text for the inbox: the form as sent (percent-encoded, so ASCII), or
+    /// the JSON in its charset.
+    pub fn payload(content_type: Option<&str>, body: &[u8]) -> Result<String, NotificationError> {
+        text(body, charset(content_type)?)
     }
 
     fn get(&self, field: &'static str) -> Result<Option<String>, NotificationError> {
@@ -261,24 +337,38 @@ pub fn check_code(verdict: &Verdict) -> u8 {
 /// The code that refuses a test-mode payment on a live installation: "cannot be accepted".
 pub const REFUSED: u8 = 13;
 
+/// The payment a `refund` or `cancel` notification is about (the refunded payment; the
+/// canceled one is its own transaction): its fate is theirs. `None` for the other kinds.
+pub fn payment_of(kind: Kind, fields: &Fields) -> Result<Option<String>, NotificationError> {
+    match kind {
+        Kind::Refund => fields.transaction("PaymentTransactionId").map(Some),
+        Kind::Cancel => fields.transaction("TransactionId").map(Some),
+        _ => Ok(None),
+    }
+}
+
 /// A notification other than `check`, as a delivery for the inbox: keyed by kind and
 /// transaction, so that a redelivery is a no-op. A test-mode notification on an installation
-/// configured for live payments is stored as not ours and moves nothing.
+/// configured for live payments is stored as not ours and moves nothing; so is a refund or a
+/// cancellation of a payment that was not ours (`payment_not_ours`): those carry no `TestMode`
+/// of their own, and follow their payment.
 pub fn delivery(
     kind: Kind,
     fields: &Fields,
-    body: &[u8],
+    payload: String,
     test_installation: bool,
+    payment_not_ours: bool,
 ) -> Result<Delivery, NotificationError> {
     let transaction = fields.transaction("TransactionId")?;
-    let payload = std::str::from_utf8(body).map_err(|_| NotificationError::Body("UTF-8"))?.to_string();
     let event = if fields.test_mode()? && !test_installation {
         PaymentEvent::Foreign("a test-mode notification on an installation configured for live payments".into())
+    } else if payment_not_ours {
+        PaymentEvent::Foreign("about a payment that was not ours (a test payment, or another installation's)".into())
     } else {
         event(kind, fields, &transaction)?
     };
     Ok(Delivery {
-        provider: "tiptoppay".into(),
+        provider: PROVIDER.into(),
         event_id: format!("{}:{transaction}", kind.as_str()),
         event_type: kind.as_str().into(),
         created_at: fields.date_time()?,
@@ -357,7 +447,7 @@ mod tests {
         let pay = form(
             "TransactionId=42&Amount=5000.00&Currency=KZT&InvoiceId=p1&Status=Completed&DateTime=2026-11-28 07:30:00",
         );
-        let paid = delivery(Kind::Pay, &pay, b"x", false).expect("pay");
+        let paid = delivery(Kind::Pay, &pay, "x".into(), false, false).expect("pay");
         assert_eq!(paid.event_id, "pay:42");
         assert_eq!(paid.created_at.map(|t| t.to_rfc3339()), Some("2026-11-28T07:30:00+00:00".into()));
         assert_eq!(
@@ -371,39 +461,87 @@ mod tests {
         );
         let refund = form("TransactionId=43&PaymentTransactionId=42&Amount=1000&InvoiceId=p1");
         assert_eq!(
-            delivery(Kind::Refund, &refund, b"x", false).expect("refund").decoded,
+            delivery(Kind::Refund, &refund, "x".into(), false, false).expect("refund").decoded,
             Ok(PaymentEvent::RefundTransaction { refund_id: "43".into(), payment_id: "42".into(), amount: 100_000 })
         );
-        let missing = delivery(Kind::Refund, &form("TransactionId=43&Amount=1000"), b"x", false);
+        let missing = delivery(Kind::Refund, &form("TransactionId=43&Amount=1000"), "x".into(), false, false);
         assert_eq!(missing.map(|_| ()), Err(field_error("PaymentTransactionId", "is missing")));
-        assert!(delivery(Kind::Pay, &form("TransactionId=4x2&Amount=1"), b"x", false).is_err());
+        assert!(delivery(Kind::Pay, &form("TransactionId=4x2&Amount=1"), "x".into(), false, false).is_err());
     }
 
     #[test]
     fn test_mode_is_foreign_only_on_a_live_installation() {
         let pay = form("TransactionId=42&Amount=5000.00&Currency=KZT&InvoiceId=p1&Status=Completed&TestMode=1");
-        assert!(matches!(delivery(Kind::Pay, &pay, b"x", false).expect("pay").decoded, Ok(PaymentEvent::Foreign(_))));
         assert!(matches!(
-            delivery(Kind::Pay, &pay, b"x", true).expect("pay").decoded,
+            delivery(Kind::Pay, &pay, "x".into(), false, false).expect("pay").decoded,
+            Ok(PaymentEvent::Foreign(_))
+        ));
+        assert!(matches!(
+            delivery(Kind::Pay, &pay, "x".into(), true, false).expect("pay").decoded,
             Ok(PaymentEvent::PaymentSucceeded { .. })
         ));
     }
 
+    fn hmac(bytes: &[u8], key: &str) -> String {
+        use base64::Engine;
+        let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("key");
+        mac.update(bytes);
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    }
+
     #[test]
     fn only_a_signature_over_the_exact_body_passes() {
-        use base64::Engine;
         let body = b"TransactionId=42&Amount=5000.00";
-        let mut mac = Hmac::<Sha256>::new_from_slice(b"secret").expect("key");
-        mac.update(body);
-        let good = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
-        assert_eq!(verify(body, &[Some(&good)], "secret"), Ok(()));
-        assert_eq!(verify(body, &[None, Some(&good)], "secret"), Ok(()));
-        assert_eq!(verify(body, &[Some(&good)], "other"), Err(NotificationError::Signature));
+        let good = hmac(body, "secret");
+        assert_eq!(verify(body, Some(&good), None, "secret"), Ok(()));
+        assert_eq!(verify(body, None, Some(&good), "secret"), Ok(()));
+        assert_eq!(verify(body, Some(&good), None, "other"), Err(NotificationError::Signature));
         assert_eq!(
-            verify(b"TransactionId=42&Amount=5000.01", &[Some(&good)], "secret"),
+            verify(b"TransactionId=42&Amount=5000.01", Some(&good), None, "secret"),
             Err(NotificationError::Signature)
         );
-        assert_eq!(verify(body, &[None, None], "secret"), Err(NotificationError::Signature));
-        assert_eq!(verify(body, &[Some("not base64!")], "secret"), Err(NotificationError::Signature));
+        assert_eq!(verify(body, None, None, "secret"), Err(NotificationError::Signature));
+        assert_eq!(verify(body, Some("not base64!"), None, "secret"), Err(NotificationError::Signature));
+    }
+
+    #[test]
+    fn x_content_hmac_is_over_the_decoded_parameters_where_that_is_unambiguous() {
+        let sent = "Name=AIGERIM+S&IpCity=%D0%90%D0%BB%D0%BC%D0%B0%D1%82%D1%8B".as_bytes();
+        let decoded = "Name=AIGERIM S&IpCity=Алматы".as_bytes();
+        assert_eq!(verify(sent, None, Some(&hmac(decoded, "secret")), "secret"), Ok(()));
+        // Content-HMAC is over the bytes as sent, never their decoding.
+        assert_eq!(verify(sent, Some(&hmac(decoded, "secret")), None, "secret"), Err(NotificationError::Signature));
+        // An encoded `&` or `=` would make two different forms decode alike: not taken.
+        let split = b"Data=a%26Amount%3D1";
+        assert_eq!(
+            verify(split, None, Some(&hmac(b"Data=a&Amount=1", "secret")), "secret"),
+            Err(NotificationError::Signature)
+        );
+        assert_eq!(verify(split, Some(&hmac(split, "secret")), None, "secret"), Ok(()));
+    }
+
+    #[test]
+    fn windows_1251_is_read_as_well_as_utf_8() {
+        // "Алматы" in Windows-1251, percent-encoded, said or not by the Content-Type.
+        let cp1251 = b"IpCity=%C0%EB%EC%E0%F2%FB&TransactionId=7";
+        for content_type in [Some("application/x-www-form-urlencoded; charset=windows-1251"), None] {
+            let fields = Fields::parse(content_type, cp1251).expect("a form");
+            assert_eq!(fields.get("IpCity"), Ok(Some("Алматы".into())), "{content_type:?}");
+        }
+        let utf8 = b"IpCity=%D0%90%D0%BB%D0%BC%D0%B0%D1%82%D1%8B";
+        assert_eq!(
+            Fields::parse(Some("application/x-www-form-urlencoded"), utf8).expect("form").get("IpCity"),
+            Ok(Some("Алматы".into()))
+        );
+        let json_1251 = b"{\"IpCity\": \"\xC0\xEB\xEC\xE0\xF2\xFB\"}";
+        let fields = Fields::parse(Some("application/json; charset=windows-1251"), json_1251).expect("json");
+        assert_eq!(fields.get("IpCity"), Ok(Some("Алматы".into())));
+        // A charset that is neither is refused by name, not misread.
+        assert!(matches!(
+            Fields::parse(Some("application/x-www-form-urlencoded; charset=koi8-r"), cp1251),
+            Err(NotificationError::Body(_))
+        ));
+        // UTF-8 said, but not UTF-8: refused.
+        assert!(Fields::parse(Some("application/x-www-form-urlencoded; charset=utf-8"), cp1251).is_err());
     }
 }
