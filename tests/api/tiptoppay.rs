@@ -41,6 +41,7 @@ on_both_backends!(
     windows_1251_notifications_count_like_utf_8,
     x_content_hmac_signs_the_decoded_parameters,
     a_refund_of_a_test_payment_follows_its_payment,
+    the_payment_page_speaks_the_donors_language,
 );
 
 const PUBLIC_ID: &str = "pk_demeu";
@@ -1108,4 +1109,37 @@ async fn a_refund_of_a_test_payment_follows_its_payment(backend: Backend) {
         [("pay:7601".to_string(), "not_ours".to_string()), ("refund:7602".to_string(), "not_ours".to_string())]
     );
     assert_eq!(live.progress().await, (0, 0));
+}
+
+/// `CultureName` is the language the donor chose (Kazakh is `kk-KZ`: `kk` is Russian with
+/// Almaty's time), not the campaign's; with none chosen, the campaign's.
+async fn the_payment_page_speaks_the_donors_language(backend: Backend) {
+    let (app, server) = tiptop_app(backend).await;
+    async fn culture(server: &MockServer) -> String {
+        let requests = calls(server, "/orders/create").await;
+        let sent: Value = serde_json::from_slice(&requests.last().expect("an order").body).expect("JSON");
+        sent["CultureName"].as_str().unwrap_or_default().to_string()
+    }
+    let give = json!({"amount": 500_000});
+    let res = app.post_json("/api/v1/campaigns/mentors/pledges?lang=kk", &give).await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(culture(&server).await, "kk-KZ", "?lang=kk");
+    let res = app
+        .client
+        .post(app.url("/api/v1/campaigns/mentors/pledges"))
+        .header("Accept-Language", "en-GB, en;q=0.9")
+        .json(&give)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), 201);
+    assert_eq!(culture(&server).await, "en-US", "Accept-Language");
+    // The campaign page's form, in Kazakh.
+    let form = [("amount_other", "5000")];
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let res = client.post(app.url("/campaigns/mentors/give?lang=kk")).form(&form).send().await.expect("sent");
+    assert_eq!(res.status(), 303);
+    assert_eq!(culture(&server).await, "kk-KZ", "the Kazakh page");
+    app.post_json("/api/v1/campaigns/mentors/pledges", &give).await;
+    assert_eq!(culture(&server).await, "ru-RU", "none chosen: the campaign's");
 }

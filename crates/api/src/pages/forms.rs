@@ -285,7 +285,9 @@ pub async fn give(
     );
     let key = Some(values.key.trim().to_string()).filter(|k| crate::idempotency::check_key(k).is_ok());
     let client = client_ip::of(&req);
-    let made = pledges::pledge(&state, client, slug.clone(), request, key, request_hash(fingerprint.as_bytes())).await;
+    let lang = Some(tr.lang.locale());
+    let made =
+        pledges::pledge(&state, client, slug.clone(), request, lang, key, request_hash(fingerprint.as_bytes())).await;
     let id = match made {
         Ok(Answer::Fresh(created)) => created.id.to_string(),
         Ok(Answer::Replay { status: 201, body }) => serde_json::from_str::<serde_json::Value>(&body)

@@ -92,12 +92,15 @@ impl Lang {
 
     /// The visitor's language (see the module's doc); `fallback` is the campaign's locale.
     pub fn negotiate(req: &HttpRequest, fallback: Lang) -> Lang {
-        chosen(req)
-            .or_else(|| req.cookie(COOKIE).and_then(|c| Lang::parse(c.value())))
-            .or_else(|| {
-                req.headers().get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Lang::from_accept_language)
-            })
-            .unwrap_or(fallback)
+        Lang::asked(req).unwrap_or(fallback)
+    }
+
+    /// The language the visitor asked for, if any: `?lang=`, then the `lang` cookie, then
+    /// Accept-Language.
+    pub fn asked(req: &HttpRequest) -> Option<Lang> {
+        chosen(req).or_else(|| req.cookie(COOKIE).and_then(|c| Lang::parse(c.value()))).or_else(|| {
+            req.headers().get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Lang::from_accept_language)
+        })
     }
 
     /// The cookie that keeps this language for the visitor's next pages.

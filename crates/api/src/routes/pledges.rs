@@ -36,7 +36,9 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let JsonBody(request, raw) = body;
     let client = crate::client_ip::of(&req);
-    let answer = pledges::pledge(&state, client, slug.into_inner(), request, key.0, request_hash(&raw)).await?;
+    // The provider's payment page speaks the visitor's language, not the campaign's.
+    let lang = crate::pages::i18n::Lang::asked(&req).map(crate::pages::i18n::Lang::locale);
+    let answer = pledges::pledge(&state, client, slug.into_inner(), request, lang, key.0, request_hash(&raw)).await?;
     Ok(answer.respond(StatusCode::CREATED))
 }
 

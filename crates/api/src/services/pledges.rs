@@ -45,6 +45,7 @@ pub async fn pledge(
     client: Option<std::net::IpAddr>,
     slug: String,
     request: PledgeRequest,
+    lang: Option<donations::campaign::Locale>,
     key: Option<String>,
     body_hash: String,
 ) -> Result<Answer<PledgeCreated>, ApiError> {
@@ -102,7 +103,7 @@ pub async fn pledge(
         })
         .await?;
     match prepared {
-        Ok((campaign, pledge)) => checkout(state, &campaign, pledge, held).await.map(Answer::Fresh),
+        Ok((campaign, pledge)) => checkout(state, &campaign, pledge, held, lang).await.map(Answer::Fresh),
         Err(replay) => Ok(replay),
     }
 }
@@ -116,6 +117,7 @@ async fn checkout(
     campaign: &Campaign,
     pledge: PledgeRecord,
     held: HeldKey,
+    lang: Option<donations::campaign::Locale>,
 ) -> Result<PledgeCreated, ApiError> {
     let pledge_id = pledge.id;
     let made = match (&pledge.provider_session_id, &pledge.checkout_url) {
@@ -128,7 +130,8 @@ async fn checkout(
                 success_url: thanks_url(state.settings.public_url(), &campaign.spec.slug, pledge_id),
                 cancel_url: back_url(state.settings.public_url(), &campaign.spec.slug, pledge_id),
                 email: pledge.email.clone(),
-                locale: campaign.spec.locale,
+                // The donor's language where they said one, else the campaign's.
+                locale: lang.unwrap_or(campaign.spec.locale),
             };
             // The provider that made the pledge makes its checkout (a retry after the foundation
             // switched providers finishes with the one the pledge recorded).
