@@ -46,6 +46,10 @@ async fn offline_gifts_count_at_once_and_are_audited(backend: Backend) {
     ] {
         let problem = assert_problem(app.post_as(&token, path, &bad).await, 422).await;
         assert_eq!(problem["errors"][0]["field"], field, "{bad}");
+        if field == "amount" {
+            // In money, never in minor units.
+            assert_eq!(problem["errors"][0]["message"], "must be between 0.01 ₸ and 500 000 000 ₸", "{problem}");
+        }
     }
     assert_eq!(app.progress().await, (1_000_000, 1), "refused gifts change nothing");
     // An offline refund counts at once.

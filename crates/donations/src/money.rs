@@ -61,6 +61,15 @@ pub struct Money {
     pub currency: Currency,
 }
 
+/// The refusal of an amount outside `min..=max` (field `amount`): said in money as people write
+/// it (`500 ₸`), never in minor units, which no person reads; with its message id for the
+/// reader's language. The one wording of the give form's, the refund's and the offline gift's.
+pub fn amount_out_of_range(min: Money, max: Money) -> crate::FieldError {
+    let (min, max) = (min.to_string(), max.to_string());
+    crate::FieldError::new("amount", format!("must be between {min} and {max}"))
+        .translated("error-amount-between", vec![("min", min), ("max", max)])
+}
+
 impl Money {
     /// An amount of `minor` units.
     pub const fn new(minor: i64, currency: Currency) -> Self {

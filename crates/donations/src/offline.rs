@@ -69,7 +69,8 @@ pub fn record_offline(
 ) -> Result<PledgeRecord, Error> {
     let mut errors = Vec::new();
     if gift.amount <= 0 || gift.amount > max_amount {
-        errors.push(FieldError::new("amount", format!("must be between 1 and {max_amount}")));
+        let currency = campaign.spec.currency;
+        errors.push(crate::money::amount_out_of_range(Money::new(1, currency), Money::new(max_amount, currency)));
     }
     let method = match gift.method.parse::<PaymentMethod>() {
         Ok(m) if m.is_offline() => Some(m),

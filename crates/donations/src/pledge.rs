@@ -163,15 +163,10 @@ pub fn validate_request(
         CampaignStatus::Ended => errors.push(FieldError::new("campaign", "has ended")),
     }
     if req.amount < spec.min_pledge || req.amount > spec.max_pledge {
-        // In money as people write it: no person reads minor units.
-        let (min, max) = (
-            Money::new(spec.min_pledge, spec.currency).to_string(),
-            Money::new(spec.max_pledge, spec.currency).to_string(),
-        );
-        errors.push(
-            FieldError::new("amount", format!("must be between {min} and {max}"))
-                .translated("error-amount-between", vec![("min", min), ("max", max)]),
-        );
+        errors.push(crate::money::amount_out_of_range(
+            Money::new(spec.min_pledge, spec.currency),
+            Money::new(spec.max_pledge, spec.currency),
+        ));
     }
     let donor_name = trimmed(&req.donor_name);
     if donor_name.as_ref().is_some_and(|n| n.chars().count() > MAX_NAME_CHARS) {

@@ -17,7 +17,7 @@ use crate::ledger_source::LedgerSource;
 use crate::money::{Currency, Money};
 use crate::pledge::PledgeAmounts;
 use crate::pledge_store::{self, PledgeRecord};
-use crate::{Error, FieldError};
+use crate::Error;
 
 demeu_db::stored_enum! {
     /// Where a refund is.
@@ -71,10 +71,7 @@ pub fn refund_amount(refundable: i64, requested: Option<i64>, currency: Currency
         None => Ok(refundable),
         Some(a) if a > 0 && a <= refundable => Ok(a),
         Some(_) => {
-            let (min, max) = (Money::new(1, currency).to_string(), Money::new(refundable, currency).to_string());
-            let refused = FieldError::new("amount", format!("must be between {min} and {max}"))
-                .translated("error-amount-between", vec![("min", min), ("max", max)]);
-            Err(refused.into())
+            Err(crate::money::amount_out_of_range(Money::new(1, currency), Money::new(refundable, currency)).into())
         }
     }
 }
