@@ -19,6 +19,7 @@ on_both_backends!(
     the_forms_and_the_languages_work_in_a_browser,
     staff_sign_in_publish_and_moderate_in_a_browser,
     an_accountant_records_refunds_and_exports_in_a_browser,
+    a_page_whose_live_stream_is_refused_keeps_working,
 );
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -470,5 +471,42 @@ async fn an_accountant_records_refunds_and_exports_in_a_browser(backend: Backend
     // The campaign page shows the money that counts now.
     browser.goto(&app.url("/campaigns/mentors?lang=en")).await;
     browser.wait_for_text("[data-live=raised]", "20 000 ₸").await;
+    browser.quit().await;
+}
+
+/// One address holding all the live streams it may: the next page's stream is refused (429),
+/// and its script reads the progress instead, at once and then slowly; the page works on.
+async fn a_page_whose_live_stream_is_refused_keeps_working(backend: Backend) {
+    let port = free_port();
+    let app = spawn_app(backend)
+        .with(move |s| {
+            s.server.port = port;
+            s.server.public_url = format!("http://127.0.0.1:{port}");
+            s.limits.event_streams_per_client = 0;
+        })
+        .await;
+    assert_eq!(app.get("/api/v1/campaigns/mentors/events").await.status(), 429);
+    let token = app.staff_token(Role::Accountant).await;
+    let gift = json!({"amount": 1_000_000, "method": "kaspi", "reference": "KASPI-2"});
+    assert_eq!(app.post_as(&token, "/api/v1/staff/campaigns/mentors/offline-pledges", &gift).await.status(), 201);
+    let driver = Driver::start().await;
+    let browser = driver.session(true).await;
+    browser.goto(&app.url("/campaigns/mentors?lang=en")).await;
+    browser.wait_for_text("[data-live=raised]", "10 000 ₸").await;
+    // The refused stream's fallback: the campaign's JSON read by the script.
+    let started = std::time::Instant::now();
+    loop {
+        let requested = browser.requested().await;
+        if requested.iter().any(|url| url.ends_with("/api/v1/campaigns/mentors")) {
+            assert_same_origin(&app, &requested);
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "the script read the progress: {requested:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // And the page's forms still work: a gift goes through.
+    browser.click("input[name=preset][value='500000']").await;
+    browser.click("#give button[type=submit]").await;
+    browser.wait_for_url("/sandbox/checkout/").await;
     browser.quit().await;
 }

@@ -47,17 +47,20 @@
   var live = document.querySelector("[data-events]");
   var stream = null;
   // A stream the server refuses (too many from this address: 429, or from everyone: 503) is
-  // not retried by the browser: the progress is then read every 30 s instead, slowly.
+  // not retried by the browser: the progress is then read once at once and every 30 s after,
+  // slowly.
   var polling = null;
   function pollSlowly() {
     if (polling || !live) return;
     var url = live.getAttribute("data-events").replace(/\/events$/, "");
-    polling = setInterval(function () {
+    var read = function () {
       fetch(url, { headers: { Accept: "application/json" } })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (p) { if (p) fill(p); })
         .catch(function () { /* the next tick tries again */ });
-    }, 30000);
+    };
+    read();
+    polling = setInterval(read, 30000);
   }
   function listen() {
     if (!live || !window.EventSource || stream) return;
