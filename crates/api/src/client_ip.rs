@@ -22,26 +22,15 @@ use crate::state::AppState;
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// An address or a CIDR block, IPv4 or IPv6: `10.0.0.7`, `10.0.0.0/8`, `2001:db8::/32`, `::1`.
+/// ipnet's `IpNet` does the arithmetic; what is ours is what a trusted proxy may be (see
+/// [`FromStr`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Network {
-    base: IpAddr,
-    prefix: u8,
-}
+pub struct Network(ipnet::IpNet);
 
 impl Network {
     /// Whether `addr` is inside (an IPv4-mapped IPv6 address counts as its IPv4 address).
     pub fn contains(&self, addr: IpAddr) -> bool {
-        match (self.base, addr.to_canonical()) {
-            (IpAddr::V4(base), IpAddr::V4(addr)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
-                u32::from(base) & mask == u32::from(addr) & mask
-            }
-            (IpAddr::V6(base), IpAddr::V6(addr)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
-                u128::from(base) & mask == u128::from(addr) & mask
-            }
-            _ => false,
-        }
+        self.0.contains(&addr.to_canonical())
     }
 }
 
@@ -81,13 +70,13 @@ impl FromStr for Network {
         if prefix < MIN_PREFIX {
             return Err(format!("`{s}` is wider than /{MIN_PREFIX}: list the proxies, not the internet"));
         }
-        Ok(Network { base, prefix })
+        Ok(Network(ipnet::IpNet::new(base, prefix).map_err(|_| bad())?))
     }
 }
 
 impl fmt::Display for Network {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.base, self.prefix)
+        write!(f, "{}/{}", self.0.addr(), self.0.prefix_len())
     }
 }
 

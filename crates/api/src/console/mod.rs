@@ -63,8 +63,10 @@ fn csrf_of(token: &str) -> String {
     hex::encode(&Sha256::digest(format!("demeu console form\0{token}").as_bytes())[..16])
 }
 
+/// Compared in constant time (subtle), so that the time a refusal takes says nothing of how
+/// much of a guessed token was right.
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+    subtle::ConstantTimeEq::ct_eq(a.as_bytes(), b.as_bytes()).into()
 }
 
 fn see_other(to: &str) -> HttpResponse {
