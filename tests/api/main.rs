@@ -5,6 +5,7 @@
 mod helpers;
 mod postgres;
 
+mod architecture;
 mod browser;
 mod campaigns;
 mod cli;

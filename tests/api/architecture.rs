@@ -1,0 +1,53 @@
+//! docs/architecture.md is the map a newcomer reads first: every file it names must exist, so
+//! that a move or a rename cannot leave it pointing at nothing.
+
+use std::path::{Path, PathBuf};
+
+/// The workspace's root.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Every file below `dir` (skipping build output), for names the map gives without their folders.
+fn files(dir: &Path, found: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if !path.ends_with("target") && !path.ends_with("node_modules") && !path.ends_with(".git") {
+                files(&path, found);
+            }
+        } else {
+            found.push(path);
+        }
+    }
+}
+
+#[test]
+fn every_file_the_architecture_map_names_exists() {
+    let root = root();
+    let map = std::fs::read_to_string(root.join("docs/architecture.md")).expect("docs/architecture.md");
+    let mut all = Vec::new();
+    files(&root.join("crates"), &mut all);
+    files(&root.join("tests"), &mut all);
+    files(&root.join("scripts"), &mut all);
+    let mut missing = Vec::new();
+    let mut named = 0;
+    // Names in backquotes that look like files: a folder path, or a bare `name.rs`.
+    for quoted in map.split('`').skip(1).step_by(2) {
+        let name = quoted.split_whitespace().next().unwrap_or_default().trim_end_matches([',', ')']);
+        let is_file =
+            [".rs", ".sh", ".md", ".toml", ".sql", ".py", ".ftl", ".js", ".css"].iter().any(|e| name.ends_with(e));
+        if !is_file {
+            continue;
+        }
+        named += 1;
+        // From the root (`crates/api/src/cors.rs`), or the end of a path (`auth/mod.rs`, `ledger.rs`).
+        let exists = root.join(name).exists() || all.iter().any(|path| path.ends_with(name));
+        if !exists {
+            missing.push(name.to_string());
+        }
+    }
+    assert!(named > 30, "the map names files: {named}");
+    assert!(missing.is_empty(), "docs/architecture.md names files that do not exist: {missing:?}");
+}
