@@ -296,7 +296,12 @@ async fn an_accountant_records_a_gift_refunds_part_once_and_exports(backend: Bac
     let pledge = res.headers().get(LOCATION).and_then(|v| v.to_str().ok()).expect("the pledge").to_string();
     assert_eq!(app.progress().await, (2_000_000, 1), "counted at once");
     let detail = html(get(&app, &cookie, &pledge).await).await;
-    assert!(detail.contains("offline_payment") && detail.contains("KASPI-42"), "its ledger row");
+    assert!(detail.contains("Offline gift") && detail.contains("KASPI-42"), "its ledger row");
+    // Statuses, methods and kinds in words, never the stored ones.
+    for stored in ["offline_payment", ">paid<", "kaspi ·", "· paid"] {
+        assert!(!detail.contains(stored), "{stored} shown as stored: {detail}");
+    }
+    assert!(detail.contains("Paid") && detail.contains("Kaspi"), "{detail}");
     assert!(detail.contains("id=\"refundable\">20 000 ₸"), "all of it may be refunded");
 
     // A part refunded; the same form posted twice (a double click) refunds once.

@@ -223,3 +223,33 @@ pl-to = Made until (day)
 
 # A refused field, said in the reader's language (the domain's message ids).
 error-amount-between = must be between { $min } and { $max }
+
+# Stored values as staff read them: `{kind}-{value}` (Tr::name).
+pledge-status-pending = Waiting for payment
+pledge-status-paid = Paid
+pledge-status-partially_refunded = Partly refunded
+pledge-status-refunded = Refunded
+pledge-status-disputed = Disputed
+pledge-status-failed = Failed
+pledge-status-expired = Expired
+pledge-status-canceled = Canceled
+method-online = Online, by card
+method-cash = Cash
+method-bank_transfer = Bank transfer
+method-kaspi = Kaspi
+provider-sandbox = Sandbox (test)
+provider-stripe = Stripe
+provider-tiptoppay = TipTop Pay
+role-admin = Admin
+role-editor = Editor
+role-accountant = Accountant
+volunteer-new = New
+volunteer-contacted = Contacted
+volunteer-accepted = Accepted
+volunteer-declined = Declined
+entry-payment = Payment
+entry-offline_payment = Offline gift
+entry-refund = Refund
+entry-dispute_held = Held in a dispute
+entry-dispute_reversed = Returned after a dispute
+entry-correction = Correction

@@ -222,3 +222,33 @@ pl-to = Жасалған күнге дейін
 
 # A refused field, said in the reader's language (the domain's message ids).
 error-amount-between = { $min } мен { $max } аралығында болуы керек
+
+# Stored values as staff read them: `{kind}-{value}` (Tr::name).
+pledge-status-pending = Төлемді күтуде
+pledge-status-paid = Төленді
+pledge-status-partially_refunded = Ішінара қайтарылды
+pledge-status-refunded = Қайтарылды
+pledge-status-disputed = Дауланды
+pledge-status-failed = Өтпеді
+pledge-status-expired = Мерзімі өтті
+pledge-status-canceled = Бас тартылды
+method-online = Онлайн, картамен
+method-cash = Қолма-қол
+method-bank_transfer = Банктік аударым
+method-kaspi = Kaspi
+provider-sandbox = Құмсалғыш (сынақ)
+provider-stripe = Stripe
+provider-tiptoppay = TipTop Pay
+role-admin = Әкімші
+role-editor = Редактор
+role-accountant = Бухгалтер
+volunteer-new = Жаңа
+volunteer-contacted = Хабарласты
+volunteer-accepted = Қабылданды
+volunteer-declined = Қабылданбады
+entry-payment = Төлем
+entry-offline_payment = Офлайн қайырмалдық
+entry-refund = Қайтару
+entry-dispute_held = Дау бойынша ұсталды
+entry-dispute_reversed = Даудан кейін қайтарылды
+entry-correction = Түзету

@@ -223,3 +223,33 @@ pl-to = Создано по (день)
 
 # A refused field, said in the reader's language (the domain's message ids).
 error-amount-between = должна быть от { $min } до { $max }
+
+# Stored values as staff read them: `{kind}-{value}` (Tr::name).
+pledge-status-pending = Ожидает оплаты
+pledge-status-paid = Оплачено
+pledge-status-partially_refunded = Частично возвращено
+pledge-status-refunded = Возвращено
+pledge-status-disputed = Оспорено
+pledge-status-failed = Не прошло
+pledge-status-expired = Истекло
+pledge-status-canceled = Отменено
+method-online = Онлайн, картой
+method-cash = Наличные
+method-bank_transfer = Банковский перевод
+method-kaspi = Kaspi
+provider-sandbox = Песочница (тест)
+provider-stripe = Stripe
+provider-tiptoppay = TipTop Pay
+role-admin = Администратор
+role-editor = Редактор
+role-accountant = Бухгалтер
+volunteer-new = Новая
+volunteer-contacted = Связались
+volunteer-accepted = Принята
+volunteer-declined = Отклонена
+entry-payment = Платёж
+entry-offline_payment = Офлайн-пожертвование
+entry-refund = Возврат
+entry-dispute_held = Удержано по спору
+entry-dispute_reversed = Возвращено после спора
+entry-correction = Исправление

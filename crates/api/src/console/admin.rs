@@ -96,7 +96,7 @@ fn role_select(id: &str, name: &str, tr: Tr, chosen: &str) -> Markup {
     html! {
         select id=(id) name=(name) aria-label=(tr.t("console-role")) {
             @for role in Role::ALL {
-                option value=(role.as_str()) selected[role.as_str() == chosen] { (role.as_str()) }
+                option value=(role.as_str()) selected[role.as_str() == chosen] { (tr.name("role", role.as_str())) }
             }
         }
     }
@@ -120,7 +120,7 @@ fn users_page(signed: &Signed, accounts: &[StaffUser], typed: &Typed, refused: O
                     @let yourself = account.id == signed.user.id;
                     tr {
                         td { (account.email) @if yourself { " (" (tr.t("console-you")) ")" } }
-                        td { (account.role.as_str()) }
+                        td { (tr.name("role", account.role.as_str())) }
                         td { @if account.active { (tr.t("console-account-active")) } @else { strong.error { (tr.t("console-account-disabled")) } } }
                         td { span.when { (date(&tr, account.created_at)) } }
                         td {

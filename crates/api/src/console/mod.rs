@@ -400,7 +400,7 @@ pub async fn dashboard(state: web::Data<AppState>, req: HttpRequest) -> Result<H
                     @for (pledge, slug) in &latest {
                         li {
                             strong.money { (money(tr.lang, donations::money::Money::new(pledge.amount, pledge.currency))) }
-                            " · " (pledge.display_status().as_str()) " · " (slug) " · "
+                            " · " (tr.name("pledge-status", pledge.display_status().as_str())) " · " (slug) " · "
                             bdi { (pledge.donor_name.as_deref().unwrap_or("—")) } " · "
                             span.when { (date(&tr, demeu_db::utc(pledge.created_at))) }
                         }

@@ -95,7 +95,7 @@ pub async fn volunteers(state: web::Data<AppState>, req: HttpRequest) -> Result<
                         label for={ "status-" (v.id) } { (tr.t("console-status")) }
                         select id={ "status-" (v.id) } name="status" {
                             @for status in statuses {
-                                option value=(status.as_str()) selected[status == v.status] { (status.as_str()) }
+                                option value=(status.as_str()) selected[status == v.status] { (tr.name("volunteer", status.as_str())) }
                             }
                         }
                     }

@@ -9,6 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use donations::ids::PledgeId;
 use donations::money::{Currency, Money};
 use donations::offline::OfflineGift;
+use donations::pledge::{PaymentMethod, PledgeState};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -17,6 +18,7 @@ use crate::auth::Role;
 use crate::idempotency::request_hash;
 use crate::pages::campaign::urlencoded;
 use crate::pages::format::{date, money};
+use crate::pages::i18n::Tr;
 use crate::problem::ApiError;
 use crate::routes::staff_pledges::{csv_answer, ExportAudit, PledgeFilters};
 use crate::state::AppState;
@@ -72,13 +74,15 @@ impl ListQuery {
     }
 }
 
-fn select(name: &str, label: &str, options: &[&str], chosen: Option<&str>) -> Markup {
+/// A filter's choice among stored values (`kind`: their names' prefix in the catalogues): the
+/// stored word is sent, its name in the console's language is shown.
+fn select(tr: Tr, name: &str, label: &str, kind: &str, options: &[&str], chosen: Option<&str>) -> Markup {
     html! {
         div.field {
             label for={ "f-" (name) } { (label) }
             select id={ "f-" (name) } name=(name) {
                 option value="" { "—" }
-                @for o in options { option value=(o) selected[chosen == Some(*o)] { (o) } }
+                @for o in options { option value=(o) selected[chosen == Some(*o)] { (tr.name(kind, o)) } }
             }
         }
     }
@@ -106,8 +110,8 @@ pub async fn list(
     let main = html! {
         form method="get" action="/staff/pledges" {
             div.field { label for="f-campaign" { (tr.t("pl-campaign")) } input #f-campaign type="text" name="campaign" value=[f.campaign.as_deref()]; }
-            (select("status", &tr.t("pl-status"), &["pending", "paid", "failed", "expired", "canceled"], f.status.as_deref()))
-            (select("method", &tr.t("pl-method"), &["online", "cash", "bank_transfer", "kaspi"], f.method.as_deref()))
+            (select(tr, "status", &tr.t("pl-status"), "pledge-status", PledgeState::NAMES, f.status.as_deref()))
+            (select(tr, "method", &tr.t("pl-method"), "method", PaymentMethod::NAMES, f.method.as_deref()))
             div.field { label for="f-q" { (tr.t("pl-search")) } input #f-q type="text" name="q" value=[f.q.as_deref()]; }
             div.field { label for="f-from" { (tr.t("pl-from")) } input #f-from type="date" name="from" value=[f.from.as_deref()]; }
             div.field { label for="f-to" { (tr.t("pl-to")) } input #f-to type="date" name="to" value=[f.to.as_deref()]; }
@@ -119,7 +123,7 @@ pub async fn list(
             @for (p, slug) in &page_of.items {
                 li {
                     a href={ "/staff/pledges/" (p.id) } { strong.money { (money(tr.lang, Money::new(p.amount, p.currency))) } }
-                    " · " (p.display_status().as_str()) " · " (p.method.as_str()) " · " (slug) " · "
+                    " · " (tr.name("pledge-status", p.display_status().as_str())) " · " (tr.name("method", p.method.as_str())) " · " (slug) " · "
                     bdi { (p.donor_name.as_deref().unwrap_or("—")) } " · " bdi { (p.email.as_deref().unwrap_or("—")) }
                     " · " span.when { (date(&tr, demeu_db::utc(p.created_at))) }
                 }
@@ -183,10 +187,10 @@ async fn pledge_page(
     let main = html! {
         dl {
             dt { (tr.t("pl-amount")) } dd.money { (m(pledge.amount)) }
-            dt { (tr.t("pl-status")) } dd { (pledge.display_status().as_str()) }
-            dt { (tr.t("pl-method")) } dd { (pledge.method.as_str()) @if let Some(r) = &pledge.reference { " · " (r) } }
+            dt { (tr.t("pl-status")) } dd { (tr.name("pledge-status", pledge.display_status().as_str())) }
+            dt { (tr.t("pl-method")) } dd { (tr.name("method", pledge.method.as_str())) @if let Some(r) = &pledge.reference { " · " (r) } }
             dt { (tr.t("pl-donor")) } dd { bdi { (pledge.donor_name.as_deref().unwrap_or("—")) } " · " bdi { (pledge.email.as_deref().unwrap_or("—")) } }
-            dt { (tr.t("pl-provider")) } dd { (pledge.provider.map(|p| p.as_str()).unwrap_or("—")) " · "
+            dt { (tr.t("pl-provider")) } dd { (pledge.provider.map_or_else(|| "—".to_string(), |p| tr.name("provider", p.as_str()))) " · "
                 (pledge.provider_session_id.as_deref().unwrap_or("—")) " · " (pledge.provider_payment_id.as_deref().unwrap_or("—")) }
             dt { (tr.t("pl-money")) } dd { (m(pledge.received)) " / " (m(pledge.refunded)) " / " (m(pledge.disputed)) }
         }
@@ -194,7 +198,7 @@ async fn pledge_page(
         @if entries.is_empty() { p { (tr.t("console-none")) } }
         ul.wall {
             @for e in &entries {
-                li { (e.kind.as_str()) " · " span.money { (m(e.amount)) } " · " code { (e.source) } " · "
+                li { (tr.name("entry", e.kind.as_str())) " · " span.money { (m(e.amount)) } " · " code { (e.source) } " · "
                      span.when { (date(&tr, demeu_db::utc(e.created_at))) } }
             }
         }
@@ -292,7 +296,11 @@ fn offline_form(signed: &Signed, campaigns: &[String], problem: Option<String>) 
                 select #o-campaign name="campaign" { @for c in campaigns { option value=(c) { (c) } } } }
             div.field { label for="o-amount" { (tr.t("pl-amount-tenge")) } input #o-amount type="text" name="amount" inputmode="decimal" required; }
             div.field { label for="o-method" { (tr.t("pl-method")) }
-                select #o-method name="method" { option value="cash" { "cash" } option value="bank_transfer" { "bank_transfer" } option value="kaspi" { "kaspi" } } }
+                select #o-method name="method" {
+                    @for method in PaymentMethod::ALL.iter().filter(|m| m.is_offline()) {
+                        option value=(method.as_str()) { (tr.name("method", method.as_str())) }
+                    }
+                } }
             div.field { label for="o-reference" { (tr.t("pl-reference")) } input #o-reference type="text" name="reference" required maxlength="200"; }
             div.field { label for="o-donor" { (tr.t("pl-donor-optional")) } input #o-donor type="text" name="donor_name" maxlength="100"; }
             div.field { label for="o-email" { (tr.t("pl-email-optional")) } input #o-email type="email" name="email" maxlength="254"; }

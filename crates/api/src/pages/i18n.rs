@@ -176,6 +176,12 @@ impl Tr {
         self.format(key, Some(&fluent))
     }
 
+    /// A stored value as staff read it, in this language: the message `{kind}-{value}`, e.g.
+    /// `pledge-status-paid`, `method-bank_transfer`, `role-admin` (never the stored word itself).
+    pub fn name(&self, kind: &str, value: &str) -> String {
+        self.t(&format!("{kind}-{value}"))
+    }
+
     /// What a refused field says to a reader of this language: its message id and arguments
     /// where the domain gave them, its English words where it gave none yet.
     pub fn field_error(&self, error: &demeu_db::FieldError) -> String {
@@ -236,6 +242,32 @@ mod tests {
                 assert_ne!(&Tr::new(lang).t(key), key, "{lang:?}: {key}");
             }
         }
+    }
+
+    #[test]
+    fn every_stored_value_staff_see_has_a_name_in_every_language() {
+        use campaign_news::volunteer::VolunteerStatus;
+        use donations::ledger::EntryKind;
+        use donations::pledge::{DisplayStatus, PaymentMethod, PledgeState, ProviderKind};
+        let kinds: [(&str, &[&str]); 7] = [
+            ("pledge-status", DisplayStatus::NAMES),
+            ("pledge-status", PledgeState::NAMES),
+            ("method", PaymentMethod::NAMES),
+            ("provider", ProviderKind::NAMES),
+            ("role", crate::auth::Role::NAMES),
+            ("volunteer", VolunteerStatus::NAMES),
+            ("entry", EntryKind::NAMES),
+        ];
+        for lang in Lang::ALL {
+            let tr = Tr::new(lang);
+            for (kind, values) in kinds {
+                for value in values {
+                    let name = tr.name(kind, value);
+                    assert_ne!(name, format!("{kind}-{value}"), "{} has no name for {kind} {value}", lang.code());
+                }
+            }
+        }
+        assert_eq!(Tr::new(Lang::Ru).name("method", "bank_transfer"), "Банковский перевод");
     }
 
     #[test]
