@@ -51,3 +51,28 @@ fn every_file_the_architecture_map_names_exists() {
     assert!(named > 30, "the map names files: {named}");
     assert!(missing.is_empty(), "docs/architecture.md names files that do not exist: {missing:?}");
 }
+
+/// The layers of crates/api: settings and plumbing ← payments, mail, auth, services ← routes,
+/// pages, console (the only code that makes an HTTP answer) ← startup. A file of the middle layer
+/// that names a module of the layer above it fails here: the way up is not taken.
+#[test]
+fn no_import_runs_up_a_layer() {
+    let src = root().join("crates/api/src");
+    let mut offending = Vec::new();
+    for folder in ["services", "payments", "mail", "auth", "settings"] {
+        let mut all = Vec::new();
+        files(&src.join(folder), &mut all);
+        assert!(!all.is_empty(), "crates/api/src/{folder} has files");
+        for path in all.iter().filter(|p| p.extension().is_some_and(|e| e == "rs")) {
+            let text = std::fs::read_to_string(path).expect("a source file");
+            for (number, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or_default();
+                let up = ["crate::routes", "crate::pages", "crate::console", "crate::startup"];
+                if up.iter().any(|module| code.contains(module)) {
+                    offending.push(format!("{}:{}: {}", path.display(), number + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(offending.is_empty(), "imports that run up a layer:\n{}", offending.join("\n"));
+}

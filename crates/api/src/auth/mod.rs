@@ -45,7 +45,7 @@ impl Role {
 // document's components and referred to by the fields that hold a role.
 impl utoipa::PartialSchema for Role {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        let mut schema = crate::routes::docs::names::<Role>();
+        let mut schema = crate::stored_schema::names::<Role>();
         schema.description = Some("What a staff member may do.".to_string());
         utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(schema))
     }

@@ -25,16 +25,6 @@ pub struct PledgeQuery {
     pub pledge: String,
 }
 
-/// The thanks page of a pledge.
-pub fn thanks_url(public_url: &str, slug: &str, pledge: impl std::fmt::Display) -> String {
-    format!("{public_url}/campaigns/{slug}/thanks?pledge={pledge}")
-}
-
-/// The campaign page with a pledge's amount back in the form, after a checkout that did not pay.
-pub fn back_url(public_url: &str, slug: &str, pledge: impl std::fmt::Display) -> String {
-    format!("{public_url}/campaigns/{slug}?pledge={pledge}&checkout=cancel#give")
-}
-
 /// The pledge `query` names, if it is one of campaign `slug`'s (else 404: a pledge id found
 /// elsewhere tells nothing about another campaign).
 async fn pledge_of(state: &AppState, slug: String, query: &PledgeQuery) -> Result<(PledgeRecord, Lang), ApiError> {
@@ -132,7 +122,7 @@ pub async fn thanks(
             p.notice role="status" aria-live="polite" data-status { (text(status)) }
             @if pledge.email.is_some() { p { (tr.t("thanks-mail")) } } @else { p { (tr.t("thanks-no-mail")) } }
             @if unpaid {
-                p { a href=(back_url("", &slug, pledge.id)) { (tr.t("thanks-try-again")) } }
+                p { a href=(crate::links::back_url("", &slug, pledge.id)) { (tr.t("thanks-try-again")) } }
             }
             p { a href={ "/campaigns/" (slug) } { (tr.t("thanks-back")) } }
         }

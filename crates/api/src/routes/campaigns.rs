@@ -32,10 +32,10 @@ pub struct CampaignView {
     /// Description.
     pub description: String,
     /// ISO currency code.
-    #[schema(schema_with = crate::routes::docs::names::<donations::money::Currency>)]
+    #[schema(schema_with = crate::stored_schema::names::<donations::money::Currency>)]
     pub currency: donations::money::Currency,
     /// Language of its pages and mail.
-    #[schema(schema_with = crate::routes::docs::names::<donations::campaign::Locale>)]
+    #[schema(schema_with = crate::stored_schema::names::<donations::campaign::Locale>)]
     pub locale: donations::campaign::Locale,
     /// Goal, minor units.
     pub goal: i64,

@@ -114,25 +114,6 @@ impl Modify for ProblemResponses {
     }
 }
 
-/// The schema of a stored enum's field: a string, one of the enum's names (so that the document
-/// lists exactly the values the code knows, from the one mapping that stores them).
-pub fn names<T: demeu_db::stored::StoredEnum>() -> utoipa::openapi::Object {
-    utoipa::openapi::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some(T::NAMES.iter().copied()))
-        .build()
-}
-
-/// The same, for an optional value: one of the names, or null.
-pub fn nullable_names<T: demeu_db::stored::StoredEnum>() -> utoipa::openapi::Object {
-    use utoipa::openapi::schema::{SchemaType, Type};
-    let values = T::NAMES.iter().map(|n| serde_json::Value::from(*n)).chain([serde_json::Value::Null]);
-    utoipa::openapi::ObjectBuilder::new()
-        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
-        .enum_values(Some(values))
-        .build()
-}
-
 /// The OpenAPI 3.1 document of every endpoint, built and serialized once per process: it is
 /// the same for every request, and the code that builds it is compiled unoptimized.
 pub async fn openapi_json() -> Result<HttpResponse, crate::problem::ApiError> {

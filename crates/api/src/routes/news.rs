@@ -393,7 +393,7 @@ pub struct CommentAccepted {
     /// Id.
     pub id: String,
     /// `pending`.
-    #[schema(schema_with = crate::routes::docs::names::<CommentStatus>)]
+    #[schema(schema_with = crate::stored_schema::names::<CommentStatus>)]
     pub status: CommentStatus,
 }
 

@@ -52,10 +52,10 @@ pub struct PledgeView {
     /// Promised, minor units.
     pub amount: i64,
     /// ISO code.
-    #[schema(schema_with = crate::routes::docs::names::<donations::money::Currency>)]
+    #[schema(schema_with = crate::stored_schema::names::<donations::money::Currency>)]
     pub currency: donations::money::Currency,
     /// What the pledge's money did.
-    #[schema(schema_with = crate::routes::docs::names::<DisplayStatus>)]
+    #[schema(schema_with = crate::stored_schema::names::<DisplayStatus>)]
     pub status: DisplayStatus,
     /// When it was made.
     pub created_at: DateTime<Utc>,

@@ -7,7 +7,7 @@ use donations::payment_events::Processed;
 use donations::pledge_store::{self, PledgeRecord};
 
 use crate::html::{escape, page};
-use crate::pages::checkout::{back_url, thanks_url};
+use crate::links::{back_url, thanks_url};
 use crate::payments::webhook::receive;
 use crate::payments::SignedDelivery;
 use crate::problem::ApiError;

@@ -29,7 +29,7 @@ pub struct StaffPost {
     /// Rendered and sanitized.
     pub html: String,
     /// draft or published.
-    #[schema(schema_with = crate::routes::docs::names::<PostStatus>)]
+    #[schema(schema_with = crate::stored_schema::names::<PostStatus>)]
     pub status: PostStatus,
     /// Published.
     pub published_at: Option<DateTime<Utc>>,
@@ -160,7 +160,7 @@ pub async fn delete(editor: Editor, state: web::Data<AppState>, req: HttpRequest
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct ModerationQuery {
     /// `pending` when absent.
-    #[param(schema_with = crate::routes::docs::names::<CommentStatus>)]
+    #[param(schema_with = crate::stored_schema::names::<CommentStatus>)]
     pub status: Option<String>,
     /// 1 to 100; 20 when absent.
     #[param(minimum = 1, maximum = 100)]
@@ -229,7 +229,7 @@ pub async fn reject(editor: Editor, state: web::Data<AppState>, req: HttpRequest
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct MailQuery {
     /// `dead` when absent.
-    #[param(schema_with = crate::routes::docs::names::<MailStatus>)]
+    #[param(schema_with = crate::stored_schema::names::<MailStatus>)]
     pub status: Option<String>,
 }
 
@@ -245,7 +245,7 @@ pub struct MailView {
     /// receipt, refund, confirmation, news.
     pub kind: String,
     /// pending, sent, dead.
-    #[schema(schema_with = crate::routes::docs::names::<MailStatus>)]
+    #[schema(schema_with = crate::stored_schema::names::<MailStatus>)]
     pub status: MailStatus,
     /// Tries so far.
     pub attempts: i32,

@@ -25,10 +25,10 @@ pub struct StaffPledge {
     /// The campaign's slug.
     pub campaign: String,
     /// What people are shown.
-    #[schema(schema_with = crate::routes::docs::names::<DisplayStatus>)]
+    #[schema(schema_with = crate::stored_schema::names::<DisplayStatus>)]
     pub status: DisplayStatus,
     /// The stored lifecycle state.
-    #[schema(schema_with = crate::routes::docs::names::<PledgeState>)]
+    #[schema(schema_with = crate::stored_schema::names::<PledgeState>)]
     pub state: PledgeState,
     /// Promised, minor units.
     pub amount: i64,
@@ -41,7 +41,7 @@ pub struct StaffPledge {
     /// What counts.
     pub counted: i64,
     /// ISO code.
-    #[schema(schema_with = crate::routes::docs::names::<donations::money::Currency>)]
+    #[schema(schema_with = crate::stored_schema::names::<donations::money::Currency>)]
     pub currency: donations::money::Currency,
     /// As given.
     pub donor_name: Option<String>,
@@ -54,12 +54,12 @@ pub struct StaffPledge {
     /// For the wall.
     pub message: Option<String>,
     /// How the money came.
-    #[schema(schema_with = crate::routes::docs::names::<PaymentMethod>)]
+    #[schema(schema_with = crate::stored_schema::names::<PaymentMethod>)]
     pub method: PaymentMethod,
     /// Offline reference.
     pub reference: Option<String>,
     /// The provider that made the checkout (none for an offline gift).
-    #[schema(schema_with = crate::routes::docs::nullable_names::<donations::pledge::ProviderKind>)]
+    #[schema(schema_with = crate::stored_schema::nullable_names::<donations::pledge::ProviderKind>)]
     pub provider: Option<donations::pledge::ProviderKind>,
     /// The provider's checkout session.
     pub provider_session_id: Option<String>,
@@ -109,10 +109,10 @@ pub struct PledgeFilters {
     #[param(max_length = 1024)]
     pub campaign: Option<String>,
     /// The stored state.
-    #[param(schema_with = crate::routes::docs::names::<PledgeState>)]
+    #[param(schema_with = crate::stored_schema::names::<PledgeState>)]
     pub status: Option<String>,
     /// How the money came.
-    #[param(schema_with = crate::routes::docs::names::<PaymentMethod>)]
+    #[param(schema_with = crate::stored_schema::names::<PaymentMethod>)]
     pub method: Option<String>,
     /// An email address: the pledges given with exactly it. Other text: found in the name,
     /// email or reference, any case; a page of such a search reads at most 2 000 pledges, so it

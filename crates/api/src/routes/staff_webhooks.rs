@@ -15,7 +15,7 @@ use crate::state::AppState;
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct InboxQuery {
     /// What processing did.
-    #[param(schema_with = crate::routes::docs::names::<Outcome>)]
+    #[param(schema_with = crate::stored_schema::names::<Outcome>)]
     pub outcome: Option<String>,
     /// `next_cursor` of the page before.
     #[param(max_length = 1024)]
@@ -37,7 +37,7 @@ pub struct InboxView {
     /// The provider's event type.
     pub event_type: String,
     /// What processing did.
-    #[schema(schema_with = crate::routes::docs::names::<Outcome>)]
+    #[schema(schema_with = crate::stored_schema::names::<Outcome>)]
     pub outcome: Outcome,
     /// Why.
     pub detail: Option<String>,

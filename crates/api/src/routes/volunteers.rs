@@ -66,10 +66,10 @@ pub struct StaffVolunteer {
     /// refused).
     pub age_confirmed: bool,
     /// The language of the page it came from: answer in it.
-    #[schema(schema_with = crate::routes::docs::nullable_names::<Locale>)]
+    #[schema(schema_with = crate::stored_schema::nullable_names::<Locale>)]
     pub locale: Option<Locale>,
     /// Where staff are with it.
-    #[schema(schema_with = crate::routes::docs::names::<VolunteerStatus>)]
+    #[schema(schema_with = crate::stored_schema::names::<VolunteerStatus>)]
     pub status: VolunteerStatus,
     /// Staff's own note.
     pub note: String,
@@ -100,7 +100,7 @@ fn staff_view((v, campaign): (Volunteer, String)) -> Result<StaffVolunteer, ApiE
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct VolunteerQuery {
     /// Only applications with this status; any when absent.
-    #[param(schema_with = crate::routes::docs::names::<VolunteerStatus>)]
+    #[param(schema_with = crate::stored_schema::names::<VolunteerStatus>)]
     pub status: Option<String>,
     /// Only those from this campaign's page (a slug).
     #[param(max_length = 1024)]

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::idempotency::{self, Answer, Begin};
-use crate::pages::checkout::{back_url, thanks_url};
+use crate::links::{back_url, thanks_url};
 use crate::payments::CheckoutRequest;
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -29,7 +29,7 @@ pub struct PledgeCreated {
     /// Minor units.
     pub amount: i64,
     /// ISO code.
-    #[schema(schema_with = crate::routes::docs::names::<donations::money::Currency>)]
+    #[schema(schema_with = crate::stored_schema::names::<donations::money::Currency>)]
     pub currency: donations::money::Currency,
     /// Where the donor pays.
     pub checkout_url: String,
