@@ -51,7 +51,7 @@ async fn status_of(app: &TestApp, email: &str) -> String {
 }
 
 fn token_of(link: &str) -> String {
-    link.split_once("token=").expect("a token").1.to_string()
+    link.split_once("token=").expect("a token").1.split('&').next().unwrap_or_default().to_string()
 }
 
 /// POSTs a form (`application/x-www-form-urlencoded`) to `path`.
@@ -74,24 +74,30 @@ async fn following_a_mailed_link_changes_nothing_until_the_button_is_pressed(bac
     for _ in 0..2 {
         let res = app.get(&confirm).await;
         assert_eq!(status_of(&app, "reader@example.kz").await, "pending", "following the link confirms nothing");
-        assert_button_page(res, "/api/v1/subscriptions/confirm", &token, ["Подтвердить", "Confirm"]).await;
+        assert_button_page(res, "/api/v1/subscriptions/confirm", &token, "ru", "Подтвердить").await;
+    }
+    // The link carries the mail's language (the campaign's, Russian); each reader may switch.
+    assert!(confirm.ends_with("&lang=ru"), "{confirm}");
+    for (lang, button) in [("kk", "Растау"), ("en", "Confirm")] {
+        let res = app.get(&confirm.replace("lang=ru", &format!("lang={lang}"))).await;
+        assert_button_page(res, "/api/v1/subscriptions/confirm", &token, lang, button).await;
     }
     assert_problem(app.get("/api/v1/subscriptions/confirm?token=forged").await, 404).await;
 
     let done = assert_secure_html(post_form(&app, "/api/v1/subscriptions/confirm", &[("token", &token)]).await).await;
-    assert!(done.contains("Subscribed"), "{done}");
+    assert!(done.contains("Подписка подтверждена"), "{done}");
     assert_eq!(status_of(&app, "reader@example.kz").await, "confirmed");
 
     let unsubscribe = mail.link("/subscriptions/unsubscribe?token=");
     let token = token_of(&unsubscribe);
     let res = app.get(&unsubscribe).await;
     assert_eq!(status_of(&app, "reader@example.kz").await, "confirmed", "following the link unsubscribes no one");
-    assert_button_page(res, "/api/v1/subscriptions/unsubscribe", &token, ["Отписаться", "Unsubscribe"]).await;
+    assert_button_page(res, "/api/v1/subscriptions/unsubscribe", &token, "ru", "Отписаться").await;
     assert_problem(app.get("/api/v1/subscriptions/unsubscribe?token=forged").await, 404).await;
 
     let done =
         assert_secure_html(post_form(&app, "/api/v1/subscriptions/unsubscribe", &[("token", &token)]).await).await;
-    assert!(done.contains("Unsubscribed"), "{done}");
+    assert!(done.contains("Вы отписаны"), "{done}");
     assert_eq!(status_of(&app, "reader@example.kz").await, "unsubscribed");
 }
 
@@ -131,10 +137,11 @@ async fn posting_a_token_works_from_the_query_or_the_form(backend: Backend) {
     assert_eq!(status_of(&app, "multipart@example.kz").await, "unsubscribed");
 }
 
-/// A secure page whose one button POSTs `token` to `action`, labelled in Russian and English.
-async fn assert_button_page(res: reqwest::Response, action: &str, token: &str, words: [&str; 2]) {
+/// A secure page in `lang` whose one button, labelled `button`, POSTs `token` to `action`.
+async fn assert_button_page(res: reqwest::Response, action: &str, token: &str, lang: &str, button: &str) {
     let page = assert_secure_html(res).await;
-    assert!(page.contains(&format!("<form method=\"post\" action=\"{action}\"")), "a button: {page}");
+    assert!(page.contains(&format!("<html lang=\"{lang}\"")), "in {lang}: {page}");
+    assert!(page.contains(&format!("<form method=\"post\" action=\"{action}?lang={lang}\"")), "a button: {page}");
     assert!(page.contains(&format!("name=\"token\" value=\"{token}\"")), "it posts the token: {page}");
-    assert!(words.iter().all(|w| page.contains(w)), "in Russian and English: {page}");
+    assert!(page.contains(button), "labelled {button}: {page}");
 }

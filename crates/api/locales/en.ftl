@@ -253,3 +253,15 @@ entry-refund = Refund
 entry-dispute_held = Held in a dispute
 entry-dispute_reversed = Returned after a dispute
 entry-correction = Correction
+
+# The pages of the links in subscription mail.
+sub-confirm-title = Confirm your subscription
+sub-confirm-text = Press the button to receive the campaign's news by mail.
+sub-confirm-button = Confirm
+sub-subscribed-title = Subscribed
+sub-subscribed-text = You will receive the campaign's news.
+sub-left-title = Unsubscribed
+sub-left-text = This address gets no more news mail.
+sub-unsubscribe-title = Unsubscribe?
+sub-unsubscribe-text = Press the button to get no more mail.
+sub-unsubscribe-button = Unsubscribe

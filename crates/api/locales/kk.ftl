@@ -252,3 +252,15 @@ entry-refund = Қайтару
 entry-dispute_held = Дау бойынша ұсталды
 entry-dispute_reversed = Даудан кейін қайтарылды
 entry-correction = Түзету
+
+# The pages of the links in subscription mail.
+sub-confirm-title = Жазылымды растаңыз
+sub-confirm-text = Науқан жаңалықтарын поштамен алу үшін түймені басыңыз.
+sub-confirm-button = Растау
+sub-subscribed-title = Жазылым расталды
+sub-subscribed-text = Сіз науқан жаңалықтарын алып отырасыз.
+sub-left-title = Жазылымнан шықтыңыз
+sub-left-text = Бұл мекенжайға енді жаңалықтар келмейді.
+sub-unsubscribe-title = Жаңалықтардан бас тартасыз ба?
+sub-unsubscribe-text = Бұдан былай хат алмау үшін түймені басыңыз.
+sub-unsubscribe-button = Бас тарту

@@ -253,3 +253,15 @@ entry-refund = Возврат
 entry-dispute_held = Удержано по спору
 entry-dispute_reversed = Возвращено после спора
 entry-correction = Исправление
+
+# The pages of the links in subscription mail.
+sub-confirm-title = Подтвердите подписку
+sub-confirm-text = Нажмите кнопку, чтобы получать новости кампании по почте.
+sub-confirm-button = Подтвердить
+sub-subscribed-title = Подписка подтверждена
+sub-subscribed-text = Вы будете получать новости кампании.
+sub-left-title = Вы отписаны
+sub-left-text = Этот адрес больше не получает новостей.
+sub-unsubscribe-title = Отписаться от новостей?
+sub-unsubscribe-text = Нажмите кнопку, чтобы больше не получать писем.
+sub-unsubscribe-button = Отписаться

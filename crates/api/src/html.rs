@@ -1,4 +1,4 @@
-//! The few HTML pages the server renders itself (the sandbox checkout, subscription links) and
+//! The one HTML page the server still renders by hand (the sandbox checkout) and
 //! the escaping every HTML text here goes through, mail included. Their security headers are
 //! added to every HTML answer by [`crate::security_headers`].
 

@@ -9,6 +9,7 @@ pub mod control_chars;
 pub mod cors;
 pub mod extract;
 pub mod html;
+pub mod i18n;
 pub mod idempotency;
 pub mod limit_store;
 pub mod links;

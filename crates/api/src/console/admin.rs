@@ -18,8 +18,8 @@ use uuid::Uuid;
 
 use super::{page, posted, signed_in, signed_in_as, Signed};
 use crate::auth::{self, NewStaffUser, Role, StaffUpdate, StaffUser, MIN_PASSWORD_LEN};
+use crate::i18n::Tr;
 use crate::pages::format::{almaty_offset, date};
-use crate::pages::i18n::Tr;
 use crate::problem::ApiError;
 use crate::state::AppState;
 

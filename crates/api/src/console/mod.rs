@@ -34,8 +34,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::auth::{Role, StaffUser};
+use crate::i18n::{Lang, Tr};
 use crate::pages::format::{date, money};
-use crate::pages::i18n::{Lang, Tr};
 use crate::pages::layout::{document, respond, Caching, Frame};
 use crate::problem::ApiError;
 use crate::state::AppState;

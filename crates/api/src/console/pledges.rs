@@ -15,10 +15,10 @@ use serde::Deserialize;
 
 use super::{page, posted, signed_in_as, Signed};
 use crate::auth::Role;
+use crate::i18n::Tr;
 use crate::idempotency::request_hash;
 use crate::pages::campaign::urlencoded;
 use crate::pages::format::{date, money};
-use crate::pages::i18n::Tr;
 use crate::problem::ApiError;
 use crate::routes::staff_pledges::{csv_answer, ExportAudit, PledgeFilters};
 use crate::state::AppState;

@@ -37,8 +37,9 @@ impl MailContext {
         }
     }
 
-    fn unsubscribe_url(&self, token: &str) -> String {
-        format!("{}/api/v1/subscriptions/unsubscribe?token={token}", self.public_url)
+    /// The unsubscribe link of a mail in `lang`: its page opens in the mail's language.
+    fn unsubscribe_url(&self, token: &str, lang: Lang) -> String {
+        format!("{}/api/v1/subscriptions/unsubscribe?token={token}&lang={}", self.public_url, lang.code())
     }
 }
 
@@ -104,7 +105,7 @@ pub fn receipt(
         .collect();
     let counted_at = pledge.counted_at.map(demeu_db::utc).unwrap_or_else(Utc::now);
     let rendered = templates::receipt(
-        Lang::of(&campaign.spec.locale),
+        Lang::of(campaign.spec.locale),
         &Receipt {
             donor_name: if pledge.anonymous { None } else { pledge.donor_name.clone() },
             amount: money(pledge.received, campaign),
@@ -129,7 +130,7 @@ pub fn refund_notice(
 ) -> Result<(), MailError> {
     let Some(email) = &pledge.email else { return Ok(()) };
     let rendered = templates::refund_notice(
-        Lang::of(&campaign.spec.locale),
+        Lang::of(campaign.spec.locale),
         &RefundNotice {
             amount: money(amount, campaign),
             campaign: campaign.spec.title.clone(),
@@ -148,15 +149,10 @@ pub fn subscribe(conn: &mut DbConn, ctx: &MailContext, campaign: &Campaign, emai
     let Subscribed::ConfirmationDue { subscriber, token } = subscribe_in(conn, campaign.id.as_uuid(), email)? else {
         return Ok(());
     };
-    let unsubscribe = ctx.unsubscribe_url(&issue_token(conn, &subscriber.id, Purpose::Unsubscribe)?);
-    let confirm = format!("{}/api/v1/subscriptions/confirm?token={token}", ctx.public_url);
-    let rendered = templates::confirmation(
-        Lang::of(&campaign.spec.locale),
-        &campaign.spec.title,
-        &confirm,
-        &unsubscribe,
-        &ctx.foundation,
-    );
+    let lang = Lang::of(campaign.spec.locale);
+    let unsubscribe = ctx.unsubscribe_url(&issue_token(conn, &subscriber.id, Purpose::Unsubscribe)?, lang);
+    let confirm = format!("{}/api/v1/subscriptions/confirm?token={token}&lang={}", ctx.public_url, lang.code());
+    let rendered = templates::confirmation(lang, &campaign.spec.title, &confirm, &unsubscribe, &ctx.foundation);
     // Keyed by the token: a fresh subscription after an unsubscribe is asked again.
     let key = format!("confirm:{}:{}", subscriber.id, &token[..16]);
     enqueue(conn, &out(&subscriber.email, rendered, "confirmation", key, list_headers(&unsubscribe)))?;
@@ -172,10 +168,10 @@ pub fn news(
 ) -> Result<usize, MailError> {
     use campaign_news::subscriber::{confirmed, issue_token, Purpose};
     let post_url = format!("{}/api/v1/campaigns/{}/news/{}", ctx.public_url, campaign.spec.slug, post.slug);
-    let lang = Lang::of(&campaign.spec.locale);
+    let lang = Lang::of(campaign.spec.locale);
     let mut queued = 0;
     for subscriber in confirmed(conn, campaign.id.as_uuid())? {
-        let unsubscribe = ctx.unsubscribe_url(&issue_token(conn, &subscriber.id, Purpose::Unsubscribe)?);
+        let unsubscribe = ctx.unsubscribe_url(&issue_token(conn, &subscriber.id, Purpose::Unsubscribe)?, lang);
         let rendered = templates::news(
             lang,
             &templates::NewsMail {
@@ -209,7 +205,7 @@ pub fn volunteer_application(
     let Some(to) = &ctx.volunteers_email else { return Ok(false) };
     let list_url = format!("{}/api/v1/staff/volunteers?status=new", ctx.public_url);
     let rendered = templates::volunteer_application(
-        Lang::of(&campaign.spec.locale),
+        Lang::of(campaign.spec.locale),
         &templates::VolunteerMail {
             campaign: &campaign.spec.title,
             name: &volunteer.name,

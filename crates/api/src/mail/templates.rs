@@ -12,27 +12,7 @@ pub struct Rendered {
     pub html: String,
 }
 
-/// The three languages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    /// Kazakh.
-    Kk,
-    /// Russian, the default.
-    Ru,
-    /// English.
-    En,
-}
-
-impl Lang {
-    /// The language of a campaign's locale.
-    pub fn of(locale: &donations::campaign::Locale) -> Self {
-        match locale {
-            donations::campaign::Locale::Kk => Lang::Kk,
-            donations::campaign::Locale::Ru => Lang::Ru,
-            donations::campaign::Locale::En => Lang::En,
-        }
-    }
-}
+pub use crate::i18n::Lang;
 
 pub use crate::html::escape;
 
@@ -393,9 +373,9 @@ mod tests {
         assert!(ru.html.contains("Здравствуйте, <bdi>Айгерим &lt;b&gt;</bdi>!"), "{}", ru.html);
         assert!(ru.text.contains("Здравствуйте, \u{2068}Айгерим <b>\u{2069}!"), "{}", ru.text);
         assert!(!ru.html.contains('\u{202E}') && !ru.text.contains('\u{202E}'));
-        assert_eq!(Lang::of(&donations::campaign::Locale::En), Lang::En);
-        assert_eq!(Lang::of(&donations::campaign::Locale::Ru), Lang::Ru);
-        assert_eq!(Lang::of(&donations::campaign::Locale::Kk), Lang::Kk);
+        assert_eq!(Lang::of(donations::campaign::Locale::En), Lang::En);
+        assert_eq!(Lang::of(donations::campaign::Locale::Ru), Lang::Ru);
+        assert_eq!(Lang::of(donations::campaign::Locale::Kk), Lang::Kk);
     }
 
     #[test]

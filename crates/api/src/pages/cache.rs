@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use super::compression::Encoded;
-use super::i18n::Lang;
+use crate::i18n::Lang;
 
 /// How long a kept page is served.
 pub const FRESH_FOR: Duration = Duration::from_secs(1);

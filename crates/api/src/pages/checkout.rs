@@ -13,8 +13,8 @@ use maud::html;
 use serde::Deserialize;
 
 use super::format::money;
-use super::i18n::{chosen, Lang, Tr};
 use super::layout::{document, respond, Caching, Frame};
+use crate::i18n::{chosen, Lang, Tr};
 use crate::problem::ApiError;
 use crate::state::AppState;
 

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Datelike, FixedOffset, Offset, TimeZone, Utc};
 use donations::money::{Currency, Money};
 
-use super::i18n::{Lang, Tr};
+use crate::i18n::{Lang, Tr};
 
 /// Digits grouped by three with a space: `525 000`.
 fn grouped(n: u64) -> String {

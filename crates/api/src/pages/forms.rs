@@ -16,8 +16,8 @@ use donations::pledge::PledgeRequest;
 use serde::Deserialize;
 
 use super::campaign::{load, render, PageQuery};
-use super::i18n::{Lang, Tr};
 use super::layout::Caching;
+use crate::i18n::{Lang, Tr};
 use actix_web::ResponseError;
 
 use crate::idempotency::{request_hash, Answer};

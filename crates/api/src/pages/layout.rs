@@ -8,7 +8,7 @@ use actix_web::HttpResponse;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use super::assets;
-use super::i18n::{Lang, Tr};
+use crate::i18n::{Lang, Tr};
 
 /// The policy of the site's pages: its own script and style sheet, requests only to itself
 /// (the live progress, the thanks page's polling), forms only to itself, no framing.
@@ -29,7 +29,7 @@ pub struct Frame<'a> {
     pub tr: Tr,
     /// `<title>` and the share title.
     pub title: &'a str,
-    /// The path the language switch links to (with `?lang=`).
+    /// The path the language switch links to (with `lang=` added to its query, if it has one).
     pub path: &'a str,
     /// Open Graph, for pages worth sharing.
     pub share: Option<Share<'a>>,
@@ -78,14 +78,15 @@ pub fn document(frame: &Frame<'_>, main: Markup) -> Markup {
                     a.brand href={ "/?lang=" (tr.lang.code()) } { (tr.t("site-name")) }
                     nav.langs aria-label=(tr.t("language")) {
                         ul {
+                            @let join = if frame.path.contains('?') { "&" } else { "?" };
                             @for lang in Lang::ALL {
                                 li {
-                                    @let name = super::i18n::Tr::new(lang).t("lang-name");
+                                    @let name = crate::i18n::Tr::new(lang).t("lang-name");
                                     @if lang == tr.lang {
-                                        a href={ (frame.path) "?lang=" (lang.code()) } hreflang=(lang.code())
+                                        a href={ (frame.path) (join) "lang=" (lang.code()) } hreflang=(lang.code())
                                             lang=(lang.code()) aria-current="true" { (name) }
                                     } @else {
-                                        a href={ (frame.path) "?lang=" (lang.code()) } hreflang=(lang.code())
+                                        a href={ (frame.path) (join) "lang=" (lang.code()) } hreflang=(lang.code())
                                             lang=(lang.code()) { (name) }
                                     }
                                 }

@@ -10,7 +10,7 @@ pub mod checkout;
 pub mod compression;
 pub mod format;
 pub mod forms;
-pub mod i18n;
+
 pub mod layout;
 pub mod qr;
 
@@ -20,9 +20,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use campaign_news::post;
 use maud::html;
 
+use crate::i18n::{chosen, Lang, Tr};
 use crate::problem::ApiError;
 use crate::state::AppState;
-use i18n::{chosen, Lang, Tr};
 use layout::{document, respond, trusted, Caching, Frame};
 
 /// The site's routes.

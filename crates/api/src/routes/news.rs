@@ -12,10 +12,13 @@ use serde::{Deserialize, Serialize};
 use crate::client_ip;
 use crate::extract::JsonBody;
 use crate::extract::{campaign_page, Paging};
-use crate::html::{escape, page, post_button};
+use crate::i18n::{Lang, Tr};
+use crate::pages::layout::{document, respond, Caching, Frame};
 use crate::problem::ApiError;
 use crate::services::community;
 use crate::state::AppState;
+use actix_web::http::StatusCode;
+use maud::html;
 
 /// A published post.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -191,21 +194,26 @@ pub struct TokenForm {
     pub token: Option<String>,
 }
 
-fn message(title: &str, text: &str) -> HttpResponse {
-    page(title, &format!("<h1>{}</h1><p>{}</p>", escape(title), escape(text)))
-}
-
-/// A page whose button POSTs `token` to `action`.
-fn ask(title: &str, text: &str, action: &str, token: &str, label: &str) -> HttpResponse {
-    page(
-        title,
-        &format!(
-            "<h1>{}</h1><p>{}</p>{}",
-            escape(title),
-            escape(text),
-            post_button(action, &[("token", token)], label)
-        ),
-    )
+/// A page of the subscription links, in the reader's language (the link carries the mail's,
+/// `?lang=`; else the cookie or Accept-Language): `title_key`'s heading, `text_key`'s words and
+/// `button`, a form that POSTs `token` to its action, when there is something to press.
+fn link_page(req: &HttpRequest, title_key: &str, text_key: &str, button: Option<(&str, &str, &str)>) -> HttpResponse {
+    let tr = Tr::new(Lang::negotiate(req, Lang::Ru));
+    let title = tr.t(title_key);
+    let path = format!("{}?{}", req.path(), req.query_string());
+    let main = html! {
+        h1 { (title) }
+        p { (tr.t(text_key)) }
+        @if let Some((action, token, label)) = button {
+            form method="post" action={ (action) "?lang=" (tr.lang.code()) } {
+                input type="hidden" name="token" value=(token);
+                button type="submit" { (tr.t(label)) }
+            }
+        }
+    };
+    let frame =
+        Frame { tr, title: &title, path: &path, share: None, feed: None, refresh_without_script: None, redirect: None };
+    respond(StatusCode::OK, document(&frame, main), Caching::Private, None, None)
 }
 
 /// The token of a POST: the form body's (`application/x-www-form-urlencoded`), else the
@@ -254,7 +262,11 @@ const UNSUBSCRIBE: &str = "/api/v1/subscriptions/unsubscribe";
     tag = "news", params(TokenQuery),
     responses((status = 200, content_type = "text/html", description = "A page with a button that POSTs the token"),
               (status = 404, description = "No such token")))]
-pub async fn confirm_page(state: web::Data<AppState>, query: web::Query<TokenQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn confirm_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<TokenQuery>,
+) -> Result<HttpResponse, ApiError> {
     let token = query.into_inner().token;
     let lookup = token.clone();
     let s = state
@@ -262,27 +274,20 @@ pub async fn confirm_page(state: web::Data<AppState>, query: web::Query<TokenQue
         .run(move |conn| subscriber::find_by_token(conn, &lookup, Purpose::Confirm).map_err(ApiError::from))
         .await?;
     Ok(match s.status {
-        SubscriberStatus::Pending => ask(
-            "Подтвердите подписку / Confirm your subscription",
-            "Нажмите кнопку, чтобы получать новости кампании. Press the button to receive the campaign's news.",
-            CONFIRM,
-            &token,
-            "Подтвердить / Confirm",
-        ),
-        SubscriberStatus::Confirmed => subscribed(),
-        SubscriberStatus::Unsubscribed => left(),
+        SubscriberStatus::Pending => {
+            link_page(&req, "sub-confirm-title", "sub-confirm-text", Some((CONFIRM, &token, "sub-confirm-button")))
+        }
+        SubscriberStatus::Confirmed => subscribed(&req),
+        SubscriberStatus::Unsubscribed => left(&req),
     })
 }
 
-fn subscribed() -> HttpResponse {
-    message(
-        "Подписка подтверждена / Subscribed",
-        "Вы будете получать новости кампании. You will receive the campaign's news.",
-    )
+fn subscribed(req: &HttpRequest) -> HttpResponse {
+    link_page(req, "sub-subscribed-title", "sub-subscribed-text", None)
 }
 
-fn left() -> HttpResponse {
-    message("Вы отписаны / Unsubscribed", "Этот адрес отписан от новостей. This address has unsubscribed.")
+fn left(req: &HttpRequest) -> HttpResponse {
+    link_page(req, "sub-left-title", "sub-left-text", None)
 }
 
 /// Confirms a subscription: the button of the confirmation link's page.
@@ -292,9 +297,13 @@ fn left() -> HttpResponse {
                  description = "The token, unless it is in the query"),
     responses((status = 200, content_type = "text/html", description = "Confirmed (or had left since)"),
               (status = 404, description = "No such token")))]
-pub async fn confirm(state: web::Data<AppState>, PostedToken(token): PostedToken) -> Result<HttpResponse, ApiError> {
+pub async fn confirm(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    PostedToken(token): PostedToken,
+) -> Result<HttpResponse, ApiError> {
     let s = state.pool.run(move |conn| subscriber::confirm(conn, &token).map_err(ApiError::from)).await?;
-    Ok(if s.status == SubscriberStatus::Confirmed { subscribed() } else { left() })
+    Ok(if s.status == SubscriberStatus::Confirmed { subscribed(&req) } else { left(&req) })
 }
 
 /// The page of a mailed unsubscribe link: a button that unsubscribes (by POST). Following the
@@ -305,6 +314,7 @@ pub async fn confirm(state: web::Data<AppState>, PostedToken(token): PostedToken
               (status = 404, description = "No such token")))]
 pub async fn unsubscribe_page(
     state: web::Data<AppState>,
+    req: HttpRequest,
     query: web::Query<TokenQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let token = query.into_inner().token;
@@ -314,14 +324,13 @@ pub async fn unsubscribe_page(
         .run(move |conn| subscriber::find_by_token(conn, &lookup, Purpose::Unsubscribe).map_err(ApiError::from))
         .await?;
     Ok(if s.status == SubscriberStatus::Unsubscribed {
-        left()
+        left(&req)
     } else {
-        ask(
-            "Отписаться от новостей? / Unsubscribe?",
-            "Нажмите кнопку, чтобы больше не получать писем. Press the button to get no more mail.",
-            UNSUBSCRIBE,
-            &token,
-            "Отписаться / Unsubscribe",
+        link_page(
+            &req,
+            "sub-unsubscribe-title",
+            "sub-unsubscribe-text",
+            Some((UNSUBSCRIBE, &token, "sub-unsubscribe-button")),
         )
     })
 }
@@ -336,10 +345,11 @@ pub async fn unsubscribe_page(
               (status = 404, description = "No such token")))]
 pub async fn unsubscribe(
     state: web::Data<AppState>,
+    req: HttpRequest,
     PostedToken(token): PostedToken,
 ) -> Result<HttpResponse, ApiError> {
     state.pool.run(move |conn| subscriber::unsubscribe(conn, &token).map_err(ApiError::from)).await?;
-    Ok(message("Вы отписаны / Unsubscribed", "Больше писем не будет. You will get no more mail."))
+    Ok(left(&req))
 }
 
 /// An approved comment.

@@ -37,7 +37,7 @@ pub async fn create(
     let JsonBody(request, raw) = body;
     let client = crate::client_ip::of(&req);
     // The provider's payment page speaks the visitor's language, not the campaign's.
-    let lang = crate::pages::i18n::Lang::asked(&req).map(crate::pages::i18n::Lang::locale);
+    let lang = crate::i18n::Lang::asked(&req).map(crate::i18n::Lang::locale);
     let answer = pledges::pledge(&state, client, slug.into_inner(), request, lang, key.0, request_hash(&raw)).await?;
     Ok(answer.respond(StatusCode::CREATED))
 }

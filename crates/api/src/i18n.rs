@@ -143,9 +143,9 @@ fn catalogue(lang: Lang, source: &'static str) -> Catalogue {
 
 static CATALOGUES: LazyLock<[Catalogue; 3]> = LazyLock::new(|| {
     [
-        catalogue(Lang::Kk, include_str!("../../locales/kk.ftl")),
-        catalogue(Lang::Ru, include_str!("../../locales/ru.ftl")),
-        catalogue(Lang::En, include_str!("../../locales/en.ftl")),
+        catalogue(Lang::Kk, include_str!("../locales/kk.ftl")),
+        catalogue(Lang::Ru, include_str!("../locales/ru.ftl")),
+        catalogue(Lang::En, include_str!("../locales/en.ftl")),
     ]
 });
 
@@ -226,10 +226,10 @@ mod tests {
 
     #[test]
     fn every_catalogue_has_every_key_and_parses() {
-        let en = keys(include_str!("../../locales/en.ftl"));
+        let en = keys(include_str!("../locales/en.ftl"));
         assert!(en.len() > 50, "{}", en.len());
         for (lang, source) in
-            [(Lang::Kk, include_str!("../../locales/kk.ftl")), (Lang::Ru, include_str!("../../locales/ru.ftl"))]
+            [(Lang::Kk, include_str!("../locales/kk.ftl")), (Lang::Ru, include_str!("../locales/ru.ftl"))]
         {
             let mut theirs = keys(source);
             let mut ours = en.clone();
