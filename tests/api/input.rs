@@ -276,7 +276,10 @@ async fn bidirectional_controls_are_refused_wherever_text_comes_in(backend: Back
     let res = client.post(app.url("/campaigns/mentors/give?lang=ru")).form(&give).send().await.expect("sent");
     assert_eq!(res.status(), 422);
     let page = res.text().await.expect("html");
-    assert!(page.contains("U+202E"), "the page names what was refused");
+    assert!(
+        page.contains("не должно содержать символов, меняющих направление текста (найден U+202E)"),
+        "said in the page's language"
+    );
     let comment = [("name", FAKE_AMOUNT), ("body", "Спасибо")];
     let res = client.post(app.url("/campaigns/mentors/comments")).form(&comment).send().await.expect("sent");
     assert_eq!(res.status(), 422);

@@ -222,6 +222,9 @@ pl-from = Made from (day)
 pl-to = Made until (day)
 
 # A refused field, said in the reader's language (the domain's message ids).
+error-text-line-break = must be a single line: no line breaks or tabs
+error-text-control = must not contain control characters (found { $code })
+error-text-bidi = must not contain characters that reverse the direction of text (found { $code })
 error-amount-between = must be between { $min } and { $max }
 
 # Stored values as staff read them: `{kind}-{value}` (Tr::name).

@@ -221,6 +221,9 @@ pl-from = Жасалған күннен бастап
 pl-to = Жасалған күнге дейін
 
 # A refused field, said in the reader's language (the domain's message ids).
+error-text-line-break = бір жол болуы керек: жол ауыстыру мен табуляциясыз
+error-text-control = басқарушы таңбалар болмауы керек (табылды: { $code })
+error-text-bidi = мәтін бағытын өзгертетін таңбалар болмауы керек (табылды: { $code })
 error-amount-between = { $min } мен { $max } аралығында болуы керек
 
 # Stored values as staff read them: `{kind}-{value}` (Tr::name).

@@ -222,6 +222,9 @@ pl-from = Создано с (день)
 pl-to = Создано по (день)
 
 # A refused field, said in the reader's language (the domain's message ids).
+error-text-line-break = должно быть одной строкой, без переносов и табуляций
+error-text-control = не должно содержать управляющих символов (найден { $code })
+error-text-bidi = не должно содержать символов, меняющих направление текста (найден { $code })
 error-amount-between = должна быть от { $min } до { $max }
 
 # Stored values as staff read them: `{kind}-{value}` (Tr::name).

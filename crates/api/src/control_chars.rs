@@ -30,7 +30,7 @@ pub fn check_form(body: &[u8]) -> Result<(), FieldError> {
             continue;
         }
         let kind = if FORM_LINES.contains(&name.as_str()) { TextKind::Lines } else { TextKind::Line };
-        check(&value, kind).map_err(|why| FieldError::new(&name, why.to_string()))?;
+        check(&value, kind).map_err(|why| why.field_error(&name))?;
     }
     Ok(())
 }
@@ -47,8 +47,7 @@ fn walk(value: &Value, path: &mut String, lines: &[&str], secrets: &[&str]) -> R
                 return Ok(());
             }
             let kind = if lines.contains(&here) { TextKind::Lines } else { TextKind::Line };
-            check(text, kind)
-                .map_err(|why| FieldError::new(if here.is_empty() { "body" } else { here }, why.to_string()))
+            check(text, kind).map_err(|why| why.field_error(if here.is_empty() { "body" } else { here }))
         }
         Value::Array(items) => {
             for (index, item) in items.iter().enumerate() {

@@ -34,7 +34,7 @@ pub fn check(path: &str, query: &str) -> Result<(), ApiError> {
             // Such a name cannot be echoed back as a field: the query as a whole is named.
             return Err(ApiError::invalid("query", "a parameter name is too long or holds control characters"));
         }
-        control_chars::check(&value, TextKind::Line).map_err(|why| ApiError::invalid(&name, why.to_string()))?;
+        control_chars::check(&value, TextKind::Line).map_err(|why| ApiError::Invalid(vec![why.field_error(&name)]))?;
         if value.chars().count() > MAX_QUERY_VALUE_CHARS {
             return Err(ApiError::invalid(&name, format!("must be at most {MAX_QUERY_VALUE_CHARS} characters")));
         }

@@ -121,7 +121,7 @@ fn text(field: &str, raw: &str, kind: TextKind, may_be_empty: bool, max: usize) 
         let range = if may_be_empty { format!("at most {max}") } else { format!("1 to {max}") };
         return Err(FieldError::new(field, format!("must be {range} characters")));
     }
-    demeu_db::text::check(value, kind).map_err(|why| FieldError::new(field, why.to_string()))?;
+    demeu_db::text::check(value, kind).map_err(|why| why.field_error(field))?;
     Ok(value.to_string())
 }
 

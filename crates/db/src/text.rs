@@ -34,6 +34,19 @@ pub enum Refused {
     Bidi(u32),
 }
 
+impl Refused {
+    /// The refusal of field `field`'s text: its English words, and its message id and
+    /// arguments for the reader's language (pages, console).
+    pub fn field_error(self, field: &str) -> crate::FieldError {
+        let error = crate::FieldError::new(field, self.to_string());
+        match self {
+            Refused::LineBreak => error.translated("error-text-line-break", Vec::new()),
+            Refused::Control(c) => error.translated("error-text-control", vec![("code", format!("U+{c:04X}"))]),
+            Refused::Bidi(c) => error.translated("error-text-bidi", vec![("code", format!("U+{c:04X}"))]),
+        }
+    }
+}
+
 /// Whether `c` is a bidirectional embedding, override or isolate.
 pub fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')

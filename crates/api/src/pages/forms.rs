@@ -263,7 +263,7 @@ pub async fn give(
                 forms.give.errors.add("amount", tr.t(key));
             }
             if let Err(refused) = text {
-                forms.give.errors.add(&refused.field, refused.message);
+                forms.give.errors.add(&refused.field, tr.field_error(&refused));
             }
             forms.give.values = values;
             return again(&state, &req, slug, forms, StatusCode::UNPROCESSABLE_ENTITY, None).await;

@@ -282,8 +282,9 @@ impl ExportAudit {
         Ok(())
     }
 
-    fn details(&self, complete: bool) -> serde_json::Value {
-        serde_json::json!({"filters": self.filters, "rows": self.rows, "complete": complete})
+    /// What the entry says: the filters, the rows sent, whether the file went out whole.
+    fn details(filters: &str, rows: u64, complete: bool) -> serde_json::Value {
+        serde_json::json!({"filters": filters, "rows": rows, "complete": complete})
     }
 }
 
@@ -292,7 +293,8 @@ impl Drop for ExportAudit {
         if self.written {
             return;
         }
-        let (pool, actor, details) = (self.pool.clone(), self.actor, self.details(false));
+        let (pool, actor, details) =
+            (self.pool.clone(), self.actor, ExportAudit::details(&self.filters, self.rows, false));
         // Dropped on the server's runtime (the export's task ends there); outside one (a test
         // that never ran the body) there is no download to record.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
@@ -340,7 +342,7 @@ async fn csv_page(
             let page = pledge_store::staff_list(conn, &filter, CSV_PAGE_ROWS, cursor.as_deref())?;
             if page.next_cursor.is_none() {
                 let rows = rows_before + page.items.len() as u64;
-                let details = serde_json::json!({"filters": filters, "rows": rows, "complete": true});
+                let details = ExportAudit::details(&filters, rows, true);
                 ExportAudit::record(conn, actor, &details)?;
             }
             Ok::<_, ApiError>(page)
