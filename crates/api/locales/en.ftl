@@ -140,6 +140,7 @@ console-dead-mail = Undelivered mail
 console-books = Books
 console-books-clean = Reconciled: the totals agree with the ledger.
 console-books-different = Different: the totals disagree with the ledger. Run `demeu reconcile`.
+console-books-unchecked = Not checked yet since the server started; checked every 5 minutes.
 console-open = Open
 console-none = Nothing here.
 console-approve = Approve

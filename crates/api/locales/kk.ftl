@@ -139,6 +139,7 @@ console-dead-mail = Жеткізілмеген хаттар
 console-books = Есеп
 console-books-clean = Салыстырылды: қорытындылар журналмен сәйкес.
 console-books-different = Айырмашылық: қорытындылар журналмен сәйкес емес. `demeu reconcile` іске қосыңыз.
+console-books-unchecked = Сервер іске қосылғаннан бері әлі тексерілмеді; әр 5 минут сайын тексеріледі.
 console-open = Ашу
 console-none = Мұнда бос.
 console-approve = Мақұлдау

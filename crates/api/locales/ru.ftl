@@ -140,6 +140,7 @@ console-dead-mail = Недоставленные письма
 console-books = Учёт
 console-books-clean = Сверено: итоги совпадают с журналом.
 console-books-different = Расхождение: итоги не совпадают с журналом. Запустите `demeu reconcile`.
+console-books-unchecked = Ещё не проверено после запуска сервера; проверка каждые 5 минут.
 console-open = Открыть
 console-none = Здесь пусто.
 console-approve = Одобрить

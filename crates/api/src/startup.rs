@@ -59,6 +59,7 @@ pub struct Application {
     pool: DbPool,
     worker: Worker,
     snapshots: Arc<crate::snapshot::Snapshots>,
+    books: crate::services::books::Books,
 }
 
 impl Application {
@@ -86,13 +87,14 @@ impl Application {
             volunteer_limiter: RateLimiter::new(pool.clone(), Scope::Volunteers, settings.limits.volunteers_per_hour),
             hashing: HashingSlots::new(settings.limits.password_checks, settings.limits.password_check_wait),
             streams: crate::routes::events::StreamSlots::new(settings.limits.event_streams_per_client),
+            books: Default::default(),
             settings: Arc::new(settings),
             throttle: LoginThrottle::default(),
             metrics: Metrics::default(),
         });
-        let snapshots = state.snapshots.clone();
+        let (snapshots, books) = (state.snapshots.clone(), state.books.clone());
         let server = run(listener, state)?;
-        Ok(Application { port, server, pool, worker, snapshots })
+        Ok(Application { port, server, pool, worker, snapshots, books })
     }
 
     /// The port bound (useful when 0 was asked for).
@@ -116,14 +118,16 @@ impl Application {
         self.pool.clone()
     }
 
-    /// Serves, with the mail worker and the snapshot's watch beside the server, until the server
-    /// stops.
+    /// Serves, with the mail worker, the snapshot's watch and the books' check beside the server,
+    /// until the server stops.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let worker = tokio::spawn(self.worker.run());
         let snapshots = tokio::spawn(self.snapshots.watch(self.pool.clone()));
+        let books = tokio::spawn(self.books.keep(self.pool.clone()));
         let served = self.server.await;
         worker.abort();
         snapshots.abort();
+        books.abort();
         served
     }
 }

@@ -43,6 +43,8 @@ pub struct AppState {
     pub hashing: HashingSlots,
     /// Response counters.
     pub metrics: Metrics,
+    /// Whether each campaign's books balance, as last checked in the background.
+    pub books: crate::services::books::Books,
     /// Live progress streams: in all, and per client.
     pub streams: crate::routes::events::StreamSlots,
 }

@@ -323,7 +323,7 @@ struct CampaignDay {
     progress: donations::campaign::Progress,
     today: i64,
     week: i64,
-    clean: bool,
+    books: Option<crate::services::books::Checked>,
 }
 
 /// `GET /staff`: each campaign's progress and plan, today's and this week's money, the latest
@@ -348,8 +348,7 @@ pub async fn dashboard(state: web::Data<AppState>, req: HttpRequest) -> Result<H
                 let id = progress.campaign.id;
                 let today = donations::ledger::net_between(conn, id, today_start, now.naive_utc())?;
                 let week = donations::ledger::net_between(conn, id, week_start, now.naive_utc())?;
-                let clean = donations::reconcile::reconcile(conn, &progress.campaign.spec.slug)?.is_clean();
-                days.push(CampaignDay { progress, today, week, clean });
+                days.push(CampaignDay { progress, today, week, books: None });
             }
             let latest = if role.allows(Role::Accountant) {
                 donations::pledge_store::staff_list(conn, &Default::default(), 5, None)?.items
@@ -369,6 +368,17 @@ pub async fn dashboard(state: web::Data<AppState>, req: HttpRequest) -> Result<H
             Ok::<_, ApiError>((days, latest, comments, volunteers, dead))
         })
         .await?;
+    // The books as the background check last found them; a campaign it has not reached yet
+    // (the server has just started) is checked now, once.
+    if days.iter().any(|day| state.books.of(&day.progress.campaign.spec.slug).is_none()) {
+        if let Err(error) = state.books.check(&state.pool).await {
+            tracing::warn!(%error, "the books could not be checked");
+        }
+    }
+    let days: Vec<CampaignDay> = days
+        .into_iter()
+        .map(|day| CampaignDay { books: state.books.of(&day.progress.campaign.spec.slug), ..day })
+        .collect();
     let count = |n: usize| if n >= 100 { "100+".to_string() } else { n.to_string() };
     let main = html! {
         @for day in &days {
@@ -380,7 +390,13 @@ pub async fn dashboard(state: web::Data<AppState>, req: HttpRequest) -> Result<H
                 p { (tr.t("console-today")) ": " strong.money { (money(tr.lang, donations::money::Money::new(day.today, currency))) }
                     " · " (tr.t("console-week")) ": " strong.money { (money(tr.lang, donations::money::Money::new(day.week, currency))) } }
                 p { (tr.t("console-books")) ": "
-                    @if day.clean { (tr.t("console-books-clean")) } @else { strong.error { (tr.t("console-books-different")) } } }
+                    @match day.books {
+                        Some(checked) if checked.clean => { (tr.t("console-books-clean")) }
+                        Some(_) => { strong.error { (tr.t("console-books-different")) } }
+                        None => { (tr.t("console-books-unchecked")) }
+                    }
+                    @if let Some(checked) = day.books { " " span.when { "(" (date(&tr, checked.at)) ")" } }
+                }
             }
         }
         section.card {

@@ -2,6 +2,7 @@
 //! publishing, signing in. A handler parses the request, calls one of these and maps the answer; the money
 //! rules themselves stay in the domain crates, which these call.
 
+pub mod books;
 pub mod community;
 pub mod news;
 pub mod offline;
