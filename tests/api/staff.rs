@@ -12,6 +12,7 @@ on_both_backends!(
     admins_manage_accounts_and_every_change_is_audited,
     two_admins_demoting_each_other_at_once_leave_one_admin,
     the_audit_log_says_who_downloaded_the_donors_and_what_a_role_was,
+    a_download_cut_short_is_audited_too,
 );
 
 async fn sign_in_gives_a_token_that_works_until_sign_out(backend: Backend) {
@@ -272,4 +273,30 @@ async fn the_audit_log_says_who_downloaded_the_donors_and_what_a_role_was(backen
     assert!(by_target["items"].as_array().is_some_and(|items| items.iter().all(|i| i["actor"] == target.as_str())));
     let problem = assert_problem(app.get_as(&admin, "/api/v1/staff/audit?limit=0").await, 422).await;
     assert_eq!(problem["errors"][0]["field"], "limit");
+}
+
+/// A download the client abandons part way is in the log too, with the rows it was sent and
+/// `complete: false`: an auditor asks about those first.
+async fn a_download_cut_short_is_audited_too(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.load_pledges("mentors", 1, 5_000).await;
+    let admin = app.staff_token(Role::Admin).await;
+    let accountant = app.staff_token(Role::Accountant).await;
+    let mut res = app.get_as(&accountant, "/api/v1/staff/pledges.csv").await;
+    assert_eq!(res.status(), 200);
+    let first = res.chunk().await.expect("a chunk").expect("the first chunk");
+    assert!(!first.is_empty());
+    drop(res);
+    let started = std::time::Instant::now();
+    let export = loop {
+        let page: Value =
+            app.get_as(&admin, "/api/v1/staff/audit?action=pledges.export").await.json().await.expect("JSON");
+        if let Some(entry) = page["items"].get(0) {
+            break entry.clone();
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "the cut download is logged");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(export["details"]["complete"], false, "{export}");
+    assert!(export["details"]["rows"].as_u64().is_some_and(|rows| rows < 5_000), "{export}");
 }
