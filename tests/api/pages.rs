@@ -35,6 +35,7 @@ on_both_backends!(
     a_stream_on_one_server_hears_a_payment_counted_by_another,
     a_refused_amount_is_said_in_money_in_the_pages_language,
     one_client_cannot_take_every_live_stream,
+    refusals_are_said_in_the_pages_language,
 );
 
 /// A client that does not follow redirects, so that each 303 can be checked.
@@ -675,4 +676,25 @@ async fn one_client_cannot_take_every_live_stream(backend: Backend) {
         assert!(started.elapsed() < std::time::Duration::from_secs(1), "the slot came back within a second");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+async fn refusals_are_said_in_the_pages_language(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let long_name = "а".repeat(101);
+    let give = [("amount_other", "5000"), ("email", "not-an-address"), ("donor_name", long_name.as_str())];
+    let res = post_form(&app, "/campaigns/mentors/give?lang=ru", &give).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.expect("html");
+    for expected in ["не похоже на адрес почты вида name@example.kz", "должно быть не длиннее 100 символов"]
+    {
+        assert!(html.contains(expected), "ru: {expected}");
+    }
+    let comment = [("name", "Дана"), ("body", "https://example.com")];
+    let res = post_form(&app, "/campaigns/mentors/comments?lang=kk", &comment).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.expect("html").contains("сілтемелерден басқа бірдеңе болуы керек"), "kk");
+    let volunteer = [("name", "Asel"), ("city", "Almaty"), ("contact", "+7 701 000 00 00")];
+    let res = post_form(&app, "/campaigns/mentors/volunteer?lang=en", &volunteer).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.expect("html").contains("mentors must be 25 or older: confirm that you are"), "en");
 }

@@ -226,6 +226,14 @@ pl-to = Made until (day)
 error-text-line-break = must be a single line: no line breaks or tabs
 error-text-control = must not contain control characters (found { $code })
 error-text-bidi = must not contain characters that reverse the direction of text (found { $code })
+error-campaign-upcoming = has not started yet
+error-campaign-ended = has ended
+error-at-most-chars = must be at most { $max } characters
+error-chars-between = must be { $min } to { $max } characters
+error-email = is not an email address such as name@example.kz
+error-email-needed = is needed to subscribe
+error-links-only = must say something besides links
+error-age = mentors must be { $age } or older: confirm that you are
 error-amount-between = must be between { $min } and { $max }
 
 # Stored values as staff read them: `{kind}-{value}` (Tr::name).

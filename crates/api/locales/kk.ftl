@@ -225,6 +225,14 @@ pl-to = Жасалған күнге дейін
 error-text-line-break = бір жол болуы керек: жол ауыстыру мен табуляциясыз
 error-text-control = басқарушы таңбалар болмауы керек (табылды: { $code })
 error-text-bidi = мәтін бағытын өзгертетін таңбалар болмауы керек (табылды: { $code })
+error-campaign-upcoming = әлі басталған жоқ
+error-campaign-ended = аяқталды
+error-at-most-chars = { $max } таңбадан аспауы керек
+error-chars-between = { $min }–{ $max } таңба болуы керек
+error-email = name@example.kz сияқты пошта мекенжайы емес
+error-email-needed = жазылу үшін қажет
+error-links-only = сілтемелерден басқа бірдеңе болуы керек
+error-age = тәлімгерлердің жасы { $age } немесе одан жоғары болуы керек: мұны растаңыз
 error-amount-between = { $min } мен { $max } аралығында болуы керек
 
 # Stored values as staff read them: `{kind}-{value}` (Tr::name).

@@ -226,6 +226,14 @@ pl-to = Создано по (день)
 error-text-line-break = должно быть одной строкой, без переносов и табуляций
 error-text-control = не должно содержать управляющих символов (найден { $code })
 error-text-bidi = не должно содержать символов, меняющих направление текста (найден { $code })
+error-campaign-upcoming = ещё не начался
+error-campaign-ended = завершён
+error-at-most-chars = должно быть не длиннее { $max } символов
+error-chars-between = должно быть от { $min } до { $max } символов
+error-email = не похоже на адрес почты вида name@example.kz
+error-email-needed = нужен для подписки
+error-links-only = должен содержать что-то кроме ссылок
+error-age = наставникам должно быть { $age } лет или больше: подтвердите это
 error-amount-between = должна быть от { $min } до { $max }
 
 # Stored values as staff read them: `{kind}-{value}` (Tr::name).

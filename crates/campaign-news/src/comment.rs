@@ -81,13 +81,13 @@ pub fn check(new: &NewComment) -> Result<(String, String), Error> {
     let mut errors = Vec::new();
     let name = new.name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        errors.push(FieldError::new("name", format!("must be 1 to {MAX_NAME_CHARS} characters")));
+        errors.push(FieldError::chars_between("name", 1, MAX_NAME_CHARS));
     }
     let body = new.body.trim();
     if body.is_empty() || body.chars().count() > MAX_BODY_CHARS {
-        errors.push(FieldError::new("body", format!("must be 1 to {MAX_BODY_CHARS} characters")));
+        errors.push(FieldError::chars_between("body", 1, MAX_BODY_CHARS));
     } else if is_links_only(body) {
-        errors.push(FieldError::new("body", "must say something besides links"));
+        errors.push(FieldError::new("body", "must say something besides links").translated("error-links-only", vec![]));
     }
     if errors.is_empty() {
         Ok((name.to_string(), body.to_string()))

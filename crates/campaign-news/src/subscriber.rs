@@ -75,7 +75,7 @@ pub fn issue_token(conn: &mut DbConn, subscriber_id: &str, purpose: Purpose) -> 
 
 /// A plausible address, lower-cased.
 pub fn parse_email(raw: &str) -> Result<String, Error> {
-    demeu_db::email::Email::parse(raw).map(|e| e.into_string()).map_err(|why| FieldError::new("email", why).into())
+    demeu_db::email::Email::parse(raw).map(|e| e.into_string()).map_err(|why| FieldError::email("email", why).into())
 }
 
 /// What subscribing did: a confirmation is due only for an address not yet asked.

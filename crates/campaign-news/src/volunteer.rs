@@ -118,8 +118,11 @@ fn text(field: &str, raw: &str, kind: TextKind, may_be_empty: bool, max: usize) 
     let value = raw.trim();
     let chars = value.chars().count();
     if (chars == 0 && !may_be_empty) || chars > max {
-        let range = if may_be_empty { format!("at most {max}") } else { format!("1 to {max}") };
-        return Err(FieldError::new(field, format!("must be {range} characters")));
+        return Err(if may_be_empty {
+            FieldError::at_most_chars(field, max)
+        } else {
+            FieldError::chars_between(field, 1, max)
+        });
     }
     demeu_db::text::check(value, kind).map_err(|why| why.field_error(field))?;
     Ok(value.to_string())
@@ -137,10 +140,10 @@ impl NewVolunteer {
         let about =
             take(text("about", form.about.as_deref().unwrap_or_default(), TextKind::Lines, true, MAX_ABOUT_CHARS));
         if !form.age_confirmed {
-            errors.push(FieldError::new(
-                "age_confirmed",
-                format!("mentors must be {MIN_AGE} or older: confirm that you are"),
-            ));
+            errors.push(
+                FieldError::new("age_confirmed", format!("mentors must be {MIN_AGE} or older: confirm that you are"))
+                    .translated("error-age", vec![("age", MIN_AGE.to_string())]),
+            );
         }
         // A form's empty hidden field says nothing, like a missing one.
         let locale = match form.locale.as_deref().map(str::trim).filter(|l| !l.is_empty()) {

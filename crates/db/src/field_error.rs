@@ -19,6 +19,23 @@ impl FieldError {
         FieldError { field: field.to_string(), message: message.into(), translated: None }
     }
 
+    /// Text longer than `max` characters.
+    pub fn at_most_chars(field: &str, max: usize) -> Self {
+        FieldError::new(field, format!("must be at most {max} characters"))
+            .translated("error-at-most-chars", vec![("max", max.to_string())])
+    }
+
+    /// Text that must hold `min` to `max` characters and does not.
+    pub fn chars_between(field: &str, min: usize, max: usize) -> Self {
+        FieldError::new(field, format!("must be {min} to {max} characters"))
+            .translated("error-chars-between", vec![("min", min.to_string()), ("max", max.to_string())])
+    }
+
+    /// An email address that is none (`why`: what is wrong, for the API's English answer).
+    pub fn email(field: &str, why: impl Into<String>) -> Self {
+        FieldError::new(field, why).translated("error-email", Vec::new())
+    }
+
     /// The same error with its message id and arguments for the reader's language.
     pub fn translated(mut self, id: &'static str, args: Vec<(&'static str, String)>) -> Self {
         self.translated = Some((id, args));

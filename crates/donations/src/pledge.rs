@@ -159,8 +159,11 @@ pub fn validate_request(
     let mut errors = Vec::new();
     match campaign.status_at(now) {
         CampaignStatus::Active => {}
-        CampaignStatus::Upcoming => errors.push(FieldError::new("campaign", "has not started yet")),
-        CampaignStatus::Ended => errors.push(FieldError::new("campaign", "has ended")),
+        CampaignStatus::Upcoming => errors
+            .push(FieldError::new("campaign", "has not started yet").translated("error-campaign-upcoming", vec![])),
+        CampaignStatus::Ended => {
+            errors.push(FieldError::new("campaign", "has ended").translated("error-campaign-ended", vec![]))
+        }
     }
     if req.amount < spec.min_pledge || req.amount > spec.max_pledge {
         errors.push(crate::money::amount_out_of_range(
@@ -170,24 +173,24 @@ pub fn validate_request(
     }
     let donor_name = trimmed(&req.donor_name);
     if donor_name.as_ref().is_some_and(|n| n.chars().count() > MAX_NAME_CHARS) {
-        errors.push(FieldError::new("donor_name", format!("must be at most {MAX_NAME_CHARS} characters")));
+        errors.push(FieldError::at_most_chars("donor_name", MAX_NAME_CHARS));
     }
     let message = trimmed(&req.message);
     if message.as_ref().is_some_and(|m| m.chars().count() > MAX_MESSAGE_CHARS) {
-        errors.push(FieldError::new("message", format!("must be at most {MAX_MESSAGE_CHARS} characters")));
+        errors.push(FieldError::at_most_chars("message", MAX_MESSAGE_CHARS));
     }
     let email = match trimmed(&req.email) {
         None => None,
         Some(raw) => match demeu_db::email::Email::parse(&raw) {
             Ok(email) => Some(email.into_string()),
             Err(why) => {
-                errors.push(FieldError::new("email", why));
+                errors.push(FieldError::email("email", why));
                 None
             }
         },
     };
     if req.subscribe && email.is_none() && !errors.iter().any(|e| e.field == "email") {
-        errors.push(FieldError::new("email", "is needed to subscribe"));
+        errors.push(FieldError::new("email", "is needed to subscribe").translated("error-email-needed", vec![]));
     }
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
