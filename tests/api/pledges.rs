@@ -177,7 +177,11 @@ async fn the_sandbox_pays_end_to_end_over_http(backend: Backend) {
     // Paying twice counts once; the page now says the checkout is closed.
     app.client.post(app.url(&format!("{path}/pay"))).send().await.expect("sent");
     assert_eq!(app.progress().await, (2_500_000, 1));
-    assert!(app.get(&path).await.text().await.expect("html").contains("closed"));
+    let closed = app.get(&format!("{path}?lang=en")).await.text().await.expect("html");
+    assert!(closed.contains("This checkout is closed: the pledge is <strong>Paid</strong>"), "{closed}");
+    // In the visitor's language, through the site's layout (lang, main, the language switch).
+    let russian = app.get(&path).await.text().await.expect("html");
+    assert!(russian.contains("<html lang=\"ru\"") && russian.contains("<main") && russian.contains("Тестовая оплата"));
     app.assert_reconciled().await;
 }
 

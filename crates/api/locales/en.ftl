@@ -277,3 +277,11 @@ sub-left-text = This address gets no more news mail.
 sub-unsubscribe-title = Unsubscribe?
 sub-unsubscribe-text = Press the button to get no more mail.
 sub-unsubscribe-button = Unsubscribe
+
+# The sandbox's checkout page (no money: it stands in for the provider).
+sandbox-title = Sandbox checkout
+sandbox-pledge = Pledge
+sandbox-pay = Pay
+sandbox-decline = Decline
+sandbox-closed = This checkout is closed: the pledge is
+sandbox-note = No money moves here: this page stands in for the payment provider.

@@ -276,3 +276,11 @@ sub-left-text = Бұл мекенжайға енді жаңалықтар кел
 sub-unsubscribe-title = Жаңалықтардан бас тартасыз ба?
 sub-unsubscribe-text = Бұдан былай хат алмау үшін түймені басыңыз.
 sub-unsubscribe-button = Бас тарту
+
+# The sandbox's checkout page (no money: it stands in for the provider).
+sandbox-title = Сынақ төлемі
+sandbox-pledge = Қайырмалдық
+sandbox-pay = Төлеу
+sandbox-decline = Бас тарту
+sandbox-closed = Бұл төлем жабық: қайырмалдық
+sandbox-note = Мұнда ақша алынбайды: бұл бет төлем провайдерінің орнында.

@@ -277,3 +277,11 @@ sub-left-text = Этот адрес больше не получает ново�
 sub-unsubscribe-title = Отписаться от новостей?
 sub-unsubscribe-text = Нажмите кнопку, чтобы больше не получать писем.
 sub-unsubscribe-button = Отписаться
+
+# The sandbox's checkout page (no money: it stands in for the provider).
+sandbox-title = Тестовая оплата
+sandbox-pledge = Пожертвование
+sandbox-pay = Оплатить
+sandbox-decline = Отказать
+sandbox-closed = Эта оплата закрыта: пожертвование
+sandbox-note = Деньги здесь не списываются: страница заменяет платёжного провайдера.

@@ -1,13 +1,18 @@
 //! The sandbox's checkout page. Its buttons post here; each makes a Stripe-shaped event, signed
 //! with the sandbox secret, and hands it to the same webhook path as Stripe's deliveries.
 
-use actix_web::{web, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
 use donations::money::Money;
 use donations::payment_events::Processed;
+use donations::pledge::DisplayStatus;
 use donations::pledge_store::{self, PledgeRecord};
+use maud::html;
 
-use crate::html::{escape, page};
+use crate::i18n::{Lang, Tr};
 use crate::links::{back_url, thanks_url};
+use crate::pages::format::money;
+use crate::pages::layout::{document, respond, Caching, Frame};
 use crate::payments::webhook::receive;
 use crate::payments::SignedDelivery;
 use crate::problem::ApiError;
@@ -23,33 +28,38 @@ async fn pledge_of(state: &web::Data<AppState>, session: String) -> Result<Pledg
         .await
 }
 
-fn amount_of(pledge: &PledgeRecord) -> String {
-    Money::new(pledge.amount, pledge.currency).to_string()
-}
-
-/// The sandbox's checkout page: the amount, "Pay" and "Decline".
-pub async fn show(state: web::Data<AppState>, session: web::Path<String>) -> Result<HttpResponse, ApiError> {
+/// The sandbox's checkout page: the amount, "Pay" and "Decline", in the visitor's language,
+/// through the site's layout.
+pub async fn show(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let session = session.into_inner();
     let pledge = pledge_of(&state, session.clone()).await?;
     let status = pledge.display_status();
-    let actions = if status.as_str() == "pending" {
-        format!(
-            "<form method=\"post\" action=\"/sandbox/checkout/{s}/pay\"><button>Pay</button></form>\
-             <form method=\"post\" action=\"/sandbox/checkout/{s}/decline\"><button>Decline</button></form>",
-            s = escape(&session)
-        )
-    } else {
-        format!("<p>This checkout is closed: the pledge is <b>{}</b>.</p>", status.as_str())
+    let tr = Tr::new(Lang::negotiate(&req, Lang::Ru));
+    let title = tr.t("sandbox-title");
+    let main = html! {
+        h1 { (title) }
+        p.amount { (money(tr.lang, Money::new(pledge.amount, pledge.currency))) }
+        p { (tr.t("sandbox-pledge")) " " code { (pledge.id) } }
+        @if status == DisplayStatus::Pending {
+            form method="post" action={ "/sandbox/checkout/" (session) "/pay" } {
+                button type="submit" { (tr.t("sandbox-pay")) }
+            }
+            form method="post" action={ "/sandbox/checkout/" (session) "/decline" } {
+                button.secondary type="submit" { (tr.t("sandbox-decline")) }
+            }
+        } @else {
+            p { (tr.t("sandbox-closed")) " " strong { (tr.name("pledge-status", status.as_str())) } }
+        }
+        p.note { (tr.t("sandbox-note")) }
     };
-    Ok(page(
-        "Sandbox checkout",
-        &format!(
-            "<h1>Sandbox checkout</h1><p class=\"amount\">{}</p><p>Pledge <code>{}</code></p>{actions}\
-             <p class=\"note\">No money moves here: this page stands in for the payment provider.</p>",
-            escape(&amount_of(&pledge)),
-            escape(&pledge.id.to_string())
-        ),
-    ))
+    let path = format!("/sandbox/checkout/{session}");
+    let frame =
+        Frame { tr, title: &title, path: &path, share: None, feed: None, refresh_without_script: None, redirect: None };
+    Ok(respond(StatusCode::OK, document(&frame, main), Caching::Private, None, None))
 }
 
 async fn deliver(state: &web::Data<AppState>, delivery: SignedDelivery) -> Result<Processed, ApiError> {
