@@ -57,6 +57,15 @@ pub struct AuditFilter {
     pub actor: Option<String>,
 }
 
+impl AuditFilter {
+    /// The filter a query asks for (the console's form and the staff API alike): a blank
+    /// field matches every entry.
+    pub fn asked(action: Option<&str>, actor: Option<&str>) -> Self {
+        let given = |s: Option<&str>| s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        AuditFilter { action: given(action), actor: given(actor) }
+    }
+}
+
 /// The entries matching `filter`, newest first, at most `limit`, starting after `after` (the
 /// position [`crate::page::decode_cursor`] reads from the previous page's cursor).
 ///

@@ -320,7 +320,7 @@ pub async fn audit(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpR
     let signed = or_answer!(signed_in_as(&state, &req, Role::Admin).await?);
     let query: AuditQuery = serde_urlencoded::from_str(req.query_string())
         .map_err(|e| ApiError::BadRequest(format!("the query could not be read: {e}")))?;
-    let filter = AuditFilter { action: non_empty(&query.action), actor: non_empty(&query.actor) };
+    let filter = AuditFilter::asked(Some(&query.action), Some(&query.actor));
     let after = non_empty(&query.cursor).map(|c| demeu_db::page::decode_cursor(&c)).transpose()?;
     let listed = filter.clone();
     let (accounts, entries) = state

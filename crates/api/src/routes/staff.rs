@@ -157,9 +157,8 @@ pub async fn audit(
 ) -> Result<HttpResponse, ApiError> {
     let AuditParams { action, actor, limit, cursor } = query.into_inner();
     let limit = demeu_db::page::page_limit(limit)?;
-    let non_empty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
-    let filter = demeu_db::audit::AuditFilter { action: non_empty(action), actor: non_empty(actor) };
-    let after = non_empty(cursor).map(|c| demeu_db::page::decode_cursor(&c)).transpose()?;
+    let filter = demeu_db::audit::AuditFilter::asked(action.as_deref(), actor.as_deref());
+    let after = cursor.filter(|c| !c.trim().is_empty()).map(|c| demeu_db::page::decode_cursor(&c)).transpose()?;
     let page =
         state.pool.run(move |conn| demeu_db::audit::list(conn, &filter, limit, after).map_err(ApiError::from)).await?;
     let items = page
