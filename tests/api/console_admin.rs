@@ -408,7 +408,7 @@ async fn changing_a_password_keeps_only_the_session_that_asked(backend: Backend)
             let theirs = auth::open_session(conn, &someone.id.to_string())?;
             // Refused: nothing changes.
             let refused = auth::change_own_password(conn, &user, &here.token, "a brand new password", "other");
-            assert!(matches!(refused, Err(demeu_api::problem::ApiError::Invalid(_))));
+            assert!(matches!(refused, Err(demeu_api::auth::AuthError::Invalid(_))));
             assert!(auth::user_for_token(conn, &there.token)?.is_some());
             let ended =
                 auth::change_own_password(conn, &user, &here.token, "a brand new password", "a brand new password")?;

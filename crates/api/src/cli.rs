@@ -106,7 +106,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<bool> {
             let pool = prepare_database(&settings)?;
             let mut conn = pool.get()?;
             let user = auth::create_user(&mut conn, None, &NewStaffUser { email, password, role })
-                .map_err(|e| anyhow::anyhow!("{}", problem_line(&e)))?;
+                .map_err(|e| anyhow::anyhow!("{}", problem_line(&e.into())))?;
             println!("staff user {} ({}) created with id {}", user.email, user.role, user.id);
             Ok(true)
         }

@@ -233,12 +233,76 @@ impl From<campaign_news::Error> for ApiError {
     }
 }
 
-impl From<crate::auth::AccountError> for ApiError {
-    fn from(error: crate::auth::AccountError) -> Self {
-        use crate::auth::AccountError;
+impl From<crate::auth::AuthError> for ApiError {
+    fn from(error: crate::auth::AuthError) -> Self {
+        use crate::auth::AuthError as E;
         match error {
-            AccountError::OwnAccount | AccountError::LastAdmin => ApiError::Conflict(error.to_string()),
-            AccountError::Other(error) => error,
+            E::NotSignedIn => ApiError::Unauthorized,
+            E::NoSuchAccount => ApiError::NotFound("staff user".into()),
+            E::EmailTaken(_) | E::OwnAccount | E::LastAdmin => ApiError::Conflict(error.to_string()),
+            E::Invalid(fields) => ApiError::Invalid(fields),
+            E::Busy => ApiError::Unavailable(error.to_string()),
+            E::Db(db) => db.into(),
+            E::Broken(_) => ApiError::Internal(error.into()),
+        }
+    }
+}
+
+impl From<crate::services::ServiceError> for ApiError {
+    fn from(error: crate::services::ServiceError) -> Self {
+        use crate::services::ServiceError as E;
+        match error {
+            E::Donations(e) => e.into(),
+            E::News(e) => e.into(),
+            E::Auth(e) => e.into(),
+            E::Key(e) => e.into(),
+            E::Limited(e) => e.into(),
+            E::Provider(e) => e.into(),
+            E::Webhook(e) => e.into(),
+            E::Mail(e) => e.into(),
+            E::Db(e) => e.into(),
+            E::Broken(_) => ApiError::Internal(error.into()),
+        }
+    }
+}
+
+impl From<crate::payments::webhook::WebhookError> for ApiError {
+    fn from(error: crate::payments::webhook::WebhookError) -> Self {
+        use crate::payments::webhook::WebhookError as E;
+        match error {
+            E::Refused(why) => ApiError::BadRequest(why),
+            E::Later(_) => ApiError::Unavailable(error.to_string()),
+            E::Donations(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::rate_limit::Limited> for ApiError {
+    /// Whatever failed, a limit that cannot be checked is "retry shortly": letting the request
+    /// through uncounted would open the limit to a flood, and the request itself is not at fault.
+    fn from(error: crate::rate_limit::Limited) -> Self {
+        match error {
+            crate::rate_limit::Limited::Wait { retry_after } => ApiError::RateLimited { retry_after },
+            crate::rate_limit::Limited::Uncounted(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::payments::ProviderError> for ApiError {
+    /// The provider's own words go to the log, never to the client: they can name our account,
+    /// our request or the card, and they are not ours to show. The client gets a fixed text and
+    /// the answer's X-Request-Id, which finds the log line.
+    fn from(e: crate::payments::ProviderError) -> Self {
+        tracing::warn!(error = %e, "payment provider call failed");
+        match e {
+            crate::payments::ProviderError::Refused(_) | crate::payments::ProviderError::Unavailable(_) => {
+                ApiError::BadGateway(
+                    "The payment provider did not accept the request. Nothing was lost: try again; \
+                 if it keeps failing, quote this answer's X-Request-Id."
+                        .into(),
+                )
+            }
+            crate::payments::ProviderError::RateLimited => ApiError::Unavailable(e.to_string()),
         }
     }
 }
@@ -271,8 +335,6 @@ impl From<crate::mail::MailError> for ApiError {
 }
 
 impl From<crate::limit_store::LimitsUnavailable> for ApiError {
-    /// Whatever failed, a limit that cannot be checked is "retry shortly": letting the request
-    /// through uncounted would open the limit to a flood, and the request itself is not at fault.
     fn from(e: crate::limit_store::LimitsUnavailable) -> Self {
         ApiError::Unavailable(e.to_string())
     }

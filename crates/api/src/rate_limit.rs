@@ -13,8 +13,7 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 use demeu_db::DbPool;
 
-use crate::limit_store::{self, elapsed, Scope, Window};
-use crate::problem::ApiError;
+use crate::limit_store::{self, elapsed, LimitsUnavailable, Scope, Window};
 
 /// The window every per-client limit counts in.
 pub const WINDOW: Duration = Duration::from_secs(3600);
@@ -27,6 +26,27 @@ pub fn verdict(per_hour: u32, window: &Window, now: NaiveDateTime) -> Result<(),
     }
     let oldest = window.oldest.unwrap_or(now);
     Err(WINDOW.saturating_sub(elapsed(oldest, now)).as_secs().max(1))
+}
+
+/// A request a limit stopped, or could not count.
+#[derive(Debug, thiserror::Error)]
+pub enum Limited {
+    /// Over the limit: allowed again in `retry_after` seconds.
+    #[error("too many requests: retry in {retry_after} s")]
+    Wait {
+        /// Seconds.
+        retry_after: u64,
+    },
+    /// The shared counts could not be read or written: refused too, since letting the request
+    /// through uncounted would open the limit to a flood.
+    #[error(transparent)]
+    Uncounted(#[from] LimitsUnavailable),
+}
+
+impl From<demeu_db::DbError> for Limited {
+    fn from(error: demeu_db::DbError) -> Self {
+        Limited::Uncounted(error.into())
+    }
 }
 
 /// At most `per_hour` requests per client in any hour, counted by every instance together.
@@ -46,7 +66,7 @@ impl RateLimiter {
     /// Counts a request from `addr` (from [`crate::client_ip::of`]), or answers 429 with the
     /// seconds until one is allowed; 503 when the database cannot count it. Addresses in one
     /// IPv6 /64 are one client.
-    pub async fn check(&self, addr: Option<IpAddr>) -> Result<(), ApiError> {
+    pub async fn check(&self, addr: Option<IpAddr>) -> Result<(), Limited> {
         let Some(client) = addr.map(crate::client_ip::limit_key) else { return Ok(()) };
         let (scope, per_hour) = (self.scope, self.per_hour);
         let counted = self
@@ -57,7 +77,7 @@ impl RateLimiter {
                 })
             })
             .await?;
-        counted.map_err(|retry_after| ApiError::RateLimited { retry_after })
+        counted.map_err(|retry_after| Limited::Wait { retry_after })
     }
 }
 

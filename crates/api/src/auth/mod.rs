@@ -1,9 +1,9 @@
 //! Staff accounts: who they are, how they prove it, and what each role may do.
 //!
-//! A route states the role it needs by the extractor it takes: [`Admin`], [`Editor`],
-//! [`Accountant`] or, for anything a signed-in person may do, [`AnyStaff`].
+//! Nothing here knows HTTP: what is refused or fails is an [`AuthError`], which the routes and
+//! the console say (`problem.rs`; the console's pages in the reader's language). The role a
+//! route needs is stated by the extractor it takes (`routes/access.rs`).
 
-mod extract;
 mod password;
 mod session;
 pub(crate) mod throttle;
@@ -11,16 +11,62 @@ mod users;
 
 use std::borrow::Cow;
 
-pub use extract::{Accountant, Admin, AnyStaff, Editor};
 pub use password::{hash_password, verify_password, HashingSlots, MIN_PASSWORD_LEN};
 pub use session::{
     credentials, end_session, open_session, sign_in_key, user_for_token, Credentials, NewSession, SESSION_HOURS,
 };
 pub use throttle::LoginThrottle;
 pub use users::{
-    change_own_password, check_new_password, create_user, list_users, update_user, AccountError, NewStaffUser,
-    StaffUpdate, StaffUser,
+    change_own_password, check_new_password, create_user, list_users, update_user, NewStaffUser, StaffUpdate, StaffUser,
 };
+
+use demeu_db::{DbError, FieldError};
+
+/// Why an account, a password or a session refused, or what failed under it.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// No account for these credentials, a wrong password, a disabled account, an unknown or
+    /// expired session: said alike, so that a refusal tells a guesser nothing.
+    #[error("authentication required")]
+    NotSignedIn,
+    /// No account by that id.
+    #[error("staff user not found")]
+    NoSuchAccount,
+    /// An account for that address exists.
+    #[error("a staff account for {0} exists")]
+    EmailTaken(String),
+    /// An admin demoting or disabling their own account.
+    #[error("you cannot demote or disable your own account")]
+    OwnAccount,
+    /// The change would leave no active admin, and only a shell could make one again.
+    #[error("the last active admin cannot be demoted or disabled: make another account admin first")]
+    LastAdmin,
+    /// Values that do not pass (an address, a short password, a password typed twice unalike),
+    /// each named.
+    #[error("invalid values")]
+    Invalid(Vec<FieldError>),
+    /// Every password check slot is busy: retry shortly.
+    #[error("every password check slot is busy")]
+    Busy,
+    /// The database.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// A bug: the hasher or its threads failed.
+    #[error("{0}")]
+    Broken(String),
+}
+
+impl From<diesel::result::Error> for AuthError {
+    fn from(error: diesel::result::Error) -> Self {
+        AuthError::Db(error.into())
+    }
+}
+
+impl From<FieldError> for AuthError {
+    fn from(error: FieldError) -> Self {
+        AuthError::Invalid(vec![error])
+    }
+}
 
 demeu_db::stored_enum! {
     /// What a staff member may do.

@@ -2,21 +2,26 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
-use crate::problem::ApiError;
+use super::AuthError;
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_LEN: usize = 12;
 
 /// An argon2id hash in PHC form, after checking the password's length.
-pub fn hash_password(password: &str) -> Result<String, ApiError> {
+pub fn hash_password(password: &str) -> Result<String, AuthError> {
     if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(ApiError::invalid("password", format!("must be at least {MIN_PASSWORD_LEN} characters")));
+        return Err(short_password().into());
     }
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| ApiError::internal(format!("hashing a password: {e}")))
+        .map_err(|e| AuthError::Broken(format!("hashing a password: {e}")))
+}
+
+/// The refusal of a password shorter than [`MIN_PASSWORD_LEN`] characters.
+pub(super) fn short_password() -> demeu_db::FieldError {
+    demeu_db::FieldError::new("password", format!("must be at least {MIN_PASSWORD_LEN} characters"))
 }
 
 /// Whether `password` matches `hash`; an unreadable hash matches nothing.
@@ -95,17 +100,16 @@ impl HashingSlots {
 
     /// Whether `password` matches `hash`; with no account (`None`), a dummy hash is checked so
     /// that an unknown address takes as long as a wrong password.
-    pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, ApiError> {
-        let busy = || ApiError::Unavailable("every password check slot is busy".into());
+    pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, AuthError> {
         let _permit = tokio::time::timeout(self.queue_wait, self.slots.clone().acquire_owned())
             .await
-            .map_err(|_| busy())?
-            .map_err(|_| busy())?;
+            .map_err(|_| AuthError::Busy)?
+            .map_err(|_| AuthError::Busy)?;
         let (answer, answered) = tokio::sync::oneshot::channel();
         self.jobs
             .send(Check { password, hash, answer })
-            .map_err(|_| ApiError::internal("the password check threads are gone"))?;
-        answered.await.map_err(|_| ApiError::internal("a password check thread failed"))
+            .map_err(|_| AuthError::Broken("the password check threads are gone".into()))?;
+        answered.await.map_err(|_| AuthError::Broken("a password check thread failed".into()))
     }
 }
 
@@ -147,7 +151,7 @@ mod tests {
         assert!(hash.starts_with("$argon2id$"));
         assert!(verify_password("correct horse battery", &hash));
         assert!(!verify_password("wrong horse battery", &hash));
-        assert!(matches!(hash_password("short"), Err(ApiError::Invalid(_))));
+        assert!(matches!(hash_password("short"), Err(AuthError::Invalid(_))));
         assert!(!verify_password("anything", "not a hash"));
     }
 
@@ -166,7 +170,7 @@ mod tests {
     async fn a_check_beyond_the_slots_is_refused_not_queued() {
         let slots = HashingSlots::new(1, std::time::Duration::from_millis(1));
         let held = slots.slots.clone().acquire_owned().await.expect("a slot");
-        assert!(matches!(slots.verify("x".into(), None).await, Err(ApiError::Unavailable(_))));
+        assert!(matches!(slots.verify("x".into(), None).await, Err(AuthError::Busy)));
         drop(held);
         let hash = hash_password("correct horse battery").expect("hashes");
         assert_eq!(slots.verify("correct horse battery".into(), Some(hash)).await.ok(), Some(true));

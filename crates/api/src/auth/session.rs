@@ -7,8 +7,8 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::users::{normalize_email, UserRow};
+use super::AuthError;
 use super::StaffUser;
-use crate::problem::ApiError;
 
 /// How long a session lasts.
 pub const SESSION_HOURS: i64 = 12;
@@ -46,14 +46,14 @@ pub fn sign_in_key(email: &str) -> String {
 }
 
 /// The credentials of the account signing in as `key` (see [`sign_in_key`]), if there is one.
-pub fn credentials(conn: &mut DbConn, key: &str) -> Result<Option<Credentials>, ApiError> {
+pub fn credentials(conn: &mut DbConn, key: &str) -> Result<Option<Credentials>, AuthError> {
     let row: Option<UserRow> =
         staff_users::table.filter(staff_users::email.eq(key)).select(UserRow::as_select()).first(conn).optional()?;
     Ok(row.map(|r| Credentials { user_id: r.id, password_hash: r.password_hash, active: r.active }))
 }
 
 /// Opens a session for `user_id`, whose password was just checked.
-pub fn open_session(conn: &mut DbConn, user_id: &str) -> Result<NewSession, ApiError> {
+pub fn open_session(conn: &mut DbConn, user_id: &str) -> Result<NewSession, AuthError> {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = hex::encode(bytes);
@@ -83,7 +83,7 @@ pub fn open_session(conn: &mut DbConn, user_id: &str) -> Result<NewSession, ApiE
 }
 
 /// The active staff member holding `token`, if the session is live.
-pub fn user_for_token(conn: &mut DbConn, token: &str) -> Result<Option<StaffUser>, ApiError> {
+pub fn user_for_token(conn: &mut DbConn, token: &str) -> Result<Option<StaffUser>, AuthError> {
     let row: Option<UserRow> = staff_sessions::table
         .inner_join(staff_users::table)
         .filter(staff_sessions::token_hash.eq(token_hash(token)))
@@ -96,11 +96,11 @@ pub fn user_for_token(conn: &mut DbConn, token: &str) -> Result<Option<StaffUser
 }
 
 /// Ends the session holding `token`.
-pub fn end_session(conn: &mut DbConn, user: &StaffUser, token: &str) -> Result<(), ApiError> {
+pub fn end_session(conn: &mut DbConn, user: &StaffUser, token: &str) -> Result<(), AuthError> {
     conn.write_transaction(|conn| {
         diesel::delete(staff_sessions::table.filter(staff_sessions::token_hash.eq(token_hash(token)))).execute(conn)?;
         let id = user.id.to_string();
         demeu_db::audit::record(conn, Some(&id), "staff.sign_out", &format!("staff_user:{id}"), &serde_json::json!({}))
-            .map_err(ApiError::from)
+            .map_err(AuthError::from)
     })
 }

@@ -5,9 +5,9 @@ use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::password::short_password;
 use super::session::token_hash;
-use super::{hash_password, Role, MIN_PASSWORD_LEN};
-use crate::problem::ApiError;
+use super::{hash_password, AuthError, Role};
 
 /// A staff member as shown to admins; never the hash.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -36,9 +36,9 @@ pub(super) struct UserRow {
 }
 
 impl UserRow {
-    pub(super) fn into_user(self) -> Result<StaffUser, ApiError> {
+    pub(super) fn into_user(self) -> Result<StaffUser, AuthError> {
         Ok(StaffUser {
-            id: Uuid::parse_str(&self.id).map_err(|e| ApiError::Internal(e.into()))?,
+            id: Uuid::parse_str(&self.id).map_err(|e| AuthError::Broken(format!("staff user id {}: {e}", self.id)))?,
             email: self.email,
             role: self.role,
             active: self.active,
@@ -72,12 +72,14 @@ pub struct StaffUpdate {
     pub password: Option<String>,
 }
 
-pub(super) fn normalize_email(email: &str) -> Result<String, ApiError> {
-    demeu_db::email::Email::parse(email).map(|e| e.into_string()).map_err(|why| ApiError::invalid("email", why))
+pub(super) fn normalize_email(email: &str) -> Result<String, AuthError> {
+    demeu_db::email::Email::parse(email)
+        .map(|e| e.into_string())
+        .map_err(|why| demeu_db::FieldError::new("email", why).into())
 }
 
 /// Creates an account; `actor` is the admin doing it (`None` from the command line).
-pub fn create_user(conn: &mut DbConn, actor: Option<Uuid>, new: &NewStaffUser) -> Result<StaffUser, ApiError> {
+pub fn create_user(conn: &mut DbConn, actor: Option<Uuid>, new: &NewStaffUser) -> Result<StaffUser, AuthError> {
     let email = normalize_email(&new.email)?;
     let hash = hash_password(&new.password)?;
     let id = Uuid::new_v4();
@@ -95,9 +97,7 @@ pub fn create_user(conn: &mut DbConn, actor: Option<Uuid>, new: &NewStaffUser) -
             ))
             .execute(conn);
         match inserted {
-            Err(e) if demeu_db::is_unique_violation(&e) => {
-                return Err(ApiError::Conflict(format!("a staff account for {email} exists")))
-            }
+            Err(e) if demeu_db::is_unique_violation(&e) => return Err(AuthError::EmailTaken(email.clone())),
             other => other?,
         };
         let actor = actor.map(|a| a.to_string());
@@ -114,36 +114,10 @@ pub fn create_user(conn: &mut DbConn, actor: Option<Uuid>, new: &NewStaffUser) -
 }
 
 /// Every account, by email.
-pub fn list_users(conn: &mut DbConn) -> Result<Vec<StaffUser>, ApiError> {
+pub fn list_users(conn: &mut DbConn) -> Result<Vec<StaffUser>, AuthError> {
     let rows: Vec<UserRow> =
         staff_users::table.select(UserRow::as_select()).order(staff_users::email.asc()).load(conn)?;
     rows.into_iter().map(UserRow::into_user).collect()
-}
-
-/// Why a well-formed change to an account is refused.
-#[derive(Debug, thiserror::Error)]
-pub enum AccountError {
-    /// An admin demoting or disabling their own account.
-    #[error("you cannot demote or disable your own account")]
-    OwnAccount,
-    /// The change would leave no active admin, and only a shell could make one again.
-    #[error("the last active admin cannot be demoted or disabled: make another account admin first")]
-    LastAdmin,
-    /// Anything else: an unknown account, a short password, the database.
-    #[error(transparent)]
-    Other(#[from] ApiError),
-}
-
-impl From<diesel::result::Error> for AccountError {
-    fn from(error: diesel::result::Error) -> Self {
-        AccountError::Other(error.into())
-    }
-}
-
-impl From<demeu_db::DbError> for AccountError {
-    fn from(error: demeu_db::DbError) -> Self {
-        AccountError::Other(error.into())
-    }
 }
 
 impl StaffUpdate {
@@ -174,9 +148,9 @@ fn lock_active_admins(conn: &mut DbConn) -> Result<Vec<String>, diesel::result::
 /// without an active admin: that is decided inside the write transaction, with the admins'
 /// rows locked first, so that two admins demoting each other at the same moment cannot both
 /// succeed (the role each read when its request came in proves nothing by then).
-pub fn update_user(conn: &mut DbConn, actor: Uuid, id: Uuid, update: &StaffUpdate) -> Result<StaffUser, AccountError> {
+pub fn update_user(conn: &mut DbConn, actor: Uuid, id: Uuid, update: &StaffUpdate) -> Result<StaffUser, AuthError> {
     if actor == id && update.removes_admin() {
-        return Err(AccountError::OwnAccount);
+        return Err(AuthError::OwnAccount);
     }
     let hash = update.password.as_deref().map(hash_password).transpose()?;
     let now = demeu_db::now();
@@ -185,13 +159,13 @@ pub fn update_user(conn: &mut DbConn, actor: Uuid, id: Uuid, update: &StaffUpdat
         if update.removes_admin() {
             let admins = lock_active_admins(conn)?;
             if admins == [key.as_str()] {
-                return Err(AccountError::LastAdmin);
+                return Err(AuthError::LastAdmin);
             }
         }
         let before: Option<UserRow> =
             staff_users::table.find(&key).select(UserRow::as_select()).first(conn).optional()?;
         let Some(before) = before else {
-            return Err(ApiError::NotFound("staff user".into()).into());
+            return Err(AuthError::NoSuchAccount);
         };
         diesel::update(staff_users::table.find(&key)).set(staff_users::updated_at.eq(now)).execute(conn)?;
         if let Some(role) = update.role {
@@ -221,16 +195,16 @@ pub fn update_user(conn: &mut DbConn, actor: Uuid, id: Uuid, update: &StaffUpdat
             }),
         )?;
         let row: UserRow = staff_users::table.find(&key).select(UserRow::as_select()).first(conn)?;
-        Ok(row.into_user()?)
+        row.into_user()
     })
 }
 
 /// A new password typed twice: at least [`MIN_PASSWORD_LEN`] characters (`password`) and the
 /// same both times (`repeat`); every field at fault is named at once (422).
-pub fn check_new_password(password: &str, repeated: &str) -> Result<(), ApiError> {
+pub fn check_new_password(password: &str, repeated: &str) -> Result<(), AuthError> {
     let mut errors = Vec::new();
-    if password.chars().count() < MIN_PASSWORD_LEN {
-        errors.push(demeu_db::FieldError::new("password", format!("must be at least {MIN_PASSWORD_LEN} characters")));
+    if password.chars().count() < super::MIN_PASSWORD_LEN {
+        errors.push(short_password());
     }
     if password != repeated {
         errors.push(demeu_db::FieldError::new("repeat", "does not match the new password"));
@@ -238,7 +212,7 @@ pub fn check_new_password(password: &str, repeated: &str) -> Result<(), ApiError
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(ApiError::Invalid(errors))
+        Err(AuthError::Invalid(errors))
     }
 }
 
@@ -255,7 +229,7 @@ pub fn change_own_password(
     keep_token: &str,
     password: &str,
     repeated: &str,
-) -> Result<usize, ApiError> {
+) -> Result<usize, AuthError> {
     check_new_password(password, repeated)?;
     let hash = hash_password(password)?;
     let now = demeu_db::now();
@@ -266,7 +240,7 @@ pub fn change_own_password(
             .set((staff_users::password_hash.eq(&hash), staff_users::updated_at.eq(now)))
             .execute(conn)?;
         if touched == 0 {
-            return Err(ApiError::NotFound("staff user".into()));
+            return Err(AuthError::NoSuchAccount);
         }
         let ended = diesel::delete(
             staff_sessions::table.filter(staff_sessions::user_id.eq(&key)).filter(staff_sessions::token_hash.ne(&keep)),
@@ -295,9 +269,9 @@ mod tests {
         assert!(normalize_email("a b@x.kz").is_err());
     }
 
-    fn fields(result: Result<(), ApiError>) -> Vec<String> {
+    fn fields(result: Result<(), AuthError>) -> Vec<String> {
         match result {
-            Err(ApiError::Invalid(errors)) => errors.into_iter().map(|e| e.field).collect(),
+            Err(AuthError::Invalid(errors)) => errors.into_iter().map(|e| e.field).collect(),
             other => panic!("expected field errors, got {other:?}"),
         }
     }

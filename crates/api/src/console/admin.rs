@@ -12,12 +12,13 @@ use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use demeu_db::audit::{AuditEntry, AuditFilter};
+use demeu_db::FieldError;
 use maud::{html, Markup};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{page, posted, signed_in, signed_in_as, Signed};
-use crate::auth::{self, NewStaffUser, Role, StaffUpdate, StaffUser, MIN_PASSWORD_LEN};
+use crate::auth::{self, AuthError, NewStaffUser, Role, StaffUpdate, StaffUser, MIN_PASSWORD_LEN};
 use crate::i18n::Tr;
 use crate::pages::format::{almaty_offset, date};
 use crate::problem::ApiError;
@@ -217,7 +218,7 @@ pub async fn create(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -
     let made = match form.role.parse::<Role>() {
         Ok(role) => {
             let new = NewStaffUser { email: form.email, password: form.password, role };
-            state.pool.run(move |conn| auth::create_user(conn, Some(actor), &new)).await
+            state.pool.run(move |conn| auth::create_user(conn, Some(actor), &new)).await.map_err(ApiError::from)
         }
         Err(e) => Err(ApiError::invalid("role", e.to_string())),
     };
@@ -244,15 +245,15 @@ pub struct AccountForm {
 impl AccountForm {
     /// The change the button asks for: only what it names, so that disabling does not also
     /// set a role chosen in the select and left unsaved.
-    fn update(&self) -> Result<StaffUpdate, ApiError> {
+    fn update(&self) -> Result<StaffUpdate, FieldError> {
         match self.action.as_str() {
             "role" => {
-                let role = self.role.parse::<Role>().map_err(|e| ApiError::invalid("role", e.to_string()))?;
+                let role = self.role.parse::<Role>().map_err(|e| FieldError::new("role", e.to_string()))?;
                 Ok(StaffUpdate { role: Some(role), ..StaffUpdate::default() })
             }
             "disable" => Ok(StaffUpdate { active: Some(false), ..StaffUpdate::default() }),
             "enable" => Ok(StaffUpdate { active: Some(true), ..StaffUpdate::default() }),
-            _ => Err(ApiError::invalid("action", "role, disable or enable")),
+            _ => Err(FieldError::new("action", "role, disable or enable")),
         }
     }
 }
@@ -274,16 +275,17 @@ pub async fn update(
     };
     let (messages, status) = match done {
         Ok(_) => return Ok(see_other("/staff/users")),
-        Err(auth::AccountError::Other(error)) => match refusal(signed.tr, &error, "console-not-yourself") {
-            Some(messages) => (messages, error.status_code()),
-            None => return Err(error),
-        },
         // The domain's words are English; the console says each refusal in its language.
-        Err(auth::AccountError::OwnAccount) => {
+        Err(AuthError::OwnAccount) => {
             (vec![(String::new(), signed.tr.t("console-not-yourself"))], StatusCode::CONFLICT)
         }
-        Err(auth::AccountError::LastAdmin) => {
-            (vec![(String::new(), signed.tr.t("console-last-admin"))], StatusCode::CONFLICT)
+        Err(AuthError::LastAdmin) => (vec![(String::new(), signed.tr.t("console-last-admin"))], StatusCode::CONFLICT),
+        Err(other) => {
+            let error = ApiError::from(other);
+            match refusal(signed.tr, &error, "console-not-yourself") {
+                Some(messages) => (messages, error.status_code()),
+                None => return Err(error),
+            }
         }
     };
     let refused = Refused::Account(id, messages);
@@ -473,7 +475,7 @@ async fn change_password(
         .pool
         .run(move |conn| {
             verified.record_success(conn)?;
-            auth::change_own_password(conn, &user, &token, &form.password, &form.repeat)
+            Ok::<_, ApiError>(auth::change_own_password(conn, &user, &token, &form.password, &form.repeat)?)
         })
         .await?;
     Ok(())

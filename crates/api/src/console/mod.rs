@@ -266,7 +266,7 @@ pub async fn sign_in(state: web::Data<AppState>, req: HttpRequest, body: Bytes) 
         return Ok(answer);
     }
     let client = crate::client_ip::of(&req);
-    match crate::services::sign_in::sign_in(&state, client, &form.email, form.password).await {
+    match crate::services::sign_in::sign_in(&state, client, &form.email, form.password).await.map_err(ApiError::from) {
         Ok(session) => {
             let max_age = (session.expires_at - Utc::now()).max(Duration::zero());
             let cookie = Cookie::build(SESSION_COOKIE, session.token)

@@ -265,6 +265,7 @@ pub async fn refund(
             request_hash(fingerprint.as_bytes()),
         )
         .await
+        .map_err(ApiError::from)
     }
     .await;
     match asked {
@@ -375,7 +376,9 @@ pub async fn offline(state: web::Data<AppState>, req: HttpRequest, body: Bytes) 
             reference: form.reference.clone(),
             received_at,
         };
-        crate::services::offline::record(&state, form.campaign.clone(), gift, signed.user.id.to_string()).await
+        crate::services::offline::record(&state, form.campaign.clone(), gift, signed.user.id.to_string())
+            .await
+            .map_err(ApiError::from)
     }
     .await;
     match made {

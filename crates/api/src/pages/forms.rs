@@ -286,8 +286,9 @@ pub async fn give(
     let key = Some(values.key.trim().to_string()).filter(|k| crate::idempotency::check_key(k).is_ok());
     let client = client_ip::of(&req);
     let lang = Some(tr.lang.locale());
-    let made =
-        pledges::pledge(&state, client, slug.clone(), request, lang, key, request_hash(fingerprint.as_bytes())).await;
+    let made = pledges::pledge(&state, client, slug.clone(), request, lang, key, request_hash(fingerprint.as_bytes()))
+        .await
+        .map_err(ApiError::from);
     let id = match made {
         Ok(Answer::Fresh(created)) => created.id.to_string(),
         Ok(Answer::Replay { status: 201, body }) => serde_json::from_str::<serde_json::Value>(&body)
@@ -321,7 +322,9 @@ pub async fn comment(
     let values: CommentValues = decode(&body)?;
     let new = NewComment { name: values.name.clone(), body: values.body.clone() };
     let outcome = match control_chars::check_form(&body) {
-        Ok(()) => community::comment(&state, client_ip::of(&req), slug.clone(), new).await.map(|_| ()),
+        Ok(()) => {
+            community::comment(&state, client_ip::of(&req), slug.clone(), new).await.map(|_| ()).map_err(ApiError::from)
+        }
         Err(refused) => Err(refused.into()),
     };
     settle(&state, &req, slug, outcome, ("comment", "comments"), values, |forms| &mut forms.comment).await
@@ -337,7 +340,9 @@ pub async fn subscribe(
     let slug = slug.into_inner();
     let values: SubscribeValues = decode(&body)?;
     let outcome = match control_chars::check_form(&body) {
-        Ok(()) => community::subscribe(&state, client_ip::of(&req), slug.clone(), values.email.clone()).await,
+        Ok(()) => community::subscribe(&state, client_ip::of(&req), slug.clone(), values.email.clone())
+            .await
+            .map_err(ApiError::from),
         Err(refused) => Err(refused.into()),
     };
     settle(&state, &req, slug, outcome, ("subscribe", "subscribe"), values, |forms| &mut forms.subscribe).await
@@ -361,7 +366,7 @@ pub async fn volunteer(
         locale: Some(lang_of(&req).code().to_string()),
     };
     let applied = match NewVolunteer::parse(&form) {
-        Ok(new) => volunteers::apply(&state, client_ip::of(&req), slug.clone(), new).await,
+        Ok(new) => volunteers::apply(&state, client_ip::of(&req), slug.clone(), new).await.map_err(ApiError::from),
         Err(refused) => Err(refused.into()),
     };
     settle(&state, &req, slug, applied, ("volunteer", "volunteer"), values, |forms| &mut forms.volunteer).await

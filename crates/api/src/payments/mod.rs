@@ -20,7 +20,6 @@ use donations::campaign::Locale;
 use donations::money::Money;
 use uuid::Uuid;
 
-use crate::problem::ApiError;
 use crate::settings::{ProviderKind, Settings};
 
 /// What a provider needs to make a checkout.
@@ -98,23 +97,6 @@ pub enum ProviderError {
     /// The provider could not be reached or failed (5xx, network, timeout).
     #[error("the payment provider is unavailable: {0}")]
     Unavailable(String),
-}
-
-impl From<ProviderError> for ApiError {
-    /// The provider's own words go to the log, never to the client: they can name our account,
-    /// our request or the card, and they are not ours to show. The client gets a fixed text and
-    /// the answer's X-Request-Id, which finds the log line.
-    fn from(e: ProviderError) -> Self {
-        tracing::warn!(error = %e, "payment provider call failed");
-        match e {
-            ProviderError::Refused(_) | ProviderError::Unavailable(_) => ApiError::BadGateway(
-                "The payment provider did not accept the request. Nothing was lost: try again; \
-                 if it keeps failing, quote this answer's X-Request-Id."
-                    .into(),
-            ),
-            ProviderError::RateLimited => ApiError::Unavailable(e.to_string()),
-        }
-    }
 }
 
 /// A boxed future, so that the trait can be used as `dyn PaymentProvider`.

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::provider_id::ProviderId;
 use super::signature;
-use crate::problem::ApiError;
+use super::webhook::WebhookError;
 
 /// Verifies a delivery's `Stripe-Signature` against `secrets`, then decodes it.
 pub fn verify_and_decode(
@@ -17,11 +17,11 @@ pub fn verify_and_decode(
     secrets: &[String],
     now: i64,
     tolerance_seconds: u64,
-) -> Result<Delivery, ApiError> {
+) -> Result<Delivery, WebhookError> {
     signature::verify(payload, signature_header, secrets, now, tolerance_seconds)
-        .map_err(|e| ApiError::BadRequest(format!("webhook signature: {e}")))?;
-    let text = std::str::from_utf8(payload).map_err(|_| ApiError::BadRequest("the body is not UTF-8".into()))?;
-    decode(text).map_err(|e| ApiError::BadRequest(e.to_string()))
+        .map_err(|e| WebhookError::Refused(format!("webhook signature: {e}")))?;
+    let text = std::str::from_utf8(payload).map_err(|_| WebhookError::Refused("the body is not UTF-8".into()))?;
+    decode(text).map_err(|e| WebhookError::Refused(e.to_string()))
 }
 
 /// The body is not a Stripe event at all (answered 400).

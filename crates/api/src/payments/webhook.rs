@@ -5,8 +5,29 @@ use donations::ledger::EntryKind;
 use donations::payment_events::{process, Delivery, Processed};
 
 use crate::mail::compose::{self, MailContext};
-use crate::problem::ApiError;
 use crate::settings::PaymentSettings;
+
+/// Why a delivery was not taken. Nothing is changed by any of them.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    /// A bad signature, or a body that is not a notification: the provider (or whoever sent it)
+    /// is told so and does not send it again.
+    #[error("{0}")]
+    Refused(String),
+    /// About something not known yet (a refund before its payment): the provider is to deliver
+    /// it again later.
+    #[error("deliver again later: {0}")]
+    Later(String),
+    /// The money rules or the database failed.
+    #[error(transparent)]
+    Donations(#[from] donations::Error),
+}
+
+impl From<demeu_db::DbError> for WebhookError {
+    fn from(error: demeu_db::DbError) -> Self {
+        WebhookError::Donations(error.into())
+    }
+}
 
 /// What processing a delivery needs: the database, the secrets Stripe-shaped deliveries are
 /// signed with, what mail needs, and the payment settings (signature tolerance, retry window).
@@ -48,7 +69,7 @@ pub fn mail_effects(ctx: &MailContext) -> impl Fn(&mut DbConn, &Processed) -> Re
 
 /// Verifies and processes a Stripe-shaped delivery (Stripe's, the sandbox's). A bad signature
 /// or body is 400 and changes nothing.
-pub async fn receive(inbox: Inbox<'_>, body: &[u8], signature: Option<&str>) -> Result<Processed, ApiError> {
+pub async fn receive(inbox: Inbox<'_>, body: &[u8], signature: Option<&str>) -> Result<Processed, WebhookError> {
     let now = chrono::Utc::now().timestamp();
     let tolerance = inbox.payments.webhook_tolerance.as_secs();
     let delivery = super::stripe_events::verify_and_decode(body, signature, inbox.stripe_secrets, now, tolerance)?;
@@ -57,13 +78,13 @@ pub async fn receive(inbox: Inbox<'_>, body: &[u8], signature: Option<&str>) -> 
 
 /// Processes a verified delivery of any provider, once. An event about something not known
 /// yet is 503 (within the retry window), so that the provider delivers it again.
-pub async fn process_delivery(inbox: Inbox<'_>, delivery: Delivery) -> Result<Processed, ApiError> {
+pub async fn process_delivery(inbox: Inbox<'_>, delivery: Delivery) -> Result<Processed, WebhookError> {
     let event_id = delivery.event_id.clone();
     let ctx = inbox.mail.clone();
     let retry = inbox.payments.retry_window(&delivery.provider);
     let processed = inbox
         .pool
-        .run(move |conn| process(conn, &delivery, &mail_effects(&ctx), retry).map_err(ApiError::from))
+        .run(move |conn| process(conn, &delivery, &mail_effects(&ctx), retry).map_err(WebhookError::from))
         .await?;
     if matches!(processed, Processed::Counted { .. }) {
         inbox.snapshots.invalidate();
@@ -71,7 +92,7 @@ pub async fn process_delivery(inbox: Inbox<'_>, delivery: Delivery) -> Result<Pr
     match &processed {
         Processed::Retry(why) => {
             tracing::info!(%event_id, %why, "webhook deferred");
-            Err(ApiError::Unavailable(format!("deliver again later: {why}")))
+            Err(WebhookError::Later(why.to_string()))
         }
         Processed::Undecodable(why) | Processed::Unmatched(why) => {
             tracing::error!(%event_id, %why, outcome = %processed.outcome(), "webhook stored for staff");

@@ -3,8 +3,8 @@ use chrono::{DateTime, Utc};
 use donations::campaign::Progress;
 use serde::Serialize;
 
-use crate::auth::Accountant;
 use crate::problem::ApiError;
+use crate::routes::access::Accountant;
 use crate::state::AppState;
 
 /// A budget line and what it has received.

@@ -1,5 +1,6 @@
 //! HTTP handlers, a few lines each: parse, call the domain, map the answer.
 
+pub mod access;
 pub mod campaigns;
 pub mod docs;
 pub mod events;

@@ -63,7 +63,7 @@ pub async fn show(
 }
 
 async fn deliver(state: &web::Data<AppState>, delivery: SignedDelivery) -> Result<Processed, ApiError> {
-    receive(state.inbox(), delivery.body.as_bytes(), Some(&delivery.signature)).await
+    Ok(receive(state.inbox(), delivery.body.as_bytes(), Some(&delivery.signature)).await?)
 }
 
 /// "Pay": a paid checkout session event, then back to the pledge's thanks page, as a

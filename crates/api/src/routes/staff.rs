@@ -1,9 +1,10 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use crate::auth::{self, Admin, AnyStaff, NewSession, NewStaffUser, StaffUpdate, StaffUser};
+use crate::auth::{self, NewSession, NewStaffUser, StaffUpdate, StaffUser};
 use crate::extract::{path_uuid, JsonBody};
 use crate::problem::ApiError;
+use crate::routes::access::{Admin, AnyStaff};
 use crate::state::AppState;
 
 /// Credentials.

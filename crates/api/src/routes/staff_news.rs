@@ -8,10 +8,10 @@ use demeu_db::outbox::MailStatus;
 use demeu_db::utc;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{Admin, Editor};
 use crate::extract::path_uuid;
 use crate::extract::JsonBody;
 use crate::problem::ApiError;
+use crate::routes::access::{Admin, Editor};
 use crate::routes::news::{comment_view, CommentPage};
 use crate::state::AppState;
 

@@ -9,10 +9,10 @@ use donations::pledge_store::{self, PledgeRecord, StaffFilter};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::Accountant;
 use crate::extract::{path_uuid, JsonBody, Paging};
 use crate::idempotency::{request_hash, IdempotencyKey};
 use crate::problem::ApiError;
+use crate::routes::access::Accountant;
 use crate::services::refunds::{self, RefundAccepted};
 use crate::state::AppState;
 use crate::streaming::Chunks;

@@ -7,8 +7,8 @@ use demeu_db::utc;
 use donations::payment_events::{self, InboxEntry, Outcome};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Accountant;
 use crate::problem::ApiError;
+use crate::routes::access::Accountant;
 use crate::state::AppState;
 
 /// Filters of the delivery list.

@@ -12,10 +12,10 @@ use demeu_db::utc;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::Editor;
 use crate::client_ip;
 use crate::extract::{path_uuid, JsonBody};
 use crate::problem::ApiError;
+use crate::routes::access::Editor;
 use crate::services::volunteers;
 use crate::state::AppState;
 

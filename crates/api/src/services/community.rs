@@ -7,8 +7,8 @@ use std::net::IpAddr;
 use campaign_news::comment::{self, Comment, NewComment};
 use campaign_news::subscriber;
 
+use super::ServiceError;
 use crate::mail::compose;
-use crate::problem::ApiError;
 use crate::state::AppState;
 
 /// Leaves `new` on campaign `slug` for moderation.
@@ -17,7 +17,7 @@ pub async fn comment(
     client: Option<IpAddr>,
     slug: String,
     new: NewComment,
-) -> Result<Comment, ApiError> {
+) -> Result<Comment, ServiceError> {
     // Checked before counting, so that a refused comment does not use up the visitor's quota.
     comment::check(&new)?;
     state.comment_limiter.check(client).await?;
@@ -25,14 +25,19 @@ pub async fn comment(
         .pool
         .run(move |conn| {
             let campaign = donations::campaign::find_by_slug(conn, &slug)?;
-            comment::create(conn, campaign.id.as_uuid(), &new).map_err(ApiError::from)
+            comment::create(conn, campaign.id.as_uuid(), &new).map_err(ServiceError::from)
         })
         .await
 }
 
 /// Starts a subscription of `email` to campaign `slug`'s news, confirmed by its mailed link;
 /// the same outcome whatever the address's history.
-pub async fn subscribe(state: &AppState, client: Option<IpAddr>, slug: String, email: String) -> Result<(), ApiError> {
+pub async fn subscribe(
+    state: &AppState,
+    client: Option<IpAddr>,
+    slug: String,
+    email: String,
+) -> Result<(), ServiceError> {
     // Checked before counting, so that a mistyped address does not use up the visitor's quota.
     subscriber::parse_email(&email)?;
     state.subscription_limiter.check(client).await?;
@@ -42,7 +47,7 @@ pub async fn subscribe(state: &AppState, client: Option<IpAddr>, slug: String, e
         .run(move |conn| {
             let campaign = donations::campaign::find_by_slug(conn, &slug)?;
             conn.write_transaction(|conn| compose::subscribe(conn, &ctx, &campaign, &email))?;
-            Ok::<_, ApiError>(())
+            Ok::<_, ServiceError>(())
         })
         .await
 }

@@ -10,3 +10,60 @@ pub mod pledges;
 pub mod refunds;
 pub mod sign_in;
 pub mod volunteers;
+
+use demeu_db::DbError;
+
+use crate::auth::AuthError;
+use crate::idempotency::IdempotencyError;
+use crate::mail::MailError;
+use crate::payments::webhook::WebhookError;
+use crate::payments::ProviderError;
+use crate::rate_limit::Limited;
+
+/// Why a workflow stopped: the error of the step that stopped it, kept whole, so that the
+/// routes and the console say it (`problem.rs`) knowing exactly what happened. No HTTP here.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The money's rules refused, or their storage failed.
+    #[error(transparent)]
+    Donations(#[from] donations::Error),
+    /// The news' rules (posts, comments, subscribers, volunteers) refused, or their storage failed.
+    #[error(transparent)]
+    News(#[from] campaign_news::Error),
+    /// An account, a password or a session.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// The Idempotency-Key.
+    #[error(transparent)]
+    Key(#[from] IdempotencyError),
+    /// A per-address limit or the sign-in slow-down.
+    #[error(transparent)]
+    Limited(#[from] Limited),
+    /// The payment provider.
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    /// The provider's event that came back at once (the sandbox's).
+    #[error(transparent)]
+    Webhook(#[from] WebhookError),
+    /// Mail enqueued in the same transaction.
+    #[error(transparent)]
+    Mail(#[from] MailError),
+    /// The database.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// A bug: a stored value that does not read back (an id, an answer).
+    #[error("{0}")]
+    Broken(String),
+}
+
+impl From<diesel::result::Error> for ServiceError {
+    fn from(error: diesel::result::Error) -> Self {
+        ServiceError::Db(error.into())
+    }
+}
+
+impl From<crate::limit_store::LimitsUnavailable> for ServiceError {
+    fn from(error: crate::limit_store::LimitsUnavailable) -> Self {
+        ServiceError::Limited(error.into())
+    }
+}

@@ -3,13 +3,13 @@
 
 use campaign_news::post::{self, Post};
 
+use super::ServiceError;
 use crate::mail::compose;
-use crate::problem::ApiError;
 use crate::state::AppState;
 
 /// Publishes post `id` as staff member `actor`; returns the post and how many mails were
 /// enqueued (none after the first publication).
-pub async fn publish(state: &AppState, id: String, actor: String) -> Result<(Post, usize), ApiError> {
+pub async fn publish(state: &AppState, id: String, actor: String) -> Result<(Post, usize), ServiceError> {
     let ctx = state.mail.clone();
     state
         .pool
@@ -20,10 +20,10 @@ pub async fn publish(state: &AppState, id: String, actor: String) -> Result<(Pos
                     return Ok((published.post, 0));
                 }
                 let campaign_id = uuid::Uuid::parse_str(&published.post.campaign_id)
-                    .map_err(|e| ApiError::internal(format!("post {id} names campaign id: {e}")))?;
+                    .map_err(|e| ServiceError::Broken(format!("post {id} names campaign id: {e}")))?;
                 let campaign = donations::campaign::find_by_id(conn, campaign_id.into())?;
                 let queued = compose::news(conn, &ctx, &campaign, &published.post)?;
-                Ok::<_, ApiError>((published.post, queued))
+                Ok::<_, ServiceError>((published.post, queued))
             })
         })
         .await

@@ -6,8 +6,8 @@ use chrono::Utc;
 use donations::offline::{self, OfflineGift};
 use donations::pledge_store::PledgeRecord;
 
+use super::ServiceError;
 use crate::mail::compose;
-use crate::problem::ApiError;
 use crate::state::AppState;
 
 /// Records `gift` on campaign `slug` as staff member `actor`; returns the pledge and the
@@ -17,7 +17,7 @@ pub async fn record(
     slug: String,
     gift: OfflineGift,
     actor: String,
-) -> Result<(PledgeRecord, String), ApiError> {
+) -> Result<(PledgeRecord, String), ServiceError> {
     let ctx = state.mail.clone();
     let factor = state.settings.limits.offline_pledge_factor;
     let made = state
@@ -29,7 +29,7 @@ pub async fn record(
             };
             let max_amount = offline::ceiling(&campaign, factor);
             let pledge = offline::record_offline(conn, &campaign, &gift, max_amount, &actor, Utc::now(), &receipt)?;
-            Ok::<_, ApiError>((pledge, campaign.spec.slug.clone()))
+            Ok::<_, ServiceError>((pledge, campaign.spec.slug.clone()))
         })
         .await?;
     state.snapshots.invalidate();

@@ -13,10 +13,10 @@ use donations::pledge_store::{self, PledgeRecord};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::ServiceError;
 use crate::idempotency::{self, Answer, Begin};
 use crate::links::{back_url, thanks_url};
 use crate::payments::CheckoutRequest;
-use crate::problem::ApiError;
 use crate::state::AppState;
 
 /// A pledge just made: where to pay.
@@ -48,7 +48,7 @@ pub async fn pledge(
     lang: Option<donations::campaign::Locale>,
     key: Option<String>,
     body_hash: String,
-) -> Result<Answer<PledgeCreated>, ApiError> {
+) -> Result<Answer<PledgeCreated>, ServiceError> {
     // Counted before anything is stored: a flood of pledges (card testing) or of pledges asking
     // for news (inbox flooding) stops at the address's hourly limit like any other post.
     state.pledge_limiter.check(client).await?;
@@ -72,7 +72,7 @@ pub async fn pledge(
             let pledge = match begin {
                 Begin::Replay { status, body } => return Ok(Err(Answer::Replay { status, body })),
                 Begin::Resume(Some(id)) => {
-                    let id: PledgeId = id.parse().map_err(|e| ApiError::Internal(anyhow::Error::new(e)))?;
+                    let id: PledgeId = id.parse().map_err(|e| ServiceError::Broken(format!("stored id {id}: {e}")))?;
                     pledge_store::find(conn, id)?
                 }
                 Begin::Fresh | Begin::Resume(None) => {
@@ -95,11 +95,11 @@ pub async fn pledge(
                         if let Some((scope, key)) = &held_in {
                             idempotency::attach(conn, scope, key, &id.to_string())?;
                         }
-                        pledge_store::find(conn, id).map_err(ApiError::from)
+                        pledge_store::find(conn, id).map_err(ServiceError::from)
                     })?
                 }
             };
-            Ok::<_, ApiError>(Ok((campaign, pledge)))
+            Ok::<_, ServiceError>(Ok((campaign, pledge)))
         })
         .await?;
     match prepared {
@@ -118,7 +118,7 @@ async fn checkout(
     pledge: PledgeRecord,
     held: HeldKey,
     lang: Option<donations::campaign::Locale>,
-) -> Result<PledgeCreated, ApiError> {
+) -> Result<PledgeCreated, ServiceError> {
     let pledge_id = pledge.id;
     let made = match (&pledge.provider_session_id, &pledge.checkout_url) {
         (Some(_), Some(url)) => url.clone(),
@@ -164,7 +164,8 @@ async fn checkout(
         checkout_url: made,
     };
     if let Some((scope, key)) = held {
-        let stored = serde_json::to_string(&created).map_err(|e| ApiError::Internal(e.into()))?;
+        let stored =
+            serde_json::to_string(&created).map_err(|e| ServiceError::Broken(format!("an answer to store: {e}")))?;
         state.pool.run(move |conn| idempotency::finish(conn, &scope, &key, 201, &stored)).await?;
     }
     Ok(created)

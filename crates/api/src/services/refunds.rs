@@ -12,11 +12,11 @@ use donations::refund::{self, Refund, RefundStatus, Requested, Reserved};
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::ServiceError;
 use crate::idempotency::{self, Answer, Begin};
 use crate::mail::compose::{self, MailContext};
 use crate::payments::webhook::receive;
 use crate::payments::{ProviderError, RefundRequest};
-use crate::problem::ApiError;
 use crate::state::AppState;
 
 /// A refund asked for.
@@ -55,7 +55,7 @@ pub async fn refund(
     actor: String,
     key: Option<String>,
     body_hash: String,
-) -> Result<Answer<RefundAccepted>, ApiError> {
+) -> Result<Answer<RefundAccepted>, ServiceError> {
     let held = key.map(|k| (format!("refund:{pledge_id}"), k));
     let held_in = held.clone();
     let ctx = state.mail.clone();
@@ -69,7 +69,7 @@ pub async fn refund(
             match begin {
                 Begin::Replay { status, body } => Ok(Err(Answer::Replay { status, body })),
                 Begin::Resume(Some(id)) => {
-                    let id: RefundId = id.parse().map_err(|e| ApiError::Internal(anyhow::Error::new(e)))?;
+                    let id: RefundId = id.parse().map_err(|e| ServiceError::Broken(format!("stored id {id}: {e}")))?;
                     Ok(Ok(refund::retry(conn, id)?))
                 }
                 Begin::Fresh | Begin::Resume(None) => {
@@ -88,7 +88,7 @@ pub async fn refund(
                             if let Some((scope, key)) = &held_in {
                                 idempotency::release(conn, scope, key)?;
                             }
-                            Err(ApiError::from(refused))
+                            Err(ServiceError::from(refused))
                         }
                     }
                 }
@@ -107,7 +107,8 @@ pub async fn refund(
         Requested::Reserved(reserved) => ask_provider(state, reserved, held.clone()).await?,
     };
     if let Some((scope, key)) = held {
-        let body = serde_json::to_string(&answer).map_err(|e| ApiError::Internal(e.into()))?;
+        let body =
+            serde_json::to_string(&answer).map_err(|e| ServiceError::Broken(format!("an answer to store: {e}")))?;
         state.pool.run(move |conn| idempotency::finish(conn, &scope, &key, 202, &body)).await?;
     }
     Ok(Answer::Fresh(answer))
@@ -126,7 +127,7 @@ async fn ask_provider(
     state: &AppState,
     reserved: Reserved,
     held: Option<(String, String)>,
-) -> Result<RefundAccepted, ApiError> {
+) -> Result<RefundAccepted, ServiceError> {
     let refund = reserved.refund;
     if refund.provider_refund_id.is_some() {
         // Sent already by an earlier attempt that did not get to store its answer.
@@ -162,14 +163,14 @@ async fn ask_provider(
                     if let Some((scope, key)) = &held {
                         idempotency::fail(conn, scope, key)?;
                     }
-                    Ok::<_, ApiError>(())
+                    Ok::<_, ServiceError>(())
                 })
                 .await?;
             return Err(e.into());
         }
     };
     let (id, provider_id) = (refund.id, started.refund_id.clone());
-    state.pool.run(move |conn| refund::mark_sent(conn, id, &provider_id).map_err(ApiError::from)).await?;
+    state.pool.run(move |conn| refund::mark_sent(conn, id, &provider_id).map_err(ServiceError::from)).await?;
     if let Some(delivery) = started.delivery {
         receive(state.inbox(), delivery.body.as_bytes(), Some(&delivery.signature)).await?;
     }

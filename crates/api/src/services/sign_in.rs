@@ -7,8 +7,8 @@
 
 use std::net::IpAddr;
 
+use super::ServiceError;
 use crate::auth::{self, throttle, NewSession};
-use crate::problem::ApiError;
 use crate::state::AppState;
 
 /// How long a slowed-down sign-in waits before its 429.
@@ -38,7 +38,7 @@ pub async fn verify(
     client: Option<IpAddr>,
     email: &str,
     password: String,
-) -> Result<Verified, ApiError> {
+) -> Result<Verified, ServiceError> {
     let account = auth::sign_in_key(email);
     // A refusal this instance gave that still runs is given again without the database.
     if let Some(retry_after) = state.throttle.remembered(&account, client) {
@@ -50,7 +50,7 @@ pub async fn verify(
         .run(move |conn| {
             let wait = throttle::stored_wait(conn, &key, client)?;
             if wait.retry_after().is_some() {
-                return Ok::<_, ApiError>((wait, None));
+                return Ok::<_, ServiceError>((wait, None));
             }
             Ok((wait, auth::credentials(conn, &key)?))
         })
@@ -66,7 +66,7 @@ pub async fn verify(
             // Counted before the answer: a failure the database could not count is a 503, not a
             // 401 that would let the guess go uncounted.
             state.pool.run(move |conn| throttle::record_failure(conn, &account, client)).await?;
-            Err(ApiError::Unauthorized)
+            Err(crate::auth::AuthError::NotSignedIn.into())
         }
     }
 }
@@ -77,13 +77,13 @@ pub async fn sign_in(
     client: Option<IpAddr>,
     email: &str,
     password: String,
-) -> Result<NewSession, ApiError> {
+) -> Result<NewSession, ServiceError> {
     let verified = verify(state, client, email, password).await?;
     state
         .pool
         .run(move |conn| {
             verified.record_success(conn)?;
-            auth::open_session(conn, &verified.user_id)
+            Ok::<_, ServiceError>(auth::open_session(conn, &verified.user_id)?)
         })
         .await
 }
@@ -91,7 +91,7 @@ pub async fn sign_in(
 /// A 429 after a pause that costs the server a timer, not a core: a guesser told to wait who
 /// keeps asking gets at most one answer a second per connection, instead of thousands of cheap
 /// ones taking the cores the donors' pages need.
-async fn refuse<T>(retry_after: u64) -> Result<T, ApiError> {
+async fn refuse<T>(retry_after: u64) -> Result<T, ServiceError> {
     tokio::time::sleep(REFUSAL_PAUSE).await;
-    Err(ApiError::RateLimited { retry_after })
+    Err(crate::rate_limit::Limited::Wait { retry_after }.into())
 }

@@ -11,14 +11,19 @@ use std::net::IpAddr;
 
 use campaign_news::volunteer::{self, NewVolunteer};
 
+use super::ServiceError;
 use crate::mail::compose;
-use crate::problem::ApiError;
 use crate::state::AppState;
 
 /// Stores `new` as an application to campaign `slug`'s mentors' team, from `client` (the address
 /// [`crate::client_ip::of`] settles on; `None` is not counted). 429 over
 /// `limits.volunteers_per_hour`, 404 for a campaign that does not exist.
-pub async fn apply(state: &AppState, client: Option<IpAddr>, slug: String, new: NewVolunteer) -> Result<(), ApiError> {
+pub async fn apply(
+    state: &AppState,
+    client: Option<IpAddr>,
+    slug: String,
+    new: NewVolunteer,
+) -> Result<(), ServiceError> {
     state.volunteer_limiter.check(client).await?;
     let ctx = state.mail.clone();
     state
@@ -28,7 +33,7 @@ pub async fn apply(state: &AppState, client: Option<IpAddr>, slug: String, new: 
             conn.write_transaction(|conn| {
                 let stored = volunteer::insert(conn, campaign.id.as_uuid(), &new)?;
                 compose::volunteer_application(conn, &ctx, &campaign, &stored)?;
-                Ok::<_, ApiError>(())
+                Ok::<_, ServiceError>(())
             })
         })
         .await

@@ -33,9 +33,8 @@ use donations::payment_check::{check, PaymentAttempt};
 use donations::payment_events;
 use notification::{CheckRequest, Fields, Kind, NotificationError, PROVIDER};
 
-use super::webhook::{process_delivery, Inbox};
+use super::webhook::{process_delivery, Inbox, WebhookError};
 use super::{Checkout, CheckoutRequest, PaymentProvider, ProviderError, ProviderFuture, RefundRequest, RefundStarted};
-use crate::problem::ApiError;
 use crate::settings::{ProviderKind, Settings};
 
 /// How long a call may take, answer read, before the provider counts as unavailable.
@@ -227,8 +226,8 @@ impl TipTopPay {
         content_type: Option<&str>,
         (content_hmac, x_content_hmac): (Option<&str>, Option<&str>),
         signed: &[u8],
-    ) -> Result<u8, ApiError> {
-        let refused = |e: NotificationError| ApiError::BadRequest(format!("notification: {e}"));
+    ) -> Result<u8, WebhookError> {
+        let refused = |e: NotificationError| WebhookError::Refused(format!("notification: {e}"));
         notification::verify(signed, content_hmac, x_content_hmac, self.api_secret()).map_err(refused)?;
         let fields = Fields::parse(content_type, signed).map_err(refused)?;
         if kind != Kind::Check {
@@ -239,7 +238,7 @@ impl TipTopPay {
                     let paid = format!("{}:{payment}", Kind::Pay.as_str());
                     let outcome = inbox
                         .pool
-                        .run(move |conn| payment_events::outcome_of(conn, PROVIDER, &paid).map_err(ApiError::from))
+                        .run(move |conn| payment_events::outcome_of(conn, PROVIDER, &paid).map_err(WebhookError::from))
                         .await?;
                     outcome == Some(payment_events::Outcome::NotOurs)
                 }
@@ -263,7 +262,7 @@ impl TipTopPay {
                         amount: request.amount,
                         currency: &request.currency,
                     };
-                    check(conn, &attempt, chrono::Utc::now()).map_err(ApiError::from)
+                    check(conn, &attempt, chrono::Utc::now()).map_err(WebhookError::from)
                 })
                 .await?;
             notification::check_code(&verdict)

@@ -1,3 +1,6 @@
+//! Who may call a staff route: the bearer token's session, and the role the route's extractor
+//! names (401 without a live session, 403 with a role that does not allow it).
+
 use std::future::Future;
 use std::pin::Pin;
 
@@ -5,13 +8,19 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 
-use super::session::user_for_token;
-use super::{Role, StaffUser};
+use crate::auth::{user_for_token, Role, StaffUser};
 use crate::problem::ApiError;
 use crate::state::AppState;
 
+/// The role a route needs, said by the type it takes: the staff API's extractors below, and the
+/// console's `Console<R>` and `ConsoleForm<R, F>` with the same types as `R`.
+pub trait Needs {
+    /// The role, or `None` for anyone signed in.
+    const ROLE: Option<Role>;
+}
+
 /// The bearer token of a request, if it carries one.
-pub(crate) fn bearer_token(req: &HttpRequest) -> Option<String> {
+fn bearer_token(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim().to_string())
@@ -26,7 +35,8 @@ fn authenticate(req: &HttpRequest, needed: Option<Role>) -> Authenticated {
         let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
         let token = token.ok_or(ApiError::Unauthorized)?;
         let lookup = token.clone();
-        let user = state.pool.run(move |conn| user_for_token(conn, &lookup)).await?.ok_or(ApiError::Unauthorized)?;
+        let user = state.pool.run(move |conn| user_for_token(conn, &lookup)).await?;
+        let user = user.ok_or(ApiError::Unauthorized)?;
         match needed {
             Some(role) if !user.role.allows(role) => Err(ApiError::Forbidden),
             _ => Ok((user, token)),
@@ -39,6 +49,10 @@ macro_rules! role_extractor {
         $(#[$doc])*
         #[derive(Debug)]
         pub struct $name(pub StaffUser);
+
+        impl Needs for $name {
+            const ROLE: Option<Role> = Some($role);
+        }
 
         impl FromRequest for $name {
             type Error = ApiError;
@@ -75,6 +89,10 @@ pub struct AnyStaff {
     pub user: StaffUser,
     /// The bearer token of this request.
     pub token: String,
+}
+
+impl Needs for AnyStaff {
+    const ROLE: Option<Role> = None;
 }
 
 impl FromRequest for AnyStaff {
