@@ -85,3 +85,25 @@ fn no_import_runs_up_a_layer() {
     }
     assert!(offending.is_empty(), "imports that run up a layer:\n{}", offending.join("\n"));
 }
+
+/// A console handler states who may run it by the extractor it takes (`Console<R>` for a page,
+/// `ConsoleForm<R, F>` for a form, whose CSRF check is inside): one that takes neither could
+/// forget the session, the role or the token. Only the sign-in form itself is open.
+#[test]
+fn every_console_handler_takes_its_access_as_an_extractor() {
+    let mut all = Vec::new();
+    files(&root().join("crates/api/src/console"), &mut all);
+    let mut open = Vec::new();
+    for path in all.iter().filter(|p| p.extension().is_some_and(|e| e == "rs")) {
+        let text = std::fs::read_to_string(path).expect("a source file");
+        for start in text.match_indices("pub async fn ").map(|(i, _)| i) {
+            let signature = &text[start..start + text[start..].find('{').unwrap_or(0)];
+            let name = signature["pub async fn ".len()..].split(['(', '<']).next().unwrap_or_default();
+            let guarded = signature.contains("Console<") || signature.contains("ConsoleForm<");
+            if !guarded && !["sign_in_page", "sign_in"].contains(&name) {
+                open.push(format!("{}: {name}", path.display()));
+            }
+        }
+    }
+    assert!(open.is_empty(), "console handlers without Console<R> or ConsoleForm<R, F>:\n{}", open.join("\n"));
+}

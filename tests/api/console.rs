@@ -17,6 +17,7 @@ on_both_backends!(
     an_editor_moderates_follows_up_volunteers_and_publishes_news,
     the_dashboard_shows_progress_money_and_what_waits,
     an_accountant_records_a_gift_refunds_part_once_and_exports,
+    every_console_route_asks_who_is_there_before_anything_else,
 );
 
 /// A client that shows each redirect (the console answers forms with 303).
@@ -373,4 +374,59 @@ async fn an_accountant_records_a_gift_refunds_part_once_and_exports(backend: Bac
     let forced = post(&app, &editor, &pledge, &[("csrf", &editor_csrf), ("amount", "1000")]).await;
     assert_eq!(forced.status(), 403);
     assert_eq!(app.progress().await, (1_500_000, 1));
+}
+
+/// Every console address asks for the session first (then the role, then the form's CSRF
+/// token) before it reads anything of the request: a stranger is sent to sign in whatever the
+/// query or the form holds, and a form without its token is refused whatever else it carries.
+async fn every_console_route_asks_who_is_there_before_anything_else(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let id = uuid::Uuid::new_v4();
+    let pages = [
+        "/staff".to_string(),
+        "/staff/users".into(),
+        "/staff/audit?limit=many&limit=more".into(),
+        "/staff/password".into(),
+        "/staff/comments".into(),
+        "/staff/volunteers".into(),
+        "/staff/news".into(),
+        format!("/staff/news/{id}"),
+        "/staff/pledges?q=a&q=b".into(),
+        "/staff/pledges.csv?q=a&q=b".into(),
+        "/staff/offline".into(),
+        format!("/staff/pledges/{id}"),
+    ];
+    for path in &pages {
+        let res = client().get(app.url(path)).send().await.expect("sent");
+        assert_eq!(
+            (res.status().as_u16(), res.headers().get(LOCATION).and_then(|v| v.to_str().ok())),
+            (303, Some("/staff/sign-in")),
+            "GET {path}"
+        );
+    }
+    let forms = [
+        "/staff/users".to_string(),
+        format!("/staff/users/{id}"),
+        "/staff/password".into(),
+        "/staff/sign-out".into(),
+        format!("/staff/comments/{id}"),
+        format!("/staff/volunteers/{id}"),
+        "/staff/news".into(),
+        format!("/staff/news/{id}"),
+        format!("/staff/pledges/{id}"),
+        "/staff/offline".into(),
+    ];
+    let (admin, _) = console_session(&app, Role::Admin).await;
+    for path in &forms {
+        // A stranger: to sign in, even with a form that does not read.
+        let res = client().post(app.url(path)).body("%%%&&&").send().await.expect("sent");
+        assert_eq!(res.status(), 303, "POST {path} without a session");
+        // Signed in, without the token, with fields that would otherwise be refused: 403.
+        let res = post(&app, &admin, path, &[("role", "owner"), ("amount", "-1"), ("action", "nonsense")]).await;
+        assert_eq!(res.status(), 403, "POST {path} without its token");
+    }
+    // The menu says the role in the console's language, not its stored name.
+    let res = client().get(app.url("/staff")).header(COOKIE, format!("{admin}; lang=ru")).send().await.expect("sent");
+    let page = html(res).await;
+    assert!(page.contains("(Администратор)") && !page.contains("(admin)"), "the role in Russian");
 }

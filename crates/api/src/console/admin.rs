@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use actix_web::http::header::{LOCATION, RETRY_AFTER};
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Bytes};
+use actix_web::web::{self};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use demeu_db::audit::{AuditEntry, AuditFilter};
 use demeu_db::FieldError;
@@ -17,11 +17,12 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{page, posted, signed_in, signed_in_as, Signed};
+use super::{page, Console, ConsoleForm, Signed};
 use crate::auth::{self, AuthError, NewStaffUser, Role, StaffUpdate, StaffUser, MIN_PASSWORD_LEN};
 use crate::i18n::Tr;
 use crate::pages::format::{almaty_offset, date};
 use crate::problem::ApiError;
+use crate::routes::access::{Admin, AnyStaff};
 use crate::state::AppState;
 
 /// Entries per page of the audit log.
@@ -187,8 +188,7 @@ async fn users_answer(
 }
 
 /// `GET /staff/users`: every account, and a form to make one. Admins only.
-pub async fn users(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let signed = or_answer!(signed_in_as(&state, &req, Role::Admin).await?);
+pub async fn users(Console(signed, ..): Console<Admin>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     users_answer(
         &state,
         &signed,
@@ -211,8 +211,10 @@ pub struct CreateForm {
 }
 
 /// `POST /staff/users`: makes the account (audited as `staff.create`), then back to the list.
-pub async fn create(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
-    let (signed, form): (Signed, CreateForm) = or_answer!(posted(&state, &req, Some(Role::Admin), &body).await?);
+pub async fn create(
+    ConsoleForm(signed, form, ..): ConsoleForm<Admin, CreateForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let typed = Typed { email: form.email.clone(), role: form.role.clone() };
     let actor = signed.user.id;
     let made = match form.role.parse::<Role>() {
@@ -261,12 +263,10 @@ impl AccountForm {
 /// `POST /staff/users/{id}`: a new role, or disabled (its sessions end) or enabled again; the
 /// API's `PATCH /api/v1/staff/users/{id}` (audited as `staff.update`).
 pub async fn update(
+    ConsoleForm(signed, form, ..): ConsoleForm<Admin, AccountForm>,
     state: web::Data<AppState>,
-    req: HttpRequest,
     id: web::Path<String>,
-    body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (signed, form): (Signed, AccountForm) = or_answer!(posted(&state, &req, Some(Role::Admin), &body).await?);
     let id = id.into_inner().parse::<Uuid>().map_err(|_| ApiError::NotFound("staff user".into()))?;
     let actor = signed.user.id;
     let done = match form.update() {
@@ -318,8 +318,11 @@ fn when(tr: &Tr, at: chrono::NaiveDateTime) -> String {
 
 /// `GET /staff/audit`: the audit log, newest first, 50 a page, by action and by staff member.
 /// Admins only.
-pub async fn audit(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let signed = or_answer!(signed_in_as(&state, &req, Role::Admin).await?);
+pub async fn audit(
+    Console(signed, ..): Console<Admin>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let query: AuditQuery = serde_urlencoded::from_str(req.query_string())
         .map_err(|e| ApiError::BadRequest(format!("the query could not be read: {e}")))?;
     let filter = AuditFilter::asked(Some(&query.action), Some(&query.actor));
@@ -438,8 +441,7 @@ fn password_answer(signed: &Signed, messages: &[(String, String)], done: bool, s
 }
 
 /// `GET /staff/password`: the form (and, after a change, that it is done). Any staff member.
-pub async fn password_page(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let signed = or_answer!(signed_in(&state, &req).await?);
+pub async fn password_page(Console(signed, ..): Console<AnyStaff>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let done = req.query_string().split('&').any(|pair| pair == "changed=1");
     Ok(password_answer(&signed, &[], done, StatusCode::OK))
 }
@@ -484,8 +486,11 @@ async fn change_password(
 /// `POST /staff/password`: changes one's own password and ends one's other sessions (audited
 /// as `staff.password`); refused, the form again: 422 for the new password, 401 for a wrong
 /// current one, 429 when slowed down.
-pub async fn password(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
-    let (signed, form): (Signed, PasswordForm) = or_answer!(posted(&state, &req, None, &body).await?);
+pub async fn password(
+    ConsoleForm(signed, form, ..): ConsoleForm<AnyStaff, PasswordForm>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let tr = signed.tr;
     let error = match change_password(&state, &req, &signed, form).await {
         Ok(()) => return Ok(see_other("/staff/password?changed=1")),

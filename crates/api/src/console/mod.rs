@@ -7,21 +7,13 @@
 //! only over https when the site is served so (`Secure`). Every form that changes something
 //! also carries a CSRF token derived from the session, checked before anything is done.
 
-/// `or_answer!(signed_in_as(..).await?)`: the value, or the handler answers at once with the
-/// `Err` side (to the sign-in form, a 403 page), nothing done.
-macro_rules! or_answer {
-    ($e:expr) => {
-        match $e {
-            Ok(value) => value,
-            Err(answer) => return Ok(answer),
-        }
-    };
-}
-
+mod access;
 pub mod admin;
 pub mod moderation;
 pub mod news;
 pub mod pledges;
+
+pub use access::{Console, ConsoleForm};
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header::{LOCATION, RETRY_AFTER};
@@ -38,6 +30,7 @@ use crate::i18n::{Lang, Tr};
 use crate::pages::format::{date, money};
 use crate::pages::layout::{document, respond, Caching, Frame};
 use crate::problem::ApiError;
+use crate::routes::access::AnyStaff;
 use crate::state::AppState;
 
 /// The session cookie.
@@ -81,69 +74,11 @@ fn lang_of(req: &HttpRequest) -> Lang {
     Lang::negotiate(req, Lang::Ru)
 }
 
-/// The signed-in staff member of `req`, or the answer that sends the browser to sign in.
-pub async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Result<Signed, HttpResponse>, ApiError> {
-    let Some(token) = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()) else {
-        return Ok(Err(see_other("/staff/sign-in")));
-    };
-    let lookup = token.clone();
-    let user = state.pool.run(move |conn| crate::auth::user_for_token(conn, &lookup)).await?;
-    Ok(match user {
-        Some(user) => Ok(Signed { user, csrf: csrf_of(&token), token, tr: Tr::new(lang_of(req)) }),
-        None => Err(see_other("/staff/sign-in")),
-    })
-}
-
-/// Signed in with a role that allows `needed`, or the answer to send instead (sign in, 403).
-pub async fn signed_in_as(
-    state: &AppState,
-    req: &HttpRequest,
-    needed: Role,
-) -> Result<Result<Signed, HttpResponse>, ApiError> {
-    Ok(match signed_in(state, req).await? {
-        Ok(signed) if signed.user.role.allows(needed) => Ok(signed),
-        Ok(signed) => Err(refusal(&signed, StatusCode::FORBIDDEN, "console-forbidden")),
-        Err(answer) => Err(answer),
-    })
-}
-
 /// A console form's fields, read from its urlencoded body; text the site would refuse (a
 /// control or bidirectional character) is refused here too (422, naming the field).
 pub(crate) fn decode<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     crate::control_chars::check_form(body)?;
     serde_urlencoded::from_bytes(body).map_err(|e| ApiError::BadRequest(format!("the form could not be read: {e}")))
-}
-
-/// A console POST: signed in (with a role that allows `needed`, if any), its CSRF token
-/// checked before anything else, then its form read; or the answer to send instead.
-pub(crate) async fn posted<F: serde::de::DeserializeOwned>(
-    state: &AppState,
-    req: &HttpRequest,
-    needed: Option<Role>,
-    body: &Bytes,
-) -> Result<Result<(Signed, F), HttpResponse>, ApiError> {
-    let signed = match needed {
-        Some(role) => signed_in_as(state, req, role).await?,
-        None => signed_in(state, req).await?,
-    };
-    let signed = match signed {
-        Ok(signed) => signed,
-        Err(answer) => return Ok(Err(answer)),
-    };
-    let token: CsrfForm = decode(body).unwrap_or(CsrfForm { csrf: String::new() });
-    if let Err(refused) = check_csrf(&signed, &token.csrf) {
-        return Ok(Err(*refused));
-    }
-    Ok(Ok((signed, decode(body)?)))
-}
-
-/// A form's CSRF token checked against the session: `Err` is the 403 to send, nothing done.
-pub fn check_csrf(signed: &Signed, posted: &str) -> Result<(), Box<HttpResponse>> {
-    if same(posted, &signed.csrf) {
-        Ok(())
-    } else {
-        Err(Box::new(refusal(signed, StatusCode::FORBIDDEN, "console-csrf")))
-    }
 }
 
 fn refusal(signed: &Signed, status: StatusCode, key: &str) -> HttpResponse {
@@ -176,7 +111,7 @@ pub fn page(signed: Option<&Signed>, tr: Tr, title: &str, status: StatusCode, ma
                     li { a href="/staff/password" { (tr.t("console-password-menu")) } }
                 }
                 p.help {
-                    (tr.t_with("console-signed-in-as", &[("email", signed.user.email.clone().into()), ("role", signed.user.role.as_str().into())]))
+                    (tr.t_with("console-signed-in-as", &[("email", signed.user.email.clone().into()), ("role", tr.name("role", signed.user.role.as_str()).into())]))
                 }
                 form method="post" action="/staff/sign-out" {
                     input type="hidden" name="csrf" value=(signed.csrf);
@@ -308,8 +243,10 @@ pub struct CsrfForm {
 }
 
 /// `POST /staff/sign-out`: the session ends for every client that holds it, cookie or token.
-pub async fn sign_out(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
-    let (signed, _): (Signed, CsrfForm) = or_answer!(posted(&state, &req, None, &body).await?);
+pub async fn sign_out(
+    ConsoleForm(signed, ..): ConsoleForm<AnyStaff, CsrfForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let (user, token) = (signed.user.clone(), signed.token.clone());
     state.pool.run(move |conn| crate::auth::end_session(conn, &user, &token)).await?;
     let mut answer = see_other("/staff/sign-in");
@@ -328,11 +265,10 @@ struct CampaignDay {
 
 /// `GET /staff`: each campaign's progress and plan, today's and this week's money, the latest
 /// pledges, and what waits for someone.
-pub async fn dashboard(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let signed = match signed_in(&state, &req).await? {
-        Ok(signed) => signed,
-        Err(answer) => return Ok(answer),
-    };
+pub async fn dashboard(
+    Console(signed, ..): Console<AnyStaff>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let tr = signed.tr;
     let now = Utc::now();
     let offset = crate::pages::format::almaty_offset(now);

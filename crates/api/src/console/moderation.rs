@@ -3,17 +3,17 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Bytes};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::web::{self};
+use actix_web::HttpResponse;
 use campaign_news::comment::{self, CommentStatus};
 use campaign_news::volunteer::{self, VolunteerChange, VolunteerFilter, VolunteerPatch, VolunteerStatus};
 use maud::html;
 use serde::Deserialize;
 
-use super::{page, posted, signed_in_as, Signed};
-use crate::auth::Role;
+use super::{page, Console, ConsoleForm};
 use crate::pages::format::date;
 use crate::problem::ApiError;
+use crate::routes::access::Editor;
 use crate::state::AppState;
 
 fn back(to: &str) -> HttpResponse {
@@ -21,8 +21,10 @@ fn back(to: &str) -> HttpResponse {
 }
 
 /// `GET /staff/comments`: the moderation queue, oldest first.
-pub async fn comments(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let signed = or_answer!(signed_in_as(&state, &req, Role::Editor).await?);
+pub async fn comments(
+    Console(signed, ..): Console<Editor>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let tr = signed.tr;
     let pending = state
         .pool
@@ -57,12 +59,10 @@ pub struct ModerationForm {
 
 /// `POST /staff/comments/{id}`: approve or reject, then back to the queue.
 pub async fn moderate(
+    ConsoleForm(signed, form, ..): ConsoleForm<Editor, ModerationForm>,
     state: web::Data<AppState>,
-    req: HttpRequest,
     id: web::Path<String>,
-    body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (signed, form): (Signed, ModerationForm) = or_answer!(posted(&state, &req, Some(Role::Editor), &body).await?);
     let approve = match form.action.as_str() {
         "approve" => true,
         "reject" => false,
@@ -75,8 +75,10 @@ pub async fn moderate(
 }
 
 /// `GET /staff/volunteers`: the applications, newest first, each with its status and note.
-pub async fn volunteers(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let signed = or_answer!(signed_in_as(&state, &req, Role::Editor).await?);
+pub async fn volunteers(
+    Console(signed, ..): Console<Editor>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let tr = signed.tr;
     let filter = VolunteerFilter { status: None, campaign: None };
     let list = state.pool.run(move |conn| volunteer::list(conn, &filter, 100, None).map_err(ApiError::from)).await?;
@@ -120,12 +122,10 @@ pub struct VolunteerForm {
 
 /// `POST /staff/volunteers/{id}`: the same change as the API's PATCH (audited).
 pub async fn update_volunteer(
+    ConsoleForm(signed, form, ..): ConsoleForm<Editor, VolunteerForm>,
     state: web::Data<AppState>,
-    req: HttpRequest,
     id: web::Path<String>,
-    body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (signed, form): (Signed, VolunteerForm) = or_answer!(posted(&state, &req, Some(Role::Editor), &body).await?);
     let change = VolunteerChange::parse(&VolunteerPatch { status: form.status, note: form.note })?;
     let id = id.into_inner().parse::<uuid::Uuid>().map_err(|_| ApiError::NotFound("volunteer".into()))?.to_string();
     let actor = signed.user.id.to_string();

@@ -4,17 +4,17 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Bytes};
+use actix_web::web::{self};
 use actix_web::{HttpRequest, HttpResponse};
 use campaign_news::post::{self, NewPost, Post, PostEdit, PostStatus};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::{page, posted, signed_in_as, Signed};
-use crate::auth::Role;
+use super::{page, Console, ConsoleForm, Signed};
 use crate::pages::format::date;
 use crate::pages::layout::trusted;
 use crate::problem::ApiError;
+use crate::routes::access::Editor;
 use crate::state::AppState;
 
 fn back(to: String) -> HttpResponse {
@@ -58,8 +58,7 @@ fn editor_form(
 }
 
 /// `GET /staff/news`: every campaign's posts, and a new one's form.
-pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let signed = or_answer!(signed_in_as(&state, &req, Role::Editor).await?);
+pub async fn list(Console(signed, ..): Console<Editor>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let tr = signed.tr;
     let (campaigns, posts) = state
         .pool
@@ -118,8 +117,10 @@ fn preview(signed: &Signed, form: &PostForm) -> Markup {
 }
 
 /// `POST /staff/news`: preview a new post, or save it as a draft.
-pub async fn create(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
-    let (signed, form): (Signed, PostForm) = or_answer!(posted(&state, &req, Some(Role::Editor), &body).await?);
+pub async fn create(
+    ConsoleForm(signed, form, ..): ConsoleForm<Editor, PostForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     if form.action == "preview" {
         let campaigns = vec![(form.campaign.clone(), form.campaign.clone())];
         let main = html! {
@@ -144,11 +145,10 @@ pub async fn create(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -
 
 /// `GET /staff/news/{id}`: the post, its preview, and what can be done with it.
 pub async fn edit(
+    Console(signed, ..): Console<Editor>,
     state: web::Data<AppState>,
-    req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let signed = or_answer!(signed_in_as(&state, &req, Role::Editor).await?);
     let id = id.into_inner().parse::<uuid::Uuid>().map_err(|_| ApiError::NotFound("post".into()))?.to_string();
     let (post, subscribers) = state
         .pool
@@ -195,12 +195,11 @@ fn post_page(signed: &Signed, post: &Post, subscribers: usize, form: Option<&Pos
 
 /// `POST /staff/news/{id}`: preview, save, publish, unpublish or delete.
 pub async fn act(
+    ConsoleForm(signed, form, ..): ConsoleForm<Editor, PostForm>,
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<String>,
-    body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (signed, form): (Signed, PostForm) = or_answer!(posted(&state, &req, Some(Role::Editor), &body).await?);
     let id = id.into_inner().parse::<uuid::Uuid>().map_err(|_| ApiError::NotFound("post".into()))?.to_string();
     let actor = signed.user.id.to_string();
     match form.action.as_str() {

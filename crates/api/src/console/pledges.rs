@@ -4,7 +4,7 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Bytes};
+use actix_web::web::{self};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use donations::ids::PledgeId;
 use donations::money::{Currency, Money};
@@ -13,13 +13,13 @@ use donations::pledge::{PaymentMethod, PledgeState};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::{page, posted, signed_in_as, Signed};
-use crate::auth::Role;
+use super::{page, Console, ConsoleForm, Signed};
 use crate::i18n::Tr;
 use crate::idempotency::request_hash;
 use crate::pages::campaign::urlencoded;
 use crate::pages::format::{date, money};
 use crate::problem::ApiError;
+use crate::routes::access::Accountant;
 use crate::routes::staff_pledges::{csv_answer, ExportAudit, PledgeFilters};
 use crate::state::AppState;
 
@@ -90,11 +90,10 @@ fn select(tr: Tr, name: &str, label: &str, kind: &str, options: &[&str], chosen:
 
 /// `GET /staff/pledges`: newest first, 50 a page.
 pub async fn list(
+    Console(signed, ..): Console<Accountant>,
     state: web::Data<AppState>,
-    req: HttpRequest,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let signed = or_answer!(signed_in_as(&state, &req, Role::Accountant).await?);
     let tr = signed.tr;
     let query = query.into_inner();
     let filter = query.filters().into_filter()?;
@@ -138,14 +137,11 @@ pub async fn list(
 
 /// `GET /staff/pledges.csv`: the list's file, every page, with the same filters.
 pub async fn csv(
+    Console(signed, ..): Console<Accountant>,
     state: web::Data<AppState>,
     req: HttpRequest,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let signed = match signed_in_as(&state, &req, Role::Accountant).await? {
-        Ok(signed) => signed,
-        Err(answer) => return Ok(answer),
-    };
     let audit = ExportAudit::new(state.pool.clone(), signed.user.id, req.query_string());
     Ok(csv_answer(state.pool.clone(), query.filters().into_filter()?, audit))
 }
@@ -156,11 +152,10 @@ fn pledge_id(raw: &str) -> Result<PledgeId, ApiError> {
 
 /// `GET /staff/pledges/{id}`.
 pub async fn show(
+    Console(signed, ..): Console<Accountant>,
     state: web::Data<AppState>,
-    req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let signed = or_answer!(signed_in_as(&state, &req, Role::Accountant).await?);
     let id = pledge_id(&id)?;
     pledge_page(&state, &signed, id, StatusCode::OK, None).await
 }
@@ -243,12 +238,10 @@ fn major(text: &str, currency: Currency, field: &str) -> Result<Option<i64>, Api
 /// `POST /staff/pledges/{id}`: the same refund as the API's (reserved until the provider
 /// confirms; keyed, so that the same form posted twice refunds once).
 pub async fn refund(
+    ConsoleForm(signed, form, ..): ConsoleForm<Accountant, RefundForm>,
     state: web::Data<AppState>,
-    req: HttpRequest,
     id: web::Path<String>,
-    body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (signed, form): (Signed, RefundForm) = or_answer!(posted(&state, &req, Some(Role::Accountant), &body).await?);
     let id = pledge_id(&id)?;
     let currency =
         state.pool.run(move |conn| Ok::<_, ApiError>(donations::pledge_store::find(conn, id)?.currency)).await?;
@@ -323,8 +316,10 @@ async fn campaign_slugs(state: &AppState) -> Result<Vec<String>, ApiError> {
 }
 
 /// `GET /staff/offline`.
-pub async fn offline_page(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let signed = or_answer!(signed_in_as(&state, &req, Role::Accountant).await?);
+pub async fn offline_page(
+    Console(signed, ..): Console<Accountant>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let campaigns = campaign_slugs(&state).await?;
     let tr = signed.tr;
     Ok(page(Some(&signed), tr, &tr.t("pl-offline"), StatusCode::OK, offline_form(&signed, &campaigns, None)))
@@ -350,8 +345,10 @@ pub struct OfflineForm {
 }
 
 /// `POST /staff/offline`: counted at once, then to the pledge's page.
-pub async fn offline(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
-    let (signed, form): (Signed, OfflineForm) = or_answer!(posted(&state, &req, Some(Role::Accountant), &body).await?);
+pub async fn offline(
+    ConsoleForm(signed, form, ..): ConsoleForm<Accountant, OfflineForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let optional = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let made = async {
         let currency =
