@@ -403,9 +403,9 @@ async fn changing_a_password_keeps_only_the_session_that_asked(backend: Backend)
     let (ended, live, gone, others, old, new) = app
         .pool
         .run(move |conn| {
-            let here = auth::open_session(conn, &user.id.to_string())?;
-            let there = auth::open_session(conn, &user.id.to_string())?;
-            let theirs = auth::open_session(conn, &someone.id.to_string())?;
+            let here = auth::open_session(conn, user.id)?;
+            let there = auth::open_session(conn, user.id)?;
+            let theirs = auth::open_session(conn, someone.id)?;
             // Refused: nothing changes.
             let refused = auth::change_own_password(conn, &user, &here.token, "a brand new password", "other");
             assert!(matches!(refused, Err(demeu_api::auth::AuthError::Invalid(_))));

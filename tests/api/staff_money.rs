@@ -329,6 +329,6 @@ async fn reconciliation_names_each_pledge_that_disagrees(backend: Backend) {
     assert_eq!(report.pledge_differences.len(), 1, "{report:?}");
     let difference = &report.pledge_differences[0];
     assert_eq!((difference.counted, difference.ledger), (i128::from(amount) + 7, amount));
-    assert!(difference.pledge_id.ends_with("-0000-4000-8000-00000000002a"), "{difference:?}");
+    assert!(difference.pledge_id.to_string().ends_with("-0000-4000-8000-00000000002a"), "{difference:?}");
     assert_eq!(report.ledger_raised, i128::from(report.totals_raised), "the ledger and the totals still agree");
 }

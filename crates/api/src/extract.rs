@@ -13,11 +13,13 @@ use crate::control_chars;
 use crate::problem::ApiError;
 use crate::text_fields::TextFields;
 
-/// A UUID path segment `name`; anything else names nothing, so 404 (`what` says what).
-pub fn path_uuid(req: &HttpRequest, name: &str, what: &str) -> Result<uuid::Uuid, ApiError> {
+/// A path segment `name` holding an id (`PledgeId`, `PostId`, … or a bare UUID); anything else
+/// names nothing, so 404 (`what` says what).
+pub fn path_id<T: From<uuid::Uuid>>(req: &HttpRequest, name: &str, what: &str) -> Result<T, ApiError> {
     req.match_info()
         .get(name)
         .and_then(|s| uuid::Uuid::parse_str(s).ok())
+        .map(T::from)
         .ok_or_else(|| ApiError::NotFound(what.into()))
 }
 

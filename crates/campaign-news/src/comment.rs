@@ -5,10 +5,10 @@ use demeu_db::schema::comments;
 use demeu_db::DbConn;
 use diesel::prelude::*;
 use serde::Deserialize;
-use uuid::Uuid;
 
 use demeu_db::page::{decode_cursor, encode_cursor, paginate, Page};
 
+use crate::ids::{CampaignId, CommentId, StaffUserId};
 use crate::{Error, FieldError};
 
 /// Longest comment, characters.
@@ -33,9 +33,9 @@ demeu_db::stored_enum! {
 #[diesel(table_name = comments)]
 pub struct Comment {
     /// Id.
-    pub id: String,
+    pub id: CommentId,
     /// The campaign.
-    pub campaign_id: String,
+    pub campaign_id: CampaignId,
     /// As given.
     pub name: String,
     /// Plain text.
@@ -47,7 +47,7 @@ pub struct Comment {
     /// Moderated.
     pub moderated_at: Option<NaiveDateTime>,
     /// By whom.
-    pub moderated_by: Option<String>,
+    pub moderated_by: Option<StaffUserId>,
 }
 
 /// What a visitor sends.
@@ -97,26 +97,26 @@ pub fn check(new: &NewComment) -> Result<(String, String), Error> {
 }
 
 /// Stores a comment waiting for moderation.
-pub fn create(conn: &mut DbConn, campaign_id: Uuid, new: &NewComment) -> Result<Comment, Error> {
+pub fn create(conn: &mut DbConn, campaign_id: CampaignId, new: &NewComment) -> Result<Comment, Error> {
     let (name, body) = check(new)?;
-    let id = Uuid::new_v4().to_string();
+    let id = CommentId::new();
     conn.write_transaction(|conn| {
         diesel::insert_into(comments::table)
             .values((
-                comments::id.eq(&id),
-                comments::campaign_id.eq(campaign_id.to_string()),
+                comments::id.eq(id),
+                comments::campaign_id.eq(campaign_id),
                 comments::name.eq(&name),
                 comments::body.eq(&body),
                 comments::status.eq(CommentStatus::Pending),
                 comments::created_at.eq(demeu_db::now()),
             ))
             .execute(conn)?;
-        Ok(comments::table.find(&id).select(Comment::as_select()).first(conn)?)
+        Ok(comments::table.find(id).select(Comment::as_select()).first(conn)?)
     })
 }
 
 /// Approves or rejects a comment.
-pub fn moderate(conn: &mut DbConn, id: &str, approve: bool, actor: &str) -> Result<Comment, Error> {
+pub fn moderate(conn: &mut DbConn, id: CommentId, approve: bool, actor: StaffUserId) -> Result<Comment, Error> {
     let status = if approve { CommentStatus::Approved } else { CommentStatus::Rejected };
     conn.write_transaction(|conn| {
         let changed = diesel::update(comments::table.find(id))
@@ -143,7 +143,7 @@ pub fn moderate(conn: &mut DbConn, id: &str, approve: bool, actor: &str) -> Resu
 /// Comments of a campaign with `status` (`None`: any campaign), oldest first.
 pub fn list(
     conn: &mut DbConn,
-    campaign_id: Option<Uuid>,
+    campaign_id: Option<CampaignId>,
     status: CommentStatus,
     limit: i64,
     cursor: Option<&str>,
@@ -155,14 +155,14 @@ pub fn list(
         .limit(limit + 1)
         .into_boxed();
     if let Some(campaign) = campaign_id {
-        query = query.filter(comments::campaign_id.eq(campaign.to_string()));
+        query = query.filter(comments::campaign_id.eq(campaign));
     }
     if let Some(cursor) = cursor {
         let (at, id) = decode_cursor(cursor).map_err(Error::from)?;
         query = query.filter(comments::created_at.gt(at).or(comments::created_at.eq(at).and(comments::id.gt(id))));
     }
     let rows = query.load(conn)?;
-    Ok(paginate(rows, limit, |c: &Comment| encode_cursor(c.created_at, &c.id)))
+    Ok(paginate(rows, limit, |c: &Comment| encode_cursor(c.created_at, &c.id.to_string())))
 }
 
 #[cfg(test)]

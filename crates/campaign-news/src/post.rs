@@ -6,10 +6,10 @@ use demeu_db::schema::news_posts;
 use demeu_db::DbConn;
 use diesel::prelude::*;
 use serde::Deserialize;
-use uuid::Uuid;
 
 use demeu_db::page::{decode_cursor, encode_cursor, paginate, Page};
 
+use crate::ids::{CampaignId, PostId, StaffUserId};
 use crate::{markdown, Error, FieldError};
 
 /// Longest title, characters.
@@ -32,9 +32,9 @@ demeu_db::stored_enum! {
 #[diesel(table_name = news_posts)]
 pub struct Post {
     /// Id.
-    pub id: String,
+    pub id: PostId,
     /// The campaign.
-    pub campaign_id: String,
+    pub campaign_id: CampaignId,
     /// URL name, unique in the campaign.
     pub slug: String,
     /// Title.
@@ -46,7 +46,7 @@ pub struct Post {
     /// Draft or published.
     pub status: PostStatus,
     /// The staff member who wrote it.
-    pub author_id: Option<String>,
+    pub author_id: Option<StaffUserId>,
     /// When it was (last) published.
     pub published_at: Option<NaiveDateTime>,
     /// When it was first published: set once, never cleared.
@@ -180,7 +180,12 @@ fn slug_taken(e: &diesel::result::Error) -> bool {
 }
 
 /// Saves a draft.
-pub fn create_draft(conn: &mut DbConn, campaign_id: Uuid, author: &str, new: &NewPost) -> Result<Post, Error> {
+pub fn create_draft(
+    conn: &mut DbConn,
+    campaign_id: CampaignId,
+    author: StaffUserId,
+    new: &NewPost,
+) -> Result<Post, Error> {
     let title = check_title(&new.title);
     let slug = new.slug.clone().map(|s| s.trim().to_string()).unwrap_or_else(|| slugify(&new.title));
     let errors: Vec<FieldError> =
@@ -190,14 +195,14 @@ pub fn create_draft(conn: &mut DbConn, campaign_id: Uuid, author: &str, new: &Ne
             .collect();
     invalid(errors)?;
     let title = title.map_err(|e| Error::Invalid(vec![e]))?;
-    let id = Uuid::new_v4().to_string();
+    let id = PostId::new();
     let now = demeu_db::now();
     conn.write_transaction(|conn| {
         let inserted = conn.transaction(|conn| {
             diesel::insert_into(news_posts::table)
                 .values((
-                    news_posts::id.eq(&id),
-                    news_posts::campaign_id.eq(campaign_id.to_string()),
+                    news_posts::id.eq(id),
+                    news_posts::campaign_id.eq(campaign_id),
                     news_posts::slug.eq(&slug),
                     news_posts::title.eq(&title),
                     news_posts::body_markdown.eq(&new.body_markdown),
@@ -222,17 +227,17 @@ pub fn create_draft(conn: &mut DbConn, campaign_id: Uuid, author: &str, new: &Ne
             &format!("news_post:{id}"),
             &serde_json::json!({"slug": slug}),
         )?;
-        find(conn, &id)
+        find(conn, id)
     })
 }
 
 /// The post with `id`.
-pub fn find(conn: &mut DbConn, id: &str) -> Result<Post, Error> {
+pub fn find(conn: &mut DbConn, id: PostId) -> Result<Post, Error> {
     news_posts::table.find(id).select(Post::as_select()).first(conn).optional()?.ok_or(Error::NotFound("post"))
 }
 
 /// Applies `edit`; the HTML is rendered again when the Markdown changes.
-pub fn edit(conn: &mut DbConn, id: &str, actor: &str, edit: &PostEdit) -> Result<Post, Error> {
+pub fn edit(conn: &mut DbConn, id: PostId, actor: StaffUserId, edit: &PostEdit) -> Result<Post, Error> {
     let mut errors = Vec::new();
     let title = edit.title.as_deref().map(check_title).transpose().unwrap_or_else(|e| {
         errors.push(e);
@@ -287,7 +292,7 @@ pub struct Published {
 
 /// Publishes a post inside the caller's transaction, so that the mail it causes is enqueued in
 /// the same unit of work.
-pub fn publish_in(conn: &mut DbConn, id: &str, actor: &str) -> Result<Published, Error> {
+pub fn publish_in(conn: &mut DbConn, id: PostId, actor: StaffUserId) -> Result<Published, Error> {
     let now = demeu_db::now();
     let post = find(conn, id)?;
     diesel::update(news_posts::table.find(id))
@@ -311,7 +316,7 @@ pub fn publish_in(conn: &mut DbConn, id: &str, actor: &str) -> Result<Published,
 }
 
 /// Withdraws a published post (back to draft; it keeps its first publication date).
-pub fn unpublish(conn: &mut DbConn, id: &str, actor: &str) -> Result<Post, Error> {
+pub fn unpublish(conn: &mut DbConn, id: PostId, actor: StaffUserId) -> Result<Post, Error> {
     conn.write_transaction(|conn| {
         let changed = diesel::update(news_posts::table.find(id))
             .set((news_posts::status.eq(PostStatus::Draft), news_posts::published_at.eq(None::<NaiveDateTime>)))
@@ -331,7 +336,7 @@ pub fn unpublish(conn: &mut DbConn, id: &str, actor: &str) -> Result<Post, Error
 }
 
 /// Deletes a draft that was never published; anything readers may have seen stays.
-pub fn delete_draft(conn: &mut DbConn, id: &str, actor: &str) -> Result<(), Error> {
+pub fn delete_draft(conn: &mut DbConn, id: PostId, actor: StaffUserId) -> Result<(), Error> {
     conn.write_transaction(|conn| {
         let post = find(conn, id)?;
         if post.first_published_at.is_some() {
@@ -354,12 +359,12 @@ pub fn delete_draft(conn: &mut DbConn, id: &str, actor: &str) -> Result<(), Erro
 /// Published posts of a campaign, newest first.
 pub fn list_published(
     conn: &mut DbConn,
-    campaign_id: Uuid,
+    campaign_id: CampaignId,
     limit: i64,
     cursor: Option<&str>,
 ) -> Result<Page<Post>, Error> {
     let mut query = news_posts::table
-        .filter(news_posts::campaign_id.eq(campaign_id.to_string()))
+        .filter(news_posts::campaign_id.eq(campaign_id))
         .filter(news_posts::status.eq(PostStatus::Published))
         .select(Post::as_select())
         .order((news_posts::published_at.desc(), news_posts::id.desc()))
@@ -371,13 +376,13 @@ pub fn list_published(
             .filter(news_posts::published_at.lt(at).or(news_posts::published_at.eq(at).and(news_posts::id.lt(id))));
     }
     let rows = query.load(conn)?;
-    Ok(paginate(rows, limit, |p: &Post| encode_cursor(p.published_at.unwrap_or(p.created_at), &p.id)))
+    Ok(paginate(rows, limit, |p: &Post| encode_cursor(p.published_at.unwrap_or(p.created_at), &p.id.to_string())))
 }
 
 /// One published post by its slug.
-pub fn find_published(conn: &mut DbConn, campaign_id: Uuid, slug: &str) -> Result<Post, Error> {
+pub fn find_published(conn: &mut DbConn, campaign_id: CampaignId, slug: &str) -> Result<Post, Error> {
     news_posts::table
-        .filter(news_posts::campaign_id.eq(campaign_id.to_string()))
+        .filter(news_posts::campaign_id.eq(campaign_id))
         .filter(news_posts::slug.eq(slug))
         .filter(news_posts::status.eq(PostStatus::Published))
         .select(Post::as_select())
@@ -387,9 +392,9 @@ pub fn find_published(conn: &mut DbConn, campaign_id: Uuid, slug: &str) -> Resul
 }
 
 /// Every post of a campaign for staff, drafts too, newest first.
-pub fn list_all(conn: &mut DbConn, campaign_id: Uuid) -> Result<Vec<Post>, Error> {
+pub fn list_all(conn: &mut DbConn, campaign_id: CampaignId) -> Result<Vec<Post>, Error> {
     Ok(news_posts::table
-        .filter(news_posts::campaign_id.eq(campaign_id.to_string()))
+        .filter(news_posts::campaign_id.eq(campaign_id))
         .select(Post::as_select())
         .order(news_posts::created_at.desc())
         .load(conn)?)

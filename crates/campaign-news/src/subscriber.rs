@@ -7,8 +7,8 @@ use demeu_db::DbConn;
 use diesel::prelude::*;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
+use crate::ids::{CampaignId, SubscriberId};
 use crate::{Error, FieldError};
 
 demeu_db::stored_enum! {
@@ -38,9 +38,9 @@ demeu_db::stored_enum! {
 #[diesel(table_name = subscribers)]
 pub struct Subscriber {
     /// Id.
-    pub id: String,
+    pub id: SubscriberId,
     /// The campaign.
-    pub campaign_id: String,
+    pub campaign_id: CampaignId,
     /// Lower-case address.
     pub email: String,
     /// Where they are.
@@ -58,7 +58,7 @@ fn hash(token: &str) -> String {
 }
 
 /// Makes a token for `subscriber_id`, stores its hash and returns the token to mail.
-pub fn issue_token(conn: &mut DbConn, subscriber_id: &str, purpose: Purpose) -> Result<String, Error> {
+pub fn issue_token(conn: &mut DbConn, subscriber_id: SubscriberId, purpose: Purpose) -> Result<String, Error> {
     let mut bytes = [0u8; 24];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = hex::encode(bytes);
@@ -95,11 +95,11 @@ pub enum Subscribed {
 /// Subscribes `email` to a campaign, inside the caller's transaction. An address already
 /// pending or confirmed changes nothing, so that the answer to a second subscription reveals
 /// nothing and sends nothing; an address that had unsubscribed is asked to confirm again.
-pub fn subscribe_in(conn: &mut DbConn, campaign_id: Uuid, email: &str) -> Result<Subscribed, Error> {
+pub fn subscribe_in(conn: &mut DbConn, campaign_id: CampaignId, email: &str) -> Result<Subscribed, Error> {
     let email = parse_email(email)?;
     let now = demeu_db::now();
     let existing: Option<Subscriber> = subscribers::table
-        .filter(subscribers::campaign_id.eq(campaign_id.to_string()))
+        .filter(subscribers::campaign_id.eq(campaign_id))
         .filter(subscribers::email.eq(&email))
         .select(Subscriber::as_select())
         .first(conn)
@@ -107,7 +107,7 @@ pub fn subscribe_in(conn: &mut DbConn, campaign_id: Uuid, email: &str) -> Result
     let id = match existing {
         Some(s) if s.status != SubscriberStatus::Unsubscribed => return Ok(Subscribed::Nothing),
         Some(s) => {
-            diesel::update(subscribers::table.find(&s.id))
+            diesel::update(subscribers::table.find(s.id))
                 .set((
                     subscribers::status.eq(SubscriberStatus::Pending),
                     subscribers::created_at.eq(now),
@@ -117,12 +117,12 @@ pub fn subscribe_in(conn: &mut DbConn, campaign_id: Uuid, email: &str) -> Result
             s.id
         }
         None => {
-            let id = Uuid::new_v4().to_string();
+            let id = SubscriberId::new();
             let inserted = conn.transaction(|conn| {
                 diesel::insert_into(subscribers::table)
                     .values((
-                        subscribers::id.eq(&id),
-                        subscribers::campaign_id.eq(campaign_id.to_string()),
+                        subscribers::id.eq(id),
+                        subscribers::campaign_id.eq(campaign_id),
                         subscribers::email.eq(&email),
                         subscribers::status.eq(SubscriberStatus::Pending),
                         subscribers::created_at.eq(now),
@@ -137,20 +137,20 @@ pub fn subscribe_in(conn: &mut DbConn, campaign_id: Uuid, email: &str) -> Result
             id
         }
     };
-    let token = issue_token(conn, &id, Purpose::Confirm)?;
-    let subscriber = subscribers::table.find(&id).select(Subscriber::as_select()).first(conn)?;
+    let token = issue_token(conn, id, Purpose::Confirm)?;
+    let subscriber = subscribers::table.find(id).select(Subscriber::as_select()).first(conn)?;
     Ok(Subscribed::ConfirmationDue { subscriber, token })
 }
 
 fn subscriber_for(conn: &mut DbConn, token: &str, purpose: Purpose) -> Result<Subscriber, Error> {
-    let id: String = subscription_tokens::table
+    let id: SubscriberId = subscription_tokens::table
         .filter(subscription_tokens::token_hash.eq(hash(token)))
         .filter(subscription_tokens::purpose.eq(purpose))
         .select(subscription_tokens::subscriber_id)
         .first(conn)
         .optional()?
         .ok_or(Error::NotFound("token"))?;
-    Ok(subscribers::table.find(&id).select(Subscriber::as_select()).first(conn)?)
+    Ok(subscribers::table.find(id).select(Subscriber::as_select()).first(conn)?)
 }
 
 /// The subscriber a token of `purpose` belongs to, changing nothing: what a mailed link's page
@@ -165,10 +165,10 @@ pub fn find_by_token(conn: &mut DbConn, token: &str, purpose: Purpose) -> Result
 pub fn confirm(conn: &mut DbConn, token: &str) -> Result<Subscriber, Error> {
     conn.write_transaction(|conn| {
         let s = subscriber_for(conn, token, Purpose::Confirm)?;
-        diesel::update(subscribers::table.find(&s.id).filter(subscribers::status.eq(SubscriberStatus::Pending)))
+        diesel::update(subscribers::table.find(s.id).filter(subscribers::status.eq(SubscriberStatus::Pending)))
             .set((subscribers::status.eq(SubscriberStatus::Confirmed), subscribers::confirmed_at.eq(demeu_db::now())))
             .execute(conn)?;
-        Ok(subscribers::table.find(&s.id).select(Subscriber::as_select()).first(conn)?)
+        Ok(subscribers::table.find(s.id).select(Subscriber::as_select()).first(conn)?)
     })
 }
 
@@ -176,20 +176,20 @@ pub fn confirm(conn: &mut DbConn, token: &str) -> Result<Subscriber, Error> {
 pub fn unsubscribe(conn: &mut DbConn, token: &str) -> Result<Subscriber, Error> {
     conn.write_transaction(|conn| {
         let s = subscriber_for(conn, token, Purpose::Unsubscribe)?;
-        diesel::update(subscribers::table.find(&s.id).filter(subscribers::status.ne(SubscriberStatus::Unsubscribed)))
+        diesel::update(subscribers::table.find(s.id).filter(subscribers::status.ne(SubscriberStatus::Unsubscribed)))
             .set((
                 subscribers::status.eq(SubscriberStatus::Unsubscribed),
                 subscribers::unsubscribed_at.eq(demeu_db::now()),
             ))
             .execute(conn)?;
-        Ok(subscribers::table.find(&s.id).select(Subscriber::as_select()).first(conn)?)
+        Ok(subscribers::table.find(s.id).select(Subscriber::as_select()).first(conn)?)
     })
 }
 
 /// The confirmed subscribers of a campaign.
-pub fn confirmed(conn: &mut DbConn, campaign_id: Uuid) -> Result<Vec<Subscriber>, Error> {
+pub fn confirmed(conn: &mut DbConn, campaign_id: CampaignId) -> Result<Vec<Subscriber>, Error> {
     Ok(subscribers::table
-        .filter(subscribers::campaign_id.eq(campaign_id.to_string()))
+        .filter(subscribers::campaign_id.eq(campaign_id))
         .filter(subscribers::status.eq(SubscriberStatus::Confirmed))
         .order(subscribers::created_at.asc())
         .select(Subscriber::as_select())

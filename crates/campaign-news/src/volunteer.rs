@@ -16,8 +16,8 @@ use demeu_db::text::TextKind;
 use demeu_db::DbConn;
 use diesel::prelude::*;
 use serde::Deserialize;
-use uuid::Uuid;
 
+use crate::ids::{CampaignId, StaffUserId, VolunteerId};
 use crate::{Error, FieldError};
 
 /// Longest name, characters.
@@ -194,9 +194,9 @@ impl NewVolunteer {
 #[diesel(table_name = volunteers)]
 pub struct Volunteer {
     /// Id.
-    pub id: String,
+    pub id: VolunteerId,
     /// The campaign whose page it came from.
-    pub campaign_id: String,
+    pub campaign_id: CampaignId,
     /// As given (trimmed).
     pub name: String,
     /// As given (trimmed).
@@ -231,12 +231,12 @@ impl fmt::Debug for Volunteer {
 
 /// Stores an application, status `new`. One statement: alone or inside the caller's
 /// transaction (the API enqueues the foundation's mail in the same one).
-pub fn insert(conn: &mut DbConn, campaign_id: Uuid, new: &NewVolunteer) -> Result<Volunteer, Error> {
+pub fn insert(conn: &mut DbConn, campaign_id: CampaignId, new: &NewVolunteer) -> Result<Volunteer, Error> {
     let now = demeu_db::now();
     // Built here rather than read back: the multi-backend connection has no RETURNING.
     let stored = Volunteer {
-        id: Uuid::new_v4().to_string(),
-        campaign_id: campaign_id.to_string(),
+        id: VolunteerId::new(),
+        campaign_id,
         name: new.name.clone(),
         city: new.city.clone(),
         contact: new.contact.clone(),
@@ -305,11 +305,11 @@ pub fn list(
         query = query.filter(row_before((volunteers::created_at, volunteers::id), (at, id)));
     }
     let rows = query.load::<(Volunteer, String)>(conn)?;
-    Ok(paginate(rows, limit, |(v, _): &(Volunteer, String)| encode_cursor(v.created_at, &v.id)))
+    Ok(paginate(rows, limit, |(v, _): &(Volunteer, String)| encode_cursor(v.created_at, &v.id.to_string())))
 }
 
 /// One application, with its campaign's slug.
-pub fn find(conn: &mut DbConn, id: &str) -> Result<(Volunteer, String), Error> {
+pub fn find(conn: &mut DbConn, id: VolunteerId) -> Result<(Volunteer, String), Error> {
     volunteers::table
         .inner_join(campaigns::table)
         .filter(volunteers::id.eq(id))
@@ -383,9 +383,9 @@ impl VolunteerChange {
 /// person).
 pub fn update(
     conn: &mut DbConn,
-    id: &str,
+    id: VolunteerId,
     change: &VolunteerChange,
-    actor: &str,
+    actor: StaffUserId,
 ) -> Result<(Volunteer, String), Error> {
     conn.write_transaction(|conn| {
         let now = demeu_db::now();

@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::ids::StaffUserId;
 use crate::page::{encode_cursor, paginate, row_before, Page};
 use crate::schema::audit_log;
 use crate::DbConn;
@@ -12,7 +13,7 @@ use crate::DbConn;
 /// `action` to `subject`, with `details` as a JSON object.
 pub fn record(
     conn: &mut DbConn,
-    actor: Option<&str>,
+    actor: Option<StaffUserId>,
     action: &str,
     subject: &str,
     details: &serde_json::Value,
@@ -37,7 +38,7 @@ pub struct AuditEntry {
     /// Id (a UUID).
     pub id: String,
     /// The staff user who acted; `None` for the system or the command line.
-    pub actor_id: Option<String>,
+    pub actor_id: Option<StaffUserId>,
     /// What was done, such as `staff.create`.
     pub action: String,
     /// To what, such as `staff_user:<id>`.

@@ -1,9 +1,6 @@
 //! The ids of the money's rows: one type per kind, parsed once where rows are read.
 
-demeu_db::stored_id! {
-    /// A campaign.
-    pub struct CampaignId;
-}
+pub use demeu_db::ids::{CampaignId, StaffUserId};
 
 demeu_db::stored_id! {
     /// A pledge: its donor's secret handle as much as a key.

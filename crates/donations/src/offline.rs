@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 
 use crate::campaign::Campaign;
+use crate::ids::StaffUserId;
 use crate::ledger::{append_in, EntryKind, NewEntry};
 use crate::ledger_source::LedgerSource;
 use crate::money::Money;
@@ -63,7 +64,7 @@ pub fn record_offline(
     campaign: &Campaign,
     gift: &OfflineGift,
     max_amount: i64,
-    actor: &str,
+    actor: StaffUserId,
     now: DateTime<Utc>,
     after: &dyn Fn(&mut DbConn, &PledgeRecord) -> Result<(), Error>,
 ) -> Result<PledgeRecord, Error> {

@@ -9,6 +9,7 @@ use diesel::sql_types::{BigInt, Text};
 use serde::Serialize;
 
 use crate::campaign::find_by_slug;
+use crate::ids::{CampaignId, PledgeId};
 use crate::totals;
 use crate::Error;
 
@@ -16,7 +17,7 @@ use crate::Error;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PledgeDifference {
     /// The pledge.
-    pub pledge_id: String,
+    pub pledge_id: PledgeId,
     /// What its amounts say counts (wide: a hand-edited row must not wrap).
     pub counted: i128,
     /// What its ledger rows add up to.
@@ -57,15 +58,15 @@ impl Report {
 /// names, and for its pledge only if that pledge is the campaign's.
 pub fn reconcile(conn: &mut DbConn, slug: &str) -> Result<Report, Error> {
     let campaign = find_by_slug(conn, slug)?;
-    let id = campaign.id.to_string();
+    let id = campaign.id;
     let totals = totals::of(conn, campaign.id)?;
     Ok(Report {
         campaign: campaign.spec.slug,
         totals_raised: totals.net_raised,
-        ledger_raised: ledger_raised(conn, &id)?,
+        ledger_raised: ledger_raised(conn, id)?,
         totals_pledges: totals.counted_pledges,
-        ledger_pledges: ledger_pledges(conn, &id)?,
-        pledge_differences: pledge_differences(conn, &id)?,
+        ledger_pledges: ledger_pledges(conn, id)?,
+        pledge_differences: pledge_differences(conn, id)?,
     })
 }
 
@@ -74,7 +75,7 @@ pub fn reconcile(conn: &mut DbConn, slug: &str) -> Result<Report, Error> {
 /// `amount = 2³² × (amount / 2³²) + amount % 2³²` (both backends truncate toward zero and give
 /// the remainder the dividend's sign); neither part's sum can pass BIGINT below 2³¹ rows, and
 /// the two are put together in i128.
-fn ledger_raised(conn: &mut DbConn, campaign_id: &str) -> Result<i128, Error> {
+fn ledger_raised(conn: &mut DbConn, campaign_id: CampaignId) -> Result<i128, Error> {
     let (high, low): (i64, i64) = ledger_entries::table
         .filter(ledger_entries::campaign_id.eq(campaign_id))
         .select((
@@ -93,7 +94,7 @@ struct Count {
 
 /// How many pledges the campaign's ledger rows add up to more than zero for: one pass over the
 /// index `(campaign_id, pledge_id, amount)`, grouped in its order.
-fn ledger_pledges(conn: &mut DbConn, campaign_id: &str) -> Result<i64, Error> {
+fn ledger_pledges(conn: &mut DbConn, campaign_id: CampaignId) -> Result<i64, Error> {
     let sql = format!(
         "SELECT COUNT(*) AS n FROM (SELECT pledge_id FROM ledger_entries WHERE campaign_id = {p} \
          GROUP BY pledge_id HAVING SUM(amount) > 0) AS counted",
@@ -106,7 +107,7 @@ fn ledger_pledges(conn: &mut DbConn, campaign_id: &str) -> Result<i64, Error> {
 #[derive(QueryableByName)]
 struct Differing {
     #[diesel(sql_type = Text)]
-    pledge_id: String,
+    pledge_id: PledgeId,
     #[diesel(sql_type = BigInt)]
     counted: i64,
     #[diesel(sql_type = BigInt)]
@@ -120,7 +121,7 @@ struct Differing {
 /// reported (`mine`): a ledger row naming another campaign's pledge is no difference of these.
 /// A pledge's counted amount cannot pass BIGINT: the checks keep refunded + disputed within
 /// received.
-fn pledge_differences(conn: &mut DbConn, campaign_id: &str) -> Result<Vec<PledgeDifference>, Error> {
+fn pledge_differences(conn: &mut DbConn, campaign_id: CampaignId) -> Result<Vec<PledgeDifference>, Error> {
     let sql = format!(
         "SELECT pledge_id, CAST(SUM(counted) AS BIGINT) AS counted, CAST(SUM(ledger) AS BIGINT) AS ledger \
          FROM (SELECT id AS pledge_id, 1 AS mine, received - refunded - disputed AS counted, 0 AS ledger \

@@ -7,7 +7,7 @@
 //! goes to the provider under an idempotency key derived from the row, and counts when the
 //! provider's refund event arrives ([`settle`]); an offline pledge's refund counts at once.
 
-use crate::ids::{PledgeId, RefundId};
+use crate::ids::{PledgeId, RefundId, StaffUserId};
 use demeu_db::schema::refunds;
 use demeu_db::DbConn;
 use diesel::prelude::*;
@@ -109,7 +109,7 @@ pub fn request(
     conn: &mut DbConn,
     pledge_id: PledgeId,
     requested: Option<i64>,
-    actor: &str,
+    actor: StaffUserId,
     after: AfterCounted<'_>,
 ) -> Result<Requested, Error> {
     conn.write_transaction(|conn| {

@@ -1,4 +1,5 @@
 use chrono::{DateTime, Duration, Utc};
+use demeu_db::ids::StaffUserId;
 use demeu_db::schema::{staff_sessions, staff_users};
 use demeu_db::DbConn;
 use diesel::prelude::*;
@@ -31,7 +32,7 @@ pub(super) fn token_hash(token: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct Credentials {
     /// The account.
-    pub user_id: String,
+    pub user_id: StaffUserId,
     /// Its argon2id hash.
     pub password_hash: String,
     /// Disabled accounts never sign in.
@@ -53,7 +54,7 @@ pub fn credentials(conn: &mut DbConn, key: &str) -> Result<Option<Credentials>, 
 }
 
 /// Opens a session for `user_id`, whose password was just checked.
-pub fn open_session(conn: &mut DbConn, user_id: &str) -> Result<NewSession, AuthError> {
+pub fn open_session(conn: &mut DbConn, user_id: StaffUserId) -> Result<NewSession, AuthError> {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = hex::encode(bytes);
@@ -92,15 +93,15 @@ pub fn user_for_token(conn: &mut DbConn, token: &str) -> Result<Option<StaffUser
         .select(UserRow::as_select())
         .first(conn)
         .optional()?;
-    row.map(UserRow::into_user).transpose()
+    Ok(row.map(UserRow::into_user))
 }
 
 /// Ends the session holding `token`.
 pub fn end_session(conn: &mut DbConn, user: &StaffUser, token: &str) -> Result<(), AuthError> {
     conn.write_transaction(|conn| {
         diesel::delete(staff_sessions::table.filter(staff_sessions::token_hash.eq(token_hash(token)))).execute(conn)?;
-        let id = user.id.to_string();
-        demeu_db::audit::record(conn, Some(&id), "staff.sign_out", &format!("staff_user:{id}"), &serde_json::json!({}))
+        let id = user.id;
+        demeu_db::audit::record(conn, Some(id), "staff.sign_out", &format!("staff_user:{id}"), &serde_json::json!({}))
             .map_err(AuthError::from)
     })
 }

@@ -1,9 +1,9 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
+use demeu_db::ids::StaffUserId;
 use demeu_db::schema::{staff_sessions, staff_users};
 use demeu_db::DbConn;
 use diesel::prelude::*;
 use serde::Serialize;
-use uuid::Uuid;
 
 use super::password::short_password;
 use super::session::token_hash;
@@ -13,7 +13,8 @@ use super::{hash_password, AuthError, Role};
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StaffUser {
     /// Id.
-    pub id: Uuid,
+    #[schema(value_type = uuid::Uuid)]
+    pub id: StaffUserId,
     /// Sign-in address, lower case.
     pub email: String,
     /// What they may do.
@@ -27,7 +28,7 @@ pub struct StaffUser {
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = staff_users)]
 pub(super) struct UserRow {
-    pub id: String,
+    pub id: StaffUserId,
     pub email: String,
     pub password_hash: String,
     pub role: Role,
@@ -36,14 +37,14 @@ pub(super) struct UserRow {
 }
 
 impl UserRow {
-    pub(super) fn into_user(self) -> Result<StaffUser, AuthError> {
-        Ok(StaffUser {
-            id: Uuid::parse_str(&self.id).map_err(|e| AuthError::Broken(format!("staff user id {}: {e}", self.id)))?,
+    pub(super) fn into_user(self) -> StaffUser {
+        StaffUser {
+            id: self.id,
             email: self.email,
             role: self.role,
             active: self.active,
             created_at: DateTime::from_naive_utc_and_offset(self.created_at, Utc),
-        })
+        }
     }
 }
 
@@ -79,15 +80,15 @@ pub(super) fn normalize_email(email: &str) -> Result<String, AuthError> {
 }
 
 /// Creates an account; `actor` is the admin doing it (`None` from the command line).
-pub fn create_user(conn: &mut DbConn, actor: Option<Uuid>, new: &NewStaffUser) -> Result<StaffUser, AuthError> {
+pub fn create_user(conn: &mut DbConn, actor: Option<StaffUserId>, new: &NewStaffUser) -> Result<StaffUser, AuthError> {
     let email = normalize_email(&new.email)?;
     let hash = hash_password(&new.password)?;
-    let id = Uuid::new_v4();
+    let id = StaffUserId::new();
     let now = demeu_db::now();
     conn.write_transaction(|conn| {
         let inserted = diesel::insert_into(staff_users::table)
             .values((
-                staff_users::id.eq(id.to_string()),
+                staff_users::id.eq(id),
                 staff_users::email.eq(&email),
                 staff_users::password_hash.eq(&hash),
                 staff_users::role.eq(new.role),
@@ -100,10 +101,9 @@ pub fn create_user(conn: &mut DbConn, actor: Option<Uuid>, new: &NewStaffUser) -
             Err(e) if demeu_db::is_unique_violation(&e) => return Err(AuthError::EmailTaken(email.clone())),
             other => other?,
         };
-        let actor = actor.map(|a| a.to_string());
         demeu_db::audit::record(
             conn,
-            actor.as_deref(),
+            actor,
             "staff.create",
             &format!("staff_user:{id}"),
             &serde_json::json!({"email": email, "role": new.role}),
@@ -117,7 +117,7 @@ pub fn create_user(conn: &mut DbConn, actor: Option<Uuid>, new: &NewStaffUser) -
 pub fn list_users(conn: &mut DbConn) -> Result<Vec<StaffUser>, AuthError> {
     let rows: Vec<UserRow> =
         staff_users::table.select(UserRow::as_select()).order(staff_users::email.asc()).load(conn)?;
-    rows.into_iter().map(UserRow::into_user).collect()
+    Ok(rows.into_iter().map(UserRow::into_user).collect())
 }
 
 impl StaffUpdate {
@@ -131,7 +131,7 @@ impl StaffUpdate {
 /// UPDATE` in id order (so that two such transactions queue rather than deadlock, and the one
 /// that waited reads the rows as the other left them); SQLite's write transaction already
 /// excludes every other writer.
-fn lock_active_admins(conn: &mut DbConn) -> Result<Vec<String>, diesel::result::Error> {
+fn lock_active_admins(conn: &mut DbConn) -> Result<Vec<StaffUserId>, diesel::result::Error> {
     let admins = staff_users::table
         .filter(staff_users::role.eq(Role::Admin))
         .filter(staff_users::active.eq(true))
@@ -148,42 +148,47 @@ fn lock_active_admins(conn: &mut DbConn) -> Result<Vec<String>, diesel::result::
 /// without an active admin: that is decided inside the write transaction, with the admins'
 /// rows locked first, so that two admins demoting each other at the same moment cannot both
 /// succeed (the role each read when its request came in proves nothing by then).
-pub fn update_user(conn: &mut DbConn, actor: Uuid, id: Uuid, update: &StaffUpdate) -> Result<StaffUser, AuthError> {
+pub fn update_user(
+    conn: &mut DbConn,
+    actor: StaffUserId,
+    id: StaffUserId,
+    update: &StaffUpdate,
+) -> Result<StaffUser, AuthError> {
     if actor == id && update.removes_admin() {
         return Err(AuthError::OwnAccount);
     }
     let hash = update.password.as_deref().map(hash_password).transpose()?;
     let now = demeu_db::now();
     conn.write_transaction(|conn| {
-        let key = id.to_string();
+        let key = id;
         if update.removes_admin() {
             let admins = lock_active_admins(conn)?;
-            if admins == [key.as_str()] {
+            if admins == [id] {
                 return Err(AuthError::LastAdmin);
             }
         }
         let before: Option<UserRow> =
-            staff_users::table.find(&key).select(UserRow::as_select()).first(conn).optional()?;
+            staff_users::table.find(key).select(UserRow::as_select()).first(conn).optional()?;
         let Some(before) = before else {
             return Err(AuthError::NoSuchAccount);
         };
-        diesel::update(staff_users::table.find(&key)).set(staff_users::updated_at.eq(now)).execute(conn)?;
+        diesel::update(staff_users::table.find(key)).set(staff_users::updated_at.eq(now)).execute(conn)?;
         if let Some(role) = update.role {
-            diesel::update(staff_users::table.find(&key)).set(staff_users::role.eq(role)).execute(conn)?;
+            diesel::update(staff_users::table.find(key)).set(staff_users::role.eq(role)).execute(conn)?;
         }
         if let Some(active) = update.active {
-            diesel::update(staff_users::table.find(&key)).set(staff_users::active.eq(active)).execute(conn)?;
+            diesel::update(staff_users::table.find(key)).set(staff_users::active.eq(active)).execute(conn)?;
         }
         if let Some(hash) = &hash {
-            diesel::update(staff_users::table.find(&key)).set(staff_users::password_hash.eq(hash)).execute(conn)?;
+            diesel::update(staff_users::table.find(key)).set(staff_users::password_hash.eq(hash)).execute(conn)?;
         }
         if update.active == Some(false) || hash.is_some() {
-            diesel::delete(staff_sessions::table.filter(staff_sessions::user_id.eq(&key))).execute(conn)?;
+            diesel::delete(staff_sessions::table.filter(staff_sessions::user_id.eq(key))).execute(conn)?;
         }
         // The old values beside the new ones: an auditor reading "role: editor" asks what it was.
         demeu_db::audit::record(
             conn,
-            Some(&actor.to_string()),
+            Some(actor),
             "staff.update",
             &format!("staff_user:{id}"),
             &serde_json::json!({
@@ -194,8 +199,8 @@ pub fn update_user(conn: &mut DbConn, actor: Uuid, id: Uuid, update: &StaffUpdat
                 "password_changed": hash.is_some(),
             }),
         )?;
-        let row: UserRow = staff_users::table.find(&key).select(UserRow::as_select()).first(conn)?;
-        row.into_user()
+        let row: UserRow = staff_users::table.find(key).select(UserRow::as_select()).first(conn)?;
+        Ok(row.into_user())
     })
 }
 
@@ -233,22 +238,22 @@ pub fn change_own_password(
     check_new_password(password, repeated)?;
     let hash = hash_password(password)?;
     let now = demeu_db::now();
-    let key = user.id.to_string();
+    let key = user.id;
     let keep = token_hash(keep_token);
     conn.write_transaction(|conn| {
-        let touched = diesel::update(staff_users::table.find(&key))
+        let touched = diesel::update(staff_users::table.find(key))
             .set((staff_users::password_hash.eq(&hash), staff_users::updated_at.eq(now)))
             .execute(conn)?;
         if touched == 0 {
             return Err(AuthError::NoSuchAccount);
         }
         let ended = diesel::delete(
-            staff_sessions::table.filter(staff_sessions::user_id.eq(&key)).filter(staff_sessions::token_hash.ne(&keep)),
+            staff_sessions::table.filter(staff_sessions::user_id.eq(key)).filter(staff_sessions::token_hash.ne(&keep)),
         )
         .execute(conn)?;
         demeu_db::audit::record(
             conn,
-            Some(&key),
+            Some(key),
             "staff.password",
             &format!("staff_user:{key}"),
             &serde_json::json!({"sessions_ended": ended}),

@@ -12,10 +12,10 @@ use actix_web::http::StatusCode;
 use actix_web::web::{self};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use demeu_db::audit::{AuditEntry, AuditFilter};
+use demeu_db::ids::StaffUserId;
 use demeu_db::FieldError;
 use maud::{html, Markup};
 use serde::Deserialize;
-use uuid::Uuid;
 
 use super::{page, Console, ConsoleForm, Signed};
 use crate::auth::{self, AuthError, NewStaffUser, Role, StaffUpdate, StaffUser, MIN_PASSWORD_LEN};
@@ -91,7 +91,7 @@ struct Typed {
 /// Which form a refusal belongs to.
 enum Refused {
     Create(Vec<(String, String)>),
-    Account(Uuid, Vec<(String, String)>),
+    Account(StaffUserId, Vec<(String, String)>),
 }
 
 fn role_select(id: &str, name: &str, tr: Tr, chosen: &str) -> Markup {
@@ -267,7 +267,7 @@ pub async fn update(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner().parse::<Uuid>().map_err(|_| ApiError::NotFound("staff user".into()))?;
+    let id: StaffUserId = id.into_inner().parse().map_err(|_| ApiError::NotFound("staff user".into()))?;
     let actor = signed.user.id;
     let done = match form.update() {
         Ok(update) => state.pool.run(move |conn| auth::update_user(conn, actor, id, &update)).await,
@@ -336,14 +336,18 @@ pub async fn audit(
             Ok::<_, ApiError>((accounts, entries))
         })
         .await?;
-    let emails: HashMap<String, &str> = accounts.iter().map(|a| (a.id.to_string(), a.email.as_str())).collect();
+    let emails: HashMap<StaffUserId, &str> = accounts.iter().map(|a| (a.id, a.email.as_str())).collect();
     let tr = signed.tr;
     let who = |entry: &AuditEntry| match &entry.actor_id {
-        Some(id) => emails.get(id).map_or_else(|| id.clone(), |email| (*email).to_string()),
+        Some(id) => emails.get(id).map_or_else(|| id.to_string(), |email| (*email).to_string()),
         None => tr.t("console-audit-system"),
     };
     // A subject that is an account is shown by its address too: ids alone say nothing.
-    let subject = |entry: &AuditEntry| match entry.subject.strip_prefix("staff_user:").and_then(|id| emails.get(id)) {
+    let subject = |entry: &AuditEntry| match entry
+        .subject
+        .strip_prefix("staff_user:")
+        .and_then(|id| emails.get(&id.parse().ok()?))
+    {
         Some(email) => format!("{} ({email})", entry.subject),
         None => entry.subject.clone(),
     };
@@ -385,7 +389,7 @@ pub async fn audit(
                             td { span.when { (when(&tr, entry.created_at)) } }
                             td {
                                 @if let Some(id) = &entry.actor_id {
-                                    a href=(link(&[("action", &action), ("actor", id)])) { (who(entry)) }
+                                    a href=(link(&[("action", &action), ("actor", &id.to_string())])) { (who(entry)) }
                                 } @else {
                                     (who(entry))
                                 }

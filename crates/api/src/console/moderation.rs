@@ -68,9 +68,9 @@ pub async fn moderate(
         "reject" => false,
         _ => return Err(ApiError::invalid("action", "approve or reject")),
     };
-    let id = id.into_inner().parse::<uuid::Uuid>().map_err(|_| ApiError::NotFound("comment".into()))?.to_string();
-    let actor = signed.user.id.to_string();
-    state.pool.run(move |conn| comment::moderate(conn, &id, approve, &actor).map_err(ApiError::from)).await?;
+    let id = id.into_inner().parse().map_err(|_| ApiError::NotFound("comment".into()))?;
+    let actor = signed.user.id;
+    state.pool.run(move |conn| comment::moderate(conn, id, approve, actor).map_err(ApiError::from)).await?;
     Ok(back("/staff/comments"))
 }
 
@@ -127,8 +127,8 @@ pub async fn update_volunteer(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let change = VolunteerChange::parse(&VolunteerPatch { status: form.status, note: form.note })?;
-    let id = id.into_inner().parse::<uuid::Uuid>().map_err(|_| ApiError::NotFound("volunteer".into()))?.to_string();
-    let actor = signed.user.id.to_string();
-    state.pool.run(move |conn| volunteer::update(conn, &id, &change, &actor).map_err(ApiError::from)).await?;
+    let id = id.into_inner().parse().map_err(|_| ApiError::NotFound("volunteer".into()))?;
+    let actor = signed.user.id;
+    state.pool.run(move |conn| volunteer::update(conn, id, &change, actor).map_err(ApiError::from)).await?;
     Ok(back("/staff/volunteers"))
 }

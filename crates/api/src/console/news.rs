@@ -4,8 +4,9 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::http::StatusCode;
-use actix_web::web::{self};
+use actix_web::web;
 use actix_web::{HttpRequest, HttpResponse};
+use campaign_news::ids::PostId;
 use campaign_news::post::{self, NewPost, Post, PostEdit, PostStatus};
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -68,7 +69,7 @@ pub async fn list(Console(signed, ..): Console<Editor>, state: web::Data<AppStat
             for progress in donations::campaign::list_progress(conn)? {
                 let spec = &progress.campaign.spec;
                 campaigns.push((spec.slug.clone(), spec.title.clone()));
-                for p in post::list_all(conn, progress.campaign.id.as_uuid())? {
+                for p in post::list_all(conn, progress.campaign.id)? {
                     posts.push((spec.slug.clone(), p));
                 }
             }
@@ -130,14 +131,14 @@ pub async fn create(
         let tr = signed.tr;
         return Ok(page(Some(&signed), tr, &tr.t("console-new-post"), StatusCode::OK, main));
     }
-    let actor = signed.user.id.to_string();
+    let actor = signed.user.id;
     let new = NewPost { title: form.title.clone(), body_markdown: form.body_markdown.clone(), slug: None };
     let slug = form.campaign.clone();
     let made = state
         .pool
         .run(move |conn| {
             let campaign = donations::campaign::find_by_slug(conn, &slug)?;
-            post::create_draft(conn, campaign.id.as_uuid(), &actor, &new).map_err(ApiError::from)
+            post::create_draft(conn, campaign.id, actor, &new).map_err(ApiError::from)
         })
         .await?;
     Ok(back(format!("/staff/news/{}", made.id)))
@@ -149,13 +150,12 @@ pub async fn edit(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner().parse::<uuid::Uuid>().map_err(|_| ApiError::NotFound("post".into()))?.to_string();
+    let id = id.into_inner().parse().map_err(|_| ApiError::NotFound("post".into()))?;
     let (post, subscribers) = state
         .pool
         .run(move |conn| {
-            let post = post::find(conn, &id)?;
-            let campaign = uuid::Uuid::parse_str(&post.campaign_id).map_err(|e| ApiError::internal(e.to_string()))?;
-            let subscribers = campaign_news::subscriber::confirmed(conn, campaign)?.len();
+            let post = post::find(conn, id)?;
+            let subscribers = campaign_news::subscriber::confirmed(conn, post.campaign_id)?.len();
             Ok::<_, ApiError>((post, subscribers))
         })
         .await?;
@@ -200,12 +200,11 @@ pub async fn act(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner().parse::<uuid::Uuid>().map_err(|_| ApiError::NotFound("post".into()))?.to_string();
-    let actor = signed.user.id.to_string();
+    let id: PostId = id.into_inner().parse().map_err(|_| ApiError::NotFound("post".into()))?;
+    let actor = signed.user.id;
     match form.action.as_str() {
         "preview" => {
-            let lookup = id.clone();
-            let post = state.pool.run(move |conn| post::find(conn, &lookup).map_err(ApiError::from)).await?;
+            let post = state.pool.run(move |conn| post::find(conn, id).map_err(ApiError::from)).await?;
             Ok(post_page(&signed, &post, 0, Some(&form)))
         }
         "save" => {
@@ -214,7 +213,7 @@ pub async fn act(
                 body_markdown: Some(form.body_markdown.clone()),
                 slug: None,
             };
-            state.pool.run(move |conn| post::edit(conn, &id, &actor, &edit).map_err(ApiError::from)).await?;
+            state.pool.run(move |conn| post::edit(conn, id, actor, &edit).map_err(ApiError::from)).await?;
             Ok(back(format!("/staff/news/{}", req.match_info().query("id"))))
         }
         "publish" => {
@@ -224,11 +223,11 @@ pub async fn act(
         }
         "unpublish" => {
             let target = format!("/staff/news/{id}");
-            state.pool.run(move |conn| post::unpublish(conn, &id, &actor).map_err(ApiError::from)).await?;
+            state.pool.run(move |conn| post::unpublish(conn, id, actor).map_err(ApiError::from)).await?;
             Ok(back(target))
         }
         "delete" => {
-            state.pool.run(move |conn| post::delete_draft(conn, &id, &actor).map_err(ApiError::from)).await?;
+            state.pool.run(move |conn| post::delete_draft(conn, id, actor).map_err(ApiError::from)).await?;
             Ok(back("/staff/news".into()))
         }
         _ => Err(ApiError::invalid("action", "preview, save, publish, unpublish or delete")),

@@ -249,16 +249,9 @@ pub async fn refund(
     let asked = async {
         let amount = major(&form.amount, currency, "amount")?;
         let fingerprint = format!("{amount:?}");
-        crate::services::refunds::refund(
-            &state,
-            id.as_uuid(),
-            amount,
-            signed.user.id.to_string(),
-            key,
-            request_hash(fingerprint.as_bytes()),
-        )
-        .await
-        .map_err(ApiError::from)
+        crate::services::refunds::refund(&state, id, amount, signed.user.id, key, request_hash(fingerprint.as_bytes()))
+            .await
+            .map_err(ApiError::from)
     }
     .await;
     match asked {
@@ -373,7 +366,7 @@ pub async fn offline(
             reference: form.reference.clone(),
             received_at,
         };
-        crate::services::offline::record(&state, form.campaign.clone(), gift, signed.user.id.to_string())
+        crate::services::offline::record(&state, form.campaign.clone(), gift, signed.user.id)
             .await
             .map_err(ApiError::from)
     }

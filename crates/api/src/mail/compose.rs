@@ -146,11 +146,11 @@ pub fn refund_notice(
 /// Subscribes `email` and, if a confirmation is due, enqueues it.
 pub fn subscribe(conn: &mut DbConn, ctx: &MailContext, campaign: &Campaign, email: &str) -> Result<(), MailError> {
     use campaign_news::subscriber::{issue_token, subscribe_in, Purpose, Subscribed};
-    let Subscribed::ConfirmationDue { subscriber, token } = subscribe_in(conn, campaign.id.as_uuid(), email)? else {
+    let Subscribed::ConfirmationDue { subscriber, token } = subscribe_in(conn, campaign.id, email)? else {
         return Ok(());
     };
     let lang = Lang::of(campaign.spec.locale);
-    let unsubscribe = ctx.unsubscribe_url(&issue_token(conn, &subscriber.id, Purpose::Unsubscribe)?, lang);
+    let unsubscribe = ctx.unsubscribe_url(&issue_token(conn, subscriber.id, Purpose::Unsubscribe)?, lang);
     let confirm = format!("{}/api/v1/subscriptions/confirm?token={token}&lang={}", ctx.public_url, lang.code());
     let rendered = templates::confirmation(lang, &campaign.spec.title, &confirm, &unsubscribe, &ctx.foundation);
     // Keyed by the token: a fresh subscription after an unsubscribe is asked again.
@@ -170,8 +170,8 @@ pub fn news(
     let post_url = format!("{}/api/v1/campaigns/{}/news/{}", ctx.public_url, campaign.spec.slug, post.slug);
     let lang = Lang::of(campaign.spec.locale);
     let mut queued = 0;
-    for subscriber in confirmed(conn, campaign.id.as_uuid())? {
-        let unsubscribe = ctx.unsubscribe_url(&issue_token(conn, &subscriber.id, Purpose::Unsubscribe)?, lang);
+    for subscriber in confirmed(conn, campaign.id)? {
+        let unsubscribe = ctx.unsubscribe_url(&issue_token(conn, subscriber.id, Purpose::Unsubscribe)?, lang);
         let rendered = templates::news(
             lang,
             &templates::NewsMail {
@@ -213,7 +213,7 @@ pub fn volunteer_application(
             contact: &volunteer.contact,
             about: &volunteer.about,
             locale: volunteer.locale.map(|l| l.as_str()),
-            id: &volunteer.id,
+            id: &volunteer.id.to_string(),
             list_url: &list_url,
             foundation: &ctx.foundation,
         },

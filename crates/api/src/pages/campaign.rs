@@ -72,8 +72,8 @@ pub async fn load(state: &AppState, slug: String, query: &PageQuery) -> Result<L
             let progress = donations::campaign::progress(conn, &slug)?;
             let campaign_id = progress.campaign.id;
             let wall = pledge_store::donor_wall(conn, campaign_id, WALL_PAGE, wall_cursor.as_deref())?;
-            let news = post::list_published(conn, campaign_id.as_uuid(), LIST, None)?.items;
-            let comments = comment::list(conn, Some(campaign_id.as_uuid()), CommentStatus::Approved, LIST, None)?.items;
+            let news = post::list_published(conn, campaign_id, LIST, None)?.items;
+            let comments = comment::list(conn, Some(campaign_id), CommentStatus::Approved, LIST, None)?.items;
             // Only a pledge of this campaign that has not paid: anything else is ignored.
             let returning = match returning {
                 Some(id) => pledge_store::find(conn, id)

@@ -94,7 +94,7 @@ pub async fn news_post(
         .pool
         .run(move |conn| {
             let campaign = donations::campaign::find_by_slug(conn, &slug)?;
-            let post = post::find_published(conn, campaign.id.as_uuid(), &post_slug)?;
+            let post = post::find_published(conn, campaign.id, &post_slug)?;
             Ok::<_, ApiError>((campaign, post))
         })
         .await?;

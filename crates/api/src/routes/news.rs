@@ -66,7 +66,7 @@ pub async fn list(
     query: web::Query<Paging>,
 ) -> Result<HttpResponse, ApiError> {
     let page = campaign_page(&state, slug.into_inner(), query.into_inner(), |conn, campaign, limit, cursor| {
-        post::list_published(conn, campaign.id.as_uuid(), limit, cursor).map_err(ApiError::from)
+        post::list_published(conn, campaign.id, limit, cursor).map_err(ApiError::from)
     })
     .await?;
     Ok(HttpResponse::Ok()
@@ -83,7 +83,7 @@ pub async fn show(state: web::Data<AppState>, path: web::Path<(String, String)>)
         .pool
         .run(move |conn| {
             let campaign = donations::campaign::find_by_slug(conn, &slug)?;
-            post::find_published(conn, campaign.id.as_uuid(), &post_slug).map_err(ApiError::from)
+            post::find_published(conn, campaign.id, &post_slug).map_err(ApiError::from)
         })
         .await?;
     Ok(HttpResponse::Ok().json(PostView::from(post)))
@@ -100,7 +100,7 @@ pub async fn atom(state: web::Data<AppState>, slug: web::Path<String>) -> Result
         .pool
         .run(move |conn| {
             let campaign = donations::campaign::find_by_slug(conn, &slug)?;
-            let posts = post::list_published(conn, campaign.id.as_uuid(), 50, None)?;
+            let posts = post::list_published(conn, campaign.id, 50, None)?;
             Ok::<_, ApiError>((campaign, posts.items))
         })
         .await?;
@@ -375,7 +375,7 @@ pub struct CommentPage {
 }
 
 pub(crate) fn comment_view(c: comment::Comment) -> CommentView {
-    CommentView { id: c.id, name: c.name, body: c.body, created_at: utc(c.created_at) }
+    CommentView { id: c.id.to_string(), name: c.name, body: c.body, created_at: utc(c.created_at) }
 }
 
 /// Approved comments, oldest first.
@@ -388,7 +388,7 @@ pub async fn comments(
     query: web::Query<Paging>,
 ) -> Result<HttpResponse, ApiError> {
     let page = campaign_page(&state, slug.into_inner(), query.into_inner(), |conn, campaign, limit, cursor| {
-        comment::list(conn, Some(campaign.id.as_uuid()), CommentStatus::Approved, limit, cursor).map_err(ApiError::from)
+        comment::list(conn, Some(campaign.id), CommentStatus::Approved, limit, cursor).map_err(ApiError::from)
     })
     .await?;
     Ok(HttpResponse::Ok().json(CommentPage {
@@ -419,5 +419,5 @@ pub async fn comment(
     body: JsonBody<NewComment>,
 ) -> Result<HttpResponse, ApiError> {
     let stored = community::comment(&state, client_ip::of(&req), slug.into_inner(), body.0).await?;
-    Ok(HttpResponse::Accepted().json(CommentAccepted { id: stored.id, status: stored.status }))
+    Ok(HttpResponse::Accepted().json(CommentAccepted { id: stored.id.to_string(), status: stored.status }))
 }

@@ -7,7 +7,7 @@ use donations::pledge_store;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::extract::{campaign_page, path_uuid, JsonBody, Paging};
+use crate::extract::{campaign_page, path_id, JsonBody, Paging};
 use crate::idempotency::{request_hash, IdempotencyKey};
 use crate::problem::ApiError;
 use crate::services::pledges::{self, PledgeCreated};
@@ -66,7 +66,7 @@ pub struct PledgeView {
     params(("id" = Uuid, Path, description = "The pledge")),
     responses((status = 200, body = PledgeView)))]
 pub async fn show(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let id = path_uuid(&req, "id", "pledge")?;
+    let id: Uuid = path_id(&req, "id", "pledge")?;
     let view = state
         .pool
         .run(move |conn| {

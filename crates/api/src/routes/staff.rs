@@ -2,7 +2,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use crate::auth::{self, NewSession, NewStaffUser, StaffUpdate, StaffUser};
-use crate::extract::{path_uuid, JsonBody};
+use crate::extract::{path_id, JsonBody};
 use crate::problem::ApiError;
 use crate::routes::access::{Admin, AnyStaff};
 use crate::state::AppState;
@@ -95,7 +95,7 @@ pub async fn update_user(
     req: HttpRequest,
     body: JsonBody<StaffUpdate>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path_uuid(&req, "id", "staff user")?;
+    let id = path_id(&req, "id", "staff user")?;
     let actor = admin.0.id;
     let user = state.pool.run(move |conn| auth::update_user(conn, actor, id, &body.0)).await?;
     Ok(HttpResponse::Ok().json(user))
@@ -170,7 +170,7 @@ pub async fn audit(
             details: serde_json::from_str(&e.details).unwrap_or(serde_json::Value::String(e.details)),
             id: e.id,
             at: demeu_db::utc(e.created_at),
-            actor: e.actor_id,
+            actor: e.actor_id.map(|id| id.to_string()),
             action: e.action,
             target: e.subject,
         })

@@ -8,7 +8,7 @@ use demeu_db::outbox::MailStatus;
 use demeu_db::utc;
 use serde::{Deserialize, Serialize};
 
-use crate::extract::path_uuid;
+use crate::extract::path_id;
 use crate::extract::JsonBody;
 use crate::problem::ApiError;
 use crate::routes::access::{Admin, Editor};
@@ -41,7 +41,7 @@ pub struct StaffPost {
 
 fn staff_post(p: Post) -> StaffPost {
     StaffPost {
-        id: p.id,
+        id: p.id.to_string(),
         slug: p.slug,
         title: p.title,
         body_markdown: p.body_markdown,
@@ -65,12 +65,12 @@ pub async fn create(
     body: JsonBody<NewPost>,
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
-    let actor = editor.0.id.to_string();
+    let actor = editor.0.id;
     let post = state
         .pool
         .run(move |conn| {
             let campaign = donations::campaign::find_by_slug(conn, &slug)?;
-            post::create_draft(conn, campaign.id.as_uuid(), &actor, &body.0).map_err(ApiError::from)
+            post::create_draft(conn, campaign.id, actor, &body.0).map_err(ApiError::from)
         })
         .await?;
     Ok(HttpResponse::Created().json(staff_post(post)))
@@ -90,7 +90,7 @@ pub async fn list(
         .pool
         .run(move |conn| {
             let campaign = donations::campaign::find_by_slug(conn, &slug)?;
-            post::list_all(conn, campaign.id.as_uuid()).map_err(ApiError::from)
+            post::list_all(conn, campaign.id).map_err(ApiError::from)
         })
         .await?;
     Ok(HttpResponse::Ok().json(posts.into_iter().map(staff_post).collect::<Vec<_>>()))
@@ -107,9 +107,9 @@ pub async fn edit(
     req: HttpRequest,
     body: JsonBody<PostEdit>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path_uuid(&req, "id", "post")?.to_string();
-    let actor = editor.0.id.to_string();
-    let post = state.pool.run(move |conn| post::edit(conn, &id, &actor, &body.0).map_err(ApiError::from)).await?;
+    let id = path_id(&req, "id", "post")?;
+    let actor = editor.0.id;
+    let post = state.pool.run(move |conn| post::edit(conn, id, actor, &body.0).map_err(ApiError::from)).await?;
     Ok(HttpResponse::Ok().json(staff_post(post)))
 }
 
@@ -128,8 +128,8 @@ pub struct PublishedView {
     params(("id" = String, Path, description = "The post")),
     responses((status = 200, body = PublishedView)))]
 pub async fn publish(editor: Editor, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let id = path_uuid(&req, "id", "post")?.to_string();
-    let (post, mails_queued) = crate::services::news::publish(&state, id, editor.0.id.to_string()).await?;
+    let id = path_id(&req, "id", "post")?;
+    let (post, mails_queued) = crate::services::news::publish(&state, id, editor.0.id).await?;
     Ok(HttpResponse::Ok().json(PublishedView { post: staff_post(post), mails_queued }))
 }
 
@@ -138,9 +138,9 @@ pub async fn publish(editor: Editor, state: web::Data<AppState>, req: HttpReques
     tag = "staff", security(("bearer" = [])),
     params(("id" = String, Path, description = "The post")), responses((status = 200, body = StaffPost)))]
 pub async fn unpublish(editor: Editor, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let id = path_uuid(&req, "id", "post")?.to_string();
-    let actor = editor.0.id.to_string();
-    let post = state.pool.run(move |conn| post::unpublish(conn, &id, &actor).map_err(ApiError::from)).await?;
+    let id = path_id(&req, "id", "post")?;
+    let actor = editor.0.id;
+    let post = state.pool.run(move |conn| post::unpublish(conn, id, actor).map_err(ApiError::from)).await?;
     Ok(HttpResponse::Ok().json(staff_post(post)))
 }
 
@@ -150,9 +150,9 @@ pub async fn unpublish(editor: Editor, state: web::Data<AppState>, req: HttpRequ
     params(("id" = String, Path, description = "The post")),
     responses((status = 204), (status = 409, description = "Conflicts with the current state")))]
 pub async fn delete(editor: Editor, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let id = path_uuid(&req, "id", "post")?.to_string();
-    let actor = editor.0.id.to_string();
-    state.pool.run(move |conn| post::delete_draft(conn, &id, &actor).map_err(ApiError::from)).await?;
+    let id = path_id(&req, "id", "post")?;
+    let actor = editor.0.id;
+    state.pool.run(move |conn| post::delete_draft(conn, id, actor).map_err(ApiError::from)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -203,9 +203,9 @@ async fn moderate(
     req: HttpRequest,
     approve: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path_uuid(&req, "id", "comment")?.to_string();
-    let actor = editor.0.id.to_string();
-    let c = state.pool.run(move |conn| comment::moderate(conn, &id, approve, &actor).map_err(ApiError::from)).await?;
+    let id = path_id(&req, "id", "comment")?;
+    let actor = editor.0.id;
+    let c = state.pool.run(move |conn| comment::moderate(conn, id, approve, actor).map_err(ApiError::from)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"id": c.id, "status": c.status})))
 }
 

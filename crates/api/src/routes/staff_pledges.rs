@@ -2,6 +2,7 @@ use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
+use demeu_db::ids::StaffUserId;
 use demeu_db::utc;
 use donations::offline::OfflineGift;
 use donations::pledge::{DisplayStatus, PaymentMethod, PledgeState};
@@ -9,7 +10,7 @@ use donations::pledge_store::{self, PledgeRecord, StaffFilter};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::extract::{path_uuid, JsonBody, Paging};
+use crate::extract::{path_id, JsonBody, Paging};
 use crate::idempotency::{request_hash, IdempotencyKey};
 use crate::problem::ApiError;
 use crate::routes::access::Accountant;
@@ -264,7 +265,7 @@ pub async fn csv(
 /// or a page fails part way, as it stands then (an auditor asks about a cut download too).
 pub struct ExportAudit {
     pool: demeu_db::DbPool,
-    actor: Uuid,
+    actor: StaffUserId,
     filters: String,
     rows: u64,
     written: bool,
@@ -272,13 +273,12 @@ pub struct ExportAudit {
 
 impl ExportAudit {
     /// The entry of a download by `actor` of the file filtered by `query`.
-    pub fn new(pool: demeu_db::DbPool, actor: Uuid, query: &str) -> Self {
+    pub fn new(pool: demeu_db::DbPool, actor: StaffUserId, query: &str) -> Self {
         ExportAudit { pool, actor, filters: query.to_string(), rows: 0, written: false }
     }
 
-    fn record(conn: &mut demeu_db::DbConn, actor: Uuid, details: &serde_json::Value) -> Result<(), ApiError> {
-        let actor = actor.to_string();
-        demeu_db::audit::record(conn, Some(&actor), "pledges.export", &format!("staff_user:{actor}"), details)?;
+    fn record(conn: &mut demeu_db::DbConn, actor: StaffUserId, details: &serde_json::Value) -> Result<(), ApiError> {
+        demeu_db::audit::record(conn, Some(actor), "pledges.export", &format!("staff_user:{actor}"), details)?;
         Ok(())
     }
 
@@ -374,8 +374,7 @@ pub async fn offline(
     slug: web::Path<String>,
     body: JsonBody<OfflineGift>,
 ) -> Result<HttpResponse, ApiError> {
-    let (pledge, slug) =
-        crate::services::offline::record(&state, slug.into_inner(), body.0, staff.0.id.to_string()).await?;
+    let (pledge, slug) = crate::services::offline::record(&state, slug.into_inner(), body.0, staff.0.id).await?;
     Ok(HttpResponse::Created().json(staff_view(pledge, slug)?))
 }
 
@@ -406,9 +405,9 @@ pub async fn refund(
     key: IdempotencyKey,
     body: JsonBody<RefundBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path_uuid(&req, "id", "pledge")?;
+    let id = path_id(&req, "id", "pledge")?;
     let JsonBody(RefundBody { amount }, raw) = body;
-    let answer = refunds::refund(&state, id, amount, staff.0.id.to_string(), key.0, request_hash(&raw)).await?;
+    let answer = refunds::refund(&state, id, amount, staff.0.id, key.0, request_hash(&raw)).await?;
     Ok(answer.respond(StatusCode::ACCEPTED))
 }
 

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::client_ip;
-use crate::extract::{path_uuid, JsonBody};
+use crate::extract::{path_id, JsonBody};
 use crate::problem::ApiError;
 use crate::routes::access::Editor;
 use crate::services::volunteers;
@@ -81,7 +81,7 @@ pub struct StaffVolunteer {
 
 fn staff_view((v, campaign): (Volunteer, String)) -> Result<StaffVolunteer, ApiError> {
     Ok(StaffVolunteer {
-        id: Uuid::parse_str(&v.id).map_err(|e| ApiError::internal(format!("volunteer id {}: {e}", v.id)))?,
+        id: v.id.as_uuid(),
         campaign,
         name: v.name,
         city: v.city,
@@ -154,8 +154,8 @@ pub async fn list(
     params(("id" = String, Path, description = "The application")),
     responses((status = 200, body = StaffVolunteer)))]
 pub async fn show(_editor: Editor, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let id = path_uuid(&req, "id", "volunteer")?.to_string();
-    let found = state.pool.run(move |conn| volunteer::find(conn, &id).map_err(ApiError::from)).await?;
+    let id = path_id(&req, "id", "volunteer")?;
+    let found = state.pool.run(move |conn| volunteer::find(conn, id).map_err(ApiError::from)).await?;
     Ok(HttpResponse::Ok().json(staff_view(found)?))
 }
 
@@ -172,10 +172,10 @@ pub async fn update(
     req: HttpRequest,
     body: JsonBody<VolunteerPatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path_uuid(&req, "id", "volunteer")?.to_string();
+    let id = path_id(&req, "id", "volunteer")?;
     let change = VolunteerChange::parse(&body.0)?;
-    let actor = editor.0.id.to_string();
+    let actor = editor.0.id;
     let updated =
-        state.pool.run(move |conn| volunteer::update(conn, &id, &change, &actor).map_err(ApiError::from)).await?;
+        state.pool.run(move |conn| volunteer::update(conn, id, &change, actor).map_err(ApiError::from)).await?;
     Ok(HttpResponse::Ok().json(staff_view(updated)?))
 }

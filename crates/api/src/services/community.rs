@@ -25,7 +25,7 @@ pub async fn comment(
         .pool
         .run(move |conn| {
             let campaign = donations::campaign::find_by_slug(conn, &slug)?;
-            comment::create(conn, campaign.id.as_uuid(), &new).map_err(ServiceError::from)
+            comment::create(conn, campaign.id, &new).map_err(ServiceError::from)
         })
         .await
 }

@@ -1,6 +1,7 @@
 //! Publishing a post: the post's state changes and, on its first publication only, one mail per
 //! confirmed subscriber is enqueued, in one transaction.
 
+use campaign_news::ids::{PostId, StaffUserId};
 use campaign_news::post::{self, Post};
 
 use super::ServiceError;
@@ -9,19 +10,17 @@ use crate::state::AppState;
 
 /// Publishes post `id` as staff member `actor`; returns the post and how many mails were
 /// enqueued (none after the first publication).
-pub async fn publish(state: &AppState, id: String, actor: String) -> Result<(Post, usize), ServiceError> {
+pub async fn publish(state: &AppState, id: PostId, actor: StaffUserId) -> Result<(Post, usize), ServiceError> {
     let ctx = state.mail.clone();
     state
         .pool
         .run(move |conn| {
             conn.write_transaction(|conn| {
-                let published = post::publish_in(conn, &id, &actor)?;
+                let published = post::publish_in(conn, id, actor)?;
                 if !published.first_time {
                     return Ok((published.post, 0));
                 }
-                let campaign_id = uuid::Uuid::parse_str(&published.post.campaign_id)
-                    .map_err(|e| ServiceError::Broken(format!("post {id} names campaign id: {e}")))?;
-                let campaign = donations::campaign::find_by_id(conn, campaign_id.into())?;
+                let campaign = donations::campaign::find_by_id(conn, published.post.campaign_id)?;
                 let queued = compose::news(conn, &ctx, &campaign, &published.post)?;
                 Ok::<_, ServiceError>((published.post, queued))
             })

@@ -3,6 +3,7 @@
 //! the answer. The API's route and the console's form both come here.
 
 use chrono::Utc;
+use donations::ids::StaffUserId;
 use donations::offline::{self, OfflineGift};
 use donations::pledge_store::PledgeRecord;
 
@@ -16,7 +17,7 @@ pub async fn record(
     state: &AppState,
     slug: String,
     gift: OfflineGift,
-    actor: String,
+    actor: StaffUserId,
 ) -> Result<(PledgeRecord, String), ServiceError> {
     let ctx = state.mail.clone();
     let factor = state.settings.limits.offline_pledge_factor;
@@ -28,7 +29,7 @@ pub async fn record(
                 compose::receipt(conn, &ctx, pledge, &campaign).map_err(donations::Error::from)
             };
             let max_amount = offline::ceiling(&campaign, factor);
-            let pledge = offline::record_offline(conn, &campaign, &gift, max_amount, &actor, Utc::now(), &receipt)?;
+            let pledge = offline::record_offline(conn, &campaign, &gift, max_amount, actor, Utc::now(), &receipt)?;
             Ok::<_, ServiceError>((pledge, campaign.spec.slug.clone()))
         })
         .await?;

@@ -6,7 +6,7 @@
 //! the first answer (or 409 while the first is still running); a retry after a provider failure
 //! asks again under the same provider key, which the provider answers with the same refund.
 
-use donations::ids::RefundId;
+use donations::ids::{PledgeId, RefundId, StaffUserId};
 use donations::pledge_store::PledgeRecord;
 use donations::refund::{self, Refund, RefundStatus, Requested, Reserved};
 use serde::Serialize;
@@ -50,9 +50,9 @@ impl RefundAccepted {
 /// staff member `actor`, with the request's optional key and the hash of its body.
 pub async fn refund(
     state: &AppState,
-    pledge_id: Uuid,
+    pledge_id: PledgeId,
     amount: Option<i64>,
-    actor: String,
+    actor: StaffUserId,
     key: Option<String>,
     body_hash: String,
 ) -> Result<Answer<RefundAccepted>, ServiceError> {
@@ -76,7 +76,7 @@ pub async fn refund(
                     let notice = |conn: &mut demeu_db::DbConn, pledge: &PledgeRecord, amount: i64| {
                         refund_notice(conn, &ctx, pledge, amount)
                     };
-                    match refund::request(conn, pledge_id.into(), amount, &actor, &notice) {
+                    match refund::request(conn, pledge_id, amount, actor, &notice) {
                         Ok(requested) => {
                             if let Some((scope, key)) = &held_in {
                                 idempotency::attach(conn, scope, key, &requested_refund(&requested).id.to_string())?;

@@ -20,7 +20,7 @@ pub struct Verified {
     account: String,
     client: Option<IpAddr>,
     /// The account.
-    pub user_id: String,
+    pub user_id: demeu_db::ids::StaffUserId,
 }
 
 impl Verified {
@@ -83,7 +83,7 @@ pub async fn sign_in(
         .pool
         .run(move |conn| {
             verified.record_success(conn)?;
-            Ok::<_, ServiceError>(auth::open_session(conn, &verified.user_id)?)
+            Ok::<_, ServiceError>(auth::open_session(conn, verified.user_id)?)
         })
         .await
 }

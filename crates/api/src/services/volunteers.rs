@@ -31,7 +31,7 @@ pub async fn apply(
         .run(move |conn| {
             let campaign = donations::campaign::find_by_slug(conn, &slug)?;
             conn.write_transaction(|conn| {
-                let stored = volunteer::insert(conn, campaign.id.as_uuid(), &new)?;
+                let stored = volunteer::insert(conn, campaign.id, &new)?;
                 compose::volunteer_application(conn, &ctx, &campaign, &stored)?;
                 Ok::<_, ServiceError>(())
             })
