@@ -329,7 +329,7 @@ async fn pledge_row(app: &TestApp, id: &str) -> donations::pledge_store::PledgeR
 
 async fn money(app: &TestApp, id: &str) -> (i64, i64) {
     let pledge = pledge_row(app, id).await;
-    (pledge.received, pledge.refunded)
+    (pledge.received.minor, pledge.refunded.minor)
 }
 
 async fn state(app: &TestApp, id: &str) -> String {
@@ -565,7 +565,7 @@ async fn a_second_transaction_for_one_invoice_is_counted_and_flagged(backend: Ba
     notify_ok(&app, "pay", &payment(&pledge, 2_002, 500_000)).await;
     notify_ok(&app, "pay", &payment(&pledge, 2_002, 500_000)).await;
     let row = pledge_row(&app, &pledge).await;
-    assert_eq!((row.received, row.refunded), (1_000_000, 0), "both transactions count, each once");
+    assert_eq!((row.received.minor, row.refunded.minor), (1_000_000, 0), "both transactions count, each once");
     assert!(row.flag.is_some(), "a second payment of one invoice is flagged");
     assert_eq!(app.progress().await, (1_000_000, 1));
     let mut ids: Vec<String> = inbox(&app).await.into_iter().map(|r| r.0).collect();

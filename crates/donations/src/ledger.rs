@@ -45,7 +45,17 @@ pub enum LedgerError {
         /// The kind.
         kind: EntryKind,
         /// The signed amount offered.
-        amount: i64,
+        amount: Money,
+    },
+    /// The entry is in another currency than the pledge.
+    #[error("a {kind} entry of {amount} cannot apply to a pledge in {pledge}")]
+    OtherCurrency {
+        /// The kind.
+        kind: EntryKind,
+        /// The signed amount offered.
+        amount: Money,
+        /// The pledge's currency.
+        pledge: Currency,
     },
     /// The entry would take more back than the pledge holds.
     #[error("the pledge holds {counted}; a {kind} of {amount} would take it below zero")]
@@ -53,69 +63,75 @@ pub enum LedgerError {
         /// The kind.
         kind: EntryKind,
         /// The signed amount offered.
-        amount: i64,
+        amount: Money,
         /// What the pledge counts now.
-        counted: i64,
+        counted: Money,
     },
     /// The campaign's total would leave the range a stored amount can hold.
     #[error("an entry of {amount} would take the campaign's total out of range")]
     TotalOutOfRange {
         /// The signed amount offered.
-        amount: i64,
+        amount: Money,
     },
     /// A dispute reversal larger than what is held.
     #[error("only {held} is held in dispute; cannot return {amount}")]
     ReversalTooLarge {
         /// What is held.
-        held: i64,
+        held: Money,
         /// What was to be returned.
-        amount: i64,
+        amount: Money,
     },
 }
 
 /// The pledge's amounts after `kind` of signed `amount` applies, or why it may not.
 ///
-/// Every rule that keeps a pledge from going below zero lives here.
-pub fn apply(before: PledgeAmounts, kind: EntryKind, amount: i64) -> Result<PledgeAmounts, LedgerError> {
+/// Every rule that keeps a pledge from going below zero lives here, and the one that keeps a
+/// pledge's money in one currency.
+pub fn apply(before: PledgeAmounts, kind: EntryKind, amount: Money) -> Result<PledgeAmounts, LedgerError> {
+    if amount.currency != before.currency() {
+        return Err(LedgerError::OtherCurrency { kind, amount, pledge: before.currency() });
+    }
     let bad = || LedgerError::BadAmount { kind, amount };
-    let overflow = bad;
     let mut after = before;
     match kind {
         EntryKind::Payment | EntryKind::OfflinePayment => {
-            if amount <= 0 {
+            if !amount.is_positive() {
                 return Err(bad());
             }
-            after.received = before.received.checked_add(amount).ok_or_else(overflow)?;
+            after.received = before.received.checked_add(amount).map_err(|_| bad())?;
         }
         EntryKind::Refund => {
-            if amount >= 0 {
+            if !amount.is_negative() {
                 return Err(bad());
             }
-            after.refunded = before.refunded.checked_sub(amount).ok_or_else(overflow)?;
+            after.refunded = before.refunded.checked_sub(amount).map_err(|_| bad())?;
         }
         EntryKind::DisputeHeld => {
-            if amount >= 0 {
+            if !amount.is_negative() {
                 return Err(bad());
             }
-            after.disputed = before.disputed.checked_sub(amount).ok_or_else(overflow)?;
+            after.disputed = before.disputed.checked_sub(amount).map_err(|_| bad())?;
         }
         EntryKind::DisputeReversed => {
-            if amount <= 0 {
+            if !amount.is_positive() {
                 return Err(bad());
             }
             if amount > before.disputed {
                 return Err(LedgerError::ReversalTooLarge { held: before.disputed, amount });
             }
-            after.disputed = before.disputed - amount;
+            after.disputed = before.disputed.checked_sub(amount).map_err(|_| bad())?;
         }
         EntryKind::Correction => {
-            if amount == 0 {
+            if amount.is_zero() {
                 return Err(bad());
             }
-            after.received = before.received.checked_add(amount).ok_or_else(overflow)?;
+            after.received = before.received.checked_add(amount).map_err(|_| bad())?;
         }
     }
-    if after.counted() < 0 || after.received < 0 {
+    // Refunded + disputed may pass i64 only past received, which this refuses anyway: checked
+    // wide, so that `counted` (which assumes it) is only asked of amounts that passed.
+    let taken = i128::from(after.refunded.minor) + i128::from(after.disputed.minor);
+    if i128::from(after.received.minor) < taken || after.received.is_negative() {
         return Err(LedgerError::BelowZero { kind, amount, counted: before.counted() });
     }
     Ok(after)
@@ -153,7 +169,7 @@ pub enum Appended {
 impl Appended {
     /// True when this append counted a pledge's money for the first time.
     pub fn first_counted(&self) -> bool {
-        matches!(self, Appended::Recorded { before, after, .. } if before.received == 0 && after.received > 0)
+        matches!(self, Appended::Recorded { before, after, .. } if before.received.is_zero() && after.received.is_positive())
     }
 }
 
@@ -175,8 +191,8 @@ struct LedgerRow<'a> {
 pub struct EntryView {
     /// What it records.
     pub kind: EntryKind,
-    /// Minor units, signed by its effect on what counts.
-    pub amount: i64,
+    /// Signed by its effect on what counts.
+    pub amount: Money,
     /// The fact it records (`payment:pi_…`, `refund-tx:…`, `offline:…`).
     pub source: String,
     /// When it was written.
@@ -185,14 +201,25 @@ pub struct EntryView {
 
 /// A pledge's ledger rows, oldest first: its books, as the staff console shows them.
 pub fn entries_of(conn: &mut DbConn, pledge_id: PledgeId) -> Result<Vec<EntryView>, Error> {
-    let rows: Vec<(EntryKind, i64, String, chrono::NaiveDateTime)> = ledger_entries::table
+    let rows: Vec<(EntryKind, i64, Currency, String, chrono::NaiveDateTime)> = ledger_entries::table
         .filter(ledger_entries::pledge_id.eq(pledge_id))
         .order((ledger_entries::created_at.asc(), ledger_entries::id.asc()))
-        .select((ledger_entries::kind, ledger_entries::amount, ledger_entries::source, ledger_entries::created_at))
+        .select((
+            ledger_entries::kind,
+            ledger_entries::amount,
+            ledger_entries::currency,
+            ledger_entries::source,
+            ledger_entries::created_at,
+        ))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(kind, amount, source, created_at)| EntryView { kind, amount, source, created_at })
+        .map(|(kind, minor, currency, source, created_at)| EntryView {
+            kind,
+            amount: Money::new(minor, currency),
+            source,
+            created_at,
+        })
         .collect())
 }
 
@@ -261,9 +288,9 @@ pub fn append_locked(
         return Err(Error::CurrencyMismatch { expected: pledge.currency, got: entry.amount.currency });
     }
     let before = pledge.amounts();
-    let after = apply(before, entry.kind, entry.amount.minor)?;
+    let after = apply(before, entry.kind, entry.amount)?;
 
-    let counted_change = i64::from(after.counted() > 0) - i64::from(before.counted() > 0);
+    let counted_change = i64::from(after.counted().is_positive()) - i64::from(before.counted().is_positive());
     let delta = entry.amount.minor;
     let campaign_id = pledge.campaign_id;
     // The campaign's total must stay inside BIGINT (SQLite would silently turn an overflowing
@@ -271,7 +298,7 @@ pub fn append_locked(
     // leaves nothing written. (A negative entry cannot leave the range: what counts never goes
     // below zero.)
     if totals::of(conn, campaign_id)?.net_raised.checked_add(delta).is_none() {
-        return Err(Error::Ledger(LedgerError::TotalOutOfRange { amount: delta }));
+        return Err(Error::Ledger(LedgerError::TotalOutOfRange { amount: entry.amount }));
     }
 
     let entry_id = Uuid::new_v4();
@@ -288,13 +315,13 @@ pub fn append_locked(
     diesel::insert_into(ledger_entries::table).values(&row).execute(conn)?;
 
     let becomes_paid = matches!(entry.kind, EntryKind::Payment | EntryKind::OfflinePayment);
-    let first_counted = before.received == 0 && after.received > 0;
+    let first_counted = before.received.is_zero() && after.received.is_positive();
     diesel::update(pledges::table.find(pledge_id))
         .set((
             (
-                pledges::received.eq(after.received),
-                pledges::refunded.eq(after.refunded),
-                pledges::disputed.eq(after.disputed),
+                pledges::received.eq(after.received.minor),
+                pledges::refunded.eq(after.refunded.minor),
+                pledges::disputed.eq(after.disputed.minor),
                 pledges::state.eq(if becomes_paid { PledgeState::Paid } else { pledge.state }),
                 pledges::counted_at.eq(pledge.counted_at.or(first_counted.then_some(now))),
                 pledges::updated_at.eq(now),
@@ -312,29 +339,44 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const PAID: PledgeAmounts = PledgeAmounts { amount: 10_000, received: 10_000, refunded: 0, disputed: 0 };
+    const fn kzt(minor: i64) -> Money {
+        Money::new(minor, Currency::Kzt)
+    }
+
+    const PAID: PledgeAmounts =
+        PledgeAmounts { amount: kzt(10_000), received: kzt(10_000), refunded: kzt(0), disputed: kzt(0) };
 
     #[test]
     fn refunds_and_disputes_never_go_below_zero() {
-        let refunded = apply(PAID, EntryKind::Refund, -6_000).expect("a partial refund applies");
-        assert_eq!(refunded.counted(), 4_000);
-        assert!(matches!(apply(refunded, EntryKind::Refund, -5_000), Err(LedgerError::BelowZero { .. })));
-        assert!(matches!(apply(refunded, EntryKind::DisputeHeld, -4_001), Err(LedgerError::BelowZero { .. })));
-        assert_eq!(apply(refunded, EntryKind::DisputeHeld, -4_000).map(|a| a.counted()), Ok(0));
+        let refunded = apply(PAID, EntryKind::Refund, kzt(-6_000)).expect("a partial refund applies");
+        assert_eq!(refunded.counted(), kzt(4_000));
+        assert!(matches!(apply(refunded, EntryKind::Refund, kzt(-5_000)), Err(LedgerError::BelowZero { .. })));
+        assert!(matches!(apply(refunded, EntryKind::DisputeHeld, kzt(-4_001)), Err(LedgerError::BelowZero { .. })));
+        assert_eq!(apply(refunded, EntryKind::DisputeHeld, kzt(-4_000)).map(|a| a.counted()), Ok(kzt(0)));
     }
 
     #[test]
     fn signs_must_fit_the_kind() {
-        assert!(matches!(apply(PAID, EntryKind::Payment, 0), Err(LedgerError::BadAmount { .. })));
-        assert!(matches!(apply(PAID, EntryKind::Refund, 100), Err(LedgerError::BadAmount { .. })));
-        assert!(matches!(apply(PAID, EntryKind::DisputeReversed, 100), Err(LedgerError::ReversalTooLarge { .. })));
+        assert!(matches!(apply(PAID, EntryKind::Payment, kzt(0)), Err(LedgerError::BadAmount { .. })));
+        assert!(matches!(apply(PAID, EntryKind::Refund, kzt(100)), Err(LedgerError::BadAmount { .. })));
+        assert!(matches!(apply(PAID, EntryKind::DisputeReversed, kzt(100)), Err(LedgerError::ReversalTooLarge { .. })));
+    }
+
+    #[test]
+    fn a_pledge_takes_money_in_its_own_currency_only() {
+        let dollars = Money::new(10_000, Currency::Usd);
+        assert!(matches!(apply(PAID, EntryKind::Payment, dollars), Err(LedgerError::OtherCurrency { .. })));
+        assert!(matches!(
+            apply(PAID, EntryKind::Refund, Money::new(-1, Currency::Eur)),
+            Err(LedgerError::OtherCurrency { .. })
+        ));
     }
 
     #[test]
     fn a_won_dispute_brings_the_money_back() {
-        let held = apply(PAID, EntryKind::DisputeHeld, -10_000).expect("held");
-        assert_eq!(held.counted(), 0);
-        let back = apply(held, EntryKind::DisputeReversed, 10_000).expect("reversed");
+        let held = apply(PAID, EntryKind::DisputeHeld, kzt(-10_000)).expect("held");
+        assert_eq!(held.counted(), kzt(0));
+        let back = apply(held, EntryKind::DisputeReversed, kzt(10_000)).expect("reversed");
         assert_eq!(back, PAID);
     }
 
@@ -354,19 +396,19 @@ mod tests {
         /// zero, and what counts is exactly the sum of the accepted amounts.
         #[test]
         fn accepted_entries_sum_to_what_counts(entries in prop::collection::vec(any_entry(), 0..40)) {
-            let mut amounts = PledgeAmounts { amount: 50_000, ..Default::default() };
+            let mut amounts = PledgeAmounts::promised(kzt(50_000));
             let mut ledger_sum = 0i64;
             for (kind, amount) in entries {
-                if let Ok(after) = apply(amounts, kind, amount) {
-                    prop_assert_eq!(after.counted() - amounts.counted(), amount);
+                if let Ok(after) = apply(amounts, kind, kzt(amount)) {
+                    prop_assert_eq!(after.counted().minor - amounts.counted().minor, amount);
                     amounts = after;
                     ledger_sum += amount;
                 }
-                prop_assert!(amounts.counted() >= 0);
-                prop_assert!(amounts.disputed >= 0);
-                prop_assert!(amounts.refunded >= 0);
+                prop_assert!(amounts.counted() >= kzt(0));
+                prop_assert!(amounts.disputed >= kzt(0));
+                prop_assert!(amounts.refunded >= kzt(0));
             }
-            prop_assert_eq!(amounts.counted(), ledger_sum);
+            prop_assert_eq!(amounts.counted(), kzt(ledger_sum));
         }
     }
 }

@@ -61,6 +61,41 @@ pub struct Money {
     pub currency: Currency,
 }
 
+/// An amount as a provider stated it, before it is matched to a pledge: its count of minor
+/// units and its currency code as written (Stripe's `kzt`), or no code where the notification
+/// names none (a TipTop Pay refund is in its payment's currency). It becomes [`Money`] only in a
+/// pledge's currency ([`Stated::in_currency`]): a provider's word is not yet our money.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stated {
+    /// Count of minor units, as written.
+    pub minor: i64,
+    /// The currency code, as written.
+    pub currency: Option<String>,
+}
+
+impl Stated {
+    /// `minor` units of the currency whose code is `currency`.
+    pub fn new(minor: i64, currency: impl Into<String>) -> Self {
+        Stated { minor, currency: Some(currency.into()) }
+    }
+
+    /// `minor` units of whatever the payment it concerns was in.
+    pub fn in_payments_currency(minor: i64) -> Self {
+        Stated { minor, currency: None }
+    }
+
+    /// The amount in `currency`, if that is the currency stated (or none was stated).
+    pub fn in_currency(&self, currency: Currency) -> Option<Money> {
+        let same = self.currency.as_deref().is_none_or(|code| Currency::from_code(code).ok() == Some(currency));
+        same.then_some(Money::new(self.minor, currency))
+    }
+
+    /// The currency code as stated, for a message.
+    pub fn code(&self) -> &str {
+        self.currency.as_deref().unwrap_or("(none)")
+    }
+}
+
 /// The refusal of an amount outside `min..=max` (field `amount`): said in money as people write
 /// it (`500 ₸`), never in minor units, which no person reads; with its message id for the
 /// reader's language. The one wording of the give form's, the refund's and the offline gift's.
@@ -119,12 +154,41 @@ impl Money {
         Ok(Money::new(minor, currency))
     }
 
+    /// `-self`, refusing overflow (`i64::MIN` has no opposite).
+    pub fn checked_neg(self) -> Result<Money, MoneyError> {
+        Ok(Money::new(self.minor.checked_neg().ok_or(MoneyError::Overflow)?, self.currency))
+    }
+
+    /// More than nothing.
+    pub const fn is_positive(self) -> bool {
+        self.minor > 0
+    }
+
+    /// Less than nothing (a refund's or a dispute's entry).
+    pub const fn is_negative(self) -> bool {
+        self.minor < 0
+    }
+
+    /// Nothing.
+    pub const fn is_zero(self) -> bool {
+        self.minor == 0
+    }
+
     fn same_currency(self, other: Money) -> Result<(), MoneyError> {
         if self.currency == other.currency {
             Ok(())
         } else {
             Err(MoneyError::CurrencyMismatch(self.currency, other.currency))
         }
+    }
+}
+
+/// Amounts of one currency compare by their count; amounts of two currencies do not compare at
+/// all (`partial_cmp` is `None`, so `<`, `>`, `<=` and `>=` are all false), as there is no rate
+/// between them here.
+impl PartialOrd for Money {
+    fn partial_cmp(&self, other: &Money) -> Option<std::cmp::Ordering> {
+        (self.currency == other.currency).then(|| self.minor.cmp(&other.minor))
     }
 }
 
@@ -160,6 +224,16 @@ mod tests {
         let a = Money::new(100, Currency::Kzt);
         let b = Money::new(100, Currency::Usd);
         assert_eq!(a.checked_add(b), Err(MoneyError::CurrencyMismatch(Currency::Kzt, Currency::Usd)));
+    }
+
+    #[test]
+    fn amounts_of_two_currencies_do_not_compare() {
+        let (tenge, dollars) = (Money::new(100, Currency::Kzt), Money::new(100, Currency::Usd));
+        assert_eq!(tenge.partial_cmp(&dollars), None);
+        assert_eq!([tenge < dollars, tenge > dollars, tenge <= dollars, tenge >= dollars], [false; 4]);
+        assert!(Money::new(99, Currency::Kzt) < tenge);
+        assert_eq!(tenge.checked_neg().map(|m| m.minor), Ok(-100));
+        assert_eq!(Money::new(i64::MIN, Currency::Kzt).checked_neg(), Err(MoneyError::Overflow));
     }
 
     #[test]

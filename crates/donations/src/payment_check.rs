@@ -7,7 +7,7 @@ use demeu_db::DbConn;
 use uuid::Uuid;
 
 use crate::campaign::CampaignStatus;
-use crate::money::Currency;
+use crate::money::Stated;
 use crate::pledge::PledgeState;
 use crate::pledge_store::{self, PledgeRecord};
 use crate::Error;
@@ -17,10 +17,8 @@ use crate::Error;
 pub struct PaymentAttempt<'a> {
     /// Our pledge id, as the payment carries it.
     pub pledge_ref: Option<&'a str>,
-    /// Minor units.
-    pub amount: i64,
-    /// ISO code in any case.
-    pub currency: &'a str,
+    /// The amount, as the provider states it.
+    pub amount: Stated,
 }
 
 /// The answer.
@@ -41,10 +39,10 @@ pub enum Verdict {
 /// The rule, on a pledge already found (`None`: not found) and its campaign's status.
 pub fn verdict(pledge: Option<&PledgeRecord>, campaign: CampaignStatus, attempt: &PaymentAttempt<'_>) -> Verdict {
     let Some(pledge) = pledge else { return Verdict::UnknownPledge };
-    if Currency::from_code(attempt.currency).ok() != Some(pledge.currency) || attempt.amount != pledge.amount {
+    if attempt.amount.in_currency(pledge.currency) != Some(pledge.amount) {
         return Verdict::WrongAmount;
     }
-    if pledge.received > 0 || pledge.state == PledgeState::Paid {
+    if pledge.received.is_positive() || pledge.state == PledgeState::Paid {
         return Verdict::Refused("the pledge is paid already".into());
     }
     if pledge.state == PledgeState::Canceled {
@@ -76,6 +74,7 @@ pub fn check(conn: &mut DbConn, attempt: &PaymentAttempt<'_>, now: DateTime<Utc>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::money::{Currency, Money};
     use crate::pledge::PaymentMethod;
 
     fn pledge(state: PledgeState, received: i64) -> PledgeRecord {
@@ -83,7 +82,7 @@ mod tests {
         PledgeRecord {
             id: crate::ids::PledgeId::new(),
             campaign_id: crate::ids::CampaignId::new(),
-            amount: 500_000,
+            amount: Money::new(500_000, Currency::Kzt),
             currency: Currency::Kzt,
             donor_name: None,
             email: None,
@@ -92,9 +91,9 @@ mod tests {
             message: None,
             subscribe: false,
             state,
-            received,
-            refunded: 0,
-            disputed: 0,
+            received: Money::new(received, Currency::Kzt),
+            refunded: Money::zero(Currency::Kzt),
+            disputed: Money::zero(Currency::Kzt),
             method: PaymentMethod::Online,
             reference: None,
             provider_session_id: None,
@@ -108,8 +107,8 @@ mod tests {
         }
     }
 
-    fn attempt(amount: i64, currency: &str) -> PaymentAttempt<'_> {
-        PaymentAttempt { pledge_ref: None, amount, currency }
+    fn attempt(amount: i64, currency: &str) -> PaymentAttempt<'static> {
+        PaymentAttempt { pledge_ref: None, amount: Stated::new(amount, currency) }
     }
 
     #[test]

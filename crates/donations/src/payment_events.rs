@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::ids::PledgeId;
 use crate::ledger::{append_locked, Appended, EntryKind, NewEntry};
 use crate::ledger_source::LedgerSource;
-use crate::money::{Currency, Money};
+use crate::money::{Money, Stated};
 use crate::pledge::PledgeState;
 use crate::pledge_store::{self, PledgeRecord, ProviderIds};
 use crate::totals::TotalsChange;
@@ -56,9 +56,7 @@ pub enum PaymentEvent {
         /// Our pledge id, from the payment's metadata.
         pledge_ref: Option<String>,
         /// What was received.
-        amount: i64,
-        /// Lower-case ISO code.
-        currency: String,
+        amount: Stated,
     },
     /// A charge was refunded; `amount_refunded` is the cumulative total, not the increment.
     Refunded {
@@ -67,9 +65,7 @@ pub enum PaymentEvent {
         /// Its payment.
         payment_id: Option<String>,
         /// Total refunded so far.
-        amount_refunded: i64,
-        /// Lower-case ISO code.
-        currency: String,
+        amount_refunded: Stated,
     },
     /// One refund transaction gave `amount` back (TipTop Pay reports each refund on its own,
     /// where Stripe reports the cumulative total).
@@ -78,8 +74,8 @@ pub enum PaymentEvent {
         refund_id: String,
         /// The refunded payment.
         payment_id: String,
-        /// What this refund gave back.
-        amount: i64,
+        /// What this refund gave back (in its payment's currency).
+        amount: Stated,
     },
     /// A dispute opened or its funds were withdrawn: the money is held out.
     DisputeFundsHeld(DisputeFacts),
@@ -103,10 +99,8 @@ pub struct CheckoutFacts {
     pub pledge_ref: Option<String>,
     /// The payment it created.
     pub payment_id: Option<String>,
-    /// The total charged.
-    pub amount: Option<i64>,
-    /// Lower-case ISO code.
-    pub currency: Option<String>,
+    /// The total charged, when the session states it with its currency.
+    pub amount: Option<Stated>,
     /// Whether the money is confirmed.
     pub paid: bool,
 }
@@ -119,9 +113,7 @@ pub struct DisputeFacts {
     /// The disputed payment.
     pub payment_id: Option<String>,
     /// Disputed amount.
-    pub amount: i64,
-    /// Lower-case ISO code.
-    pub currency: String,
+    pub amount: Stated,
 }
 
 /// One verified delivery from a provider.
@@ -151,7 +143,7 @@ pub enum Processed {
         /// The ledger entry.
         kind: EntryKind,
         /// Signed amount.
-        amount: i64,
+        amount: Money,
         /// True when this was the pledge's first counted money (a receipt is due).
         first_counted: bool,
     },
@@ -369,32 +361,34 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent, totals: &mut Option<TotalsChan
             let why = format!("payment {payment_id} authorized: counts when it is confirmed");
             Ok((Processed::Recorded(why), Some(pledge.id)))
         }
-        PaymentEvent::PaymentSucceeded { payment_id, pledge_ref, amount, currency } => {
+        PaymentEvent::PaymentSucceeded { payment_id, pledge_ref, amount } => {
             let pledge = match ours(conn, pledge_ref.as_deref())? {
                 Ok(pledge) => pledge,
                 Err(not_ours) => return Ok(not_ours),
             };
             let ids = ProviderIds::missing(conn, &pledge, None, Some(payment_id))?;
-            count_payment(conn, &pledge, ids, payment_id, *amount, currency, totals)
+            count_payment(conn, &pledge, ids, payment_id, amount, totals)
         }
-        PaymentEvent::Refunded { charge_id, payment_id, amount_refunded, currency } => {
+        PaymentEvent::Refunded { charge_id, payment_id, amount_refunded } => {
             let pledge = match paid_by(conn, payment_id.as_deref(), "refund")? {
                 Ok(pledge) => pledge,
                 Err(not_ours) => return Ok(not_ours),
             };
-            if let Some(flagged) = mismatch(conn, &pledge, None, currency)? {
-                return Ok(flagged);
-            }
-            if pledge.received == 0 {
+            let cumulative = match in_pledge_currency(conn, &pledge, amount_refunded, Whole::Any)? {
+                Ok(cumulative) => cumulative,
+                Err(flagged) => return Ok(flagged),
+            };
+            if pledge.received.is_zero() {
                 return Err(Error::NotYetKnown(format!("refund for pledge {} before its payment", pledge.id)));
             }
-            let increment = amount_refunded - pledge.refunded;
-            if increment <= 0 {
+            let increment = cumulative.checked_sub(pledge.refunded)?;
+            if !increment.is_positive() {
                 let why = format!("refunds already counted up to {}", pledge.refunded);
                 return Ok((Processed::Recorded(why), Some(pledge.id)));
             }
-            let source = LedgerSource::ProviderRefund { charge_id: charge_id.clone(), cumulative: *amount_refunded };
-            let applied = record(conn, &pledge, ProviderIds::default(), EntryKind::Refund, -increment, source, totals)?;
+            let source = LedgerSource::ProviderRefund { charge_id: charge_id.clone(), cumulative: cumulative.minor };
+            let entry = increment.checked_neg()?;
+            let applied = record(conn, &pledge, ProviderIds::default(), EntryKind::Refund, entry, source, totals)?;
             if matches!(applied.0, Processed::Counted { .. }) {
                 crate::refund::settle(conn, pledge.id, increment)?;
             }
@@ -405,13 +399,18 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent, totals: &mut Option<TotalsChan
                 Ok(pledge) => pledge,
                 Err(not_ours) => return Ok(not_ours),
             };
-            if pledge.received == 0 {
+            let amount = match in_pledge_currency(conn, &pledge, amount, Whole::Any)? {
+                Ok(amount) => amount,
+                Err(flagged) => return Ok(flagged),
+            };
+            if pledge.received.is_zero() {
                 return Err(Error::NotYetKnown(format!("refund for pledge {} before its payment", pledge.id)));
             }
             let source = LedgerSource::RefundTransaction { refund_id: refund_id.clone() };
-            let applied = record(conn, &pledge, ProviderIds::default(), EntryKind::Refund, -amount, source, totals)?;
+            let entry = amount.checked_neg()?;
+            let applied = record(conn, &pledge, ProviderIds::default(), EntryKind::Refund, entry, source, totals)?;
             if matches!(applied.0, Processed::Counted { .. }) {
-                crate::refund::settle(conn, pledge.id, *amount)?;
+                crate::refund::settle(conn, pledge.id, amount)?;
             }
             Ok(applied)
         }
@@ -420,40 +419,43 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent, totals: &mut Option<TotalsChan
                 Ok(pledge) => pledge,
                 Err(not_ours) => return Ok(not_ours),
             };
-            if let Some(flagged) = mismatch(conn, &pledge, None, &d.currency)? {
-                return Ok(flagged);
-            }
-            if pledge.received == 0 {
+            let disputed = match in_pledge_currency(conn, &pledge, &d.amount, Whole::Any)? {
+                Ok(disputed) => disputed,
+                Err(flagged) => return Ok(flagged),
+            };
+            if pledge.received.is_zero() {
                 return Err(Error::NotYetKnown(format!("dispute on pledge {} before its payment", pledge.id)));
             }
-            if held_by_dispute(conn, &d.dispute_id)?.is_some() {
+            if held_by_dispute(conn, &pledge, &d.dispute_id)?.is_some() {
                 return Ok((Processed::Recorded("the dispute holds its money already".into()), Some(pledge.id)));
             }
             // What a dispute can hold is what still counts: a refund already gave the rest back.
             // A dispute that holds nothing is kept too, so that its outcome knows it by key.
-            let hold = d.amount.min(pledge.amounts().counted()).max(0);
+            let counted = pledge.amounts().counted();
+            let hold = if disputed < counted { disputed } else { counted };
+            let hold = if hold.is_negative() { Money::zero(hold.currency) } else { hold };
             diesel::insert_into(disputes::table)
                 .values((
                     disputes::dispute_id.eq(&d.dispute_id),
                     disputes::pledge_id.eq(&pledge.id),
-                    disputes::held.eq(hold),
+                    disputes::held.eq(hold.minor),
                     disputes::created_at.eq(demeu_db::now()),
                 ))
                 .execute(conn)?;
-            if hold == 0 {
+            if hold.is_zero() {
                 let why = format!("dispute {} held nothing: nothing of the pledge counted", d.dispute_id);
                 return Ok((Processed::Recorded(why), Some(pledge.id)));
             }
             let source = LedgerSource::DisputeHeld { dispute_id: d.dispute_id.clone() };
-            record(conn, &pledge, ProviderIds::default(), EntryKind::DisputeHeld, -hold, source, totals)
+            record(conn, &pledge, ProviderIds::default(), EntryKind::DisputeHeld, hold.checked_neg()?, source, totals)
         }
         PaymentEvent::DisputeFundsReturned(d) => {
             let pledge = match paid_by(conn, d.payment_id.as_deref(), "dispute")? {
                 Ok(pledge) => pledge,
                 Err(not_ours) => return Ok(not_ours),
             };
-            match held_by_dispute(conn, &d.dispute_id)? {
-                Some(0) => {
+            match held_by_dispute(conn, &pledge, &d.dispute_id)? {
+                Some(held) if held.is_zero() => {
                     Ok((Processed::Recorded("the dispute held nothing: nothing to return".into()), Some(pledge.id)))
                 }
                 Some(held) => {
@@ -468,7 +470,7 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent, totals: &mut Option<TotalsChan
                 Ok(pledge) => pledge,
                 Err(not_ours) => return Ok(not_ours),
             };
-            if held_by_dispute(conn, &d.dispute_id)?.is_none() {
+            if held_by_dispute(conn, &pledge, &d.dispute_id)?.is_none() {
                 return Err(Error::NotYetKnown(format!("dispute {} lost before it held money", d.dispute_id)));
             }
             Ok((Processed::Recorded("dispute lost: the held money stays out".into()), Some(pledge.id)))
@@ -488,13 +490,13 @@ fn checkout(conn: &mut DbConn, facts: &CheckoutFacts, totals: &mut Option<Totals
         ids.write(conn, pledge.id)?;
         return Ok((Processed::Recorded("checkout complete, payment pending".into()), Some(pledge.id)));
     }
-    let (Some(payment_id), Some(amount), Some(currency)) = (&facts.payment_id, facts.amount, &facts.currency) else {
+    let (Some(payment_id), Some(amount)) = (&facts.payment_id, &facts.amount) else {
         ids.write(conn, pledge.id)?;
         let why = format!("paid session {} lacks its payment, amount or currency", facts.session_id);
         pledge_store::flag(conn, pledge.id, &why)?;
         return Ok((Processed::Flagged(why), Some(pledge.id)));
     };
-    count_payment(conn, &pledge, ids, payment_id, amount, currency, totals)
+    count_payment(conn, &pledge, ids, payment_id, amount, totals)
 }
 
 /// Counts a payment for `pledge` (locked), linking `ids` with it.
@@ -503,14 +505,16 @@ fn count_payment(
     pledge: &PledgeRecord,
     ids: ProviderIds<'_>,
     payment_id: &str,
-    amount: i64,
-    currency: &str,
+    amount: &Stated,
     totals: &mut Option<TotalsChange>,
 ) -> Result<Applied, Error> {
-    if let Some(flagged) = mismatch(conn, pledge, Some(amount), currency)? {
-        ids.write(conn, pledge.id)?;
-        return Ok(flagged);
-    }
+    let amount = match in_pledge_currency(conn, pledge, amount, Whole::Pledge)? {
+        Ok(amount) => amount,
+        Err(flagged) => {
+            ids.write(conn, pledge.id)?;
+            return Ok(flagged);
+        }
+    };
     let source = LedgerSource::Payment { payment_id: payment_id.to_string() };
     let applied = record(conn, pledge, ids, EntryKind::Payment, amount, source, totals)?;
     // Another payment for a pledge already paid is real money (a donor who paid twice): it
@@ -525,23 +529,33 @@ fn count_payment(
     Ok(applied)
 }
 
-/// Flags the pledge when the provider's amount or currency disagrees with it.
-fn mismatch(
+/// Whether a provider's amount must be the pledge's whole amount (a payment) or any (a refund,
+/// a dispute).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Whole {
+    Pledge,
+    Any,
+}
+
+/// The provider's amount as money of the pledge's currency; or, when the provider names another
+/// currency (or, for a payment, another amount), the pledge flagged for staff and nothing
+/// counted: money in a currency the pledge is not in is never written.
+fn in_pledge_currency(
     conn: &mut DbConn,
     pledge: &PledgeRecord,
-    amount: Option<i64>,
-    currency: &str,
-) -> Result<Option<Applied>, Error> {
-    let why = if Currency::from_code(currency).ok() != Some(pledge.currency) {
-        format!("provider currency {currency} differs from the pledge's {}", pledge.currency)
-    } else if let Some(amount) = amount.filter(|a| *a != pledge.amount) {
-        format!("provider amount {amount} differs from the pledge's {}", pledge.amount)
-    } else {
-        return Ok(None);
+    stated: &Stated,
+    whole: Whole,
+) -> Result<Result<Money, Applied>, Error> {
+    let why = match stated.in_currency(pledge.currency) {
+        None => format!("provider currency {} differs from the pledge's {}", stated.code(), pledge.currency),
+        Some(amount) if whole == Whole::Pledge && amount != pledge.amount => {
+            format!("provider amount {amount} differs from the pledge's {}", pledge.amount)
+        }
+        Some(amount) => return Ok(Ok(amount)),
     };
     pledge_store::flag(conn, pledge.id, &why)?;
     tracing::warn!(pledge = %pledge.id, %why, "provider event flagged");
-    Ok(Some((Processed::Flagged(why), Some(pledge.id))))
+    Ok(Err((Processed::Flagged(why), Some(pledge.id))))
 }
 
 /// Appends a ledger entry to `pledge` (locked), linking `ids` with it, whatever the outcome.
@@ -550,13 +564,12 @@ fn record(
     pledge: &PledgeRecord,
     ids: ProviderIds<'_>,
     kind: EntryKind,
-    amount: i64,
+    amount: Money,
     source: LedgerSource,
     totals: &mut Option<TotalsChange>,
 ) -> Result<Applied, Error> {
-    let currency = pledge.currency;
     let pledge_id = pledge.id;
-    let entry = NewEntry { pledge_id, kind, amount: Money::new(amount, currency), source };
+    let entry = NewEntry { pledge_id, kind, amount, source };
     match append_locked(conn, pledge, &entry, ids) {
         Ok((appended @ Appended::Recorded { .. }, change)) => {
             *totals = change;
@@ -610,10 +623,12 @@ fn paid_by(conn: &mut DbConn, payment_id: Option<&str>, what: &str) -> Result<Re
     }
 }
 
-/// What dispute `dispute_id` holds (zero when it opened on a pledge with nothing left), or
-/// `None` before it held anything.
-fn held_by_dispute(conn: &mut DbConn, dispute_id: &str) -> Result<Option<i64>, Error> {
-    Ok(disputes::table.find(dispute_id).select(disputes::held).first(conn).optional()?)
+/// What dispute `dispute_id` of `pledge` holds (zero when it opened on a pledge with nothing
+/// left), or `None` before it held anything. Held in the pledge's currency: the dispute's row
+/// keeps only the count.
+fn held_by_dispute(conn: &mut DbConn, pledge: &PledgeRecord, dispute_id: &str) -> Result<Option<Money>, Error> {
+    let held: Option<i64> = disputes::table.find(dispute_id).select(disputes::held).first(conn).optional()?;
+    Ok(held.map(|minor| Money::new(minor, pledge.currency)))
 }
 
 /// A stored delivery as staff see it (without its body).

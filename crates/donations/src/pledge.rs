@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::money::{Currency, Money};
+
 use crate::Error;
 
 demeu_db::stored_enum! {
@@ -43,23 +45,36 @@ demeu_db::stored_enum! {
     }
 }
 
-/// The money of one pledge, in minor units of the campaign's currency.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// The money of one pledge, every amount in the pledge's currency (what its row stores: one
+/// currency column for the four amounts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PledgeAmounts {
     /// Promised.
-    pub amount: i64,
+    pub amount: Money,
     /// Confirmed received.
-    pub received: i64,
+    pub received: Money,
     /// Given back, cumulative.
-    pub refunded: i64,
+    pub refunded: Money,
     /// Held out by an open dispute or lost in one.
-    pub disputed: i64,
+    pub disputed: Money,
 }
 
 impl PledgeAmounts {
-    /// What counts toward the campaign.
-    pub fn counted(&self) -> i64 {
-        self.received - self.refunded - self.disputed
+    /// A pledge of `amount` with nothing received yet.
+    pub const fn promised(amount: Money) -> Self {
+        let nothing = Money::zero(amount.currency);
+        PledgeAmounts { amount, received: nothing, refunded: nothing, disputed: nothing }
+    }
+
+    /// The pledge's currency.
+    pub const fn currency(&self) -> Currency {
+        self.amount.currency
+    }
+
+    /// What counts toward the campaign. Cannot overflow: the rules (`ledger::apply`) keep
+    /// refunded + disputed within received, all at least zero.
+    pub fn counted(&self) -> Money {
+        Money::new(self.received.minor - self.refunded.minor - self.disputed.minor, self.currency())
     }
 
     /// The status shown, derived from the state and the amounts.
@@ -69,9 +84,11 @@ impl PledgeAmounts {
             PledgeState::Failed => DisplayStatus::Failed,
             PledgeState::Expired => DisplayStatus::Expired,
             PledgeState::Canceled => DisplayStatus::Canceled,
-            PledgeState::Paid if self.disputed > 0 => DisplayStatus::Disputed,
-            PledgeState::Paid if self.received > 0 && self.refunded >= self.received => DisplayStatus::Refunded,
-            PledgeState::Paid if self.refunded > 0 => DisplayStatus::PartiallyRefunded,
+            PledgeState::Paid if self.disputed.is_positive() => DisplayStatus::Disputed,
+            PledgeState::Paid if self.received.is_positive() && self.refunded >= self.received => {
+                DisplayStatus::Refunded
+            }
+            PledgeState::Paid if self.refunded.is_positive() => DisplayStatus::PartiallyRefunded,
             PledgeState::Paid => DisplayStatus::Paid,
         }
     }
@@ -153,7 +170,6 @@ pub fn validate_request(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<NewPledge, Error> {
     use crate::campaign::CampaignStatus;
-    use crate::money::Money;
     use crate::FieldError;
     let spec = &campaign.spec;
     let mut errors = Vec::new();
@@ -246,7 +262,8 @@ mod tests {
     use super::*;
 
     fn amounts(received: i64, refunded: i64, disputed: i64) -> PledgeAmounts {
-        PledgeAmounts { amount: 10_000, received, refunded, disputed }
+        let kzt = |minor| Money::new(minor, Currency::Kzt);
+        PledgeAmounts { amount: kzt(10_000), received: kzt(received), refunded: kzt(refunded), disputed: kzt(disputed) }
     }
 
     #[test]
@@ -262,8 +279,8 @@ mod tests {
 
     #[test]
     fn counted_is_received_less_refunds_and_disputes() {
-        assert_eq!(amounts(10_000, 2_500, 0).counted(), 7_500);
-        assert_eq!(amounts(10_000, 2_500, 7_500).counted(), 0);
+        assert_eq!(amounts(10_000, 2_500, 0).counted(), Money::new(7_500, Currency::Kzt));
+        assert_eq!(amounts(10_000, 2_500, 7_500).counted(), Money::zero(Currency::Kzt));
     }
 
     fn mentors_at(starts: &str, ends: Option<&str>) -> crate::campaign::Campaign {

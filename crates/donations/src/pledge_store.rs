@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::ids::{CampaignId, PledgeId};
-use crate::money::Currency;
+use crate::money::{Currency, Money};
 use chrono::NaiveDateTime;
 use demeu_db::email::Email;
 use demeu_db::page::{decode_cursor, decode_position, encode_cursor, encode_position, paginate, row_before, Page};
@@ -17,16 +17,16 @@ use crate::ledger_source::LedgerSource;
 use crate::pledge::{DisplayStatus, NewPledge, PaymentMethod, PledgeAmounts, PledgeState, ProviderKind};
 use crate::Error;
 
-/// A stored pledge, every column.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = pledges)]
+/// A stored pledge, every column, its amounts as `Money` in its currency. Read with
+/// `PledgeRecord::as_select()` like any row: diesel reads a [`PledgeRow`] and this is made from it.
+#[derive(Debug, Clone)]
 pub struct PledgeRecord {
     /// Id.
     pub id: PledgeId,
     /// The campaign's id.
     pub campaign_id: CampaignId,
     /// Promised.
-    pub amount: i64,
+    pub amount: Money,
     /// The currency of every amount.
     pub currency: Currency,
     /// As given.
@@ -44,11 +44,11 @@ pub struct PledgeRecord {
     /// Lifecycle state.
     pub state: PledgeState,
     /// Confirmed received.
-    pub received: i64,
+    pub received: Money,
     /// Refunded, cumulative.
-    pub refunded: i64,
+    pub refunded: Money,
     /// Held or lost in disputes.
-    pub disputed: i64,
+    pub disputed: Money,
     /// How the money comes.
     pub method: PaymentMethod,
     /// Staff's reference for offline gifts.
@@ -69,6 +69,92 @@ pub struct PledgeRecord {
     pub updated_at: NaiveDateTime,
     /// When money first counted.
     pub counted_at: Option<NaiveDateTime>,
+}
+
+/// A pledge's row as stored: its amounts are counts of the `currency` column's minor unit.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = pledges)]
+pub struct PledgeRow {
+    id: PledgeId,
+    campaign_id: CampaignId,
+    amount: i64,
+    currency: Currency,
+    donor_name: Option<String>,
+    email: Option<String>,
+    anonymous: bool,
+    hide_amount: bool,
+    message: Option<String>,
+    subscribe: bool,
+    state: PledgeState,
+    received: i64,
+    refunded: i64,
+    disputed: i64,
+    method: PaymentMethod,
+    reference: Option<String>,
+    provider_session_id: Option<String>,
+    provider_payment_id: Option<String>,
+    checkout_url: Option<String>,
+    provider: Option<ProviderKind>,
+    flag: Option<String>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    counted_at: Option<NaiveDateTime>,
+}
+
+impl From<PledgeRow> for PledgeRecord {
+    fn from(row: PledgeRow) -> Self {
+        let money = |minor| Money::new(minor, row.currency);
+        PledgeRecord {
+            id: row.id,
+            campaign_id: row.campaign_id,
+            amount: money(row.amount),
+            currency: row.currency,
+            donor_name: row.donor_name,
+            email: row.email,
+            anonymous: row.anonymous,
+            hide_amount: row.hide_amount,
+            message: row.message,
+            subscribe: row.subscribe,
+            state: row.state,
+            received: money(row.received),
+            refunded: money(row.refunded),
+            disputed: money(row.disputed),
+            method: row.method,
+            reference: row.reference,
+            provider_session_id: row.provider_session_id,
+            provider_payment_id: row.provider_payment_id,
+            checkout_url: row.checkout_url,
+            provider: row.provider,
+            flag: row.flag,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            counted_at: row.counted_at,
+        }
+    }
+}
+
+// Selected and read as its row, so that every query keeps `PledgeRecord::as_select()` and the
+// amounts meet their currency in one place.
+impl<DB: diesel::backend::Backend> Selectable<DB> for PledgeRecord
+where
+    PledgeRow: Selectable<DB>,
+{
+    type SelectExpression = <PledgeRow as Selectable<DB>>::SelectExpression;
+
+    fn construct_selection() -> Self::SelectExpression {
+        PledgeRow::construct_selection()
+    }
+}
+
+impl<ST, DB: diesel::backend::Backend> Queryable<ST, DB> for PledgeRecord
+where
+    PledgeRow: Queryable<ST, DB>,
+{
+    type Row = <PledgeRow as Queryable<ST, DB>>::Row;
+
+    fn build(row: Self::Row) -> diesel::deserialize::Result<Self> {
+        Ok(PledgeRow::build(row)?.into())
+    }
 }
 
 impl PledgeRecord {

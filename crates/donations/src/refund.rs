@@ -54,25 +54,29 @@ impl Refund {
     }
 }
 
-/// What may still be refunded of a pledge whose amounts are `amounts` while `reserved` is asked
-/// for and not confirmed.
-pub fn refundable(amounts: PledgeAmounts, reserved: i64) -> i64 {
-    amounts.counted().saturating_sub(reserved).max(0)
+/// What may still be refunded of a pledge whose amounts are `amounts` while `reserved` (in the
+/// pledge's currency) is asked for and not confirmed.
+pub fn refundable(amounts: PledgeAmounts, reserved: Money) -> Money {
+    let left = amounts.counted().minor.saturating_sub(reserved.minor).max(0);
+    Money::new(left, amounts.currency())
 }
 
-/// How much to refund: what was asked, or all that may still be refunded; never more.
-pub fn refund_amount(refundable: i64, requested: Option<i64>, currency: Currency) -> Result<i64, Error> {
-    if refundable <= 0 {
+/// How much to refund: what was asked, or all that may still be refunded; never more, and only
+/// in the pledge's currency.
+pub fn refund_amount(refundable: Money, requested: Option<Money>) -> Result<Money, Error> {
+    if !refundable.is_positive() {
         return Err(Error::Conflict(
             "nothing of this pledge may be refunded: nothing counts, or earlier refunds already ask for it".into(),
         ));
     }
+    let currency = refundable.currency;
     match requested {
         None => Ok(refundable),
-        Some(a) if a > 0 && a <= refundable => Ok(a),
-        Some(_) => {
-            Err(crate::money::amount_out_of_range(Money::new(1, currency), Money::new(refundable, currency)).into())
+        Some(asked) if asked.currency != currency => {
+            Err(Error::CurrencyMismatch { expected: currency, got: asked.currency })
         }
+        Some(asked) if asked.is_positive() && asked <= refundable => Ok(asked),
+        Some(_) => Err(crate::money::amount_out_of_range(Money::new(1, currency), refundable).into()),
     }
 }
 
@@ -86,7 +90,7 @@ pub struct Reserved {
     /// The provider that took the payment.
     pub provider: Option<crate::pledge::ProviderKind>,
     /// What the provider has been asked to give back before this refund (confirmed or not).
-    pub refunded_before: i64,
+    pub refunded_before: Money,
 }
 
 /// What [`request`] did.
@@ -101,21 +105,20 @@ pub enum Requested {
 
 /// The follow-up of a counted refund inside its transaction (e.g. the donor's notice), given the
 /// pledge as it is after the refund and the amount.
-pub type AfterCounted<'a> = &'a dyn Fn(&mut DbConn, &PledgeRecord, i64) -> Result<(), Error>;
+pub type AfterCounted<'a> = &'a dyn Fn(&mut DbConn, &PledgeRecord, Money) -> Result<(), Error>;
 
 /// Checks and writes a refund of `requested` (all that may be refunded when `None`) of pledge
 /// `pledge_id`, with its audit entry, in one write transaction.
 pub fn request(
     conn: &mut DbConn,
     pledge_id: PledgeId,
-    requested: Option<i64>,
+    requested: Option<Money>,
     actor: StaffUserId,
     after: AfterCounted<'_>,
 ) -> Result<Requested, Error> {
     conn.write_transaction(|conn| {
         let (pledge, reserved) = lock_with_reserved(conn, pledge_id)?;
-        let amount = refund_amount(refundable(pledge.amounts(), reserved), requested, pledge.currency)?;
-        let currency = pledge.currency;
+        let amount = refund_amount(refundable(pledge.amounts(), reserved), requested)?;
         let id = RefundId::new();
         let offline = pledge.method.is_offline();
         let payment_id = match (&pledge.provider_payment_id, offline) {
@@ -131,35 +134,35 @@ pub fn request(
             .values((
                 refunds::id.eq(id),
                 refunds::pledge_id.eq(pledge.id),
-                refunds::amount.eq(amount),
-                refunds::currency.eq(currency),
+                refunds::amount.eq(amount.minor),
+                refunds::currency.eq(amount.currency),
                 refunds::status.eq(status),
                 refunds::requested_by.eq(actor),
                 refunds::created_at.eq(now),
                 refunds::updated_at.eq(now),
             ))
             .execute(conn)?;
-        let refund = Refund { id, pledge_id, amount: Money::new(amount, currency), status, provider_refund_id: None };
+        let refund = Refund { id, pledge_id, amount, status, provider_refund_id: None };
         let subject = format!("pledge:{pledge_id}");
         match payment_id {
             None => {
                 let entry = NewEntry {
                     pledge_id,
                     kind: EntryKind::Refund,
-                    amount: Money::new(-amount, currency),
+                    amount: amount.checked_neg()?,
                     source: LedgerSource::StaffRefund { refund_id: id },
                 };
                 append_in(conn, &entry)?;
-                let details = serde_json::json!({"refund": id, "amount": amount, "offline": true});
+                let details = serde_json::json!({"refund": id, "amount": amount.minor, "offline": true});
                 demeu_db::audit::record(conn, Some(actor), "pledge.refund", &subject, &details)?;
                 let refunded = pledge_store::find(conn, pledge_id)?;
                 after(conn, &refunded, amount)?;
                 Ok(Requested::Counted(refund))
             }
             Some(payment_id) => {
-                let details = serde_json::json!({"refund": id, "amount": amount});
+                let details = serde_json::json!({"refund": id, "amount": amount.minor});
                 demeu_db::audit::record(conn, Some(actor), "pledge.refund_requested", &subject, &details)?;
-                let refunded_before = pledge.refunded.saturating_add(reserved);
+                let refunded_before = pledge.refunded.checked_add(reserved)?;
                 Ok(Requested::Reserved(Reserved { refund, payment_id, provider: pledge.provider, refunded_before }))
             }
         }
@@ -176,19 +179,20 @@ pub fn retry(conn: &mut DbConn, refund_id: RefundId) -> Result<Requested, Error>
         }
         let (pledge, reserved) = lock_with_reserved(conn, refund.pledge_id)?;
         if refund.status == RefundStatus::Failed {
-            refund_amount(refundable(pledge.amounts(), reserved), Some(refund.amount.minor), pledge.currency)?;
+            refund_amount(refundable(pledge.amounts(), reserved), Some(refund.amount))?;
             set_status(conn, refund_id, RefundStatus::Requested)?;
         }
         let Some(payment_id) = pledge.provider_payment_id.clone() else {
             return Ok(Requested::Counted(refund));
         };
-        let others = if refund.status == RefundStatus::Requested { reserved - refund.amount.minor } else { reserved };
+        let others =
+            if refund.status == RefundStatus::Requested { reserved.checked_sub(refund.amount)? } else { reserved };
         let refund = Refund { status: RefundStatus::Requested, ..refund };
         Ok(Requested::Reserved(Reserved {
             refund,
             payment_id,
             provider: pledge.provider,
-            refunded_before: pledge.refunded.saturating_add(others),
+            refunded_before: pledge.refunded.checked_add(others)?,
         }))
     })
 }
@@ -212,14 +216,14 @@ pub fn mark_failed(conn: &mut DbConn, refund_id: RefundId) -> Result<(), Error> 
 /// A provider's refund of `amount` counted for pledge `pledge_id`: the requested refunds it
 /// confirms are settled, oldest first, as far as the amount reaches. (A refund made in the
 /// provider's own dashboard settles nothing: it counts all the same.)
-pub fn settle(conn: &mut DbConn, pledge_id: PledgeId, amount: i64) -> Result<(), Error> {
+pub fn settle(conn: &mut DbConn, pledge_id: PledgeId, amount: Money) -> Result<(), Error> {
     let waiting: Vec<(RefundId, i64)> = refunds::table
         .filter(refunds::pledge_id.eq(pledge_id))
         .filter(refunds::status.eq(RefundStatus::Requested))
         .order((refunds::created_at.asc(), refunds::id.asc()))
         .select((refunds::id, refunds::amount))
         .load(conn)?;
-    let mut left = amount;
+    let mut left = amount.minor;
     for (id, requested) in waiting {
         if requested > left {
             break;
@@ -254,29 +258,31 @@ fn set_status(conn: &mut DbConn, id: RefundId, status: RefundStatus) -> Result<(
 
 /// What may still be refunded of a pledge, as shown before asking (the request itself decides
 /// again under the pledge's lock).
-pub fn refundable_now(conn: &mut DbConn, pledge_id: PledgeId) -> Result<i64, Error> {
+pub fn refundable_now(conn: &mut DbConn, pledge_id: PledgeId) -> Result<Money, Error> {
     let pledge = pledge_store::find(conn, pledge_id)?;
-    let amounts: Vec<i64> = refunds::table
-        .filter(refunds::pledge_id.eq(pledge_id))
-        .filter(refunds::status.eq(RefundStatus::Requested))
-        .select(refunds::amount)
-        .load(conn)?;
-    let reserved = amounts.iter().try_fold(0i64, |sum, a| sum.checked_add(*a));
-    let reserved = reserved.ok_or_else(|| Error::Corrupt(format!("refunds of pledge {pledge_id} overflow")))?;
+    let reserved = reserved(conn, &pledge)?;
     Ok(refundable(pledge.amounts(), reserved))
 }
 
 /// The pledge, locked against concurrent refunds, and what its requested refunds reserve.
-fn lock_with_reserved(conn: &mut DbConn, pledge_id: PledgeId) -> Result<(PledgeRecord, i64), Error> {
+fn lock_with_reserved(conn: &mut DbConn, pledge_id: PledgeId) -> Result<(PledgeRecord, Money), Error> {
     let pledge = pledge_store::lock(conn, pledge_id)?;
-    let amounts: Vec<i64> = refunds::table
+    let reserved = reserved(conn, &pledge)?;
+    Ok((pledge, reserved))
+}
+
+/// What the requested refunds of `pledge` reserve, in its currency (a refund row in another
+/// currency is a broken row, not money to add).
+fn reserved(conn: &mut DbConn, pledge: &PledgeRecord) -> Result<Money, Error> {
+    let rows: Vec<(i64, Currency)> = refunds::table
         .filter(refunds::pledge_id.eq(pledge.id))
         .filter(refunds::status.eq(RefundStatus::Requested))
-        .select(refunds::amount)
+        .select((refunds::amount, refunds::currency))
         .load(conn)?;
-    let reserved = amounts.iter().try_fold(0i64, |sum, a| sum.checked_add(*a));
-    let reserved = reserved.ok_or_else(|| Error::Corrupt(format!("refunds of pledge {pledge_id} overflow")))?;
-    Ok((pledge, reserved))
+    let broken = |why: String| Error::Corrupt(format!("refunds of pledge {}: {why}", pledge.id));
+    rows.into_iter().try_fold(Money::zero(pledge.currency), |sum, (minor, currency)| {
+        sum.checked_add(Money::new(minor, currency)).map_err(|e| broken(e.to_string()))
+    })
 }
 
 #[cfg(test)]
@@ -284,19 +290,27 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const PAID: PledgeAmounts = PledgeAmounts { amount: 10_000, received: 10_000, refunded: 0, disputed: 0 };
+    const fn kzt(minor: i64) -> Money {
+        Money::new(minor, Currency::Kzt)
+    }
+
+    const PAID: PledgeAmounts =
+        PledgeAmounts { amount: kzt(10_000), received: kzt(10_000), refunded: kzt(0), disputed: kzt(0) };
 
     #[test]
     fn requested_refunds_count_against_what_may_be_refunded() {
-        assert_eq!(refundable(PAID, 0), 10_000);
-        assert_eq!(refundable(PAID, 4_000), 6_000);
-        assert_eq!(refundable(PAID, 10_000), 0);
-        assert!(matches!(refund_amount(0, None, Currency::Kzt), Err(Error::Conflict(_))));
-        assert_eq!(refund_amount(6_000, None, Currency::Kzt).ok(), Some(6_000));
-        assert!(matches!(refund_amount(6_000, Some(6_001), Currency::Kzt), Err(Error::Invalid(_))));
-        assert!(matches!(refund_amount(6_000, Some(0), Currency::Kzt), Err(Error::Invalid(_))));
+        assert_eq!(refundable(PAID, kzt(0)), kzt(10_000));
+        assert_eq!(refundable(PAID, kzt(4_000)), kzt(6_000));
+        assert_eq!(refundable(PAID, kzt(10_000)), kzt(0));
+        assert!(matches!(refund_amount(kzt(0), None), Err(Error::Conflict(_))));
+        assert_eq!(refund_amount(kzt(6_000), None).ok(), Some(kzt(6_000)));
+        assert!(matches!(refund_amount(kzt(6_000), Some(kzt(6_001))), Err(Error::Invalid(_))));
+        assert!(matches!(refund_amount(kzt(6_000), Some(kzt(0))), Err(Error::Invalid(_))));
+        // Never in another currency, whatever its count.
+        let dollars = Money::new(1, Currency::Usd);
+        assert!(matches!(refund_amount(kzt(6_000), Some(dollars)), Err(Error::CurrencyMismatch { .. })));
         // Said in money, as the form that asked is written: never in minor units.
-        match refund_amount(499_900, Some(500_000), Currency::Kzt) {
+        match refund_amount(kzt(499_900), Some(kzt(500_000))) {
             Err(Error::Invalid(errors)) => assert_eq!(errors[0].message, "must be between 0.01 ₸ and 4 999 ₸"),
             other => panic!("{other:?}"),
         }
@@ -306,10 +320,10 @@ mod tests {
         /// However refunds are asked for, what is reserved never exceeds what counts.
         #[test]
         fn reservations_never_exceed_what_counts(asks in prop::collection::vec(prop::option::of(1i64..20_000), 0..20)) {
-            let mut reserved = 0i64;
+            let mut reserved = kzt(0);
             for ask in asks {
-                if let Ok(amount) = refund_amount(refundable(PAID, reserved), ask, Currency::Kzt) {
-                    reserved += amount;
+                if let Ok(amount) = refund_amount(refundable(PAID, reserved), ask.map(kzt)) {
+                    reserved = reserved.checked_add(amount).expect("small");
                 }
                 prop_assert!(reserved <= PAID.counted());
             }

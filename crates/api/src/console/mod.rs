@@ -351,7 +351,7 @@ pub async fn dashboard(
                 ul.wall {
                     @for (pledge, slug) in &latest {
                         li {
-                            strong.money { (money(tr.lang, donations::money::Money::new(pledge.amount, pledge.currency))) }
+                            strong.money { (money(tr.lang, pledge.amount)) }
                             " · " (tr.name("pledge-status", pledge.display_status().as_str())) " · " (slug) " · "
                             bdi { (pledge.donor_name.as_deref().unwrap_or("—")) } " · "
                             span.when { (date(&tr, demeu_db::utc(pledge.created_at))) }

@@ -121,7 +121,7 @@ pub async fn list(
         ul.wall {
             @for (p, slug) in &page_of.items {
                 li {
-                    a href={ "/staff/pledges/" (p.id) } { strong.money { (money(tr.lang, Money::new(p.amount, p.currency))) } }
+                    a href={ "/staff/pledges/" (p.id) } { strong.money { (money(tr.lang, p.amount)) } }
                     " · " (tr.name("pledge-status", p.display_status().as_str())) " · " (tr.name("method", p.method.as_str())) " · " (slug) " · "
                     bdi { (p.donor_name.as_deref().unwrap_or("—")) } " · " bdi { (p.email.as_deref().unwrap_or("—")) }
                     " · " span.when { (date(&tr, demeu_db::utc(p.created_at))) }
@@ -177,7 +177,7 @@ async fn pledge_page(
             Ok::<_, ApiError>((pledge, entries, refundable))
         })
         .await?;
-    let m = |minor: i64| money(tr.lang, Money::new(minor, pledge.currency));
+    let m = |amount: Money| money(tr.lang, amount);
     let key = uuid::Uuid::new_v4().to_string();
     let main = html! {
         dl {
@@ -200,7 +200,7 @@ async fn pledge_page(
         h2 { (tr.t("pl-refund")) }
         p { (tr.t("pl-refundable")) ": " strong.money #refundable { (m(refundable)) } }
         @if let Some(problem) = problem { p.alert role="alert" { (problem) } }
-        @if refundable > 0 {
+        @if refundable.is_positive() {
             form method="post" action={ "/staff/pledges/" (pledge.id) } {
                 input type="hidden" name="csrf" value=(signed.csrf);
                 // One key per form shown: a double click (or a retry of this form) refunds once.
@@ -225,13 +225,13 @@ pub struct RefundForm {
     amount: String,
 }
 
-fn major(text: &str, currency: Currency, field: &str) -> Result<Option<i64>, ApiError> {
+fn major(text: &str, currency: Currency, field: &str) -> Result<Option<Money>, ApiError> {
     let typed: String = text.chars().filter(|c| !c.is_whitespace() && *c != '₸').collect();
     if typed.is_empty() {
         return Ok(None);
     }
     Money::from_major_decimal(&typed.replace(',', "."), currency)
-        .map(|m| Some(m.minor))
+        .map(Some)
         .map_err(|_| ApiError::invalid(field, "write the amount in major units, such as 5000 or 5000.50"))
 }
 
@@ -359,7 +359,7 @@ pub async fn offline(
             ),
         };
         let gift = OfflineGift {
-            amount,
+            amount: amount.minor,
             donor_name: optional(&form.donor_name),
             email: optional(&form.email),
             method: form.method.clone(),

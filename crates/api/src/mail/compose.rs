@@ -108,7 +108,7 @@ pub fn receipt(
         Lang::of(campaign.spec.locale),
         &Receipt {
             donor_name: if pledge.anonymous { None } else { pledge.donor_name.clone() },
-            amount: money(pledge.received, campaign),
+            amount: pledge.received.to_string(),
             campaign: campaign.spec.title.clone(),
             date: almaty_date(counted_at),
             pledge_id: pledge.id.to_string(),
@@ -126,13 +126,13 @@ pub fn refund_notice(
     ctx: &MailContext,
     pledge: &PledgeRecord,
     campaign: &Campaign,
-    amount: i64,
+    amount: Money,
 ) -> Result<(), MailError> {
     let Some(email) = &pledge.email else { return Ok(()) };
     let rendered = templates::refund_notice(
         Lang::of(campaign.spec.locale),
         &RefundNotice {
-            amount: money(amount, campaign),
+            amount: amount.to_string(),
             campaign: campaign.spec.title.clone(),
             pledge_id: pledge.id.to_string(),
             foundation: ctx.foundation.clone(),

@@ -112,7 +112,7 @@ pub async fn show(
     let mut forms = Forms::default();
     if let Some(pledge) = &loaded.returning {
         let presets = configured.map_or(&[][..], |c| &c.presets[..]);
-        forms.give.values = GiveValues::amount_of(pledge.amount, presets);
+        forms.give.values = GiveValues::amount_of(pledge.amount.minor, presets);
         forms.notice = Some("checkout-back");
     }
     forms.sent = query.sent.clone();
@@ -416,7 +416,7 @@ fn wall(tr: &Tr, progress: &Progress, page: &Page<PledgeRecord>) -> Markup {
                             }
                             " · "
                             @if p.hide_amount { em { (tr.t("wall-hidden")) } }
-                            @else { span.money { (money(tr.lang, Money::new(p.amounts().counted(), p.currency))) } }
+                            @else { span.money { (money(tr.lang, p.amounts().counted())) } }
                             " " span.when { (date(tr, utc(p.created_at))) }
                             @if let Some(message) = &p.message { br; q { bdi { (message) } } }
                         }

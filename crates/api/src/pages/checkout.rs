@@ -6,7 +6,6 @@ use actix_web::http::header::LOCATION;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use donations::ids::PledgeId;
-use donations::money::Money;
 use donations::pledge::DisplayStatus;
 use donations::pledge_store::{self, PledgeRecord};
 use maud::html;
@@ -73,7 +72,7 @@ pub async fn pay(
     };
     let main = html! {
         h1 { (tr.t("pay-heading")) }
-        p { (tr.t_with("thanks-amount", &[("amount", money(tr.lang, Money::new(pledge.amount, pledge.currency)).into())])) }
+        p { (tr.t_with("thanks-amount", &[("amount", money(tr.lang, pledge.amount).into())])) }
         p { a href=(url) { (tr.t("pay-continue")) } }
     };
     Ok(respond(StatusCode::OK, document(&frame, main), Caching::Private, chosen(&req), None))
@@ -118,7 +117,7 @@ pub async fn thanks(
             data-failed=(tr.t("thanks-failed")) data-expired=(tr.t("thanks-expired"))
             data-canceled=(tr.t("thanks-canceled")) {
             h1 { (tr.t("thanks-heading")) }
-            p { (tr.t_with("thanks-amount", &[("amount", money(tr.lang, Money::new(pledge.amount, pledge.currency)).into())])) }
+            p { (tr.t_with("thanks-amount", &[("amount", money(tr.lang, pledge.amount).into())])) }
             p.notice role="status" aria-live="polite" data-status { (text(status)) }
             @if pledge.email.is_some() { p { (tr.t("thanks-mail")) } } @else { p { (tr.t("thanks-no-mail")) } }
             @if unpaid {

@@ -61,7 +61,7 @@ pub struct RefundRequest {
     /// How much to give back now.
     pub amount: Money,
     /// What the provider was asked to refund before this one (confirmed or not).
-    pub refunded_before: i64,
+    pub refunded_before: Money,
     /// The provider's idempotency key: derived from our refund row, so that every retry of one
     /// refund asks the same question.
     pub idempotency_key: String,

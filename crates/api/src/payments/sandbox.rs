@@ -5,6 +5,8 @@
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 
+use donations::money::Money;
+
 use super::{
     signature, Checkout, CheckoutRequest, PaymentProvider, ProviderFuture, RefundRequest, RefundStarted, SignedDelivery,
 };
@@ -25,13 +27,13 @@ impl SandboxProvider {
 
 impl SandboxProvider {
     /// The event "Pay" sends for checkout `session_id` of a pledge, signed.
-    pub fn paid(&self, session_id: &str, pledge_id: &str, amount: i64, currency: &str) -> SignedDelivery {
-        paid_session(&self.secret, session_id, pledge_id, amount, currency)
+    pub fn paid(&self, session_id: &str, pledge_id: &str, amount: Money) -> SignedDelivery {
+        paid_session(&self.secret, session_id, pledge_id, amount)
     }
 
     /// The event "Decline" sends, signed.
-    pub fn declined(&self, session_id: &str, pledge_id: &str, amount: i64, currency: &str) -> SignedDelivery {
-        declined_session(&self.secret, session_id, pledge_id, amount, currency)
+    pub fn declined(&self, session_id: &str, pledge_id: &str, amount: Money) -> SignedDelivery {
+        declined_session(&self.secret, session_id, pledge_id, amount)
     }
 }
 
@@ -75,7 +77,7 @@ pub fn signed_event(secret: &str, event_type: &str, object: Value) -> SignedDeli
 }
 
 /// The event "Pay" sends: a completed, paid checkout session.
-pub fn paid_session(secret: &str, session_id: &str, pledge_id: &str, amount: i64, currency: &str) -> SignedDelivery {
+pub fn paid_session(secret: &str, session_id: &str, pledge_id: &str, amount: Money) -> SignedDelivery {
     signed_event(
         secret,
         "checkout.session.completed",
@@ -88,20 +90,14 @@ pub fn paid_session(secret: &str, session_id: &str, pledge_id: &str, amount: i64
             "client_reference_id": pledge_id,
             "metadata": {"pledge_id": pledge_id},
             "payment_intent": payment_id(pledge_id),
-            "amount_total": amount,
-            "currency": currency.to_lowercase(),
+            "amount_total": amount.minor,
+            "currency": amount.currency.code().to_lowercase(),
         }),
     )
 }
 
 /// The event "Decline" sends: the checkout's payment failed.
-pub fn declined_session(
-    secret: &str,
-    session_id: &str,
-    pledge_id: &str,
-    amount: i64,
-    currency: &str,
-) -> SignedDelivery {
+pub fn declined_session(secret: &str, session_id: &str, pledge_id: &str, amount: Money) -> SignedDelivery {
     signed_event(
         secret,
         "checkout.session.async_payment_failed",
@@ -114,8 +110,8 @@ pub fn declined_session(
             "client_reference_id": pledge_id,
             "metadata": {"pledge_id": pledge_id},
             "payment_intent": null,
-            "amount_total": amount,
-            "currency": currency.to_lowercase(),
+            "amount_total": amount.minor,
+            "currency": amount.currency.code().to_lowercase(),
         }),
     )
 }
@@ -146,7 +142,7 @@ impl PaymentProvider for SandboxProvider {
                     "id": charge_id(&pledge),
                     "object": "charge",
                     "payment_intent": request.payment_id,
-                    "amount_refunded": request.refunded_before + request.amount.minor,
+                    "amount_refunded": request.refunded_before.checked_add(request.amount).map_err(|e| super::ProviderError::Refused(e.to_string()))?.minor,
                     "currency": request.amount.currency.code().to_lowercase(),
                     "refunded": true,
                 }),

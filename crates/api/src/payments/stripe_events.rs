@@ -2,6 +2,7 @@
 //! donations crate acts on. Only the fields used are read, so that a new Stripe API version
 //! adding fields changes nothing; a missing field makes the event undecodable, never a panic.
 
+use donations::money::Stated;
 use donations::payment_events::{CheckoutFacts, Delivery, DisputeFacts, PaymentEvent};
 use donations::pledge::PledgeState;
 use serde_json::Value;
@@ -83,14 +84,12 @@ fn decode_object(event_type: &str, o: &Value) -> Result<PaymentEvent, Undecodabl
         "payment_intent.succeeded" => PaymentEvent::PaymentSucceeded {
             payment_id: required(o, "id")?,
             pledge_ref: metadata_pledge_id(o)?,
-            amount: int(o, "amount_received")?,
-            currency: required(o, "currency")?,
+            amount: stated(o, "amount_received")?,
         },
         "charge.refunded" => PaymentEvent::Refunded {
             charge_id: required(o, "id")?,
             payment_id: id_of(o, "payment_intent")?,
-            amount_refunded: int(o, "amount_refunded")?,
-            currency: required(o, "currency")?,
+            amount_refunded: stated(o, "amount_refunded")?,
         },
         "charge.dispute.created" | "charge.dispute.funds_withdrawn" => PaymentEvent::DisputeFundsHeld(dispute(o)?),
         "charge.dispute.funds_reinstated" => PaymentEvent::DisputeFundsReturned(dispute(o)?),
@@ -105,12 +104,13 @@ fn decode_object(event_type: &str, o: &Value) -> Result<PaymentEvent, Undecodabl
 }
 
 fn checkout(o: &Value) -> Result<CheckoutFacts, Undecodable> {
+    let total = o.get("amount_total").and_then(Value::as_i64);
+    let currency = str_at(o, OBJECT, "currency")?;
     Ok(CheckoutFacts {
         session_id: required(o, "id")?,
         pledge_ref: pledge_ref(o)?,
         payment_id: id_of(o, "payment_intent")?,
-        amount: o.get("amount_total").and_then(Value::as_i64),
-        currency: str_at(o, OBJECT, "currency")?,
+        amount: total.zip(currency).map(|(minor, currency)| Stated::new(minor, currency)),
         paid: o.get("payment_status").and_then(Value::as_str) == Some("paid"),
     })
 }
@@ -119,9 +119,14 @@ fn dispute(o: &Value) -> Result<DisputeFacts, Undecodable> {
     Ok(DisputeFacts {
         dispute_id: required(o, "id")?,
         payment_id: id_of(o, "payment_intent")?,
-        amount: int(o, "amount")?,
-        currency: required(o, "currency")?,
+        amount: stated(o, "amount")?,
     })
+}
+
+/// The integer amount at `key` with the object's `currency`: what Stripe states.
+fn stated(o: &Value, key: &str) -> Result<Stated, Undecodable> {
+    let minor = int(o, key)?;
+    Ok(Stated::new(minor, required(o, "currency")?))
 }
 
 fn pledge_ref(o: &Value) -> Result<Option<String>, NotAnEvent> {
@@ -189,8 +194,7 @@ mod tests {
                 session_id: "cs_1".into(),
                 pledge_ref: Some("p-1".into()),
                 payment_id: Some("pi_1".into()),
-                amount: Some(500000),
-                currency: Some("kzt".into()),
+                amount: Some(Stated::new(500000, "kzt")),
                 paid: true,
             }))
         );

@@ -60,7 +60,7 @@ pub fn mail_effects(ctx: &MailContext) -> impl Fn(&mut DbConn, &Processed) -> Re
             EntryKind::Payment | EntryKind::OfflinePayment if *first_counted => {
                 compose::receipt(conn, ctx, &pledge, &campaign)?
             }
-            EntryKind::Refund => compose::refund_notice(conn, ctx, &pledge, &campaign, -amount)?,
+            EntryKind::Refund => compose::refund_notice(conn, ctx, &pledge, &campaign, amount.checked_neg()?)?,
             _ => {}
         }
         Ok(())

@@ -75,7 +75,7 @@ pub async fn show(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
             Ok::<_, ApiError>(PledgeView {
                 id,
                 campaign: campaign.spec.slug,
-                amount: pledge.amount,
+                amount: pledge.amount.minor,
                 currency: pledge.currency,
                 status: pledge.display_status(),
                 created_at: utc(pledge.created_at),
@@ -126,7 +126,7 @@ pub async fn wall(
         .into_iter()
         .map(|p| WallEntry {
             name: if p.anonymous { None } else { p.donor_name.clone() },
-            amount: if p.hide_amount { None } else { Some(p.amounts().counted()) },
+            amount: if p.hide_amount { None } else { Some(p.amounts().counted().minor) },
             message: p.message.clone(),
             created_at: utc(p.created_at),
         })

@@ -3,7 +3,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use donations::money::Money;
 use donations::payment_events::Processed;
 use donations::pledge::DisplayStatus;
 use donations::pledge_store::{self, PledgeRecord};
@@ -42,7 +41,7 @@ pub async fn show(
     let title = tr.t("sandbox-title");
     let main = html! {
         h1 { (title) }
-        p.amount { (money(tr.lang, Money::new(pledge.amount, pledge.currency))) }
+        p.amount { (money(tr.lang, pledge.amount)) }
         p { (tr.t("sandbox-pledge")) " " code { (pledge.id) } }
         @if status == DisplayStatus::Pending {
             form method="post" action={ "/sandbox/checkout/" (session) "/pay" } {
@@ -72,7 +71,7 @@ pub async fn pay(state: web::Data<AppState>, session: web::Path<String>) -> Resu
     let session = session.into_inner();
     let pledge = pledge_of(&state, session.clone()).await?;
     let sandbox = state.providers.sandbox.as_ref().ok_or_else(|| ApiError::NotFound("checkout".into()))?;
-    deliver(&state, sandbox.paid(&session, &pledge.id.to_string(), pledge.amount, pledge.currency.code())).await?;
+    deliver(&state, sandbox.paid(&session, &pledge.id.to_string(), pledge.amount)).await?;
     let slug = slug_of(&state, &pledge).await?;
     Ok(see_other(thanks_url("", &slug, pledge.id)))
 }
@@ -82,7 +81,7 @@ pub async fn decline(state: web::Data<AppState>, session: web::Path<String>) -> 
     let session = session.into_inner();
     let pledge = pledge_of(&state, session.clone()).await?;
     let sandbox = state.providers.sandbox.as_ref().ok_or_else(|| ApiError::NotFound("checkout".into()))?;
-    deliver(&state, sandbox.declined(&session, &pledge.id.to_string(), pledge.amount, pledge.currency.code())).await?;
+    deliver(&state, sandbox.declined(&session, &pledge.id.to_string(), pledge.amount)).await?;
     let slug = slug_of(&state, &pledge).await?;
     Ok(see_other(back_url("", &slug, pledge.id)))
 }

@@ -4,6 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use demeu_db::ids::StaffUserId;
 use demeu_db::utc;
+use donations::money::Money;
 use donations::offline::OfflineGift;
 use donations::pledge::{DisplayStatus, PaymentMethod, PledgeState};
 use donations::pledge_store::{self, PledgeRecord, StaffFilter};
@@ -80,11 +81,11 @@ fn staff_view(p: PledgeRecord, campaign: String) -> Result<StaffPledge, ApiError
         campaign,
         status: p.display_status(),
         state: p.state,
-        amount: p.amount,
-        received: p.received,
-        refunded: p.refunded,
-        disputed: p.disputed,
-        counted: p.amounts().counted(),
+        amount: p.amount.minor,
+        received: p.received.minor,
+        refunded: p.refunded.minor,
+        disputed: p.disputed.minor,
+        counted: p.amounts().counted().minor,
         currency: p.currency,
         donor_name: p.donor_name,
         email: p.email,
@@ -407,6 +408,14 @@ pub async fn refund(
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&req, "id", "pledge")?;
     let JsonBody(RefundBody { amount }, raw) = body;
+    // The body counts minor units of the pledge's own currency.
+    let amount = match amount {
+        Some(minor) => {
+            let currency = state.pool.run(move |conn| pledge_store::find(conn, id).map(|p| p.currency)).await?;
+            Some(Money::new(minor, currency))
+        }
+        None => None,
+    };
     let answer = refunds::refund(&state, id, amount, staff.0.id, key.0, request_hash(&raw)).await?;
     Ok(answer.respond(StatusCode::ACCEPTED))
 }

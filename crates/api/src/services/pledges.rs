@@ -125,7 +125,7 @@ async fn checkout(
         _ => {
             let request = CheckoutRequest {
                 pledge_id: pledge_id.as_uuid(),
-                amount: donations::money::Money::new(pledge.amount, campaign.spec.currency),
+                amount: pledge.amount,
                 campaign_title: campaign.spec.title.clone(),
                 success_url: thanks_url(state.settings.public_url(), &campaign.spec.slug, pledge_id),
                 cancel_url: back_url(state.settings.public_url(), &campaign.spec.slug, pledge_id),
@@ -159,7 +159,7 @@ async fn checkout(
     let created = PledgeCreated {
         id: pledge_id.as_uuid(),
         status: "pending".into(),
-        amount: pledge.amount,
+        amount: pledge.amount.minor,
         currency: pledge.currency,
         checkout_url: made,
     };

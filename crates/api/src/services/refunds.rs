@@ -7,6 +7,7 @@
 //! asks again under the same provider key, which the provider answers with the same refund.
 
 use donations::ids::{PledgeId, RefundId, StaffUserId};
+use donations::money::Money;
 use donations::pledge_store::PledgeRecord;
 use donations::refund::{self, Refund, RefundStatus, Requested, Reserved};
 use serde::Serialize;
@@ -51,7 +52,7 @@ impl RefundAccepted {
 pub async fn refund(
     state: &AppState,
     pledge_id: PledgeId,
-    amount: Option<i64>,
+    amount: Option<Money>,
     actor: StaffUserId,
     key: Option<String>,
     body_hash: String,
@@ -73,7 +74,7 @@ pub async fn refund(
                     Ok(Ok(refund::retry(conn, id)?))
                 }
                 Begin::Fresh | Begin::Resume(None) => {
-                    let notice = |conn: &mut demeu_db::DbConn, pledge: &PledgeRecord, amount: i64| {
+                    let notice = |conn: &mut demeu_db::DbConn, pledge: &PledgeRecord, amount: Money| {
                         refund_notice(conn, &ctx, pledge, amount)
                     };
                     match refund::request(conn, pledge_id, amount, actor, &notice) {
@@ -185,7 +186,7 @@ fn refund_notice(
     conn: &mut demeu_db::DbConn,
     ctx: &MailContext,
     pledge: &PledgeRecord,
-    amount: i64,
+    amount: Money,
 ) -> Result<(), donations::Error> {
     let campaign = donations::campaign::find_by_id(conn, pledge.campaign_id)?;
     compose::refund_notice(conn, ctx, pledge, &campaign, amount)?;

@@ -257,11 +257,7 @@ impl TipTopPay {
             let verdict = inbox
                 .pool
                 .run(move |conn| {
-                    let attempt = PaymentAttempt {
-                        pledge_ref: request.pledge_ref.as_deref(),
-                        amount: request.amount,
-                        currency: &request.currency,
-                    };
+                    let attempt = PaymentAttempt { pledge_ref: request.pledge_ref.as_deref(), amount: request.amount };
                     check(conn, &attempt, chrono::Utc::now()).map_err(WebhookError::from)
                 })
                 .await?;

@@ -21,7 +21,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use donations::money::{Currency, Money};
+use donations::money::{Currency, Money, Stated};
 use donations::payment_check::Verdict;
 use donations::payment_events::{Delivery, PaymentEvent};
 use donations::pledge::PledgeState;
@@ -257,6 +257,12 @@ impl Fields {
         Ok(money.minor)
     }
 
+    /// `Amount` in `Currency`, as the notification states them.
+    fn stated(&self) -> Result<Stated, NotificationError> {
+        let minor = self.amount()?;
+        Ok(Stated::new(minor, self.required("Currency")?))
+    }
+
     /// `TestMode`: `1` (or a JSON `true`) for a payment on the test site, `0` (`false`) for a
     /// real one. Absent, as in a refund's or a cancellation's notification, it is no test; present
     /// but empty or anything else, the notification is refused: a test payment read as a real one
@@ -302,10 +308,8 @@ impl Fields {
 pub struct CheckRequest {
     /// Our pledge id.
     pub pledge_ref: Option<String>,
-    /// Minor units.
-    pub amount: i64,
-    /// ISO code.
-    pub currency: String,
+    /// The amount about to be charged.
+    pub amount: Stated,
     /// A test-mode payment.
     pub test_mode: bool,
 }
@@ -314,12 +318,7 @@ impl CheckRequest {
     /// Reads a `check` notification.
     pub fn read(fields: &Fields) -> Result<CheckRequest, NotificationError> {
         fields.transaction("TransactionId")?;
-        Ok(CheckRequest {
-            pledge_ref: fields.pledge_ref()?,
-            amount: fields.amount()?,
-            currency: fields.required("Currency")?,
-            test_mode: fields.test_mode()?,
-        })
+        Ok(CheckRequest { pledge_ref: fields.pledge_ref()?, amount: fields.stated()?, test_mode: fields.test_mode()? })
     }
 }
 
@@ -383,8 +382,7 @@ fn event(kind: Kind, fields: &Fields, transaction: &str) -> Result<PaymentEvent,
         Ok(PaymentEvent::PaymentSucceeded {
             payment_id: payment_id.clone(),
             pledge_ref: fields.pledge_ref()?,
-            amount: fields.amount()?,
-            currency: fields.required("Currency")?,
+            amount: fields.stated()?,
         })
     };
     let closed = |outcome| -> Result<PaymentEvent, NotificationError> {
@@ -404,7 +402,7 @@ fn event(kind: Kind, fields: &Fields, transaction: &str) -> Result<PaymentEvent,
         Kind::Refund => Ok(PaymentEvent::RefundTransaction {
             refund_id: payment_id.clone(),
             payment_id: fields.transaction("PaymentTransactionId")?,
-            amount: fields.amount()?,
+            amount: Stated::in_payments_currency(fields.amount()?),
         }),
         // A check is answered apart and never stored.
         Kind::Check => Ok(PaymentEvent::Other),
@@ -455,14 +453,17 @@ mod tests {
             Ok(PaymentEvent::PaymentSucceeded {
                 payment_id: "42".into(),
                 pledge_ref: Some("p1".into()),
-                amount: 500_000,
-                currency: "KZT".into()
+                amount: Stated::new(500_000, "KZT")
             })
         );
         let refund = form("TransactionId=43&PaymentTransactionId=42&Amount=1000&InvoiceId=p1");
         assert_eq!(
             delivery(Kind::Refund, &refund, "x".into(), false, false).expect("refund").decoded,
-            Ok(PaymentEvent::RefundTransaction { refund_id: "43".into(), payment_id: "42".into(), amount: 100_000 })
+            Ok(PaymentEvent::RefundTransaction {
+                refund_id: "43".into(),
+                payment_id: "42".into(),
+                amount: Stated::in_payments_currency(100_000)
+            })
         );
         let missing = delivery(Kind::Refund, &form("TransactionId=43&Amount=1000"), "x".into(), false, false);
         assert_eq!(missing.map(|_| ()), Err(field_error("PaymentTransactionId", "is missing")));
