@@ -195,6 +195,18 @@ async fn receipts_and_refund_notices_follow_the_money(backend: Backend) {
     assert_eq!(res.status(), 202);
     let mails = smtp.wait_for(3).await;
     assert!(mails[2].subject().contains("2 000 ₸"), "{}", mails[2].subject());
+    // The notice's dedupe key counts minor units, as every version wrote it: a key that changed
+    // form (`2 000 ₸`) would let an upgrade send a pending notice a second time.
+    let keys: Vec<String> = app
+        .pool
+        .run(|conn| {
+            use demeu_db::schema::mail_outbox::dsl::*;
+            use diesel::prelude::*;
+            mail_outbox.filter(kind.eq("refund")).select(dedupe_key).load(conn).map_err(demeu_db::DbError::from)
+        })
+        .await
+        .expect("keys");
+    assert_eq!(keys, [format!("refund:{id}:200000")]);
     app.drain_mail().await;
     assert_eq!(smtp.messages().len(), 3, "paying twice sent one receipt");
     // An offline gift with an address gets its receipt at once.

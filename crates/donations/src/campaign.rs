@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::allocation::{allocate, Allocation};
-use crate::money::Currency;
+use crate::money::{Currency, Money};
 use crate::plan::{BudgetLine, FundingPlan};
 use crate::totals::{self, Totals};
 use crate::Error;
@@ -31,10 +31,10 @@ pub struct CampaignSpec {
     pub starts_at: DateTime<Utc>,
     /// When pledges close; `None` keeps the campaign open.
     pub ends_at: Option<DateTime<Utc>>,
-    /// Smallest online pledge, minor units.
-    pub min_pledge: i64,
-    /// Largest online pledge, minor units.
-    pub max_pledge: i64,
+    /// Smallest online pledge.
+    pub min_pledge: Money,
+    /// Largest online pledge.
+    pub max_pledge: Money,
     /// The budget lines and goal.
     pub plan: FundingPlan,
 }
@@ -96,8 +96,8 @@ impl Campaign {
 pub struct Progress {
     /// The campaign.
     pub campaign: Campaign,
-    /// Net amount counted, minor units.
-    pub raised: i64,
+    /// Net amount counted.
+    pub raised: Money,
     /// Pledges whose counted amount is above zero.
     pub pledges: i64,
     /// The plan filled with `raised`.
@@ -107,8 +107,8 @@ pub struct Progress {
 impl Progress {
     /// Raised as a percentage of the goal, floored to hundredths; for display only.
     pub fn percent(&self) -> f64 {
-        let goal = i128::from(self.campaign.spec.plan.goal());
-        let hundredths = i128::from(self.raised.max(0)) * 10_000 / goal;
+        let goal = i128::from(self.campaign.spec.plan.goal().minor);
+        let hundredths = i128::from(self.raised.minor.max(0)) * 10_000 / goal;
         // Exact: hundredths of a percent fit an f64 mantissa for any i64 amount.
         hundredths as f64 / 100.0
     }
@@ -166,9 +166,9 @@ pub fn sync(conn: &mut DbConn, spec: &CampaignSpec) -> Result<CampaignId, Error>
             description: spec.description.clone(),
             currency: spec.currency,
             locale: spec.locale,
-            goal: spec.plan.goal(),
-            min_pledge: spec.min_pledge,
-            max_pledge: spec.max_pledge,
+            goal: spec.plan.goal().minor,
+            min_pledge: spec.min_pledge.minor,
+            max_pledge: spec.max_pledge.minor,
             starts_at: spec.starts_at.naive_utc(),
             ends_at: spec.ends_at.map(|e| e.naive_utc()),
             created_at,
@@ -191,7 +191,7 @@ pub fn sync(conn: &mut DbConn, spec: &CampaignSpec) -> Result<CampaignId, Error>
                 key: line.key.clone(),
                 title: line.title.clone(),
                 tier: line.tier,
-                target: line.target,
+                target: line.target.map(|t| t.minor),
             };
             diesel::insert_into(budget_lines::table).values(&row).execute(conn)?;
         }
@@ -200,9 +200,11 @@ pub fn sync(conn: &mut DbConn, spec: &CampaignSpec) -> Result<CampaignId, Error>
 }
 
 fn campaign_from_rows(row: CampaignRow, lines: Vec<LineRow>) -> Result<Campaign, Error> {
+    // Every amount of a campaign's rows counts its currency's minor unit.
+    let money = |minor| Money::new(minor, row.currency);
     let lines = lines
         .into_iter()
-        .map(|l| Ok(BudgetLine { key: l.key, title: l.title, tier: l.tier, target: l.target }))
+        .map(|l| Ok(BudgetLine { key: l.key, title: l.title, tier: l.tier, target: l.target.map(money) }))
         .collect::<Result<Vec<_>, Error>>()?;
     Ok(Campaign {
         id: row.id,
@@ -214,9 +216,9 @@ fn campaign_from_rows(row: CampaignRow, lines: Vec<LineRow>) -> Result<Campaign,
             locale: row.locale,
             starts_at: demeu_db::utc(row.starts_at),
             ends_at: row.ends_at.map(demeu_db::utc),
-            min_pledge: row.min_pledge,
-            max_pledge: row.max_pledge,
-            plan: FundingPlan::new(row.goal, lines)?,
+            min_pledge: money(row.min_pledge),
+            max_pledge: money(row.max_pledge),
+            plan: FundingPlan::new(money(row.goal), lines)?,
         },
     })
 }
@@ -250,7 +252,8 @@ pub fn progress(conn: &mut DbConn, slug: &str) -> Result<Progress, Error> {
 }
 
 fn progress_of(conn: &mut DbConn, campaign: Campaign) -> Result<Progress, Error> {
-    let Totals { net_raised: raised, counted_pledges: pledges } = totals::of(conn, campaign.id)?;
+    let Totals { net_raised: raised, counted_pledges: pledges } =
+        totals::of(conn, campaign.id, campaign.spec.currency)?;
     let allocation = allocate(&campaign.spec.plan, raised);
     Ok(Progress { campaign, raised, pledges, allocation })
 }
@@ -263,7 +266,7 @@ pub struct ProgressStamp {
     /// The campaign.
     pub slug: String,
     /// Net raised.
-    pub raised: i64,
+    pub raised: Money,
     /// Counted pledges.
     pub pledges: i64,
     /// When pledges open.
@@ -274,14 +277,15 @@ pub struct ProgressStamp {
 
 /// Every campaign's stamp, in slug order.
 pub fn progress_stamps(conn: &mut DbConn) -> Result<Vec<ProgressStamp>, Error> {
-    let rows: Vec<(CampaignId, String, NaiveDateTime, Option<NaiveDateTime>)> = campaigns::table
-        .select((campaigns::id, campaigns::slug, campaigns::starts_at, campaigns::ends_at))
+    let rows: Vec<(CampaignId, String, Currency, NaiveDateTime, Option<NaiveDateTime>)> = campaigns::table
+        .select((campaigns::id, campaigns::slug, campaigns::currency, campaigns::starts_at, campaigns::ends_at))
         .order(campaigns::slug.asc())
         .load(conn)?;
     let totals = totals::all(conn)?;
     rows.into_iter()
-        .map(|(id, slug, starts_at, ends_at)| {
+        .map(|(id, slug, currency, starts_at, ends_at)| {
             let sums = totals.get(&id).ok_or_else(|| Error::Corrupt(format!("campaign {slug} has no totals rows")))?;
+            let sums = sums.in_currency(currency);
             Ok(ProgressStamp {
                 slug,
                 raised: sums.net_raised,
@@ -320,8 +324,14 @@ impl CampaignSpec {
         if self.title.trim().is_empty() {
             return Err(FieldError::new("title", "must not be empty"));
         }
-        if self.min_pledge <= 0 {
+        if !self.min_pledge.is_positive() {
             return Err(FieldError::new("min_pledge", "must be above zero"));
+        }
+        if self.min_pledge.currency != self.currency || self.max_pledge.currency != self.currency {
+            return Err(FieldError::new("currency", "the pledge limits must be in the campaign's currency"));
+        }
+        if self.plan.currency() != self.currency {
+            return Err(FieldError::new("currency", "the plan must be in the campaign's currency"));
         }
         if self.max_pledge < self.min_pledge {
             return Err(FieldError::new("max_pledge", "must not be below min_pledge"));

@@ -297,7 +297,7 @@ pub fn append_locked(
     // sum into a REAL): checked on a plain read before anything is written, so that a refusal
     // leaves nothing written. (A negative entry cannot leave the range: what counts never goes
     // below zero.)
-    if totals::of(conn, campaign_id)?.net_raised.checked_add(delta).is_none() {
+    if totals::of(conn, campaign_id, pledge.currency)?.net_raised.checked_add(entry.amount).is_err() {
         return Err(Error::Ledger(LedgerError::TotalOutOfRange { amount: entry.amount }));
     }
 

@@ -51,8 +51,9 @@ fn offline_methods() -> utoipa::openapi::Object {
 }
 
 /// The largest offline gift `campaign` takes: its largest online pledge times `factor`.
-pub fn ceiling(campaign: &Campaign, factor: u32) -> i64 {
-    campaign.spec.max_pledge.saturating_mul(i64::from(factor))
+pub fn ceiling(campaign: &Campaign, factor: u32) -> Money {
+    let max = campaign.spec.max_pledge;
+    Money::new(max.minor.saturating_mul(i64::from(factor)), max.currency)
 }
 
 /// Checks `gift`, then stores it as a pledge counted at once, with its ledger row, its audit
@@ -63,15 +64,16 @@ pub fn record_offline(
     conn: &mut DbConn,
     campaign: &Campaign,
     gift: &OfflineGift,
-    max_amount: i64,
+    max_amount: Money,
     actor: StaffUserId,
     now: DateTime<Utc>,
     after: &dyn Fn(&mut DbConn, &PledgeRecord) -> Result<(), Error>,
 ) -> Result<PledgeRecord, Error> {
     let mut errors = Vec::new();
-    if gift.amount <= 0 || gift.amount > max_amount {
-        let currency = campaign.spec.currency;
-        errors.push(crate::money::amount_out_of_range(Money::new(1, currency), Money::new(max_amount, currency)));
+    // The gift counts minor units of the campaign's currency.
+    let amount = Money::new(gift.amount, campaign.spec.currency);
+    if !amount.is_positive() || amount > max_amount {
+        errors.push(crate::money::amount_out_of_range(Money::new(1, max_amount.currency), max_amount));
     }
     let method = match gift.method.parse::<PaymentMethod>() {
         Ok(m) if m.is_offline() => Some(m),
@@ -107,7 +109,7 @@ pub fn record_offline(
     };
     let new = NewPledge {
         campaign_id: campaign.id,
-        amount: Money::new(gift.amount, campaign.spec.currency),
+        amount,
         donor_name,
         email,
         anonymous: false,

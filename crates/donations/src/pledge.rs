@@ -181,11 +181,10 @@ pub fn validate_request(
             errors.push(FieldError::new("campaign", "has ended").translated("error-campaign-ended", vec![]))
         }
     }
-    if req.amount < spec.min_pledge || req.amount > spec.max_pledge {
-        errors.push(crate::money::amount_out_of_range(
-            Money::new(spec.min_pledge, spec.currency),
-            Money::new(spec.max_pledge, spec.currency),
-        ));
+    // The request counts minor units of the campaign's currency.
+    let amount = Money::new(req.amount, spec.currency);
+    if amount < spec.min_pledge || amount > spec.max_pledge {
+        errors.push(crate::money::amount_out_of_range(spec.min_pledge, spec.max_pledge));
     }
     let donor_name = trimmed(&req.donor_name);
     if donor_name.as_ref().is_some_and(|n| n.chars().count() > MAX_NAME_CHARS) {
@@ -213,7 +212,7 @@ pub fn validate_request(
     }
     Ok(NewPledge {
         campaign_id: campaign.id,
-        amount: Money::new(req.amount, spec.currency),
+        amount,
         donor_name,
         email,
         anonymous: req.anonymous,
@@ -296,11 +295,16 @@ mod tests {
                 locale: crate::campaign::Locale::Ru,
                 starts_at: t(starts),
                 ends_at: ends.map(t),
-                min_pledge: 50_000,
-                max_pledge: 500_000_000,
+                min_pledge: Money::new(50_000, Currency::Kzt),
+                max_pledge: Money::new(500_000_000, Currency::Kzt),
                 plan: FundingPlan::new(
-                    100,
-                    vec![BudgetLine { key: "a".into(), title: "A".into(), tier: Tier::Goal, target: Some(100) }],
+                    Money::new(100, Currency::Kzt),
+                    vec![BudgetLine {
+                        key: "a".into(),
+                        title: "A".into(),
+                        tier: Tier::Goal,
+                        target: Some(Money::new(100, Currency::Kzt)),
+                    }],
                 )
                 .expect("plan"),
             },

@@ -59,10 +59,10 @@ impl Report {
 pub fn reconcile(conn: &mut DbConn, slug: &str) -> Result<Report, Error> {
     let campaign = find_by_slug(conn, slug)?;
     let id = campaign.id;
-    let totals = totals::of(conn, campaign.id)?;
+    let totals = totals::of(conn, campaign.id, campaign.spec.currency)?;
     Ok(Report {
         campaign: campaign.spec.slug,
-        totals_raised: totals.net_raised,
+        totals_raised: totals.net_raised.minor,
         ledger_raised: ledger_raised(conn, id)?,
         totals_pledges: totals.counted_pledges,
         ledger_pledges: ledger_pledges(conn, id)?,

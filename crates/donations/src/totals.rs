@@ -16,6 +16,7 @@ use demeu_db::DbConn;
 use diesel::prelude::*;
 
 use crate::ids::{CampaignId, PledgeId};
+use crate::money::{Currency, Money};
 use crate::Error;
 
 /// Rows per campaign. Fixed by migration 000009, which creates them and checks
@@ -31,29 +32,40 @@ pub fn shard_of(pledge: PledgeId) -> i16 {
 /// A campaign's totals: the sum of its rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Totals {
-    /// Net raised, in minor units.
-    pub net_raised: i64,
+    /// Net raised, in the campaign's currency.
+    pub net_raised: Money,
     /// Pledges with money counted.
     pub counted_pledges: i64,
 }
 
-impl Totals {
-    const ZERO: Totals = Totals { net_raised: 0, counted_pledges: 0 };
+/// The sums of a campaign's rows, which keep counts of its currency's minor unit (the currency
+/// is the campaign's: every ledger entry is in it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sums {
+    net_raised: i64,
+    counted_pledges: i64,
+}
 
+impl Sums {
     /// Adds one row; a sum past BIGINT is a corrupt row (hand-edited), never a wrapped total.
-    fn add(self, net_raised: i64, counted_pledges: i64) -> Option<Totals> {
-        Some(Totals {
+    fn add(self, net_raised: i64, counted_pledges: i64) -> Option<Sums> {
+        Some(Sums {
             net_raised: self.net_raised.checked_add(net_raised)?,
             counted_pledges: self.counted_pledges.checked_add(counted_pledges)?,
         })
+    }
+
+    /// The totals of a campaign held in `currency`.
+    pub fn in_currency(self, currency: Currency) -> Totals {
+        Totals { net_raised: Money::new(self.net_raised, currency), counted_pledges: self.counted_pledges }
     }
 }
 
 type Row = (CampaignId, i64, i64);
 
-fn fold(campaign_id: CampaignId, rows: impl IntoIterator<Item = (i64, i64)>) -> Result<Totals, Error> {
+fn fold(campaign_id: CampaignId, rows: impl IntoIterator<Item = (i64, i64)>) -> Result<Sums, Error> {
     rows.into_iter()
-        .try_fold(Totals::ZERO, |sum, (net, counted)| sum.add(net, counted))
+        .try_fold(Sums::default(), |sum, (net, counted)| sum.add(net, counted))
         .ok_or_else(|| Error::Corrupt(format!("campaign {campaign_id}'s totals add up past BIGINT")))
 }
 
@@ -75,8 +87,9 @@ pub fn create(conn: &mut DbConn, campaign_id: CampaignId, now: NaiveDateTime) ->
     Ok(())
 }
 
-/// One campaign's totals; a campaign without rows is corrupt.
-pub fn of(conn: &mut DbConn, campaign_id: CampaignId) -> Result<Totals, Error> {
+/// One campaign's totals, the campaign being held in `currency`; a campaign without rows is
+/// corrupt.
+pub fn of(conn: &mut DbConn, campaign_id: CampaignId, currency: Currency) -> Result<Totals, Error> {
     let rows: Vec<(i64, i64)> = campaign_totals::table
         .filter(campaign_totals::campaign_id.eq(campaign_id))
         .select((campaign_totals::net_raised, campaign_totals::counted_pledges))
@@ -84,11 +97,11 @@ pub fn of(conn: &mut DbConn, campaign_id: CampaignId) -> Result<Totals, Error> {
     if rows.is_empty() {
         return Err(Error::Corrupt(format!("campaign {campaign_id} has no totals rows")));
     }
-    fold(campaign_id, rows)
+    Ok(fold(campaign_id, rows)?.in_currency(currency))
 }
 
-/// Every campaign's totals, in one query.
-pub fn all(conn: &mut DbConn) -> Result<HashMap<CampaignId, Totals>, Error> {
+/// Every campaign's sums, in one query.
+pub fn all(conn: &mut DbConn) -> Result<HashMap<CampaignId, Sums>, Error> {
     let rows: Vec<Row> = campaign_totals::table
         .select((campaign_totals::campaign_id, campaign_totals::net_raised, campaign_totals::counted_pledges))
         .load(conn)?;

@@ -248,7 +248,7 @@ pub async fn refund(
     let key = Some(form.key.clone()).filter(|k| crate::idempotency::check_key(k).is_ok());
     let asked = async {
         let amount = major(&form.amount, currency, "amount")?;
-        let fingerprint = format!("{amount:?}");
+        let fingerprint = format!("{:?}", amount.map(|m| m.minor));
         crate::services::refunds::refund(&state, id, amount, signed.user.id, key, request_hash(fingerprint.as_bytes()))
             .await
             .map_err(ApiError::from)

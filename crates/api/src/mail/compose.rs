@@ -76,10 +76,6 @@ fn almaty_date(t: chrono::DateTime<Utc>) -> String {
     }
 }
 
-fn money(amount: i64, campaign: &Campaign) -> String {
-    Money::new(amount, campaign.spec.currency).to_string()
-}
-
 /// The receipt for a pledge's first counted money, if the donor left an address.
 pub fn receipt(
     conn: &mut DbConn,
@@ -88,7 +84,7 @@ pub fn receipt(
     campaign: &Campaign,
 ) -> Result<(), MailError> {
     let Some(email) = &pledge.email else { return Ok(()) };
-    let raised = donations::totals::of(conn, campaign.id)?.net_raised;
+    let raised = donations::totals::of(conn, campaign.id, campaign.spec.currency)?.net_raised;
     let allocation = allocate(&campaign.spec.plan, raised);
     let lines = campaign
         .spec
@@ -96,11 +92,11 @@ pub fn receipt(
         .lines()
         .iter()
         .zip(&allocation.lines)
-        .filter(|(_, f)| f.funded > 0)
+        .filter(|(_, f)| f.funded.is_positive())
         .map(|(line, f)| LineState {
             title: line.title.clone(),
-            funded: money(f.funded, campaign),
-            target: line.target.map(|t| money(t, campaign)),
+            funded: f.funded.to_string(),
+            target: line.target.map(|t| t.to_string()),
         })
         .collect();
     let counted_at = pledge.counted_at.map(demeu_db::utc).unwrap_or_else(Utc::now);
@@ -138,7 +134,7 @@ pub fn refund_notice(
             foundation: ctx.foundation.clone(),
         },
     );
-    let key = format!("refund:{}:{}", pledge.id, pledge.refunded);
+    let key = format!("refund:{}:{}", pledge.id, pledge.refunded.minor);
     enqueue(conn, &out(email, rendered, "refund", key, Vec::new()))?;
     Ok(())
 }

@@ -209,10 +209,9 @@ fn page(
 /// `give` is where its "Give" button leads while the campaign takes gifts (none: no button).
 pub fn progress_box(tr: &Tr, progress: &Progress, live: bool, give: Option<&str>) -> Markup {
     let spec = &progress.campaign.spec;
-    let currency = spec.currency;
     let goal = spec.plan.goal();
-    let raised = Money::new(progress.raised, currency);
-    let shown_percent = percent(progress.raised, goal);
+    let raised = progress.raised;
+    let shown_percent = percent(raised, goal);
     let status = CampaignStatus::between(spec.starts_at, spec.ends_at, Utc::now());
     let events = format!("/api/v1/campaigns/{}/events", spec.slug);
     let donors_forms = donor_forms(tr);
@@ -221,8 +220,8 @@ pub fn progress_box(tr: &Tr, progress: &Progress, live: bool, give: Option<&str>
             p.raised {
                 span.money data-live="raised" { (money(tr.lang, raised)) }
             }
-            p { (tr.t_with("raised-of-goal", &[("raised", money(tr.lang, raised).into()), ("goal", money(tr.lang, Money::new(goal, currency)).into())])) }
-            progress max=(goal) value=(progress.raised.clamp(0, goal)) data-live="bar"
+            p { (tr.t_with("raised-of-goal", &[("raised", money(tr.lang, raised).into()), ("goal", money(tr.lang, goal).into())])) }
+            progress max=(goal.minor) value=(raised.minor.clamp(0, goal.minor)) data-live="bar"
                 aria-label=(tr.t("progress-label")) { (shown_percent) "%" }
             p.meta {
                 span { span data-live="percent" { (shown_percent) } "% · " }
@@ -269,8 +268,7 @@ fn status_text(tr: &Tr, status: CampaignStatus, spec: &donations::campaign::Camp
 /// beyond the goal apart.
 pub fn plan(tr: &Tr, progress: &Progress, settings: Option<&CampaignSettings>) -> Markup {
     let spec = &progress.campaign.spec;
-    let currency = spec.currency;
-    let m = |minor: i64| money(tr.lang, Money::new(minor, currency));
+    let m = |amount: Money| money(tr.lang, amount);
     let of_template = tr.t_with("line-of", &[("funded", "%F".into()), ("target", "%T".into())]);
     let open_template = tr.t_with("line-open", &[("funded", "%F".into())]);
     let lines: Vec<_> = spec.plan.lines().iter().zip(&progress.allocation.lines).collect();
@@ -279,10 +277,10 @@ pub fn plan(tr: &Tr, progress: &Progress, settings: Option<&CampaignSettings>) -
             .and_then(|s| s.lines.iter().find(|l| l.key == key))
             .map_or(fallback.to_string(), |l| l.title_in(tr.lang.code()).to_string())
     };
-    let row = |line: &donations::plan::BudgetLine, funded: i64| {
+    let row = |line: &donations::plan::BudgetLine, funded: Money| {
         let state = match line.target {
             Some(target) if funded >= target => "full",
-            _ if funded > 0 => "filling",
+            _ if funded.is_positive() => "filling",
             _ => "waiting",
         };
         let amounts = match line.target {
@@ -363,8 +361,8 @@ fn give_form(tr: &Tr, progress: &Progress, settings: Option<&CampaignSettings>, 
                             input #amount-other type="text" name="amount_other" inputmode="decimal" autocomplete="off"
                                 value=(v.amount_other) aria-invalid=[invalid("amount")] aria-describedby="amount-help";
                             p.help #amount-help { (tr.t_with("amount-help", &[
-                                ("min", money(tr.lang, Money::new(spec.min_pledge, spec.currency)).into()),
-                                ("max", money(tr.lang, Money::new(spec.max_pledge, spec.currency)).into())])) }
+                                ("min", money(tr.lang, spec.min_pledge).into()),
+                                ("max", money(tr.lang, spec.max_pledge).into())])) }
                             (errors_for(tr, e, "amount"))
                         }
                     }

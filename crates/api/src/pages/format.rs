@@ -74,11 +74,12 @@ pub fn date(tr: &Tr, at: DateTime<Utc>) -> String {
 
 /// `raised` as a percentage of `goal` with one decimal at most, never rounded up to 100 before
 /// the goal is met: a page that says 100% while tenge are still missing would not be honest.
-pub fn percent(raised: i64, goal: i64) -> String {
-    if goal <= 0 {
+/// Amounts of two currencies make no percentage ("0").
+pub fn percent(raised: Money, goal: Money) -> String {
+    if !goal.is_positive() || raised.currency != goal.currency {
         return "0".into();
     }
-    let tenths = (i128::from(raised.max(0)) * 1000 / i128::from(goal)) as i64;
+    let tenths = (i128::from(raised.minor.max(0)) * 1000 / i128::from(goal.minor)) as i64;
     if tenths % 10 == 0 {
         (tenths / 10).to_string()
     } else {
@@ -121,13 +122,17 @@ mod tests {
         assert_eq!(almaty_midnight_utc(before).to_string(), "2024-01-09 18:00:00");
     }
 
+    fn kzt(minor: i64) -> Money {
+        Money::new(minor, Currency::Kzt)
+    }
+
     #[test]
     fn percent_never_rounds_up_to_the_goal() {
-        assert_eq!(percent(0, 52_500_000), "0");
-        assert_eq!(percent(1_250_000, 52_500_000), "2.3");
-        assert_eq!(percent(52_499_999, 52_500_000), "99.9");
-        assert_eq!(percent(52_500_000, 52_500_000), "100");
-        assert_eq!(percent(105_000_000, 52_500_000), "200");
+        assert_eq!(percent(kzt(0), kzt(52_500_000)), "0");
+        assert_eq!(percent(kzt(1_250_000), kzt(52_500_000)), "2.3");
+        assert_eq!(percent(kzt(52_499_999), kzt(52_500_000)), "99.9");
+        assert_eq!(percent(kzt(52_500_000), kzt(52_500_000)), "100");
+        assert_eq!(percent(kzt(105_000_000), kzt(52_500_000)), "200");
     }
 
     proptest! {
@@ -140,7 +145,7 @@ mod tests {
 
         #[test]
         fn percent_is_at_most_the_truth(raised in 0i64..i64::MAX / 2, goal in 1i64..i64::MAX / 2) {
-            let shown: f64 = percent(raised, goal).parse().expect("a number");
+            let shown: f64 = percent(kzt(raised), kzt(goal)).parse().expect("a number");
             prop_assert!(shown <= raised as f64 * 100.0 / goal as f64 + 1e-6);
         }
     }

@@ -75,8 +75,8 @@ impl From<Progress> for CampaignView {
                 key: line.key.clone(),
                 title: line.title.clone(),
                 tier: line.tier.as_str().to_string(),
-                target: line.target,
-                funded: funding.funded,
+                target: line.target.map(|t| t.minor),
+                funded: funding.funded.minor,
             })
             .collect();
         CampaignView {
@@ -85,17 +85,17 @@ impl From<Progress> for CampaignView {
             description: spec.description,
             currency: spec.currency,
             locale: spec.locale,
-            goal: spec.plan.goal(),
-            raised: p.raised,
+            goal: spec.plan.goal().minor,
+            raised: p.raised.minor,
             pledges: p.pledges,
             percent,
-            min_pledge: spec.min_pledge,
-            max_pledge: spec.max_pledge,
+            min_pledge: spec.min_pledge.minor,
+            max_pledge: spec.max_pledge.minor,
             starts_at: spec.starts_at,
             ends_at: spec.ends_at,
             status,
             allocation,
-            unallocated: p.allocation.unallocated,
+            unallocated: p.allocation.unallocated.minor,
         }
     }
 }

@@ -46,7 +46,10 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
     out.push_str("# HELP demeu_campaign_raised_minor Net amount counted, in minor units.\n");
     out.push_str("# TYPE demeu_campaign_raised_minor gauge\n");
     for p in &campaigns {
-        out.push_str(&format!("demeu_campaign_raised_minor{{campaign=\"{}\"}} {}\n", p.campaign.spec.slug, p.raised));
+        out.push_str(&format!(
+            "demeu_campaign_raised_minor{{campaign=\"{}\"}} {}\n",
+            p.campaign.spec.slug, p.raised.minor
+        ));
     }
     out.push_str("# HELP demeu_campaign_pledges Pledges whose counted amount is above zero.\n");
     out.push_str("# TYPE demeu_campaign_pledges gauge\n");

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use donations::campaign::{CampaignSpec, Locale};
-use donations::money::Currency;
+use donations::money::{Currency, Money};
 use donations::plan::{BudgetLine, FundingPlan, Tier};
 use serde::Deserialize;
 
@@ -82,12 +82,19 @@ pub struct LineSettings {
 impl CampaignSettings {
     pub(super) fn to_spec(&self, index: usize) -> Result<CampaignSpec, SettingsError> {
         let at = |key: &str, msg: String| SettingsError(format!("campaigns[{index}].{key} ({}): {msg}", self.slug));
+        // Configuration writes every amount in minor units of the campaign's currency.
+        let money = |minor| Money::new(minor, self.currency);
         let lines = self
             .lines
             .iter()
-            .map(|l| BudgetLine { key: l.key.clone(), title: l.title.clone(), tier: l.tier, target: l.target })
+            .map(|l| BudgetLine {
+                key: l.key.clone(),
+                title: l.title.clone(),
+                tier: l.tier,
+                target: l.target.map(money),
+            })
             .collect();
-        let plan = FundingPlan::new(self.goal, lines).map_err(|e| at("lines", e.to_string()))?;
+        let plan = FundingPlan::new(money(self.goal), lines).map_err(|e| at("lines", e.to_string()))?;
         let spec = CampaignSpec {
             slug: self.slug.clone(),
             title: self.title.clone(),
@@ -96,8 +103,8 @@ impl CampaignSettings {
             locale: self.locale,
             starts_at: self.starts_at.with_timezone(&Utc),
             ends_at: self.ends_at.map(|e| e.with_timezone(&Utc)),
-            min_pledge: self.min_pledge,
-            max_pledge: self.max_pledge,
+            min_pledge: money(self.min_pledge),
+            max_pledge: money(self.max_pledge),
             plan,
         };
         spec.validate().map_err(|e| at(&e.field, e.message))?;

@@ -619,7 +619,7 @@ mod tests {
         let s = Settings::from_toml_over_defaults(&[]).expect("defaults are valid");
         let specs = s.campaign_specs().expect("valid");
         assert_eq!(specs[0].slug, "mentors");
-        assert_eq!(specs[0].plan.goal(), 52_500_000);
+        assert_eq!(specs[0].plan.goal().minor, 52_500_000);
         assert_eq!(s.database_url(), "sqlite://data/demeu.db");
         assert_eq!(s.payments.provider, ProviderKind::Sandbox);
     }
