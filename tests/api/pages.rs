@@ -36,6 +36,7 @@ on_both_backends!(
     a_refused_amount_is_said_in_money_in_the_pages_language,
     one_client_cannot_take_every_live_stream,
     refusals_are_said_in_the_pages_language,
+    a_campaign_in_dollars_is_shown_in_dollars,
 );
 
 /// A client that does not follow redirects, so that each 303 can be checked.
@@ -697,4 +698,15 @@ async fn refusals_are_said_in_the_pages_language(backend: Backend) {
     let res = post_form(&app, "/campaigns/mentors/volunteer?lang=en", &volunteer).await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.expect("html").contains("mentors must be 25 or older: confirm that you are"), "en");
+}
+
+/// A campaign held in another currency shows every amount of its page in it: the gift presets
+/// too, which were written with a tenge sign whatever the campaign's currency.
+async fn a_campaign_in_dollars_is_shown_in_dollars(backend: Backend) {
+    let app = spawn_app(backend).with(|s| s.campaigns[0].currency = donations::money::Currency::Usd).await;
+    let html = page(&app, "/campaigns/mentors?lang=en").await;
+    let form = &html[html.find("id=\"give\"").expect("the give form")..];
+    let form = &form[..form.find("</form>").expect("its end")];
+    assert!(!form.contains('₸'), "no tenge on a dollar campaign's form: {form}");
+    assert!(form.contains("5 000 USD"), "the presets in dollars: {form}");
 }

@@ -206,7 +206,7 @@ async fn pledge_page(
                 // One key per form shown: a double click (or a retry of this form) refunds once.
                 input type="hidden" name="key" value=(key);
                 div.field {
-                    label for="refund-amount" { (tr.t("pl-refund-amount")) }
+                    label for="refund-amount" { (tr.t_with("pl-refund-amount", &[("currency", crate::pages::format::unit(pledge.currency).into())])) }
                     input #refund-amount type="text" name="amount" inputmode="decimal" autocomplete="off";
                 }
                 button type="submit" { (tr.t("pl-refund")) }
@@ -281,7 +281,7 @@ fn offline_form(signed: &Signed, campaigns: &[String], problem: Option<String>) 
             input type="hidden" name="csrf" value=(signed.csrf);
             div.field { label for="o-campaign" { (tr.t("pl-campaign")) }
                 select #o-campaign name="campaign" { @for c in campaigns { option value=(c) { (c) } } } }
-            div.field { label for="o-amount" { (tr.t("pl-amount-tenge")) } input #o-amount type="text" name="amount" inputmode="decimal" required; }
+            div.field { label for="o-amount" { (tr.t("pl-amount-campaign")) } input #o-amount type="text" name="amount" inputmode="decimal" required; }
             div.field { label for="o-method" { (tr.t("pl-method")) }
                 select #o-method name="method" {
                     @for method in PaymentMethod::ALL.iter().filter(|m| m.is_offline()) {

@@ -18,7 +18,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::compression::{mark_gzip, Encoded};
-use super::format::{date, money, percent, whole_units};
+use super::format::{date, money, percent, unit};
 use super::forms::{FieldErrors, Forms, GiveValues};
 use super::layout::{document, respond_bytes, trusted, Caching, Frame, Share};
 use super::qr;
@@ -112,7 +112,7 @@ pub async fn show(
     let mut forms = Forms::default();
     if let Some(pledge) = &loaded.returning {
         let presets = configured.map_or(&[][..], |c| &c.presets[..]);
-        forms.give.values = GiveValues::amount_of(pledge.amount.minor, presets);
+        forms.give.values = GiveValues::amount_of(pledge.amount, presets);
         forms.notice = Some("checkout-back");
     }
     forms.sent = query.sent.clone();
@@ -332,7 +332,9 @@ fn give_form(tr: &Tr, progress: &Progress, settings: Option<&CampaignSettings>, 
     let spec = &progress.campaign.spec;
     let slug = &spec.slug;
     let open = CampaignStatus::between(spec.starts_at, spec.ends_at, Utc::now()) == CampaignStatus::Active;
-    let presets = settings.map(|s| s.presets.clone()).unwrap_or_default();
+    // Configuration writes the presets in minor units of the campaign's currency.
+    let presets: Vec<Money> =
+        settings.map(|s| s.presets.iter().map(|&p| Money::new(p, spec.currency)).collect()).unwrap_or_default();
     let v = &forms.give.values;
     let e = &forms.give.errors;
     let invalid = |field: &str| e.has(field).then_some("true");
@@ -351,13 +353,13 @@ fn give_form(tr: &Tr, progress: &Progress, settings: Option<&CampaignSettings>, 
                         div.presets {
                             @for preset in &presets {
                                 label {
-                                    input type="radio" name="preset" value=(preset) checked[v.preset == Some(*preset)];
-                                    span.money { (whole_units(*preset)) " ₸" }
+                                    input type="radio" name="preset" value=(preset.minor) checked[v.preset == Some(preset.minor)];
+                                    span.money { (money(tr.lang, *preset)) }
                                 }
                             }
                         }
                         div.field {
-                            label for="amount-other" { (tr.t("amount-other")) }
+                            label for="amount-other" { (tr.t_with("amount-other", &[("currency", unit(spec.currency).into())])) }
                             input #amount-other type="text" name="amount_other" inputmode="decimal" autocomplete="off"
                                 value=(v.amount_other) aria-invalid=[invalid("amount")] aria-describedby="amount-help";
                             p.help #amount-help { (tr.t_with("amount-help", &[

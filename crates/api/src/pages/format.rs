@@ -31,16 +31,15 @@ pub fn money(lang: Lang, amount: Money) -> String {
         let separator = if lang == Lang::En { '.' } else { ',' };
         format!("{whole}{separator}{cents:02}")
     };
-    let unit = match amount.currency {
-        Currency::Kzt => "₸".to_string(),
-        other => other.code().to_string(),
-    };
-    format!("{sign}{number} {unit}")
+    format!("{sign}{number} {}", unit(amount.currency))
 }
 
-/// The same for whole units only (the amount presets, the limits shown beside the field).
-pub fn whole_units(minor: i64) -> String {
-    grouped(minor.unsigned_abs() / 100)
+/// How the pages write a currency after an amount and in a field's label: `₸`, else its code.
+pub fn unit(currency: Currency) -> &'static str {
+    match currency {
+        Currency::Kzt => "₸",
+        other => other.code(),
+    }
 }
 
 /// Almaty's offset from UTC at `at`: Kazakhstan moved Almaty from UTC+6 to UTC+5 on

@@ -99,17 +99,15 @@ fn preset<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Erro
 }
 
 impl GiveValues {
-    /// The form filled with `amount` again: its preset when it is one, else as another amount.
-    pub fn amount_of(amount: i64, presets: &[i64]) -> Self {
-        if presets.contains(&amount) {
-            GiveValues { preset: Some(amount), ..Default::default() }
+    /// The form filled with `amount` again: its preset when it is one (`presets` count minor
+    /// units of the campaign's currency, as configuration writes them), else as another amount
+    /// in major units (`1234.50`, `1234`).
+    pub fn amount_of(amount: Money, presets: &[i64]) -> Self {
+        if presets.contains(&amount.minor) {
+            GiveValues { preset: Some(amount.minor), ..Default::default() }
         } else {
-            let whole = Money::new(amount, Currency::Kzt);
-            let text = if amount % 100 == 0 {
-                (amount / 100).to_string()
-            } else {
-                format!("{}.{:02}", whole.minor / 100, whole.minor % 100)
-            };
+            let text = amount.to_major_decimal();
+            let text = text.strip_suffix(".00").map_or_else(|| text.clone(), str::to_string);
             GiveValues { amount_other: text, ..Default::default() }
         }
     }
@@ -423,9 +421,10 @@ mod tests {
 
     #[test]
     fn a_returning_amount_fills_its_preset_or_the_other_field() {
-        assert_eq!(GiveValues::amount_of(500_000, &[500_000]).preset, Some(500_000));
-        assert_eq!(GiveValues::amount_of(123_450, &[500_000]).amount_other, "1234.50");
-        assert_eq!(GiveValues::amount_of(123_400, &[]).amount_other, "1234");
+        let kzt = |minor| Money::new(minor, Currency::Kzt);
+        assert_eq!(GiveValues::amount_of(kzt(500_000), &[500_000]).preset, Some(500_000));
+        assert_eq!(GiveValues::amount_of(kzt(123_450), &[500_000]).amount_other, "1234.50");
+        assert_eq!(GiveValues::amount_of(kzt(123_400), &[]).amount_other, "1234");
     }
 
     #[test]
