@@ -353,8 +353,7 @@ async fn an_accountant_records_a_gift_refunds_part_once_and_exports(backend: Bac
     assert!(text.lines().count() == 2 && text.contains("KASPI-42"), "{text}");
 
     // A day range: the gift was made today (Almaty), not tomorrow.
-    let today =
-        chrono::Utc::now().with_timezone(&demeu_api::pages::format::almaty_offset(chrono::Utc::now())).date_naive();
+    let today = chrono::Utc::now().with_timezone(&demeu_api::format::almaty_offset(chrono::Utc::now())).date_naive();
     let tomorrow = today.succ_opt().expect("a day");
     let found = html(get(&app, &cookie, &format!("/staff/pledges?from={today}&to={today}")).await).await;
     assert!(found.contains("Aigerim"), "made today");

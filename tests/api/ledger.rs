@@ -36,6 +36,7 @@ async fn new_pledge(app: &TestApp, amount: i64) -> PledgeId {
                     method: PaymentMethod::Online,
                     reference: None,
                     provider: Some(donations::pledge::ProviderKind::Sandbox),
+                    locale: None,
                 },
             )
         })

@@ -17,6 +17,7 @@ on_both_backends!(
     receipts_and_refund_notices_follow_the_money,
     mail_that_never_goes_through_is_dead_for_staff_to_see,
     two_servers_share_the_outbox_and_send_each_mail_once,
+    each_reader_is_written_to_in_their_own_language,
 );
 
 /// Mail through the SMTP server on `port`, retried quickly.
@@ -258,4 +259,47 @@ async fn two_servers_share_the_outbox_and_send_each_mail_once(backend: Backend) 
     received.sort();
     recipients.sort();
     assert_eq!(received, recipients, "every mail once, though two workers ran");
+}
+
+/// A donor who gave on the Kazakh page gets a Kazakh receipt and refund notice, and a reader who
+/// subscribed in English an English confirmation, whatever the campaign's own language (here
+/// Russian); a gift staff recorded by hand keeps the campaign's.
+async fn each_reader_is_written_to_in_their_own_language(backend: Backend) {
+    let (app, smtp) = with_smtp(backend).await;
+    let res = app
+        .post_json(
+            "/api/v1/campaigns/mentors/pledges?lang=kk",
+            &json!({"amount": 500_000, "email": "donor@example.kz"}),
+        )
+        .await;
+    let created: Value = res.json().await.expect("JSON");
+    let id = created["id"].as_str().expect("id").to_string();
+    let checkout =
+        created["checkout_url"].as_str().expect("url").trim_start_matches("http://127.0.0.1:8080").to_string();
+    app.client.post(app.url(&format!("{checkout}/pay"))).send().await.expect("paid");
+    let receipt = &smtp.wait_for(1).await[0];
+    assert!(receipt.subject().contains("Рахмет") && receipt.subject().contains("5 000 ₸"), "{}", receipt.subject());
+    assert!(receipt.html().contains("lang=\"kk\""), "{}", receipt.html());
+    let accountant = app.staff_token(Role::Accountant).await;
+    let res =
+        app.post_as(&accountant, &format!("/api/v1/staff/pledges/{id}/refunds"), &json!({"amount": 100_000})).await;
+    assert_eq!(res.status(), 202);
+    let notice = &smtp.wait_for(2).await[1];
+    assert!(notice.subject().contains("қайтарылды"), "{}", notice.subject());
+    let res = app
+        .client
+        .post(app.url("/api/v1/campaigns/mentors/subscriptions"))
+        .header("accept-language", "en-GB,en;q=0.9")
+        .json(&json!({"email": "reader@example.kz"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), 202);
+    let confirmation = &smtp.wait_for(3).await[2];
+    assert!(confirmation.subject().starts_with("Confirm your subscription"), "{}", confirmation.subject());
+    assert!(confirmation.text().contains("lang=en"), "its links open in English: {}", confirmation.text());
+    let gift = json!({"amount": 100_000, "email": "cash@example.kz", "method": "cash", "reference": "R-1"});
+    assert_eq!(app.post_as(&accountant, "/api/v1/staff/campaigns/mentors/offline-pledges", &gift).await.status(), 201);
+    let by_hand = &smtp.wait_for(4).await[3];
+    assert!(by_hand.subject().starts_with("Спасибо"), "{}", by_hand.subject());
 }

@@ -46,7 +46,7 @@ async fn run(backend: &str, url: &str) {
             for i in 0..SUBSCRIBERS {
                 let email = format!("reader{i}@example.kz");
                 if let subscriber::Subscribed::ConfirmationDue { token, .. } =
-                    subscriber::subscribe_in(conn, campaign.id, &email)?
+                    subscriber::subscribe_in(conn, campaign.id, &email, None)?
                 {
                     subscriber::confirm(conn, &token)?;
                 }

@@ -285,3 +285,34 @@ sandbox-pay = Pay
 sandbox-decline = Decline
 sandbox-closed = This checkout is closed: the pledge is
 sandbox-note = No money moves here: this page stands in for the payment provider.
+
+# Mail: receipts, refund notices, subscription confirmations, news, and the foundation's
+# mail about a mentor application. Text a visitor wrote (a name) is isolated by the code.
+mail-hello-named = Hello { $name },
+mail-hello = Hello,
+mail-receipt-subject = Thank you! Your gift of { $amount } has arrived
+mail-receipt-thanks = Thank you for your support.
+mail-receipt-body = We received your gift of { $amount } to the campaign "{ $campaign }".
+mail-date = Date
+mail-pledge-number = Pledge number
+mail-receipt-lines = What the campaign's money is funding now:
+mail-refund-subject = Refund of { $amount } made
+mail-refund-body = We refunded { $amount } of your gift to the campaign "{ $campaign }".
+mail-confirm-subject = Confirm your subscription to "{ $campaign }"
+mail-confirm-body = You asked for news of the campaign "{ $campaign }".
+mail-confirm-action = Confirm the subscription
+mail-confirm-ignore = If this was not you, ignore this mail.
+mail-unsubscribe = Unsubscribe
+mail-news-subject = News «{ $campaign }»: { $title }
+mail-news-read = Read it online
+mail-volunteer-subject = New mentor application: "{ $campaign }"
+mail-volunteer-intro = Someone offered to become a mentor on the page of the campaign "{ $campaign }".
+mail-volunteer-name = Name
+mail-volunteer-city = City
+mail-volunteer-contact = Contact
+mail-volunteer-age = Aged 25 or older
+mail-volunteer-age-confirmed = confirmed
+mail-volunteer-locale = Page language
+mail-volunteer-about = About
+mail-volunteer-number = Application number
+mail-volunteer-list = New applications

@@ -284,3 +284,34 @@ sandbox-pay = Төлеу
 sandbox-decline = Бас тарту
 sandbox-closed = Бұл төлем жабық: қайырмалдық
 sandbox-note = Мұнда ақша алынбайды: бұл бет төлем провайдерінің орнында.
+
+# Хаттар: түбіртектер, қайтару хабарламалары, жазылуды растау, жаңалықтар және қорға
+# тәлімгерлік өтінім туралы хат. Келушінің жазғанын (атын) код оқшаулайды.
+mail-hello-named = Сәлеметсіз бе, { $name }!
+mail-hello = Сәлеметсіз бе!
+mail-receipt-subject = Рахмет! Сіздің { $amount } қайырымдылығыңыз түсті
+mail-receipt-thanks = Қолдауыңызға рахмет.
+mail-receipt-body = «{ $campaign }» науқанына { $amount } қайырымдылығыңызды алдық.
+mail-date = Күні
+mail-pledge-number = Қайырымдылық нөмірі
+mail-receipt-lines = Науқан қаражаты қазір неге жұмсалуда:
+mail-refund-subject = { $amount } қайтарылды
+mail-refund-body = «{ $campaign }» науқанына берген қайырымдылығыңыздан { $amount } қайтардық.
+mail-confirm-subject = «{ $campaign }» жаңалықтарына жазылуды растаңыз
+mail-confirm-body = Сіз «{ $campaign }» науқанының жаңалықтарына жазылдыңыз.
+mail-confirm-action = Жазылуды растау
+mail-confirm-ignore = Егер бұл сіз болмасаңыз, бұл хатқа жауап бермеңіз.
+mail-unsubscribe = Жазылудан бас тарту
+mail-news-subject = Жаңалықтар «{ $campaign }»: { $title }
+mail-news-read = Сайттан оқу
+mail-volunteer-subject = Тәлімгерлікке жаңа өтінім: «{ $campaign }»
+mail-volunteer-intro = «{ $campaign }» науқанының бетінен тәлімгер болуға жаңа өтінім келді.
+mail-volunteer-name = Аты
+mail-volunteer-city = Қала
+mail-volunteer-contact = Байланыс
+mail-volunteer-age = Жасы 25-тен асқан
+mail-volunteer-age-confirmed = расталды
+mail-volunteer-locale = Бет тілі
+mail-volunteer-about = Өзі туралы
+mail-volunteer-number = Өтінім нөмірі
+mail-volunteer-list = Жаңа өтінімдер тізімі

@@ -285,3 +285,34 @@ sandbox-pay = Оплатить
 sandbox-decline = Отказать
 sandbox-closed = Эта оплата закрыта: пожертвование
 sandbox-note = Деньги здесь не списываются: страница заменяет платёжного провайдера.
+
+# Mail: receipts, refund notices, subscription confirmations, news, and the foundation's
+# mail about a mentor application. Text a visitor wrote (a name) is isolated by the code.
+mail-hello-named = Здравствуйте, { $name }!
+mail-hello = Здравствуйте!
+mail-receipt-subject = Спасибо! Ваше пожертвование { $amount } получено
+mail-receipt-thanks = Спасибо за вашу поддержку.
+mail-receipt-body = Мы получили ваше пожертвование { $amount } для кампании «{ $campaign }».
+mail-date = Дата
+mail-pledge-number = Номер пожертвования
+mail-receipt-lines = На что сейчас идут деньги кампании:
+mail-refund-subject = Возврат { $amount } оформлен
+mail-refund-body = Мы вернули вам { $amount } из вашего пожертвования кампании «{ $campaign }».
+mail-confirm-subject = Подтвердите подписку на новости «{ $campaign }»
+mail-confirm-body = Вы подписались на новости кампании «{ $campaign }».
+mail-confirm-action = Подтвердить подписку
+mail-confirm-ignore = Если это были не вы, просто не отвечайте на это письмо.
+mail-unsubscribe = Отписаться
+mail-news-subject = Новости «{ $campaign }»: { $title }
+mail-news-read = Читать на сайте
+mail-volunteer-subject = Новая заявка в наставники: «{ $campaign }»
+mail-volunteer-intro = Со страницы кампании «{ $campaign }» пришла заявка стать наставником.
+mail-volunteer-name = Имя
+mail-volunteer-city = Город
+mail-volunteer-contact = Контакт
+mail-volunteer-age = Возраст 25+
+mail-volunteer-age-confirmed = подтверждён
+mail-volunteer-locale = Язык страницы
+mail-volunteer-about = О себе
+mail-volunteer-number = Номер заявки
+mail-volunteer-list = Список новых заявок

@@ -8,7 +8,7 @@ pub mod console;
 pub mod control_chars;
 pub mod cors;
 pub mod extract;
-pub mod html;
+pub mod format;
 pub mod i18n;
 pub mod idempotency;
 pub mod limit_store;

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::ids::{CampaignId, SubscriberId};
 use crate::{Error, FieldError};
+use demeu_db::locale::Locale;
 
 demeu_db::stored_enum! {
     /// What a token is for.
@@ -51,6 +52,8 @@ pub struct Subscriber {
     pub confirmed_at: Option<NaiveDateTime>,
     /// Left.
     pub unsubscribed_at: Option<NaiveDateTime>,
+    /// The language they subscribed in, when known: their mail's.
+    pub locale: Option<Locale>,
 }
 
 fn hash(token: &str) -> String {
@@ -95,7 +98,14 @@ pub enum Subscribed {
 /// Subscribes `email` to a campaign, inside the caller's transaction. An address already
 /// pending or confirmed changes nothing, so that the answer to a second subscription reveals
 /// nothing and sends nothing; an address that had unsubscribed is asked to confirm again.
-pub fn subscribe_in(conn: &mut DbConn, campaign_id: CampaignId, email: &str) -> Result<Subscribed, Error> {
+/// `locale` is the language they subscribe in (kept for their mail; a returning subscriber's
+/// is updated).
+pub fn subscribe_in(
+    conn: &mut DbConn,
+    campaign_id: CampaignId,
+    email: &str,
+    locale: Option<Locale>,
+) -> Result<Subscribed, Error> {
     let email = parse_email(email)?;
     let now = demeu_db::now();
     let existing: Option<Subscriber> = subscribers::table
@@ -112,6 +122,7 @@ pub fn subscribe_in(conn: &mut DbConn, campaign_id: CampaignId, email: &str) -> 
                     subscribers::status.eq(SubscriberStatus::Pending),
                     subscribers::created_at.eq(now),
                     subscribers::unsubscribed_at.eq(None::<NaiveDateTime>),
+                    subscribers::locale.eq(locale.or(s.locale)),
                 ))
                 .execute(conn)?;
             s.id
@@ -126,6 +137,7 @@ pub fn subscribe_in(conn: &mut DbConn, campaign_id: CampaignId, email: &str) -> 
                         subscribers::email.eq(&email),
                         subscribers::status.eq(SubscriberStatus::Pending),
                         subscribers::created_at.eq(now),
+                        subscribers::locale.eq(locale),
                     ))
                     .execute(conn)
             });

@@ -65,6 +65,7 @@ diesel::table! {
         updated_at -> Timestamp,
         counted_at -> Nullable<Timestamp>,
         provider -> Nullable<Text>,
+        locale -> Nullable<Text>,
     }
 }
 
@@ -178,6 +179,7 @@ diesel::table! {
         created_at -> Timestamp,
         confirmed_at -> Nullable<Timestamp>,
         unsubscribed_at -> Nullable<Timestamp>,
+        locale -> Nullable<Text>,
     }
 }
 

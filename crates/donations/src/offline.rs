@@ -119,6 +119,8 @@ pub fn record_offline(
         method,
         reference: Some(reference.to_string()),
         provider: None,
+        // Staff type it: the donor's language is not known, the receipt is the campaign's.
+        locale: None,
     };
     conn.write_transaction(|conn| {
         let id = pledge_store::insert(conn, &new)?;

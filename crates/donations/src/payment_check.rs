@@ -104,6 +104,7 @@ mod tests {
             created_at: at,
             updated_at: at,
             counted_at: None,
+            locale: None,
         }
     }
 

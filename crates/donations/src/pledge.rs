@@ -222,6 +222,7 @@ pub fn validate_request(
         method: PaymentMethod::Online,
         reference: None,
         provider: None,
+        locale: None,
     })
 }
 
@@ -254,6 +255,8 @@ pub struct NewPledge {
     pub reference: Option<String>,
     /// The provider that makes an online pledge's checkout (none for an offline gift).
     pub provider: Option<ProviderKind>,
+    /// The language the donor gives in, when known (their receipt's).
+    pub locale: Option<crate::campaign::Locale>,
 }
 
 #[cfg(test)]

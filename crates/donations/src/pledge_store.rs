@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use crate::campaign::Locale;
 use crate::ids::{CampaignId, PledgeId};
 use crate::money::{Currency, Money};
 use chrono::NaiveDateTime;
@@ -69,6 +70,8 @@ pub struct PledgeRecord {
     pub updated_at: NaiveDateTime,
     /// When money first counted.
     pub counted_at: Option<NaiveDateTime>,
+    /// The language the donor gave in, when known: their mail's.
+    pub locale: Option<Locale>,
 }
 
 /// A pledge's row as stored: its amounts are counts of the `currency` column's minor unit.
@@ -99,6 +102,7 @@ pub struct PledgeRow {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     counted_at: Option<NaiveDateTime>,
+    locale: Option<Locale>,
 }
 
 impl From<PledgeRow> for PledgeRecord {
@@ -129,6 +133,7 @@ impl From<PledgeRow> for PledgeRecord {
             created_at: row.created_at,
             updated_at: row.updated_at,
             counted_at: row.counted_at,
+            locale: row.locale,
         }
     }
 }
@@ -192,6 +197,7 @@ pub fn insert(conn: &mut DbConn, new: &NewPledge) -> Result<PledgeId, Error> {
             pledges::method.eq(new.method),
             pledges::reference.eq(&new.reference),
             pledges::provider.eq(new.provider),
+            pledges::locale.eq(new.locale),
             pledges::created_at.eq(now),
             pledges::updated_at.eq(now),
         ))

@@ -19,8 +19,8 @@ use serde::Deserialize;
 
 use super::{page, Console, ConsoleForm, Signed};
 use crate::auth::{self, AuthError, NewStaffUser, Role, StaffUpdate, StaffUser, MIN_PASSWORD_LEN};
+use crate::format::{almaty_offset, date};
 use crate::i18n::Tr;
-use crate::pages::format::{almaty_offset, date};
 use crate::problem::ApiError;
 use crate::routes::access::{Admin, AnyStaff};
 use crate::state::AppState;

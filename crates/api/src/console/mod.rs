@@ -26,8 +26,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::auth::{Role, StaffUser};
+use crate::format::{date, money};
 use crate::i18n::{Lang, Tr};
-use crate::pages::format::{date, money};
 use crate::pages::layout::{document, respond, Caching, Frame};
 use crate::problem::ApiError;
 use crate::routes::access::AnyStaff;
@@ -271,7 +271,7 @@ pub async fn dashboard(
 ) -> Result<HttpResponse, ApiError> {
     let tr = signed.tr;
     let now = Utc::now();
-    let offset = crate::pages::format::almaty_offset(now);
+    let offset = crate::format::almaty_offset(now);
     let midnight = now.with_timezone(&offset).date_naive().and_hms_opt(0, 0, 0).unwrap_or_default();
     let today_start = (midnight - Duration::seconds(i64::from(offset.local_minus_utc()))).and_utc().naive_utc();
     let week_start = (now - Duration::days(7)).naive_utc();

@@ -11,7 +11,7 @@ use maud::html;
 use serde::Deserialize;
 
 use super::{page, Console, ConsoleForm};
-use crate::pages::format::date;
+use crate::format::date;
 use crate::problem::ApiError;
 use crate::routes::access::Editor;
 use crate::state::AppState;

@@ -12,7 +12,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::{page, Console, ConsoleForm, Signed};
-use crate::pages::format::date;
+use crate::format::date;
 use crate::pages::layout::trusted;
 use crate::problem::ApiError;
 use crate::routes::access::Editor;

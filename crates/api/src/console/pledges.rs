@@ -14,10 +14,10 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::{page, Console, ConsoleForm, Signed};
+use crate::format::{date, money};
 use crate::i18n::Tr;
 use crate::idempotency::request_hash;
 use crate::pages::campaign::urlencoded;
-use crate::pages::format::{date, money};
 use crate::problem::ApiError;
 use crate::routes::access::Accountant;
 use crate::routes::staff_pledges::{csv_answer, ExportAudit, PledgeFilters};
@@ -206,7 +206,7 @@ async fn pledge_page(
                 // One key per form shown: a double click (or a retry of this form) refunds once.
                 input type="hidden" name="key" value=(key);
                 div.field {
-                    label for="refund-amount" { (tr.t_with("pl-refund-amount", &[("currency", crate::pages::format::unit(pledge.currency).into())])) }
+                    label for="refund-amount" { (tr.t_with("pl-refund-amount", &[("currency", crate::format::unit(pledge.currency).into())])) }
                     input #refund-amount type="text" name="amount" inputmode="decimal" autocomplete="off";
                 }
                 button type="submit" { (tr.t("pl-refund")) }

@@ -3,11 +3,11 @@
 //! published. Each runs inside the transaction of the change it reports, with a dedupe key that
 //! makes a repeat enqueue nothing.
 
-use chrono::{FixedOffset, Utc};
+use chrono::Utc;
 use demeu_db::outbox::{enqueue, OutgoingMail};
 use demeu_db::DbConn;
 use donations::allocation::allocate;
-use donations::campaign::Campaign;
+use donations::campaign::{Campaign, Locale};
 use donations::money::Money;
 use donations::pledge_store::PledgeRecord;
 
@@ -68,12 +68,10 @@ fn list_headers(unsubscribe_url: &str) -> Vec<(String, String)> {
     ]
 }
 
-/// Kazakhstan's time (UTC+5), in which the foundation reads dates.
-fn almaty_date(t: chrono::DateTime<Utc>) -> String {
-    match FixedOffset::east_opt(5 * 3600) {
-        Some(almaty) => t.with_timezone(&almaty).format("%d.%m.%Y %H:%M").to_string(),
-        None => t.format("%d.%m.%Y %H:%M UTC").to_string(),
-    }
+/// The language a reader's mail is written in: theirs when it was stored (the page they gave
+/// or subscribed on), else the campaign's.
+fn reader_language(stored: Option<Locale>, campaign: &Campaign) -> Lang {
+    Lang::of(stored.unwrap_or(campaign.spec.locale))
 }
 
 /// The receipt for a pledge's first counted money, if the donor left an address.
@@ -93,20 +91,16 @@ pub fn receipt(
         .iter()
         .zip(&allocation.lines)
         .filter(|(_, f)| f.funded.is_positive())
-        .map(|(line, f)| LineState {
-            title: line.title.clone(),
-            funded: f.funded.to_string(),
-            target: line.target.map(|t| t.to_string()),
-        })
+        .map(|(line, f)| LineState { title: line.title.clone(), funded: f.funded, target: line.target })
         .collect();
     let counted_at = pledge.counted_at.map(demeu_db::utc).unwrap_or_else(Utc::now);
     let rendered = templates::receipt(
-        Lang::of(campaign.spec.locale),
+        reader_language(pledge.locale, campaign),
         &Receipt {
             donor_name: if pledge.anonymous { None } else { pledge.donor_name.clone() },
-            amount: pledge.received.to_string(),
+            amount: pledge.received,
             campaign: campaign.spec.title.clone(),
-            date: almaty_date(counted_at),
+            counted_at,
             pledge_id: pledge.id.to_string(),
             lines,
             foundation: ctx.foundation.clone(),
@@ -126,9 +120,9 @@ pub fn refund_notice(
 ) -> Result<(), MailError> {
     let Some(email) = &pledge.email else { return Ok(()) };
     let rendered = templates::refund_notice(
-        Lang::of(campaign.spec.locale),
+        reader_language(pledge.locale, campaign),
         &RefundNotice {
-            amount: amount.to_string(),
+            amount,
             campaign: campaign.spec.title.clone(),
             pledge_id: pledge.id.to_string(),
             foundation: ctx.foundation.clone(),
@@ -139,13 +133,20 @@ pub fn refund_notice(
     Ok(())
 }
 
-/// Subscribes `email` and, if a confirmation is due, enqueues it.
-pub fn subscribe(conn: &mut DbConn, ctx: &MailContext, campaign: &Campaign, email: &str) -> Result<(), MailError> {
+/// Subscribes `email` in `locale` (the language they subscribe in, when known) and, if a
+/// confirmation is due, enqueues it in their language.
+pub fn subscribe(
+    conn: &mut DbConn,
+    ctx: &MailContext,
+    campaign: &Campaign,
+    email: &str,
+    locale: Option<Locale>,
+) -> Result<(), MailError> {
     use campaign_news::subscriber::{issue_token, subscribe_in, Purpose, Subscribed};
-    let Subscribed::ConfirmationDue { subscriber, token } = subscribe_in(conn, campaign.id, email)? else {
+    let Subscribed::ConfirmationDue { subscriber, token } = subscribe_in(conn, campaign.id, email, locale)? else {
         return Ok(());
     };
-    let lang = Lang::of(campaign.spec.locale);
+    let lang = reader_language(subscriber.locale, campaign);
     let unsubscribe = ctx.unsubscribe_url(&issue_token(conn, subscriber.id, Purpose::Unsubscribe)?, lang);
     let confirm = format!("{}/api/v1/subscriptions/confirm?token={token}&lang={}", ctx.public_url, lang.code());
     let rendered = templates::confirmation(lang, &campaign.spec.title, &confirm, &unsubscribe, &ctx.foundation);
@@ -164,9 +165,9 @@ pub fn news(
 ) -> Result<usize, MailError> {
     use campaign_news::subscriber::{confirmed, issue_token, Purpose};
     let post_url = format!("{}/api/v1/campaigns/{}/news/{}", ctx.public_url, campaign.spec.slug, post.slug);
-    let lang = Lang::of(campaign.spec.locale);
     let mut queued = 0;
     for subscriber in confirmed(conn, campaign.id)? {
+        let lang = reader_language(subscriber.locale, campaign);
         let unsubscribe = ctx.unsubscribe_url(&issue_token(conn, subscriber.id, Purpose::Unsubscribe)?, lang);
         let rendered = templates::news(
             lang,

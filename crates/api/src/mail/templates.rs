@@ -1,5 +1,17 @@
-//! Every text Demeu mails, in Kazakh, Russian and English, in one place. The campaign's `locale` picks
-//! the language. Each template gives a subject, a text part and an HTML part.
+//! Every mail Demeu sends, through the site's one pipeline: the words from the Fluent
+//! catalogues (`mail-*`, in Kazakh, Russian and English), amounts and dates written the
+//! reader's language's way (`crate::format`), the HTML part built with maud (which escapes
+//! everything it is given). The reader's language picks the words: the donor's or subscriber's
+//! where it was stored, else the campaign's (`compose.rs` decides). Each template gives a
+//! subject, a text part and an HTML part.
+
+use chrono::{DateTime, Utc};
+use donations::money::Money;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+
+use crate::format::{date, money};
+pub use crate::i18n::Lang;
+use crate::i18n::Tr;
 
 /// A rendered mail.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,27 +24,42 @@ pub struct Rendered {
     pub html: String,
 }
 
-pub use crate::i18n::Lang;
-
-pub use crate::html::escape;
-
 /// Text a visitor wrote, isolated from what stands around it (Unicode's first-strong isolate …
 /// pop directional isolate), so that a name in one script cannot reorder the sentence or the
 /// amounts beside it; any bidirectional control inside is dropped (the site refuses them when
-/// text comes in; this keeps older rows harmless). The HTML part shows the isolate as `<bdi>`.
+/// text comes in; this keeps older rows harmless).
 fn isolate(text: &str) -> String {
     let inside: String = text.chars().filter(|&c| !demeu_db::text::is_bidi_control(c)).collect();
     format!("\u{2068}{inside}\u{2069}")
 }
 
-fn html_page(body: &str, footer: &str) -> String {
-    // Every isolate in `body` came from `isolate` (escaping keeps the two characters as they
-    // are): each becomes the element that says the same in HTML.
-    let body = body.replace('\u{2068}', "<bdi>").replace('\u{2069}', "</bdi>");
-    format!(
-        "<!doctype html><html><body style=\"font-family:sans-serif;max-width:36rem;margin:auto;line-height:1.5\">\
-         {body}<hr><p style=\"color:#666;font-size:13px\">{footer}</p></body></html>"
-    )
+/// A sentence of the text part in HTML: escaped by maud, and each isolate that [`isolate`] put
+/// in it shown as the element that says the same in HTML, `<bdi>`.
+fn sentence(text: &str) -> Markup {
+    let escaped = html! { (text) }.into_string();
+    PreEscaped(escaped.replace('\u{2068}', "<bdi>").replace('\u{2069}', "</bdi>"))
+}
+
+/// The HTML part: the body, then the foundation's line under a rule.
+fn page(lang: Lang, body: Markup, footer: Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head { meta charset="utf-8"; }
+            body style="font-family:sans-serif;max-width:36rem;margin:auto;line-height:1.5" {
+                (body)
+                hr;
+                p style="color:#666;font-size:13px" { (footer) }
+            }
+        }
+    }
+    .into_string()
+}
+
+/// A date and time in Almaty, the language's way: `28 ноября 2026, 14:05`.
+fn when(tr: &Tr, at: DateTime<Utc>) -> String {
+    let local = at.with_timezone(&crate::format::almaty_offset(at));
+    format!("{}, {}", date(tr, at), local.format("%H:%M"))
 }
 
 /// One budget line as a receipt shows it.
@@ -40,10 +67,10 @@ fn html_page(body: &str, footer: &str) -> String {
 pub struct LineState {
     /// Title.
     pub title: String,
-    /// Funded so far, formatted.
-    pub funded: String,
-    /// Target, formatted; `None` for the line that takes the rest.
-    pub target: Option<String>,
+    /// Funded so far.
+    pub funded: Money,
+    /// Its target; `None` for the line that takes the rest.
+    pub target: Option<Money>,
 }
 
 /// What a receipt says.
@@ -51,12 +78,12 @@ pub struct LineState {
 pub struct Receipt {
     /// The donor, if named.
     pub donor_name: Option<String>,
-    /// Formatted amount.
-    pub amount: String,
+    /// What counted.
+    pub amount: Money,
     /// Campaign title.
     pub campaign: String,
-    /// Date of payment, Almaty time, formatted.
-    pub date: String,
+    /// When the money counted.
+    pub counted_at: DateTime<Utc>,
     /// The pledge id.
     pub pledge_id: String,
     /// The lines the campaign's money is funding now.
@@ -65,85 +92,54 @@ pub struct Receipt {
     pub foundation: String,
 }
 
+fn hello(tr: &Tr, name: Option<&str>) -> String {
+    match name {
+        Some(name) => tr.t_with("mail-hello-named", &[("name", isolate(name).into())]),
+        None => tr.t("mail-hello"),
+    }
+}
+
 /// The receipt sent when a pledge is first counted.
 pub fn receipt(lang: Lang, r: &Receipt) -> Rendered {
-    let line_text = |l: &LineState, of: &str| match &l.target {
-        Some(t) => format!("  • {}: {} {of} {t}", l.title, l.funded),
-        None => format!("  • {}: {}", l.title, l.funded),
+    let tr = Tr::new(lang);
+    let amount = money(lang, r.amount);
+    let subject = tr.t_with("mail-receipt-subject", &[("amount", amount.clone().into())]);
+    let hello = hello(&tr, r.donor_name.as_deref());
+    let what = tr.t_with("mail-receipt-body", &[("amount", amount.into()), ("campaign", r.campaign.clone().into())]);
+    let thanks = tr.t("mail-receipt-thanks");
+    let (date_l, id_l, lines_l) = (tr.t("mail-date"), tr.t("mail-pledge-number"), tr.t("mail-receipt-lines"));
+    let counted = when(&tr, r.counted_at);
+    let line = |l: &LineState| {
+        let funded = money(lang, l.funded);
+        let amounts = match l.target {
+            Some(target) => tr.t_with("line-of", &[("funded", funded.into()), ("target", money(lang, target).into())]),
+            None => tr.t_with("line-open", &[("funded", funded.into())]),
+        };
+        (l.title.clone(), amounts)
     };
-    let (subject, hello, thanks, what, date_l, id_l, lines_l, of) = match lang {
-        Lang::Kk => (
-            format!("Рахмет! Сіздің {} қайырымдылығыңыз түсті", r.amount),
-            r.donor_name
-                .as_ref()
-                .map(|n| format!("Сәлеметсіз бе, {}!", isolate(n)))
-                .unwrap_or_else(|| "Сәлеметсіз бе!".into()),
-            "Қолдауыңызға рахмет.",
-            format!("«{}» науқанына {} қайырымдылығыңызды алдық.", r.campaign, r.amount),
-            "Күні",
-            "Қайырымдылық нөмірі",
-            "Науқан қаражаты қазір неге жұмсалуда:",
-            "/",
-        ),
-        Lang::Ru => (
-            format!("Спасибо! Ваше пожертвование {} получено", r.amount),
-            r.donor_name
-                .as_ref()
-                .map(|n| format!("Здравствуйте, {}!", isolate(n)))
-                .unwrap_or_else(|| "Здравствуйте!".into()),
-            "Спасибо за вашу поддержку.",
-            format!("Мы получили ваше пожертвование {} для кампании «{}».", r.amount, r.campaign),
-            "Дата",
-            "Номер пожертвования",
-            "На что сейчас идут деньги кампании:",
-            "из",
-        ),
-        Lang::En => (
-            format!("Thank you! Your gift of {} has arrived", r.amount),
-            r.donor_name.as_ref().map(|n| format!("Hello {},", isolate(n))).unwrap_or_else(|| "Hello,".into()),
-            "Thank you for your support.",
-            format!("We received your gift of {} to the campaign \"{}\".", r.amount, r.campaign),
-            "Date",
-            "Pledge number",
-            "What the campaign's money is funding now:",
-            "of",
-        ),
-    };
-    let lines: Vec<String> = r.lines.iter().map(|l| line_text(l, of)).collect();
+    let lines: Vec<(String, String)> = r.lines.iter().map(line).collect();
+    let listed: Vec<String> = lines.iter().map(|(title, amounts)| format!("  • {title}: {amounts}")).collect();
     let text = format!(
-        "{hello}\n\n{what}\n{thanks}\n\n{date_l}: {}\n{id_l}: {}\n\n{lines_l}\n{}\n\n{}\n",
-        r.date,
+        "{hello}\n\n{what}\n{thanks}\n\n{date_l}: {counted}\n{id_l}: {}\n\n{lines_l}\n{}\n\n{}\n",
         r.pledge_id,
-        lines.join("\n"),
+        listed.join("\n"),
         r.foundation
     );
-    let html_lines: String = r
-        .lines
-        .iter()
-        .map(|l| match &l.target {
-            Some(t) => format!("<li>{}: {} {of} {}</li>", escape(&l.title), escape(&l.funded), escape(t)),
-            None => format!("<li>{}: {}</li>", escape(&l.title), escape(&l.funded)),
-        })
-        .collect();
-    let html = html_page(
-        &format!(
-            "<p>{}</p><p>{}<br>{}</p><p>{date_l}: {}<br>{id_l}: <code>{}</code></p><p>{lines_l}</p><ul>{html_lines}</ul>",
-            escape(&hello),
-            escape(&what),
-            thanks,
-            escape(&r.date),
-            escape(&r.pledge_id)
-        ),
-        &escape(&r.foundation),
-    );
-    Rendered { subject, text, html }
+    let body = html! {
+        p { (sentence(&hello)) }
+        p { (what) br; (thanks) }
+        p { (date_l) ": " (counted) br; (id_l) ": " code { (r.pledge_id) } }
+        p { (lines_l) }
+        ul { @for (title, amounts) in &lines { li { (title) ": " (amounts) } } }
+    };
+    Rendered { subject, text, html: page(lang, body, html! { (r.foundation) }) }
 }
 
 /// What a refund notice says.
 #[derive(Debug, Clone)]
 pub struct RefundNotice {
-    /// Formatted amount returned now.
-    pub amount: String,
+    /// Returned now.
+    pub amount: Money,
     /// Campaign title.
     pub campaign: String,
     /// The pledge id.
@@ -154,29 +150,23 @@ pub struct RefundNotice {
 
 /// The notice sent when a refund is counted.
 pub fn refund_notice(lang: Lang, r: &RefundNotice) -> Rendered {
-    let (subject, body, id_l) = match lang {
-        Lang::Kk => (
-            format!("{} қайтарылды", r.amount),
-            format!("«{}» науқанына берген қайырымдылығыңыздан {} қайтардық.", r.campaign, r.amount),
-            "Қайырымдылық нөмірі",
-        ),
-        Lang::Ru => (
-            format!("Возврат {} оформлен", r.amount),
-            format!("Мы вернули вам {} из вашего пожертвования кампании «{}».", r.amount, r.campaign),
-            "Номер пожертвования",
-        ),
-        Lang::En => (
-            format!("Refund of {} made", r.amount),
-            format!("We refunded {} of your gift to the campaign \"{}\".", r.amount, r.campaign),
-            "Pledge number",
-        ),
+    let tr = Tr::new(lang);
+    let amount = money(lang, r.amount);
+    let subject = tr.t_with("mail-refund-subject", &[("amount", amount.clone().into())]);
+    let body_text =
+        tr.t_with("mail-refund-body", &[("amount", amount.into()), ("campaign", r.campaign.clone().into())]);
+    let id_l = tr.t("mail-pledge-number");
+    let text = format!("{body_text}\n{id_l}: {}\n\n{}\n", r.pledge_id, r.foundation);
+    let body = html! {
+        p { (body_text) }
+        p { (id_l) ": " code { (r.pledge_id) } }
     };
-    let text = format!("{body}\n{id_l}: {}\n\n{}\n", r.pledge_id, r.foundation);
-    let html = html_page(
-        &format!("<p>{}</p><p>{id_l}: <code>{}</code></p>", escape(&body), escape(&r.pledge_id)),
-        &escape(&r.foundation),
-    );
-    Rendered { subject, text, html }
+    Rendered { subject, text, html: page(lang, body, html! { (r.foundation) }) }
+}
+
+/// The foundation's line with the reader's way out of the list.
+fn leave_footer(tr: &Tr, foundation: &str, unsubscribe_url: &str) -> Markup {
+    html! { (foundation) " · " a href=(unsubscribe_url) { (tr.t("mail-unsubscribe")) } }
 }
 
 /// The mail asking a new subscriber to confirm.
@@ -187,35 +177,18 @@ pub fn confirmation(
     unsubscribe_url: &str,
     foundation: &str,
 ) -> Rendered {
-    let (subject, body, action, ignore, leave) = match lang {
-        Lang::Kk => (
-            format!("«{campaign}» жаңалықтарына жазылуды растаңыз"),
-            format!("Сіз «{campaign}» науқанының жаңалықтарына жазылдыңыз."),
-            "Жазылуды растау",
-            "Егер бұл сіз болмасаңыз, бұл хатқа жауап бермеңіз.",
-            "Жазылудан бас тарту",
-        ),
-        Lang::Ru => (
-            format!("Подтвердите подписку на новости «{campaign}»"),
-            format!("Вы подписались на новости кампании «{campaign}»."),
-            "Подтвердить подписку",
-            "Если это были не вы, просто не отвечайте на это письмо.",
-            "Отписаться",
-        ),
-        Lang::En => (
-            format!("Confirm your subscription to \"{campaign}\""),
-            format!("You asked for news of the campaign \"{campaign}\"."),
-            "Confirm the subscription",
-            "If this was not you, ignore this mail.",
-            "Unsubscribe",
-        ),
+    let tr = Tr::new(lang);
+    let subject = tr.t_with("mail-confirm-subject", &[("campaign", campaign.into())]);
+    let body_text = tr.t_with("mail-confirm-body", &[("campaign", campaign.into())]);
+    let (action, ignore, leave) = (tr.t("mail-confirm-action"), tr.t("mail-confirm-ignore"), tr.t("mail-unsubscribe"));
+    let text =
+        format!("{body_text}\n\n{action}: {confirm_url}\n\n{ignore}\n\n{leave}: {unsubscribe_url}\n{foundation}\n");
+    let body = html! {
+        p { (body_text) }
+        p { a href=(confirm_url) { (action) } }
+        p { (ignore) }
     };
-    let text = format!("{body}\n\n{action}: {confirm_url}\n\n{ignore}\n\n{leave}: {unsubscribe_url}\n{foundation}\n");
-    let html = html_page(
-        &format!("<p>{}</p><p><a href=\"{}\">{action}</a></p><p>{ignore}</p>", escape(&body), escape(confirm_url)),
-        &format!("{} · <a href=\"{}\">{leave}</a>", escape(foundation), escape(unsubscribe_url)),
-    );
-    Rendered { subject, text, html }
+    Rendered { subject, text, html: page(lang, body, leave_footer(&tr, foundation, unsubscribe_url)) }
 }
 
 /// What a news mail says.
@@ -227,7 +200,7 @@ pub struct NewsMail<'a> {
     pub title: &'a str,
     /// The post as Markdown, for the text part.
     pub text_body: &'a str,
-    /// The post's sanitized HTML.
+    /// The post's sanitized HTML (rendered and cleaned when it was saved).
     pub html_body: &'a str,
     /// Where to read it.
     pub post_url: &'a str,
@@ -240,18 +213,17 @@ pub struct NewsMail<'a> {
 /// A new post, mailed to confirmed subscribers.
 pub fn news(lang: Lang, m: &NewsMail<'_>) -> Rendered {
     let NewsMail { campaign, title, text_body, html_body, post_url, unsubscribe_url, foundation } = *m;
-    let (prefix, read, leave) = match lang {
-        Lang::Kk => ("Жаңалықтар", "Сайттан оқу", "Жазылудан бас тарту"),
-        Lang::Ru => ("Новости", "Читать на сайте", "Отписаться"),
-        Lang::En => ("News", "Read it online", "Unsubscribe"),
-    };
-    let subject = format!("{prefix} «{campaign}»: {title}");
+    let tr = Tr::new(lang);
+    let subject = tr.t_with("mail-news-subject", &[("campaign", campaign.into()), ("title", title.into())]);
+    let (read, leave) = (tr.t("mail-news-read"), tr.t("mail-unsubscribe"));
     let text = format!("{title}\n\n{text_body}\n\n{read}: {post_url}\n\n{leave}: {unsubscribe_url}\n{foundation}\n");
-    let html = html_page(
-        &format!("<h1>{}</h1>{html_body}<p><a href=\"{}\">{read}</a></p>", escape(title), escape(post_url)),
-        &format!("{} · <a href=\"{}\">{leave}</a>", escape(foundation), escape(unsubscribe_url)),
-    );
-    Rendered { subject, text, html }
+    let body = html! {
+        h1 { (title) }
+        // Sanitized by campaign-news when the post was saved (ammonia): trusted here.
+        (PreEscaped(html_body))
+        p { a href=(post_url) { (read) } }
+    };
+    Rendered { subject, text, html: page(lang, body, leave_footer(&tr, foundation, unsubscribe_url)) }
 }
 
 /// What the foundation is told of a "join the mentors' team" application: the applicant's
@@ -280,89 +252,70 @@ pub struct VolunteerMail<'a> {
 
 /// A new "join the mentors' team" application, mailed to the foundation.
 pub fn volunteer_application(lang: Lang, m: &VolunteerMail<'_>) -> Rendered {
-    #[rustfmt::skip]
-    let (subject, intro, name_l, city_l, contact_l, age_l, age_v, locale_l, about_l, id_l, list_l) = match lang {
-        Lang::Kk => (
-            format!("Тәлімгерлікке жаңа өтінім: «{}»", m.campaign),
-            format!("«{}» науқанының бетінен тәлімгер болуға жаңа өтінім келді.", m.campaign),
-            "Аты", "Қала", "Байланыс", "Жасы 25-тен асқан", "расталды", "Бет тілі", "Өзі туралы",
-            "Өтінім нөмірі", "Жаңа өтінімдер тізімі",
-        ),
-        Lang::Ru => (
-            format!("Новая заявка в наставники: «{}»", m.campaign),
-            format!("Со страницы кампании «{}» пришла заявка стать наставником.", m.campaign),
-            "Имя", "Город", "Контакт", "Возраст 25+", "подтверждён", "Язык страницы", "О себе",
-            "Номер заявки", "Список новых заявок",
-        ),
-        Lang::En => (
-            format!("New mentor application: \"{}\"", m.campaign),
-            format!("Someone offered to become a mentor on the page of the campaign \"{}\".", m.campaign),
-            "Name", "City", "Contact", "Aged 25 or older", "confirmed", "Page language", "About",
-            "Application number", "New applications",
-        ),
-    };
-    let locale = m.locale.unwrap_or("-");
+    let tr = Tr::new(lang);
+    let subject = tr.t_with("mail-volunteer-subject", &[("campaign", m.campaign.into())]);
+    let intro = tr.t_with("mail-volunteer-intro", &[("campaign", m.campaign.into())]);
+    let locale = m.locale.unwrap_or("-").to_string();
     let about = if m.about.is_empty() { "-".to_string() } else { isolate(m.about) };
+    let rows = [
+        (tr.t("mail-volunteer-name"), isolate(m.name)),
+        (tr.t("mail-volunteer-city"), isolate(m.city)),
+        (tr.t("mail-volunteer-contact"), isolate(m.contact)),
+        (tr.t("mail-volunteer-age"), tr.t("mail-volunteer-age-confirmed")),
+        (tr.t("mail-volunteer-locale"), locale),
+    ];
+    let (about_l, id_l, list_l) =
+        (tr.t("mail-volunteer-about"), tr.t("mail-volunteer-number"), tr.t("mail-volunteer-list"));
+    let listed: Vec<String> = rows.iter().map(|(label, value)| format!("{label}: {value}")).collect();
     let text = format!(
-        "{intro}\n\n{name_l}: {}\n{city_l}: {}\n{contact_l}: {}\n{age_l}: {age_v}\n{locale_l}: {locale}\n\n\
-         {about_l}:\n{about}\n\n{id_l}: {}\n{list_l}: {}\n\n{}\n",
-        isolate(m.name),
-        isolate(m.city),
-        isolate(m.contact),
+        "{intro}\n\n{}\n\n{about_l}:\n{about}\n\n{id_l}: {}\n{list_l}: {}\n\n{}\n",
+        listed.join("\n"),
         m.id,
         m.list_url,
         m.foundation
     );
-    let row = |label: &str, value: &str| {
-        format!("<tr><th align=\"left\">{}</th><td>{}</td></tr>", escape(label), escape(value))
+    let body = html! {
+        p { (intro) }
+        table { @for (label, value) in &rows { tr { th align="left" { (label) } td { (sentence(value)) } } } }
+        p { b { (about_l) } }
+        p style="white-space:pre-wrap" { (sentence(&about)) }
+        p { (id_l) ": " code { (m.id) } br; a href=(m.list_url) { (list_l) } }
     };
-    let html = html_page(
-        &format!(
-            "<p>{}</p><table>{}{}{}{}{}</table><p><b>{}</b></p><p style=\"white-space:pre-wrap\">{}</p>\
-             <p>{id_l}: <code>{}</code><br><a href=\"{}\">{list_l}</a></p>",
-            escape(&intro),
-            row(name_l, &isolate(m.name)),
-            row(city_l, &isolate(m.city)),
-            row(contact_l, &isolate(m.contact)),
-            row(age_l, age_v),
-            row(locale_l, locale),
-            escape(about_l),
-            escape(&about),
-            escape(m.id),
-            escape(m.list_url),
-        ),
-        &escape(m.foundation),
-    );
-    Rendered { subject, text, html }
+    Rendered { subject, text, html: page(lang, body, html! { (m.foundation) }) }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use donations::money::Currency;
+
+    fn kzt(minor: i64) -> Money {
+        Money::new(minor, Currency::Kzt)
+    }
 
     fn receipt_data() -> Receipt {
         Receipt {
             donor_name: Some("Айгерим <b>".into()),
-            amount: "5 000 ₸".into(),
+            amount: kzt(500_000),
             campaign: "Mentors".into(),
-            date: "25.11.2026".into(),
+            counted_at: chrono::DateTime::parse_from_rfc3339("2026-11-25T09:05:00Z").expect("a time").to_utc(),
             pledge_id: "p-1".into(),
-            lines: vec![LineState {
-                title: "School".into(),
-                funded: "5 000 ₸".into(),
-                target: Some("225 000 ₸".into()),
-            }],
+            lines: vec![LineState { title: "School".into(), funded: kzt(500_000), target: Some(kzt(22_500_000)) }],
             foundation: "Dara".into(),
         }
     }
 
     #[test]
-    fn receipts_speak_both_languages_and_escape_html() {
+    fn receipts_speak_each_language_and_escape_html() {
         let ru = receipt(Lang::Ru, &receipt_data());
-        assert!(ru.subject.contains("5 000 ₸") && ru.text.contains("Номер пожертвования: p-1"));
+        assert!(ru.subject.contains("5 000 ₸") && ru.text.contains("Номер пожертвования: p-1"), "{ru:?}");
+        assert!(ru.text.contains("25 ноября 2026, 14:05"), "Almaty's time, the language's date: {}", ru.text);
         assert!(ru.html.contains("Айгерим &lt;b&gt;") && !ru.html.contains("<b>"));
+        assert!(ru.html.contains("<html lang=\"ru\">"), "{}", ru.html);
         let en = receipt(Lang::En, &receipt_data());
-        assert!(en.text.contains("School: 5 000 ₸ of 225 000 ₸"));
+        assert!(en.text.contains("School: 5 000 ₸ of 225 000 ₸"), "{}", en.text);
+        let kk = receipt(Lang::Kk, &receipt_data());
+        assert!(kk.subject.contains("Рахмет") && kk.text.contains("Қайырымдылық нөмірі: p-1"), "{kk:?}");
     }
 
     #[test]
@@ -373,9 +326,6 @@ mod tests {
         assert!(ru.html.contains("Здравствуйте, <bdi>Айгерим &lt;b&gt;</bdi>!"), "{}", ru.html);
         assert!(ru.text.contains("Здравствуйте, \u{2068}Айгерим <b>\u{2069}!"), "{}", ru.text);
         assert!(!ru.html.contains('\u{202E}') && !ru.text.contains('\u{202E}'));
-        assert_eq!(Lang::of(donations::campaign::Locale::En), Lang::En);
-        assert_eq!(Lang::of(donations::campaign::Locale::Ru), Lang::Ru);
-        assert_eq!(Lang::of(donations::campaign::Locale::Kk), Lang::Kk);
     }
 
     #[test]
@@ -398,21 +348,33 @@ mod tests {
             for part in details {
                 assert!(m.text.contains(part), "{part} in {}", m.text);
             }
-            assert!(m.html.contains("Асель &lt;script&gt;") && !m.html.contains("<script>"), "{}", m.html);
+            assert!(m.html.contains("<bdi>Асель &lt;script&gt;</bdi>") && !m.html.contains("<script>"), "{}", m.html);
         }
     }
 
     #[test]
     fn every_mail_has_a_kazakh_text() {
-        let kk = receipt(Lang::Kk, &receipt_data());
-        assert!(kk.subject.contains("Рахмет") && kk.text.contains("Қайырымдылық нөмірі: p-1"), "{kk:?}");
         let notice = RefundNotice {
-            amount: "1 000 ₸".into(),
+            amount: kzt(100_000),
             campaign: "Mentors".into(),
             pledge_id: "p-1".into(),
             foundation: "Dara".into(),
         };
         assert!(refund_notice(Lang::Kk, &notice).subject.contains("қайтарылды"));
-        assert!(confirmation(Lang::Kk, "Mentors", "https://c", "https://u", "Dara").text.contains("Жазылуды растау"));
+        let confirm = confirmation(Lang::Kk, "Mentors", "https://c", "https://u", "Dara");
+        assert!(confirm.text.contains("Жазылуды растау") && confirm.html.contains("href=\"https://c\""), "{confirm:?}");
+        let post = NewsMail {
+            campaign: "Mentors",
+            title: "<Summer>",
+            text_body: "Hello",
+            html_body: "<p>Hello</p>",
+            post_url: "https://p",
+            unsubscribe_url: "https://u?a=1&b=2",
+            foundation: "Dara",
+        };
+        let kk = news(Lang::Kk, &post);
+        assert!(kk.subject.starts_with("Жаңалықтар"), "{}", kk.subject);
+        assert!(kk.html.contains("<h1>&lt;Summer&gt;</h1><p>Hello</p>"), "{}", kk.html);
+        assert!(kk.html.contains("href=\"https://u?a=1&amp;b=2\""), "{}", kk.html);
     }
 }

@@ -18,10 +18,10 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::compression::{mark_gzip, Encoded};
-use super::format::{date, money, percent, unit};
 use super::forms::{FieldErrors, Forms, GiveValues};
 use super::layout::{document, respond_bytes, trusted, Caching, Frame, Share};
 use super::qr;
+use crate::format::{date, money, percent, unit};
 use crate::i18n::{chosen, Lang, Tr};
 use crate::problem::ApiError;
 use crate::settings::campaigns::CampaignSettings;

@@ -11,8 +11,8 @@ use donations::pledge_store::{self, PledgeRecord};
 use maud::html;
 use serde::Deserialize;
 
-use super::format::money;
 use super::layout::{document, respond, Caching, Frame};
+use crate::format::money;
 use crate::i18n::{chosen, Lang, Tr};
 use crate::problem::ApiError;
 use crate::state::AppState;

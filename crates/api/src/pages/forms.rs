@@ -338,9 +338,15 @@ pub async fn subscribe(
     let slug = slug.into_inner();
     let values: SubscribeValues = decode(&body)?;
     let outcome = match control_chars::check_form(&body) {
-        Ok(()) => community::subscribe(&state, client_ip::of(&req), slug.clone(), values.email.clone())
-            .await
-            .map_err(ApiError::from),
+        Ok(()) => community::subscribe(
+            &state,
+            client_ip::of(&req),
+            slug.clone(),
+            values.email.clone(),
+            Some(lang_of(&req).locale()),
+        )
+        .await
+        .map_err(ApiError::from),
         Err(refused) => Err(refused.into()),
     };
     settle(&state, &req, slug, outcome, ("subscribe", "subscribe"), values, |forms| &mut forms.subscribe).await

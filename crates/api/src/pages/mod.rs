@@ -8,7 +8,6 @@ pub mod cache;
 pub mod campaign;
 pub mod checkout;
 pub mod compression;
-pub mod format;
 pub mod forms;
 
 pub mod layout;
@@ -115,7 +114,7 @@ pub async fn news_post(
         article {
             p { a href={ "/campaigns/" (campaign.spec.slug) } { (campaign.spec.title) } }
             h1 { (post.title) }
-            @if let Some(at) = post.published_at { p.when { (format::date(&tr, demeu_db::utc(at))) } }
+            @if let Some(at) = post.published_at { p.when { (crate::format::date(&tr, demeu_db::utc(at))) } }
             // Sanitized when it was saved (campaign_news::markdown).
             (trusted(post.body_html.clone()))
         }

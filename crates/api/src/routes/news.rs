@@ -166,7 +166,9 @@ pub async fn subscribe(
     slug: web::Path<String>,
     body: JsonBody<SubscribeBody>,
 ) -> Result<HttpResponse, ApiError> {
-    community::subscribe(&state, client_ip::of(&req), slug.into_inner(), body.0.email).await?;
+    // The language asked for (`?lang=`, the cookie, Accept-Language) is the one their mail speaks.
+    let lang = crate::i18n::Lang::asked(&req).map(crate::i18n::Lang::locale);
+    community::subscribe(&state, client_ip::of(&req), slug.into_inner(), body.0.email, lang).await?;
     Ok(HttpResponse::Accepted().json(Accepted { status: "accepted" }))
 }
 

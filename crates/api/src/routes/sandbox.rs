@@ -8,9 +8,9 @@ use donations::pledge::DisplayStatus;
 use donations::pledge_store::{self, PledgeRecord};
 use maud::html;
 
+use crate::format::money;
 use crate::i18n::{Lang, Tr};
 use crate::links::{back_url, thanks_url};
-use crate::pages::format::money;
 use crate::pages::layout::{document, respond, Caching, Frame};
 use crate::payments::webhook::receive;
 use crate::payments::SignedDelivery;

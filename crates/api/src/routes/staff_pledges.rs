@@ -151,7 +151,7 @@ impl PledgeFilters {
             let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
                 .map_err(|_| ApiError::invalid(field, "a day such as 2026-11-28"))?;
             let date = if next { date.succ_opt().ok_or_else(|| ApiError::invalid(field, "too late"))? } else { date };
-            Ok(Some(crate::pages::format::almaty_midnight_utc(date)))
+            Ok(Some(crate::format::almaty_midnight_utc(date)))
         };
         let made_from = day("from", &self.from, false)?;
         let made_before = day("to", &self.to, true)?;

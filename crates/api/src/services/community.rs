@@ -32,11 +32,13 @@ pub async fn comment(
 
 /// Starts a subscription of `email` to campaign `slug`'s news, confirmed by its mailed link;
 /// the same outcome whatever the address's history.
+/// `locale` is the language they subscribe in, when known (their mails are in it).
 pub async fn subscribe(
     state: &AppState,
     client: Option<IpAddr>,
     slug: String,
     email: String,
+    locale: Option<donations::campaign::Locale>,
 ) -> Result<(), ServiceError> {
     // Checked before counting, so that a mistyped address does not use up the visitor's quota.
     subscriber::parse_email(&email)?;
@@ -46,7 +48,7 @@ pub async fn subscribe(
         .pool
         .run(move |conn| {
             let campaign = donations::campaign::find_by_slug(conn, &slug)?;
-            conn.write_transaction(|conn| compose::subscribe(conn, &ctx, &campaign, &email))?;
+            conn.write_transaction(|conn| compose::subscribe(conn, &ctx, &campaign, &email, locale))?;
             Ok::<_, ServiceError>(())
         })
         .await

@@ -77,7 +77,7 @@ pub async fn pledge(
                 }
                 Begin::Fresh | Begin::Resume(None) => {
                     let new = match validate_request(&campaign, &request, Utc::now()) {
-                        Ok(new) => NewPledge { provider: Some(provider), ..new },
+                        Ok(new) => NewPledge { provider: Some(provider), locale: lang, ..new },
                         Err(refused) => {
                             // Nothing was made: the key is free for the corrected request.
                             if let Some((scope, key)) = &held_in {
@@ -90,7 +90,7 @@ pub async fn pledge(
                         let id = pledge_store::insert(conn, &new)?;
                         // Asking for news starts a subscription like any other: confirmed by its link.
                         if let (true, Some(email)) = (new.subscribe, &new.email) {
-                            crate::mail::compose::subscribe(conn, &ctx, &campaign, email)?;
+                            crate::mail::compose::subscribe(conn, &ctx, &campaign, email, new.locale)?;
                         }
                         if let Some((scope, key)) = &held_in {
                             idempotency::attach(conn, scope, key, &id.to_string())?;

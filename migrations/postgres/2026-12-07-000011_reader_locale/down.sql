@@ -1,0 +1,2 @@
+ALTER TABLE subscribers DROP COLUMN locale;
+ALTER TABLE pledges DROP COLUMN locale;
