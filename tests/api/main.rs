@@ -27,6 +27,7 @@ mod proxies;
 mod query_plans;
 mod refunds;
 mod round_trips;
+mod routes;
 mod schema;
 mod security_headers;
 mod smtp;

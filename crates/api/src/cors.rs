@@ -44,27 +44,27 @@ pub enum Audience {
 ///
 /// For a preflight, `method` is the one the browser asks about (`Access-Control-Request-Method`),
 /// not `OPTIONS`.
+///
+/// Each route's audience is declared beside it in the route table (`routes::API_ROUTES`): the
+/// route of the same method whose pattern the path fits (a `{name}` segment fits any one
+/// non-empty segment) says it; a path no route fits has none.
 pub fn audience(method: &Method, path: &str) -> Option<Audience> {
-    let rest = path.strip_prefix("/api/v1/")?;
-    if let Some(staff) = rest.strip_prefix("staff/") {
-        let known = [Method::GET, Method::POST, Method::PATCH, Method::DELETE].contains(method);
-        return (known && !staff.is_empty()).then_some(Audience::Staff);
-    }
-    let segments: Vec<&str> = rest.split('/').collect();
-    if segments.iter().any(|s| s.is_empty()) {
-        return None;
-    }
-    let public = match (method, segments.as_slice()) {
-        // The campaigns and their progress, one pledge's state, the donor wall, news, comments
-        // and the live progress stream.
-        (&Method::GET, ["campaigns"] | ["campaigns", _] | ["pledges", _]) => true,
-        (&Method::GET, ["campaigns", _, "pledges" | "news" | "comments" | "events"]) => true,
-        (&Method::GET, ["campaigns", _, "news", _]) => true,
-        // What a donor or a visitor sends.
-        (&Method::POST, ["campaigns", _, "pledges" | "comments" | "subscriptions" | "volunteers"]) => true,
-        _ => false,
+    let rest = path.strip_prefix("/api/v1")?;
+    let fits = |pattern: &str| {
+        let (mut theirs, mut ours) = (pattern.split('/'), rest.split('/'));
+        loop {
+            match (theirs.next(), ours.next()) {
+                (None, None) => return true,
+                (Some(p), Some(s)) if p.starts_with('{') && !s.is_empty() => {}
+                (Some(p), Some(s)) if p == s => {}
+                _ => return false,
+            }
+        }
     };
-    public.then_some(Audience::Public)
+    crate::routes::API_ROUTES
+        .iter()
+        .find(|route| route.method == method.as_str() && fits(route.path))
+        .and_then(|route| route.audience)
 }
 
 /// The method `req` is about: the one a preflight asks for, else its own.

@@ -2,30 +2,28 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{
-    campaigns, events, health, news, pledges, staff, staff_news, staff_pledges, staff_webhooks, volunteers, webhooks,
-};
+use crate::routes::{health, news, ApiRoutes};
 
-/// The OpenAPI document, generated from the handlers' annotations.
+/// The OpenAPI document's frame and the routes outside `/api/v1` (operations, the feed); the
+/// API's own operations come from the route table ([`ApiRoutes`]), merged in by [`document`].
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Demeu", description = "Donation campaigns: progress, pledges, news. Money is in minor units (tiyn for KZT)."),
-    paths(
-        health::health, health::ready, health::metrics,
-        campaigns::list, campaigns::show, events::stream, campaigns::reconciliation,
-        staff::sign_in, staff::sign_out, staff::list_users, staff::create_user, staff::update_user, staff::audit,
-        pledges::create, pledges::show, pledges::wall, webhooks::stripe, webhooks::tiptoppay, webhooks::tiptoppay_by_get,
-        staff_pledges::list, staff_pledges::csv, staff_pledges::offline, staff_pledges::refund, staff_webhooks::list,
-        news::list, news::show, news::atom, news::subscribe, news::confirm_page, news::confirm, news::unsubscribe_page, news::unsubscribe, news::comments, news::comment,
-        staff_news::create, staff_news::list, staff_news::edit, staff_news::publish, staff_news::unpublish, staff_news::delete,
-        staff_news::comments, staff_news::approve, staff_news::reject, staff_news::mail,
-        volunteers::apply, volunteers::list, volunteers::show, volunteers::update,
-    ),
+    paths(health::health, health::ready, health::metrics, news::atom),
     components(schemas(crate::problem::Problem, crate::problem::ProblemField, crate::auth::Role)),
-    modifiers(&BearerAuth, &ProblemResponses),
     tags((name = "campaigns", description = "Public progress"), (name = "pledges", description = "Donors' pledges"), (name = "webhooks", description = "Payment provider deliveries"), (name = "news", description = "News, subscriptions, comments"), (name = "volunteers", description = "Join the mentors' team: applications, read by staff only"), (name = "staff", description = "Foundation staff (Bearer token)"), (name = "operations")),
 )]
 pub struct ApiDoc;
+
+/// The whole document: the frame, the table's operations, then what every operation shares
+/// (the bearer scheme, the problem answers), applied once over all of them.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut document = ApiDoc::openapi();
+    document.merge(ApiRoutes::openapi());
+    BearerAuth.modify(&mut document);
+    ProblemResponses.modify(&mut document);
+    document
+}
 
 struct BearerAuth;
 
@@ -119,7 +117,7 @@ impl Modify for ProblemResponses {
 pub async fn openapi_json() -> Result<HttpResponse, crate::problem::ApiError> {
     static DOCUMENT: std::sync::OnceLock<Result<Vec<u8>, String>> = std::sync::OnceLock::new();
     let document = DOCUMENT
-        .get_or_init(|| serde_json::to_vec(&ApiDoc::openapi()).map_err(|e| e.to_string()))
+        .get_or_init(|| serde_json::to_vec(&document()).map_err(|e| e.to_string()))
         .as_ref()
         .map_err(|e| crate::problem::ApiError::internal(format_args!("the OpenAPI document: {e}")))?;
     Ok(HttpResponse::Ok().content_type("application/json").body(document.as_slice()))

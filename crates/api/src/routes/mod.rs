@@ -39,91 +39,101 @@ pub fn after_site(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/sandbox/checkout/{session}/decline").route(web::post().to(sandbox::decline)));
 }
 
-/// The routes under `/api/v1`.
+/// Who may call a route of the table from another origin (see [`crate::cors`]).
+macro_rules! audience {
+    (public) => {
+        Some(crate::cors::Audience::Public)
+    };
+    (staff) => {
+        Some(crate::cors::Audience::Staff)
+    };
+    (nobody) => {
+        None
+    };
+}
+
+/// One route of the API as the table declares it.
+#[derive(Debug, Clone, Copy)]
+pub struct ApiRoute {
+    /// `GET`, `POST`, `PATCH` or `DELETE`.
+    pub method: &'static str,
+    /// Under `/api/v1`, with `{name}` for a segment the handler reads.
+    pub path: &'static str,
+    /// Who may call it from another origin.
+    pub audience: Option<crate::cors::Audience>,
+}
+
+/// Every route of the API, declared once: its path (and its body's limit when not the
+/// default), then each method with its handler and who may call it from another origin. From
+/// this one list come the actix registration ([`table`]), the OpenAPI document's operations
+/// ([`ApiRoutes`], from each handler's own annotation) and the CORS audiences ([`API_ROUTES`],
+/// read by `cors::audience`). `tests/api/routes.rs` checks that each handler's annotation
+/// documents the path and method the table gives it.
+macro_rules! api_routes {
+    ($( $path:literal $( limit $limit:expr )? => [ $( $method:ident $module:ident :: $handler:ident $who:ident ),+ $(,)? ] )*) => {
+        fn table(cfg: &mut web::ServiceConfig) {
+            $(
+                cfg.service(
+                    web::resource($path)
+                        $( .app_data(web::PayloadConfig::new($limit)) )?
+                        $( .route(web::method(actix_web::http::Method::$method).to($module::$handler)) )+
+                );
+            )*
+        }
+
+        /// The table, for CORS and the tests.
+        pub const API_ROUTES: &[ApiRoute] = &[
+            $( $( ApiRoute { method: stringify!($method), path: $path, audience: audience!($who) }, )+ )*
+        ];
+
+        /// The operations of the table's handlers, as their annotations document them.
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths( $( $( $module::$handler ),+ ),* ))]
+        pub struct ApiRoutes;
+    };
+}
+
+// Stripe's and TipTop Pay's deliveries are small, but an event with expanded objects can pass
+// the limit meant for what donors send; the providers' own bounds are far below 1 MiB.
+api_routes! {
+    "/campaigns" => [GET campaigns::list public]
+    "/campaigns/{slug}" => [GET campaigns::show public]
+    "/campaigns/{slug}/events" => [GET events::stream public]
+    "/campaigns/{slug}/pledges" => [GET pledges::wall public, POST pledges::create public]
+    "/pledges/{id}" => [GET pledges::show public]
+    "/campaigns/{slug}/news" => [GET news::list public]
+    "/campaigns/{slug}/news/{post}" => [GET news::show public]
+    "/campaigns/{slug}/subscriptions" => [POST news::subscribe public]
+    // Following a mailed link (GET) shows a page; only its button (POST) acts.
+    "/subscriptions/confirm" => [GET news::confirm_page nobody, POST news::confirm nobody]
+    "/subscriptions/unsubscribe" => [GET news::unsubscribe_page nobody, POST news::unsubscribe nobody]
+    "/campaigns/{slug}/comments" => [GET news::comments public, POST news::comment public]
+    "/staff/campaigns/{slug}/news" => [GET staff_news::list staff, POST staff_news::create staff]
+    "/staff/news/{id}" => [PATCH staff_news::edit staff, DELETE staff_news::delete staff]
+    "/staff/news/{id}/publish" => [POST staff_news::publish staff]
+    "/staff/news/{id}/unpublish" => [POST staff_news::unpublish staff]
+    "/staff/comments" => [GET staff_news::comments staff]
+    "/staff/comments/{id}/approve" => [POST staff_news::approve staff]
+    "/staff/comments/{id}/reject" => [POST staff_news::reject staff]
+    "/staff/mail" => [GET staff_news::mail staff]
+    "/webhooks/stripe" limit 1 << 20 => [POST webhooks::stripe nobody]
+    "/webhooks/tiptoppay/{kind}" limit 1 << 20 => [POST webhooks::tiptoppay nobody, GET webhooks::tiptoppay_by_get nobody]
+    "/staff/pledges" => [GET staff_pledges::list staff]
+    "/staff/webhook-events" => [GET staff_webhooks::list staff]
+    "/staff/pledges.csv" => [GET staff_pledges::csv staff]
+    "/staff/pledges/{id}/refunds" => [POST staff_pledges::refund staff]
+    "/staff/campaigns/{slug}/offline-pledges" => [POST staff_pledges::offline staff]
+    "/staff/sessions" => [POST staff::sign_in staff, DELETE staff::sign_out staff]
+    "/staff/users" => [GET staff::list_users staff, POST staff::create_user staff]
+    "/staff/users/{id}" => [PATCH staff::update_user staff]
+    "/staff/audit" => [GET staff::audit staff]
+    "/staff/campaigns/{slug}/reconciliation" => [GET campaigns::reconciliation staff]
+    "/campaigns/{slug}/volunteers" => [POST volunteers::apply public]
+    "/staff/volunteers" => [GET volunteers::list staff]
+    "/staff/volunteers/{id}" => [GET volunteers::show staff, PATCH volunteers::update staff]
+}
+
+/// The routes under `/api/v1`: the document itself, then the table.
 fn api(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/openapi.json").route(web::get().to(docs::openapi_json)))
-        .service(web::resource("/campaigns").route(web::get().to(campaigns::list)))
-        .service(web::resource("/campaigns/{slug}").route(web::get().to(campaigns::show)))
-        .service(web::resource("/campaigns/{slug}/events").route(web::get().to(events::stream)))
-        .service(
-            web::resource("/campaigns/{slug}/pledges")
-                .route(web::get().to(pledges::wall))
-                .route(web::post().to(pledges::create)),
-        )
-        .service(web::resource("/pledges/{id}").route(web::get().to(pledges::show)))
-        .service(web::resource("/campaigns/{slug}/news").route(web::get().to(news::list)))
-        .service(web::resource("/campaigns/{slug}/news/{post}").route(web::get().to(news::show)))
-        .service(web::resource("/campaigns/{slug}/subscriptions").route(web::post().to(news::subscribe)))
-        // Following a mailed link (GET) shows a page; only its button (POST) acts.
-        .service(
-            web::resource("/subscriptions/confirm")
-                .route(web::get().to(news::confirm_page))
-                .route(web::post().to(news::confirm)),
-        )
-        .service(
-            web::resource("/subscriptions/unsubscribe")
-                .route(web::get().to(news::unsubscribe_page))
-                .route(web::post().to(news::unsubscribe)),
-        )
-        .service(
-            web::resource("/campaigns/{slug}/comments")
-                .route(web::get().to(news::comments))
-                .route(web::post().to(news::comment)),
-        )
-        .service(
-            web::resource("/staff/campaigns/{slug}/news")
-                .route(web::get().to(staff_news::list))
-                .route(web::post().to(staff_news::create)),
-        )
-        .service(
-            web::resource("/staff/news/{id}")
-                .route(web::patch().to(staff_news::edit))
-                .route(web::delete().to(staff_news::delete)),
-        )
-        .service(web::resource("/staff/news/{id}/publish").route(web::post().to(staff_news::publish)))
-        .service(web::resource("/staff/news/{id}/unpublish").route(web::post().to(staff_news::unpublish)))
-        .service(web::resource("/staff/comments").route(web::get().to(staff_news::comments)))
-        .service(web::resource("/staff/comments/{id}/approve").route(web::post().to(staff_news::approve)))
-        .service(web::resource("/staff/comments/{id}/reject").route(web::post().to(staff_news::reject)))
-        .service(web::resource("/staff/mail").route(web::get().to(staff_news::mail)))
-        .service(
-            web::resource("/webhooks/stripe")
-                // Stripe's events are small, but one with expanded objects can pass the limit
-                // meant for what donors send; Stripe's own bound is far below this.
-                .app_data(web::PayloadConfig::new(1 << 20))
-                .route(web::post().to(webhooks::stripe)),
-        )
-        .service(
-            web::resource("/webhooks/tiptoppay/{kind}")
-                .app_data(web::PayloadConfig::new(1 << 20))
-                .route(web::post().to(webhooks::tiptoppay))
-                .route(web::get().to(webhooks::tiptoppay_by_get)),
-        )
-        .service(web::resource("/staff/pledges").route(web::get().to(staff_pledges::list)))
-        .service(web::resource("/staff/webhook-events").route(web::get().to(staff_webhooks::list)))
-        .service(web::resource("/staff/pledges.csv").route(web::get().to(staff_pledges::csv)))
-        .service(web::resource("/staff/pledges/{id}/refunds").route(web::post().to(staff_pledges::refund)))
-        .service(web::resource("/staff/campaigns/{slug}/offline-pledges").route(web::post().to(staff_pledges::offline)))
-        .service(
-            web::resource("/staff/sessions")
-                .route(web::post().to(staff::sign_in))
-                .route(web::delete().to(staff::sign_out)),
-        )
-        .service(
-            web::resource("/staff/users")
-                .route(web::get().to(staff::list_users))
-                .route(web::post().to(staff::create_user)),
-        )
-        .service(web::resource("/staff/users/{id}").route(web::patch().to(staff::update_user)))
-        .service(web::resource("/staff/audit").route(web::get().to(staff::audit)))
-        .service(
-            web::resource("/staff/campaigns/{slug}/reconciliation").route(web::get().to(campaigns::reconciliation)),
-        )
-        .service(web::resource("/campaigns/{slug}/volunteers").route(web::post().to(volunteers::apply)))
-        .service(web::resource("/staff/volunteers").route(web::get().to(volunteers::list)))
-        .service(
-            web::resource("/staff/volunteers/{id}")
-                .route(web::get().to(volunteers::show))
-                .route(web::patch().to(volunteers::update)),
-        );
+    cfg.service(web::resource("/openapi.json").route(web::get().to(docs::openapi_json))).configure(table);
 }
