@@ -18,6 +18,7 @@ on_both_backends!(
     the_dashboard_shows_progress_money_and_what_waits,
     an_accountant_records_a_gift_refunds_part_once_and_exports,
     every_console_route_asks_who_is_there_before_anything_else,
+    a_refused_form_comes_back_as_typed_with_what_is_wrong_in_the_consoles_language,
 );
 
 /// A client that shows each redirect (the console answers forms with 303).
@@ -428,4 +429,57 @@ async fn every_console_route_asks_who_is_there_before_anything_else(backend: Bac
     let res = client().get(app.url("/staff")).header(COOKIE, format!("{admin}; lang=ru")).send().await.expect("sent");
     let page = html(res).await;
     assert!(page.contains("(Администратор)") && !page.contains("(admin)"), "the role in Russian");
+}
+
+/// A post or a volunteer's note the domain refuses comes back as the page, with the text as it
+/// was typed and each refused field said in the console's language: never a JSON problem
+/// document in the editor's browser, and nothing changed.
+async fn a_refused_form_comes_back_as_typed_with_what_is_wrong_in_the_consoles_language(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (cookie, _) = console_session(&app, Role::Editor).await;
+    let russian = format!("{cookie}; lang=ru");
+    let page = client().get(app.url("/staff/news")).header(COOKIE, &russian).send().await.expect("sent");
+    let csrf = csrf_in(&html(page).await);
+    let long_title = "З".repeat(201);
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("action", "save"),
+        ("campaign", "mentors"),
+        ("title", long_title.as_str()),
+        ("body_markdown", "Двадцать наставников"),
+    ];
+    let res = client().post(app.url("/staff/news")).header(COOKIE, &russian).form(&form).send().await.expect("sent");
+    assert_eq!(res.status(), 422);
+    let kind = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert!(kind.starts_with("text/html"), "a page, not {kind}");
+    let text = res.text().await.expect("html");
+    assert!(text.contains("Заголовок: должно быть от 1 до 200 символов"), "{text}");
+    assert!(text.contains("Двадцать наставников") && text.contains(&long_title), "as typed");
+    let editor = app.staff_token(Role::Editor).await;
+    let posts: Value = app.get_as(&editor, "/api/v1/staff/campaigns/mentors/news").await.json().await.expect("JSON");
+    assert_eq!(posts.as_array().map(Vec::len), Some(0), "nothing stored: {posts}");
+    // A volunteer's note over its length: the applications again, the note's refusal in Russian.
+    let applied = app
+        .post_json(
+            "/api/v1/campaigns/mentors/volunteers",
+            &json!({"name": "Асель", "city": "Алматы", "contact": "asel@example.kz", "age_confirmed": true}),
+        )
+        .await;
+    assert_eq!(applied.status(), 202);
+    let list: Value = app.get_as(&editor, "/api/v1/staff/volunteers").await.json().await.expect("JSON");
+    let id = list["volunteers"][0]["id"].as_str().expect("an application").to_string();
+    let note = "н".repeat(2_001);
+    let form = [("csrf", csrf.as_str()), ("status", "contacted"), ("note", note.as_str())];
+    let res = client()
+        .post(app.url(&format!("/staff/volunteers/{id}")))
+        .header(COOKIE, &russian)
+        .form(&form)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), 422);
+    let text = res.text().await.expect("html");
+    assert!(text.contains("Заметка: должно быть"), "{text}");
+    let shown: Value = app.get_as(&editor, &format!("/api/v1/staff/volunteers/{id}")).await.json().await.expect("JSON");
+    assert_eq!(shown["status"], "new", "nothing changed");
 }

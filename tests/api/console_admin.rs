@@ -161,7 +161,7 @@ async fn an_admin_changes_a_role_and_disables_an_account(backend: Backend) {
     // A button that is none of the form's: 422, nothing changed; an unknown account: 404.
     let res = post(&app, &cookie, &path, &[("csrf", &csrf), ("action", "delete")]).await;
     assert_eq!(res.status(), 422);
-    assert!(res.text().await.expect("html").contains("Action: role, disable or enable"));
+    assert!(res.text().await.expect("html").contains("Action: must be one of role, disable, enable"));
     let unknown = format!("/staff/users/{}", uuid::Uuid::new_v4());
     assert_eq!(post(&app, &cookie, &unknown, &[("csrf", &csrf), ("action", "disable")]).await.status(), 404);
     let actions = app.audit_actions().await;

@@ -235,6 +235,14 @@ error-email-needed = is needed to subscribe
 error-links-only = must say something besides links
 error-age = mentors must be { $age } or older: confirm that you are
 error-amount-between = must be between { $min } and { $max }
+error-password-short = must be at least { $min } characters
+error-password-repeat = does not match the new password
+error-one-of = must be one of { $values }
+error-slug = must be 1 to 80 of a-z, 0-9 and single dashes
+error-slug-taken = is already used by another post
+error-body-size = must be 1 to { $max } bytes
+error-status-or-note = must hold a status or a note
+error-future = is in the future
 
 # Stored values as staff read them: `{kind}-{value}` (Tr::name).
 pledge-status-pending = Waiting for payment

@@ -234,6 +234,14 @@ error-email-needed = жазылу үшін қажет
 error-links-only = сілтемелерден басқа бірдеңе болуы керек
 error-age = тәлімгерлердің жасы { $age } немесе одан жоғары болуы керек: мұны растаңыз
 error-amount-between = { $min } мен { $max } аралығында болуы керек
+error-password-short = кемінде { $min } таңба болуы керек
+error-password-repeat = жаңа құпиясөзбен сәйкес келмейді
+error-one-of = мыналардың бірі болуы керек: { $values }
+error-slug = a-z, 0-9 және жалғыз сызықшадан тұратын 1–80 таңба болуы керек
+error-slug-taken = басқа жаңалықта қолданылған
+error-body-size = 1–{ $max } байт болуы керек
+error-status-or-note = мәртебе немесе ескертпе қажет
+error-future = әлі келмеген күн
 
 # Stored values as staff read them: `{kind}-{value}` (Tr::name).
 pledge-status-pending = Төлемді күтуде

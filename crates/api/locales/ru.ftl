@@ -235,6 +235,14 @@ error-email-needed = нужен для подписки
 error-links-only = должен содержать что-то кроме ссылок
 error-age = наставникам должно быть { $age } лет или больше: подтвердите это
 error-amount-between = должна быть от { $min } до { $max }
+error-password-short = должен быть не короче { $min } символов
+error-password-repeat = не совпадает с новым паролем
+error-one-of = должно быть одним из: { $values }
+error-slug = должно быть от 1 до 80 символов a-z, 0-9 и одиночных дефисов
+error-slug-taken = уже занято другой новостью
+error-body-size = должно быть от 1 до { $max } байт
+error-status-or-note = нужен статус или заметка
+error-future = ещё не наступило
 
 # Stored values as staff read them: `{kind}-{value}` (Tr::name).
 pledge-status-pending = Ожидает оплаты

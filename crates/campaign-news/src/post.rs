@@ -146,14 +146,15 @@ fn check_slug(slug: &str) -> Result<(), FieldError> {
     if ok {
         Ok(())
     } else {
-        Err(FieldError::new("slug", "must be 1 to 80 of a-z, 0-9 and single dashes"))
+        Err(FieldError::new("slug", "must be 1 to 80 of a-z, 0-9 and single dashes")
+            .translated("error-slug", Vec::new()))
     }
 }
 
 fn check_title(title: &str) -> Result<String, FieldError> {
     let title = title.trim();
     if title.is_empty() || title.chars().count() > MAX_TITLE_CHARS {
-        Err(FieldError::new("title", format!("must be 1 to {MAX_TITLE_CHARS} characters")))
+        Err(FieldError::chars_between("title", 1, MAX_TITLE_CHARS))
     } else {
         Ok(title.to_string())
     }
@@ -161,7 +162,8 @@ fn check_title(title: &str) -> Result<String, FieldError> {
 
 fn check_body(body: &str) -> Result<(), FieldError> {
     if body.trim().is_empty() || body.len() > MAX_BODY_BYTES {
-        Err(FieldError::new("body_markdown", format!("must be 1 to {MAX_BODY_BYTES} bytes")))
+        Err(FieldError::new("body_markdown", format!("must be 1 to {MAX_BODY_BYTES} bytes"))
+            .translated("error-body-size", vec![("max", MAX_BODY_BYTES.to_string())]))
     } else {
         Ok(())
     }
@@ -216,7 +218,8 @@ pub fn create_draft(
         });
         match inserted {
             Err(e) if slug_taken(&e) => {
-                return Err(Error::Invalid(vec![FieldError::new("slug", "is already used by another post")]))
+                return Err(Error::Invalid(vec![FieldError::new("slug", "is already used by another post")
+                    .translated("error-slug-taken", Vec::new())]))
             }
             other => other?,
         };
@@ -271,7 +274,8 @@ pub fn edit(conn: &mut DbConn, id: PostId, actor: StaffUserId, edit: &PostEdit) 
             });
             match updated {
                 Err(e) if slug_taken(&e) => {
-                    return Err(Error::Invalid(vec![FieldError::new("slug", "is already used by another post")]))
+                    return Err(Error::Invalid(vec![FieldError::new("slug", "is already used by another post")
+                        .translated("error-slug-taken", Vec::new())]))
                 }
                 other => other?,
             };

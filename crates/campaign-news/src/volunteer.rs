@@ -151,7 +151,7 @@ impl NewVolunteer {
             Some(raw) => match raw.parse::<Locale>() {
                 Ok(language) => Some(language),
                 Err(_) => {
-                    errors.push(FieldError::new("locale", format!("must be one of {}", Locale::NAMES.join(", "))));
+                    errors.push(FieldError::one_of("locale", Locale::NAMES));
                     None
                 }
             },
@@ -354,8 +354,8 @@ impl VolunteerChange {
         let status = match patch.status.as_deref().map(str::parse::<VolunteerStatus>) {
             None => None,
             Some(Ok(status)) => Some(status),
-            Some(Err(e)) => {
-                errors.push(FieldError::new("status", e.to_string()));
+            Some(Err(_)) => {
+                errors.push(FieldError::one_of("status", VolunteerStatus::NAMES));
                 None
             }
         };
@@ -368,7 +368,9 @@ impl VolunteerChange {
             }
         };
         if errors.is_empty() && status.is_none() && staff_note.is_none() {
-            errors.push(FieldError::new("body", "must hold status or note"));
+            errors.push(
+                FieldError::new("body", "must hold status or note").translated("error-status-or-note", Vec::new()),
+            );
         }
         if errors.is_empty() {
             Ok(VolunteerChange { status, staff_note })

@@ -36,6 +36,12 @@ impl FieldError {
         FieldError::new(field, why).translated("error-email", Vec::new())
     }
 
+    /// A value that must be one of `values` and is not.
+    pub fn one_of(field: &str, values: &[&str]) -> Self {
+        let values = values.join(", ");
+        FieldError::new(field, format!("must be one of {values}")).translated("error-one-of", vec![("values", values)])
+    }
+
     /// The same error with its message id and arguments for the reader's language.
     pub fn translated(mut self, id: &'static str, args: Vec<(&'static str, String)>) -> Self {
         self.translated = Some((id, args));

@@ -78,31 +78,31 @@ pub fn record_offline(
     let method = match gift.method.parse::<PaymentMethod>() {
         Ok(m) if m.is_offline() => Some(m),
         _ => {
-            errors.push(FieldError::new("method", "must be cash, bank_transfer or kaspi"));
+            errors.push(FieldError::one_of("method", &["cash", "bank_transfer", "kaspi"]));
             None
         }
     };
     let reference = gift.reference.trim();
     if reference.is_empty() || reference.chars().count() > 200 {
-        errors.push(FieldError::new("reference", "must be 1 to 200 characters"));
+        errors.push(FieldError::chars_between("reference", 1, 200));
     }
     let donor_name = gift.donor_name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
     if donor_name.as_ref().is_some_and(|n| n.chars().count() > MAX_NAME_CHARS) {
-        errors.push(FieldError::new("donor_name", format!("must be at most {MAX_NAME_CHARS} characters")));
+        errors.push(FieldError::at_most_chars("donor_name", MAX_NAME_CHARS));
     }
     let email = match gift.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
         None => None,
         Some(raw) => match Email::parse(raw) {
             Ok(e) => Some(e.into_string()),
             Err(why) => {
-                errors.push(FieldError::new("email", why));
+                errors.push(FieldError::email("email", why));
                 None
             }
         },
     };
     let received_at = gift.received_at.unwrap_or(now);
     if received_at > now + chrono::Duration::minutes(5) {
-        errors.push(FieldError::new("received_at", "is in the future"));
+        errors.push(FieldError::new("received_at", "is in the future").translated("error-future", Vec::new()));
     }
     let Some(method) = method.filter(|_| errors.is_empty()) else {
         return Err(Error::Invalid(errors));

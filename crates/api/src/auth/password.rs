@@ -22,6 +22,7 @@ pub fn hash_password(password: &str) -> Result<String, AuthError> {
 /// The refusal of a password shorter than [`MIN_PASSWORD_LEN`] characters.
 pub(super) fn short_password() -> demeu_db::FieldError {
     demeu_db::FieldError::new("password", format!("must be at least {MIN_PASSWORD_LEN} characters"))
+        .translated("error-password-short", vec![("min", MIN_PASSWORD_LEN.to_string())])
 }
 
 /// Whether `password` matches `hash`; an unreadable hash matches nothing.

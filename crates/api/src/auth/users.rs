@@ -76,7 +76,7 @@ pub struct StaffUpdate {
 pub(super) fn normalize_email(email: &str) -> Result<String, AuthError> {
     demeu_db::email::Email::parse(email)
         .map(|e| e.into_string())
-        .map_err(|why| demeu_db::FieldError::new("email", why).into())
+        .map_err(|why| demeu_db::FieldError::email("email", why).into())
 }
 
 /// Creates an account; `actor` is the admin doing it (`None` from the command line).
@@ -212,7 +212,10 @@ pub fn check_new_password(password: &str, repeated: &str) -> Result<(), AuthErro
         errors.push(short_password());
     }
     if password != repeated {
-        errors.push(demeu_db::FieldError::new("repeat", "does not match the new password"));
+        errors.push(
+            demeu_db::FieldError::new("repeat", "does not match the new password")
+                .translated("error-password-repeat", Vec::new()),
+        );
     }
     if errors.is_empty() {
         Ok(())

@@ -40,29 +40,11 @@ fn see_other(to: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((LOCATION, to.to_string())).finish()
 }
 
-/// The label of a form field the domain named in a 422, in the console's language.
-fn label(tr: Tr, field: &str) -> String {
-    match field {
-        "email" => tr.t("console-email"),
-        "password" => tr.t("console-password"),
-        "role" => tr.t("console-role"),
-        "repeat" => tr.t("console-repeat-password"),
-        "current" => tr.t("console-current-password"),
-        "action" => tr.t("console-audit-action"),
-        other => other.to_string(),
-    }
-}
-
 /// What a form shows of a refusal, by field (`""`: the whole form); `None` for an error that
 /// is no refusal of the form (the database away, an unknown account), which stays an error.
 fn refusal(tr: Tr, error: &ApiError, conflict: &str) -> Option<Vec<(String, String)>> {
     match error {
-        ApiError::Invalid(fields) => Some(
-            fields
-                .iter()
-                .map(|f| (f.field.clone(), format!("{}: {}", label(tr, &f.field), tr.field_error(f))))
-                .collect(),
-        ),
+        ApiError::Invalid(fields) => Some(fields.iter().map(|f| (f.field.clone(), super::said(tr, f))).collect()),
         // The only conflicts here: an address already taken, one's own account demoted or
         // disabled. The domain's words are English; the console says it in its language.
         ApiError::Conflict(_) => Some(vec![(String::new(), tr.t(conflict))]),
@@ -250,12 +232,12 @@ impl AccountForm {
     fn update(&self) -> Result<StaffUpdate, FieldError> {
         match self.action.as_str() {
             "role" => {
-                let role = self.role.parse::<Role>().map_err(|e| FieldError::new("role", e.to_string()))?;
+                let role = self.role.parse::<Role>().map_err(|_| FieldError::one_of("role", Role::NAMES))?;
                 Ok(StaffUpdate { role: Some(role), ..StaffUpdate::default() })
             }
             "disable" => Ok(StaffUpdate { active: Some(false), ..StaffUpdate::default() }),
             "enable" => Ok(StaffUpdate { active: Some(true), ..StaffUpdate::default() }),
-            _ => Err(FieldError::new("action", "role, disable or enable")),
+            _ => Err(FieldError::one_of("action", &["role", "disable", "enable"])),
         }
     }
 }

@@ -81,6 +81,47 @@ pub(crate) fn decode<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, 
     serde_urlencoded::from_bytes(body).map_err(|e| ApiError::BadRequest(format!("the form could not be read: {e}")))
 }
 
+/// A console form's field, as its label names it in the console's language.
+fn field_label(tr: Tr, field: &str) -> String {
+    let key = match field {
+        "email" => "console-email",
+        "password" => "console-password",
+        "role" => "console-role",
+        "repeat" => "console-repeat-password",
+        "current" => "console-current-password",
+        "action" => "console-audit-action",
+        "title" => "console-title",
+        "body_markdown" => "console-body",
+        "status" => "console-status",
+        "note" => "console-note",
+        "amount" => "pl-amount",
+        "method" => "pl-method",
+        "reference" => "pl-reference",
+        "donor_name" => "pl-donor",
+        "received_at" | "received_on" => "pl-received-on",
+        "campaign" => "pl-campaign",
+        other => return other.to_string(),
+    };
+    tr.t(key)
+}
+
+/// A refused field as the console says it: its label, then what is wrong, in its language.
+pub(crate) fn said(tr: Tr, error: &demeu_db::FieldError) -> String {
+    format!("{}: {}", field_label(tr, &error.field), tr.field_error(error))
+}
+
+/// The refusals of a form, above it: each field's, in the console's language.
+pub(crate) fn refused_fields(tr: Tr, fields: &[demeu_db::FieldError]) -> Markup {
+    html! {
+        @if !fields.is_empty() {
+            div.alert role="alert" {
+                p { (tr.t("form-has-errors")) }
+                ul { @for field in fields { li { (said(tr, field)) } } }
+            }
+        }
+    }
+}
+
 fn refusal(signed: &Signed, status: StatusCode, key: &str) -> HttpResponse {
     let tr = signed.tr;
     page(Some(signed), tr, &tr.t("error-heading"), status, html! { p.alert role="alert" { (tr.t(key)) } })

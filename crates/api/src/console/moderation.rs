@@ -10,7 +10,7 @@ use campaign_news::volunteer::{self, VolunteerChange, VolunteerFilter, Volunteer
 use maud::html;
 use serde::Deserialize;
 
-use super::{page, Console, ConsoleForm};
+use super::{page, Console, ConsoleForm, Signed};
 use crate::format::date;
 use crate::problem::ApiError;
 use crate::routes::access::Editor;
@@ -79,12 +79,22 @@ pub async fn volunteers(
     Console(signed, ..): Console<Editor>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    volunteers_page(&state, &signed, &[]).await
+}
+
+/// The applications' page, with what a refused change got wrong above them (422), or none.
+async fn volunteers_page(
+    state: &AppState,
+    signed: &Signed,
+    refused: &[demeu_db::FieldError],
+) -> Result<HttpResponse, ApiError> {
     let tr = signed.tr;
     let filter = VolunteerFilter { status: None, campaign: None };
     let list = state.pool.run(move |conn| volunteer::list(conn, &filter, 100, None).map_err(ApiError::from)).await?;
     let statuses =
         [VolunteerStatus::New, VolunteerStatus::Contacted, VolunteerStatus::Accepted, VolunteerStatus::Declined];
     let main = html! {
+        (super::refused_fields(tr, refused))
         @if list.items.is_empty() { p { (tr.t("console-none")) } }
         @for (v, slug) in &list.items {
             section.card {
@@ -110,7 +120,8 @@ pub async fn volunteers(
             }
         }
     };
-    Ok(page(Some(&signed), tr, &tr.t("console-volunteers"), StatusCode::OK, main))
+    let status = if refused.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok(page(Some(signed), tr, &tr.t("console-volunteers"), status, main))
 }
 
 /// A volunteer's status and note.
@@ -126,8 +137,13 @@ pub async fn update_volunteer(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let change = VolunteerChange::parse(&VolunteerPatch { status: form.status, note: form.note })?;
     let id = id.into_inner().parse().map_err(|_| ApiError::NotFound("volunteer".into()))?;
+    // Refused, the page again with what is wrong, in the console's language: nothing changed.
+    let change = match VolunteerChange::parse(&VolunteerPatch { status: form.status, note: form.note }) {
+        Ok(change) => change,
+        Err(campaign_news::Error::Invalid(fields)) => return volunteers_page(&state, &signed, &fields).await,
+        Err(other) => return Err(other.into()),
+    };
     let actor = signed.user.id;
     state.pool.run(move |conn| volunteer::update(conn, id, &change, actor).map_err(ApiError::from)).await?;
     Ok(back("/staff/volunteers"))

@@ -140,8 +140,21 @@ pub async fn create(
             let campaign = donations::campaign::find_by_slug(conn, &slug)?;
             post::create_draft(conn, campaign.id, actor, &new).map_err(ApiError::from)
         })
-        .await?;
-    Ok(back(format!("/staff/news/{}", made.id)))
+        .await;
+    match made {
+        Ok(made) => Ok(back(format!("/staff/news/{}", made.id))),
+        // Refused, the form again as it was typed, with what is wrong: nothing is lost.
+        Err(ApiError::Invalid(fields)) => {
+            let campaigns = vec![(form.campaign.clone(), form.campaign.clone())];
+            let tr = signed.tr;
+            let main = html! {
+                (super::refused_fields(tr, &fields))
+                (editor_form(&signed, &campaigns, None, &form.title, &form.body_markdown))
+            };
+            Ok(page(Some(&signed), tr, &tr.t("console-new-post"), StatusCode::UNPROCESSABLE_ENTITY, main))
+        }
+        Err(other) => Err(other),
+    }
 }
 
 /// `GET /staff/news/{id}`: the post, its preview, and what can be done with it.
@@ -159,10 +172,16 @@ pub async fn edit(
             Ok::<_, ApiError>((post, subscribers))
         })
         .await?;
-    Ok(post_page(&signed, &post, subscribers, None))
+    Ok(post_page(&signed, &post, subscribers, None, &[]))
 }
 
-fn post_page(signed: &Signed, post: &Post, subscribers: usize, form: Option<&PostForm>) -> HttpResponse {
+fn post_page(
+    signed: &Signed,
+    post: &Post,
+    subscribers: usize,
+    form: Option<&PostForm>,
+    refused: &[demeu_db::FieldError],
+) -> HttpResponse {
     let tr = signed.tr;
     let (title, body) = form
         .map_or((post.title.as_str(), post.body_markdown.as_str()), |f| (f.title.as_str(), f.body_markdown.as_str()));
@@ -175,6 +194,7 @@ fn post_page(signed: &Signed, post: &Post, subscribers: usize, form: Option<&Pos
         }
     };
     let main = html! {
+        (super::refused_fields(tr, refused))
         @match form {
             Some(f) => (preview(signed, f)),
             None => section.card { h2 { (post.title) } (trusted(post.body_html.clone())) },
@@ -190,7 +210,8 @@ fn post_page(signed: &Signed, post: &Post, subscribers: usize, form: Option<&Pos
             @if post.first_published_at.is_none() { (action("delete", tr.t("console-delete"))) }
         }
     };
-    page(Some(signed), tr, &tr.t("console-edit"), StatusCode::OK, main)
+    let status = if refused.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    page(Some(signed), tr, &tr.t("console-edit"), status, main)
 }
 
 /// `POST /staff/news/{id}`: preview, save, publish, unpublish or delete.
@@ -205,7 +226,7 @@ pub async fn act(
     match form.action.as_str() {
         "preview" => {
             let post = state.pool.run(move |conn| post::find(conn, id).map_err(ApiError::from)).await?;
-            Ok(post_page(&signed, &post, 0, Some(&form)))
+            Ok(post_page(&signed, &post, 0, Some(&form), &[]))
         }
         "save" => {
             let edit = PostEdit {
@@ -213,8 +234,15 @@ pub async fn act(
                 body_markdown: Some(form.body_markdown.clone()),
                 slug: None,
             };
-            state.pool.run(move |conn| post::edit(conn, id, actor, &edit).map_err(ApiError::from)).await?;
-            Ok(back(format!("/staff/news/{}", req.match_info().query("id"))))
+            match state.pool.run(move |conn| post::edit(conn, id, actor, &edit).map_err(ApiError::from)).await {
+                Ok(_) => Ok(back(format!("/staff/news/{}", req.match_info().query("id")))),
+                // Refused, the post with the text as typed and what is wrong: nothing is lost.
+                Err(ApiError::Invalid(fields)) => {
+                    let post = state.pool.run(move |conn| post::find(conn, id).map_err(ApiError::from)).await?;
+                    Ok(post_page(&signed, &post, 0, Some(&form), &fields))
+                }
+                Err(other) => Err(other),
+            }
         }
         "publish" => {
             let target = format!("/staff/news/{id}");

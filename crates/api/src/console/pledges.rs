@@ -260,11 +260,9 @@ pub async fn refund(
             error @ (ApiError::Invalid(_) | ApiError::Conflict(_) | ApiError::BadGateway(_) | ApiError::Unavailable(_)),
         ) => {
             let message = match &error {
-                ApiError::Invalid(fields) => fields
-                    .iter()
-                    .map(|f| format!("{}: {}", f.field, signed.tr.field_error(f)))
-                    .collect::<Vec<_>>()
-                    .join("; "),
+                ApiError::Invalid(fields) => {
+                    fields.iter().map(|f| super::said(signed.tr, f)).collect::<Vec<_>>().join("; ")
+                }
                 other => other.to_string(),
             };
             pledge_page(&state, &signed, id, error.status_code(), Some(message)).await
@@ -376,11 +374,7 @@ pub async fn offline(
             Ok(HttpResponse::SeeOther().insert_header((LOCATION, format!("/staff/pledges/{}", pledge.id))).finish())
         }
         Err(ApiError::Invalid(fields)) => {
-            let message = fields
-                .iter()
-                .map(|f| format!("{}: {}", f.field, signed.tr.field_error(f)))
-                .collect::<Vec<_>>()
-                .join("; ");
+            let message = fields.iter().map(|f| super::said(signed.tr, f)).collect::<Vec<_>>().join("; ");
             let campaigns = campaign_slugs(&state).await?;
             let tr = signed.tr;
             Ok(page(
