@@ -20,7 +20,8 @@ use crate::idempotency::request_hash;
 use crate::pages::campaign::urlencoded;
 use crate::problem::ApiError;
 use crate::routes::access::Accountant;
-use crate::routes::staff_pledges::{csv_answer, ExportAudit, PledgeFilters};
+use crate::routes::staff_pledges::{csv_answer, PledgeFilters};
+use crate::services::exports::ExportAudit;
 use crate::state::AppState;
 
 /// The console's routes for pledges.

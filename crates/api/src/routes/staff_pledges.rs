@@ -2,7 +2,6 @@ use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
-use demeu_db::ids::StaffUserId;
 use demeu_db::utc;
 use donations::money::Money;
 use donations::offline::OfflineGift;
@@ -15,6 +14,7 @@ use crate::extract::{path_id, JsonBody, Paging};
 use crate::idempotency::{request_hash, IdempotencyKey};
 use crate::problem::ApiError;
 use crate::routes::access::Accountant;
+use crate::services::exports::ExportAudit;
 use crate::services::refunds::{self, RefundAccepted};
 use crate::state::AppState;
 use crate::streaming::Chunks;
@@ -260,55 +260,6 @@ pub async fn csv(
     Ok(csv_answer(state.pool.clone(), filter, ExportAudit::new(state.pool.clone(), staff.0.id, req.query_string())))
 }
 
-/// The audit entry of one download of the donors' file (`pledges.export`): who, with which
-/// filters (the query as they sent it), how many rows, and whether the file went out whole. It
-/// is written once, when the download ends: with the last page, or, when the client goes away
-/// or a page fails part way, as it stands then (an auditor asks about a cut download too).
-pub struct ExportAudit {
-    pool: demeu_db::DbPool,
-    actor: StaffUserId,
-    filters: String,
-    rows: u64,
-    written: bool,
-}
-
-impl ExportAudit {
-    /// The entry of a download by `actor` of the file filtered by `query`.
-    pub fn new(pool: demeu_db::DbPool, actor: StaffUserId, query: &str) -> Self {
-        ExportAudit { pool, actor, filters: query.to_string(), rows: 0, written: false }
-    }
-
-    fn record(conn: &mut demeu_db::DbConn, actor: StaffUserId, details: &serde_json::Value) -> Result<(), ApiError> {
-        demeu_db::audit::record(conn, Some(actor), "pledges.export", &format!("staff_user:{actor}"), details)?;
-        Ok(())
-    }
-
-    /// What the entry says: the filters, the rows sent, whether the file went out whole.
-    fn details(filters: &str, rows: u64, complete: bool) -> serde_json::Value {
-        serde_json::json!({"filters": filters, "rows": rows, "complete": complete})
-    }
-}
-
-impl Drop for ExportAudit {
-    fn drop(&mut self) {
-        if self.written {
-            return;
-        }
-        let (pool, actor, details) =
-            (self.pool.clone(), self.actor, ExportAudit::details(&self.filters, self.rows, false));
-        // Dropped on the server's runtime (the export's task ends there); outside one (a test
-        // that never ran the body) there is no download to record.
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                let written = pool.run(move |conn| ExportAudit::record(conn, actor, &details)).await;
-                if let Err(error) = written {
-                    tracing::error!(%error, "the audit entry of a cut CSV download was not written");
-                }
-            });
-        }
-    }
-}
-
 /// The CSV export of `filter`, streamed (the API's and the console's download), `audit`
 /// written when it ends.
 pub fn csv_answer(pool: demeu_db::DbPool, filter: StaffFilter, audit: ExportAudit) -> HttpResponse {
@@ -336,30 +287,24 @@ async fn csv_page(
     cursor: Option<String>,
     mut audit: ExportAudit,
 ) -> Result<(Bytes, Option<(Option<String>, ExportAudit)>), ApiError> {
-    let (rows_before, actor) = (audit.rows, audit.actor);
-    let filters = audit.filters.clone();
+    let complete = audit.when_complete();
     let page = pool
         .run(move |conn| {
             let page = pledge_store::staff_list(conn, &filter, CSV_PAGE_ROWS, cursor.as_deref())?;
             if page.next_cursor.is_none() {
-                let rows = rows_before + page.items.len() as u64;
-                let details = ExportAudit::details(&filters, rows, true);
-                ExportAudit::record(conn, actor, &details)?;
+                complete.with_rows(page.items.len() as u64).write(conn)?;
             }
             Ok::<_, ApiError>(page)
         })
         .await?;
-    audit.rows += page.items.len() as u64;
+    audit.sent(page.items.len() as u64, page.next_cursor.is_none());
     let mut out = String::new();
     for (p, slug) in page.items {
         out.push_str(&csv_row(&staff_view(p, slug)?));
     }
     match page.next_cursor {
         Some(next) => Ok((Bytes::from(out), Some((Some(next), audit)))),
-        None => {
-            audit.written = true;
-            Ok((Bytes::from(out), None))
-        }
+        None => Ok((Bytes::from(out), None)),
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod books;
 pub mod community;
+pub mod exports;
 pub mod news;
 pub mod offline;
 pub mod pledges;
