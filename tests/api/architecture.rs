@@ -107,3 +107,15 @@ fn every_console_handler_takes_its_access_as_an_extractor() {
     }
     assert!(open.is_empty(), "console handlers without Console<R> or ConsoleForm<R, F>:\n{}", open.join("\n"));
 }
+
+/// A payment provider is one module: how its notifications are verified and read is behind the
+/// provider trait (`PaymentProvider::receive`), so the webhook routes name no provider's module.
+#[test]
+fn the_webhook_routes_name_no_providers_module() {
+    let text = std::fs::read_to_string(root().join("crates/api/src/routes/webhooks.rs")).expect("the routes");
+    let named: Vec<&str> = ["payments::tiptoppay", "payments::stripe", "payments::sandbox", "stripe_events"]
+        .into_iter()
+        .filter(|module| text.lines().any(|l| !l.trim_start().starts_with("//") && l.contains(module)))
+        .collect();
+    assert!(named.is_empty(), "routes/webhooks.rs names provider modules: {named:?}");
+}

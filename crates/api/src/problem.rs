@@ -271,6 +271,7 @@ impl From<crate::payments::webhook::WebhookError> for ApiError {
         use crate::payments::webhook::WebhookError as E;
         match error {
             E::Refused(why) => ApiError::BadRequest(why),
+            E::NoSuchKind => ApiError::NotFound("path".into()),
             E::Later(_) => ApiError::Unavailable(error.to_string()),
             E::Donations(e) => e.into(),
         }

@@ -102,7 +102,42 @@ pub enum ProviderError {
 /// A boxed future, so that the trait can be used as `dyn PaymentProvider`.
 pub type ProviderFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ProviderError>> + Send + 'a>>;
 
-/// A payment provider.
+/// A notification a provider sent, as the server received it (no HTTP type: the route reads it
+/// off the request).
+#[derive(Clone, Copy)]
+pub struct Notification<'a> {
+    /// The kind its address names (TipTop Pay has an address per kind: `pay`, `check`, …);
+    /// `None` where one address takes every kind (Stripe).
+    pub kind: Option<&'a str>,
+    /// Its `Content-Type`, for a body; `None` for a query string.
+    pub content_type: Option<&'a str>,
+    /// Its headers, names in lower case.
+    pub headers: &'a [(&'a str, &'a str)],
+    /// What its signature covers: the body as received, or the query string.
+    pub signed: &'a [u8],
+}
+
+impl<'a> Notification<'a> {
+    /// The header `name` (lower case), if it came.
+    pub fn header(&self, name: &str) -> Option<&'a str> {
+        self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+}
+
+/// What a provider is to be told of its notification.
+#[derive(Debug)]
+pub enum Acknowledged {
+    /// A Stripe-shaped event: what processing it did.
+    Event(donations::payment_events::Processed),
+    /// TipTop Pay's answer code (0: accepted; a `check`'s refusal otherwise).
+    Code(u8),
+}
+
+/// A boxed future of receiving a notification; processing runs on the server's own thread, so
+/// it need not be `Send`.
+pub type InboundFuture<'a> = Pin<Box<dyn Future<Output = Result<Acknowledged, webhook::WebhookError>> + 'a>>;
+
+/// A payment provider: what Demeu asks of it, and what it tells Demeu.
 pub trait PaymentProvider: Send + Sync {
     /// Which one: stored with each pledge it makes.
     fn kind(&self) -> ProviderKind;
@@ -112,6 +147,10 @@ pub trait PaymentProvider: Send + Sync {
 
     /// Asks for money back.
     fn refund<'a>(&'a self, request: &'a RefundRequest) -> ProviderFuture<'a, RefundStarted>;
+
+    /// Verifies, decodes and processes (once) a notification it sent, through `inbox`; what to
+    /// tell it. A bad signature or body is refused and changes nothing.
+    fn receive<'a>(&'a self, inbox: webhook::Inbox<'a>, notification: Notification<'a>) -> InboundFuture<'a>;
 }
 
 /// The configured providers: the one that serves new pledges, and every one whose keys are
@@ -124,13 +163,17 @@ pub struct Providers {
     /// The secrets a Stripe-shaped delivery may be signed with: Stripe's webhook secrets when its
     /// keys are configured, and the sandbox's own when it runs.
     pub stripe_secrets: Vec<String>,
-    /// TipTop Pay, when its keys are configured: its notifications are verified with its secret.
-    pub tiptoppay: Option<Arc<tiptoppay::TipTopPay>>,
     /// The sandbox, when `payments.provider = "sandbox"`: its pages sign the events "Pay" sends.
     pub sandbox: Option<Arc<sandbox::SandboxProvider>>,
 }
 
 impl Providers {
+    /// The configured provider whose deliveries are Stripe-shaped and come to Stripe's address:
+    /// Stripe, or the sandbox (whose events take Stripe's shape).
+    pub fn stripe_shaped(&self) -> Option<&Arc<dyn PaymentProvider>> {
+        self.get(ProviderKind::Stripe).or_else(|| self.get(ProviderKind::Sandbox))
+    }
+
     /// The provider that made a pledge's checkout, if it is still configured.
     pub fn get(&self, kind: ProviderKind) -> Option<&Arc<dyn PaymentProvider>> {
         self.configured.iter().find(|p| p.kind() == kind)
@@ -154,18 +197,14 @@ impl Providers {
             stripe_secrets.extend(payments.stripe_webhook_secrets());
             configured.push(Arc::new(stripe::StripeProvider::new(settings)?));
         }
-        let tiptoppay = if payments.tiptoppay_configured() {
-            let made = Arc::new(tiptoppay::TipTopPay::new(settings)?);
-            configured.push(made.clone());
-            Some(made)
-        } else {
-            None
-        };
+        if payments.tiptoppay_configured() {
+            configured.push(Arc::new(tiptoppay::TipTopPay::new(settings)?));
+        }
         let active = configured
             .iter()
             .find(|p| p.kind() == payments.provider)
             .cloned()
             .ok_or_else(|| anyhow::anyhow!("payments.provider: {} has no keys configured", payments.provider))?;
-        Ok(Providers { active, configured, stripe_secrets, tiptoppay, sandbox })
+        Ok(Providers { active, configured, stripe_secrets, sandbox })
     }
 }

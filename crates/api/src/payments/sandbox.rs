@@ -150,4 +150,17 @@ impl PaymentProvider for SandboxProvider {
             Ok(RefundStarted { refund_id: format!("re_sandbox_{}", request.idempotency_key), delivery: Some(delivery) })
         })
     }
+
+    fn receive<'a>(
+        &'a self,
+        inbox: super::webhook::Inbox<'a>,
+        notification: super::Notification<'a>,
+    ) -> super::InboundFuture<'a> {
+        // Stripe-shaped: signed with any of the Stripe-shaped secrets (Stripe's, the sandbox's).
+        Box::pin(async move {
+            let signature = notification.header("stripe-signature");
+            let processed = super::webhook::receive(inbox, notification.signed, signature).await?;
+            Ok(super::Acknowledged::Event(processed))
+        })
+    }
 }

@@ -18,6 +18,10 @@ pub enum WebhookError {
     /// it again later.
     #[error("deliver again later: {0}")]
     Later(String),
+    /// Not a kind of notification the provider sends to this address (or the provider is not
+    /// configured): nothing is there.
+    #[error("no such notification")]
+    NoSuchKind,
     /// The money rules or the database failed.
     #[error(transparent)]
     Donations(#[from] donations::Error),

@@ -219,7 +219,7 @@ impl TipTopPay {
     /// received; see `notification::verify`), then answers a `check` from
     /// `donations::payment_check` (changing nothing) or processes any other kind once through
     /// the inbox. Returns the code to answer; a bad signature or body is 400, changing nothing.
-    pub async fn receive(
+    async fn notified(
         &self,
         inbox: Inbox<'_>,
         kind: Kind,
@@ -314,6 +314,15 @@ impl PaymentProvider for TipTopPay {
             };
             let made: RefundMade = self.call("payments/refund", &request.idempotency_key, &refund).await?;
             Ok(RefundStarted { refund_id: made.transaction_id.to_string(), delivery: None })
+        })
+    }
+
+    fn receive<'a>(&'a self, inbox: Inbox<'a>, notification: super::Notification<'a>) -> super::InboundFuture<'a> {
+        Box::pin(async move {
+            let kind = notification.kind.and_then(Kind::parse).ok_or(WebhookError::NoSuchKind)?;
+            let signatures = (notification.header("content-hmac"), notification.header("x-content-hmac"));
+            let code = self.notified(inbox, kind, notification.content_type, signatures, notification.signed).await?;
+            Ok(super::Acknowledged::Code(code))
         })
     }
 }
