@@ -119,3 +119,25 @@ fn the_webhook_routes_name_no_providers_module() {
         .collect();
     assert!(named.is_empty(), "routes/webhooks.rs names provider modules: {named:?}");
 }
+
+/// The console's handlers take their access, load what the page needs and answer; what a page
+/// looks like is a view beside them (a function that returns markup), so that a page can be
+/// read apart from the loading, and changed without touching it.
+#[test]
+fn console_handlers_leave_markup_to_views() {
+    let mut all = Vec::new();
+    files(&root().join("crates/api/src/console"), &mut all);
+    let mut inline = Vec::new();
+    for path in all.iter().filter(|p| p.extension().is_some_and(|e| e == "rs")) {
+        let text = std::fs::read_to_string(path).expect("a source file");
+        for (start, _) in text.match_indices("pub async fn ") {
+            let rest = &text[start..];
+            let body = &rest[..rest.find("\n}\n").unwrap_or(rest.len())];
+            if body.contains("html!") {
+                let name = rest["pub async fn ".len()..].split('(').next().unwrap_or_default();
+                inline.push(format!("{}: {name}", path.display()));
+            }
+        }
+    }
+    assert!(inline.is_empty(), "console handlers that build markup themselves:\n{}", inline.join("\n"));
+}

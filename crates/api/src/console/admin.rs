@@ -318,8 +318,20 @@ pub async fn audit(
             Ok::<_, ApiError>((accounts, entries))
         })
         .await?;
-    let emails: HashMap<StaffUserId, &str> = accounts.iter().map(|a| (a.id, a.email.as_str())).collect();
     let tr = signed.tr;
+    let main = audit_view(tr, &filter, &accounts, &entries);
+    Ok(page(Some(&signed), tr, &tr.t("console-audit"), StatusCode::OK, main))
+}
+
+/// The audit log's filters, a page of its entries (who by address, what, to what), and the way
+/// to older ones.
+fn audit_view(
+    tr: Tr,
+    filter: &AuditFilter,
+    accounts: &[StaffUser],
+    entries: &demeu_db::page::Page<AuditEntry>,
+) -> Markup {
+    let emails: HashMap<StaffUserId, &str> = accounts.iter().map(|a| (a.id, a.email.as_str())).collect();
     let who = |entry: &AuditEntry| match &entry.actor_id {
         Some(id) => emails.get(id).map_or_else(|| id.to_string(), |email| (*email).to_string()),
         None => tr.t("console-audit-system"),
@@ -339,7 +351,7 @@ pub async fn audit(
     };
     let action = filter.action.clone().unwrap_or_default();
     let actor = filter.actor.clone().unwrap_or_default();
-    let main = html! {
+    html! {
         form.filter method="get" action="/staff/audit" {
             div.field {
                 label for="audit-action" { (tr.t("console-audit-action")) }
@@ -349,7 +361,7 @@ pub async fn audit(
                 label for="audit-actor" { (tr.t("console-audit-who")) }
                 select #audit-actor name="actor" {
                     option value="" { (tr.t("console-audit-anyone")) }
-                    @for account in &accounts {
+                    @for account in accounts {
                         @let id = account.id.to_string();
                         option value=(id) selected[id == actor] { (account.email) }
                     }
@@ -387,8 +399,7 @@ pub async fn audit(
         @if let Some(cursor) = &entries.next_cursor {
             p { a rel="next" href=(link(&[("action", &action), ("actor", &actor), ("cursor", cursor)])) { (tr.t("console-older")) } }
         }
-    };
-    Ok(page(Some(&signed), tr, &tr.t("console-audit"), StatusCode::OK, main))
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

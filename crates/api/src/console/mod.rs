@@ -356,14 +356,37 @@ pub async fn dashboard(
         .into_iter()
         .map(|day| CampaignDay { books: state.books.of(&day.progress.campaign.spec.slug), ..day })
         .collect();
+    let waiting = Waiting { comments, volunteers, dead };
+    let main = dashboard_view(tr, role, &days, &latest, &waiting, &state.settings.campaigns);
+    Ok(page(Some(&signed), tr, &tr.t("console-dashboard"), StatusCode::OK, main))
+}
+
+/// What waits for someone: pending comments, new applications, mail that never went.
+#[derive(Clone, Copy)]
+struct Waiting {
+    comments: usize,
+    volunteers: usize,
+    dead: usize,
+}
+
+/// Each campaign's day and plan, what waits, and (for who may see money) the latest pledges.
+fn dashboard_view(
+    tr: Tr,
+    role: Role,
+    days: &[CampaignDay],
+    latest: &[(donations::pledge_store::PledgeRecord, String)],
+    waiting: &Waiting,
+    campaigns: &[crate::settings::CampaignSettings],
+) -> Markup {
+    let Waiting { comments, volunteers, dead } = *waiting;
     let count = |n: usize| if n >= 100 { "100+".to_string() } else { n.to_string() };
-    let main = html! {
-        @for day in &days {
+    html! {
+        @for day in days {
             @let currency = day.progress.campaign.spec.currency;
             section.card {
                 h2 { a href={ "/campaigns/" (day.progress.campaign.spec.slug) } { (day.progress.campaign.spec.title) } }
                 (crate::pages::campaign::progress_box(&tr, &day.progress, false, None))
-                (crate::pages::campaign::plan(&tr, &day.progress, state.settings.campaigns.iter().find(|c| c.slug == day.progress.campaign.spec.slug)))
+                (crate::pages::campaign::plan(&tr, &day.progress, campaigns.iter().find(|c| c.slug == day.progress.campaign.spec.slug)))
                 p { (tr.t("console-today")) ": " strong.money { (money(tr.lang, donations::money::Money::new(day.today, currency))) }
                     " · " (tr.t("console-week")) ": " strong.money { (money(tr.lang, donations::money::Money::new(day.week, currency))) } }
                 p { (tr.t("console-books")) ": "
@@ -390,7 +413,7 @@ pub async fn dashboard(
                 h2 { (tr.t("console-latest")) }
                 @if latest.is_empty() { p { (tr.t("console-none")) } }
                 ul.wall {
-                    @for (pledge, slug) in &latest {
+                    @for (pledge, slug) in latest {
                         li {
                             strong.money { (money(tr.lang, pledge.amount)) }
                             " · " (tr.name("pledge-status", pledge.display_status().as_str())) " · " (slug) " · "
@@ -401,6 +424,5 @@ pub async fn dashboard(
                 }
             }
         }
-    };
-    Ok(page(Some(&signed), tr, &tr.t("console-dashboard"), StatusCode::OK, main))
+    }
 }

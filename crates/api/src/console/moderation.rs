@@ -7,7 +7,7 @@ use actix_web::web::{self};
 use actix_web::HttpResponse;
 use campaign_news::comment::{self, CommentStatus};
 use campaign_news::volunteer::{self, VolunteerChange, VolunteerFilter, VolunteerPatch, VolunteerStatus};
-use maud::html;
+use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::{page, Console, ConsoleForm, Signed};
@@ -30,10 +30,16 @@ pub async fn comments(
         .pool
         .run(|conn| comment::list(conn, None, CommentStatus::Pending, 100, None).map_err(ApiError::from))
         .await?;
-    let main = html! {
-        @if pending.items.is_empty() { p { (tr.t("console-none")) } }
+    Ok(page(Some(&signed), tr, &tr.t("console-comments"), StatusCode::OK, comments_view(&signed, &pending.items)))
+}
+
+/// The moderation queue: each comment with its approve and reject buttons.
+fn comments_view(signed: &Signed, pending: &[campaign_news::comment::Comment]) -> Markup {
+    let tr = signed.tr;
+    html! {
+        @if pending.is_empty() { p { (tr.t("console-none")) } }
         ul.comments {
-            @for c in &pending.items {
+            @for c in pending {
                 li {
                     strong { bdi { (c.name) } } " " span.when { (date(&tr, demeu_db::utc(c.created_at))) }
                     p { bdi { (c.body) } }
@@ -46,8 +52,7 @@ pub async fn comments(
                 }
             }
         }
-    };
-    Ok(page(Some(&signed), tr, &tr.t("console-comments"), StatusCode::OK, main))
+    }
 }
 
 /// A moderation click.

@@ -76,10 +76,16 @@ pub async fn list(Console(signed, ..): Console<Editor>, state: web::Data<AppStat
             Ok::<_, ApiError>((campaigns, posts))
         })
         .await?;
-    let main = html! {
+    Ok(page(Some(&signed), tr, &tr.t("console-news"), StatusCode::OK, list_view(&signed, &campaigns, &posts)))
+}
+
+/// Every campaign's posts, then a new one's form.
+fn list_view(signed: &Signed, campaigns: &[(String, String)], posts: &[(String, Post)]) -> Markup {
+    let tr = signed.tr;
+    html! {
         @if posts.is_empty() { p { (tr.t("console-none")) } }
         ul.news {
-            @for (slug, p) in &posts {
+            @for (slug, p) in posts {
                 li {
                     a href={ "/staff/news/" (p.id) } { (p.title) }
                     " · " (slug) " · "
@@ -89,9 +95,18 @@ pub async fn list(Console(signed, ..): Console<Editor>, state: web::Data<AppStat
             }
         }
         h2 { (tr.t("console-new-post")) }
-        (editor_form(&signed, &campaigns, None, "", ""))
-    };
-    Ok(page(Some(&signed), tr, &tr.t("console-news"), StatusCode::OK, main))
+        (editor_form(signed, campaigns, None, "", ""))
+    }
+}
+
+/// A new post as typed: its preview (`preview`) or what the domain refused, then the form again.
+fn new_post_view(signed: &Signed, form: &PostForm, preview_it: bool, refused: &[demeu_db::FieldError]) -> Markup {
+    let campaigns = vec![(form.campaign.clone(), form.campaign.clone())];
+    html! {
+        (super::refused_fields(signed.tr, refused))
+        @if preview_it { (preview(signed, form)) }
+        (editor_form(signed, &campaigns, None, &form.title, &form.body_markdown))
+    }
 }
 
 /// The writing form's fields.
@@ -123,12 +138,8 @@ pub async fn create(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     if form.action == "preview" {
-        let campaigns = vec![(form.campaign.clone(), form.campaign.clone())];
-        let main = html! {
-            (preview(&signed, &form))
-            (editor_form(&signed, &campaigns, None, &form.title, &form.body_markdown))
-        };
         let tr = signed.tr;
+        let main = new_post_view(&signed, &form, true, &[]);
         return Ok(page(Some(&signed), tr, &tr.t("console-new-post"), StatusCode::OK, main));
     }
     let actor = signed.user.id;
@@ -145,12 +156,8 @@ pub async fn create(
         Ok(made) => Ok(back(format!("/staff/news/{}", made.id))),
         // Refused, the form again as it was typed, with what is wrong: nothing is lost.
         Err(ApiError::Invalid(fields)) => {
-            let campaigns = vec![(form.campaign.clone(), form.campaign.clone())];
             let tr = signed.tr;
-            let main = html! {
-                (super::refused_fields(tr, &fields))
-                (editor_form(&signed, &campaigns, None, &form.title, &form.body_markdown))
-            };
+            let main = new_post_view(&signed, &form, false, &fields);
             Ok(page(Some(&signed), tr, &tr.t("console-new-post"), StatusCode::UNPROCESSABLE_ENTITY, main))
         }
         Err(other) => Err(other),

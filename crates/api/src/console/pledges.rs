@@ -105,9 +105,20 @@ pub async fn list(
             donations::pledge_store::staff_list(conn, &filter, 50, cursor.as_deref()).map_err(ApiError::from)
         })
         .await?;
+    let main = list_view(&signed, &query, &page_of);
+    Ok(page(Some(&signed), tr, &tr.t("console-pledges"), StatusCode::OK, main))
+}
+
+/// The pledges' filters, a page of the list, and the way to the next.
+fn list_view(
+    signed: &Signed,
+    query: &ListQuery,
+    page_of: &demeu_db::page::Page<(donations::pledge_store::PledgeRecord, String)>,
+) -> Markup {
+    let tr = signed.tr;
     let f = query.filters();
     let qs = query.query_string();
-    let main = html! {
+    html! {
         form method="get" action="/staff/pledges" {
             div.field { label for="f-campaign" { (tr.t("pl-campaign")) } input #f-campaign type="text" name="campaign" value=[f.campaign.as_deref()]; }
             (select(tr, "status", &tr.t("pl-status"), "pledge-status", PledgeState::NAMES, f.status.as_deref()))
@@ -132,8 +143,7 @@ pub async fn list(
         @if let Some(next) = &page_of.next_cursor {
             a href={ "/staff/pledges?" (qs) "&cursor=" (urlencoded(next)) } { (tr.t("wall-older")) }
         }
-    };
-    Ok(page(Some(&signed), tr, &tr.t("console-pledges"), StatusCode::OK, main))
+    }
 }
 
 /// `GET /staff/pledges.csv`: the list's file, every page, with the same filters.
