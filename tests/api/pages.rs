@@ -37,6 +37,7 @@ on_both_backends!(
     one_client_cannot_take_every_live_stream,
     refusals_are_said_in_the_pages_language,
     a_campaign_in_dollars_is_shown_in_dollars,
+    a_browser_gets_a_page_it_cannot_have_as_a_page_in_its_language,
 );
 
 /// A client that does not follow redirects, so that each 303 can be checked.
@@ -709,4 +710,30 @@ async fn a_campaign_in_dollars_is_shown_in_dollars(backend: Backend) {
     let form = &form[..form.find("</form>").expect("its end")];
     assert!(!form.contains('₸'), "no tenge on a dollar campaign's form: {form}");
     assert!(form.contains("5 000 USD"), "the presets in dollars: {form}");
+}
+
+/// A reader who follows a wrong link gets a page in their language, with the site's policy:
+/// never the API's JSON problem document in the browser. Programs keep the problem document.
+async fn a_browser_gets_a_page_it_cannot_have_as_a_page_in_its_language(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let browser =
+        |path: &str| app.client.get(app.url(path)).header("accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8");
+    let res = browser("/campaigns/nope?lang=kk").send().await.expect("sent");
+    assert_eq!(res.status(), 404);
+    assert_page_headers(&res, "/campaigns/nope");
+    assert!(res.headers().get("x-request-id").is_some(), "the request id kept");
+    let html = res.text().await.expect("html");
+    assert!(html.contains("lang=\"kk\"") && html.contains("Мұндай бет жоқ"), "{html}");
+    let res = browser("/campaigns/mentors/thanks?pledge=not-a-pledge&lang=ru").send().await.expect("sent");
+    assert!(res.status().is_client_error(), "{}", res.status());
+    assert!(res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html")));
+    // The API, and a program that does not ask for HTML, keep the problem document.
+    let res = browser("/api/v1/campaigns/nope").send().await.expect("sent");
+    assert_eq!(res.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("application/problem+json"));
+    let res = app.get("/campaigns/nope").await;
+    assert_eq!(res.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("application/problem+json"));
 }

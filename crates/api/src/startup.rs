@@ -157,6 +157,8 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
                     .handler(StatusCode::BAD_REQUEST, rewrite_bare_errors)
                     .handler(StatusCode::UNSUPPORTED_MEDIA_TYPE, rewrite_bare_errors),
             )
+            // A browser asking for a page that cannot be answered gets a page, in its language.
+            .wrap(ErrorHandlers::new().default_handler(crate::pages::refusal::as_page))
             // Outside the error rewriting, so that an error answer (rewritten or not) to a
             // listed origin carries its CORS headers and the frontend can read the problem.
             .wrap(cors_origins.middleware())

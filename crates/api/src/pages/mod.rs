@@ -12,6 +12,7 @@ pub mod forms;
 
 pub mod layout;
 pub mod qr;
+pub mod refusal;
 
 use actix_web::http::header::LOCATION;
 use actix_web::http::StatusCode;
