@@ -156,11 +156,6 @@ impl PaymentProvider for SandboxProvider {
         inbox: super::webhook::Inbox<'a>,
         notification: super::Notification<'a>,
     ) -> super::InboundFuture<'a> {
-        // Stripe-shaped: signed with any of the Stripe-shaped secrets (Stripe's, the sandbox's).
-        Box::pin(async move {
-            let signature = notification.header("stripe-signature");
-            let processed = super::webhook::receive(inbox, notification.signed, signature).await?;
-            Ok(super::Acknowledged::Event(processed))
-        })
+        super::webhook::stripe_shaped(inbox, notification)
     }
 }

@@ -80,6 +80,15 @@ pub async fn receive(inbox: Inbox<'_>, body: &[u8], signature: Option<&str>) -> 
     process_delivery(inbox, delivery).await
 }
 
+/// A Stripe-shaped notification (Stripe's, or the sandbox's, which takes its shape): signed with
+/// any of the Stripe-shaped secrets, then processed once.
+pub fn stripe_shaped<'a>(inbox: Inbox<'a>, notification: super::Notification<'a>) -> super::InboundFuture<'a> {
+    Box::pin(async move {
+        let processed = receive(inbox, notification.signed, notification.header("stripe-signature")).await?;
+        Ok(super::Acknowledged::Event(processed))
+    })
+}
+
 /// Processes a verified delivery of any provider, once. An event about something not known
 /// yet is 503 (within the retry window), so that the provider delivers it again.
 pub async fn process_delivery(inbox: Inbox<'_>, delivery: Delivery) -> Result<Processed, WebhookError> {

@@ -3,7 +3,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use donations::payment_events::Processed;
 use serde::Serialize;
 
-use crate::payments::webhook::receive;
+use crate::payments::webhook::stripe_shaped;
 use crate::payments::{Acknowledged, Notification};
 use crate::problem::ApiError;
 use crate::settings::ProviderKind;
@@ -35,12 +35,12 @@ pub async fn stripe(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -
     let notification = Notification { kind: None, content_type: None, headers: &headers, signed: &body };
     // With neither Stripe nor the sandbox configured, no delivery can be signed by a secret
     // this installation has: the signature check refuses it like any other.
-    let processed = match state.providers.stripe_shaped() {
-        Some(provider) => match provider.receive(state.inbox(), notification).await? {
-            Acknowledged::Event(processed) => processed,
-            Acknowledged::Code(_) => return Err(ApiError::internal("a Stripe-shaped provider answered a code")),
-        },
-        None => receive(state.inbox(), &body, notification.header("stripe-signature")).await?,
+    let acknowledged = match state.providers.stripe_shaped() {
+        Some(provider) => provider.receive(state.inbox(), notification).await?,
+        None => stripe_shaped(state.inbox(), notification).await?,
+    };
+    let Acknowledged::Event(processed) = acknowledged else {
+        return Err(ApiError::internal("a Stripe-shaped provider answered a code"));
     };
     let outcome = match processed {
         Processed::Duplicate => "duplicate",
