@@ -7,6 +7,7 @@ pub mod community;
 pub mod exports;
 pub mod news;
 pub mod offline;
+pub mod pictures;
 pub mod pledges;
 pub mod refunds;
 pub mod sign_in;
