@@ -3,7 +3,6 @@ use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use demeu_db::utc;
-use donations::money::Money;
 use donations::offline::OfflineGift;
 use donations::pledge::{DisplayStatus, PaymentMethod, PledgeState};
 use donations::pledge_store::{self, PledgeRecord, StaffFilter};
@@ -353,14 +352,7 @@ pub async fn refund(
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&req, "id", "pledge")?;
     let JsonBody(RefundBody { amount }, raw) = body;
-    // The body counts minor units of the pledge's own currency.
-    let amount = match amount {
-        Some(minor) => {
-            let currency = state.pool.run(move |conn| pledge_store::find(conn, id).map(|p| p.currency)).await?;
-            Some(Money::new(minor, currency))
-        }
-        None => None,
-    };
+    let amount = refunds::in_pledges_currency(&state, id, amount).await?;
     let answer = refunds::refund(&state, id, amount, staff.0.id, key.0, request_hash(&raw)).await?;
     Ok(answer.respond(StatusCode::ACCEPTED))
 }

@@ -47,6 +47,19 @@ impl RefundAccepted {
     }
 }
 
+/// The amount a refund request names in minor units of the pledge's own currency (the API's
+/// body), as money of that currency; `None` (all that may be refunded) stays `None`.
+pub async fn in_pledges_currency(
+    state: &AppState,
+    pledge_id: PledgeId,
+    minor: Option<i64>,
+) -> Result<Option<Money>, ServiceError> {
+    let Some(minor) = minor else { return Ok(None) };
+    let currency =
+        state.pool.run(move |conn| donations::pledge_store::find(conn, pledge_id).map(|p| p.currency)).await?;
+    Ok(Some(Money::new(minor, currency)))
+}
+
 /// Refunds `amount` (all that may still be refunded when `None`) of pledge `pledge_id`, asked by
 /// staff member `actor`, with the request's optional key and the hash of its body.
 pub async fn refund(
