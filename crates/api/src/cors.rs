@@ -220,7 +220,9 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let layer = match audience(&requested_method(&req), req.path()) {
+        // No origin listed (the default): no route's audience is asked on the hot path.
+        let listed = self.public.is_some() || self.staff.is_some();
+        let layer = match listed.then(|| audience(&requested_method(&req), req.path())).flatten() {
             Some(Audience::Public) => self.public.as_ref(),
             Some(Audience::Staff) => self.staff.as_ref(),
             None => None,
