@@ -129,7 +129,7 @@ fn the_limits_are_in_the_document(doc: &serde_json::Value) {
                     (Some("query"), Some("limit")) => {
                         assert_eq!((&schema["minimum"], &schema["maximum"]), (&json!(1), &json!(100)), "{path}");
                     }
-                    (Some("query"), Some("status" | "outcome" | "method")) => {
+                    (Some("query"), Some("status" | "outcome" | "method" | "lang")) => {
                         assert!(schema["enum"].is_array(), "{path}")
                     }
                     (Some("query"), Some(name)) => {

@@ -111,16 +111,15 @@ pub fn campaign(slug: &str, starts_at: &str, ends_at: Option<&str>, goal: i64) -
     let time = |t: &str| chrono::DateTime::parse_from_rfc3339(t).expect("an RFC 3339 time");
     let mut c = test_settings("sqlite://unused").campaigns.remove(0);
     c.slug = slug.to_string();
-    c.title = format!("{slug} title");
+    c.titles = [("ru".to_string(), format!("{slug} title"))].into();
     c.starts_at = time(starts_at);
     c.ends_at = ends_at.map(time);
     c.goal = goal;
     c.lines = vec![LineSettings {
         key: "all".into(),
-        title: "All".into(),
+        titles: [("ru".to_string(), "All".to_string())].into(),
         tier: Tier::Goal,
         target: Some(goal),
-        titles: Default::default(),
     }];
     c
 }

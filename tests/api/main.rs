@@ -7,6 +7,7 @@ mod postgres;
 
 mod architecture;
 mod browser;
+mod campaign_store;
 mod campaigns;
 mod cli;
 mod console;

@@ -64,7 +64,7 @@ where
     state
         .pool
         .run(move |conn| {
-            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            let campaign = donations::campaign::find_public(conn, &slug)?;
             list(conn, &campaign, limit, paging.cursor.as_deref())
         })
         .await

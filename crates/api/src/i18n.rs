@@ -103,6 +103,15 @@ impl Lang {
         })
     }
 
+    /// The language an API reader asked for, if any: `?lang=`, then Accept-Language. No cookie:
+    /// the API's answers vary by what a shared cache can see (`Vary: Accept-Language`).
+    pub fn asked_by_api(req: &HttpRequest) -> Option<Lang> {
+        let query = req.query_string().split('&').filter_map(|pair| pair.strip_prefix("lang=")).find_map(Lang::parse);
+        query.or_else(|| {
+            req.headers().get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Lang::from_accept_language)
+        })
+    }
+
     /// The cookie that keeps this language for the visitor's next pages.
     pub fn cookie(self) -> Cookie<'static> {
         Cookie::build(COOKIE, self.code())

@@ -19,7 +19,8 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::Utc;
 use demeu_db::DbPool;
-use donations::campaign::{CampaignStatus, ProgressStamp};
+use donations::campaign::{Audience, CampaignStatus, Locale, ProgressStamp};
+use donations::money::Currency;
 use sha2::{Digest, Sha256};
 
 use crate::problem::ApiError;
@@ -64,7 +65,11 @@ impl Entry {
                 .any(|tag| tag == "*" || tag.as_bytes() == self.etag.as_bytes())
         });
         let mut answer = if held { HttpResponse::NotModified() } else { HttpResponse::Ok() };
-        answer.insert_header((header::ETAG, self.etag.clone())).insert_header((header::CACHE_CONTROL, CACHE_CONTROL));
+        answer
+            .insert_header((header::ETAG, self.etag.clone()))
+            .insert_header((header::CACHE_CONTROL, CACHE_CONTROL))
+            // The texts follow Accept-Language when `?lang=` is absent.
+            .insert_header((header::VARY, "Accept-Language"));
         if held {
             answer.finish()
         } else {
@@ -73,13 +78,26 @@ impl Entry {
     }
 }
 
-/// Every campaign's answer, and the stamp they were built from.
+/// What pages need to know of a public campaign before they read it: the language its page
+/// falls back to, and the currency a typed amount is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CampaignFacts {
+    /// Its own language.
+    pub locale: Locale,
+    /// Its currency.
+    pub currency: Currency,
+}
+
+/// Every public campaign's answer, and the stamp they were built from.
 struct Published {
     /// The invalidation this was built after.
     generation: u64,
     stamp: Vec<(ProgressStamp, CampaignStatus)>,
-    list: Arc<Entry>,
-    by_slug: HashMap<String, Arc<Entry>>,
+    /// The list with each campaign in its own language, then in kk, ru and en.
+    lists: [Arc<Entry>; 4],
+    /// Each campaign in kk, ru and en.
+    by_slug: HashMap<String, [Arc<Entry>; 3]>,
+    facts: HashMap<String, CampaignFacts>,
 }
 
 /// The snapshot, shared by every worker of the server.
@@ -104,6 +122,15 @@ impl Default for Snapshots {
     }
 }
 
+fn json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(value).map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// Where `lang` is in `Locale::ALL` (the order of each campaign's entries).
+fn language_index(lang: Locale) -> usize {
+    Locale::ALL.iter().position(|&l| l == lang).unwrap_or(0)
+}
+
 /// The stamp with each campaign's status now: a campaign that starts or ends changes its
 /// answer without any write.
 fn stamped(stamps: Vec<ProgressStamp>) -> Vec<(ProgressStamp, CampaignStatus)> {
@@ -111,7 +138,7 @@ fn stamped(stamps: Vec<ProgressStamp>) -> Vec<(ProgressStamp, CampaignStatus)> {
     stamps
         .into_iter()
         .map(|s| {
-            let status = CampaignStatus::between(s.starts_at, s.ends_at, now);
+            let status = s.status_at(now);
             (s, status)
         })
         .collect()
@@ -159,21 +186,36 @@ impl Snapshots {
         let (stamps, progress) = pool
             .run(|conn| {
                 let stamps = donations::campaign::progress_stamps(conn)?;
-                let progress = donations::campaign::list_progress(conn)?;
+                let progress = donations::campaign::list_progress(conn, Audience::Public)?;
                 Ok::<_, donations::Error>((stamps, progress))
             })
             .await?;
+        let now = Utc::now();
         let mut by_slug = HashMap::new();
-        let mut views = Vec::with_capacity(progress.len());
-        for p in progress {
-            let view = CampaignView::from(p);
-            let body = serde_json::to_vec(&view).map_err(|e| ApiError::Internal(e.into()))?;
-            by_slug.insert(view.slug.clone(), Arc::new(Entry::of(body)?));
-            views.push(view);
+        let mut facts = HashMap::new();
+        // Index 0: each campaign in its own language; 1..=3: kk, ru, en.
+        let mut lists: [Vec<CampaignView>; 4] = Default::default();
+        for p in &progress {
+            let spec = &p.campaign.spec;
+            facts.insert(spec.slug.clone(), CampaignFacts { locale: spec.locale, currency: spec.currency });
+            lists[0].push(CampaignView::of(p, spec.locale, now));
+            let mut entries = Vec::with_capacity(3);
+            for (i, &lang) in Locale::ALL.iter().enumerate() {
+                let view = CampaignView::of(p, lang, now);
+                entries.push(Arc::new(Entry::of(json(&view)?)?));
+                lists[i + 1].push(view);
+            }
+            let entries: [Arc<Entry>; 3] =
+                entries.try_into().map_err(|_| ApiError::Internal(anyhow::anyhow!("three languages")))?;
+            by_slug.insert(spec.slug.clone(), entries);
         }
-        let list = serde_json::to_vec(&CampaignList { campaigns: views }).map_err(|e| ApiError::Internal(e.into()))?;
-        let published =
-            Arc::new(Published { generation, stamp: stamped(stamps), list: Arc::new(Entry::of(list)?), by_slug });
+        let mut list_entries = Vec::with_capacity(4);
+        for campaigns in lists {
+            list_entries.push(Arc::new(Entry::of(json(&CampaignList { campaigns })?)?));
+        }
+        let lists: [Arc<Entry>; 4] =
+            list_entries.try_into().map_err(|_| ApiError::Internal(anyhow::anyhow!("four lists")))?;
+        let published = Arc::new(Published { generation, stamp: stamped(stamps), lists, by_slug, facts });
         match self.published.write() {
             Ok(mut slot) => *slot = Some(published.clone()),
             Err(poisoned) => *poisoned.into_inner() = Some(published.clone()),
@@ -181,15 +223,29 @@ impl Snapshots {
         Ok(published)
     }
 
-    /// The answer for `GET /api/v1/campaigns`.
-    pub async fn list(&self, pool: &DbPool) -> Result<Arc<Entry>, ApiError> {
-        Ok(self.current(pool).await?.list.clone())
+    /// The answer for `GET /api/v1/campaigns` in `lang` (`None`: each in its own language).
+    pub async fn list(&self, pool: &DbPool, lang: Option<Locale>) -> Result<Arc<Entry>, ApiError> {
+        let index = lang.map_or(0, |l| language_index(l) + 1);
+        Ok(self.current(pool).await?.lists[index].clone())
     }
 
-    /// The answer for `GET /api/v1/campaigns/{slug}`.
-    pub async fn campaign(&self, pool: &DbPool, slug: &str) -> Result<Arc<Entry>, ApiError> {
+    /// The answer for `GET /api/v1/campaigns/{slug}` in `lang` (`None`: its own language).
+    pub async fn campaign(&self, pool: &DbPool, slug: &str, lang: Option<Locale>) -> Result<Arc<Entry>, ApiError> {
         let published = self.current(pool).await?;
-        published.by_slug.get(slug).cloned().ok_or_else(|| ApiError::NotFound("campaign".into()))
+        let entries = published.by_slug.get(slug).ok_or_else(|| ApiError::NotFound("campaign".into()))?;
+        let lang = lang.or_else(|| published.facts.get(slug).map(|f| f.locale)).unwrap_or(Locale::Ru);
+        Ok(entries[language_index(lang)].clone())
+    }
+
+    /// The public campaign `slug`'s language and currency; `None` when there is no such public
+    /// campaign (unknown, or a draft).
+    pub async fn facts(&self, pool: &DbPool, slug: &str) -> Result<Option<CampaignFacts>, ApiError> {
+        Ok(self.current(pool).await?.facts.get(slug).copied())
+    }
+
+    /// The public campaign `slug`'s own language.
+    pub async fn locale_of(&self, pool: &DbPool, slug: &str) -> Result<Option<Locale>, ApiError> {
+        Ok(self.facts(pool, slug).await?.map(|f| f.locale))
     }
 
     /// Looks for changes made elsewhere, every [`POLL`], until the server stops: a stamp that

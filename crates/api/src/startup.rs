@@ -29,8 +29,9 @@ use crate::settings::Settings;
 use crate::state::AppState;
 use crate::telemetry::RequestSpan;
 
-/// Opens the pool, applies migrations and stores the configured campaigns: everything the
-/// server and the commands need before they can work.
+/// Opens the pool, applies migrations and imports configuration's campaigns (once: a campaign
+/// imported before is left as staff made it): everything the server and the commands need
+/// before they can work.
 pub fn prepare_database(settings: &Settings) -> anyhow::Result<DbPool> {
     let options = PoolOptions {
         max_size: settings.database.pool_size,
@@ -45,7 +46,20 @@ pub fn prepare_database(settings: &Settings) -> anyhow::Result<DbPool> {
             tracing::info!(?applied, "migrations applied");
         }
         for spec in settings.campaign_specs()? {
-            donations::campaign::sync(conn, &spec).with_context(|| format!("storing campaign {}", spec.slug))?;
+            use donations::campaign::Imported;
+            let done = donations::campaign::import_once(conn, &spec)
+                .with_context(|| format!("importing campaign {}", spec.slug))?;
+            match done {
+                Imported::Created(_) => tracing::info!(slug = %spec.slug, "campaign imported from configuration"),
+                Imported::Adopted(_) => {
+                    tracing::info!(slug = %spec.slug, "campaign's texts, presets and plan taken from configuration a last time")
+                }
+                Imported::AlreadyThere(_) => {}
+                Imported::SlugTaken(_) => tracing::warn!(
+                    slug = %spec.slug,
+                    "a campaign staff created has this slug: configuration's campaign of that slug is not imported"
+                ),
+            }
         }
         Ok::<_, anyhow::Error>(())
     })?;

@@ -13,8 +13,6 @@ diesel::table! {
     campaigns (id) {
         id -> Text,
         slug -> Text,
-        title -> Text,
-        description -> Text,
         currency -> Text,
         locale -> Text,
         goal -> BigInt,
@@ -24,6 +22,31 @@ diesel::table! {
         ends_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        title_kk -> Text,
+        title_ru -> Text,
+        title_en -> Text,
+        summary_kk -> Text,
+        summary_ru -> Text,
+        summary_en -> Text,
+        story_kk -> Text,
+        story_ru -> Text,
+        story_en -> Text,
+        state -> Text,
+        closed_at -> Nullable<Timestamp>,
+        successor_id -> Nullable<Text>,
+        source -> Text,
+        imported_from -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    campaign_presets (campaign_id, position) {
+        campaign_id -> Text,
+        position -> Integer,
+        amount -> BigInt,
+        label_kk -> Text,
+        label_ru -> Text,
+        label_en -> Text,
     }
 }
 
@@ -33,9 +56,11 @@ diesel::table! {
         campaign_id -> Text,
         position -> Integer,
         key -> Text,
-        title -> Text,
         tier -> Text,
         target -> Nullable<BigInt>,
+        title_kk -> Text,
+        title_ru -> Text,
+        title_en -> Text,
     }
 }
 
@@ -288,6 +313,7 @@ diesel::table! {
 }
 
 diesel::joinable!(budget_lines -> campaigns (campaign_id));
+diesel::joinable!(campaign_presets -> campaigns (campaign_id));
 diesel::joinable!(pledges -> campaigns (campaign_id));
 diesel::joinable!(ledger_entries -> pledges (pledge_id));
 diesel::joinable!(campaign_totals -> campaigns (campaign_id));
@@ -300,6 +326,7 @@ diesel::joinable!(volunteers -> campaigns (campaign_id));
 diesel::allow_tables_to_appear_in_same_query!(
     installation_secrets,
     campaigns,
+    campaign_presets,
     budget_lines,
     pledges,
     ledger_entries,

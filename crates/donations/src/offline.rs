@@ -69,6 +69,11 @@ pub fn record_offline(
     now: DateTime<Utc>,
     after: &dyn Fn(&mut DbConn, &PledgeRecord) -> Result<(), Error>,
 ) -> Result<PledgeRecord, Error> {
+    // A draft is not a campaign donors know yet: money for it is recorded once it is open. A
+    // closed one still takes what was given before it closed (a transfer arrives late).
+    if campaign.state == crate::campaign::CampaignState::Draft {
+        return Err(Error::Conflict("the campaign is a draft: open it before recording gifts".into()));
+    }
     let mut errors = Vec::new();
     // The gift counts minor units of the campaign's currency.
     let amount = Money::new(gift.amount, campaign.spec.currency);

@@ -2,11 +2,11 @@
 //! `check` notification) ask before they charge the card; answering "no" here is what keeps a
 //! donor from paying twice, paying a changed amount, or paying into a closed campaign.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use demeu_db::DbConn;
 use uuid::Uuid;
 
-use crate::campaign::CampaignStatus;
+use crate::campaign::{Campaign, CampaignStatus};
 use crate::money::Stated;
 use crate::pledge::PledgeState;
 use crate::pledge_store::{self, PledgeRecord};
@@ -56,6 +56,26 @@ pub fn verdict(pledge: Option<&PledgeRecord>, campaign: CampaignStatus, attempt:
     }
 }
 
+/// How long after a campaign ends (by its date, or closed by staff) a checkout begun before
+/// may still be paid: a donor on the provider's page at that moment is not turned away.
+/// Providers' checkouts live a day at most (Stripe's 24 hours), so nothing older comes.
+pub const LATE_CHECKOUT_HOURS: i64 = 24;
+
+/// The campaign's status as a payment for `pledge` sees it at `now`: active for a pledge made
+/// before the end, for [`LATE_CHECKOUT_HOURS`] after it.
+pub fn status_for_payment(campaign: &Campaign, pledge: &PledgeRecord, now: DateTime<Utc>) -> CampaignStatus {
+    let status = campaign.status_at(now);
+    let end = campaign.closed_at.or(campaign.spec.ends_at);
+    match (status, end) {
+        (CampaignStatus::Ended, Some(end))
+            if demeu_db::utc(pledge.created_at) < end && now < end + Duration::hours(LATE_CHECKOUT_HOURS) =>
+        {
+            CampaignStatus::Active
+        }
+        _ => status,
+    }
+}
+
 /// Looks the pledge up and judges `attempt` at `now`. Changes nothing. A failed or expired
 /// pledge may still be paid: a donor whose first card was declined tries another.
 pub fn check(conn: &mut DbConn, attempt: &PaymentAttempt<'_>, now: DateTime<Utc>) -> Result<Verdict, Error> {
@@ -68,7 +88,7 @@ pub fn check(conn: &mut DbConn, attempt: &PaymentAttempt<'_>, now: DateTime<Utc>
         Err(e) => return Err(e),
     };
     let campaign = crate::campaign::find_by_id(conn, pledge.campaign_id)?;
-    Ok(verdict(Some(&pledge), campaign.status_at(now), attempt))
+    Ok(verdict(Some(&pledge), status_for_payment(&campaign, &pledge, now), attempt))
 }
 
 #[cfg(test)]
@@ -129,5 +149,29 @@ mod tests {
         // A declined card, then another: the failed pledge may still be paid.
         assert_eq!(verdict(Some(&pledge(PledgeState::Failed, 0)), Active, &right), Verdict::Accept);
         assert_eq!(verdict(Some(&pledge(PledgeState::Expired, 0)), Active, &right), Verdict::Accept);
+    }
+
+    #[test]
+    fn a_checkout_begun_before_the_close_may_be_paid_for_a_day() {
+        use crate::campaign::CampaignState;
+        let at = |s: &str| s.parse::<DateTime<Utc>>().expect("time");
+        let mut campaign = crate::campaign::tests::example();
+        campaign.state = CampaignState::Closed;
+        campaign.closed_at = Some(at("2026-12-01T10:00:00Z"));
+        let mut before = pledge(PledgeState::Pending, 0);
+        before.created_at = at("2026-12-01T09:59:00Z").naive_utc();
+        let mut after = before.clone();
+        after.created_at = at("2026-12-01T10:00:01Z").naive_utc();
+        let status = |c: &Campaign, p: &PledgeRecord, now: &str| status_for_payment(c, p, at(now));
+        assert_eq!(status(&campaign, &before, "2026-12-01T12:00:00Z"), CampaignStatus::Active);
+        assert_eq!(status(&campaign, &before, "2026-12-02T09:59:00Z"), CampaignStatus::Active);
+        assert_eq!(status(&campaign, &before, "2026-12-02T10:00:00Z"), CampaignStatus::Ended);
+        assert_eq!(status(&campaign, &after, "2026-12-01T12:00:00Z"), CampaignStatus::Ended);
+        // The same by its date alone.
+        campaign.state = CampaignState::Open;
+        campaign.closed_at = None;
+        campaign.spec.ends_at = Some(at("2026-12-01T10:00:00Z"));
+        assert_eq!(status(&campaign, &before, "2026-12-01T12:00:00Z"), CampaignStatus::Active);
+        assert_eq!(status(&campaign, &after, "2026-12-01T12:00:00Z"), CampaignStatus::Ended);
     }
 }

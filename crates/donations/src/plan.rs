@@ -1,10 +1,11 @@
 //! A campaign's funding plan: the ordered budget lines that money fills, and the rules a plan
 //! must keep before a campaign may start.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use thiserror::Error;
 
 use crate::money::Money;
+use demeu_db::locale::Texts;
 
 demeu_db::stored_enum! {
     /// Whether a line is part of the goal or receives what comes beyond it.
@@ -17,12 +18,12 @@ demeu_db::stored_enum! {
 }
 
 /// One thing the money pays for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BudgetLine {
     /// Stable identifier, e.g. `summer-school`.
     pub key: String,
-    /// What donors read.
-    pub title: String,
+    /// What donors read, per language.
+    pub titles: Texts,
     /// Goal or overflow.
     pub tier: Tier,
     /// What this line needs, in the goal's currency; `None` for a last line that takes all
@@ -72,7 +73,7 @@ pub enum PlanError {
     /// A line's key must be a short slug.
     #[error("line `{0}`: the key must be 1 to 64 of a-z, 0-9 and -")]
     BadKey(String),
-    /// A line needs a title to be shown.
+    /// A line needs a title to be shown, in one language at least.
     #[error("line `{0}`: the title is empty")]
     EmptyTitle(String),
     /// The goal lines must add up to the goal exactly.
@@ -112,7 +113,7 @@ impl FundingPlan {
             if !key_ok {
                 return Err(PlanError::BadKey(line.key.clone()));
             }
-            if line.title.trim().is_empty() {
+            if line.titles.is_empty() {
                 return Err(PlanError::EmptyTitle(line.key.clone()));
             }
             if lines[..i].iter().any(|l| l.key == line.key) {
@@ -170,7 +171,12 @@ pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn line(key: &str, tier: Tier, target: Option<i64>) -> BudgetLine {
-        BudgetLine { key: key.into(), title: format!("{key} title"), tier, target: target.map(kzt) }
+        BudgetLine {
+            key: key.into(),
+            titles: Texts::one(demeu_db::locale::Locale::En, format!("{key} title")),
+            tier,
+            target: target.map(kzt),
+        }
     }
 
     pub(crate) const fn kzt(minor: i64) -> Money {

@@ -286,32 +286,11 @@ mod tests {
     }
 
     fn mentors_at(starts: &str, ends: Option<&str>) -> crate::campaign::Campaign {
-        use crate::plan::{BudgetLine, FundingPlan, Tier};
         let t = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().expect("time");
-        crate::campaign::Campaign {
-            id: crate::ids::CampaignId::from(uuid::Uuid::nil()),
-            spec: crate::campaign::CampaignSpec {
-                slug: "mentors".into(),
-                title: "Mentors".into(),
-                description: String::new(),
-                currency: crate::money::Currency::Kzt,
-                locale: crate::campaign::Locale::Ru,
-                starts_at: t(starts),
-                ends_at: ends.map(t),
-                min_pledge: Money::new(50_000, Currency::Kzt),
-                max_pledge: Money::new(500_000_000, Currency::Kzt),
-                plan: FundingPlan::new(
-                    Money::new(100, Currency::Kzt),
-                    vec![BudgetLine {
-                        key: "a".into(),
-                        title: "A".into(),
-                        tier: Tier::Goal,
-                        target: Some(Money::new(100, Currency::Kzt)),
-                    }],
-                )
-                .expect("plan"),
-            },
-        }
+        let mut campaign = crate::campaign::tests::example();
+        campaign.spec.starts_at = t(starts);
+        campaign.spec.ends_at = ends.map(t);
+        campaign
     }
 
     fn fields(result: Result<NewPledge, Error>) -> Vec<String> {

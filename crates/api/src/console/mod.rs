@@ -321,7 +321,7 @@ pub async fn dashboard(
         .pool
         .run(move |conn| {
             let mut days = Vec::new();
-            for progress in donations::campaign::list_progress(conn)? {
+            for progress in donations::campaign::list_progress(conn, donations::campaign::Audience::Staff)? {
                 let id = progress.campaign.id;
                 let today = donations::ledger::net_between(conn, id, today_start, now.naive_utc())?;
                 let week = donations::ledger::net_between(conn, id, week_start, now.naive_utc())?;
@@ -357,7 +357,7 @@ pub async fn dashboard(
         .map(|day| CampaignDay { books: state.books.of(&day.progress.campaign.spec.slug), ..day })
         .collect();
     let waiting = Waiting { comments, volunteers, dead };
-    let main = dashboard_view(tr, role, &days, &latest, &waiting, &state.settings.campaigns);
+    let main = dashboard_view(tr, role, &days, &latest, &waiting);
     Ok(page(Some(&signed), tr, &tr.t("console-dashboard"), StatusCode::OK, main))
 }
 
@@ -376,7 +376,6 @@ fn dashboard_view(
     days: &[CampaignDay],
     latest: &[(donations::pledge_store::PledgeRecord, String)],
     waiting: &Waiting,
-    campaigns: &[crate::settings::CampaignSettings],
 ) -> Markup {
     let Waiting { comments, volunteers, dead } = *waiting;
     let count = |n: usize| if n >= 100 { "100+".to_string() } else { n.to_string() };
@@ -384,9 +383,9 @@ fn dashboard_view(
         @for day in days {
             @let currency = day.progress.campaign.spec.currency;
             section.card {
-                h2 { a href={ "/campaigns/" (day.progress.campaign.spec.slug) } { (day.progress.campaign.spec.title) } }
+                h2 { a href={ "/campaigns/" (day.progress.campaign.spec.slug) } { (day.progress.campaign.title(tr.lang.locale())) } }
                 (crate::pages::campaign::progress_box(&tr, &day.progress, false, None))
-                (crate::pages::campaign::plan(&tr, &day.progress, campaigns.iter().find(|c| c.slug == day.progress.campaign.spec.slug)))
+                (crate::pages::campaign::plan(&tr, &day.progress))
                 p { (tr.t("console-today")) ": " strong.money { (money(tr.lang, donations::money::Money::new(day.today, currency))) }
                     " · " (tr.t("console-week")) ": " strong.money { (money(tr.lang, donations::money::Money::new(day.week, currency))) } }
                 p { (tr.t("console-books")) ": "

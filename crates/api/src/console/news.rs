@@ -63,12 +63,12 @@ pub async fn list(Console(signed, ..): Console<Editor>, state: web::Data<AppStat
     let tr = signed.tr;
     let (campaigns, posts) = state
         .pool
-        .run(|conn| {
+        .run(move |conn| {
             let mut campaigns = Vec::new();
             let mut posts = Vec::new();
-            for progress in donations::campaign::list_progress(conn)? {
+            for progress in donations::campaign::list_progress(conn, donations::campaign::Audience::Staff)? {
                 let spec = &progress.campaign.spec;
-                campaigns.push((spec.slug.clone(), spec.title.clone()));
+                campaigns.push((spec.slug.clone(), progress.campaign.title(tr.lang.locale()).to_string()));
                 for p in post::list_all(conn, progress.campaign.id)? {
                     posts.push((spec.slug.clone(), p));
                 }

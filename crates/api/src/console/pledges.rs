@@ -311,7 +311,10 @@ async fn campaign_slugs(state: &AppState) -> Result<Vec<String>, ApiError> {
         .pool
         .run(|conn| {
             Ok::<_, ApiError>(
-                donations::campaign::list_progress(conn)?.into_iter().map(|p| p.campaign.spec.slug).collect(),
+                donations::campaign::list_progress(conn, donations::campaign::Audience::Staff)?
+                    .into_iter()
+                    .map(|p| p.campaign.spec.slug)
+                    .collect(),
             )
         })
         .await

@@ -82,6 +82,7 @@ pub fn receipt(
     campaign: &Campaign,
 ) -> Result<(), MailError> {
     let Some(email) = &pledge.email else { return Ok(()) };
+    let lang = reader_language(pledge.locale, campaign);
     let raised = donations::totals::of(conn, campaign.id, campaign.spec.currency)?.net_raised;
     let allocation = allocate(&campaign.spec.plan, raised);
     let lines = campaign
@@ -91,15 +92,19 @@ pub fn receipt(
         .iter()
         .zip(&allocation.lines)
         .filter(|(_, f)| f.funded.is_positive())
-        .map(|(line, f)| LineState { title: line.title.clone(), funded: f.funded, target: line.target })
+        .map(|(line, f)| LineState {
+            title: line.titles.shown(lang.locale(), campaign.spec.locale).to_string(),
+            funded: f.funded,
+            target: line.target,
+        })
         .collect();
     let counted_at = pledge.counted_at.map(demeu_db::utc).unwrap_or_else(Utc::now);
     let rendered = templates::receipt(
-        reader_language(pledge.locale, campaign),
+        lang,
         &Receipt {
             donor_name: if pledge.anonymous { None } else { pledge.donor_name.clone() },
             amount: pledge.received,
-            campaign: campaign.spec.title.clone(),
+            campaign: campaign.title(lang.locale()).to_string(),
             counted_at,
             pledge_id: pledge.id.to_string(),
             lines,
@@ -119,11 +124,12 @@ pub fn refund_notice(
     amount: Money,
 ) -> Result<(), MailError> {
     let Some(email) = &pledge.email else { return Ok(()) };
+    let lang = reader_language(pledge.locale, campaign);
     let rendered = templates::refund_notice(
-        reader_language(pledge.locale, campaign),
+        lang,
         &RefundNotice {
             amount,
-            campaign: campaign.spec.title.clone(),
+            campaign: campaign.title(lang.locale()).to_string(),
             pledge_id: pledge.id.to_string(),
             foundation: ctx.foundation.clone(),
         },
@@ -149,7 +155,8 @@ pub fn subscribe(
     let lang = reader_language(subscriber.locale, campaign);
     let unsubscribe = ctx.unsubscribe_url(&issue_token(conn, subscriber.id, Purpose::Unsubscribe)?, lang);
     let confirm = format!("{}/api/v1/subscriptions/confirm?token={token}&lang={}", ctx.public_url, lang.code());
-    let rendered = templates::confirmation(lang, &campaign.spec.title, &confirm, &unsubscribe, &ctx.foundation);
+    let rendered =
+        templates::confirmation(lang, campaign.title(lang.locale()), &confirm, &unsubscribe, &ctx.foundation);
     // Keyed by the token: a fresh subscription after an unsubscribe is asked again.
     let key = format!("confirm:{}:{}", subscriber.id, &token[..16]);
     enqueue(conn, &out(&subscriber.email, rendered, "confirmation", key, list_headers(&unsubscribe)))?;
@@ -172,7 +179,7 @@ pub fn news(
         let rendered = templates::news(
             lang,
             &templates::NewsMail {
-                campaign: &campaign.spec.title,
+                campaign: campaign.title(lang.locale()),
                 title: &post.title,
                 text_body: &post.body_markdown,
                 html_body: &post.body_html,
@@ -204,7 +211,7 @@ pub fn volunteer_application(
     let rendered = templates::volunteer_application(
         Lang::of(campaign.spec.locale),
         &templates::VolunteerMail {
-            campaign: &campaign.spec.title,
+            campaign: campaign.title(campaign.spec.locale),
             name: &volunteer.name,
             city: &volunteer.city,
             contact: &volunteer.contact,

@@ -24,7 +24,6 @@ use super::qr;
 use crate::format::{date, money, percent, unit};
 use crate::i18n::{chosen, Lang, Tr};
 use crate::problem::ApiError;
-use crate::settings::campaigns::CampaignSettings;
 use crate::state::AppState;
 
 /// Donors shown per page of the wall.
@@ -98,8 +97,12 @@ pub async fn show(
     let plain = query.wall.is_none() && query.pledge.is_none() && query.sent.is_none() && query.checkout.is_none();
     // Read before the page is built: a change landing meanwhile makes the kept page stale.
     let generation = state.snapshots.generation();
-    let configured = state.settings.campaigns.iter().find(|c| c.slug == slug);
-    let kept_lang = configured.filter(|_| plain).map(|c| Lang::negotiate(&req, Lang::of(c.locale)));
+    // The campaign's own language, from what is published (no query): only a public campaign's
+    // page is kept.
+    let kept_lang = match plain {
+        true => state.snapshots.locale_of(&state.pool, &slug).await?.map(|l| Lang::negotiate(&req, Lang::of(l))),
+        false => None,
+    };
     if let Some(lang) = kept_lang {
         let build = || async {
             let loaded = load(&state, slug.clone(), &query).await?;
@@ -111,7 +114,7 @@ pub async fn show(
     let loaded = load(&state, slug.clone(), &query).await?;
     let mut forms = Forms::default();
     if let Some(pledge) = &loaded.returning {
-        let presets = configured.map_or(&[][..], |c| &c.presets[..]);
+        let presets = &loaded.progress.campaign.spec.presets;
         forms.give.values = GiveValues::amount_of(pledge.amount, presets);
         forms.notice = Some("checkout-back");
     }
@@ -149,58 +152,51 @@ pub fn render(
 fn render_body(state: &AppState, lang: Lang, loaded: &Loaded, forms: &Forms) -> Bytes {
     let campaign = &loaded.progress.campaign;
     let tr = Tr::new(lang);
-    let settings = state.settings.campaigns.iter().find(|c| c.slug == campaign.spec.slug);
     let path = format!("/campaigns/{}", campaign.spec.slug);
     let url = format!("{}{path}", state.settings.public_url());
     let feed = format!("{path}/news.atom");
     let frame = Frame {
         tr,
-        title: &campaign.spec.title,
+        title: campaign.title(lang.locale()),
         path: &path,
-        share: Some(Share { url: &url, description: &campaign.spec.description }),
+        share: Some(Share { url: &url, description: campaign.summary(lang.locale()) }),
         feed: Some(&feed),
         refresh_without_script: None,
         redirect: None,
     };
-    let main = page(&tr, state, loaded, settings, forms, &url);
+    let main = page(&tr, state, loaded, forms, &url);
     Bytes::from(document(&frame, main).into_string())
 }
 
-fn page(
-    tr: &Tr,
-    state: &AppState,
-    loaded: &Loaded,
-    settings: Option<&CampaignSettings>,
-    forms: &Forms,
-    url: &str,
-) -> Markup {
+fn page(tr: &Tr, state: &AppState, loaded: &Loaded, forms: &Forms, url: &str) -> Markup {
     let progress = &loaded.progress;
-    let spec = &progress.campaign.spec;
-    let slug = &spec.slug;
-    let story = settings.and_then(|s| s.story_in(tr.lang.code())).map(campaign_news::markdown::render);
+    let campaign = &progress.campaign;
+    let slug = &campaign.spec.slug;
+    let title = campaign.title(tr.lang.locale());
+    let story = campaign.story(tr.lang.locale()).map(campaign_news::markdown::render);
     html! {
         article {
-            h1 { (spec.title) }
+            h1 { (title) }
             p.by { (tr.t_with("by-foundation", &[("foundation", state.settings.foundation.name.clone().into())])) }
             (progress_box(tr, progress, true, Some("#give")))
             @if let Some(notice) = forms.notice {
                 p.alert role="status" { (tr.t(notice)) }
             }
             section.story aria-labelledby="story" {
-                h2 #story .visually-hidden { (spec.title) }
+                h2 #story .visually-hidden { (title) }
                 @match &story {
                     Some(html) => (trusted(html.clone())),
-                    None => p { (spec.description) },
+                    None => p { (campaign.summary(tr.lang.locale())) },
                 }
             }
-            (plan(tr, progress, settings))
-            (give_form(tr, progress, settings, forms))
+            (plan(tr, progress))
+            (give_form(tr, progress, forms))
             (wall(tr, progress, &loaded.wall))
             (news(tr, slug, &loaded.news))
             (comments(tr, slug, &loaded.comments, forms))
             (subscribe(tr, slug, forms))
             (volunteer(tr, slug, forms))
-            (share(tr, url, slug, &spec.title))
+            (share(tr, url, slug, title))
         }
     }
 }
@@ -212,7 +208,7 @@ pub fn progress_box(tr: &Tr, progress: &Progress, live: bool, give: Option<&str>
     let goal = spec.plan.goal();
     let raised = progress.raised;
     let shown_percent = percent(raised, goal);
-    let status = CampaignStatus::between(spec.starts_at, spec.ends_at, Utc::now());
+    let status = progress.campaign.status_at(Utc::now());
     let events = format!("/api/v1/campaigns/{}/events", spec.slug);
     let donors_forms = donor_forms(tr);
     html! {
@@ -226,7 +222,7 @@ pub fn progress_box(tr: &Tr, progress: &Progress, live: bool, give: Option<&str>
             p.meta {
                 span { span data-live="percent" { (shown_percent) } "% · " }
                 span data-live="donors" data-forms=(donors_forms) { (tr.t_with("donors", &[("count", progress.pledges.into())])) }
-                span { " · " (status_text(tr, status, spec)) }
+                span { " · " (status_text(tr, status, &progress.campaign)) }
             }
             @if let Some(href) = give.filter(|_| status == CampaignStatus::Active) {
                 p { a.button href=(href) { (tr.t("embed-give")) } }
@@ -251,7 +247,8 @@ fn donor_forms(tr: &Tr) -> String {
     serde_json::Value::Object(forms).to_string()
 }
 
-fn status_text(tr: &Tr, status: CampaignStatus, spec: &donations::campaign::CampaignSpec) -> String {
+fn status_text(tr: &Tr, status: CampaignStatus, campaign: &donations::campaign::Campaign) -> String {
+    let spec = &campaign.spec;
     match status {
         CampaignStatus::Upcoming => tr.t_with("status-upcoming", &[("date", date(tr, spec.starts_at).into())]),
         CampaignStatus::Active => match spec.ends_at {
@@ -259,24 +256,21 @@ fn status_text(tr: &Tr, status: CampaignStatus, spec: &donations::campaign::Camp
             None => tr.t("status-active"),
         },
         CampaignStatus::Ended => {
-            tr.t_with("status-ended", &[("date", date(tr, spec.ends_at.unwrap_or(spec.starts_at)).into())])
+            // Closed by staff, or past its end.
+            let ended = campaign.closed_at.or(spec.ends_at).unwrap_or(spec.starts_at);
+            tr.t_with("status-ended", &[("date", date(tr, ended).into())])
         }
     }
 }
 
 /// The funding plan as the waterfall it is: each line full, filling or waiting, the lines
 /// beyond the goal apart.
-pub fn plan(tr: &Tr, progress: &Progress, settings: Option<&CampaignSettings>) -> Markup {
+pub fn plan(tr: &Tr, progress: &Progress) -> Markup {
     let spec = &progress.campaign.spec;
     let m = |amount: Money| money(tr.lang, amount);
     let of_template = tr.t_with("line-of", &[("funded", "%F".into()), ("target", "%T".into())]);
     let open_template = tr.t_with("line-open", &[("funded", "%F".into())]);
     let lines: Vec<_> = spec.plan.lines().iter().zip(&progress.allocation.lines).collect();
-    let title_of = |key: &str, fallback: &str| -> String {
-        settings
-            .and_then(|s| s.lines.iter().find(|l| l.key == key))
-            .map_or(fallback.to_string(), |l| l.title_in(tr.lang.code()).to_string())
-    };
     let row = |line: &donations::plan::BudgetLine, funded: Money| {
         let state = match line.target {
             Some(target) if funded >= target => "full",
@@ -289,7 +283,7 @@ pub fn plan(tr: &Tr, progress: &Progress, settings: Option<&CampaignSettings>) -
         };
         html! {
             li data-line=(line.key) {
-                strong { (title_of(&line.key, &line.title)) }
+                strong { (line.titles.shown(tr.lang.locale(), spec.locale)) }
                 " "
                 span class={ "state " (state) } { (tr.t(&format!("line-{state}"))) }
                 br;
@@ -328,13 +322,10 @@ fn errors_for(tr: &Tr, errors: &FieldErrors, field: &str) -> Markup {
     }
 }
 
-fn give_form(tr: &Tr, progress: &Progress, settings: Option<&CampaignSettings>, forms: &Forms) -> Markup {
+fn give_form(tr: &Tr, progress: &Progress, forms: &Forms) -> Markup {
     let spec = &progress.campaign.spec;
     let slug = &spec.slug;
-    let open = CampaignStatus::between(spec.starts_at, spec.ends_at, Utc::now()) == CampaignStatus::Active;
-    // Configuration writes the presets in minor units of the campaign's currency.
-    let presets: Vec<Money> =
-        settings.map(|s| s.presets.iter().map(|&p| Money::new(p, spec.currency)).collect()).unwrap_or_default();
+    let open = progress.campaign.status_at(Utc::now()) == CampaignStatus::Active;
     let v = &forms.give.values;
     let e = &forms.give.errors;
     let invalid = |field: &str| e.has(field).then_some("true");
@@ -351,10 +342,14 @@ fn give_form(tr: &Tr, progress: &Progress, settings: Option<&CampaignSettings>, 
                     fieldset aria-describedby=[described("amount")] {
                         legend { (tr.t("amount-legend")) }
                         div.presets {
-                            @for preset in &presets {
+                            @for preset in &spec.presets {
                                 label {
-                                    input type="radio" name="preset" value=(preset.minor) checked[v.preset == Some(preset.minor)];
-                                    span.money { (money(tr.lang, *preset)) }
+                                    input type="radio" name="preset" value=(preset.amount.minor)
+                                        checked[v.preset == Some(preset.amount.minor)];
+                                    span.money { (money(tr.lang, preset.amount)) }
+                                    @if let Some(label) = preset.labels.get(tr.lang.locale()) {
+                                        " " span.label { (label) }
+                                    }
                                 }
                             }
                         }

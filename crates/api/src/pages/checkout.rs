@@ -31,7 +31,7 @@ async fn pledge_of(state: &AppState, slug: String, query: &PledgeQuery) -> Resul
     state
         .pool
         .run(move |conn| {
-            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            let campaign = donations::campaign::find_public(conn, &slug)?;
             let pledge = pledge_store::find(conn, id)?;
             if pledge.campaign_id != campaign.id {
                 return Err(ApiError::NotFound("pledge".into()));

@@ -11,6 +11,7 @@ use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use campaign_news::comment::NewComment;
 use campaign_news::volunteer::{NewVolunteer, VolunteerForm};
+use donations::campaign::Preset;
 use donations::money::{Currency, Money};
 use donations::pledge::PledgeRequest;
 use serde::Deserialize;
@@ -99,11 +100,10 @@ fn preset<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Erro
 }
 
 impl GiveValues {
-    /// The form filled with `amount` again: its preset when it is one (`presets` count minor
-    /// units of the campaign's currency, as configuration writes them), else as another amount
+    /// The form filled with `amount` again: its preset when it is one, else as another amount
     /// in major units (`1234.50`, `1234`).
-    pub fn amount_of(amount: Money, presets: &[i64]) -> Self {
-        if presets.contains(&amount.minor) {
+    pub fn amount_of(amount: Money, presets: &[Preset]) -> Self {
+        if presets.iter().any(|p| p.amount == amount) {
             GiveValues { preset: Some(amount.minor), ..Default::default() }
         } else {
             let text = amount.to_major_decimal();
@@ -253,7 +253,9 @@ pub async fn give(
     let values: GiveValues = decode(&body)?;
     let tr = Tr::new(lang_of(&req));
     let mut forms = Forms::default();
-    let currency = state.settings.campaigns.iter().find(|c| c.slug == slug).map_or(Currency::Kzt, |c| c.currency);
+    // An unknown campaign's amount is read as tenge: the pledge is refused as not found anyway.
+    let facts = state.snapshots.facts(&state.pool, &slug).await?;
+    let currency = facts.map_or(Currency::Kzt, |f| f.currency);
     let amount = match (values.amount(currency), control_chars::check_form(&body)) {
         (Ok(amount), Ok(())) => amount,
         (amount, text) => {
@@ -428,8 +430,9 @@ mod tests {
     #[test]
     fn a_returning_amount_fills_its_preset_or_the_other_field() {
         let kzt = |minor| Money::new(minor, Currency::Kzt);
-        assert_eq!(GiveValues::amount_of(kzt(500_000), &[500_000]).preset, Some(500_000));
-        assert_eq!(GiveValues::amount_of(kzt(123_450), &[500_000]).amount_other, "1234.50");
+        let presets = [Preset { amount: kzt(500_000), labels: Default::default() }];
+        assert_eq!(GiveValues::amount_of(kzt(500_000), &presets).preset, Some(500_000));
+        assert_eq!(GiveValues::amount_of(kzt(123_450), &presets).amount_other, "1234.50");
         assert_eq!(GiveValues::amount_of(kzt(123_400), &[]).amount_other, "1234");
     }
 

@@ -18,6 +18,7 @@ use actix_web::http::header::LOCATION;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use campaign_news::post;
+use donations::campaign::Audience;
 use maud::html;
 
 use crate::i18n::{chosen, Lang, Tr};
@@ -52,7 +53,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// `GET /`: the campaigns, or the only one.
 pub async fn index(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let all = state.pool.run(donations::campaign::list_progress).await?;
+    let all = state.pool.run(|conn| donations::campaign::list_progress(conn, Audience::Public)).await?;
     let suffix = chosen(&req).map(|l| format!("?lang={}", l.code())).unwrap_or_default();
     if let [only] = all.as_slice() {
         return Ok(HttpResponse::SeeOther()
@@ -74,8 +75,8 @@ pub async fn index(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpR
         @if all.is_empty() { p { (tr.t("campaigns-none")) } }
         @for progress in &all {
             article.card {
-                h2 { a href={ "/campaigns/" (progress.campaign.spec.slug) } { (progress.campaign.spec.title) } }
-                p { (progress.campaign.spec.description) }
+                h2 { a href={ "/campaigns/" (progress.campaign.spec.slug) } { (progress.campaign.title(tr.lang.locale())) } }
+                p { (progress.campaign.summary(tr.lang.locale())) }
                 (campaign::progress_box(&tr, progress, false, None))
             }
         }
@@ -93,7 +94,7 @@ pub async fn news_post(
     let (campaign, post) = state
         .pool
         .run(move |conn| {
-            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            let campaign = donations::campaign::find_public(conn, &slug)?;
             let post = post::find_published(conn, campaign.id, &post_slug)?;
             Ok::<_, ApiError>((campaign, post))
         })
@@ -102,18 +103,19 @@ pub async fn news_post(
     let path = format!("/campaigns/{}/news/{}", campaign.spec.slug, post.slug);
     let url = format!("{}{path}", state.settings.public_url());
     let feed = format!("/campaigns/{}/news.atom", campaign.spec.slug);
+    let campaign_title = campaign.title(tr.lang.locale());
     let frame = Frame {
         tr,
         title: &post.title,
         path: &path,
-        share: Some(layout::Share { url: &url, description: &campaign.spec.title }),
+        share: Some(layout::Share { url: &url, description: campaign_title }),
         feed: Some(&feed),
         refresh_without_script: None,
         redirect: None,
     };
     let main = html! {
         article {
-            p { a href={ "/campaigns/" (campaign.spec.slug) } { (campaign.spec.title) } }
+            p { a href={ "/campaigns/" (campaign.spec.slug) } { (campaign_title) } }
             h1 { (post.title) }
             @if let Some(at) = post.published_at { p.when { (crate::format::date(&tr, demeu_db::utc(at))) } }
             // Sanitized when it was saved (campaign_news::markdown).
@@ -140,13 +142,13 @@ pub async fn embed(
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (progress.campaign.spec.title) }
+                title { (progress.campaign.title(tr.lang.locale())) }
                 link rel="stylesheet" href=(assets::style().path);
                 script src=(assets::script().path) defer {}
             }
             body.embed {
                 main.embed {
-                    p { strong { (progress.campaign.spec.title) } }
+                    p { strong { (progress.campaign.title(tr.lang.locale())) } }
                     (campaign::progress_box(&tr, &progress, true, None))
                     p { a.button href={ (page) "?lang=" (tr.lang.code()) "#give" } target="_top" { (tr.t("embed-give")) } }
                 }

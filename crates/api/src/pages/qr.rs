@@ -25,7 +25,7 @@ pub fn path(slug: &str) -> String {
 /// only with `public_url`, so browsers and CDNs keep it for a day.
 pub async fn serve(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, ApiError> {
     // Only a campaign's code: the snapshot answers 404 for any other slug.
-    state.snapshots.campaign(&state.pool, &slug).await?;
+    state.snapshots.campaign(&state.pool, &slug, None).await?;
     let url = format!("{}/campaigns/{slug}", state.settings.public_url());
     let body = svg(&url).ok_or_else(|| ApiError::NotFound("qr".into()))?;
     Ok(HttpResponse::Ok()

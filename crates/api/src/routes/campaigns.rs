@@ -1,8 +1,9 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
-use donations::campaign::Progress;
+use donations::campaign::{Locale, Progress};
 use serde::Serialize;
 
+use crate::i18n::Lang;
 use crate::problem::ApiError;
 use crate::routes::access::Accountant;
 use crate::state::AppState;
@@ -12,8 +13,11 @@ use crate::state::AppState;
 pub struct LineView {
     /// Stable key.
     pub key: String,
-    /// Shown title.
+    /// The title in the language read (`?lang=`, else Accept-Language, else the campaign's).
     pub title: String,
+    /// The title in each language; null where it has none.
+    #[schema(value_type = Object)]
+    pub titles: demeu_db::locale::Texts,
     /// `goal` or `overflow`.
     pub tier: String,
     /// Minor units needed; null for the line that takes the rest.
@@ -27,9 +31,14 @@ pub struct LineView {
 pub struct CampaignView {
     /// URL name.
     pub slug: String,
-    /// Title.
+    /// The title in the language read (`?lang=`, else Accept-Language, else the campaign's).
     pub title: String,
-    /// Description.
+    /// The title in each language (`kk`, `ru`, `en`); null where it has none.
+    #[schema(value_type = Object)]
+    pub titles: demeu_db::locale::Texts,
+    /// The summary in the language read.
+    pub summary: String,
+    /// The same as `summary` (the name the first version of the API gave it).
     pub description: String,
     /// ISO currency code.
     #[schema(schema_with = crate::stored_schema::names::<donations::money::Currency>)]
@@ -53,6 +62,8 @@ pub struct CampaignView {
     pub starts_at: DateTime<Utc>,
     /// When pledges close; null while open-ended.
     pub ends_at: Option<DateTime<Utc>>,
+    /// Days until `ends_at`, a started day counted as one; 0 once ended; null when open-ended.
+    pub days_left: Option<i64>,
     /// `upcoming`, `active` or `ended`.
     pub status: String,
     /// The plan's lines with what each has received, in order.
@@ -61,11 +72,13 @@ pub struct CampaignView {
     pub unallocated: i64,
 }
 
-impl From<Progress> for CampaignView {
-    fn from(p: Progress) -> Self {
+impl CampaignView {
+    /// `p` as a reader of `lang` reads it at `now`.
+    pub fn of(p: &Progress, lang: Locale, now: DateTime<Utc>) -> Self {
         let percent = p.percent();
-        let status = p.campaign.status_at(Utc::now()).as_str().to_string();
-        let spec = p.campaign.spec;
+        let campaign = &p.campaign;
+        let status = campaign.status_at(now).as_str().to_string();
+        let spec = &campaign.spec;
         let allocation = spec
             .plan
             .lines()
@@ -73,16 +86,19 @@ impl From<Progress> for CampaignView {
             .zip(&p.allocation.lines)
             .map(|(line, funding)| LineView {
                 key: line.key.clone(),
-                title: line.title.clone(),
+                title: line.titles.shown(lang, spec.locale).to_string(),
+                titles: line.titles.clone(),
                 tier: line.tier.as_str().to_string(),
                 target: line.target.map(|t| t.minor),
                 funded: funding.funded.minor,
             })
             .collect();
         CampaignView {
-            slug: spec.slug,
-            title: spec.title,
-            description: spec.description,
+            slug: spec.slug.clone(),
+            title: campaign.title(lang).to_string(),
+            titles: spec.titles.clone(),
+            summary: campaign.summary(lang).to_string(),
+            description: campaign.summary(lang).to_string(),
             currency: spec.currency,
             locale: spec.locale,
             goal: spec.plan.goal().minor,
@@ -93,11 +109,20 @@ impl From<Progress> for CampaignView {
             max_pledge: spec.max_pledge.minor,
             starts_at: spec.starts_at,
             ends_at: spec.ends_at,
+            days_left: campaign.days_left(now),
             status,
             allocation,
             unallocated: p.allocation.unallocated.minor,
         }
     }
+}
+
+/// The language a public read's texts are in.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct LangQuery {
+    /// `kk`, `ru` or `en`; absent: Accept-Language, else each campaign's own language.
+    #[param(schema_with = crate::stored_schema::names::<Locale>)]
+    pub lang: Option<String>,
 }
 
 /// The campaigns.
@@ -110,13 +135,17 @@ pub struct CampaignList {
 /// Every campaign with its progress, from the in-memory snapshot (see `snapshot.rs` for how
 /// fresh it is). Answered with an ETag: `If-None-Match` with it is 304.
 #[utoipa::path(get, path = "/api/v1/campaigns", operation_id = "list_campaigns", tag = "campaigns",
-    params(("If-None-Match" = Option<String>, Header, description = "An ETag of an earlier answer")),
+    params(
+        LangQuery,
+        ("If-None-Match" = Option<String>, Header, description = "An ETag of an earlier answer"),
+    ),
     responses(
         (status = 200, body = CampaignList, headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 304, description = "Unchanged since the ETag given", headers(("ETag" = String))),
     ))]
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Ok(state.snapshots.list(&state.pool).await?.respond(&req))
+    let lang = Lang::asked_by_api(&req).map(Lang::locale);
+    Ok(state.snapshots.list(&state.pool, lang).await?.respond(&req))
 }
 
 /// One campaign's progress, from the in-memory snapshot of its running totals (see
@@ -124,6 +153,7 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
 #[utoipa::path(get, path = "/api/v1/campaigns/{slug}", operation_id = "show_campaign", tag = "campaigns",
     params(
         ("slug" = String, Path, description = "The campaign's URL name"),
+        LangQuery,
         ("If-None-Match" = Option<String>, Header, description = "An ETag of an earlier answer"),
     ),
     responses(
@@ -135,7 +165,8 @@ pub async fn show(
     slug: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(state.snapshots.campaign(&state.pool, &slug).await?.respond(&req))
+    let lang = Lang::asked_by_api(&req).map(Lang::locale);
+    Ok(state.snapshots.campaign(&state.pool, &slug, lang).await?.respond(&req))
 }
 
 /// The running totals beside the totals recomputed from the ledger.

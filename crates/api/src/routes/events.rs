@@ -108,6 +108,8 @@ struct Stream {
     snapshots: Arc<Snapshots>,
     pool: DbPool,
     slug: String,
+    /// The language asked for (`?lang=`, Accept-Language); `None`: the campaign's own.
+    lang: Option<donations::campaign::Locale>,
     changes: watch::Receiver<u64>,
     sent: Option<Arc<Entry>>,
     first: Option<Arc<Entry>>,
@@ -129,7 +131,7 @@ impl Stream {
                 Ok(Err(_)) => return None,
                 Ok(Ok(())) => {}
             }
-            let Ok(entry) = self.snapshots.campaign(&self.pool, &self.slug).await else {
+            let Ok(entry) = self.snapshots.campaign(&self.pool, &self.slug, self.lang).await else {
                 // The database is away for a moment: the next change or poll tries again.
                 continue;
             };
@@ -166,11 +168,13 @@ pub async fn stream(
         NoSlot::ClientFull => ApiError::RateLimited { retry_after: CLIENT_FULL_RETRY_AFTER },
     })?;
     let changes = state.snapshots.subscribe();
-    let first = state.snapshots.campaign(&state.pool, &slug).await?;
+    let lang = crate::i18n::Lang::asked_by_api(&req).map(crate::i18n::Lang::locale);
+    let first = state.snapshots.campaign(&state.pool, &slug, lang).await?;
     let start = Stream {
         snapshots: state.snapshots.clone(),
         pool: state.pool.clone(),
         slug,
+        lang,
         changes,
         sent: None,
         first: Some(first),

@@ -41,7 +41,12 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
 #[utoipa::path(get, path = "/metrics", operation_id = "metrics",
     tag = "operations", responses((status = 200, content_type = "text/plain")))]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let campaigns = state.pool.run(|conn| donations::campaign::list_progress(conn).map_err(ApiError::from)).await?;
+    let campaigns = state
+        .pool
+        .run(|conn| {
+            donations::campaign::list_progress(conn, donations::campaign::Audience::Staff).map_err(ApiError::from)
+        })
+        .await?;
     let mut out = state.metrics.render();
     out.push_str("# HELP demeu_campaign_raised_minor Net amount counted, in minor units.\n");
     out.push_str("# TYPE demeu_campaign_raised_minor gauge\n");

@@ -82,7 +82,7 @@ pub async fn show(state: web::Data<AppState>, path: web::Path<(String, String)>)
     let post = state
         .pool
         .run(move |conn| {
-            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            let campaign = donations::campaign::find_public(conn, &slug)?;
             post::find_published(conn, campaign.id, &post_slug).map_err(ApiError::from)
         })
         .await?;
@@ -99,7 +99,7 @@ pub async fn atom(state: web::Data<AppState>, slug: web::Path<String>) -> Result
     let (campaign, posts) = state
         .pool
         .run(move |conn| {
-            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            let campaign = donations::campaign::find_public(conn, &slug)?;
             let posts = post::list_published(conn, campaign.id, 50, None)?;
             Ok::<_, ApiError>((campaign, posts.items))
         })
@@ -129,7 +129,7 @@ pub async fn atom(state: web::Data<AppState>, slug: web::Path<String>) -> Result
     let updated = posts.iter().map(|p| utc(p.updated_at)).max().unwrap_or(campaign.spec.starts_at).fixed_offset();
     let feed = Feed {
         id: format!("urn:uuid:{}", campaign.id),
-        title: Text::plain(campaign.spec.title.clone()),
+        title: Text::plain(campaign.title(campaign.spec.locale).to_string()),
         updated,
         authors: vec![Person { name: state.settings.foundation.name.clone(), ..Default::default() }],
         links: vec![link(feed_url, "self")],

@@ -37,7 +37,7 @@ impl Books {
     pub async fn check(&self, pool: &DbPool) -> Result<(), demeu_db::DbError> {
         let found = pool
             .run(|conn| {
-                let slugs = donations::campaign::list_progress(conn)
+                let slugs = donations::campaign::list_progress(conn, donations::campaign::Audience::Staff)
                     .map_err(|e| demeu_db::DbError::Unavailable(e.to_string()))?
                     .into_iter()
                     .map(|p| p.campaign.spec.slug);

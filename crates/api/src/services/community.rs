@@ -24,7 +24,7 @@ pub async fn comment(
     state
         .pool
         .run(move |conn| {
-            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            let campaign = donations::campaign::find_public(conn, &slug)?;
             comment::create(conn, campaign.id, &new).map_err(ServiceError::from)
         })
         .await
@@ -47,7 +47,7 @@ pub async fn subscribe(
     state
         .pool
         .run(move |conn| {
-            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            let campaign = donations::campaign::find_public(conn, &slug)?;
             conn.write_transaction(|conn| compose::subscribe(conn, &ctx, &campaign, &email, locale))?;
             Ok::<_, ServiceError>(())
         })

@@ -62,7 +62,7 @@ pub async fn pledge(
     let prepared = state
         .pool
         .run(move |conn| {
-            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            let campaign = donations::campaign::find_public(conn, &slug)?;
             // The key first: a request answered before gets its answer again, even if the
             // campaign has ended since.
             let begin = match &held_in {
@@ -126,7 +126,7 @@ async fn checkout(
             let request = CheckoutRequest {
                 pledge_id: pledge_id.as_uuid(),
                 amount: pledge.amount,
-                campaign_title: campaign.spec.title.clone(),
+                campaign_title: campaign.title(lang.unwrap_or(campaign.spec.locale)).to_string(),
                 success_url: thanks_url(state.settings.public_url(), &campaign.spec.slug, pledge_id),
                 cancel_url: back_url(state.settings.public_url(), &campaign.spec.slug, pledge_id),
                 email: pledge.email.clone(),

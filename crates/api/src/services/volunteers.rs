@@ -29,7 +29,7 @@ pub async fn apply(
     state
         .pool
         .run(move |conn| {
-            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            let campaign = donations::campaign::find_public(conn, &slug)?;
             conn.write_transaction(|conn| {
                 let stored = volunteer::insert(conn, campaign.id, &new)?;
                 compose::volunteer_application(conn, &ctx, &campaign, &stored)?;

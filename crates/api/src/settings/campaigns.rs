@@ -1,26 +1,31 @@
-//! `[[campaigns]]`: how configuration describes a campaign, and its mapping to the domain's
-//! checked `CampaignSpec` (where a bad plan or limit is refused with the key named).
+//! `[[campaigns]]`: how configuration describes the campaigns a new installation starts with
+//! (imported once: see `donations::campaign::import_once`), and their mapping to the domain's
+//! checked `CampaignSpec` (where a bad plan, limit or text is refused with the key named).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, FixedOffset, Utc};
-use donations::campaign::{CampaignSpec, Locale};
+use demeu_db::locale::Texts;
+use donations::campaign::{CampaignSpec, Locale, Preset};
 use donations::money::{Currency, Money};
 use donations::plan::{BudgetLine, FundingPlan, Tier};
 use serde::Deserialize;
 
 use super::SettingsError;
 
+/// Text per language code, as configuration writes it: `{ kk = "..", ru = "..", en = ".." }`.
+pub type TextSettings = BTreeMap<String, String>;
+
 /// `[[campaigns]]`
 #[derive(Debug, Clone, Deserialize)]
 pub struct CampaignSettings {
     /// URL name.
     pub slug: String,
-    /// Shown title.
-    pub title: String,
-    /// Shown description.
+    /// The title per language; the one in `locale` is required.
+    pub titles: TextSettings,
+    /// What is said under the title, per language.
     #[serde(default)]
-    pub description: String,
+    pub summaries: TextSettings,
     /// ISO code: KZT, USD or EUR.
     pub currency: Currency,
     /// The language of its mail and pages when the visitor's is not known: kk, ru or en.
@@ -41,16 +46,32 @@ pub struct CampaignSettings {
     /// The budget lines in the order money fills them.
     #[serde(default)]
     pub lines: Vec<LineSettings>,
-    /// The amounts the donate form offers, minor units.
+    /// The amounts the donate form offers, minor units, each alone or with labels.
     #[serde(default = "default_presets")]
-    pub presets: Vec<i64>,
-    /// The page's story, Markdown, by language code (kk, ru, en).
+    pub presets: Vec<PresetSettings>,
+    /// The page's story, Markdown, per language.
     #[serde(default)]
-    pub story: HashMap<String, String>,
+    pub stories: TextSettings,
 }
 
-fn default_presets() -> Vec<i64> {
-    vec![200_000, 500_000, 1_000_000, 2_500_000]
+/// One of `presets`: `500000` or `{ amount = 500000, labels = { ru = "..." } }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum PresetSettings {
+    /// An amount alone.
+    Amount(i64),
+    /// An amount with what it buys.
+    Labelled {
+        /// Minor units.
+        amount: i64,
+        /// What it buys, per language.
+        #[serde(default)]
+        labels: TextSettings,
+    },
+}
+
+fn default_presets() -> Vec<PresetSettings> {
+    [200_000, 500_000, 1_000_000, 2_500_000].into_iter().map(PresetSettings::Amount).collect()
 }
 
 fn default_locale() -> Locale {
@@ -68,71 +89,65 @@ fn default_max_pledge() -> i64 {
 pub struct LineSettings {
     /// Stable key.
     pub key: String,
-    /// Shown title.
-    pub title: String,
+    /// The title per language; the campaign's `locale` one is required.
+    pub titles: TextSettings,
     /// `goal` or `overflow`.
     pub tier: Tier,
     /// Minor units; absent for an uncapped last line.
     pub target: Option<i64>,
-    /// The title in other languages, by code (kk, ru, en).
-    #[serde(default)]
-    pub titles: HashMap<String, String>,
 }
 
 impl CampaignSettings {
     pub(super) fn to_spec(&self, index: usize) -> Result<CampaignSpec, SettingsError> {
         let at = |key: &str, msg: String| SettingsError(format!("campaigns[{index}].{key} ({}): {msg}", self.slug));
+        let texts = |key: &str, map: &TextSettings| {
+            Texts::from_map(key, map.iter().map(|(k, v)| (k.as_str(), v.as_str()))).map_err(|e| at(&e.field, e.message))
+        };
         // Configuration writes every amount in minor units of the campaign's currency.
         let money = |minor| Money::new(minor, self.currency);
         let lines = self
             .lines
             .iter()
-            .map(|l| BudgetLine {
-                key: l.key.clone(),
-                title: l.title.clone(),
-                tier: l.tier,
-                target: l.target.map(money),
+            .enumerate()
+            .map(|(i, l)| {
+                Ok(BudgetLine {
+                    key: l.key.clone(),
+                    titles: texts(&format!("lines[{i}].titles"), &l.titles)?,
+                    tier: l.tier,
+                    target: l.target.map(money),
+                })
             })
-            .collect();
+            .collect::<Result<Vec<_>, SettingsError>>()?;
+        let presets = self
+            .presets
+            .iter()
+            .enumerate()
+            .map(|(i, p)| match p {
+                PresetSettings::Amount(amount) => Ok(Preset { amount: money(*amount), labels: Texts::default() }),
+                PresetSettings::Labelled { amount, labels } => {
+                    Ok(Preset { amount: money(*amount), labels: texts(&format!("presets[{i}].labels"), labels)? })
+                }
+            })
+            .collect::<Result<Vec<_>, SettingsError>>()?;
         let plan = FundingPlan::new(money(self.goal), lines).map_err(|e| at("lines", e.to_string()))?;
         let spec = CampaignSpec {
             slug: self.slug.clone(),
-            title: self.title.clone(),
-            description: self.description.clone(),
+            titles: texts("titles", &self.titles)?,
+            summaries: texts("summaries", &self.summaries)?,
+            stories: texts("stories", &self.stories)?,
             currency: self.currency,
             locale: self.locale,
             starts_at: self.starts_at.with_timezone(&Utc),
             ends_at: self.ends_at.map(|e| e.with_timezone(&Utc)),
             min_pledge: money(self.min_pledge),
             max_pledge: money(self.max_pledge),
+            presets,
             plan,
         };
-        spec.validate().map_err(|e| at(&e.field, e.message))?;
-        if let Some(bad) = self.presets.iter().find(|&&p| p < self.min_pledge || p > self.max_pledge) {
-            return Err(at("presets", format!("{bad} is outside min_pledge..max_pledge")));
-        }
-        let languages = ["kk", "ru", "en"];
-        let unknown = |map: &HashMap<String, String>| map.keys().find(|k| !languages.contains(&k.as_str())).cloned();
-        if let Some(code) = unknown(&self.story) {
-            return Err(at("story", format!("`{code}` is not one of kk, ru, en")));
-        }
-        if let Some((line, code)) = self.lines.iter().find_map(|l| unknown(&l.titles).map(|c| (l.key.clone(), c))) {
-            return Err(at("lines", format!("{line}: title `{code}` is not one of kk, ru, en")));
+        if let Err(errors) = spec.validate() {
+            let said: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+            return Err(at(&errors[0].field, said.join("; ")));
         }
         Ok(spec)
-    }
-}
-
-impl CampaignSettings {
-    /// The story in `lang`, else in the campaign's own locale, else none.
-    pub fn story_in(&self, lang: &str) -> Option<&str> {
-        self.story.get(lang).or_else(|| self.story.get(self.locale.as_str())).map(String::as_str)
-    }
-}
-
-impl LineSettings {
-    /// The title in `lang`, else the configured title.
-    pub fn title_in(&self, lang: &str) -> &str {
-        self.titles.get(lang).map_or(self.title.as_str(), String::as_str)
     }
 }

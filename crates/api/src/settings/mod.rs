@@ -559,9 +559,6 @@ impl Settings {
             demeu_db::email::Email::parse(address)
                 .map_err(|why| SettingsError(format!("foundation.volunteers_email: {why}")))?;
         }
-        if self.campaigns.is_empty() {
-            return Err(SettingsError("campaigns: at least one campaign is needed".into()));
-        }
         let specs = self.campaign_specs()?;
         for (i, spec) in specs.iter().enumerate() {
             if specs[..i].iter().any(|s| s.slug == spec.slug) {
@@ -629,18 +626,18 @@ mod tests {
         let err = Settings::from_toml_over_defaults(&[r#"
             [[campaigns]]
             slug = "mentors"
-            title = "Mentors"
+            titles = { ru = "Mentors" }
             currency = "KZT"
             starts_at = "2026-11-01T00:00:00+05:00"
             goal = 52500000
             [[campaigns.lines]]
             key = "summer-school"
-            title = "Summer"
+            titles = { ru = "Summer" }
             tier = "goal"
             target = 22500000
             [[campaigns.lines]]
             key = "psychologists"
-            title = "Psychologists"
+            titles = { ru = "Psychologists" }
             tier = "goal"
             target = 20000000
             "#])
