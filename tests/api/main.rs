@@ -34,6 +34,7 @@ mod security_headers;
 mod smtp;
 mod snapshot;
 mod staff;
+mod staff_campaigns;
 mod staff_money;
 mod stripe;
 mod stripe_provider;

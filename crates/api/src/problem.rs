@@ -28,6 +28,9 @@ pub enum ApiError {
     /// 403: the credentials do not allow this.
     #[error("your role does not allow this")]
     Forbidden,
+    /// 403, saying what this role may not change.
+    #[error("{0}")]
+    NotAllowed(String),
     /// 404: nothing by that name.
     #[error("{0} not found")]
     NotFound(String),
@@ -78,7 +81,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => "bad-request",
             ApiError::Unauthorized => "unauthorized",
-            ApiError::Forbidden => "forbidden",
+            ApiError::Forbidden | ApiError::NotAllowed(_) => "forbidden",
             ApiError::NotFound(_) => "not-found",
             ApiError::MethodNotAllowed => "method-not-allowed",
             ApiError::Conflict(_) => "conflict",
@@ -96,7 +99,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => "Malformed request",
             ApiError::Unauthorized => "Authentication required",
-            ApiError::Forbidden => "Not allowed",
+            ApiError::Forbidden | ApiError::NotAllowed(_) => "Not allowed",
             ApiError::NotFound(_) => "Not found",
             ApiError::MethodNotAllowed => "Method not allowed",
             ApiError::Conflict(_) => "Conflict",
@@ -142,7 +145,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::NotAllowed(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -211,6 +214,7 @@ impl From<donations::Error> for ApiError {
             E::NotFound(what) => ApiError::NotFound(what.to_string()),
             E::Invalid(fields) => ApiError::Invalid(fields),
             E::Conflict(msg) => ApiError::Conflict(msg),
+            E::NotAllowed(msg) => ApiError::NotAllowed(msg),
             E::Ledger(e) => ApiError::Conflict(e.to_string()),
             E::CurrencyMismatch { .. } => ApiError::Conflict(e.to_string()),
             E::NotYetKnown(msg) => ApiError::Unavailable(msg),

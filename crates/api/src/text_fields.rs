@@ -6,12 +6,14 @@
 use campaign_news::comment::NewComment;
 use campaign_news::post::{NewPost, PostEdit};
 use campaign_news::volunteer::{VolunteerForm, VolunteerPatch};
+use donations::campaign_edit::{CampaignPatch, NewCampaign};
 use donations::offline::OfflineGift;
 use donations::pledge::PledgeRequest;
 
 use crate::auth::{NewStaffUser, StaffUpdate};
 use crate::routes::news::SubscribeBody;
 use crate::routes::staff::SignIn;
+use crate::routes::staff_campaigns::CloseRequest;
 use crate::routes::staff_pledges::RefundBody;
 
 /// The text fields of a request body, named as a 422 names them. Every string not listed is
@@ -35,12 +37,16 @@ macro_rules! fields {
 
 fields!(LINES: PledgeRequest => ["message"], NewComment => ["body"], NewPost => ["body_markdown"], PostEdit => ["body_markdown"]);
 fields!(LINES: VolunteerForm => ["about"], VolunteerPatch => ["note"]);
+// A campaign's story and summary per language (`stories.kk`) are paragraphs.
+fields!(LINES: NewCampaign => ["summaries.kk", "summaries.ru", "summaries.en", "stories.kk", "stories.ru", "stories.en"]);
+fields!(LINES: CampaignPatch => ["summaries.kk", "summaries.ru", "summaries.en", "stories.kk", "stories.ru", "stories.en", "reason"]);
 fields!(SECRETS: SignIn => ["password"], NewStaffUser => ["password"], StaffUpdate => ["password"]);
 
 // Names, addresses, references, methods: one line each.
 impl TextFields for OfflineGift {}
 impl TextFields for SubscribeBody {}
 impl TextFields for RefundBody {}
+impl TextFields for CloseRequest {}
 
 #[cfg(test)]
 mod tests {
@@ -51,7 +57,12 @@ mod tests {
     fn listed_fields_exist<T: TextFields + utoipa::ToSchema>() {
         let schema = serde_json::to_value(T::schema()).expect("a schema serializes");
         for name in T::LINES.iter().chain(T::SECRETS) {
-            assert!(schema["properties"][*name].is_object(), "{} has no field `{name}`: {schema}", T::name());
+            // `stories.kk`: a language of the field `stories`.
+            let (field, key) = name.split_once('.').map_or((*name, None), |(f, k)| (f, Some(k)));
+            assert!(schema["properties"][field].is_object(), "{} has no field `{field}`: {schema}", T::name());
+            if let Some(key) = key {
+                assert!(demeu_db::locale::Locale::NAMES.contains(&key), "{name}: `{key}` is not a language");
+            }
         }
     }
 
@@ -66,5 +77,7 @@ mod tests {
         listed_fields_exist::<SignIn>();
         listed_fields_exist::<NewStaffUser>();
         listed_fields_exist::<StaffUpdate>();
+        listed_fields_exist::<NewCampaign>();
+        listed_fields_exist::<CampaignPatch>();
     }
 }

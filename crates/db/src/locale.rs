@@ -34,20 +34,23 @@ impl Texts {
         texts
     }
 
-    /// Reads `{"kk": .., "ru": .., "en": ..}` as sent by staff or configuration: a key that is
-    /// not one of the three languages is refused, naming `field.key` (so that a Kazakh title
-    /// typed under `kz` is not silently lost).
+    /// Reads `{"kk": .., "ru": .., "en": ..}` as sent by staff or configuration, trimmed. A key
+    /// that is not one of the three languages is an error naming `field.key` (so that a Kazakh
+    /// title typed under `kz` is not silently lost); the other keys are read all the same, so
+    /// that each fault is named once.
     pub fn from_map<'a>(
         field: &str,
         map: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<Texts, crate::FieldError> {
+    ) -> (Texts, Vec<crate::FieldError>) {
         let mut texts = Texts::default();
+        let mut errors = Vec::new();
         for (key, text) in map {
-            let lang: Locale =
-                key.parse().map_err(|_| crate::FieldError::one_of(&format!("{field}.{key}"), Locale::NAMES))?;
-            *texts.slot_mut(lang) = text.trim().to_string();
+            match key.parse::<Locale>() {
+                Ok(lang) => *texts.slot_mut(lang) = text.trim().to_string(),
+                Err(_) => errors.push(crate::FieldError::one_of(&format!("{field}.{key}"), Locale::NAMES)),
+            }
         }
-        Ok(texts)
+        (texts, errors)
     }
 
     /// The text in `lang`, if it is there (a blank one is not).
@@ -117,9 +120,11 @@ mod tests {
 
     #[test]
     fn an_unknown_language_key_is_refused_by_name() {
-        let err = Texts::from_map("titles", [("kk", "Тәлімгерлер"), ("kz", "x")]).unwrap_err();
-        assert_eq!(err.field, "titles.kz");
-        let ok = Texts::from_map("titles", [("en", " Mentors ")]).expect("known key");
+        let (texts, errors) = Texts::from_map("titles", [("kk", "Тәлімгерлер"), ("kz", "x")]);
+        assert_eq!(errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["titles.kz"]);
+        assert_eq!(texts.get(Locale::Kk), Some("Тәлімгерлер"), "the known keys are read all the same");
+        let (ok, errors) = Texts::from_map("titles", [("en", " Mentors ")]);
+        assert!(errors.is_empty());
         assert_eq!(ok.get(Locale::En), Some("Mentors"));
         assert_eq!(
             serde_json::to_value(&ok).expect("json"),

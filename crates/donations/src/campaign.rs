@@ -350,7 +350,7 @@ pub fn import_once(conn: &mut DbConn, spec: &CampaignSpec) -> Result<Imported, E
 }
 
 /// Stores a new campaign in `state` with its totals row. Inside the caller's transaction.
-fn insert(
+pub(crate) fn insert(
     conn: &mut DbConn,
     spec: &CampaignSpec,
     state: CampaignState,
@@ -372,6 +372,38 @@ fn insert(
     totals::create(conn, id, now)?;
     write_lines_and_presets(conn, id, spec)?;
     Ok(id)
+}
+
+/// Stores `spec` over campaign `id`'s (its texts, money fields, lines and presets). Inside the
+/// caller's transaction; the rules of who may change what are `campaign_edit`'s.
+pub(crate) fn store_spec(
+    conn: &mut DbConn,
+    id: CampaignId,
+    spec: &CampaignSpec,
+    now: NaiveDateTime,
+) -> Result<(), Error> {
+    diesel::update(campaigns::table.find(id)).set(SpecColumns::of(spec, now)).execute(conn)?;
+    write_lines_and_presets(conn, id, spec)
+}
+
+/// Moves campaign `id` to `state`. Inside the caller's transaction.
+pub(crate) fn set_state(
+    conn: &mut DbConn,
+    id: CampaignId,
+    state: CampaignState,
+    closed_at: Option<NaiveDateTime>,
+    successor: Option<CampaignId>,
+    now: NaiveDateTime,
+) -> Result<(), Error> {
+    diesel::update(campaigns::table.find(id))
+        .set((
+            campaigns::state.eq(state),
+            campaigns::closed_at.eq(closed_at),
+            campaigns::successor_id.eq(successor),
+            campaigns::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Replaces a campaign's plan lines and presets with `spec`'s. Allocation is computed from the

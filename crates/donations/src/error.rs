@@ -15,6 +15,9 @@ pub enum Error {
     /// The request's values are wrong; nothing was changed.
     #[error("invalid request")]
     Invalid(Vec<FieldError>),
+    /// The person's role does not allow it (what they may not change is named).
+    #[error("{0}")]
+    NotAllowed(String),
     /// The request is well-formed but conflicts with the current state.
     #[error("{0}")]
     Conflict(String),

@@ -3,6 +3,7 @@
 
 pub mod allocation;
 pub mod campaign;
+pub mod campaign_edit;
 mod error;
 pub mod ids;
 pub mod ledger;

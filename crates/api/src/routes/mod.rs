@@ -9,6 +9,7 @@ pub mod news;
 pub mod pledges;
 pub mod sandbox;
 pub mod staff;
+pub mod staff_campaigns;
 pub mod staff_news;
 pub mod staff_pledges;
 pub mod staff_webhooks;
@@ -128,6 +129,10 @@ api_routes! {
     "/staff/users/{id}" => [PATCH staff::update_user staff]
     "/staff/audit" => [GET staff::audit staff]
     "/staff/campaigns/{slug}/reconciliation" => [GET campaigns::reconciliation staff]
+    "/staff/campaigns" => [GET staff_campaigns::list staff, POST staff_campaigns::create staff]
+    "/staff/campaigns/{slug}" => [GET staff_campaigns::show staff, PATCH staff_campaigns::edit staff]
+    "/staff/campaigns/{slug}/open" => [POST staff_campaigns::open staff]
+    "/staff/campaigns/{slug}/close" => [POST staff_campaigns::close staff]
     "/campaigns/{slug}/volunteers" => [POST volunteers::apply public]
     "/staff/volunteers" => [GET volunteers::list staff]
     "/staff/volunteers/{id}" => [GET volunteers::show staff, PATCH volunteers::update staff]

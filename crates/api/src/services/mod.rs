@@ -3,6 +3,7 @@
 //! rules themselves stay in the domain crates, which these call.
 
 pub mod books;
+pub mod campaigns;
 pub mod community;
 pub mod exports;
 pub mod news;

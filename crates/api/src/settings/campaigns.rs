@@ -101,7 +101,11 @@ impl CampaignSettings {
     pub(super) fn to_spec(&self, index: usize) -> Result<CampaignSpec, SettingsError> {
         let at = |key: &str, msg: String| SettingsError(format!("campaigns[{index}].{key} ({}): {msg}", self.slug));
         let texts = |key: &str, map: &TextSettings| {
-            Texts::from_map(key, map.iter().map(|(k, v)| (k.as_str(), v.as_str()))).map_err(|e| at(&e.field, e.message))
+            let (texts, unknown) = Texts::from_map(key, map.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            match unknown.into_iter().next() {
+                Some(e) => Err(at(&e.field, e.message)),
+                None => Ok(texts),
+            }
         };
         // Configuration writes every amount in minor units of the campaign's currency.
         let money = |minor| Money::new(minor, self.currency);
