@@ -23,6 +23,7 @@ mod mail;
 mod news;
 mod outage;
 mod pages;
+mod pictures;
 mod pledges;
 mod proxies;
 mod query_plans;

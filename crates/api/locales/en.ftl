@@ -41,6 +41,7 @@ subscribe-label = Send me the campaign's news (needs the email)
 give-button = Continue to payment
 form-has-errors = Please correct the marked fields.
 checkout-back = The payment did not go through, and nothing was charged. Your amount is kept below: try again when you are ready.
+gallery-heading = Pictures
 wall-heading = Donors
 wall-anonymous = Anonymous
 wall-hidden = amount hidden

@@ -40,6 +40,7 @@ subscribe-label = Науқан жаңалықтарын жіберіп тұру 
 give-button = Төлемге өту
 form-has-errors = Белгіленген өрістерді түзетіңіз.
 checkout-back = Төлем өтпеді, ақша алынған жоқ. Сома төменде сақталды: дайын болғанда қайта көріңіз.
+gallery-heading = Суреттер
 wall-heading = Демеушілер
 wall-anonymous = Аты жасырын
 wall-hidden = сома жасырын

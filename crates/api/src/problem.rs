@@ -265,6 +265,8 @@ impl From<crate::services::ServiceError> for ApiError {
             E::Webhook(e) => e.into(),
             E::Mail(e) => e.into(),
             E::Db(e) => e.into(),
+            // Whatever the file's fault, it is the `file` field's: 422 saying why.
+            E::Picture(why) => ApiError::Invalid(vec![FieldError::new("file", why.to_string())]),
             E::Broken(_) => ApiError::Internal(error.into()),
         }
     }

@@ -183,11 +183,12 @@ impl Snapshots {
         // Read the generation before the database: a write that lands while this builds bumps
         // it again, so what is built here is never taken for newer than it is.
         let generation = self.wanted.load(Ordering::Acquire);
-        let (stamps, progress) = pool
+        let (stamps, progress, covers) = pool
             .run(|conn| {
                 let stamps = donations::campaign::progress_stamps(conn)?;
                 let progress = donations::campaign::list_progress(conn, Audience::Public)?;
-                Ok::<_, donations::Error>((stamps, progress))
+                let covers = campaign_news::pictures::covers(conn)?;
+                Ok::<_, ApiError>((stamps, progress, covers))
             })
             .await?;
         let now = Utc::now();
@@ -198,10 +199,11 @@ impl Snapshots {
         for p in &progress {
             let spec = &p.campaign.spec;
             facts.insert(spec.slug.clone(), CampaignFacts { locale: spec.locale, currency: spec.currency });
-            lists[0].push(CampaignView::of(p, spec.locale, now));
+            let cover = covers.get(&p.campaign.id);
+            lists[0].push(CampaignView::of(p, spec.locale, now, cover));
             let mut entries = Vec::with_capacity(3);
             for (i, &lang) in Locale::ALL.iter().enumerate() {
-                let view = CampaignView::of(p, lang, now);
+                let view = CampaignView::of(p, lang, now, cover);
                 entries.push(Arc::new(Entry::of(json(&view)?)?));
                 lists[i + 1].push(view);
             }

@@ -102,6 +102,7 @@ impl Application {
             hashing: HashingSlots::new(settings.limits.password_checks, settings.limits.password_check_wait),
             streams: crate::routes::events::StreamSlots::new(settings.limits.event_streams_per_client),
             books: Default::default(),
+            workshop: Default::default(),
             settings: Arc::new(settings),
             throttle: LoginThrottle::default(),
             metrics: Metrics::default(),

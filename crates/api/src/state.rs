@@ -47,6 +47,8 @@ pub struct AppState {
     pub books: crate::services::books::Books,
     /// Live progress streams: in all, and per client.
     pub streams: crate::routes::events::StreamSlots,
+    /// Uploaded pictures being made into variants, one at a time.
+    pub workshop: crate::services::uploads::Workshop,
 }
 
 impl AppState {

@@ -22,3 +22,8 @@ demeu_db::stored_id! {
     /// An application to join the mentors' team.
     pub struct VolunteerId;
 }
+
+demeu_db::stored_id! {
+    /// A picture staff uploaded.
+    pub struct PictureId;
+}

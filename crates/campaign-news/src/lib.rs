@@ -7,6 +7,7 @@ pub mod comment;
 mod error;
 pub mod ids;
 pub mod markdown;
+pub mod pictures;
 pub mod post;
 pub mod subscriber;
 pub mod volunteer;

@@ -11,6 +11,7 @@ mod connection;
 pub mod email;
 mod error;
 mod field_error;
+pub mod files;
 pub mod ids;
 pub mod locale;
 mod migrations;

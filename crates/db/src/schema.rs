@@ -312,7 +312,47 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    stored_files (hash) {
+        hash -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        bytes -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pictures (id) {
+        id -> Text,
+        campaign_id -> Nullable<Text>,
+        role -> Text,
+        position -> Integer,
+        width -> Integer,
+        height -> Integer,
+        alt_kk -> Text,
+        alt_ru -> Text,
+        alt_en -> Text,
+        created_at -> Timestamp,
+        created_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    picture_variants (picture_id, name, format) {
+        picture_id -> Text,
+        name -> Text,
+        format -> Text,
+        width -> Integer,
+        height -> Integer,
+        file_hash -> Text,
+    }
+}
+
 diesel::joinable!(budget_lines -> campaigns (campaign_id));
+diesel::joinable!(pictures -> campaigns (campaign_id));
+diesel::joinable!(picture_variants -> pictures (picture_id));
+diesel::joinable!(picture_variants -> stored_files (file_hash));
 diesel::joinable!(campaign_presets -> campaigns (campaign_id));
 diesel::joinable!(pledges -> campaigns (campaign_id));
 diesel::joinable!(ledger_entries -> pledges (pledge_id));
@@ -327,6 +367,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     installation_secrets,
     campaigns,
     campaign_presets,
+    stored_files,
+    pictures,
+    picture_variants,
     budget_lines,
     pledges,
     ledger_entries,

@@ -6,6 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use campaign_news::comment::{self, Comment, CommentStatus};
+use campaign_news::pictures::{Picture, PictureRole};
 use campaign_news::post::{self, Post};
 use chrono::Utc;
 use demeu_db::page::Page;
@@ -20,7 +21,7 @@ use serde::Deserialize;
 use super::compression::{mark_gzip, Encoded};
 use super::forms::{FieldErrors, Forms, GiveValues};
 use super::layout::{document, respond_bytes, trusted, Caching, Frame, Share};
-use super::qr;
+use super::{pictures, qr};
 use crate::format::{date, money, percent, unit};
 use crate::i18n::{chosen, Lang, Tr};
 use crate::problem::ApiError;
@@ -43,6 +44,8 @@ pub struct Loaded {
     pub comments: Vec<Comment>,
     /// The pledge a checkout came back from (`?pledge=…&checkout=cancel`): its amount is kept.
     pub returning: Option<PledgeRecord>,
+    /// Its cover first, then its gallery.
+    pub pictures: Vec<Picture>,
 }
 
 /// The query a campaign page takes.
@@ -73,6 +76,7 @@ pub async fn load(state: &AppState, slug: String, query: &PageQuery) -> Result<L
             let wall = pledge_store::donor_wall(conn, campaign_id, WALL_PAGE, wall_cursor.as_deref())?;
             let news = post::list_published(conn, campaign_id, LIST, None)?.items;
             let comments = comment::list(conn, Some(campaign_id), CommentStatus::Approved, LIST, None)?.items;
+            let pictures = campaign_news::pictures::of_campaign(conn, campaign_id)?;
             // Only a pledge of this campaign that has not paid: anything else is ignored.
             let returning = match returning {
                 Some(id) => pledge_store::find(conn, id)
@@ -80,7 +84,7 @@ pub async fn load(state: &AppState, slug: String, query: &PageQuery) -> Result<L
                     .filter(|p| p.campaign_id == campaign_id && p.display_status().as_str() != "paid"),
                 None => None,
             };
-            Ok::<_, ApiError>(Loaded { progress, wall, news, comments, returning })
+            Ok::<_, ApiError>(Loaded { progress, wall, news, comments, returning, pictures })
         })
         .await
 }
@@ -155,11 +159,15 @@ fn render_body(state: &AppState, lang: Lang, loaded: &Loaded, forms: &Forms) -> 
     let path = format!("/campaigns/{}", campaign.spec.slug);
     let url = format!("{}{path}", state.settings.public_url());
     let feed = format!("{path}/news.atom");
+    let cover = loaded.pictures.iter().find(|p| p.role == PictureRole::Cover);
+    let image = cover
+        .and_then(|c| c.share())
+        .map(|v| (format!("{}{}", state.settings.public_url(), v.url()), v.width, v.height));
     let frame = Frame {
         tr,
         title: campaign.title(lang.locale()),
         path: &path,
-        share: Some(Share { url: &url, description: campaign.summary(lang.locale()) }),
+        share: Some(Share { url: &url, description: campaign.summary(lang.locale()), image }),
         feed: Some(&feed),
         refresh_without_script: None,
         redirect: None,
@@ -174,8 +182,14 @@ fn page(tr: &Tr, state: &AppState, loaded: &Loaded, forms: &Forms, url: &str) ->
     let slug = &campaign.spec.slug;
     let title = campaign.title(tr.lang.locale());
     let story = campaign.story(tr.lang.locale()).map(campaign_news::markdown::render);
+    let (lang, own) = (tr.lang.locale(), campaign.spec.locale);
+    let cover = loaded.pictures.iter().find(|p| p.role == PictureRole::Cover);
+    let gallery: Vec<&Picture> = loaded.pictures.iter().filter(|p| p.role == PictureRole::Gallery).collect();
     html! {
         article {
+            @if let Some(cover) = cover {
+                div.cover { (pictures::picture(cover, cover.alt(lang, own), "(min-width: 46rem) 44rem, 100vw", true)) }
+            }
             h1 { (title) }
             p.by { (tr.t_with("by-foundation", &[("foundation", state.settings.foundation.name.clone().into())])) }
             (progress_box(tr, progress, true, Some("#give")))
@@ -187,6 +201,16 @@ fn page(tr: &Tr, state: &AppState, loaded: &Loaded, forms: &Forms, url: &str) ->
                 @match &story {
                     Some(html) => (trusted(html.clone())),
                     None => p { (campaign.summary(tr.lang.locale())) },
+                }
+            }
+            @if !gallery.is_empty() {
+                section aria-labelledby="gallery-heading" {
+                    h2 #gallery-heading { (tr.t("gallery-heading")) }
+                    ul.gallery {
+                        @for picture in &gallery {
+                            li { (pictures::picture(picture, picture.alt(lang, own), "(min-width: 46rem) 11rem, 45vw", false)) }
+                        }
+                    }
                 }
             }
             (plan(tr, progress))

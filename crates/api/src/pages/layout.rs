@@ -21,6 +21,8 @@ pub struct Share<'a> {
     pub url: &'a str,
     /// A sentence or two.
     pub description: &'a str,
+    /// The preview image (the cover's 1200×630 share variant): its absolute URL and size.
+    pub image: Option<(String, i32, i32)>,
 }
 
 /// A page's frame.
@@ -58,6 +60,12 @@ pub fn document(frame: &Frame<'_>, main: Markup) -> Markup {
                     meta property="og:description" content=(share.description);
                     meta property="og:url" content=(share.url);
                     meta property="og:locale" content=(og_locale(tr.lang));
+                    @if let Some((image, width, height)) = &share.image {
+                        meta property="og:image" content=(image);
+                        meta property="og:image:width" content=(width);
+                        meta property="og:image:height" content=(height);
+                        meta name="twitter:card" content="summary_large_image";
+                    }
                     link rel="canonical" href=(share.url);
                 }
                 @if let Some(feed) = frame.feed {

@@ -11,6 +11,7 @@ pub mod compression;
 pub mod forms;
 
 pub mod layout;
+pub mod pictures;
 pub mod qr;
 pub mod refusal;
 
@@ -108,7 +109,7 @@ pub async fn news_post(
         tr,
         title: &post.title,
         path: &path,
-        share: Some(layout::Share { url: &url, description: campaign_title }),
+        share: Some(layout::Share { url: &url, description: campaign_title, image: None }),
         feed: Some(&feed),
         refresh_without_script: None,
         redirect: None,

@@ -1,4 +1,5 @@
 use actix_web::{web, HttpRequest, HttpResponse};
+use campaign_news::pictures::Picture;
 use chrono::{DateTime, Utc};
 use donations::campaign::{Locale, Progress};
 use serde::Serialize;
@@ -40,6 +41,8 @@ pub struct CampaignView {
     pub summary: String,
     /// The same as `summary` (the name the first version of the API gave it).
     pub description: String,
+    /// The cover picture, if the campaign has one.
+    pub cover: Option<CoverView>,
     /// ISO currency code.
     #[schema(schema_with = crate::stored_schema::names::<donations::money::Currency>)]
     pub currency: donations::money::Currency,
@@ -72,9 +75,19 @@ pub struct CampaignView {
     pub unallocated: i64,
 }
 
+/// A campaign's cover as the API shows it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CoverView {
+    /// What it shows, in the language read.
+    pub alt: String,
+    /// Widths 480, 960, 1600 (none wider than the original) and the 1200×630 share image, in
+    /// WebP and JPEG.
+    pub variants: Vec<crate::routes::pictures::VariantView>,
+}
+
 impl CampaignView {
-    /// `p` as a reader of `lang` reads it at `now`.
-    pub fn of(p: &Progress, lang: Locale, now: DateTime<Utc>) -> Self {
+    /// `p` as a reader of `lang` reads it at `now`, with its `cover`.
+    pub fn of(p: &Progress, lang: Locale, now: DateTime<Utc>, cover: Option<&Picture>) -> Self {
         let percent = p.percent();
         let campaign = &p.campaign;
         let status = campaign.status_at(now).as_str().to_string();
@@ -99,6 +112,10 @@ impl CampaignView {
             titles: spec.titles.clone(),
             summary: campaign.summary(lang).to_string(),
             description: campaign.summary(lang).to_string(),
+            cover: cover.map(|c| CoverView {
+                alt: c.alt(lang, spec.locale).to_string(),
+                variants: crate::routes::pictures::variant_views(c),
+            }),
             currency: spec.currency,
             locale: spec.locale,
             goal: spec.plan.goal().minor,

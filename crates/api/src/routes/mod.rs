@@ -6,6 +6,7 @@ pub mod docs;
 pub mod events;
 pub mod health;
 pub mod news;
+pub mod pictures;
 pub mod pledges;
 pub mod sandbox;
 pub mod staff;
@@ -35,6 +36,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// that a page request is not tried against their patterns first.
 pub fn after_site(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/campaigns/{slug}/news.atom").route(web::get().to(news::atom)))
+        .service(
+            web::resource("/images/{name}")
+                .route(web::get().to(pictures::serve))
+                .route(web::head().to(pictures::serve)),
+        )
         .service(web::resource("/sandbox/checkout/{session}").route(web::get().to(sandbox::show)))
         .service(web::resource("/sandbox/checkout/{session}/pay").route(web::post().to(sandbox::pay)))
         .service(web::resource("/sandbox/checkout/{session}/decline").route(web::post().to(sandbox::decline)));
@@ -133,6 +139,8 @@ api_routes! {
     "/staff/campaigns/{slug}" => [GET staff_campaigns::show staff, PATCH staff_campaigns::edit staff]
     "/staff/campaigns/{slug}/open" => [POST staff_campaigns::open staff]
     "/staff/campaigns/{slug}/close" => [POST staff_campaigns::close staff]
+    "/staff/campaigns/{slug}/images" => [POST pictures::upload staff]
+    "/staff/images/{id}" => [DELETE pictures::remove staff]
     "/campaigns/{slug}/volunteers" => [POST volunteers::apply public]
     "/staff/volunteers" => [GET volunteers::list staff]
     "/staff/volunteers/{id}" => [GET volunteers::show staff, PATCH volunteers::update staff]

@@ -12,6 +12,7 @@ pub mod pictures;
 pub mod pledges;
 pub mod refunds;
 pub mod sign_in;
+pub mod uploads;
 pub mod volunteers;
 
 use demeu_db::DbError;
@@ -48,6 +49,9 @@ pub enum ServiceError {
     /// The provider's event that came back at once (the sandbox's).
     #[error(transparent)]
     Webhook(#[from] WebhookError),
+    /// An upload that is not a picture we take.
+    #[error(transparent)]
+    Picture(#[from] pictures::PictureError),
     /// Mail enqueued in the same transaction.
     #[error(transparent)]
     Mail(#[from] MailError),

@@ -13,9 +13,8 @@
 use std::io::Cursor;
 
 use image::codecs::jpeg::JpegEncoder;
-use image::codecs::webp::WebPEncoder;
 use image::imageops::FilterType;
-use image::{DynamicImage, ImageFormat, ImageReader, Limits};
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
 /// The widths of the variants a page chooses from (`srcset`); a picture narrower than one is
 /// not enlarged: that variant is left out.
@@ -26,6 +25,9 @@ pub const SHARE: (u32, u32) = (1200, 630);
 
 /// JPEG quality of the variants: photographs without visible loss at a third of the bytes.
 const JPEG_QUALITY: u8 = 82;
+
+/// WebP quality (libwebp's 0–100 scale): about the JPEG's look in two thirds of its bytes.
+const WEBP_QUALITY: f32 = 80.0;
 
 /// What an upload may be.
 #[derive(Debug, Clone, Copy)]
@@ -93,14 +95,28 @@ pub struct Prepared {
 pub fn prepare(upload: &[u8], limits: PictureLimits) -> Result<Prepared, PictureError> {
     let picture = decode(upload, limits)?;
     let (width, height) = (picture.width(), picture.height());
-    let mut variants = Vec::new();
-    for target in WIDTHS.into_iter().filter(|w| *w <= width) {
+    let height_at = |w: u32| {
         // Aspect kept; the height rounded, and at least one pixel.
-        let scaled = ((u64::from(height) * u64::from(target) + u64::from(width) / 2) / u64::from(width)).max(1);
-        let resized = picture.resize_exact(target, scaled as u32, FilterType::Lanczos3);
+        ((u64::from(height) * u64::from(w) + u64::from(width) / 2) / u64::from(width)).max(1) as u32
+    };
+    // A phone photo comes down to the widest variant first by averaging areas (memory: the
+    // output only), and the original is dropped: the finer filter then works on 1600 pixels,
+    // not 6000 (whose float buffers would take a hundred megabytes more).
+    let widest = WIDTHS[WIDTHS.len() - 1];
+    let base = if width > widest { picture.thumbnail_exact(widest, height_at(widest)) } else { picture };
+    let mut variants = Vec::new();
+    // A picture narrower than the narrowest width keeps its own, once.
+    let widths: Vec<u32> =
+        if width < WIDTHS[0] { vec![width] } else { WIDTHS.into_iter().filter(|w| *w <= width).collect() };
+    for target in widths {
+        let resized = if target == base.width() {
+            base.clone()
+        } else {
+            base.resize_exact(target, height_at(target), FilterType::Lanczos3)
+        };
         variants.extend(encoded(&format!("w{target}"), &resized)?);
     }
-    let share = picture.resize_to_fill(SHARE.0, SHARE.1, FilterType::Lanczos3);
+    let share = base.resize_to_fill(SHARE.0, SHARE.1, FilterType::Lanczos3);
     variants.extend(encoded("share", &share)?);
     Ok(Prepared { width, height, variants })
 }
@@ -109,6 +125,9 @@ pub fn prepare(upload: &[u8], limits: PictureLimits) -> Result<Prepared, Picture
 fn decode(upload: &[u8], limits: PictureLimits) -> Result<DynamicImage, PictureError> {
     let reader = ImageReader::new(Cursor::new(upload)).with_guessed_format().map_err(|_| PictureError::NotAnImage)?;
     match reader.format() {
+        Some(ImageFormat::Jpeg) if !jpeg_is_whole(upload) => {
+            return Err(PictureError::Unreadable("the JPEG is cut short (no end of image)".into()))
+        }
         Some(ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP) => {}
         _ => return Err(PictureError::NotAnImage),
     }
@@ -123,16 +142,29 @@ fn decode(upload: &[u8], limits: PictureLimits) -> Result<DynamicImage, PictureE
     let mut decoder_limits = Limits::default();
     decoder_limits.max_alloc = Some(limits.max_alloc);
     reader.limits(decoder_limits);
-    reader.decode().map_err(|e| PictureError::Unreadable(e.to_string()))
+    let unreadable = |e: image::ImageError| PictureError::Unreadable(e.to_string());
+    let mut decoder = reader.into_decoder().map_err(unreadable)?;
+    // A phone stores a portrait photo sideways and says how to turn it in its metadata, which
+    // is dropped: turned here, or the page would show it lying down.
+    let orientation = decoder.orientation().map_err(unreadable)?;
+    let mut picture = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
+    picture.apply_orientation(orientation);
+    Ok(picture)
+}
+
+/// Whether a JPEG's end-of-image marker (FF D9) comes after its last start of scan (FF DA): the
+/// JPEG decoder fills a cut-short upload's missing rows with grey rather than fail, and a photo
+/// half uploaded is not one to publish. (The scan's data cannot hold FF D9: an FF in it is
+/// followed by 00. Bytes after the end marker, which some phones add, do not matter.)
+fn jpeg_is_whole(jpeg: &[u8]) -> bool {
+    let scan = jpeg.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+    scan.is_some_and(|start| jpeg[start..].windows(2).any(|w| w == [0xFF, 0xD9]))
 }
 
 /// `picture` as WebP and as JPEG, named `name`. Neither encoder writes metadata.
 fn encoded(name: &str, picture: &DynamicImage) -> Result<[Variant; 2], PictureError> {
     let rgb = DynamicImage::ImageRgb8(picture.to_rgb8());
-    let mut webp = Vec::new();
-    WebPEncoder::new_lossless(&mut webp)
-        .encode(rgb.as_bytes(), rgb.width(), rgb.height(), image::ExtendedColorType::Rgb8)
-        .map_err(|e| PictureError::Unreadable(e.to_string()))?;
+    let webp = webp::Encoder::from_rgb(rgb.as_bytes(), rgb.width(), rgb.height()).encode(WEBP_QUALITY).to_vec();
     let mut jpeg = Vec::new();
     JpegEncoder::new_with_quality(&mut jpeg, JPEG_QUALITY)
         .encode(rgb.as_bytes(), rgb.width(), rgb.height(), image::ExtendedColorType::Rgb8)
@@ -154,21 +186,28 @@ mod tests {
     /// A `width`×`height` photo-like JPEG (a gradient), with an EXIF block holding a GPS
     /// position inserted after its start marker, as a phone writes it.
     fn phone_photo(width: u32, height: u32) -> Vec<u8> {
+        with_exif(&plain_jpeg(width, height), b"Exif\0\0MM\0*GPSLatitude 43.238949 GPSLongitude 76.889709")
+    }
+
+    fn plain_jpeg(width: u32, height: u32) -> Vec<u8> {
         let picture =
             image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
         let mut jpeg = Vec::new();
         JpegEncoder::new_with_quality(&mut jpeg, 90)
             .encode(picture.as_raw(), width, height, image::ExtendedColorType::Rgb8)
             .expect("a JPEG");
-        let exif = b"Exif\0\0MM\0*GPSLatitude 43.238949 GPSLongitude 76.889709";
+        jpeg
+    }
+
+    /// `jpeg` with an APP1 segment holding `exif` right after its start marker.
+    fn with_exif(jpeg: &[u8], exif: &[u8]) -> Vec<u8> {
         let length = u16::try_from(exif.len() + 2).expect("short");
-        let mut app1 = vec![0xFF, 0xE1];
-        app1.extend(length.to_be_bytes());
-        app1.extend_from_slice(exif);
-        let mut with_exif = jpeg[..2].to_vec();
-        with_exif.extend(app1);
-        with_exif.extend_from_slice(&jpeg[2..]);
-        with_exif
+        let mut out = jpeg[..2].to_vec();
+        out.extend([0xFF, 0xE1]);
+        out.extend(length.to_be_bytes());
+        out.extend_from_slice(exif);
+        out.extend_from_slice(&jpeg[2..]);
+        out
     }
 
     fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -203,13 +242,38 @@ mod tests {
     }
 
     #[test]
+    fn a_photo_taken_upright_is_turned_as_its_metadata_says() {
+        // 1000 × 500 as stored, with an EXIF Orientation of 6: "turn 90° clockwise to show".
+        let mut exif = b"Exif\0\0MM\0*\0\0\0\x08".to_vec();
+        exif.extend([0, 1]); // one IFD entry
+        exif.extend([0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0]); // Orientation, SHORT, 1, 6
+        exif.extend([0, 0, 0, 0]); // no next IFD
+        let upload = with_exif(&plain_jpeg(1000, 500), &exif);
+        let prepared = prepare(&upload, PictureLimits::default()).expect("prepared");
+        assert_eq!((prepared.width, prepared.height), (500, 1000), "upright");
+        let w480 = &prepared.variants[0];
+        assert_eq!((w480.name.as_str(), w480.width, w480.height), ("w480", 480, 960));
+        assert!(!contains(&w480.bytes, b"Exif"));
+    }
+
+    #[test]
+    fn lossy_webp_is_lighter_than_the_jpeg() {
+        let prepared = prepare(&phone_photo(1000, 750), PictureLimits::default()).expect("prepared");
+        let (webp, jpeg) = (&prepared.variants[2], &prepared.variants[3]);
+        assert_eq!((webp.name.as_str(), jpeg.name.as_str()), ("w960", "w960"));
+        assert!(webp.bytes.len() < jpeg.bytes.len(), "webp {} against jpeg {}", webp.bytes.len(), jpeg.bytes.len());
+    }
+
+    #[test]
     fn what_is_not_an_image_is_refused() {
         let limits = PictureLimits::default();
         assert_eq!(prepare(b"%PDF-1.7 not a picture", limits).map(|_| ()), Err(PictureError::NotAnImage));
         assert_eq!(prepare(b"GIF89a\x01\x00\x01\x00", limits).map(|_| ()), Err(PictureError::NotAnImage));
-        let photo = phone_photo(64, 64);
-        let cut = &photo[..photo.len() / 2];
-        assert!(matches!(prepare(cut, limits), Err(PictureError::Unreadable(_))), "a truncated upload");
+        for size in [64, 800] {
+            let photo = phone_photo(size, size);
+            let cut = &photo[..photo.len() / 2];
+            assert!(matches!(prepare(cut, limits), Err(PictureError::Unreadable(_))), "a truncated {size}² upload");
+        }
     }
 
     #[test]

@@ -94,10 +94,25 @@ pub struct LimitSettings {
     /// donors behind one address: each open campaign page holds one).
     #[serde(default = "default_event_streams_per_client")]
     pub event_streams_per_client: usize,
+    /// The largest picture staff may upload, in bytes (a larger one is answered 413 before it
+    /// is read whole).
+    #[serde(default = "default_picture_upload_bytes")]
+    pub picture_upload_bytes: usize,
+    /// The most pixels (width × height) an uploaded picture may declare.
+    #[serde(default = "default_picture_max_pixels")]
+    pub picture_max_pixels: u64,
 }
 
 fn default_event_streams_per_client() -> usize {
     32
+}
+
+fn default_picture_upload_bytes() -> usize {
+    10 * 1024 * 1024
+}
+
+fn default_picture_max_pixels() -> u64 {
+    40_000_000
 }
 
 fn default_check_wait() -> Duration {

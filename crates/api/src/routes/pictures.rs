@@ -1,0 +1,203 @@
+//! Pictures: staff upload a campaign's cover and gallery (multipart) and remove them; anyone
+//! reads a variant at its content-hashed URL, cached a year.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use campaign_news::pictures::{Picture, PictureRole, VariantFormat};
+use demeu_db::locale::{Locale, Texts};
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use crate::extract::path_id;
+use crate::problem::ApiError;
+use crate::routes::access::Editor;
+use crate::services::uploads::{self, Upload};
+use crate::state::AppState;
+
+/// One variant as the API shows it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct VariantView {
+    /// Where it is served (relative to the site): `/images/{sha256}.webp` or `.jpg`.
+    pub url: String,
+    /// Pixels.
+    pub width: i32,
+    /// Pixels.
+    pub height: i32,
+    /// `webp` or `jpeg`.
+    #[schema(schema_with = crate::stored_schema::names::<VariantFormat>)]
+    pub format: VariantFormat,
+}
+
+/// A picture as staff see it after an upload.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PictureView {
+    /// Id (for removing it).
+    pub id: String,
+    /// `cover` or `gallery`.
+    #[schema(schema_with = crate::stored_schema::names::<PictureRole>)]
+    pub role: PictureRole,
+    /// Alt text per language.
+    #[schema(value_type = Object)]
+    pub alts: Texts,
+    /// The original's pixels, upright.
+    pub width: i32,
+    /// The original's pixels.
+    pub height: i32,
+    /// Widths 480, 960 and 1600 (none wider than the original) and the 1200×630 share image,
+    /// each in WebP and JPEG.
+    pub variants: Vec<VariantView>,
+}
+
+/// The variants of `picture`, as every answer lists them.
+pub fn variant_views(picture: &Picture) -> Vec<VariantView> {
+    picture
+        .variants
+        .iter()
+        .map(|v| VariantView { url: v.url(), width: v.width, height: v.height, format: v.format })
+        .collect()
+}
+
+impl From<Picture> for PictureView {
+    fn from(p: Picture) -> Self {
+        PictureView {
+            id: p.id.to_string(),
+            role: p.role,
+            width: p.width,
+            height: p.height,
+            variants: variant_views(&p),
+            alts: p.alts,
+        }
+    }
+}
+
+/// The longest value of a text part of the form.
+const MAX_TEXT_PART: usize = 4 * 1024;
+/// What the form's parts besides the file may add to its size.
+const FORM_OVERHEAD: usize = 64 * 1024;
+
+/// Reads the multipart form: the file (at most `limit` bytes, else 413 as soon as it is
+/// exceeded), `role` and `alt_kk`, `alt_ru`, `alt_en`. Any other part is named in a 422.
+async fn read_form(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<Upload, ApiError> {
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.to_ascii_lowercase().starts_with("multipart/form-data"));
+    if !multipart {
+        return Err(ApiError::UnsupportedMediaType("multipart/form-data"));
+    }
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit + FORM_OVERHEAD) {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let mut form = actix_multipart::Multipart::new(req.headers(), payload);
+    let mut upload = Upload::default();
+    let mut file = None;
+    let malformed = |e: actix_multipart::MultipartError| ApiError::BadRequest(format!("malformed form: {e}"));
+    while let Some(part) = form.next().await {
+        let mut part = part.map_err(malformed)?;
+        let name = part.content_disposition().and_then(|d| d.get_name()).unwrap_or_default().to_string();
+        let max = if name == "file" { limit } else { MAX_TEXT_PART };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = part.next().await {
+            let chunk = chunk.map_err(malformed)?;
+            if bytes.len() + chunk.len() > max {
+                return Err(if name == "file" {
+                    ApiError::PayloadTooLarge
+                } else {
+                    ApiError::invalid(&name, format!("must be at most {MAX_TEXT_PART} bytes"))
+                });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let text = || {
+            let text = String::from_utf8(bytes.clone()).map_err(|_| ApiError::invalid(&name, "must be UTF-8 text"))?;
+            crate::control_chars::check(&text, crate::control_chars::TextKind::Line)
+                .map_err(|why| ApiError::Invalid(vec![why.field_error(&name)]))?;
+            Ok::<_, ApiError>(text.trim().to_string())
+        };
+        match name.as_str() {
+            "file" => file = Some(bytes),
+            "role" => upload.role = text()?,
+            "alt_kk" => *upload.alts.slot_mut(Locale::Kk) = text()?,
+            "alt_ru" => *upload.alts.slot_mut(Locale::Ru) = text()?,
+            "alt_en" => *upload.alts.slot_mut(Locale::En) = text()?,
+            _ => {
+                return Err(ApiError::invalid(
+                    &name,
+                    "is not a field of this form (file, role, alt_kk, alt_ru, alt_en)",
+                ))
+            }
+        }
+    }
+    upload.bytes = file.filter(|f| !f.is_empty()).ok_or_else(|| ApiError::invalid("file", "is required"))?;
+    Ok(upload)
+}
+
+/// Uploads a picture of a campaign: a JPEG, PNG or WebP (checked by decoding it, whatever its
+/// name or declared type), within `limits.picture_upload_bytes` (413 beyond) and
+/// `limits.picture_max_pixels`; stored as its variants without any of its metadata (a phone's
+/// GPS position never reaches the public). A new cover replaces the one before.
+#[utoipa::path(post, path = "/api/v1/staff/campaigns/{slug}/images", operation_id = "upload_campaign_picture",
+    tag = "staff", security(("bearer" = [])), params(("slug" = String, Path, description = "The campaign")),
+    request_body(content_type = "multipart/form-data", description = "`file`; `role` (`cover` or `gallery`); \
+        `alt_kk`, `alt_ru`, `alt_en` (the campaign's language's required)"),
+    responses(
+        (status = 201, body = PictureView),
+        (status = 413, description = "The file is larger than limits.picture_upload_bytes"),
+        (status = 415, description = "Not multipart/form-data"),
+    ))]
+pub async fn upload(
+    editor: Editor,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let form = read_form(&req, payload, state.settings.limits.picture_upload_bytes).await?;
+    let picture = uploads::add_to_campaign(&state, slug.into_inner(), form, &editor.0).await?;
+    Ok(HttpResponse::Created().json(PictureView::from(picture)))
+}
+
+/// Removes a picture (and the files no other picture uses).
+#[utoipa::path(delete, path = "/api/v1/staff/images/{id}", operation_id = "remove_picture", tag = "staff",
+    security(("bearer" = [])), params(("id" = String, Path, description = "The picture")),
+    responses((status = 204, description = "Removed")))]
+pub async fn remove(editor: Editor, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&req, "id", "picture")?;
+    uploads::remove(&state, id, &editor.0).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// How long a variant may be kept: its URL is its bytes' hash, so it never changes.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// `GET /images/{sha256}.{webp|jpg}`: a picture's variant.
+pub async fn serve(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let not_found = || ApiError::NotFound("image".into());
+    let (hash, extension) = name.rsplit_once('.').ok_or_else(not_found)?;
+    let format = VariantFormat::of_extension(extension).ok_or_else(not_found)?;
+    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return Err(not_found());
+    }
+    let etag = HeaderValue::from_str(&format!("\"{hash}\"")).map_err(|e| ApiError::Internal(e.into()))?;
+    let held = req.headers().get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag.as_bytes());
+    let hash = hash.to_string();
+    let bytes = state
+        .pool
+        .run(move |conn| campaign_news::pictures::variant_bytes(conn, &hash, format))
+        .await?
+        .ok_or_else(not_found)?;
+    let mut answer = HttpResponse::build(if held { StatusCode::NOT_MODIFIED } else { StatusCode::OK });
+    answer.insert_header((header::ETAG, etag)).insert_header((header::CACHE_CONTROL, IMMUTABLE));
+    if held {
+        return Ok(answer.finish());
+    }
+    Ok(answer.content_type(format.content_type()).body(bytes))
+}

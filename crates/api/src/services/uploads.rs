@@ -1,0 +1,94 @@
+//! Uploading a campaign's picture (its cover or one of its gallery) and removing one: the
+//! upload checked for what staff said of it first (its role, its alt text: cheap, before any
+//! decoding), then made into its variants (`pictures::prepare`) one upload at a time on a
+//! blocking thread, so that memory stays flat however many come at once, then stored in the
+//! database with its variants' bytes (several instances share them), audited.
+
+use std::sync::Arc;
+
+use campaign_news::ids::PictureId;
+use campaign_news::pictures::{self, NewPicture, NewVariant, Picture, PictureRole, VariantFormat};
+use demeu_db::locale::Texts;
+use tokio::sync::Semaphore;
+
+use super::pictures::{prepare, PictureLimits};
+use super::ServiceError;
+use crate::auth::StaffUser;
+use crate::state::AppState;
+
+/// Pictures being made into variants at once: one (decoding and resizing a 24-megapixel photo
+/// takes a core and ~150 MB for a second; a second upload waits for it).
+#[derive(Clone)]
+pub struct Workshop(Arc<Semaphore>);
+
+impl Default for Workshop {
+    fn default() -> Self {
+        Workshop(Arc::new(Semaphore::new(1)))
+    }
+}
+
+/// What staff sent with the file.
+#[derive(Debug, Clone, Default)]
+pub struct Upload {
+    /// `cover` or `gallery`.
+    pub role: String,
+    /// Alt text per language.
+    pub alts: Texts,
+    /// The file as sent.
+    pub bytes: Vec<u8>,
+}
+
+/// Makes `upload` a picture of campaign `slug` (a draft's too), as `actor`.
+pub async fn add_to_campaign(
+    state: &AppState,
+    slug: String,
+    upload: Upload,
+    actor: &StaffUser,
+) -> Result<Picture, ServiceError> {
+    let campaign = state.pool.run(move |conn| donations::campaign::find_by_slug(conn, &slug)).await?;
+    let role: PictureRole = upload
+        .role
+        .parse()
+        .map_err(|_| campaign_news::Error::from(demeu_db::FieldError::one_of("role", &["cover", "gallery"])))?;
+    pictures::check(role, true, &upload.alts, campaign.spec.locale)?;
+    let limits = PictureLimits { max_pixels: state.settings.limits.picture_max_pixels, ..PictureLimits::default() };
+    let prepared = {
+        let _turn = state.workshop.0.acquire().await.map_err(|e| ServiceError::Broken(e.to_string()))?;
+        let bytes = upload.bytes;
+        tokio::task::spawn_blocking(move || prepare(&bytes, limits))
+            .await
+            .map_err(|e| ServiceError::Broken(e.to_string()))??
+    };
+    let variants = prepared
+        .variants
+        .into_iter()
+        .map(|v| NewVariant {
+            name: v.name,
+            format: if v.content_type == "image/webp" { VariantFormat::Webp } else { VariantFormat::Jpeg },
+            width: v.width,
+            height: v.height,
+            bytes: v.bytes,
+        })
+        .collect();
+    let new = NewPicture {
+        campaign_id: Some(campaign.id),
+        role,
+        alts: upload.alts,
+        width: prepared.width,
+        height: prepared.height,
+        variants,
+    };
+    let actor = actor.id;
+    let stored = state.pool.run(move |conn| pictures::store(conn, &new, actor)).await?;
+    // The cover is in the campaigns' answers and on the pages.
+    state.snapshots.invalidate();
+    Ok(stored)
+}
+
+/// Removes picture `id`, as `actor`.
+pub async fn remove(state: &AppState, id: PictureId, actor: &StaffUser) -> Result<Picture, ServiceError> {
+    let actor = actor.id;
+    let removed = state.pool.run(move |conn| pictures::remove(conn, id, actor)).await?;
+    state.snapshots.invalidate();
+    Ok(removed)
+}
