@@ -14,6 +14,7 @@ mod console;
 mod console_admin;
 mod cors;
 mod errors;
+mod foundation;
 mod hardening;
 mod input;
 mod instances;

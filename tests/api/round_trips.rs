@@ -34,7 +34,6 @@ async fn statements_of(app: &TestApp, body: String) -> (Processed, Vec<String>) 
     let pool = app.pool.clone();
     tokio::task::spawn_blocking(move || {
         let settings = test_settings("sqlite://unused");
-        let ctx = demeu_api::mail::compose::MailContext::from_settings(&settings);
         let delivery = demeu_api::payments::stripe_events::decode(&body).expect("an event");
         let mut conn = pool.get().expect("a connection");
         let sent = Arc::new(Mutex::new(Vec::new()));
@@ -42,7 +41,7 @@ async fn statements_of(app: &TestApp, body: String) -> (Processed, Vec<String>) 
         let processed = process(
             &mut conn,
             &delivery,
-            &demeu_api::payments::webhook::mail_effects(&ctx),
+            &demeu_api::payments::webhook::mail_effects(),
             settings.payments.retry_window("stripe"),
         )
         .expect("processed");

@@ -88,6 +88,15 @@ pub struct CampaignFacts {
     pub currency: Currency,
 }
 
+/// What every page shows of the foundation: its identity and its logo.
+#[derive(Debug, Clone, Default)]
+pub struct Site {
+    /// Name, legal details, offer and privacy policy.
+    pub identity: campaign_news::foundation::Identity,
+    /// The logo, if staff uploaded one.
+    pub logo: Option<campaign_news::pictures::Picture>,
+}
+
 /// Every public campaign's answer, and the stamp they were built from.
 struct Published {
     /// The invalidation this was built after.
@@ -98,6 +107,7 @@ struct Published {
     /// Each campaign in kk, ru and en.
     by_slug: HashMap<String, [Arc<Entry>; 3]>,
     facts: HashMap<String, CampaignFacts>,
+    site: Arc<Site>,
 }
 
 /// The snapshot, shared by every worker of the server.
@@ -183,12 +193,14 @@ impl Snapshots {
         // Read the generation before the database: a write that lands while this builds bumps
         // it again, so what is built here is never taken for newer than it is.
         let generation = self.wanted.load(Ordering::Acquire);
-        let (stamps, progress, covers) = pool
+        let (stamps, progress, covers, site) = pool
             .run(|conn| {
                 let stamps = donations::campaign::progress_stamps(conn)?;
                 let progress = donations::campaign::list_progress(conn, Audience::Public)?;
                 let covers = campaign_news::pictures::covers(conn)?;
-                Ok::<_, ApiError>((stamps, progress, covers))
+                let identity = campaign_news::foundation::get(conn)?.unwrap_or_default();
+                let site = Site { identity, logo: campaign_news::pictures::logo(conn)? };
+                Ok::<_, ApiError>((stamps, progress, covers, site))
             })
             .await?;
         let now = Utc::now();
@@ -217,7 +229,8 @@ impl Snapshots {
         }
         let lists: [Arc<Entry>; 4] =
             list_entries.try_into().map_err(|_| ApiError::Internal(anyhow::anyhow!("four lists")))?;
-        let published = Arc::new(Published { generation, stamp: stamped(stamps), lists, by_slug, facts });
+        let published =
+            Arc::new(Published { generation, stamp: stamped(stamps), lists, by_slug, facts, site: Arc::new(site) });
         match self.published.write() {
             Ok(mut slot) => *slot = Some(published.clone()),
             Err(poisoned) => *poisoned.into_inner() = Some(published.clone()),
@@ -237,6 +250,17 @@ impl Snapshots {
         let entries = published.by_slug.get(slug).ok_or_else(|| ApiError::NotFound("campaign".into()))?;
         let lang = lang.or_else(|| published.facts.get(slug).map(|f| f.locale)).unwrap_or(Locale::Ru);
         Ok(entries[language_index(lang)].clone())
+    }
+
+    /// The foundation as pages show it.
+    pub async fn site(&self, pool: &DbPool) -> Result<Arc<Site>, ApiError> {
+        Ok(self.current(pool).await?.site.clone())
+    }
+
+    /// The foundation as last read, without waiting (`None` before the first read): for the
+    /// error pages, which cannot wait.
+    pub fn site_now(&self) -> Option<Arc<Site>> {
+        self.load().map(|p| p.site.clone())
     }
 
     /// The public campaign `slug`'s language and currency; `None` when there is no such public

@@ -45,6 +45,9 @@ pub fn prepare_database(settings: &Settings) -> anyhow::Result<DbPool> {
         if !applied.is_empty() {
             tracing::info!(?applied, "migrations applied");
         }
+        if campaign_news::foundation::import_once(conn, &settings.foundation.identity()?)? {
+            tracing::info!("the foundation's identity imported from configuration");
+        }
         for spec in settings.campaign_specs()? {
             use donations::campaign::Imported;
             let done = donations::campaign::import_once(conn, &spec)

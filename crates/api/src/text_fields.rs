@@ -4,6 +4,7 @@
 //! compiler says so when one is not.
 
 use campaign_news::comment::NewComment;
+use campaign_news::foundation::IdentityPatch;
 use campaign_news::post::{NewPost, PostEdit};
 use campaign_news::volunteer::{VolunteerForm, VolunteerPatch};
 use donations::campaign_edit::{CampaignPatch, NewCampaign};
@@ -40,6 +41,8 @@ fields!(LINES: VolunteerForm => ["about"], VolunteerPatch => ["note"]);
 // A campaign's story and summary per language (`stories.kk`) are paragraphs.
 fields!(LINES: NewCampaign => ["summaries.kk", "summaries.ru", "summaries.en", "stories.kk", "stories.ru", "stories.en"]);
 fields!(LINES: CampaignPatch => ["summaries.kk", "summaries.ru", "summaries.en", "stories.kk", "stories.ru", "stories.en", "reason"]);
+// The foundation's bank details are several lines; its offer and policy are documents.
+fields!(LINES: IdentityPatch => ["bank_details", "offer.kk", "offer.ru", "offer.en", "privacy.kk", "privacy.ru", "privacy.en"]);
 fields!(SECRETS: SignIn => ["password"], NewStaffUser => ["password"], StaffUpdate => ["password"]);
 
 // Names, addresses, references, methods: one line each.
@@ -79,5 +82,6 @@ mod tests {
         listed_fields_exist::<StaffUpdate>();
         listed_fields_exist::<NewCampaign>();
         listed_fields_exist::<CampaignPatch>();
+        listed_fields_exist::<IdentityPatch>();
     }
 }

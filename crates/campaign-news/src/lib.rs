@@ -5,6 +5,7 @@
 
 pub mod comment;
 mod error;
+pub mod foundation;
 pub mod ids;
 pub mod markdown;
 pub mod pictures;

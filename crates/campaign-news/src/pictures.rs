@@ -302,12 +302,14 @@ pub fn remove(conn: &mut DbConn, id: PictureId, actor: StaffUserId) -> Result<Pi
     })
 }
 
-/// Marks campaign `id` changed: every instance's public snapshot and kept pages see its new
-/// pictures at their next look (they compare the campaigns' `updated_at`).
+/// Marks campaign `id` changed (the logo: every campaign, it is on each page): every
+/// instance's public snapshot and kept pages see the new pictures at their next look (they
+/// compare the campaigns' `updated_at`).
 fn touch(conn: &mut DbConn, id: Option<CampaignId>, now: NaiveDateTime) -> Result<(), Error> {
-    if let Some(id) = id {
-        diesel::update(campaigns::table.find(id)).set(campaigns::updated_at.eq(now)).execute(conn)?;
-    }
+    match id {
+        Some(id) => diesel::update(campaigns::table.find(id)).set(campaigns::updated_at.eq(now)).execute(conn)?,
+        None => diesel::update(campaigns::table).set(campaigns::updated_at.eq(now)).execute(conn)?,
+    };
     Ok(())
 }
 

@@ -349,6 +349,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    foundation (id) {
+        id -> Integer,
+        name_kk -> Text,
+        name_ru -> Text,
+        name_en -> Text,
+        legal_form -> Text,
+        registration_number -> Text,
+        address -> Text,
+        phone -> Text,
+        email -> Text,
+        website -> Text,
+        bank_details -> Text,
+        offer_kk -> Text,
+        offer_ru -> Text,
+        offer_en -> Text,
+        privacy_kk -> Text,
+        privacy_ru -> Text,
+        privacy_en -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(budget_lines -> campaigns (campaign_id));
 diesel::joinable!(pictures -> campaigns (campaign_id));
 diesel::joinable!(picture_variants -> pictures (picture_id));
@@ -368,6 +391,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     campaigns,
     campaign_presets,
     stored_files,
+    foundation,
     pictures,
     picture_variants,
     budget_lines,

@@ -20,8 +20,6 @@ use crate::settings::Settings;
 pub struct MailContext {
     /// Links are built on it.
     pub public_url: String,
-    /// Signs the mail.
-    pub foundation: String,
     /// Where "join the mentors' team" applications are mailed (`foundation.volunteers_email`);
     /// `None`: nowhere.
     pub volunteers_email: Option<String>,
@@ -32,7 +30,6 @@ impl MailContext {
     pub fn from_settings(settings: &Settings) -> Self {
         MailContext {
             public_url: settings.public_url().to_string(),
-            foundation: settings.foundation.name.clone(),
             volunteers_email: settings.foundation.volunteers_email().map(str::to_string),
         }
     }
@@ -75,12 +72,7 @@ fn reader_language(stored: Option<Locale>, campaign: &Campaign) -> Lang {
 }
 
 /// The receipt for a pledge's first counted money, if the donor left an address.
-pub fn receipt(
-    conn: &mut DbConn,
-    ctx: &MailContext,
-    pledge: &PledgeRecord,
-    campaign: &Campaign,
-) -> Result<(), MailError> {
+pub fn receipt(conn: &mut DbConn, pledge: &PledgeRecord, campaign: &Campaign) -> Result<(), MailError> {
     let Some(email) = &pledge.email else { return Ok(()) };
     let lang = reader_language(pledge.locale, campaign);
     let raised = donations::totals::of(conn, campaign.id, campaign.spec.currency)?.net_raised;
@@ -108,7 +100,7 @@ pub fn receipt(
             counted_at,
             pledge_id: pledge.id.to_string(),
             lines,
-            foundation: ctx.foundation.clone(),
+            foundation: signature(conn, lang, true)?,
         },
     );
     enqueue(conn, &out(email, rendered, "receipt", format!("receipt:{}", pledge.id), Vec::new()))?;
@@ -118,7 +110,6 @@ pub fn receipt(
 /// The notice of a counted refund; `refunded_total` makes the key unique per refund.
 pub fn refund_notice(
     conn: &mut DbConn,
-    ctx: &MailContext,
     pledge: &PledgeRecord,
     campaign: &Campaign,
     amount: Money,
@@ -131,7 +122,7 @@ pub fn refund_notice(
             amount,
             campaign: campaign.title(lang.locale()).to_string(),
             pledge_id: pledge.id.to_string(),
-            foundation: ctx.foundation.clone(),
+            foundation: signature(conn, lang, true)?,
         },
     );
     let key = format!("refund:{}:{}", pledge.id, pledge.refunded.minor);
@@ -155,8 +146,13 @@ pub fn subscribe(
     let lang = reader_language(subscriber.locale, campaign);
     let unsubscribe = ctx.unsubscribe_url(&issue_token(conn, subscriber.id, Purpose::Unsubscribe)?, lang);
     let confirm = format!("{}/api/v1/subscriptions/confirm?token={token}&lang={}", ctx.public_url, lang.code());
-    let rendered =
-        templates::confirmation(lang, campaign.title(lang.locale()), &confirm, &unsubscribe, &ctx.foundation);
+    let rendered = templates::confirmation(
+        lang,
+        campaign.title(lang.locale()),
+        &confirm,
+        &unsubscribe,
+        &signature(conn, lang, false)?,
+    );
     // Keyed by the token: a fresh subscription after an unsubscribe is asked again.
     let key = format!("confirm:{}:{}", subscriber.id, &token[..16]);
     enqueue(conn, &out(&subscriber.email, rendered, "confirmation", key, list_headers(&unsubscribe)))?;
@@ -176,6 +172,7 @@ pub fn news(
     for subscriber in confirmed(conn, campaign.id)? {
         let lang = reader_language(subscriber.locale, campaign);
         let unsubscribe = ctx.unsubscribe_url(&issue_token(conn, subscriber.id, Purpose::Unsubscribe)?, lang);
+        let foundation = signature(conn, lang, false)?;
         let rendered = templates::news(
             lang,
             &templates::NewsMail {
@@ -185,7 +182,7 @@ pub fn news(
                 html_body: &post.body_html,
                 post_url: &post_url,
                 unsubscribe_url: &unsubscribe,
-                foundation: &ctx.foundation,
+                foundation: &foundation,
             },
         );
         let key = format!("news:{}:{}", post.id, subscriber.id);
@@ -208,6 +205,7 @@ pub fn volunteer_application(
 ) -> Result<bool, MailError> {
     let Some(to) = &ctx.volunteers_email else { return Ok(false) };
     let list_url = format!("{}/api/v1/staff/volunteers?status=new", ctx.public_url);
+    let foundation = signature(conn, Lang::of(campaign.spec.locale), false)?;
     let rendered = templates::volunteer_application(
         Lang::of(campaign.spec.locale),
         &templates::VolunteerMail {
@@ -219,7 +217,7 @@ pub fn volunteer_application(
             locale: volunteer.locale.map(|l| l.as_str()),
             id: &volunteer.id.to_string(),
             list_url: &list_url,
-            foundation: &ctx.foundation,
+            foundation: &foundation,
         },
     );
     // Only an addr-spec, which holds nothing a header could be broken with.
@@ -227,4 +225,12 @@ pub fn volunteer_application(
         .map(|email| vec![("Reply-To".to_string(), email.into_string())])
         .unwrap_or_default();
     Ok(enqueue(conn, &out(to, rendered, "volunteer", format!("volunteer:{}", volunteer.id), headers))?)
+}
+
+/// How a mail is signed in `lang`: the foundation's name, or (a receipt, a refund notice) its
+/// legal details, "Общественный фонд «Дара», БИН …, address", as stored now.
+fn signature(conn: &mut DbConn, lang: Lang, legal: bool) -> Result<String, MailError> {
+    let identity = campaign_news::foundation::get(conn)?.unwrap_or_default();
+    let lang = lang.locale();
+    Ok(if legal { identity.legal_line(lang) } else { identity.name(lang).to_string() })
 }

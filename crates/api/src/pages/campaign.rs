@@ -46,6 +46,8 @@ pub struct Loaded {
     pub returning: Option<PledgeRecord>,
     /// Its cover first, then its gallery.
     pub pictures: Vec<Picture>,
+    /// The foundation.
+    pub site: std::sync::Arc<crate::snapshot::Site>,
 }
 
 /// The query a campaign page takes.
@@ -68,6 +70,7 @@ pub async fn load(state: &AppState, slug: String, query: &PageQuery) -> Result<L
         (Some(id), Some("cancel" | "fail")) => id.parse::<donations::ids::PledgeId>().ok(),
         _ => None,
     };
+    let site = state.snapshots.site(&state.pool).await?;
     state
         .pool
         .run(move |conn| {
@@ -84,7 +87,7 @@ pub async fn load(state: &AppState, slug: String, query: &PageQuery) -> Result<L
                     .filter(|p| p.campaign_id == campaign_id && p.display_status().as_str() != "paid"),
                 None => None,
             };
-            Ok::<_, ApiError>(Loaded { progress, wall, news, comments, returning, pictures })
+            Ok::<_, ApiError>(Loaded { progress, wall, news, comments, returning, pictures, site })
         })
         .await
 }
@@ -164,6 +167,7 @@ fn render_body(state: &AppState, lang: Lang, loaded: &Loaded, forms: &Forms) -> 
         .and_then(|c| c.share())
         .map(|v| (format!("{}{}", state.settings.public_url(), v.url()), v.width, v.height));
     let frame = Frame {
+        site: Some(&loaded.site),
         tr,
         title: campaign.title(lang.locale()),
         path: &path,
@@ -172,11 +176,11 @@ fn render_body(state: &AppState, lang: Lang, loaded: &Loaded, forms: &Forms) -> 
         refresh_without_script: None,
         redirect: None,
     };
-    let main = page(&tr, state, loaded, forms, &url);
+    let main = page(&tr, loaded, forms, &url);
     Bytes::from(document(&frame, main).into_string())
 }
 
-fn page(tr: &Tr, state: &AppState, loaded: &Loaded, forms: &Forms, url: &str) -> Markup {
+fn page(tr: &Tr, loaded: &Loaded, forms: &Forms, url: &str) -> Markup {
     let progress = &loaded.progress;
     let campaign = &progress.campaign;
     let slug = &campaign.spec.slug;
@@ -191,7 +195,7 @@ fn page(tr: &Tr, state: &AppState, loaded: &Loaded, forms: &Forms, url: &str) ->
                 div.cover { (pictures::picture(cover, cover.alt(lang, own), "(min-width: 46rem) 44rem, 100vw", true)) }
             }
             h1 { (title) }
-            p.by { (tr.t_with("by-foundation", &[("foundation", state.settings.foundation.name.clone().into())])) }
+            p.by { (tr.t_with("by-foundation", &[("foundation", loaded.site.identity.name(lang).to_string().into())])) }
             (progress_box(tr, progress, true, Some("#give")))
             @if let Some(notice) = forms.notice {
                 p.alert role="status" { (tr.t(notice)) }

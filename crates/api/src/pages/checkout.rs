@@ -61,7 +61,9 @@ pub async fn pay(
     };
     let tr = Tr::new(Lang::negotiate(&req, fallback));
     let path = format!("/campaigns/{slug}/pay");
+    let site = state.snapshots.site(&state.pool).await?;
     let frame = Frame {
+        site: Some(&site),
         tr,
         title: &tr.t("pay-heading"),
         path: &path,
@@ -101,7 +103,9 @@ pub async fn thanks(
     };
     let unpaid = matches!(status, DisplayStatus::Failed | DisplayStatus::Expired | DisplayStatus::Canceled);
     let path = format!("/campaigns/{slug}/thanks");
+    let site = state.snapshots.site(&state.pool).await?;
     let frame = Frame {
+        site: Some(&site),
         tr,
         title: &tr.t("thanks-heading"),
         path: &path,

@@ -5,10 +5,13 @@ use actix_web::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, VARY, X_FR
 use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::HttpResponse;
+use campaign_news::foundation::Identity;
+use campaign_news::pictures::{Picture, VariantFormat};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use super::assets;
 use crate::i18n::{Lang, Tr};
+use crate::snapshot::Site;
 
 /// The policy of the site's pages: its own script and style sheet, requests only to itself
 /// (the live progress, the thanks page's polling), forms only to itself, no framing.
@@ -41,6 +44,9 @@ pub struct Frame<'a> {
     pub refresh_without_script: Option<u32>,
     /// Send the browser elsewhere (the payment page): where, at once.
     pub redirect: Option<&'a str>,
+    /// The foundation whose site this is (its name and logo in the header, its details in the
+    /// footer); `None`: Demeu's own frame (the console, an error before anything was read).
+    pub site: Option<&'a Site>,
 }
 
 /// The whole document around `main`.
@@ -83,7 +89,15 @@ pub fn document(frame: &Frame<'_>, main: Markup) -> Markup {
             body {
                 a.skip href="#main" { (tr.t("skip-to-content")) }
                 header.site {
-                    a.brand href={ "/?lang=" (tr.lang.code()) } { (tr.t("site-name")) }
+                    @match frame.site {
+                        Some(site) => a.brand href={ "/?lang=" (tr.lang.code()) } {
+                            @if let Some(logo) = &site.logo {
+                                (logo_image(logo))
+                            }
+                            span { (site.identity.name(tr.lang.locale())) }
+                        },
+                        None => a.brand href={ "/?lang=" (tr.lang.code()) } { (tr.t("site-name")) },
+                    }
                     nav.langs aria-label=(tr.t("language")) {
                         ul {
                             @let join = if frame.path.contains('?') { "&" } else { "?" };
@@ -104,9 +118,51 @@ pub fn document(frame: &Frame<'_>, main: Markup) -> Markup {
                 }
                 main #main { (main) }
                 footer.site {
-                    span { (tr.t("site-name")) }
-                    a href="/docs" { (tr.t("footer-api")) }
+                    @if let Some(site) = frame.site {
+                        (foundation_details(tr, &site.identity))
+                    }
+                    p.powered {
+                        (tr.t("powered-by")) " " a href="/docs" { (tr.t("footer-api")) }
+                    }
                 }
+            }
+        }
+    }
+}
+
+/// The logo in the header: its narrowest variant, 40 pixels high.
+fn logo_image(logo: &Picture) -> Markup {
+    let smallest = logo.widths(VariantFormat::Webp).next().or_else(|| logo.widths(VariantFormat::Jpeg).next());
+    html! {
+        @if let Some(v) = smallest {
+            // The name beside it says who it is: the image itself is decoration here.
+            img.logo src=(v.url()) alt="" height="40" width=(i64::from(v.width) * 40 / i64::from(v.height.max(1)));
+        }
+    }
+}
+
+/// The footer's details: who the foundation is, how to reach it, its offer and privacy policy.
+fn foundation_details(tr: Tr, identity: &Identity) -> Markup {
+    let lang = tr.lang.locale();
+    html! {
+        div.foundation {
+            p { strong { (identity.legal_line(lang)) } }
+            @if !identity.phone.is_empty() || !identity.email.is_empty() || !identity.website.is_empty() {
+                p {
+                    @if !identity.phone.is_empty() { a href={ "tel:" (identity.phone.replace(' ', "")) } { (identity.phone) } " " }
+                    @if !identity.email.is_empty() { a href={ "mailto:" (identity.email) } { (identity.email) } " " }
+                    @if !identity.website.is_empty() { a href=(identity.website) rel="noopener" { (identity.website) } }
+                }
+            }
+            @if !identity.bank_details.is_empty() {
+                details {
+                    summary { (tr.t("footer-bank-details")) }
+                    pre.bank { (identity.bank_details) }
+                }
+            }
+            p {
+                @if !identity.offer.is_empty() { a href={ "/offer?lang=" (tr.lang.code()) } { (tr.t("footer-offer")) } " · " }
+                @if !identity.privacy.is_empty() { a href={ "/privacy?lang=" (tr.lang.code()) } { (tr.t("footer-privacy")) } }
             }
         }
     }

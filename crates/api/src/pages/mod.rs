@@ -49,7 +49,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::head().to(checkout::thanks)),
         )
         .service(web::resource("/campaigns/{slug}/news/{post}").route(web::get().to(news_post)))
-        .service(web::resource("/embed/campaigns/{slug}").route(web::get().to(embed)).route(web::head().to(embed)));
+        .service(web::resource("/embed/campaigns/{slug}").route(web::get().to(embed)).route(web::head().to(embed)))
+        .service(web::resource("/offer").route(web::get().to(offer)).route(web::head().to(offer)))
+        .service(web::resource("/privacy").route(web::get().to(privacy)).route(web::head().to(privacy)));
 }
 
 /// `GET /`: the campaigns, or the only one.
@@ -62,7 +64,9 @@ pub async fn index(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpR
             .finish());
     }
     let tr = Tr::new(Lang::negotiate(&req, Lang::Ru));
+    let site = state.snapshots.site(&state.pool).await?;
     let frame = Frame {
+        site: Some(&site),
         tr,
         title: &tr.t("campaigns-heading"),
         path: "/",
@@ -85,6 +89,47 @@ pub async fn index(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpR
     Ok(respond(StatusCode::OK, document(&frame, main), Caching::Public, chosen(&req), None))
 }
 
+/// `GET /offer`: the foundation's public offer, in the reader's language (else Russian, else
+/// whichever it has).
+pub async fn offer(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    foundation_document(&state, &req, "/offer", "footer-offer", |i| &i.offer).await
+}
+
+/// `GET /privacy`: the foundation's privacy policy.
+pub async fn privacy(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    foundation_document(&state, &req, "/privacy", "footer-privacy", |i| &i.privacy).await
+}
+
+async fn foundation_document(
+    state: &AppState,
+    req: &HttpRequest,
+    path: &str,
+    title_key: &str,
+    text: impl Fn(&campaign_news::foundation::Identity) -> &demeu_db::locale::Texts,
+) -> Result<HttpResponse, ApiError> {
+    let site = state.snapshots.site(&state.pool).await?;
+    let texts = text(&site.identity);
+    if texts.is_empty() {
+        return Err(ApiError::NotFound("page".into()));
+    }
+    let tr = Tr::new(Lang::negotiate(req, Lang::Ru));
+    let title = tr.t(title_key);
+    let frame = Frame {
+        site: Some(&site),
+        tr,
+        title: &title,
+        path,
+        share: None,
+        feed: None,
+        refresh_without_script: None,
+        redirect: None,
+    };
+    // Sanitized as news is: staff's Markdown, never their HTML.
+    let html = campaign_news::markdown::render(texts.shown(tr.lang.locale(), campaign_news::foundation::LANGUAGE));
+    let main = html! { article.document { h1 { (title) } (trusted(html)) } };
+    Ok(respond(StatusCode::OK, document(&frame, main), Caching::Public, chosen(req), None))
+}
+
 /// `GET /campaigns/{slug}/news/{post}`: one published post.
 pub async fn news_post(
     state: web::Data<AppState>,
@@ -105,7 +150,9 @@ pub async fn news_post(
     let url = format!("{}{path}", state.settings.public_url());
     let feed = format!("/campaigns/{}/news.atom", campaign.spec.slug);
     let campaign_title = campaign.title(tr.lang.locale());
+    let site = state.snapshots.site(&state.pool).await?;
     let frame = Frame {
+        site: Some(&site),
         tr,
         title: &post.title,
         path: &path,

@@ -48,6 +48,8 @@ pub fn as_page<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::
     let status = res.status();
     let tr = Tr::new(Lang::negotiate(req, Lang::Ru));
     let title = tr.t("error-heading");
+    // The foundation as last read (an error page cannot wait for the database).
+    let site = req.app_data::<actix_web::web::Data<crate::state::AppState>>().and_then(|s| s.snapshots.site_now());
     let frame = Frame {
         tr,
         title: &title,
@@ -56,6 +58,7 @@ pub fn as_page<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::
         feed: None,
         refresh_without_script: None,
         redirect: None,
+        site: site.as_deref(),
     };
     let main = html! {
         h1 { (title) }

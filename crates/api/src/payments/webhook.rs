@@ -51,7 +51,7 @@ pub struct Inbox<'a> {
 
 /// The mail a counted change calls for, enqueued in the same transaction: a receipt for a
 /// pledge's first money, a notice for a refund.
-pub fn mail_effects(ctx: &MailContext) -> impl Fn(&mut DbConn, &Processed) -> Result<(), donations::Error> + '_ {
+pub fn mail_effects() -> impl Fn(&mut DbConn, &Processed) -> Result<(), donations::Error> {
     move |conn, processed| {
         let Processed::Counted { pledge_id, kind, amount, first_counted } = processed else { return Ok(()) };
         let pledge = donations::pledge_store::find(conn, *pledge_id)?;
@@ -62,9 +62,9 @@ pub fn mail_effects(ctx: &MailContext) -> impl Fn(&mut DbConn, &Processed) -> Re
         let campaign = donations::campaign::find_by_id(conn, pledge.campaign_id)?;
         match kind {
             EntryKind::Payment | EntryKind::OfflinePayment if *first_counted => {
-                compose::receipt(conn, ctx, &pledge, &campaign)?
+                compose::receipt(conn, &pledge, &campaign)?
             }
-            EntryKind::Refund => compose::refund_notice(conn, ctx, &pledge, &campaign, amount.checked_neg()?)?,
+            EntryKind::Refund => compose::refund_notice(conn, &pledge, &campaign, amount.checked_neg()?)?,
             _ => {}
         }
         Ok(())
@@ -93,11 +93,10 @@ pub fn stripe_shaped<'a>(inbox: Inbox<'a>, notification: super::Notification<'a>
 /// yet is 503 (within the retry window), so that the provider delivers it again.
 pub async fn process_delivery(inbox: Inbox<'_>, delivery: Delivery) -> Result<Processed, WebhookError> {
     let event_id = delivery.event_id.clone();
-    let ctx = inbox.mail.clone();
     let retry = inbox.payments.retry_window(&delivery.provider);
     let processed = inbox
         .pool
-        .run(move |conn| process(conn, &delivery, &mail_effects(&ctx), retry).map_err(WebhookError::from))
+        .run(move |conn| process(conn, &delivery, &mail_effects(), retry).map_err(WebhookError::from))
         .await?;
     if matches!(processed, Processed::Counted { .. }) {
         inbox.snapshots.invalidate();

@@ -4,6 +4,7 @@ pub mod access;
 pub mod campaigns;
 pub mod docs;
 pub mod events;
+pub mod foundation;
 pub mod health;
 pub mod news;
 pub mod pictures;
@@ -141,6 +142,9 @@ api_routes! {
     "/staff/campaigns/{slug}/close" => [POST staff_campaigns::close staff]
     "/staff/campaigns/{slug}/images" => [POST pictures::upload staff]
     "/staff/images/{id}" => [DELETE pictures::remove staff]
+    "/foundation" => [GET foundation::show public]
+    "/staff/foundation" => [GET foundation::staff_show staff, PATCH foundation::edit staff]
+    "/staff/foundation/logo" => [POST foundation::logo staff]
     "/campaigns/{slug}/volunteers" => [POST volunteers::apply public]
     "/staff/volunteers" => [GET volunteers::list staff]
     "/staff/volunteers/{id}" => [GET volunteers::show staff, PATCH volunteers::update staff]

@@ -127,11 +127,12 @@ pub async fn atom(state: web::Data<AppState>, slug: web::Path<String>) -> Result
         })
         .collect();
     let updated = posts.iter().map(|p| utc(p.updated_at)).max().unwrap_or(campaign.spec.starts_at).fixed_offset();
+    let site = state.snapshots.site(&state.pool).await?;
     let feed = Feed {
         id: format!("urn:uuid:{}", campaign.id),
         title: Text::plain(campaign.title(campaign.spec.locale).to_string()),
         updated,
-        authors: vec![Person { name: state.settings.foundation.name.clone(), ..Default::default() }],
+        authors: vec![Person { name: site.identity.name(campaign.spec.locale).to_string(), ..Default::default() }],
         links: vec![link(feed_url, "self")],
         entries,
         ..Default::default()
@@ -213,8 +214,18 @@ fn link_page(req: &HttpRequest, title_key: &str, text_key: &str, button: Option<
             }
         }
     };
-    let frame =
-        Frame { tr, title: &title, path: &path, share: None, feed: None, refresh_without_script: None, redirect: None };
+    let state = req.app_data::<web::Data<AppState>>();
+    let site = state.and_then(|s| s.snapshots.site_now());
+    let frame = Frame {
+        tr,
+        title: &title,
+        path: &path,
+        share: None,
+        feed: None,
+        refresh_without_script: None,
+        redirect: None,
+        site: site.as_deref(),
+    };
     respond(StatusCode::OK, document(&frame, main), Caching::Private, None, None)
 }
 

@@ -78,7 +78,7 @@ const FORM_OVERHEAD: usize = 64 * 1024;
 
 /// Reads the multipart form: the file (at most `limit` bytes, else 413 as soon as it is
 /// exceeded), `role` and `alt_kk`, `alt_ru`, `alt_en`. Any other part is named in a 422.
-async fn read_form(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<Upload, ApiError> {
+pub(crate) async fn read_form(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<Upload, ApiError> {
     let multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -157,7 +157,7 @@ pub async fn upload(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let form = read_form(&req, payload, state.settings.limits.picture_upload_bytes).await?;
-    let picture = uploads::add_to_campaign(&state, slug.into_inner(), form, &editor.0).await?;
+    let picture = uploads::add(&state, uploads::Target::Campaign(slug.into_inner()), form, &editor.0).await?;
     Ok(HttpResponse::Created().json(PictureView::from(picture)))
 }
 

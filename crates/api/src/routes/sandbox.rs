@@ -56,8 +56,17 @@ pub async fn show(
         p.note { (tr.t("sandbox-note")) }
     };
     let path = format!("/sandbox/checkout/{session}");
-    let frame =
-        Frame { tr, title: &title, path: &path, share: None, feed: None, refresh_without_script: None, redirect: None };
+    // The provider's page stands in for the provider's own site: not the foundation's frame.
+    let frame = Frame {
+        tr,
+        title: &title,
+        path: &path,
+        share: None,
+        feed: None,
+        refresh_without_script: None,
+        redirect: None,
+        site: None,
+    };
     Ok(respond(StatusCode::OK, document(&frame, main), Caching::Private, None, None))
 }
 

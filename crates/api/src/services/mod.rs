@@ -6,6 +6,7 @@ pub mod books;
 pub mod campaigns;
 pub mod community;
 pub mod exports;
+pub mod foundation;
 pub mod news;
 pub mod offline;
 pub mod pictures;

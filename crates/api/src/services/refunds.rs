@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::ServiceError;
 use crate::idempotency::{self, Answer, Begin};
-use crate::mail::compose::{self, MailContext};
+use crate::mail::compose;
 use crate::payments::webhook::receive;
 use crate::payments::{ProviderError, RefundRequest};
 use crate::state::AppState;
@@ -72,7 +72,6 @@ pub async fn refund(
 ) -> Result<Answer<RefundAccepted>, ServiceError> {
     let held = key.map(|k| (format!("refund:{pledge_id}"), k));
     let held_in = held.clone();
-    let ctx = state.mail.clone();
     let step = state
         .pool
         .run(move |conn| {
@@ -88,7 +87,7 @@ pub async fn refund(
                 }
                 Begin::Fresh | Begin::Resume(None) => {
                     let notice = |conn: &mut demeu_db::DbConn, pledge: &PledgeRecord, amount: Money| {
-                        refund_notice(conn, &ctx, pledge, amount)
+                        refund_notice(conn, pledge, amount)
                     };
                     match refund::request(conn, pledge_id, amount, actor, &notice) {
                         Ok(requested) => {
@@ -195,13 +194,8 @@ async fn ask_provider(
 }
 
 /// The donor's notice of a refund counted at once (an offline gift's).
-fn refund_notice(
-    conn: &mut demeu_db::DbConn,
-    ctx: &MailContext,
-    pledge: &PledgeRecord,
-    amount: Money,
-) -> Result<(), donations::Error> {
+fn refund_notice(conn: &mut demeu_db::DbConn, pledge: &PledgeRecord, amount: Money) -> Result<(), donations::Error> {
     let campaign = donations::campaign::find_by_id(conn, pledge.campaign_id)?;
-    compose::refund_notice(conn, ctx, pledge, &campaign, amount)?;
+    compose::refund_notice(conn, pledge, &campaign, amount)?;
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! Uploading a campaign's picture (its cover or one of its gallery) and removing one: the
+//! Uploading a picture (a campaign's cover or one of its gallery, the foundation's logo) and
+//! removing one: the
 //! upload checked for what staff said of it first (its role, its alt text: cheap, before any
 //! decoding), then made into its variants (`pictures::prepare`) one upload at a time on a
 //! blocking thread, so that memory stays flat however many come at once, then stored in the
@@ -38,19 +39,27 @@ pub struct Upload {
     pub bytes: Vec<u8>,
 }
 
-/// Makes `upload` a picture of campaign `slug` (a draft's too), as `actor`.
-pub async fn add_to_campaign(
-    state: &AppState,
-    slug: String,
-    upload: Upload,
-    actor: &StaffUser,
-) -> Result<Picture, ServiceError> {
-    let campaign = state.pool.run(move |conn| donations::campaign::find_by_slug(conn, &slug)).await?;
-    let role: PictureRole = upload
-        .role
-        .parse()
-        .map_err(|_| campaign_news::Error::from(demeu_db::FieldError::one_of("role", &["cover", "gallery"])))?;
-    pictures::check(role, true, &upload.alts, campaign.spec.locale)?;
+/// Where an upload goes.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A campaign's cover or gallery (a draft's too), by slug.
+    Campaign(String),
+    /// The foundation's logo.
+    Foundation,
+}
+
+/// Makes `upload` a picture of `target`, as `actor`.
+pub async fn add(state: &AppState, target: Target, upload: Upload, actor: &StaffUser) -> Result<Picture, ServiceError> {
+    let (campaign_id, language, roles): (_, _, &[&str]) = match target {
+        Target::Campaign(slug) => {
+            let campaign = state.pool.run(move |conn| donations::campaign::find_by_slug(conn, &slug)).await?;
+            (Some(campaign.id), campaign.spec.locale, &["cover", "gallery"])
+        }
+        Target::Foundation => (None, campaign_news::foundation::LANGUAGE, &["logo"]),
+    };
+    let role: PictureRole =
+        upload.role.parse().map_err(|_| campaign_news::Error::from(demeu_db::FieldError::one_of("role", roles)))?;
+    pictures::check(role, campaign_id.is_some(), &upload.alts, language)?;
     let limits = PictureLimits { max_pixels: state.settings.limits.picture_max_pixels, ..PictureLimits::default() };
     let prepared = {
         let _turn = state.workshop.0.acquire().await.map_err(|e| ServiceError::Broken(e.to_string()))?;
@@ -70,17 +79,11 @@ pub async fn add_to_campaign(
             bytes: v.bytes,
         })
         .collect();
-    let new = NewPicture {
-        campaign_id: Some(campaign.id),
-        role,
-        alts: upload.alts,
-        width: prepared.width,
-        height: prepared.height,
-        variants,
-    };
+    let new =
+        NewPicture { campaign_id, role, alts: upload.alts, width: prepared.width, height: prepared.height, variants };
     let actor = actor.id;
     let stored = state.pool.run(move |conn| pictures::store(conn, &new, actor)).await?;
-    // The cover is in the campaigns' answers and on the pages.
+    // The cover is in the campaigns' answers and pages, the logo on every page.
     state.snapshots.invalidate();
     Ok(stored)
 }

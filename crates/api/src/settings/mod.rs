@@ -48,11 +48,39 @@ fn is_loopback_url(url: &str) -> bool {
     host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// `[foundation]`
+/// `[foundation]`: the identity a new installation starts with (imported once, then admins
+/// edit it in the console), and where volunteers' applications are mailed.
 #[derive(Debug, Clone, Deserialize)]
 pub struct FoundationSettings {
-    /// Shown in receipts.
-    pub name: String,
+    /// The name per language (`kk`, `ru`, `en`).
+    pub names: campaigns::TextSettings,
+    /// Legal form, БИН, address, phone, email, website, bank details: see config/default.toml.
+    #[serde(default)]
+    pub legal_form: String,
+    #[serde(default)]
+    #[allow(missing_docs)]
+    pub registration_number: String,
+    #[serde(default)]
+    #[allow(missing_docs)]
+    pub address: String,
+    #[serde(default)]
+    #[allow(missing_docs)]
+    pub phone: String,
+    #[serde(default)]
+    #[allow(missing_docs)]
+    pub email: String,
+    #[serde(default)]
+    #[allow(missing_docs)]
+    pub website: String,
+    #[serde(default)]
+    #[allow(missing_docs)]
+    pub bank_details: String,
+    /// The public offer, Markdown per language.
+    #[serde(default)]
+    pub offer: campaigns::TextSettings,
+    /// The privacy policy, Markdown per language.
+    #[serde(default)]
+    pub privacy: campaigns::TextSettings,
     /// Where each "join the mentors' team" application is mailed, with the applicant's details;
     /// empty (the default): no mail, staff read them at `GET /api/v1/staff/volunteers`.
     #[serde(default)]
@@ -60,6 +88,30 @@ pub struct FoundationSettings {
 }
 
 impl FoundationSettings {
+    /// The identity configuration gives, checked as admins' edits are (`foundation.<field>`
+    /// named when wrong).
+    pub fn identity(&self) -> Result<campaign_news::foundation::Identity, SettingsError> {
+        let some = |s: &String| Some(s.clone());
+        let patch = campaign_news::foundation::IdentityPatch {
+            names: Some(self.names.clone()),
+            legal_form: some(&self.legal_form),
+            registration_number: some(&self.registration_number),
+            address: some(&self.address),
+            phone: some(&self.phone),
+            email: some(&self.email),
+            website: some(&self.website),
+            bank_details: some(&self.bank_details),
+            offer: Some(self.offer.clone()),
+            privacy: Some(self.privacy.clone()),
+        };
+        patch.applied_to(&Default::default()).map_err(|e| match e {
+            campaign_news::Error::Invalid(errors) => SettingsError(
+                errors.iter().map(|e| format!("foundation.{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "),
+            ),
+            other => SettingsError(format!("foundation: {other}")),
+        })
+    }
+
     /// The address applications are mailed to, if one is set.
     pub fn volunteers_email(&self) -> Option<&str> {
         Some(self.volunteers_email.trim()).filter(|e| !e.is_empty())
@@ -567,9 +619,7 @@ impl Settings {
         if self.mail.retry_base.is_zero() || self.mail.give_up.is_zero() {
             return Err(SettingsError("mail.retry_base_seconds and mail.give_up_hours: must be above zero".into()));
         }
-        if self.foundation.name.trim().is_empty() {
-            return Err(SettingsError("foundation.name: must not be empty".into()));
-        }
+        self.foundation.identity()?;
         if let Some(address) = self.foundation.volunteers_email() {
             demeu_db::email::Email::parse(address)
                 .map_err(|why| SettingsError(format!("foundation.volunteers_email: {why}")))?;
