@@ -14,6 +14,7 @@ on_both_backends!(
     texts_are_read_in_the_readers_language,
     a_draft_is_for_staff_only,
     a_closed_campaign_shows_what_was_raised_and_takes_no_gifts,
+    the_index_lists_open_campaigns_and_closed_ones_apart,
 );
 
 async fn stored(app: &TestApp, slug: &'static str) -> donations::campaign::Campaign {
@@ -251,4 +252,30 @@ async fn a_closed_campaign_shows_what_was_raised_and_takes_no_gifts(backend: Bac
     assert_eq!(form.status(), 422);
     let html = form.text().await.expect("html");
     assert!(html.contains("Сейчас кампания не принимает пожертвования"), "a clear page: {html}");
+}
+
+async fn the_index_lists_open_campaigns_and_closed_ones_apart(backend: Backend) {
+    let ends = (chrono::Utc::now() + chrono::Duration::days(10)).to_rfc3339();
+    let app = spawn_app(backend)
+        .with(move |s| {
+            s.campaigns.push(campaign("autumn", "2026-09-01T00:00:00+05:00", Some(&ends), 1_000_000));
+            s.campaigns.push(campaign("spring", "2026-03-01T00:00:00+05:00", None, 1_000_000));
+            s.campaigns.push(campaign("draft", "2026-03-01T00:00:00+05:00", None, 1_000_000));
+        })
+        .await;
+    app.execute_sql("UPDATE campaigns SET state = 'closed', closed_at = CURRENT_TIMESTAMP WHERE slug = 'spring'")
+        .await
+        .expect("sql");
+    app.execute_sql("UPDATE campaigns SET state = 'draft' WHERE slug = 'draft'").await.expect("sql");
+    let res = app.get("/?lang=en").await;
+    assert_eq!(res.status(), 200, "several campaigns: a list, not a redirect");
+    let html = res.text().await.expect("html");
+    let closed_at = html.find("Closed campaigns").expect("the closed ones apart");
+    let position = |slug: &str| {
+        html.find(&format!("href=\"/campaigns/{slug}?lang=en\"")).unwrap_or_else(|| panic!("{slug} listed: {html}"))
+    };
+    assert!(position("autumn") < closed_at && position("mentors") < closed_at, "open ones first");
+    assert!(position("spring") > closed_at, "the closed one apart");
+    assert!(!html.contains("/campaigns/draft"), "no draft");
+    assert!(html.contains("10 days left"), "days left: {html}");
 }

@@ -64,7 +64,7 @@ pub(crate) async fn sign_in(app: &TestApp, email: &str, password: &str) -> Respo
 
 /// A staff member with `role`, signed in through the console's form; returns the session
 /// cookie's `name=value`.
-async fn console_session(app: &TestApp, role: Role) -> (String, String) {
+pub(crate) async fn console_session(app: &TestApp, role: Role) -> (String, String) {
     let email = format!("{}-{}@dara.kz", role.as_str(), uuid::Uuid::new_v4().simple());
     let token = app.staff_token(Role::Admin).await;
     let made = app
@@ -91,7 +91,7 @@ pub(crate) async fn post(app: &TestApp, cookie: &str, path: &str, form: &[(&str,
     client().post(app.url(path)).header(COOKIE, format!("{cookie}; lang=en")).form(form).send().await.expect("sent")
 }
 
-async fn html(res: Response) -> String {
+pub(crate) async fn html(res: Response) -> String {
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers().get(X_FRAME_OPTIONS).and_then(|v| v.to_str().ok()), Some("DENY"), "never framed");
     assert_eq!(res.headers().get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
@@ -395,6 +395,10 @@ async fn every_console_route_asks_who_is_there_before_anything_else(backend: Bac
         "/staff/pledges.csv?q=a&q=b".into(),
         "/staff/offline".into(),
         format!("/staff/pledges/{id}"),
+        "/staff/campaigns".into(),
+        "/staff/campaigns/mentors".into(),
+        "/staff/campaigns/mentors/preview".into(),
+        "/staff/foundation".into(),
     ];
     for path in &pages {
         let res = client().get(app.url(path)).send().await.expect("sent");
@@ -415,6 +419,12 @@ async fn every_console_route_asks_who_is_there_before_anything_else(backend: Bac
         format!("/staff/news/{id}"),
         format!("/staff/pledges/{id}"),
         "/staff/offline".into(),
+        "/staff/campaigns".into(),
+        "/staff/campaigns/mentors".into(),
+        "/staff/campaigns/mentors/pictures".into(),
+        format!("/staff/pictures/{id}"),
+        "/staff/foundation".into(),
+        "/staff/foundation/logo".into(),
     ];
     let (admin, _) = console_session(&app, Role::Admin).await;
     for path in &forms {

@@ -12,6 +12,7 @@ mod campaigns;
 mod cli;
 mod console;
 mod console_admin;
+mod console_campaigns;
 mod cors;
 mod errors;
 mod foundation;

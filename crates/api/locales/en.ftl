@@ -14,6 +14,11 @@ donors = { $count ->
     [one] { $count } donor
    *[other] { $count } donors
 }
+days-left = { $count ->
+    [one] { $count } day left
+   *[other] { $count } days left
+}
+campaigns-closed = Closed campaigns
 status-upcoming = Opens on { $date }
 status-active = Open for gifts
 status-active-until = Open for gifts until { $date }
@@ -331,3 +336,64 @@ mail-volunteer-locale = Page language
 mail-volunteer-about = About
 mail-volunteer-number = Application number
 mail-volunteer-list = New applications
+
+## The console's campaigns and foundation (issue 23).
+cc-campaigns = Campaigns
+cc-words = Words
+cc-slug = Name in the address (a-z, 0-9, -)
+cc-locale = The campaign's own language
+cc-summary = Summary
+cc-story = Story (Markdown)
+cc-money = Money and dates
+cc-money-admin = Only an admin changes the money and the dates.
+cc-currency = Currency
+cc-goal = Goal (the goal lines' sum)
+cc-min = Smallest gift
+cc-max = Largest gift
+cc-starts = First day
+cc-last-day = Last day (empty: open-ended)
+cc-plan = Funding plan
+cc-plan-help = Money fills the lines in order: the goal's first, then those beyond it. The last line may have no amount: it takes the rest. A line whose key is empty is removed.
+cc-line = Line
+cc-line-key = Key (a-z, 0-9, -)
+cc-line-tier = Tier
+cc-tier-goal = goal
+cc-tier-overflow = beyond the goal
+cc-line-target = Amount
+cc-presets = The form's amounts
+cc-preset = Amount
+cc-preset-label = What it buys
+cc-reason = Reason (required when an open campaign's money changes)
+cc-reason-help = Written to the audit log with the old and new values.
+cc-raised = Raised / goal
+cc-public-page = Public page
+cc-new = New campaign
+cc-open = Open the campaign
+cc-close = Close the campaign
+cc-continues-as = The campaign monthly gifts continue for
+cc-pictures = Pictures
+cc-no-pictures = No pictures yet.
+cc-remove = Remove
+cc-picture-file = File (JPEG, PNG or WebP)
+cc-picture-role = For
+cc-alt = What the picture shows
+cc-upload = Upload
+cc-preview-notice = Preview: this is how donors will see the page.
+campaign-state-draft = draft
+campaign-state-open = open
+campaign-state-closed = closed
+picture-role-cover = cover
+picture-role-gallery = gallery
+picture-role-logo = logo
+cf-foundation = Foundation
+cf-names = Name
+cf-legal-form = Legal form
+cf-registration-number = БИН (registration number)
+cf-address = Address
+cf-phone = Phone
+cf-email = Email
+cf-website = Website
+cf-bank-details = Bank details for transfers
+cf-offer = Public offer (Markdown)
+cf-privacy = Privacy policy (Markdown)
+cf-logo = Logo

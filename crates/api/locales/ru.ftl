@@ -14,6 +14,12 @@ donors = { $count ->
     [few] { $count } жертвователя
    *[many] { $count } жертвователей
 }
+days-left = { $count ->
+    [one] остался { $count } день
+    [few] осталось { $count } дня
+   *[many] осталось { $count } дней
+}
+campaigns-closed = Завершённые сборы
 status-upcoming = Сбор начнётся { $date }
 status-active = Сбор открыт
 status-active-until = Сбор открыт до { $date }
@@ -331,3 +337,64 @@ mail-volunteer-locale = Язык страницы
 mail-volunteer-about = О себе
 mail-volunteer-number = Номер заявки
 mail-volunteer-list = Список новых заявок
+
+## The console's campaigns and foundation (issue 23).
+cc-campaigns = Кампании
+cc-words = Тексты
+cc-slug = Имя в адресе (латиница, цифры, -)
+cc-locale = Основной язык кампании
+cc-summary = Краткое описание
+cc-story = История (Markdown)
+cc-money = Деньги и сроки
+cc-money-admin = Деньги и сроки меняет только администратор.
+cc-currency = Валюта
+cc-goal = Цель (сумма строк цели)
+cc-min = Наименьшая сумма
+cc-max = Наибольшая сумма
+cc-starts = Дата начала
+cc-last-day = Последний день (пусто — без срока)
+cc-plan = План финансирования
+cc-plan-help = Деньги заполняют строки по порядку: сначала строки цели, затем строки сверх цели. У последней строки сумма может быть пустой: она получает всё остальное. Строка с пустым ключом удаляется.
+cc-line = Строка
+cc-line-key = Ключ (латиница, цифры, -)
+cc-line-tier = Вид
+cc-tier-goal = цель
+cc-tier-overflow = сверх цели
+cc-line-target = Сумма
+cc-presets = Суммы в форме
+cc-preset = Сумма
+cc-preset-label = На что хватит
+cc-reason = Причина (обязательна, когда меняются деньги открытой кампании)
+cc-reason-help = Записывается в журнал аудита со старыми и новыми значениями.
+cc-raised = Собрано / цель
+cc-public-page = Публичная страница
+cc-new = Новая кампания
+cc-open = Открыть кампанию
+cc-close = Закрыть кампанию
+cc-continues-as = Кампания, на которую перейдут ежемесячные пожертвования
+cc-pictures = Фотографии
+cc-no-pictures = Фотографий пока нет.
+cc-remove = Удалить
+cc-picture-file = Файл (JPEG, PNG или WebP)
+cc-picture-role = Для чего
+cc-alt = Что на фотографии
+cc-upload = Загрузить
+cc-preview-notice = Предпросмотр: так страницу увидят жертвователи.
+campaign-state-draft = черновик
+campaign-state-open = открыта
+campaign-state-closed = закрыта
+picture-role-cover = обложка
+picture-role-gallery = галерея
+picture-role-logo = логотип
+cf-foundation = Фонд
+cf-names = Название
+cf-legal-form = Организационно-правовая форма
+cf-registration-number = БИН
+cf-address = Адрес
+cf-phone = Телефон
+cf-email = Эл. почта
+cf-website = Сайт
+cf-bank-details = Реквизиты для перевода
+cf-offer = Публичная оферта (Markdown)
+cf-privacy = Политика конфиденциальности (Markdown)
+cf-logo = Логотип

@@ -18,7 +18,10 @@ pub fn check_json(value: &Value, lines: &[&str], secrets: &[&str]) -> Result<(),
 }
 
 /// The free-text fields of the site's and the console's HTML forms (their `<textarea>`s).
-const FORM_LINES: &[&str] = &["message", "body", "about", "note", "body_markdown"];
+const FORM_LINES: &[&str] = &["message", "body", "about", "note", "body_markdown", "bank_details"];
+/// The same, per language (`story_kk`): a campaign's summary and story, the foundation's
+/// offer and privacy policy.
+const FORM_LINE_PREFIXES: &[&str] = &["summary_", "story_", "offer_", "privacy_"];
 /// The forms' password fields, never checked (see [`check_json`]).
 const FORM_SECRETS: &[&str] = &["password", "current", "repeat"];
 
@@ -29,7 +32,8 @@ pub fn check_form(body: &[u8]) -> Result<(), FieldError> {
         if FORM_SECRETS.contains(&name.as_str()) {
             continue;
         }
-        let kind = if FORM_LINES.contains(&name.as_str()) { TextKind::Lines } else { TextKind::Line };
+        let lines = FORM_LINES.contains(&name.as_str()) || FORM_LINE_PREFIXES.iter().any(|p| name.starts_with(p));
+        let kind = if lines { TextKind::Lines } else { TextKind::Line };
         check(&value, kind).map_err(|why| why.field_error(&name))?;
     }
     Ok(())

@@ -258,7 +258,9 @@ mod tests {
         use campaign_news::volunteer::VolunteerStatus;
         use donations::ledger::EntryKind;
         use donations::pledge::{DisplayStatus, PaymentMethod, PledgeState, ProviderKind};
-        let kinds: [(&str, &[&str]); 7] = [
+        let kinds: [(&str, &[&str]); 9] = [
+            ("campaign-state", donations::campaign::CampaignState::NAMES),
+            ("picture-role", campaign_news::pictures::PictureRole::NAMES),
             ("pledge-status", DisplayStatus::NAMES),
             ("pledge-status", PledgeState::NAMES),
             ("method", PaymentMethod::NAMES),

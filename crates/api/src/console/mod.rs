@@ -9,6 +9,8 @@
 
 mod access;
 pub mod admin;
+pub mod campaigns;
+pub mod foundation;
 pub mod moderation;
 pub mod news;
 pub mod pledges;
@@ -58,7 +60,7 @@ fn csrf_of(token: &str) -> String {
 
 /// Compared in constant time (subtle), so that the time a refusal takes says nothing of how
 /// much of a guessed token was right.
-fn same(a: &str, b: &str) -> bool {
+pub(crate) fn same(a: &str, b: &str) -> bool {
     subtle::ConstantTimeEq::ct_eq(a.as_bytes(), b.as_bytes()).into()
 }
 
@@ -100,7 +102,30 @@ fn field_label(tr: Tr, field: &str) -> String {
         "donor_name" => "pl-donor",
         "received_at" | "received_on" => "pl-received-on",
         "campaign" => "pl-campaign",
-        other => return other.to_string(),
+        "slug" => "cc-slug",
+        "goal" => "cc-goal",
+        "min_pledge" => "cc-min",
+        "max_pledge" => "cc-max",
+        "starts_at" | "starts_on" => "cc-starts",
+        "ends_at" | "last_day" => "cc-last-day",
+        "reason" => "cc-reason",
+        "plan" => "cc-plan",
+        "presets" => "cc-presets",
+        "currency" => "cc-currency",
+        "locale" => "cc-locale",
+        "file" => "cc-picture-file",
+        other => {
+            // `titles.kk`, `summaries.ru`, `stories.en`, `alt_kk`: the field's label and its language.
+            let (name, lang) = other.split_once('.').or_else(|| other.split_once('_')).unwrap_or((other, ""));
+            let key = match name {
+                "titles" => "console-title",
+                "summaries" => "cc-summary",
+                "stories" => "cc-story",
+                "alt" => "cc-alt",
+                _ => return other.to_string(),
+            };
+            return format!("{} ({lang})", tr.t(key));
+        }
     };
     tr.t(key)
 }
@@ -146,6 +171,7 @@ pub fn page(signed: Option<&Signed>, tr: Tr, title: &str, status: StatusCode, ma
                 ul {
                     li { a href="/staff" { (tr.t("console-dashboard")) } }
                     @if signed.user.role.allows(Role::Editor) {
+                        li { a href="/staff/campaigns" { (tr.t("cc-campaigns")) } }
                         li { a href="/staff/news" { (tr.t("console-news")) } }
                         li { a href="/staff/comments" { (tr.t("console-comments")) } }
                         li { a href="/staff/volunteers" { (tr.t("console-volunteers")) } }
@@ -154,6 +180,7 @@ pub fn page(signed: Option<&Signed>, tr: Tr, title: &str, status: StatusCode, ma
                         li { a href="/staff/pledges" { (tr.t("console-pledges")) } }
                     }
                     @if signed.user.role.allows(Role::Admin) {
+                        li { a href="/staff/foundation" { (tr.t("cf-foundation")) } }
                         li { a href="/staff/users" { (tr.t("console-staff")) } }
                         li { a href="/staff/audit" { (tr.t("console-audit")) } }
                     }
@@ -185,6 +212,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/staff/volunteers/{id}").route(web::post().to(moderation::update_volunteer)))
         .service(web::resource("/staff/news").route(web::get().to(news::list)).route(web::post().to(news::create)))
         .service(web::resource("/staff/news/{id}").route(web::get().to(news::edit)).route(web::post().to(news::act)))
+        .configure(campaigns::configure)
+        .configure(foundation::configure)
         .configure(pledges::configure)
         .configure(admin::configure);
 }

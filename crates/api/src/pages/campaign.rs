@@ -11,7 +11,7 @@ use campaign_news::post::{self, Post};
 use chrono::Utc;
 use demeu_db::page::Page;
 use demeu_db::utc;
-use donations::campaign::{CampaignStatus, Progress};
+use donations::campaign::{Audience, CampaignStatus, Progress};
 use donations::money::Money;
 use donations::plan::Tier;
 use donations::pledge_store::{self, PledgeRecord};
@@ -63,8 +63,18 @@ pub struct PageQuery {
     pub sent: Option<String>,
 }
 
-/// Loads what the page of `slug` shows.
+/// Loads what the page of `slug` shows to the public (a draft is not found).
 pub async fn load(state: &AppState, slug: String, query: &PageQuery) -> Result<Loaded, ApiError> {
+    load_for(state, slug, query, Audience::Public).await
+}
+
+/// Loads what the page of `slug` shows to `audience` (staff preview drafts).
+pub async fn load_for(
+    state: &AppState,
+    slug: String,
+    query: &PageQuery,
+    audience: Audience,
+) -> Result<Loaded, ApiError> {
     let wall_cursor = query.wall.clone();
     let returning = match (&query.pledge, query.checkout.as_deref()) {
         (Some(id), Some("cancel" | "fail")) => id.parse::<donations::ids::PledgeId>().ok(),
@@ -74,7 +84,13 @@ pub async fn load(state: &AppState, slug: String, query: &PageQuery) -> Result<L
     state
         .pool
         .run(move |conn| {
-            let progress = donations::campaign::progress(conn, &slug)?;
+            let progress = match audience {
+                Audience::Public => donations::campaign::progress(conn, &slug)?,
+                Audience::Staff => {
+                    let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+                    donations::campaign::progress_of(conn, campaign)?
+                }
+            };
             let campaign_id = progress.campaign.id;
             let wall = pledge_store::donor_wall(conn, campaign_id, WALL_PAGE, wall_cursor.as_deref())?;
             let news = post::list_published(conn, campaign_id, LIST, None)?.items;
@@ -251,6 +267,9 @@ pub fn progress_box(tr: &Tr, progress: &Progress, live: bool, give: Option<&str>
                 span { span data-live="percent" { (shown_percent) } "% · " }
                 span data-live="donors" data-forms=(donors_forms) { (tr.t_with("donors", &[("count", progress.pledges.into())])) }
                 span { " · " (status_text(tr, status, &progress.campaign)) }
+                @if let Some(days) = progress.campaign.days_left(Utc::now()).filter(|_| status == CampaignStatus::Active) {
+                    span.days { " · " (tr.t_with("days-left", &[("count", days.into())])) }
+                }
             }
             @if let Some(href) = give.filter(|_| status == CampaignStatus::Active) {
                 p { a.button href=(href) { (tr.t("embed-give")) } }

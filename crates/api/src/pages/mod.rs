@@ -54,9 +54,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/privacy").route(web::get().to(privacy)).route(web::head().to(privacy)));
 }
 
-/// `GET /`: the campaigns, or the only one.
+/// `GET /`: the open campaigns (cover, title, progress, days left), the closed ones apart; the
+/// only one's page when there is just one.
 pub async fn index(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let all = state.pool.run(|conn| donations::campaign::list_progress(conn, Audience::Public)).await?;
+    let (all, covers) = state
+        .pool
+        .run(|conn| {
+            let all = donations::campaign::list_progress(conn, Audience::Public)?;
+            Ok::<_, ApiError>((all, campaign_news::pictures::covers(conn)?))
+        })
+        .await?;
     let suffix = chosen(&req).map(|l| format!("?lang={}", l.code())).unwrap_or_default();
     if let [only] = all.as_slice() {
         return Ok(HttpResponse::SeeOther()
@@ -75,14 +82,34 @@ pub async fn index(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpR
         refresh_without_script: None,
         redirect: None,
     };
+    let now = chrono::Utc::now();
+    let (closed, open): (Vec<_>, Vec<_>) =
+        all.iter().partition(|p| p.campaign.status_at(now) == donations::campaign::CampaignStatus::Ended);
+    let lang = tr.lang.locale();
+    let card = |progress: &donations::campaign::Progress, first: bool| {
+        let campaign = &progress.campaign;
+        let href = format!("/campaigns/{}?lang={}", campaign.spec.slug, tr.lang.code());
+        html! {
+            article.card {
+                @if let Some(cover) = covers.get(&campaign.id) {
+                    a href=(href) tabindex="-1" aria-hidden="true" {
+                        (pictures::picture(cover, "", "(min-width: 46rem) 44rem, 100vw", first))
+                    }
+                }
+                h2 { a href=(href) { (campaign.title(lang)) } }
+                p { (campaign.summary(lang)) }
+                (campaign::progress_box(&tr, progress, false, None))
+            }
+        }
+    };
     let main = html! {
         h1 { (tr.t("campaigns-heading")) }
         @if all.is_empty() { p { (tr.t("campaigns-none")) } }
-        @for progress in &all {
-            article.card {
-                h2 { a href={ "/campaigns/" (progress.campaign.spec.slug) } { (progress.campaign.title(tr.lang.locale())) } }
-                p { (progress.campaign.summary(tr.lang.locale())) }
-                (campaign::progress_box(&tr, progress, false, None))
+        @for (i, progress) in open.iter().enumerate() { (card(progress, i == 0)) }
+        @if !closed.is_empty() {
+            section aria-labelledby="closed-heading" {
+                h2 #closed-heading { (tr.t("campaigns-closed")) }
+                @for progress in &closed { (card(progress, false)) }
             }
         }
     };

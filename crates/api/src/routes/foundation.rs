@@ -144,7 +144,7 @@ pub async fn logo(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let mut form = read_form(&req, payload, state.settings.limits.picture_upload_bytes).await?;
+    let mut form = read_form(&req, payload, state.settings.limits.picture_upload_bytes, None).await?;
     if form.role.is_empty() {
         form.role = "logo".into();
     }

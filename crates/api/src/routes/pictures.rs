@@ -77,15 +77,26 @@ const MAX_TEXT_PART: usize = 4 * 1024;
 const FORM_OVERHEAD: usize = 64 * 1024;
 
 /// Reads the multipart form: the file (at most `limit` bytes, else 413 as soon as it is
-/// exceeded), `role` and `alt_kk`, `alt_ru`, `alt_en`. Any other part is named in a 422.
-pub(crate) async fn read_form(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<Upload, ApiError> {
+/// exceeded), `role` and `alt_kk`, `alt_ru`, `alt_en`. Any other part is named in a 422. The
+/// console's form (`csrf` expected) must begin with its token: anything else is 403 before a
+/// byte of a file is read.
+pub(crate) async fn read_form(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+    csrf: Option<&str>,
+) -> Result<Upload, ApiError> {
     let multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.to_ascii_lowercase().starts_with("multipart/form-data"));
     if !multipart {
-        return Err(ApiError::UnsupportedMediaType("multipart/form-data"));
+        return Err(if csrf.is_some() {
+            ApiError::Forbidden
+        } else {
+            ApiError::UnsupportedMediaType("multipart/form-data")
+        });
     }
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
@@ -94,11 +105,15 @@ pub(crate) async fn read_form(req: &HttpRequest, payload: web::Payload, limit: u
     }
     let mut form = actix_multipart::Multipart::new(req.headers(), payload);
     let mut upload = Upload::default();
+    let mut token = String::new();
     let mut file = None;
     let malformed = |e: actix_multipart::MultipartError| ApiError::BadRequest(format!("malformed form: {e}"));
     while let Some(part) = form.next().await {
         let mut part = part.map_err(malformed)?;
         let name = part.content_disposition().and_then(|d| d.get_name()).unwrap_or_default().to_string();
+        if csrf.is_some() && token.is_empty() && name != "csrf" {
+            return Err(ApiError::Forbidden);
+        }
         let max = if name == "file" { limit } else { MAX_TEXT_PART };
         let mut bytes = Vec::new();
         while let Some(chunk) = part.next().await {
@@ -124,6 +139,12 @@ pub(crate) async fn read_form(req: &HttpRequest, payload: web::Payload, limit: u
             "alt_kk" => *upload.alts.slot_mut(Locale::Kk) = text()?,
             "alt_ru" => *upload.alts.slot_mut(Locale::Ru) = text()?,
             "alt_en" => *upload.alts.slot_mut(Locale::En) = text()?,
+            "csrf" if csrf.is_some() => {
+                token = text()?;
+                if !csrf.is_some_and(|expected| crate::console::same(&token, expected)) {
+                    return Err(ApiError::Forbidden);
+                }
+            }
             _ => {
                 return Err(ApiError::invalid(
                     &name,
@@ -156,7 +177,7 @@ pub async fn upload(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let form = read_form(&req, payload, state.settings.limits.picture_upload_bytes).await?;
+    let form = read_form(&req, payload, state.settings.limits.picture_upload_bytes, None).await?;
     let picture = uploads::add(&state, uploads::Target::Campaign(slug.into_inner()), form, &editor.0).await?;
     Ok(HttpResponse::Created().json(PictureView::from(picture)))
 }
