@@ -20,6 +20,7 @@ on_both_backends!(
     staff_sign_in_publish_and_moderate_in_a_browser,
     an_accountant_records_refunds_and_exports_in_a_browser,
     a_page_whose_live_stream_is_refused_keeps_working,
+    an_admin_runs_a_campaign_from_the_console_and_a_donor_gives_on_it,
 );
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -199,6 +200,31 @@ impl Session {
         std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), bytes).expect("screenshot written");
     }
 
+    /// Runs axe-core (the WCAG 2.1 A and AA rules) on the page as it is and fails on any
+    /// violation, naming each rule and where. axe-core is npm's (`tests/browser`, installed by
+    /// .ci/run); without it the test fails, never skips.
+    async fn assert_accessible(&self, what: &str) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/browser/node_modules/axe-core/axe.min.js");
+        let axe = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}; run `npm ci --prefix tests/browser` (.ci/run does)", path.display()));
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": format!("{axe}; return null;"), "args": []})),
+        )
+        .await;
+        let run = "var done = arguments[arguments.length - 1];\
+            axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})\
+              .then(function (r) { done(r.violations.map(function (v) {\
+                return v.id + ' (' + v.impact + '): ' + v.nodes.map(function (n) { return n.target.join(' '); }).join(', ');\
+              })); })\
+              .catch(function (e) { done(['axe failed: ' + e]); });";
+        let violations =
+            self.call(reqwest::Method::POST, "/execute/async", Some(json!({"script": run, "args": []}))).await;
+        assert_eq!(violations, json!([]), "{what}: axe-core finds these");
+    }
+
     async fn quit(self) {
         let _ = self.client.delete(&self.base).send().await;
     }
@@ -309,8 +335,43 @@ async fn a_donor_gives_with_javascript_off(backend: Backend) {
     browser.quit().await;
 }
 
+/// Gives the Mentors campaign a cover through the staff API (as the README's pictures show it).
+async fn mentors_cover(app: &TestApp) {
+    let editor = app.staff_token(Role::Editor).await;
+    let boundary = "browser-cover-boundary";
+    let photo = cover_photo(2400, 1600);
+    let mut body = Vec::new();
+    for (name, file, bytes) in [
+        ("role", false, b"cover".as_slice()),
+        ("alt_ru", false, "Вечер над холмами у Алматы".as_bytes()),
+        ("alt_kk", false, "Алматы маңындағы төбелер үстіндегі кеш".as_bytes()),
+        ("alt_en", false, b"Evening light over the hills near Almaty".as_slice()),
+        ("file", true, &photo[..]),
+    ] {
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes());
+        if file {
+            body.extend(b"; filename=\"cover.jpg\"");
+        }
+        body.extend(b"\r\n\r\n");
+        body.extend_from_slice(bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    let res = app
+        .client
+        .post(app.url("/api/v1/staff/campaigns/mentors/images"))
+        .bearer_auth(&editor)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), 201, "the cover uploaded");
+}
+
 async fn the_forms_and_the_languages_work_in_a_browser(backend: Backend) {
     let app = browsable_app(backend).await;
+    mentors_cover(&app).await;
     let driver = Driver::start().await;
     let browser = driver.session(true).await;
     browser.goto(&app.url("/campaigns/mentors")).await;
@@ -321,6 +382,7 @@ async fn the_forms_and_the_languages_work_in_a_browser(backend: Backend) {
         assert_eq!(html_lang, json!(lang));
         assert_same_origin(&app, &browser.requested().await);
         browser.screenshot(&format!("campaign-{lang}")).await;
+        browser.assert_accessible(&format!("the campaign page in {lang}")).await;
     }
     // The choice is remembered: the next page without ?lang= is in English.
     browser.goto(&app.url("/campaigns/mentors")).await;
@@ -508,5 +570,112 @@ async fn a_page_whose_live_stream_is_refused_keeps_working(backend: Backend) {
     browser.click("input[name=preset][value='500000']").await;
     browser.click("#give button[type=submit]").await;
     browser.wait_for_url("/sandbox/checkout/").await;
+    browser.quit().await;
+}
+
+/// A photo-like picture for a cover: an evening sky over hills, as a JPEG.
+fn cover_photo(width: u32, height: u32) -> Vec<u8> {
+    let pixels = image::RgbImage::from_fn(width, height, |x, y| {
+        let (fx, fy) = (x as f32 / width as f32, y as f32 / height as f32);
+        let hill = 0.62 + 0.08 * (fx * 9.0).sin() + 0.05 * (fx * 23.0).cos();
+        let sun = ((fx - 0.7).powi(2) + (fy - 0.35).powi(2)).sqrt();
+        if fy > hill {
+            image::Rgb([(40.0 + 30.0 * fx) as u8, (90.0 - 40.0 * fy) as u8, 60])
+        } else if sun < 0.08 {
+            image::Rgb([255, 236, 170])
+        } else {
+            image::Rgb([(250.0 - 60.0 * fy) as u8, (150.0 + 60.0 * fy) as u8, (90.0 + 140.0 * fy) as u8])
+        }
+    });
+    let mut jpeg = Vec::new();
+    image::ImageEncoder::write_image(
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 88),
+        pixels.as_raw(),
+        width,
+        height,
+        image::ExtendedColorType::Rgb8,
+    )
+    .expect("a JPEG");
+    jpeg
+}
+
+/// Issue 23's walk: an admin creates a campaign in the console with three titles, a plan and a
+/// cover, previews the draft, opens it; a donor gives on it; the admin closes it. Each page
+/// checked with axe-core.
+async fn an_admin_runs_a_campaign_from_the_console_and_a_donor_gives_on_it(backend: Backend) {
+    let app = browsable_app(backend).await;
+    let driver = Driver::start().await;
+    let browser = driver.session(true).await;
+    console_sign_in(&app, &browser, "admin@dara.kz", "admin").await;
+    browser.goto(&app.url("/staff/campaigns?lang=en")).await;
+    browser.assert_accessible("the console's campaigns").await;
+    for (css, text) in [
+        ("#slug", "autumn-school"),
+        ("#title_kk", "Күзгі Тәлімгерлер мектебі"),
+        ("#title_ru", "Осенняя Школа наставников"),
+        ("#title_en", "Autumn School of Mentors"),
+        ("#summary_en", "The second School of Mentors this year."),
+        ("#story_en", "## Why\n\nTwenty future **mentors**, two days of training."),
+        ("#goal", "225 000"),
+        ("#line_key_0", "school"),
+        ("#line_target_0", "225000"),
+        ("#line_title_kk_0", "Мектеп"),
+        ("#line_title_ru_0", "Школа"),
+        ("#line_title_en_0", "The School"),
+        ("#preset_amount_0", "5000"),
+        ("#preset_label_en_0", "an hour of a psychologist"),
+    ] {
+        browser.type_into(css, text).await;
+    }
+    browser.script("document.querySelector('#starts_on').value = '2026-09-01'; return null").await;
+    browser.click("form.campaign button[value=save]").await;
+    browser.wait_for_url("/staff/campaigns/autumn-school").await;
+    browser.wait_for_text("main h1", "Autumn School of Mentors").await;
+
+    // The cover, chosen as a person would.
+    let file = std::env::temp_dir().join(format!("demeu-cover-{}.jpg", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&file, cover_photo(2400, 1600)).expect("the photo written");
+    browser.type_into("#picture-file", &file.display().to_string()).await;
+    browser.type_into("#alt_en", "Evening light over the hills near Almaty").await;
+    browser.type_into("#alt_ru", "Вечер над холмами у Алматы").await;
+    browser.click("form[enctype='multipart/form-data'] button[type=submit]").await;
+    browser.wait_for_text("#pictures-heading + ul", "cover").await;
+    let _ = std::fs::remove_file(&file);
+    browser.assert_accessible("a campaign in the console").await;
+
+    // The draft's preview: the cover above the title; the public sees nothing yet.
+    browser.goto(&app.url("/staff/campaigns/autumn-school/preview")).await;
+    browser.wait_for_text("main h1", "Autumn School of Mentors").await;
+    assert_eq!(browser.script("return document.querySelector('.cover img').naturalWidth > 0").await, json!(true));
+    assert_eq!(app.get("/campaigns/autumn-school").await.status(), 404);
+
+    browser.goto(&app.url("/staff/campaigns/autumn-school")).await;
+    browser.click("button[value=open]").await;
+    browser.wait_for_text("main p strong", "open").await;
+
+    // A donor gives on it, in Kazakh.
+    browser.goto(&app.url("/campaigns/autumn-school?lang=kk")).await;
+    browser.wait_for_text("main h1", "Күзгі Тәлімгерлер мектебі").await;
+    assert_eq!(browser.script("return document.querySelector('.cover img').complete").await, json!(true));
+    browser.screenshot("campaign-with-cover-kk").await;
+    browser.assert_accessible("the new campaign's page in Kazakh").await;
+    browser.click("input[name=preset][value='500000']").await;
+    browser.click("#give button[type=submit]").await;
+    browser.wait_for_url("/sandbox/checkout/").await;
+    browser.click("form[action$='/pay'] button").await;
+    browser.wait_for_url("/campaigns/autumn-school/thanks?pledge=").await;
+    let raised = app.campaign_once(|_| true).await;
+    assert_eq!(raised["slug"], "mentors");
+    let autumn = app.get_json("/api/v1/campaigns/autumn-school").await;
+    assert_eq!((autumn["raised"].as_i64(), autumn["pledges"].as_i64()), (Some(500_000), Some(1)));
+
+    // The admin closes it: the page says so and shows what was raised.
+    browser.goto(&app.url("/staff/campaigns/autumn-school?lang=en")).await;
+    browser.click("button[value=close]").await;
+    // Back to the campaign in the language last chosen (the donor's Kazakh, in this browser).
+    browser.wait_for_text("main p strong", "жабық").await;
+    browser.goto(&app.url("/campaigns/autumn-school?lang=en")).await;
+    browser.wait_for_text("#give", "does not take gifts").await;
+    browser.wait_for_text(".progress", "5 000 ₸").await;
     browser.quit().await;
 }
