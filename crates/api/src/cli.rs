@@ -61,7 +61,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<bool> {
         }
         Command::Migrate => {
             prepare_database(&settings)?;
-            println!("migrations applied, campaigns stored");
+            println!("migrations applied, configuration's new campaigns imported");
             Ok(true)
         }
         Command::Reconcile => {

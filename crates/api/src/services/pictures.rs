@@ -103,7 +103,15 @@ pub fn prepare(upload: &[u8], limits: PictureLimits) -> Result<Prepared, Picture
     // output only), and the original is dropped: the finer filter then works on 1600 pixels,
     // not 6000 (whose float buffers would take a hundred megabytes more).
     let widest = WIDTHS[WIDTHS.len() - 1];
-    let base = if width > widest { picture.thumbnail_exact(widest, height_at(widest)) } else { picture };
+    let base = if width > widest {
+        let smaller = picture.thumbnail_exact(widest, height_at(widest));
+        // Freed now, not at the end: the encoders below would otherwise work beside 72 MB of a
+        // 24-megapixel original.
+        drop(picture);
+        smaller
+    } else {
+        picture
+    };
     let mut variants = Vec::new();
     // A picture narrower than the narrowest width keeps its own, once.
     let widths: Vec<u32> =
