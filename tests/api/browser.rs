@@ -340,23 +340,16 @@ async fn mentors_cover(app: &TestApp) {
     let editor = app.staff_token(Role::Editor).await;
     let boundary = "browser-cover-boundary";
     let photo = cover_photo(2400, 1600);
-    let mut body = Vec::new();
-    for (name, file, bytes) in [
-        ("role", false, b"cover".as_slice()),
-        ("alt_ru", false, "Вечер над холмами у Алматы".as_bytes()),
-        ("alt_kk", false, "Алматы маңындағы төбелер үстіндегі кеш".as_bytes()),
-        ("alt_en", false, b"Evening light over the hills near Almaty".as_slice()),
-        ("file", true, &photo[..]),
-    ] {
-        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes());
-        if file {
-            body.extend(b"; filename=\"cover.jpg\"");
-        }
-        body.extend(b"\r\n\r\n");
-        body.extend_from_slice(bytes);
-        body.extend(b"\r\n");
-    }
-    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    let body = crate::helpers::multipart(
+        boundary,
+        &[
+            ("role", None, b"cover"),
+            ("alt_ru", None, "Вечер над холмами у Алматы".as_bytes()),
+            ("alt_kk", None, "Алматы маңындағы төбелер үстіндегі кеш".as_bytes()),
+            ("alt_en", None, b"Evening light over the hills near Almaty"),
+            ("file", Some("cover.jpg"), &photo),
+        ],
+    );
     let res = app
         .client
         .post(app.url("/api/v1/staff/campaigns/mentors/images"))

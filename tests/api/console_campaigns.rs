@@ -138,22 +138,15 @@ async fn an_editor_writes_the_words_and_uploads_the_cover(backend: Backend) {
     };
     let multipart = |token: &str| {
         let boundary = "console-upload-boundary";
-        let mut body = Vec::new();
-        for (name, file, bytes) in [
-            ("csrf", None, token.as_bytes()),
-            ("role", None, b"cover".as_slice()),
-            ("alt_ru", None, "Дети и наставники".as_bytes()),
-            ("file", Some("cover.jpg"), &photo[..]),
-        ] {
-            body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes());
-            if let Some(file) = file {
-                body.extend(format!("; filename=\"{file}\"\r\nContent-Type: image/jpeg").as_bytes());
-            }
-            body.extend(b"\r\n\r\n");
-            body.extend_from_slice(bytes);
-            body.extend(b"\r\n");
-        }
-        body.extend(format!("--{boundary}--\r\n").as_bytes());
+        let body = crate::helpers::multipart(
+            boundary,
+            &[
+                ("csrf", None, token.as_bytes()),
+                ("role", None, b"cover"),
+                ("alt_ru", None, "Дети и наставники".as_bytes()),
+                ("file", Some("cover.jpg"), &photo),
+            ],
+        );
         (format!("multipart/form-data; boundary={boundary}"), body)
     };
     let send = |token: String| {

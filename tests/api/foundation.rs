@@ -5,7 +5,7 @@
 use demeu_api::auth::Role;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, fresh_database, spawn_app, spawn_app_on, Backend, TestApp};
+use crate::helpers::{assert_problem, fresh_database, multipart, spawn_app, spawn_app_on, Backend, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -187,19 +187,8 @@ async fn the_logo_is_in_every_pages_header(backend: Backend) {
     )
     .expect("png");
     let boundary = "logo-boundary-42";
-    let mut body = Vec::new();
-    for (name, file, bytes) in
-        [("alt_ru", None, "Логотип фонда «Дара»".as_bytes()), ("file", Some("logo.png"), &png[..])]
-    {
-        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes());
-        if let Some(file) = file {
-            body.extend(format!("; filename=\"{file}\"").as_bytes());
-        }
-        body.extend(b"\r\n\r\n");
-        body.extend_from_slice(bytes);
-        body.extend(b"\r\n");
-    }
-    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    let body =
+        multipart(boundary, &[("alt_ru", None, "Логотип фонда «Дара»".as_bytes()), ("file", Some("logo.png"), &png)]);
     let res = app
         .client
         .post(app.url("/api/v1/staff/foundation/logo"))

@@ -340,3 +340,40 @@ pub async fn assert_problem(res: reqwest::Response, status: u16) -> Value {
     assert!(body["title"].is_string() && body["type"].is_string() && body["detail"].is_string(), "{body}");
     body
 }
+
+/// The rows of `table` (to check that something refused stored nothing).
+pub async fn count(app: &TestApp, table: &'static str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    app.pool
+        .run(move |conn| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+                .get_result::<Count>(conn)
+                .map_err(demeu_db::DbError::from)
+        })
+        .await
+        .expect("count")
+        .n
+}
+
+/// A `multipart/form-data` body of `parts`, as a browser sends a form with a file: each part's
+/// name, its file name when it is a file, and its bytes. The content type to send it with is
+/// `multipart/form-data; boundary={boundary}`.
+pub fn multipart(boundary: &str, parts: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, filename, bytes) in parts {
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes());
+        if let Some(file) = filename {
+            body.extend(format!("; filename=\"{file}\"\r\nContent-Type: application/octet-stream").as_bytes());
+        }
+        body.extend(b"\r\n\r\n");
+        body.extend_from_slice(bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    body
+}

@@ -5,7 +5,7 @@
 use demeu_api::auth::Role;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, spawn_app, Backend, TestApp};
+use crate::helpers::{assert_problem, count, spawn_app, Backend};
 use crate::on_both_backends;
 use crate::stripe::{event, session, signature, Ids, SANDBOX_SECRET};
 
@@ -19,24 +19,6 @@ on_both_backends!(
     bidirectional_controls_are_refused_wherever_text_comes_in,
     visitors_text_is_shown_isolated,
 );
-
-async fn count(app: &TestApp, table: &'static str) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    app.pool
-        .run(move |conn| {
-            use diesel::RunQueryDsl;
-            diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
-                .get_result::<Count>(conn)
-                .map_err(demeu_db::DbError::from)
-        })
-        .await
-        .expect("count")
-        .n
-}
 
 /// Asserts a 422 whose first error names `field`.
 async fn assert_refused(res: reqwest::Response, field: &str, what: &str) {

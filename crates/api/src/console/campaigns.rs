@@ -465,33 +465,44 @@ fn campaign_view(
                     }
                 }
             }
-            form method="post" action={ "/staff/campaigns/" (slug) "/pictures" } enctype="multipart/form-data" {
-                input type="hidden" name="csrf" value=(signed.csrf);
-                div.field {
-                    label for="picture-file" { (tr.t("cc-picture-file")) }
-                    input #picture-file type="file" name="file" accept="image/jpeg,image/png,image/webp" required;
-                }
-                div.field {
-                    label for="picture-role" { (tr.t("cc-picture-role")) }
-                    select #picture-role name="role" {
-                        @for role in [PictureRole::Cover, PictureRole::Gallery] {
-                            option value=(role.as_str()) { (tr.name("picture-role", role.as_str())) }
-                        }
-                    }
-                }
-                @for lang in Locale::ALL {
-                    @let l = lang.as_str();
-                    div.field {
-                        label for={ "alt_" (l) } { (tr.t("cc-alt")) " (" (l) ")" }
-                        input id={ "alt_" (l) } type="text" name={ "alt_" (l) } maxlength="300";
-                    }
-                }
-                button type="submit" { (tr.t("cc-upload")) }
-            }
+            (upload_form(signed, &format!("/staff/campaigns/{slug}/pictures"), &[PictureRole::Cover, PictureRole::Gallery]))
         }
         h2 { (tr.t("console-edit")) }
         (super::refused_fields(tr, refused))
         (campaign_form(signed, &format!("/staff/campaigns/{slug}"), &Values { fields: values }, Some(c.state)))
+    }
+}
+
+/// A picture's upload form (multipart; its CSRF token the first part, as the server wants it):
+/// the file, what it is for when there is a choice (`roles`), its alt text per language.
+pub(super) fn upload_form(signed: &Signed, action: &str, roles: &[PictureRole]) -> Markup {
+    let tr = signed.tr;
+    html! {
+        form method="post" action=(action) enctype="multipart/form-data" {
+            input type="hidden" name="csrf" value=(signed.csrf);
+            div.field {
+                label for="picture-file" { (tr.t("cc-picture-file")) }
+                input #picture-file type="file" name="file" accept="image/jpeg,image/png,image/webp" required;
+            }
+            @if !roles.is_empty() {
+                div.field {
+                    label for="picture-role" { (tr.t("cc-picture-role")) }
+                    select #picture-role name="role" {
+                        @for role in roles {
+                            option value=(role.as_str()) { (tr.name("picture-role", role.as_str())) }
+                        }
+                    }
+                }
+            }
+            @for lang in Locale::ALL {
+                @let l = lang.as_str();
+                div.field {
+                    label for={ "alt_" (l) } { (tr.t("cc-alt")) " (" (l) ")" }
+                    input id={ "alt_" (l) } type="text" name={ "alt_" (l) } maxlength="300";
+                }
+            }
+            button type="submit" { (tr.t("cc-upload")) }
+        }
     }
 }
 

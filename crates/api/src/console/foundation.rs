@@ -108,21 +108,7 @@ fn view(signed: &Signed, values: &Fields, logo: Option<&Picture>, refused: &[dem
                     button.secondary type="submit" name="action" value="remove" { (tr.t("cc-remove")) }
                 }
             }
-            form method="post" action="/staff/foundation/logo" enctype="multipart/form-data" {
-                input type="hidden" name="csrf" value=(signed.csrf);
-                div.field {
-                    label for="logo-file" { (tr.t("cc-picture-file")) }
-                    input #logo-file type="file" name="file" accept="image/jpeg,image/png,image/webp" required;
-                }
-                @for lang in Locale::ALL {
-                    @let l = lang.as_str();
-                    div.field {
-                        label for={ "alt_" (l) } { (tr.t("cc-alt")) " (" (l) ")" }
-                        input id={ "alt_" (l) } type="text" name={ "alt_" (l) } maxlength="300";
-                    }
-                }
-                button type="submit" { (tr.t("cc-upload")) }
-            }
+            (super::campaigns::upload_form(signed, "/staff/foundation/logo", &[]))
         }
     }
 }
@@ -133,13 +119,7 @@ async fn foundation_page(
     typed: Option<&Fields>,
     refused: &[demeu_db::FieldError],
 ) -> Result<HttpResponse, ApiError> {
-    let (identity, logo) = state
-        .pool
-        .run(|conn| {
-            let identity = campaign_news::foundation::get(conn)?.unwrap_or_default();
-            Ok::<_, ApiError>((identity, campaign_news::pictures::logo(conn)?))
-        })
-        .await?;
+    let (identity, logo) = foundation::current(state).await?;
     let values = typed.cloned().unwrap_or_else(|| fields_of(&identity));
     let tr = signed.tr;
     let status = if refused.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };

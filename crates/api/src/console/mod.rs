@@ -155,16 +155,7 @@ fn refusal(signed: &Signed, status: StatusCode, key: &str) -> HttpResponse {
 /// A console page: the console's menu (what the role may open), then `main`. Never cached,
 /// never framed.
 pub fn page(signed: Option<&Signed>, tr: Tr, title: &str, status: StatusCode, main: Markup) -> HttpResponse {
-    let frame = Frame {
-        tr,
-        title,
-        path: "/staff",
-        share: None,
-        feed: None,
-        refresh_without_script: None,
-        redirect: None,
-        site: None,
-    };
+    let frame = Frame::new(tr, title, "/staff");
     let body = html! {
         @if let Some(signed) = signed {
             nav.console aria-label=(tr.t("console")) {

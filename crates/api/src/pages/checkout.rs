@@ -62,16 +62,8 @@ pub async fn pay(
     let tr = Tr::new(Lang::negotiate(&req, fallback));
     let path = format!("/campaigns/{slug}/pay");
     let site = state.snapshots.site(&state.pool).await?;
-    let frame = Frame {
-        site: Some(&site),
-        tr,
-        title: &tr.t("pay-heading"),
-        path: &path,
-        share: None,
-        feed: None,
-        refresh_without_script: None,
-        redirect: Some(&url),
-    };
+    let heading = tr.t("pay-heading");
+    let frame = Frame { site: Some(&site), redirect: Some(&url), ..Frame::new(tr, &heading, &path) };
     let main = html! {
         h1 { (tr.t("pay-heading")) }
         p { (tr.t_with("thanks-amount", &[("amount", money(tr.lang, pledge.amount).into())])) }
@@ -104,16 +96,9 @@ pub async fn thanks(
     let unpaid = matches!(status, DisplayStatus::Failed | DisplayStatus::Expired | DisplayStatus::Canceled);
     let path = format!("/campaigns/{slug}/thanks");
     let site = state.snapshots.site(&state.pool).await?;
-    let frame = Frame {
-        site: Some(&site),
-        tr,
-        title: &tr.t("thanks-heading"),
-        path: &path,
-        share: None,
-        feed: None,
-        refresh_without_script: pending.then_some(3),
-        redirect: None,
-    };
+    let heading = tr.t("thanks-heading");
+    let frame =
+        Frame { site: Some(&site), refresh_without_script: pending.then_some(3), ..Frame::new(tr, &heading, &path) };
     let main = html! {
         section data-pledge={ "/api/v1/pledges/" (pledge.id) } data-state=(status.as_str())
             data-paid=(tr.t("thanks-counted")) data-partially_refunded=(tr.t("thanks-counted"))

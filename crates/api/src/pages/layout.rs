@@ -49,6 +49,14 @@ pub struct Frame<'a> {
     pub site: Option<&'a Site>,
 }
 
+impl<'a> Frame<'a> {
+    /// A frame of only its language, title and path (nothing to share, no feed, no refresh, no
+    /// redirect, Demeu's own header); a page sets what else it has by field.
+    pub fn new(tr: Tr, title: &'a str, path: &'a str) -> Self {
+        Frame { tr, title, path, share: None, feed: None, refresh_without_script: None, redirect: None, site: None }
+    }
+}
+
 /// The whole document around `main`.
 pub fn document(frame: &Frame<'_>, main: Markup) -> Markup {
     let tr = frame.tr;

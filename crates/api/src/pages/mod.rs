@@ -72,16 +72,8 @@ pub async fn index(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpR
     }
     let tr = Tr::new(Lang::negotiate(&req, Lang::Ru));
     let site = state.snapshots.site(&state.pool).await?;
-    let frame = Frame {
-        site: Some(&site),
-        tr,
-        title: &tr.t("campaigns-heading"),
-        path: "/",
-        share: None,
-        feed: None,
-        refresh_without_script: None,
-        redirect: None,
-    };
+    let heading = tr.t("campaigns-heading");
+    let frame = Frame { site: Some(&site), ..Frame::new(tr, &heading, "/") };
     let now = chrono::Utc::now();
     let (closed, open): (Vec<_>, Vec<_>) =
         all.iter().partition(|p| p.campaign.status_at(now) == donations::campaign::CampaignStatus::Ended);
@@ -141,16 +133,7 @@ async fn foundation_document(
     }
     let tr = Tr::new(Lang::negotiate(req, Lang::Ru));
     let title = tr.t(title_key);
-    let frame = Frame {
-        site: Some(&site),
-        tr,
-        title: &title,
-        path,
-        share: None,
-        feed: None,
-        refresh_without_script: None,
-        redirect: None,
-    };
+    let frame = Frame { site: Some(&site), ..Frame::new(tr, &title, path) };
     // Sanitized as news is: staff's Markdown, never their HTML.
     let html = campaign_news::markdown::render(texts.shown(tr.lang.locale(), campaign_news::foundation::LANGUAGE));
     let main = html! { article.document { h1 { (title) } (trusted(html)) } };

@@ -50,16 +50,7 @@ pub fn as_page<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::
     let title = tr.t("error-heading");
     // The foundation as last read (an error page cannot wait for the database).
     let site = req.app_data::<actix_web::web::Data<crate::state::AppState>>().and_then(|s| s.snapshots.site_now());
-    let frame = Frame {
-        tr,
-        title: &title,
-        path: req.path(),
-        share: None,
-        feed: None,
-        refresh_without_script: None,
-        redirect: None,
-        site: site.as_deref(),
-    };
+    let frame = Frame { site: site.as_deref(), ..Frame::new(tr, &title, req.path()) };
     let main = html! {
         h1 { (title) }
         p.alert role="alert" { (tr.t(message(status.as_u16()))) }

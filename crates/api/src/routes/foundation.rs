@@ -93,14 +93,7 @@ pub async fn show(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
 }
 
 async fn staff_answer(state: &AppState) -> Result<HttpResponse, ApiError> {
-    // Read fresh, not from the snapshot: the admin sees what they just saved.
-    let (identity, logo) = state
-        .pool
-        .run(|conn| {
-            let identity = campaign_news::foundation::get(conn)?.unwrap_or_default();
-            Ok::<_, ApiError>((identity, campaign_news::pictures::logo(conn)?))
-        })
-        .await?;
+    let (identity, logo) = foundation::current(state).await?;
     let view = StaffFoundationView {
         public: public_view(&identity, logo.as_ref(), Lang::of(campaign_news::foundation::LANGUAGE)),
         offer: identity.offer.clone(),

@@ -216,16 +216,7 @@ fn link_page(req: &HttpRequest, title_key: &str, text_key: &str, button: Option<
     };
     let state = req.app_data::<web::Data<AppState>>();
     let site = state.and_then(|s| s.snapshots.site_now());
-    let frame = Frame {
-        tr,
-        title: &title,
-        path: &path,
-        share: None,
-        feed: None,
-        refresh_without_script: None,
-        redirect: None,
-        site: site.as_deref(),
-    };
+    let frame = Frame { site: site.as_deref(), ..Frame::new(tr, &title, &path) };
     respond(StatusCode::OK, document(&frame, main), Caching::Private, None, None)
 }
 

@@ -57,16 +57,7 @@ pub async fn show(
     };
     let path = format!("/sandbox/checkout/{session}");
     // The provider's page stands in for the provider's own site: not the foundation's frame.
-    let frame = Frame {
-        tr,
-        title: &title,
-        path: &path,
-        share: None,
-        feed: None,
-        refresh_without_script: None,
-        redirect: None,
-        site: None,
-    };
+    let frame = Frame::new(tr, &title, &path);
     Ok(respond(StatusCode::OK, document(&frame, main), Caching::Private, None, None))
 }
 
