@@ -255,6 +255,20 @@ error-slug-taken = is already used by another post
 error-body-size = must be 1 to { $max } bytes
 error-status-or-note = must hold a status or a note
 error-future = is in the future
+error-campaign-slug = must be 1 to 64 of a-z, 0-9 and -
+error-campaign-slug-taken = is taken by another campaign
+error-above-zero = must be above zero
+error-max-below-min = must not be below the smallest gift
+error-end-before-start = must be after the first day
+error-in-campaign-language = is required in the campaign's own language ({ $lang })
+error-fixed-once-open = cannot change once the campaign is open
+error-reason-needed = is required to change { $fields } of an open campaign
+error-name-needed = the foundation needs a name in one language at least
+error-bin = must be the twelve digits of a БИН
+error-website = must start with https://
+error-major-units = write the amount in major units, such as 5000 or 5000.50
+error-date = must be a date, such as 2026-12-31
+error-alt-needed = is required: what the picture shows, for who cannot see it
 
 # Stored values as staff read them: `{kind}-{value}` (Tr::name).
 pledge-status-pending = Waiting for payment

@@ -251,6 +251,20 @@ error-slug-taken = басқа жаңалықта қолданылған
 error-body-size = 1–{ $max } байт болуы керек
 error-status-or-note = мәртебе немесе ескертпе қажет
 error-future = әлі келмеген күн
+error-campaign-slug = латын әріптері, сандар мен - белгісінен тұратын 1–64 таңба болуы керек
+error-campaign-slug-taken = басқа жинауда қолданылып тұр
+error-above-zero = нөлден көп болуы керек
+error-max-below-min = ең аз сомадан кем болмауы керек
+error-end-before-start = басталу күнінен кейін болуы керек
+error-in-campaign-language = жинаудың негізгі тілінде ({ $lang }) міндетті
+error-fixed-once-open = жинау ашылғаннан кейін өзгермейді
+error-reason-needed = ашық жинаудың мына мәндерін өзгерту үшін міндетті: { $fields }
+error-name-needed = қордың кемінде бір тілде атауы болуы керек
+error-bin = БСН-нің он екі цифры болуы керек
+error-website = https:// деп басталуы керек
+error-major-units = соманы цифрмен жазыңыз, мысалы 5000 немесе 5000,50
+error-date = күн болуы керек, мысалы 2026-12-31
+error-alt-needed = міндетті: суретте не бар, көре алмайтындар үшін
 
 # Stored values as staff read them: `{kind}-{value}` (Tr::name).
 pledge-status-pending = Төлемді күтуде

@@ -256,6 +256,20 @@ error-slug-taken = уже занято другой новостью
 error-body-size = должно быть от 1 до { $max } байт
 error-status-or-note = нужен статус или заметка
 error-future = ещё не наступило
+error-campaign-slug = должно состоять из 1–64 символов: латиница, цифры и -
+error-campaign-slug-taken = уже занято другой кампанией
+error-above-zero = должно быть больше нуля
+error-max-below-min = не может быть меньше наименьшей суммы
+error-end-before-start = должна быть позже даты начала
+error-in-campaign-language = обязательно на основном языке кампании ({ $lang })
+error-fixed-once-open = нельзя менять после открытия кампании
+error-reason-needed = обязательна, чтобы изменить у открытой кампании: { $fields }
+error-name-needed = у фонда должно быть название хотя бы на одном языке
+error-bin = должен состоять из двенадцати цифр БИН
+error-website = должен начинаться с https://
+error-major-units = укажите сумму цифрами, например 5000 или 5000,50
+error-date = должно быть датой, например 2026-12-31
+error-alt-needed = обязательно: что на фотографии, для тех, кто не видит
 
 # Stored values as staff read them: `{kind}-{value}` (Tr::name).
 pledge-status-pending = Ожидает оплаты

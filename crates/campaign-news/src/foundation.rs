@@ -151,7 +151,10 @@ impl IdentityPatch {
             privacy: merged("privacy", &old.privacy, &self.privacy, &mut errors),
         };
         if new.names.is_empty() {
-            errors.push(FieldError::new("names", "the foundation needs a name in one language at least"));
+            errors.push(
+                FieldError::new("names", "the foundation needs a name in one language at least")
+                    .translated("error-name-needed", vec![]),
+            );
         }
         for (lang, name) in new.names.present() {
             if name.chars().count() > MAX_LINE_CHARS {
@@ -167,7 +170,10 @@ impl IdentityPatch {
         }
         let bin = &new.registration_number;
         if !bin.is_empty() && (bin.len() != 12 || !bin.bytes().all(|b| b.is_ascii_digit())) {
-            errors.push(FieldError::new("registration_number", "must be the twelve digits of a БИН"));
+            errors.push(
+                FieldError::new("registration_number", "must be the twelve digits of a БИН")
+                    .translated("error-bin", vec![]),
+            );
         }
         if !new.email.is_empty() {
             if let Err(why) = demeu_db::email::Email::parse(&new.email) {
@@ -176,7 +182,7 @@ impl IdentityPatch {
         }
         let web = ["https://", "http://"].iter().any(|scheme| new.website.starts_with(scheme));
         if !new.website.is_empty() && !web {
-            errors.push(FieldError::new("website", "must start with https://"));
+            errors.push(FieldError::new("website", "must start with https://").translated("error-website", vec![]));
         }
         if errors.is_empty() {
             Ok(new)

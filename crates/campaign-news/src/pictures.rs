@@ -198,10 +198,10 @@ pub fn check(role: PictureRole, for_campaign: bool, alts: &Texts, required: Loca
         errors.push(FieldError::one_of("role", allowed));
     }
     if alts.get(required).is_none() {
-        errors.push(FieldError::new(
-            &format!("alt_{required}"),
-            "is required: what the picture shows, for who cannot see it",
-        ));
+        errors.push(
+            FieldError::new(&format!("alt_{required}"), "is required: what the picture shows, for who cannot see it")
+                .translated("error-alt-needed", vec![]),
+        );
     }
     for (lang, alt) in alts.present() {
         if alt.chars().count() > MAX_ALT_CHARS {

@@ -650,15 +650,20 @@ impl CampaignSpec {
         use crate::FieldError;
         let mut errors = Vec::new();
         if !slug_is_valid(&self.slug) {
-            errors.push(FieldError::new("slug", "must be 1 to 64 of a-z, 0-9 and -"));
+            errors.push(
+                FieldError::new("slug", "must be 1 to 64 of a-z, 0-9 and -").translated("error-campaign-slug", vec![]),
+            );
         }
         let lang = self.locale;
         let mut texts = |field: &str, texts: &Texts, required: bool, max: usize| {
             if required && texts.get(lang).is_none() {
-                errors.push(FieldError::new(
-                    &format!("{field}.{lang}"),
-                    format!("is required in the campaign's language ({lang})"),
-                ));
+                errors.push(
+                    FieldError::new(
+                        &format!("{field}.{lang}"),
+                        format!("is required in the campaign's language ({lang})"),
+                    )
+                    .translated("error-in-campaign-language", vec![("lang", lang.to_string())]),
+                );
             }
             for (l, text) in texts.present() {
                 if text.chars().count() > max {
@@ -678,9 +683,11 @@ impl CampaignSpec {
         if self.min_pledge.currency != self.currency || self.max_pledge.currency != self.currency {
             errors.push(FieldError::new("currency", "the pledge limits must be in the campaign's currency"));
         } else if !self.min_pledge.is_positive() {
-            errors.push(FieldError::new("min_pledge", "must be above zero"));
+            errors.push(FieldError::new("min_pledge", "must be above zero").translated("error-above-zero", vec![]));
         } else if self.max_pledge < self.min_pledge {
-            errors.push(FieldError::new("max_pledge", "must not be below min_pledge"));
+            errors.push(
+                FieldError::new("max_pledge", "must not be below min_pledge").translated("error-max-below-min", vec![]),
+            );
         } else {
             for (i, preset) in self.presets.iter().enumerate() {
                 let inside = preset.amount.currency == self.currency
@@ -700,7 +707,9 @@ impl CampaignSpec {
             errors.push(FieldError::new("currency", "the plan must be in the campaign's currency"));
         }
         if self.ends_at.is_some_and(|end| end <= self.starts_at) {
-            errors.push(FieldError::new("ends_at", "must be after starts_at"));
+            errors.push(
+                FieldError::new("ends_at", "must be after starts_at").translated("error-end-before-start", vec![]),
+            );
         }
         if errors.is_empty() {
             Ok(())

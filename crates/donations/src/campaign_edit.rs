@@ -411,7 +411,9 @@ fn slug_taken(conn: &mut DbConn, slug: &str) -> Result<bool, Error> {
 }
 
 fn taken() -> Error {
-    Error::Invalid(vec![FieldError::new("slug", "is taken by another campaign")])
+    Error::Invalid(vec![
+        FieldError::new("slug", "is taken by another campaign").translated("error-campaign-slug-taken", vec![])
+    ])
 }
 
 /// Saves `new` as a draft that `actor` made; audited.
@@ -463,22 +465,25 @@ pub fn edit(
         let mut errors = Vec::new();
         if old.state != CampaignState::Draft {
             if old.spec.slug != new.slug {
-                errors.push(FieldError::new(
-                    "slug",
-                    "cannot change once the campaign is open: links and QR codes point to it",
-                ));
+                errors.push(
+                    FieldError::new("slug", "cannot change once the campaign is open: links and QR codes point to it")
+                        .translated("error-fixed-once-open", vec![]),
+                );
             }
             if old.spec.currency != new.currency {
-                errors.push(FieldError::new("currency", "cannot change once the campaign is open"));
+                errors.push(
+                    FieldError::new("currency", "cannot change once the campaign is open")
+                        .translated("error-fixed-once-open", vec![]),
+                );
             }
         }
         let reason = patch.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
         if old.state != CampaignState::Draft && !money.is_empty() && reason.is_none() {
             let fields: Vec<&str> = money.iter().map(|c| c.field).collect();
-            errors.push(FieldError::new(
-                "reason",
-                format!("is required to change {} of an open campaign", fields.join(", ")),
-            ));
+            errors.push(
+                FieldError::new("reason", format!("is required to change {} of an open campaign", fields.join(", ")))
+                    .translated("error-reason-needed", vec![("fields", fields.join(", "))]),
+            );
         }
         if reason.is_some_and(|r| r.chars().count() > MAX_REASON_CHARS) {
             errors.push(FieldError::at_most_chars("reason", MAX_REASON_CHARS));

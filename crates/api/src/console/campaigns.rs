@@ -118,7 +118,10 @@ fn minor(fields: &Fields, name: &str, currency: Currency, errors: &mut Vec<demeu
     match Money::from_major_decimal(&typed, currency) {
         Ok(m) => Some(m.minor),
         Err(_) => {
-            errors.push(demeu_db::FieldError::new(name, "write the amount in major units, such as 5000 or 5000.50"));
+            errors.push(
+                demeu_db::FieldError::new(name, "write the amount in major units, such as 5000 or 5000.50")
+                    .translated("error-major-units", vec![]),
+            );
             None
         }
     }
@@ -155,7 +158,9 @@ fn moment(
     match NaiveDate::parse_from_str(typed, "%Y-%m-%d") {
         Ok(d) => Some(almaty_midnight_utc(d + Duration::days(days_after)).and_utc()),
         Err(_) => {
-            errors.push(demeu_db::FieldError::new(name, "must be a date, such as 2026-12-31"));
+            errors.push(
+                demeu_db::FieldError::new(name, "must be a date, such as 2026-12-31").translated("error-date", vec![]),
+            );
             None
         }
     }
@@ -233,7 +238,9 @@ fn campaign_form(signed: &Signed, action: &str, values: &Values<'_>, state: Opti
                     label for="locale" { (tr.t("cc-locale")) }
                     select #locale name="locale" {
                         @for lang in Locale::ALL {
-                            option value=(lang.as_str()) selected[values.get("locale") == lang.as_str()] { (lang.as_str()) }
+                            option value=(lang.as_str()) selected[values.get("locale") == lang.as_str()] {
+                                (Tr::new(crate::i18n::Lang::of(*lang)).t("lang-name"))
+                            }
                         }
                     }
                 }
