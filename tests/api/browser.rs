@@ -274,6 +274,7 @@ async fn a_donor_gives_and_sees_progress_move_without_a_reload(backend: Backend)
     assert_eq!(app.post_as(&token, "/api/v1/staff/campaigns/mentors/offline-pledges", &gift).await.status(), 201);
     browser.wait_for_text("[data-live=raised]", "15 000 ₸").await;
     browser.wait_for_text("[data-live=donors]", "2 donors").await;
+    browser.wait_for_text("[data-live=percent]", "2.8%").await;
     browser.wait_for_text("[data-line=summer-school] .of", "15 000 ₸ of 225 000 ₸").await;
     assert_eq!(browser.script("return window.notReloaded === true").await, json!(true), "the page was not reloaded");
     assert_same_origin(&app, &browser.requested().await);

@@ -16,6 +16,8 @@ use crate::helpers::{spawn_app, Backend, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
+    the_icon_is_there_and_the_style_and_script_come_compressed,
+    numbers_are_written_each_languages_way_and_the_status_line_never_starts_with_a_dot,
     the_page_speaks_kazakh_russian_and_english,
     the_page_shows_the_seed_and_the_plan,
     giving_without_a_script_goes_to_checkout_and_back_to_thanks,
@@ -736,4 +738,50 @@ async fn a_browser_gets_a_page_it_cannot_have_as_a_page_in_its_language(backend:
     assert_eq!(res.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("application/problem+json"));
     let res = app.get("/campaigns/nope").await;
     assert_eq!(res.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("application/problem+json"));
+}
+
+/// Issue 24's findings: "18.9%" with a point on the Russian and Kazakh pages, and the status
+/// line wrapping into "· Сбор открыт" on a phone.
+async fn numbers_are_written_each_languages_way_and_the_status_line_never_starts_with_a_dot(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let accountant = app.staff_token(Role::Accountant).await;
+    let gift = json!({"amount": 9_922_500, "method": "kaspi", "reference": "KASPI-189"});
+    assert_eq!(app.post_as(&accountant, "/api/v1/staff/campaigns/mentors/offline-pledges", &gift).await.status(), 201);
+    for (lang, shown) in [("ru", "18,9\u{a0}%"), ("kk", "18,9\u{a0}%"), ("en", "18.9%")] {
+        let html = page(&app, &format!("/campaigns/mentors?lang={lang}")).await;
+        let meta = &html[html.find("<p class=\"meta\">").expect("the status line")..];
+        let meta = &meta[..meta.find("</p>").expect("its end")];
+        assert!(meta.contains(&format!("data-live=\"percent\">{shown}</span>")), "{lang}: {meta}");
+        assert!(!meta.contains("18.9%") || lang == "en", "{lang}: no point");
+        // Every item ends with its separator; none begins with one.
+        assert!(
+            !meta.contains("<span>·") && !meta.contains("<span> ·") && meta.contains("\u{a0}·</span>"),
+            "{lang}: {meta}"
+        );
+    }
+}
+
+/// Issue 24's findings: favicon.ico was 404; app.css and app.js were sent uncompressed.
+async fn the_icon_is_there_and_the_style_and_script_come_compressed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let icon = app.get("/favicon.ico").await;
+    assert_eq!(icon.status(), 200);
+    assert_eq!(icon.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("image/x-icon"));
+    let bytes = icon.bytes().await.expect("bytes");
+    assert_eq!(&bytes[..4], &[0, 0, 1, 0], "an ICO file");
+    let html = page(&app, "/campaigns/mentors?lang=en").await;
+    let raw = reqwest::Client::builder().no_gzip().build().expect("client");
+    for ext in [".css", ".js"] {
+        let end = html.find(ext).expect("a static file");
+        let start = html[..end].rfind("/static/").expect("its path");
+        let path = &html[start..end + ext.len()];
+        let gzip = raw.get(app.url(path)).header("accept-encoding", "gzip, deflate, br").send().await.expect("sent");
+        assert_eq!(gzip.headers().get("content-encoding").and_then(|v| v.to_str().ok()), Some("gzip"), "{path}");
+        assert_eq!(gzip.headers().get("vary").and_then(|v| v.to_str().ok()), Some("Accept-Encoding"), "{path}");
+        let compressed = gzip.bytes().await.expect("bytes").len();
+        let plain = raw.get(app.url(path)).send().await.expect("sent");
+        assert!(plain.headers().get("content-encoding").is_none(), "{path}: plain for a client that takes no gzip");
+        let plain = plain.bytes().await.expect("bytes").len();
+        assert!(compressed * 2 < plain, "{path}: {compressed} of {plain} bytes");
+    }
 }

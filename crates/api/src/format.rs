@@ -74,15 +74,23 @@ pub fn date(tr: &Tr, at: DateTime<Utc>) -> String {
 /// `raised` as a percentage of `goal` with one decimal at most, never rounded up to 100 before
 /// the goal is met: a page that says 100% while tenge are still missing would not be honest.
 /// Amounts of two currencies make no percentage ("0").
-pub fn percent(raised: Money, goal: Money) -> String {
-    if !goal.is_positive() || raised.currency != goal.currency {
-        return "0".into();
-    }
-    let tenths = (i128::from(raised.minor.max(0)) * 1000 / i128::from(goal.minor)) as i64;
-    if tenths % 10 == 0 {
+pub fn percent(lang: Lang, raised: Money, goal: Money) -> String {
+    let tenths = if !goal.is_positive() || raised.currency != goal.currency {
+        0
+    } else {
+        (i128::from(raised.minor.max(0)) * 1000 / i128::from(goal.minor)) as i64
+    };
+    let number = if tenths % 10 == 0 {
         (tenths / 10).to_string()
     } else {
-        format!("{}.{}", tenths / 10, tenths % 10)
+        let comma = if lang == Lang::En { "." } else { "," };
+        format!("{}{comma}{}", tenths / 10, tenths % 10)
+    };
+    // Russian and Kazakh write a (no-break) space before the sign; English none.
+    if lang == Lang::En {
+        format!("{number}%")
+    } else {
+        format!("{number}\u{a0}%")
     }
 }
 
@@ -127,11 +135,20 @@ mod tests {
 
     #[test]
     fn percent_never_rounds_up_to_the_goal() {
-        assert_eq!(percent(kzt(0), kzt(52_500_000)), "0");
-        assert_eq!(percent(kzt(1_250_000), kzt(52_500_000)), "2.3");
-        assert_eq!(percent(kzt(52_499_999), kzt(52_500_000)), "99.9");
-        assert_eq!(percent(kzt(52_500_000), kzt(52_500_000)), "100");
-        assert_eq!(percent(kzt(105_000_000), kzt(52_500_000)), "200");
+        let en = |r, g| percent(Lang::En, kzt(r), kzt(g));
+        assert_eq!(en(0, 52_500_000), "0%");
+        assert_eq!(en(1_250_000, 52_500_000), "2.3%");
+        assert_eq!(en(52_499_999, 52_500_000), "99.9%");
+        assert_eq!(en(52_500_000, 52_500_000), "100%");
+        assert_eq!(en(105_000_000, 52_500_000), "200%");
+    }
+
+    #[test]
+    fn percent_is_written_each_languages_way() {
+        assert_eq!(percent(Lang::Ru, kzt(9_922_500), kzt(52_500_000)), "18,9\u{a0}%");
+        assert_eq!(percent(Lang::Kk, kzt(9_922_500), kzt(52_500_000)), "18,9\u{a0}%");
+        assert_eq!(percent(Lang::En, kzt(9_922_500), kzt(52_500_000)), "18.9%");
+        assert_eq!(percent(Lang::Ru, kzt(0), kzt(0)), "0\u{a0}%");
     }
 
     proptest! {
@@ -144,7 +161,7 @@ mod tests {
 
         #[test]
         fn percent_is_at_most_the_truth(raised in 0i64..i64::MAX / 2, goal in 1i64..i64::MAX / 2) {
-            let shown: f64 = percent(kzt(raised), kzt(goal)).parse().expect("a number");
+            let shown: f64 = percent(Lang::En, kzt(raised), kzt(goal)).trim_end_matches('%').parse().expect("a number");
             prop_assert!(shown <= raised as f64 * 100.0 / goal as f64 + 1e-6);
         }
     }

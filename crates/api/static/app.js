@@ -9,9 +9,11 @@
     return (minor < 0 ? "\u2212" : "") + whole + (cents ? sep + (cents < 10 ? "0" : "") + cents : "");
   }
   function money(minor, currency) { return grouped(minor) + " " + (currency === "KZT" ? "\u20b8" : currency); }
+  // As the server writes it (format.rs): "18.9%" in English, "18,9 %" (no-break space) else.
   function percent(raised, goal) {
     var tenths = goal > 0 ? Math.floor(Math.max(raised, 0) * 1000 / goal) : 0;
-    return tenths % 10 ? Math.floor(tenths / 10) + "." + (tenths % 10) : String(tenths / 10);
+    var number = tenths % 10 ? Math.floor(tenths / 10) + (lang === "en" ? "." : ",") + (tenths % 10) : String(tenths / 10);
+    return lang === "en" ? number + "%" : number + "\u00a0%";
   }
   function plural(el, n) {
     var forms = JSON.parse(el.getAttribute("data-forms") || "{}");
@@ -24,7 +26,7 @@
       if (what === "raised") el.textContent = money(p.raised, p.currency);
       else if (what === "percent") el.textContent = percent(p.raised, p.goal);
       else if (what === "donors") el.textContent = plural(el, p.pledges);
-      else if (what === "bar") { el.value = Math.min(p.raised, p.goal); el.textContent = percent(p.raised, p.goal) + "%"; }
+      else if (what === "bar") { el.value = Math.min(p.raised, p.goal); el.textContent = percent(p.raised, p.goal); }
     });
     var plan = document.querySelector("[data-plan]");
     if (!plan) return;

@@ -245,13 +245,16 @@ fn page(tr: &Tr, loaded: &Loaded, forms: &Forms, url: &str) -> Markup {
     }
 }
 
+/// What ends an item of a progress box's line: a no-break space and a middle dot.
+const SEPARATOR: &str = "\u{a0}·";
+
 /// Raised, goal, percentage, donors and status; `live` marks it for the script's updates, and
 /// `give` is where its "Give" button leads while the campaign takes gifts (none: no button).
 pub fn progress_box(tr: &Tr, progress: &Progress, live: bool, give: Option<&str>) -> Markup {
     let spec = &progress.campaign.spec;
     let goal = spec.plan.goal();
     let raised = progress.raised;
-    let shown_percent = percent(raised, goal);
+    let shown_percent = percent(tr.lang, raised, goal);
     let status = progress.campaign.status_at(Utc::now());
     let events = format!("/api/v1/campaigns/{}/events", spec.slug);
     let donors_forms = donor_forms(tr);
@@ -262,13 +265,18 @@ pub fn progress_box(tr: &Tr, progress: &Progress, live: bool, give: Option<&str>
             }
             p { (tr.t_with("raised-of-goal", &[("raised", money(tr.lang, raised).into()), ("goal", money(tr.lang, goal).into())])) }
             progress max=(goal.minor) value=(raised.minor.clamp(0, goal.minor)) data-live="bar"
-                aria-label=(tr.t("progress-label")) { (shown_percent) "%" }
+                aria-label=(tr.t("progress-label")) { (shown_percent) }
+            // Each item keeps its words together and ends with its separator, so that a line
+            // never begins with "·" when a phone's width wraps them.
             p.meta {
-                span { span data-live="percent" { (shown_percent) } "% · " }
-                span data-live="donors" data-forms=(donors_forms) { (tr.t_with("donors", &[("count", progress.pledges.into())])) }
-                span { " · " (status_text(tr, status, &progress.campaign)) }
-                @if let Some(days) = progress.campaign.days_left(Utc::now()).filter(|_| status == CampaignStatus::Active) {
-                    span.days { " · " (tr.t_with("days-left", &[("count", days.into())])) }
+                span { span data-live="percent" { (shown_percent) } (SEPARATOR) }
+                span { span data-live="donors" data-forms=(donors_forms) { (tr.t_with("donors", &[("count", progress.pledges.into())])) } (SEPARATOR) }
+                @match progress.campaign.days_left(Utc::now()).filter(|_| status == CampaignStatus::Active) {
+                    Some(days) => {
+                        span { (status_text(tr, status, &progress.campaign)) (SEPARATOR) }
+                        span.days { (tr.t_with("days-left", &[("count", days.into())])) }
+                    }
+                    None => span { (status_text(tr, status, &progress.campaign)) },
                 }
             }
             @if let Some(href) = give.filter(|_| status == CampaignStatus::Active) {

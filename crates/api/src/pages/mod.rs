@@ -32,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     // Pages answer HEAD as GET (link checkers, monitors); actix sends no body for it.
     cfg.service(web::resource("/").route(web::get().to(index)).route(web::head().to(index)))
         .service(web::resource("/static/{file}").route(web::get().to(assets::serve)))
+        .service(web::resource("/favicon.ico").route(web::get().to(assets::favicon)))
         .service(
             web::resource("/campaigns/{slug}")
                 .route(web::get().to(campaign::show))
