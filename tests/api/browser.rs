@@ -21,6 +21,7 @@ on_both_backends!(
     an_accountant_records_refunds_and_exports_in_a_browser,
     a_page_whose_live_stream_is_refused_keeps_working,
     an_admin_runs_a_campaign_from_the_console_and_a_donor_gives_on_it,
+    the_embed_holds_its_button_at_both_documented_sizes,
 );
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -671,5 +672,34 @@ async fn an_admin_runs_a_campaign_from_the_console_and_a_donor_gives_on_it(backe
     browser.goto(&app.url("/campaigns/autumn-school?lang=en")).await;
     browser.wait_for_text("#give", "does not take gifts").await;
     browser.wait_for_text(".progress", "5 000 ₸").await;
+    browser.quit().await;
+}
+
+/// Issue 24's finding: the embed at the README's size (360 × 190) hid its own Give button. At
+/// both documented sizes, in each language, the button is inside the frame and nothing scrolls
+/// sideways.
+async fn the_embed_holds_its_button_at_both_documented_sizes(backend: Backend) {
+    let app = browsable_app(backend).await;
+    let driver = Driver::start().await;
+    let browser = driver.session(true).await;
+    for (width, height) in [(360, 190), (300, 250)] {
+        // What a frame of that size gives the page: its viewport.
+        let metrics = json!({"cmd": "Emulation.setDeviceMetricsOverride",
+            "params": {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}});
+        browser.call(reqwest::Method::POST, "/goog/cdp/execute", Some(metrics)).await;
+        for lang in ["kk", "ru", "en"] {
+            browser.goto(&app.url(&format!("/embed/campaigns/mentors?lang={lang}"))).await;
+            let fits = browser
+                .script(
+                    "var b = document.querySelector('a.button').getBoundingClientRect();\
+                     return [b.bottom <= innerHeight, b.right <= innerWidth,\
+                             document.documentElement.scrollWidth <= innerWidth, innerWidth, innerHeight];",
+                )
+                .await;
+            assert_eq!(fits, json!([true, true, true, width, height]), "{width}x{height} in {lang}");
+            browser.assert_accessible(&format!("the embed in {lang}")).await;
+        }
+        browser.screenshot(&format!("embed-{width}x{height}")).await;
+    }
     browser.quit().await;
 }

@@ -286,6 +286,26 @@ pub fn progress_box(tr: &Tr, progress: &Progress, live: bool, give: Option<&str>
     }
 }
 
+/// The embed's progress, small enough for a 360 × 190 frame with its button: raised and the
+/// percentage on one line, the bar, the donors; live like the page's.
+pub fn progress_compact(tr: &Tr, progress: &Progress) -> Markup {
+    let spec = &progress.campaign.spec;
+    let (raised, goal) = (progress.raised, spec.plan.goal());
+    let events = format!("/api/v1/campaigns/{}/events", spec.slug);
+    html! {
+        section.progress.compact aria-label=(tr.t("progress-label")) data-events=(events) {
+            p {
+                strong.money data-live="raised" { (money(tr.lang, raised)) }
+                " / " (money(tr.lang, goal)) (SEPARATOR) " "
+                span data-live="percent" { (percent(tr.lang, raised, goal)) }
+            }
+            progress max=(goal.minor) value=(raised.minor.clamp(0, goal.minor)) data-live="bar"
+                aria-label=(tr.t("progress-label")) { (percent(tr.lang, raised, goal)) }
+            p { span data-live="donors" data-forms=(donor_forms(tr)) { (tr.t_with("donors", &[("count", progress.pledges.into())])) } }
+        }
+    }
+}
+
 /// The donor count's forms by plural category, for the script (`#` is the number).
 fn donor_forms(tr: &Tr) -> String {
     let samples: &[(&str, i64)] = match tr.lang {

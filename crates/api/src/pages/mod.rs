@@ -207,9 +207,11 @@ pub async fn embed(
             }
             body.embed {
                 main.embed {
-                    p { strong { (progress.campaign.title(tr.lang.locale())) } }
-                    (campaign::progress_box(&tr, &progress, true, None))
-                    p { a.button href={ (page) "?lang=" (tr.lang.code()) "#give" } target="_top" { (tr.t("embed-give")) } }
+                    p.embed-title { strong { (progress.campaign.title(tr.lang.locale())) } }
+                    (campaign::progress_compact(&tr, &progress))
+                    @if progress.campaign.status_at(chrono::Utc::now()) == donations::campaign::CampaignStatus::Active {
+                        a.button href={ (page) "?lang=" (tr.lang.code()) "#give" } target="_top" { (tr.t("embed-give")) }
+                    }
                 }
             }
         }
