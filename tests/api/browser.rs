@@ -22,6 +22,7 @@ on_both_backends!(
     a_page_whose_live_stream_is_refused_keeps_working,
     an_admin_runs_a_campaign_from_the_console_and_a_donor_gives_on_it,
     the_embed_holds_its_button_at_both_documented_sizes,
+    a_refused_gift_is_shown_where_the_donor_is,
 );
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -701,5 +702,38 @@ async fn the_embed_holds_its_button_at_both_documented_sizes(backend: Backend) {
         }
         browser.screenshot(&format!("embed-{width}x{height}")).await;
     }
+    browser.quit().await;
+}
+
+/// Issue 24's finding: a refused gift landed at the top of the page with no sign of the error,
+/// its message thousands of pixels below. Now the answer opens at the form, with a summary of
+/// what to correct at its top, focused, in the page's language, each line a link to its field.
+async fn a_refused_gift_is_shown_where_the_donor_is(backend: Backend) {
+    let app = browsable_app(backend).await;
+    let driver = Driver::start().await;
+    let browser = driver.session(true).await;
+    browser.goto(&app.url("/campaigns/mentors?lang=ru")).await;
+    browser.type_into("#amount-other", "10").await;
+    browser.type_into("#donor-email", "not an address").await;
+    browser.script("document.querySelector('#donor-email').type = 'text'; return null").await;
+    browser.click("#give button[type=submit]").await;
+    let url = browser.wait_for_url("#give").await;
+    assert!(url.contains("/campaigns/mentors/give"), "{url}");
+    browser.wait_for_text(".error-summary", "исправьте отмеченные поля").await;
+    browser.wait_for_text(".error-summary", "должна быть от 500 ₸ до 5 000 000 ₸").await;
+    let state = browser
+        .script(
+            "var s = document.querySelector('.error-summary'), r = s.getBoundingClientRect();\
+             return [document.activeElement === s, r.top >= 0 && r.top < innerHeight,\
+                     Array.from(s.querySelectorAll('a')).map(function (a) { return a.getAttribute('href'); })];",
+        )
+        .await;
+    assert_eq!(state, json!([true, true, ["#amount-other", "#donor-email"]]), "focused, in view, linking each field");
+    let summary = browser.page_source().await;
+    assert!(summary.contains("500\u{a0}₸") || summary.contains("500 ₸"), "the limits in tenge");
+    assert!(!summary.contains("minor units"), "no minor units said to a donor");
+    browser.assert_accessible("a refused give form").await;
+    browser.click(".error-summary a[href='#amount-other']").await;
+    assert_eq!(browser.script("return document.activeElement.id").await, json!("amount-other"));
     browser.quit().await;
 }

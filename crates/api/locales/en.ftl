@@ -105,6 +105,7 @@ field-amount = amount
 field-donor_name = name
 field-email = email
 field-message = message
+field-subscribe = news
 field-name = name
 field-body = comment
 field-city = city

@@ -101,6 +101,7 @@ field-amount = сома
 field-donor_name = аты
 field-email = email
 field-message = хабар
+field-subscribe = жаңалықтар
 field-name = аты
 field-body = пікір
 field-city = қала

@@ -106,6 +106,7 @@ field-amount = сумма
 field-donor_name = имя
 field-email = email
 field-message = сообщение
+field-subscribe = новости
 field-name = имя
 field-body = комментарий
 field-city = город

@@ -94,6 +94,13 @@
       r.addEventListener("change", function () { other.value = ""; });
     });
   }
+  // A refused form's summary of what to correct is what a reader meets first.
+  // Again once loaded: the browser's own move to the answer's #give comes after this script.
+  var summary = document.querySelector(".error-summary");
+  if (summary) {
+    summary.focus();
+    window.addEventListener("load", function () { summary.focus(); });
+  }
   // The thanks page follows its pledge until it is counted or has failed.
   var pledge = document.querySelector("[data-pledge]");
   if (pledge) {

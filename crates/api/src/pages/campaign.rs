@@ -397,6 +397,31 @@ fn errors_for(tr: &Tr, errors: &FieldErrors, field: &str) -> Markup {
     }
 }
 
+/// The give form's refusals at its top, each a link to its field (the GOV.UK error summary);
+/// the page script moves the focus to it, so that a screen reader says it first.
+fn error_summary(tr: &Tr, errors: &FieldErrors) -> Markup {
+    let input = |field: &str| match field {
+        "amount" => "amount-other",
+        "donor_name" => "donor-name",
+        "email" => "donor-email",
+        "message" => "donor-message",
+        "subscribe" => "donor-subscribe",
+        _ => "give",
+    };
+    html! {
+        @if !errors.is_empty() {
+            div.alert.error-summary role="alert" tabindex="-1" aria-labelledby="give-errors" {
+                h3 #give-errors { (tr.t("form-has-errors")) }
+                ul {
+                    @for (field, message) in errors.iter() {
+                        li { a href={ "#" (input(field)) } { (tr.t(&format!("field-{field}"))) ": " (message) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn give_form(tr: &Tr, progress: &Progress, forms: &Forms) -> Markup {
     let spec = &progress.campaign.spec;
     let slug = &spec.slug;
@@ -411,8 +436,9 @@ fn give_form(tr: &Tr, progress: &Progress, forms: &Forms) -> Markup {
             @if !open {
                 p { (tr.t("give-closed")) }
             } @else {
-                @if !e.is_empty() { p.alert role="alert" { (tr.t("form-has-errors")) } }
-                form method="post" action={ "/campaigns/" (slug) "/give?lang=" (tr.lang.code()) } {
+                (error_summary(tr, e))
+                // The answer opens at the form (#give): a refused gift is shown where it was typed.
+                form method="post" action={ "/campaigns/" (slug) "/give?lang=" (tr.lang.code()) "#give" } {
                     input type="hidden" name="key" value=(v.key);
                     fieldset aria-describedby=[described("amount")] {
                         legend { (tr.t("amount-legend")) }
@@ -457,7 +483,7 @@ fn give_form(tr: &Tr, progress: &Progress, forms: &Forms) -> Markup {
                         textarea #donor-message name="message" rows="2" maxlength="500" aria-invalid=[invalid("message")] { (v.message) }
                         (errors_for(tr, e, "message"))
                     }
-                    label.check { input type="checkbox" name="subscribe" value="on" checked[v.subscribe]; " " (tr.t("subscribe-label")) }
+                    label.check { input #donor-subscribe type="checkbox" name="subscribe" value="on" checked[v.subscribe]; " " (tr.t("subscribe-label")) }
                     (errors_for(tr, e, "subscribe"))
                     @if let Some(problem) = &forms.give.problem { p.alert role="alert" { (problem) } }
                     button type="submit" { (tr.t("give-button")) }

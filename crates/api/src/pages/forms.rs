@@ -47,6 +47,11 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
+    /// Every refused field with each of its messages, in the fields' order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().flat_map(|(field, messages)| messages.iter().map(move |m| (field.as_str(), m.as_str())))
+    }
+
     fn add(&mut self, field: &str, message: String) {
         self.0.entry(field.to_string()).or_default().push(message);
     }
