@@ -211,6 +211,10 @@ impl TestApp {
         self.client.patch(self.url(path)).bearer_auth(token).json(body).send().await.expect("request sent")
     }
 
+    pub async fn delete_as(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client.delete(self.url(path)).bearer_auth(token).send().await.expect("request sent")
+    }
+
     pub async fn post_webhook(&self, body: &str, signature: &str) -> reqwest::Response {
         self.client
             .post(self.url("/api/v1/webhooks/stripe"))

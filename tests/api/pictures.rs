@@ -171,32 +171,14 @@ async fn a_new_cover_replaces_the_old_and_a_removed_picture_is_gone(backend: Bac
     assert_eq!(count(&app, "stored_files").await, 6, "the new cover's 6 variants (1200 wide: no 1600), nothing else");
     let id = second["id"].as_str().expect("id");
     let accountant = app.staff_token(Role::Accountant).await;
-    let refused = app
-        .client
-        .delete(app.url(&format!("/api/v1/staff/images/{id}")))
-        .bearer_auth(&accountant)
-        .send()
-        .await
-        .expect("sent");
+    let refused = app.delete_as(&accountant, &format!("/api/v1/staff/images/{id}")).await;
     assert_eq!(refused.status(), 403);
-    let removed = app
-        .client
-        .delete(app.url(&format!("/api/v1/staff/images/{id}")))
-        .bearer_auth(&editor)
-        .send()
-        .await
-        .expect("sent");
+    let removed = app.delete_as(&editor, &format!("/api/v1/staff/images/{id}")).await;
     assert_eq!(removed.status(), 204);
     assert_eq!(app.get(second["variants"][0]["url"].as_str().expect("url")).await.status(), 404);
     assert_eq!((count(&app, "pictures").await, count(&app, "stored_files").await), (0, 0));
     assert_eq!(app.get_json("/api/v1/campaigns/mentors").await["cover"], Value::Null);
-    let again = app
-        .client
-        .delete(app.url(&format!("/api/v1/staff/images/{id}")))
-        .bearer_auth(&editor)
-        .send()
-        .await
-        .expect("sent");
+    let again = app.delete_as(&editor, &format!("/api/v1/staff/images/{id}")).await;
     assert_eq!(again.status(), 404);
 }
 
