@@ -658,7 +658,7 @@ fn share(tr: &Tr, url: &str, slug: &str, title: &str) -> Markup {
             ul { @for (name, href) in &links { li { a href=(href) rel="noopener noreferrer" { (name) } } } }
             p { (tr.t("share-copy")) ": " a href=(url) { (url) } }
             figure.qr {
-                img src=(qr::path(slug)) width="160" height="160" alt=(tr.t("share-qr"));
+                img src=(qr::path(url, slug)) width="160" height="160" alt=(tr.t("share-qr"));
             }
         }
     }
