@@ -16,6 +16,7 @@ use crate::helpers::{spawn_app, Backend, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
+    a_news_post_shows_the_progress_and_the_give_button,
     the_icon_is_there_and_the_style_and_script_come_compressed,
     numbers_are_written_each_languages_way_and_the_status_line_never_starts_with_a_dot,
     the_page_speaks_kazakh_russian_and_english,
@@ -792,4 +793,25 @@ async fn the_icon_is_there_and_the_style_and_script_come_compressed(backend: Bac
         let plain = plain.bytes().await.expect("bytes").len();
         assert!(compressed * 2 < plain, "{path}: {compressed} of {plain} bytes");
     }
+}
+
+/// Issue 24's finding: a news post was a dead end (no progress, no Give button).
+async fn a_news_post_shows_the_progress_and_the_give_button(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let editor = app.staff_token(Role::Editor).await;
+    let draft = app
+        .post_as(
+            &editor,
+            "/api/v1/staff/campaigns/mentors/news",
+            &json!({"title": "School dates", "body_markdown": "On 14 June."}),
+        )
+        .await;
+    assert_eq!(draft.status(), 201);
+    let draft: Value = draft.json().await.expect("JSON");
+    let id = draft["id"].as_str().expect("id");
+    assert_eq!(app.post_as(&editor, &format!("/api/v1/staff/news/{id}/publish"), &json!({})).await.status(), 200);
+    let html = page(&app, &format!("/campaigns/mentors/news/{}?lang=en", draft["slug"].as_str().expect("slug"))).await;
+    assert!(html.contains("<h1>School dates</h1>"), "{html}");
+    assert!(html.contains("class=\"progress\"") && html.contains("data-live=\"raised\""), "the campaign's progress");
+    assert!(html.contains("href=\"/campaigns/mentors?lang=en#give\""), "a Give button to the form: {html}");
 }

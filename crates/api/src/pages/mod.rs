@@ -148,19 +148,21 @@ pub async fn news_post(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (slug, post_slug) = path.into_inner();
-    let (campaign, post) = state
+    let (progress, post) = state
         .pool
         .run(move |conn| {
-            let campaign = donations::campaign::find_public(conn, &slug)?;
-            let post = post::find_published(conn, campaign.id, &post_slug)?;
-            Ok::<_, ApiError>((campaign, post))
+            let progress = donations::campaign::progress(conn, &slug)?;
+            let post = post::find_published(conn, progress.campaign.id, &post_slug)?;
+            Ok::<_, ApiError>((progress, post))
         })
         .await?;
+    let campaign = &progress.campaign;
     let tr = Tr::new(Lang::negotiate(&req, Lang::of(campaign.spec.locale)));
     let path = format!("/campaigns/{}/news/{}", campaign.spec.slug, post.slug);
     let url = format!("{}{path}", state.settings.public_url());
     let feed = format!("/campaigns/{}/news.atom", campaign.spec.slug);
     let campaign_title = campaign.title(tr.lang.locale());
+    let give = format!("/campaigns/{}?lang={}#give", campaign.spec.slug, tr.lang.code());
     let site = state.snapshots.site(&state.pool).await?;
     let frame = Frame {
         site: Some(&site),
@@ -180,6 +182,8 @@ pub async fn news_post(
             // Sanitized when it was saved (campaign_news::markdown).
             (trusted(post.body_html.clone()))
         }
+        // A post is not a dead end: the campaign's progress and its Give button.
+        (campaign::progress_box(&tr, &progress, false, Some(&give)))
     };
     Ok(respond(StatusCode::OK, document(&frame, main), Caching::Public, chosen(&req), None))
 }
