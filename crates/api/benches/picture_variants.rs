@@ -50,7 +50,7 @@ fn main() {
         println!(
             "  {:6} {:10} {:5}x{:<5} {:7} KB",
             variant.name,
-            variant.content_type,
+            variant.format.content_type(),
             variant.width,
             variant.height,
             variant.bytes.len() / 1024

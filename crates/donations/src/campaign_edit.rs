@@ -457,8 +457,9 @@ pub fn edit(
         let new = patch.applied_to(&old.spec)?;
         let money = money_changes(&old.spec, &new);
         let words = text_changes(&old.spec, &new);
+        // The rule itself, on what would be stored (the check above reads what was sent, to
+        // answer before any other refusal): no words-only edit changes money, however spelt.
         if authority == Authority::Texts && !money.is_empty() {
-            // Cannot differ from `sent_money`; kept as the rule's last word.
             let fields: Vec<&str> = money.iter().map(|c| c.field).collect();
             return Err(Error::NotAllowed(format!("only an admin may change {}", fields.join(", "))));
         }

@@ -12,6 +12,7 @@
 
 use std::io::Cursor;
 
+use campaign_news::pictures::{NewVariant, VariantFormat};
 use image::codecs::jpeg::JpegEncoder;
 use image::imageops::FilterType;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
@@ -65,21 +66,6 @@ pub enum PictureError {
     Unreadable(String),
 }
 
-/// The encoded form of one variant.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Variant {
-    /// `w480`, `w960`, `w1600` or `share`.
-    pub name: String,
-    /// Its size in pixels.
-    pub width: u32,
-    /// Its size in pixels.
-    pub height: u32,
-    /// `image/webp` or `image/jpeg`.
-    pub content_type: &'static str,
-    /// The encoded bytes.
-    pub bytes: Vec<u8>,
-}
-
 /// An upload made into variants.
 #[derive(Debug, Clone)]
 pub struct Prepared {
@@ -87,8 +73,9 @@ pub struct Prepared {
     pub width: u32,
     /// The original's size in pixels.
     pub height: u32,
-    /// Each width (not wider than the original) and the share image, in WebP and in JPEG.
-    pub variants: Vec<Variant>,
+    /// Each width (not wider than the original) and the share image, in WebP and in JPEG, as
+    /// the store takes them.
+    pub variants: Vec<NewVariant>,
 }
 
 /// Decodes `upload` within `limits` and makes its variants.
@@ -170,21 +157,16 @@ fn jpeg_is_whole(jpeg: &[u8]) -> bool {
 }
 
 /// `picture` as WebP and as JPEG, named `name`. Neither encoder writes metadata.
-fn encoded(name: &str, picture: &DynamicImage) -> Result<[Variant; 2], PictureError> {
+fn encoded(name: &str, picture: &DynamicImage) -> Result<[NewVariant; 2], PictureError> {
     let rgb = DynamicImage::ImageRgb8(picture.to_rgb8());
     let webp = webp::Encoder::from_rgb(rgb.as_bytes(), rgb.width(), rgb.height()).encode(WEBP_QUALITY).to_vec();
     let mut jpeg = Vec::new();
     JpegEncoder::new_with_quality(&mut jpeg, JPEG_QUALITY)
         .encode(rgb.as_bytes(), rgb.width(), rgb.height(), image::ExtendedColorType::Rgb8)
         .map_err(|e| PictureError::Unreadable(e.to_string()))?;
-    let variant = |content_type, bytes| Variant {
-        name: name.to_string(),
-        width: rgb.width(),
-        height: rgb.height(),
-        content_type,
-        bytes,
-    };
-    Ok([variant("image/webp", webp), variant("image/jpeg", jpeg)])
+    let variant =
+        |format, bytes| NewVariant { name: name.to_string(), format, width: rgb.width(), height: rgb.height(), bytes };
+    Ok([variant(VariantFormat::Webp, webp), variant(VariantFormat::Jpeg, jpeg)])
 }
 
 #[cfg(test)]
@@ -229,7 +211,7 @@ mod tests {
         let prepared = prepare(&upload, PictureLimits::default()).expect("prepared");
         assert_eq!((prepared.width, prepared.height), (1000, 750));
         let sizes: Vec<(&str, u32, u32, &str)> =
-            prepared.variants.iter().map(|v| (v.name.as_str(), v.width, v.height, v.content_type)).collect();
+            prepared.variants.iter().map(|v| (v.name.as_str(), v.width, v.height, v.format.content_type())).collect();
         assert_eq!(
             sizes,
             [

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use campaign_news::ids::PictureId;
-use campaign_news::pictures::{self, NewPicture, NewVariant, Picture, PictureRole, VariantFormat};
+use campaign_news::pictures::{self, NewPicture, Picture, PictureRole};
 use demeu_db::locale::Texts;
 use tokio::sync::Semaphore;
 
@@ -68,19 +68,14 @@ pub async fn add(state: &AppState, target: Target, upload: Upload, actor: &Staff
             .await
             .map_err(|e| ServiceError::Broken(e.to_string()))??
     };
-    let variants = prepared
-        .variants
-        .into_iter()
-        .map(|v| NewVariant {
-            name: v.name,
-            format: if v.content_type == "image/webp" { VariantFormat::Webp } else { VariantFormat::Jpeg },
-            width: v.width,
-            height: v.height,
-            bytes: v.bytes,
-        })
-        .collect();
-    let new =
-        NewPicture { campaign_id, role, alts: upload.alts, width: prepared.width, height: prepared.height, variants };
+    let new = NewPicture {
+        campaign_id,
+        role,
+        alts: upload.alts,
+        width: prepared.width,
+        height: prepared.height,
+        variants: prepared.variants,
+    };
     let actor = actor.id;
     let stored = state.pool.run(move |conn| pictures::store(conn, &new, actor)).await?;
     // The cover is in the campaigns' answers and pages, the logo on every page.
