@@ -44,7 +44,9 @@ fn autumn_form(csrf: &str) -> Vec<(&'static str, String)> {
         ("line_target_1", "".into()),
         ("preset_amount_0", "5000".into()),
         ("preset_label_ru_0", "час психолога".into()),
-        ("preset_amount_1", "".into()),
+        ("preset_amount_1", "10000".into()),
+        ("preset_default", "1".into()),
+        ("preset_amount_2", "".into()),
         ("action", "save".into()),
     ];
     form.retain(|(name, _)| *name != "action");
@@ -73,6 +75,12 @@ async fn an_admin_creates_previews_and_opens_a_campaign_from_the_console(backend
         .expect("JSON");
     assert_eq!((made["state"].as_str(), made["goal"].as_i64()), (Some("draft"), Some(22_500_000)));
     assert_eq!(made["presets"][0]["amount"], 500_000);
+    assert_eq!(
+        (made["presets"][0]["default"].as_bool(), made["presets"][1]["default"].as_bool()),
+        (Some(false), Some(true))
+    );
+    let form = html(get(&app, &admin, "/staff/campaigns/autumn").await).await;
+    assert!(form.contains("name=\"preset_default\" value=\"1\" checked"), "the form shows the choice: {form}");
     assert_eq!(made["starts_at"], "2026-08-31T19:00:00Z", "the first day begins in Almaty");
     assert_eq!(made["ends_at"], Value::Null);
     // The draft: its preview for staff, nothing for the public.

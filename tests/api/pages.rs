@@ -16,6 +16,7 @@ use crate::helpers::{spawn_app, Backend, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
+    the_give_form_opens_on_a_preset_and_its_button_says_the_amount,
     a_news_post_shows_the_progress_and_the_give_button,
     the_icon_is_there_and_the_style_and_script_come_compressed,
     numbers_are_written_each_languages_way_and_the_status_line_never_starts_with_a_dot,
@@ -88,9 +89,9 @@ fn location(res: &Response) -> String {
 async fn the_page_speaks_kazakh_russian_and_english(backend: Backend) {
     let app = spawn_app(backend).await;
     for (lang, no_news, give, html_lang) in [
-        ("kk", "Жаңалық жоқ", "Төлемге өту", "<html lang=\"kk\">"),
-        ("ru", "Новостей нет", "Перейти к оплате", "<html lang=\"ru\">"),
-        ("en", "No news", "Continue to payment", "<html lang=\"en\">"),
+        ("kk", "Жаңалық жоқ", "Көмектесу: 5", "<html lang=\"kk\">"),
+        ("ru", "Новостей нет", "Помочь 5", "<html lang=\"ru\">"),
+        ("en", "No news", "Give 5", "<html lang=\"en\">"),
     ] {
         let res = app.get(&format!("/campaigns/mentors?lang={lang}")).await;
         let cookie = res.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
@@ -814,4 +815,57 @@ async fn a_news_post_shows_the_progress_and_the_give_button(backend: Backend) {
     assert!(html.contains("<h1>School dates</h1>"), "{html}");
     assert!(html.contains("class=\"progress\"") && html.contains("data-live=\"raised\""), "the campaign's progress");
     assert!(html.contains("href=\"/campaigns/mentors?lang=en#give\""), "a Give button to the form: {html}");
+}
+
+/// The text of the element that opens with `opening` (up to its first `<`).
+fn text_after(html: &str, opening: &str) -> String {
+    let start = html.find(opening).unwrap_or_else(|| panic!("{opening} in {html}"));
+    let rest = &html[start..];
+    let text = &rest[rest.find('>').expect("the tag's end") + 1..];
+    text[..text.find('<').expect("the text's end")].to_string()
+}
+
+/// Issue 24's finding: no preset was chosen, the chosen one showed only as a dot, the button did
+/// not say the amount, and nothing said how payment happens or what the email is for.
+async fn the_give_form_opens_on_a_preset_and_its_button_says_the_amount(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let digits = |text: &str| text.chars().filter(char::is_ascii_digit).collect::<String>();
+    let html = page(&app, "/campaigns/mentors?lang=ru").await;
+    assert!(html.contains("value=\"500000\" checked"), "the middle preset is chosen: {html}");
+    assert_eq!(html.matches(" checked").count(), 1, "one choice only");
+    let button = text_after(&html, "<button id=\"give-submit\"");
+    assert!(button.starts_with("Помочь ") && digits(&button) == "5000", "{button}");
+    assert!(html.contains("Это демонстрация"), "how payment happens (the sandbox here)");
+    let help = text_after(&html, "<p class=\"help\" id=\"email-help\"");
+    assert!(help.contains("только для квитанции"), "{help}");
+    assert!(html.contains("id=\"email-help\">") && html.contains("<a href=\"/privacy?lang=ru\">"), "the policy linked");
+
+    // Staff choose another; an editor may (no amount changes), and one choice only.
+    let editor = app.staff_token(Role::Editor).await;
+    let presets = |chosen: &[usize]| {
+        let amounts = [200_000, 500_000, 1_000_000, 2_500_000];
+        let list: Vec<Value> =
+            amounts.iter().enumerate().map(|(i, a)| json!({"amount": a, "default": chosen.contains(&i)})).collect();
+        json!({ "presets": list })
+    };
+    let res = app.patch_as(&editor, "/api/v1/staff/campaigns/mentors", &presets(&[2])).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
+    let res = app.patch_as(&editor, "/api/v1/staff/campaigns/mentors", &presets(&[0, 3])).await;
+    assert_eq!(res.status(), 422);
+    let problem: Value = res.json().await.expect("JSON");
+    assert_eq!(problem["errors"][0]["field"], "presets", "{problem}");
+    let shown: Value = app.get_as(&editor, "/api/v1/staff/campaigns/mentors").await.json().await.expect("JSON");
+    let flags: Vec<bool> = shown["presets"].as_array().expect("presets").iter().map(|p| p["default"] == true).collect();
+    assert_eq!(flags, [false, false, true, false], "the refused change changed nothing");
+    let html = page(&app, "/campaigns/mentors?lang=en").await;
+    assert!(html.contains("value=\"1000000\" checked"), "staff's choice");
+    let button = text_after(&html, "<button id=\"give-submit\"");
+    assert!(button.starts_with("Give ") && digits(&button) == "10000", "{button}");
+
+    // A refused form keeps the donor's own choice, and its button says it.
+    let res = post_form(&app, "/campaigns/mentors/give?lang=kk", &[("preset", "2500000"), ("email", "nope")]).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.expect("html");
+    assert!(html.contains("value=\"2500000\" checked") && !html.contains("value=\"1000000\" checked"));
+    assert_eq!(digits(&text_after(&html, "<button id=\"give-submit\"")), "25000");
 }

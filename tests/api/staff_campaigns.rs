@@ -62,7 +62,7 @@ async fn an_admin_creates_a_draft_opens_it_and_donors_see_it(backend: Backend) {
     assert_eq!(made["titles"]["kk"], "Күзгі Тәлімгерлер мектебі");
     assert_eq!(
         made["presets"][0],
-        json!({"amount": 500_000, "labels": {"kk": null, "ru": "час работы психолога", "en": null}})
+        json!({"amount": 500_000, "labels": {"kk": null, "ru": "час работы психолога", "en": null}, "default": false})
     );
     assert_eq!(made["plan"][1]["target"], Value::Null);
 

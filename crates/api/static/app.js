@@ -84,14 +84,31 @@
   document.querySelectorAll("input[name=key]").forEach(function (input) {
     if (!input.value && window.crypto && crypto.randomUUID) input.value = crypto.randomUUID();
   });
-  // Typing another amount unselects the presets; choosing a preset clears it.
+  // Typing another amount unselects the presets; choosing a preset clears it. The button says
+  // the amount that will be given, as the server wrote it ("Помочь 5 000 ₸").
   var other = document.getElementById("amount-other");
+  var submit = document.getElementById("give-submit");
+  function sayAmount() {
+    if (!submit) return;
+    var currency = submit.form.getAttribute("data-currency");
+    var typed = other ? other.value.replace(/[\s\u00a0\u20b8]/g, "").replace(",", ".") : "";
+    var minor = null;
+    if (typed) {
+      if (/^\d+(\.\d{1,2})?$/.test(typed)) minor = Math.round(parseFloat(typed) * 100);
+    } else {
+      var checked = document.querySelector("input[name=preset]:checked");
+      if (checked) minor = parseInt(checked.value, 10);
+    }
+    submit.textContent = minor ? submit.getAttribute("data-with").replace("#", money(minor, currency))
+      : submit.getAttribute("data-plain");
+  }
   if (other) {
     other.addEventListener("input", function () {
       if (other.value) document.querySelectorAll("input[name=preset]").forEach(function (r) { r.checked = false; });
+      sayAmount();
     });
     document.querySelectorAll("input[name=preset]").forEach(function (r) {
-      r.addEventListener("change", function () { other.value = ""; });
+      r.addEventListener("change", function () { other.value = ""; sayAmount(); });
     });
   }
   // A refused form's summary of what to correct is what a reader meets first.

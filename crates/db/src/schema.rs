@@ -47,6 +47,7 @@ diesel::table! {
         label_kk -> Text,
         label_ru -> Text,
         label_en -> Text,
+        is_default -> Bool,
     }
 }
 

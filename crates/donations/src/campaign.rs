@@ -54,6 +54,8 @@ pub struct Preset {
     pub amount: Money,
     /// What it buys, per language; may be empty.
     pub labels: Texts,
+    /// Chosen when the give form opens (at most one of a campaign's).
+    pub is_default: bool,
 }
 
 demeu_db::stored_enum! {
@@ -297,6 +299,7 @@ struct PresetRow {
     label_kk: String,
     label_ru: String,
     label_en: String,
+    is_default: bool,
 }
 
 /// What [`import_once`] did with a configured campaign.
@@ -434,6 +437,7 @@ fn write_lines_and_presets(conn: &mut DbConn, id: CampaignId, spec: &CampaignSpe
             label_kk: preset.labels.kk.clone(),
             label_ru: preset.labels.ru.clone(),
             label_en: preset.labels.en.clone(),
+            is_default: preset.is_default,
         };
         diesel::insert_into(campaign_presets::table).values(&row).execute(conn)?;
     }
@@ -456,7 +460,11 @@ fn campaign_from_rows(row: CampaignRow, lines: Vec<LineRow>, presets: Vec<Preset
         .collect();
     let presets = presets
         .into_iter()
-        .map(|p| Preset { amount: money(p.amount), labels: Texts { kk: p.label_kk, ru: p.label_ru, en: p.label_en } })
+        .map(|p| Preset {
+            amount: money(p.amount),
+            labels: Texts { kk: p.label_kk, ru: p.label_ru, en: p.label_en },
+            is_default: p.is_default,
+        })
         .collect();
     Ok(Campaign {
         id: row.id,
@@ -642,6 +650,14 @@ pub fn slug_is_valid(slug: &str) -> bool {
 }
 
 impl CampaignSpec {
+    /// The preset the give form opens with: the one staff marked, else the middle one (the
+    /// lower middle of an even number: of 2 000, 5 000, 10 000 and 25 000 ₸, 5 000), an
+    /// amount most donors can give without being the smallest on offer; none without presets.
+    pub fn chosen_preset(&self) -> Option<&Preset> {
+        let marked = self.presets.iter().find(|p| p.is_default);
+        marked.or_else(|| self.presets.get(self.presets.len().saturating_sub(1) / 2))
+    }
+
     /// Checks what the plan's own validation does not: the slug, the titles in the campaign's
     /// language (its own and every plan line's), the texts' lengths, the pledge limits, the
     /// presets within them, the dates' order. Every field at fault is named, as the staff API
@@ -700,6 +716,12 @@ impl CampaignSpec {
                 }
             }
         }
+        if self.presets.iter().filter(|p| p.is_default).count() > 1 {
+            errors.push(
+                FieldError::new("presets", "at most one preset may be chosen by default")
+                    .translated("error-one-default-preset", vec![]),
+            );
+        }
         if self.presets.len() > MAX_PRESETS {
             errors.push(FieldError::new("presets", format!("must be at most {MAX_PRESETS}")));
         }
@@ -742,7 +764,7 @@ pub(crate) mod tests {
                 ends_at: None,
                 min_pledge: kzt(50_000),
                 max_pledge: kzt(500_000_000),
-                presets: vec![Preset { amount: kzt(500_000), labels: Texts::default() }],
+                presets: vec![Preset { amount: kzt(500_000), labels: Texts::default(), is_default: false }],
                 plan: FundingPlan::new(
                     kzt(100),
                     vec![BudgetLine { titles: Texts::one(Locale::Ru, "Всё"), ..line("a", Tier::Goal, Some(100)) }],
@@ -766,10 +788,41 @@ pub(crate) mod tests {
         let mut spec = example().spec;
         spec.slug = "Mentors!".into();
         spec.titles.ru = " ".into();
-        spec.presets.push(Preset { amount: kzt(100), labels: Texts::default() });
+        spec.presets.push(Preset { amount: kzt(100), labels: Texts::default(), is_default: false });
         spec.ends_at = Some(spec.starts_at);
         spec.summaries.en = "x".repeat(MAX_SUMMARY_CHARS + 1);
         assert_eq!(fields(&spec), ["slug", "titles.ru", "summaries.en", "presets[1].amount", "ends_at"]);
+    }
+
+    proptest::proptest! {
+        /// The give form opens on exactly one of the presets (none without presets): the one
+        /// marked, else the lower middle.
+        #[test]
+        fn the_form_opens_on_one_preset(amounts in proptest::collection::vec(50_000i64..5_000_000, 0..8), mark in proptest::option::of(0usize..8)) {
+            let mut spec = example().spec;
+            spec.presets = amounts
+                .iter()
+                .enumerate()
+                .map(|(i, a)| Preset { amount: kzt(*a), labels: Texts::default(), is_default: Some(i) == mark })
+                .collect();
+            let chosen = spec.chosen_preset().map(std::ptr::from_ref);
+            let expected = match mark.filter(|m| *m < amounts.len()) {
+                Some(m) => Some(m),
+                None if amounts.is_empty() => None,
+                None => Some((amounts.len() - 1) / 2),
+            };
+            proptest::prop_assert_eq!(chosen, expected.map(|i| std::ptr::from_ref(&spec.presets[i])));
+        }
+    }
+
+    #[test]
+    fn one_preset_at_most_is_chosen_by_default() {
+        let mut spec = example().spec;
+        spec.presets =
+            [200_000, 500_000].map(|a| Preset { amount: kzt(a), labels: Texts::default(), is_default: true }).to_vec();
+        assert_eq!(fields(&spec), ["presets"]);
+        spec.presets[0].is_default = false;
+        assert_eq!(fields(&spec), Vec::<String>::new());
     }
 
     #[test]

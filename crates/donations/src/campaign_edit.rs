@@ -35,6 +35,9 @@ pub struct PresetInput {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub labels: TextInput,
+    /// Chosen when the give form opens; at most one preset.
+    #[serde(default)]
+    pub default: bool,
 }
 
 /// A plan line as sent.
@@ -191,6 +194,7 @@ fn presets(input: &[PresetInput], currency: Currency, errors: &mut Vec<FieldErro
         .map(|(i, p)| Preset {
             amount: Money::new(p.amount, currency),
             labels: texts(&format!("presets[{i}].labels"), &p.labels, errors),
+            is_default: p.default,
         })
         .collect()
 }
@@ -388,6 +392,7 @@ pub fn money_changes(old: &CampaignSpec, new: &CampaignSpec) -> Vec<MoneyChange>
 fn text_changes(old: &CampaignSpec, new: &CampaignSpec) -> Vec<&'static str> {
     let line_words = |s: &CampaignSpec| s.plan.lines().iter().map(|l| l.titles.clone()).collect::<Vec<_>>();
     let preset_words = |s: &CampaignSpec| s.presets.iter().map(|p| p.labels.clone()).collect::<Vec<_>>();
+    let chosen = |s: &CampaignSpec| s.presets.iter().position(|p| p.is_default);
     let mut changed = Vec::new();
     for (field, differs) in [
         ("slug", old.slug != new.slug),
@@ -397,6 +402,7 @@ fn text_changes(old: &CampaignSpec, new: &CampaignSpec) -> Vec<&'static str> {
         ("stories", old.stories != new.stories),
         ("plan.titles", line_words(old) != line_words(new)),
         ("presets.labels", preset_words(old) != preset_words(new)),
+        ("presets.default", chosen(old) != chosen(new)),
     ] {
         if differs {
             changed.push(field);

@@ -97,6 +97,9 @@ fn fields_of(campaign: &Campaign) -> Fields {
     }
     for (i, preset) in spec.presets.iter().enumerate() {
         f.insert(format!("preset_amount_{i}"), major(preset.amount));
+        if preset.is_default {
+            f.insert("preset_default".into(), i.to_string());
+        }
         for lang in Locale::ALL {
             f.insert(format!("preset_label_{}_{i}", lang.as_str()), preset.labels.get(*lang).unwrap_or("").into());
         }
@@ -185,7 +188,8 @@ fn read(fields: &Fields, currency: Currency) -> Read {
     let presets = (0..rows(fields, "preset_amount_"))
         .filter_map(|i| {
             let amount = minor(fields, &format!("preset_amount_{i}"), currency, &mut errors)?;
-            Some(PresetInput { amount, labels: row_texts(fields, "preset_label_", i) })
+            let default = fields.get("preset_default").is_some_and(|d| *d == i.to_string());
+            Some(PresetInput { amount, labels: row_texts(fields, "preset_label_", i), default })
         })
         .collect();
     let plan = (0..rows(fields, "line_key_"))
@@ -309,6 +313,11 @@ fn campaign_form(signed: &Signed, action: &str, values: &Values<'_>, state: Opti
                         @for lang in Locale::ALL {
                             @let l = lang.as_str();
                             (text(&format!("preset_label_{l}_{i}"), format!("{} ({l})", tr.t("cc-preset-label")), false))
+                        }
+                        label.check {
+                            input type="radio" name="preset_default" value=(i)
+                                checked[values.get("preset_default") == i.to_string()];
+                            " " (tr.t("cc-preset-default"))
                         }
                     }
                 }

@@ -14,6 +14,7 @@ use demeu_db::utc;
 use donations::campaign::{Audience, CampaignStatus, Progress};
 use donations::money::Money;
 use donations::plan::Tier;
+use donations::pledge::ProviderKind;
 use donations::pledge_store::{self, PledgeRecord};
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -192,11 +193,11 @@ fn render_body(state: &AppState, lang: Lang, loaded: &Loaded, forms: &Forms) -> 
         refresh_without_script: None,
         redirect: None,
     };
-    let main = page(&tr, loaded, forms, &url);
+    let main = page(&tr, loaded, forms, &url, state.settings.payments.provider);
     Bytes::from(document(&frame, main).into_string())
 }
 
-fn page(tr: &Tr, loaded: &Loaded, forms: &Forms, url: &str) -> Markup {
+fn page(tr: &Tr, loaded: &Loaded, forms: &Forms, url: &str, provider: ProviderKind) -> Markup {
     let progress = &loaded.progress;
     let campaign = &progress.campaign;
     let slug = &campaign.spec.slug;
@@ -234,7 +235,7 @@ fn page(tr: &Tr, loaded: &Loaded, forms: &Forms, url: &str) -> Markup {
                 }
             }
             (plan(tr, progress))
-            (give_form(tr, progress, forms))
+            (give_form(tr, progress, forms, provider, !loaded.site.identity.privacy.is_empty()))
             (wall(tr, progress, &loaded.wall))
             (news(tr, slug, &loaded.news))
             (comments(tr, slug, &loaded.comments, forms))
@@ -422,11 +423,18 @@ fn error_summary(tr: &Tr, errors: &FieldErrors) -> Markup {
     }
 }
 
-fn give_form(tr: &Tr, progress: &Progress, forms: &Forms) -> Markup {
+/// The give form: the campaign's presets (one chosen when the page opens), another amount, the
+/// donor's details, and a button that says the amount; a line on how payment happens (`provider`
+/// and its methods) and one on what the email is for, linking the privacy policy when the
+/// foundation has one (`privacy`).
+fn give_form(tr: &Tr, progress: &Progress, forms: &Forms, provider: ProviderKind, privacy: bool) -> Markup {
     let spec = &progress.campaign.spec;
     let slug = &spec.slug;
     let open = progress.campaign.status_at(Utc::now()) == CampaignStatus::Active;
     let v = &forms.give.values;
+    let chosen = v.chosen(spec);
+    let amount = v.shown_amount(spec);
+    let button_with = |amount: &str| tr.t_with("give-button-amount", &[("amount", amount.to_string().into())]);
     let e = &forms.give.errors;
     let invalid = |field: &str| e.has(field).then_some("true");
     let described = |field: &str| e.has(field).then(|| format!("error-{field}"));
@@ -438,7 +446,8 @@ fn give_form(tr: &Tr, progress: &Progress, forms: &Forms) -> Markup {
             } @else {
                 (error_summary(tr, e))
                 // The answer opens at the form (#give): a refused gift is shown where it was typed.
-                form method="post" action={ "/campaigns/" (slug) "/give?lang=" (tr.lang.code()) "#give" } {
+                form method="post" action={ "/campaigns/" (slug) "/give?lang=" (tr.lang.code()) "#give" }
+                    data-currency=(spec.currency.as_str()) {
                     input type="hidden" name="key" value=(v.key);
                     fieldset aria-describedby=[described("amount")] {
                         legend { (tr.t("amount-legend")) }
@@ -446,7 +455,7 @@ fn give_form(tr: &Tr, progress: &Progress, forms: &Forms) -> Markup {
                             @for preset in &spec.presets {
                                 label {
                                     input type="radio" name="preset" value=(preset.amount.minor)
-                                        checked[v.preset == Some(preset.amount.minor)];
+                                        checked[chosen == Some(preset.amount)];
                                     span.money { (money(tr.lang, preset.amount)) }
                                     @if let Some(label) = preset.labels.get(tr.lang.locale()) {
                                         " " span.label { (label) }
@@ -473,7 +482,11 @@ fn give_form(tr: &Tr, progress: &Progress, forms: &Forms) -> Markup {
                     div.field {
                         label for="donor-email" { (tr.t("email-label")) }
                         input #donor-email type="email" name="email" maxlength="254" autocomplete="email"
-                            value=(v.email) aria-invalid=[invalid("email")];
+                            value=(v.email) aria-invalid=[invalid("email")] aria-describedby="email-help";
+                        p.help #email-help {
+                            (tr.t("email-use")) " "
+                            @if privacy { a href={ "/privacy?lang=" (tr.lang.code()) } { (tr.t("footer-privacy")) } }
+                        }
                         (errors_for(tr, e, "email"))
                     }
                     label.check { input type="checkbox" name="anonymous" value="on" checked[v.anonymous]; " " (tr.t("anonymous-label")) }
@@ -486,7 +499,13 @@ fn give_form(tr: &Tr, progress: &Progress, forms: &Forms) -> Markup {
                     label.check { input #donor-subscribe type="checkbox" name="subscribe" value="on" checked[v.subscribe]; " " (tr.t("subscribe-label")) }
                     (errors_for(tr, e, "subscribe"))
                     @if let Some(problem) = &forms.give.problem { p.alert role="alert" { (problem) } }
-                    button type="submit" { (tr.t("give-button")) }
+                    button #give-submit type="submit" data-plain=(tr.t("give-button")) data-with=(button_with("#")) {
+                        @match amount {
+                            Some(amount) => (button_with(&money(tr.lang, amount))),
+                            None => (tr.t("give-button")),
+                        }
+                    }
+                    p.help.payment { (tr.t(&format!("pay-how-{}", provider.as_str()))) }
                 }
             }
         }

@@ -11,7 +11,7 @@ use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use campaign_news::comment::NewComment;
 use campaign_news::volunteer::{NewVolunteer, VolunteerForm};
-use donations::campaign::Preset;
+use donations::campaign::{CampaignSpec, Preset};
 use donations::money::{Currency, Money};
 use donations::pledge::PledgeRequest;
 use serde::Deserialize;
@@ -115,6 +115,23 @@ impl GiveValues {
             let text = text.strip_suffix(".00").map_or_else(|| text.clone(), str::to_string);
             GiveValues { amount_other: text, ..Default::default() }
         }
+    }
+
+    /// The preset shown chosen: the one sent, else (nothing typed either) the campaign's
+    /// [`chosen_preset`](donations::campaign::CampaignSpec::chosen_preset).
+    pub fn chosen(&self, spec: &CampaignSpec) -> Option<Money> {
+        match self.preset {
+            Some(minor) => Some(Money::new(minor, spec.currency)),
+            None if self.amount_other.trim().is_empty() => spec.chosen_preset().map(|p| p.amount),
+            None => None,
+        }
+    }
+
+    /// The amount the give button says: another amount when it reads as one, else the chosen
+    /// preset; none when what is typed is not an amount.
+    pub fn shown_amount(&self, spec: &CampaignSpec) -> Option<Money> {
+        let with_chosen = GiveValues { preset: self.chosen(spec).map(|m| m.minor), ..self.clone() };
+        with_chosen.amount(spec.currency).ok().map(|minor| Money::new(minor, spec.currency))
     }
 
     /// The amount in minor units: another amount when typed (spaces and a decimal comma
@@ -435,7 +452,7 @@ mod tests {
     #[test]
     fn a_returning_amount_fills_its_preset_or_the_other_field() {
         let kzt = |minor| Money::new(minor, Currency::Kzt);
-        let presets = [Preset { amount: kzt(500_000), labels: Default::default() }];
+        let presets = [Preset { amount: kzt(500_000), labels: Default::default(), is_default: false }];
         assert_eq!(GiveValues::amount_of(kzt(500_000), &presets).preset, Some(500_000));
         assert_eq!(GiveValues::amount_of(kzt(123_450), &presets).amount_other, "1234.50");
         assert_eq!(GiveValues::amount_of(kzt(123_400), &[]).amount_other, "1234");

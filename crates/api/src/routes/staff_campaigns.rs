@@ -22,6 +22,8 @@ pub struct PresetView {
     /// What it buys, per language (null where none).
     #[schema(value_type = Object)]
     pub labels: Texts,
+    /// Chosen when the give form opens.
+    pub default: bool,
 }
 
 /// A plan line as staff see it.
@@ -126,7 +128,7 @@ impl From<Progress> for StaffCampaign {
             presets: spec
                 .presets
                 .into_iter()
-                .map(|p| PresetView { amount: p.amount.minor, labels: p.labels })
+                .map(|p| PresetView { amount: p.amount.minor, labels: p.labels, default: p.is_default })
                 .collect(),
             plan,
             raised: p.raised.minor,

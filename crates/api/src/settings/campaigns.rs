@@ -67,6 +67,9 @@ pub enum PresetSettings {
         /// What it buys, per language.
         #[serde(default)]
         labels: TextSettings,
+        /// Chosen when the give form opens.
+        #[serde(default)]
+        default: bool,
     },
 }
 
@@ -127,10 +130,14 @@ impl CampaignSettings {
             .iter()
             .enumerate()
             .map(|(i, p)| match p {
-                PresetSettings::Amount(amount) => Ok(Preset { amount: money(*amount), labels: Texts::default() }),
-                PresetSettings::Labelled { amount, labels } => {
-                    Ok(Preset { amount: money(*amount), labels: texts(&format!("presets[{i}].labels"), labels)? })
+                PresetSettings::Amount(amount) => {
+                    Ok(Preset { amount: money(*amount), labels: Texts::default(), is_default: false })
                 }
+                PresetSettings::Labelled { amount, labels, default } => Ok(Preset {
+                    amount: money(*amount),
+                    labels: texts(&format!("presets[{i}].labels"), labels)?,
+                    is_default: *default,
+                }),
             })
             .collect::<Result<Vec<_>, SettingsError>>()?;
         let plan = FundingPlan::new(money(self.goal), lines).map_err(|e| at("lines", e.to_string()))?;
@@ -153,5 +160,34 @@ impl CampaignSettings {
             return Err(at(&errors[0].field, said.join("; ")));
         }
         Ok(spec)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn campaign(presets: serde_json::Value) -> Result<CampaignSpec, SettingsError> {
+        let settings: CampaignSettings = serde_json::from_value(serde_json::json!({
+            "slug": "mentors", "titles": {"ru": "Наставники"}, "currency": "KZT",
+            "starts_at": "2026-11-01T00:00:00+05:00", "goal": 100_000,
+            "lines": [{"key": "school", "titles": {"ru": "Школа"}, "tier": "goal", "target": 100_000}],
+            "presets": presets,
+        }))
+        .expect("settings");
+        settings.to_spec(0)
+    }
+
+    #[test]
+    fn a_preset_may_be_the_one_the_form_opens_on() {
+        let spec = campaign(
+            serde_json::json!([200_000, {"amount": 1_000_000, "default": true, "labels": {"ru": "месяц"}}, 2_500_000]),
+        )
+        .expect("a campaign");
+        let chosen = spec.chosen_preset().expect("one");
+        assert_eq!((chosen.amount.minor, chosen.labels.ru.as_str()), (1_000_000, "месяц"));
+        let two =
+            campaign(serde_json::json!([{"amount": 200_000, "default": true}, {"amount": 500_000, "default": true}]));
+        assert!(two.is_err_and(|e| e.0.contains("presets")), "one default at most");
     }
 }

@@ -1,0 +1,1 @@
+ALTER TABLE campaign_presets DROP COLUMN is_default;
