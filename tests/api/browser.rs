@@ -264,7 +264,7 @@ async fn a_donor_gives_and_sees_progress_move_without_a_reload(backend: Backend)
     browser.wait_for_url("/sandbox/checkout/").await;
     browser.click("form[action$='/pay'] button").await;
     let thanks = browser.wait_for_url("/campaigns/mentors/thanks?pledge=").await;
-    browser.wait_for_text("[data-status]", "Your gift is counted").await;
+    browser.wait_for_text("[data-status]", "is counted").await;
     assert_eq!(app.progress().await, (500_000, 1));
 
     // The campaign page follows the money live: a gift recorded elsewhere shows without a reload.
@@ -291,12 +291,14 @@ async fn a_donor_gives_and_sees_progress_move_without_a_reload(backend: Backend)
         .expect("JSON");
     let id = created["id"].as_str().expect("id");
     browser.goto(&app.url(&format!("/campaigns/mentors/thanks?pledge={id}&lang=en"))).await;
-    browser.wait_for_text("[data-status]", "Waiting for the payment").await;
+    browser.wait_for_text("[data-status]", "The page updates by itself").await;
     browser.script("window.notReloaded = true; return null").await;
     let checkout = created["checkout_url"].as_str().expect("url").to_string();
     reqwest::Client::new().post(format!("{checkout}/pay")).send().await.expect("paid");
-    browser.wait_for_text("[data-status]", "Your gift is counted").await;
-    assert_eq!(browser.script("return window.notReloaded === true").await, json!(true));
+    browser.wait_for_text("[data-status]", "is counted").await;
+    // Read again when the state changed: the page now says what follows a counted gift.
+    assert_eq!(browser.script("return window.notReloaded === undefined").await, json!(true));
+    assert_eq!(browser.script("return !!document.querySelector('.thanks .progress')").await, json!(true));
     assert!(thanks.contains("pledge="));
     browser.quit().await;
 }
@@ -311,9 +313,9 @@ async fn a_donor_gives_with_javascript_off(backend: Backend) {
     browser.wait_for_url("/sandbox/checkout/").await;
     browser.click("form[action$='/pay'] button").await;
     browser.wait_for_url("/thanks?pledge=").await;
-    browser.wait_for_text("[data-status]", "Пожертвование учтено").await;
+    browser.wait_for_text("[data-status]", "учтено").await;
     assert_eq!(app.progress().await, (700_000, 1));
-    assert!(browser.page_source().await.contains("Ваше пожертвование: 7 000 ₸"));
+    assert!(browser.page_source().await.contains("Ваше пожертвование 7 000 ₸ учтено"));
 
     // Without a script the thanks page refreshes itself until the payment is counted.
     let created: Value = app
@@ -324,10 +326,10 @@ async fn a_donor_gives_with_javascript_off(backend: Backend) {
         .expect("JSON");
     let id = created["id"].as_str().expect("id");
     browser.goto(&app.url(&format!("/campaigns/mentors/thanks?pledge={id}&lang=ru"))).await;
-    browser.wait_for_text("[data-status]", "Ждём подтверждения оплаты").await;
+    browser.wait_for_text("[data-status]", "Страница обновится сама").await;
     let checkout = created["checkout_url"].as_str().expect("url").to_string();
     reqwest::Client::new().post(format!("{checkout}/pay")).send().await.expect("paid");
-    browser.wait_for_text("[data-status]", "Пожертвование учтено").await;
+    browser.wait_for_text("[data-status]", "учтено").await;
 
     // A refused form comes back as the page, with the error beside the field.
     browser.goto(&app.url("/campaigns/mentors?lang=ru")).await;

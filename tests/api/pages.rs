@@ -199,15 +199,24 @@ async fn giving_without_a_script_goes_to_checkout_and_back_to_thanks(backend: Ba
     // The thanks page before payment waits (and refreshes itself without a script).
     let thanks = format!("/campaigns/mentors/thanks?pledge={id}&lang=ru");
     let html = page(&app, &thanks).await;
-    assert!(html.contains("Ждём подтверждения оплаты") && html.contains("<noscript><meta http-equiv=\"refresh\""));
-    assert!(html.contains("Квитанция придёт"), "a receipt is promised to the address given");
+    assert!(html.contains("Ждём подтверждения банка") && html.contains("<noscript><meta http-equiv=\"refresh\""));
+    assert!(html.contains("Квитанцию пришлём"), "a receipt is promised to the address given");
+    assert!(!html.contains("class=\"progress\"") && !html.contains("t.me/share"), "nothing of after giving yet");
 
     // Paying on the sandbox comes back to the thanks page, which now says it counts.
     let res = no_redirects().post(app.url(&format!("{path}/pay"))).send().await.expect("paid");
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), format!("/campaigns/mentors/thanks?pledge={id}"));
     let html = page(&app, &thanks).await;
-    assert!(html.contains("Пожертвование учтено") && !html.contains("http-equiv=\"refresh\""), "counted");
+    assert!(html.contains("учтено") && !html.contains("http-equiv=\"refresh\""), "counted");
+    // Issue 24's finding: the page said "counted", then "the receipt will come when it is
+    // counted", and offered nothing after. One true thing now, and what a donor may do next.
+    assert!(html.contains("Квитанция отправлена") && !html.contains("пришлём"), "one true thing: {html}");
+    assert!(html.contains("class=\"progress\"") && html.contains("5 000"), "the progress with the gift in it");
+    assert!(html.contains("https://t.me/share/url?url=") && html.contains("https://wa.me/?text="), "sharing");
+    assert!(html.contains("data-copy=\"http://127.0.0.1:8080/campaigns/mentors\""), "the link to copy");
+    assert!(html.contains("action=\"/campaigns/mentors/subscribe?lang=ru\""), "the news");
+    assert!(html.contains("href=\"/campaigns/mentors?lang=ru#volunteer\""), "the mentors' team");
     assert_eq!(app.progress().await, (500_000, 1));
     // Paid: the pay page no longer sends anyone to the checkout.
     let res = no_redirects().get(app.url(&pay)).send().await.expect("sent");
@@ -261,9 +270,20 @@ async fn a_declined_checkout_comes_back_with_the_amount_kept(backend: Backend) {
     assert_eq!(res.headers().get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
     let html = res.text().await.expect("html");
     assert!(html.contains("The payment did not go through") && html.contains("value=\"7777\""), "amount kept");
+    // Issue 24: why (as far as the provider said: the sandbox, like Stripe's session, names no
+    // reason) and one button that gives the same gift again.
+    assert!(html.contains("id=\"unpaid\"") && html.contains("The payment provider declined it."), "{html}");
+    assert!(html.contains("Nothing was charged") && html.contains("Try again: 7"), "{html}");
     let html = page(&app, &format!("/campaigns/mentors/thanks?pledge={id}&lang=en")).await;
-    assert!(html.contains("did not go through") && html.contains("Try again"), "the thanks page says so too");
+    assert!(html.contains("did not go through") && html.contains("Try again: 7"), "the thanks page says so too");
+    let again = post_form(&app, "/campaigns/mentors/give?lang=en", &[("key", ""), ("amount_other", "7777")]).await;
+    assert_eq!(again.status(), 303, "the button's form makes a new checkout");
     assert_eq!(app.progress().await, (0, 0));
+    // Back from the checkout without paying (no word from the provider yet): said so.
+    let res = post_form(&app, "/campaigns/mentors/give", &[("amount_other", "3000")]).await;
+    let id = location(&res).split("pledge=").nth(1).and_then(|s| s.split('&').next()).expect("id").to_string();
+    let html = page(&app, &format!("/campaigns/mentors?pledge={id}&checkout=cancel&lang=en")).await;
+    assert!(html.contains("You came back from the payment page without paying."), "{html}");
 }
 
 async fn comment_and_subscribe_forms_work_without_a_script(backend: Backend) {

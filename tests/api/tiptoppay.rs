@@ -631,7 +631,20 @@ async fn a_failed_payment_fails_the_pledge(backend: Backend) {
     notify_ok(&app, "fail", &fail).await;
     notify_ok(&app, "fail", &fail).await;
     assert_eq!(state(&app, &pledge).await, "failed");
-    assert_eq!(app.get_json(&format!("/api/v1/pledges/{pledge}")).await["status"], "failed");
+    let shown = app.get_json(&format!("/api/v1/pledges/{pledge}")).await;
+    assert_eq!(
+        (shown["status"].as_str(), shown["decline_reason"].as_str()),
+        (Some("failed"), Some("insufficient_funds"))
+    );
+    // Issue 24's finding: a donor sent back after a declined payment was told nothing of why.
+    // The page they come back to says what the bank said, in their language, and offers the gift again.
+    let back = app.get(&format!("/campaigns/mentors?pledge={pledge}&checkout=cancel&lang=ru")).await;
+    let html = back.text().await.expect("html");
+    assert!(html.contains("Оплата не прошла") && html.contains("недостаточно средств"), "{html}");
+    assert!(html.contains("Попробовать ещё раз: 5"), "one button to try again");
+    let thanks =
+        app.get(&format!("/campaigns/mentors/thanks?pledge={pledge}&lang=kk")).await.text().await.expect("html");
+    assert!(thanks.contains("қаражат жеткіліксіз"), "the thanks page says it too, in Kazakh");
     assert_eq!(money(&app, &pledge).await, (0, 0));
     assert_eq!(app.progress().await, (0, 0));
     assert_eq!(inbox(&app).await.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), ["fail:5001"]);

@@ -113,27 +113,35 @@
   }
   // A refused form's summary of what to correct is what a reader meets first.
   // Again once loaded: the browser's own move to the answer's #give comes after this script.
-  var summary = document.querySelector(".error-summary");
+  var summary = document.querySelector(".error-summary") || document.getElementById("unpaid");
   if (summary) {
     summary.focus();
     window.addEventListener("load", function () { summary.focus(); });
   }
-  // The thanks page follows its pledge until it is counted or has failed.
+  // The thanks page follows its pledge while it waits; when its state changes, the page is
+  // read again, which says the one true thing of the new state (and shows what follows it).
   var pledge = document.querySelector("[data-pledge]");
-  if (pledge) {
+  if (pledge && pledge.getAttribute("data-state") === "pending") {
     var poll = function () {
       fetch(pledge.getAttribute("data-pledge"), { headers: { Accept: "application/json" } })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (p) {
           if (!p) return setTimeout(poll, 3000);
-          var text = pledge.getAttribute("data-" + p.status);
-          if (text) pledge.querySelector("[data-status]").textContent = text;
-          pledge.setAttribute("data-state", p.status);
           if (p.status === "pending") setTimeout(poll, 1500);
-          else pledge.querySelectorAll("[data-after]").forEach(function (el) { el.hidden = false; });
+          else window.location.reload();
         })
         .catch(function () { setTimeout(poll, 3000); });
     };
-    if (pledge.getAttribute("data-state") === "pending") setTimeout(poll, 1000);
+    setTimeout(poll, 1000);
   }
+  // "Copy the link": shown only where the script can copy.
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    if (!navigator.clipboard) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(button.getAttribute("data-copy")).then(function () {
+        button.textContent = button.getAttribute("data-copied");
+      });
+    });
+  });
 })();

@@ -92,6 +92,7 @@ diesel::table! {
         counted_at -> Nullable<Timestamp>,
         provider -> Nullable<Text>,
         locale -> Nullable<Text>,
+        decline_reason -> Nullable<Text>,
     }
 }
 

@@ -125,6 +125,7 @@ mod tests {
             updated_at: at,
             counted_at: None,
             locale: None,
+            decline_reason: None,
         }
     }
 

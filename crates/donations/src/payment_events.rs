@@ -20,7 +20,7 @@ use crate::ids::PledgeId;
 use crate::ledger::{append_locked, Appended, EntryKind, NewEntry};
 use crate::ledger_source::LedgerSource;
 use crate::money::{Money, Stated};
-use crate::pledge::PledgeState;
+use crate::pledge::{DeclineReason, PledgeState};
 use crate::pledge_store::{self, PledgeRecord, ProviderIds};
 use crate::totals::TotalsChange;
 use crate::Error;
@@ -40,6 +40,8 @@ pub enum PaymentEvent {
         pledge_ref: Option<String>,
         /// `Expired`, `Failed` or `Canceled`.
         outcome: PledgeState,
+        /// Why, when the provider said.
+        reason: Option<DeclineReason>,
     },
     /// A payment was authorized but not captured yet (a two-stage payment): nothing counts
     /// until it is confirmed.
@@ -342,13 +344,13 @@ type Applied = (Processed, Option<PledgeId>);
 fn apply(conn: &mut DbConn, event: &PaymentEvent, totals: &mut Option<TotalsChange>) -> Result<Applied, Error> {
     match event {
         PaymentEvent::CheckoutCompleted(facts) | PaymentEvent::CheckoutPaid(facts) => checkout(conn, facts, totals),
-        PaymentEvent::CheckoutClosed { session_id, pledge_ref, outcome } => {
+        PaymentEvent::CheckoutClosed { session_id, pledge_ref, outcome, reason } => {
             let pledge = match ours(conn, pledge_ref.as_deref())? {
                 Ok(pledge) => pledge,
                 Err(not_ours) => return Ok(not_ours),
             };
             pledge_store::link_provider_ids(conn, &pledge, session_id.as_deref(), None)?;
-            let closed = pledge_store::close_unpaid(conn, pledge.id, *outcome)?;
+            let closed = pledge_store::close_unpaid(conn, pledge.id, *outcome, *reason)?;
             let why = if closed { format!("pledge {outcome}") } else { "pledge not pending: left as it is".into() };
             Ok((Processed::Recorded(why), Some(pledge.id)))
         }

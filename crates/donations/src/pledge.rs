@@ -24,6 +24,28 @@ demeu_db::stored_enum! {
 }
 
 demeu_db::stored_enum! {
+    /// Why a payment failed, as far as its provider said: what the donor is told when they come
+    /// back, so that they know whether to try again, use another card or call their bank. Each
+    /// provider maps its own codes to these.
+    pub enum DeclineReason("decline reason") {
+        /// Not enough money on the card.
+        InsufficientFunds = "insufficient_funds",
+        /// A limit of the card's (per day, per payment, online payments) was reached.
+        LimitExceeded = "limit_exceeded",
+        /// The card has expired.
+        CardExpired = "card_expired",
+        /// The card's number, date or CVV was typed wrong.
+        WrongDetails = "wrong_details",
+        /// The bank's confirmation (3-D Secure) did not go through.
+        Authentication = "authentication",
+        /// The bank or the network did not answer: trying again later may work.
+        BankUnavailable = "bank_unavailable",
+        /// The bank refused without a reason it lets anyone say.
+        Declined = "declined",
+    }
+}
+
+demeu_db::stored_enum! {
     /// The status shown to people: the state, refined by what happened to the money.
     pub enum DisplayStatus("pledge status") {
         /// Waiting for payment.

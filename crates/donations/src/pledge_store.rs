@@ -15,7 +15,7 @@ use diesel::dsl::{AsSelect, SqlTypeOf};
 use diesel::prelude::*;
 
 use crate::ledger_source::LedgerSource;
-use crate::pledge::{DisplayStatus, NewPledge, PaymentMethod, PledgeAmounts, PledgeState, ProviderKind};
+use crate::pledge::{DeclineReason, DisplayStatus, NewPledge, PaymentMethod, PledgeAmounts, PledgeState, ProviderKind};
 use crate::Error;
 
 /// A stored pledge, every column, its amounts as `Money` in its currency. Read with
@@ -72,6 +72,8 @@ pub struct PledgeRecord {
     pub counted_at: Option<NaiveDateTime>,
     /// The language the donor gave in, when known: their mail's.
     pub locale: Option<Locale>,
+    /// Why its payment failed, when the provider said.
+    pub decline_reason: Option<DeclineReason>,
 }
 
 /// A pledge's row as stored: its amounts are counts of the `currency` column's minor unit.
@@ -103,6 +105,7 @@ pub struct PledgeRow {
     updated_at: NaiveDateTime,
     counted_at: Option<NaiveDateTime>,
     locale: Option<Locale>,
+    decline_reason: Option<DeclineReason>,
 }
 
 impl From<PledgeRow> for PledgeRecord {
@@ -134,6 +137,7 @@ impl From<PledgeRow> for PledgeRecord {
             updated_at: row.updated_at,
             counted_at: row.counted_at,
             locale: row.locale,
+            decline_reason: row.decline_reason,
         }
     }
 }
@@ -335,11 +339,16 @@ pub fn link_provider_ids(
 
 /// Closes a pending pledge that was never paid (expired, failed, canceled); a pledge with money
 /// or already closed is left as it is. Returns whether it changed.
-pub fn close_unpaid(conn: &mut DbConn, id: PledgeId, state: PledgeState) -> Result<bool, Error> {
+pub fn close_unpaid(
+    conn: &mut DbConn,
+    id: PledgeId,
+    state: PledgeState,
+    reason: Option<DeclineReason>,
+) -> Result<bool, Error> {
     let changed = diesel::update(
         pledges::table.find(id).filter(pledges::state.eq(PledgeState::Pending)).filter(pledges::received.eq(0i64)),
     )
-    .set((pledges::state.eq(state), pledges::updated_at.eq(demeu_db::now())))
+    .set((pledges::state.eq(state), pledges::decline_reason.eq(reason), pledges::updated_at.eq(demeu_db::now())))
     .execute(conn)?;
     Ok(changed > 0)
 }

@@ -22,7 +22,7 @@ use serde::Deserialize;
 use super::compression::{mark_gzip, Encoded};
 use super::forms::{FieldErrors, Forms, GiveValues};
 use super::layout::{document, respond_bytes, trusted, Caching, Frame, Share};
-use super::{pictures, qr};
+use super::{outcome, pictures, qr};
 use crate::format::{date, money, percent, unit};
 use crate::i18n::{chosen, Lang, Tr};
 use crate::problem::ApiError;
@@ -140,7 +140,6 @@ pub async fn show(
     if let Some(pledge) = &loaded.returning {
         let presets = &loaded.progress.campaign.spec.presets;
         forms.give.values = GiveValues::amount_of(pledge.amount, presets);
-        forms.notice = Some("checkout-back");
     }
     forms.sent = query.sent.clone();
     let lang = Lang::negotiate(&req, Lang::of(loaded.progress.campaign.spec.locale));
@@ -235,7 +234,7 @@ fn page(tr: &Tr, loaded: &Loaded, forms: &Forms, url: &str, provider: ProviderKi
                 }
             }
             (plan(tr, progress))
-            (give_form(tr, progress, forms, provider, !loaded.site.identity.privacy.is_empty()))
+            (give_form(tr, progress, forms, loaded.returning.as_ref(), (provider, !loaded.site.identity.privacy.is_empty())))
             (wall(tr, progress, &loaded.wall))
             (news(tr, slug, &loaded.news))
             (comments(tr, slug, &loaded.comments, forms))
@@ -423,11 +422,18 @@ fn error_summary(tr: &Tr, errors: &FieldErrors) -> Markup {
     }
 }
 
-/// The give form: the campaign's presets (one chosen when the page opens), another amount, the
-/// donor's details, and a button that says the amount; a line on how payment happens (`provider`
-/// and its methods) and one on what the email is for, linking the privacy policy when the
-/// foundation has one (`privacy`).
-fn give_form(tr: &Tr, progress: &Progress, forms: &Forms, provider: ProviderKind, privacy: bool) -> Markup {
+/// The give form: what became of a checkout the donor came back from unpaid (`returning`, with
+/// its one button to try again), the campaign's presets (one chosen when the page opens),
+/// another amount, the donor's details, and a button that says the amount; a line on how payment
+/// happens (`provider` and its methods) and one on what the email is for, linking the privacy
+/// policy when the foundation has one (`privacy`).
+fn give_form(
+    tr: &Tr,
+    progress: &Progress,
+    forms: &Forms,
+    returning: Option<&PledgeRecord>,
+    (provider, privacy): (ProviderKind, bool),
+) -> Markup {
     let spec = &progress.campaign.spec;
     let slug = &spec.slug;
     let open = progress.campaign.status_at(Utc::now()) == CampaignStatus::Active;
@@ -444,6 +450,7 @@ fn give_form(tr: &Tr, progress: &Progress, forms: &Forms, provider: ProviderKind
             @if !open {
                 p { (tr.t("give-closed")) }
             } @else {
+                @if let Some(pledge) = returning { (outcome::notice(tr, slug, pledge)) }
                 (error_summary(tr, e))
                 // The answer opens at the form (#give): a refused gift is shown where it was typed.
                 form method="post" action={ "/campaigns/" (slug) "/give?lang=" (tr.lang.code()) "#give" }
@@ -602,7 +609,8 @@ fn comments(tr: &Tr, slug: &str, list: &[Comment], forms: &Forms) -> Markup {
     }
 }
 
-fn subscribe(tr: &Tr, slug: &str, forms: &Forms) -> Markup {
+/// The news subscription form (also on the thanks page).
+pub fn subscribe(tr: &Tr, slug: &str, forms: &Forms) -> Markup {
     let e = &forms.subscribe.errors;
     html! {
         section.card #subscribe aria-labelledby="subscribe-heading" {
@@ -663,14 +671,19 @@ fn volunteer(tr: &Tr, slug: &str, forms: &Forms) -> Markup {
     }
 }
 
-fn share(tr: &Tr, url: &str, slug: &str, title: &str) -> Markup {
-    let links = [
+/// Where a page can be shared, most used in Kazakhstan first (Telegram, WhatsApp), and how.
+pub fn share_targets(url: &str, title: &str) -> [(&'static str, String); 5] {
+    [
         ("Telegram", format!("https://t.me/share/url?url={}&text={}", urlencoded(url), urlencoded(title))),
         ("WhatsApp", format!("https://wa.me/?text={}", urlencoded(&format!("{title} {url}")))),
         ("Facebook", format!("https://www.facebook.com/sharer/sharer.php?u={}", urlencoded(url))),
         ("VK", format!("https://vk.com/share.php?url={}", urlencoded(url))),
         ("Email", format!("mailto:?subject={}&body={}", urlencoded(title), urlencoded(url))),
-    ];
+    ]
+}
+
+fn share(tr: &Tr, url: &str, slug: &str, title: &str) -> Markup {
+    let links = share_targets(url, title);
     html! {
         section #share aria-labelledby="share-heading" {
             h2 #share-heading { (tr.t("share-heading")) }

@@ -5,13 +5,17 @@
 use actix_web::http::header::LOCATION;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use donations::campaign::Progress;
 use donations::ids::PledgeId;
 use donations::pledge::DisplayStatus;
 use donations::pledge_store::{self, PledgeRecord};
-use maud::html;
+use maud::{html, Markup};
 use serde::Deserialize;
 
+use super::campaign::{progress_box, share_targets, subscribe};
+use super::forms::Forms;
 use super::layout::{document, respond, Caching, Frame};
+use super::outcome;
 use crate::format::money;
 use crate::i18n::{chosen, Lang, Tr};
 use crate::problem::ApiError;
@@ -72,8 +76,11 @@ pub async fn pay(
     Ok(respond(StatusCode::OK, document(&frame, main), Caching::Private, chosen(&req), None))
 }
 
-/// `GET /campaigns/{slug}/thanks?pledge=`: the pledge's status, followed until it is counted
-/// (by the script, or by a refresh every few seconds without it).
+/// `GET /campaigns/{slug}/thanks?pledge=`: one true thing per state. Waiting: that the bank's
+/// word is awaited and where the receipt will go (followed by the script, or by a refresh every
+/// few seconds without it, until the state changes). Counted: thanks, the campaign's progress
+/// with the gift in it, sharing, the news and the mentors' team. Not paid: why, as far as the
+/// provider said, and one button to try again. Refunded: that it was.
 pub async fn thanks(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -84,36 +91,83 @@ pub async fn thanks(
     let (pledge, fallback) = pledge_of(&state, slug.clone(), &query).await?;
     let tr = Tr::new(Lang::negotiate(&req, fallback));
     let status = pledge.display_status();
-    let pending = status == DisplayStatus::Pending;
-    let text = |status: DisplayStatus| match status {
-        DisplayStatus::Pending => tr.t("thanks-pending"),
-        DisplayStatus::Paid | DisplayStatus::PartiallyRefunded | DisplayStatus::Disputed => tr.t("thanks-counted"),
-        DisplayStatus::Refunded => tr.t("thanks-refunded"),
-        DisplayStatus::Failed => tr.t("thanks-failed"),
-        DisplayStatus::Expired => tr.t("thanks-expired"),
-        DisplayStatus::Canceled => tr.t("thanks-canceled"),
+    let counted = matches!(status, DisplayStatus::Paid | DisplayStatus::PartiallyRefunded | DisplayStatus::Disputed);
+    let progress = match counted {
+        true => {
+            let slug = slug.clone();
+            Some(state.pool.run(move |conn| Ok::<_, ApiError>(donations::campaign::progress(conn, &slug)?)).await?)
+        }
+        false => None,
     };
-    let unpaid = matches!(status, DisplayStatus::Failed | DisplayStatus::Expired | DisplayStatus::Canceled);
     let path = format!("/campaigns/{slug}/thanks");
     let site = state.snapshots.site(&state.pool).await?;
-    let heading = tr.t("thanks-heading");
-    let frame =
-        Frame { site: Some(&site), refresh_without_script: pending.then_some(3), ..Frame::new(tr, &heading, &path) };
+    let amount = money(tr.lang, pledge.amount);
+    let (heading, said) = match status {
+        DisplayStatus::Pending => (tr.t("thanks-pending-heading"), tr.t("thanks-pending")),
+        DisplayStatus::Refunded => (tr.t("thanks-refunded-heading"), tr.t("thanks-refunded")),
+        _ if counted => (tr.t("thanks-heading"), tr.t_with("thanks-counted", &[("amount", amount.clone().into())])),
+        _ => outcome::words(&tr, &pledge),
+    };
+    let frame = Frame {
+        site: Some(&site),
+        refresh_without_script: (status == DisplayStatus::Pending).then_some(3),
+        ..Frame::new(tr, &heading, &path)
+    };
+    let page_url = format!("{}/campaigns/{slug}", state.settings.public_url());
     let main = html! {
-        section data-pledge={ "/api/v1/pledges/" (pledge.id) } data-state=(status.as_str())
-            data-paid=(tr.t("thanks-counted")) data-partially_refunded=(tr.t("thanks-counted"))
-            data-disputed=(tr.t("thanks-counted")) data-refunded=(tr.t("thanks-refunded"))
-            data-failed=(tr.t("thanks-failed")) data-expired=(tr.t("thanks-expired"))
-            data-canceled=(tr.t("thanks-canceled")) {
-            h1 { (tr.t("thanks-heading")) }
-            p { (tr.t_with("thanks-amount", &[("amount", money(tr.lang, pledge.amount).into())])) }
-            p.notice role="status" aria-live="polite" data-status { (text(status)) }
-            @if pledge.email.is_some() { p { (tr.t("thanks-mail")) } } @else { p { (tr.t("thanks-no-mail")) } }
-            @if unpaid {
-                p { a href=(crate::links::back_url("", &slug, pledge.id)) { (tr.t("thanks-try-again")) } }
+        section.thanks data-pledge={ "/api/v1/pledges/" (pledge.id) } data-state=(status.as_str()) {
+            h1 { (heading) }
+            p.notice role="status" aria-live="polite" data-status { (said) }
+            @match status {
+                DisplayStatus::Pending => {
+                    p { (tr.t_with("thanks-amount", &[("amount", amount.into())])) }
+                    @if pledge.email.is_some() { p { (tr.t("thanks-mail-later")) } } @else { p { (tr.t("thanks-no-mail")) } }
+                }
+                DisplayStatus::Refunded => {}
+                _ if counted => {
+                    @if pledge.email.is_some() { p { (tr.t("thanks-mail-sent")) } } @else { p { (tr.t("thanks-no-mail")) } }
+                    @if let Some(progress) = &progress { (progress_box(&tr, progress, false, None)) }
+                    (after_giving(&tr, &slug, &page_url, &pledge, progress.as_ref()))
+                }
+                _ => {
+                    p { (tr.t("unpaid-no-charge")) }
+                    (outcome::try_again(&tr, &slug, &pledge))
+                }
             }
-            p { a href={ "/campaigns/" (slug) } { (tr.t("thanks-back")) } }
+            p { a href={ "/campaigns/" (slug) "?lang=" (tr.lang.code()) } { (tr.t("thanks-back")) } }
         }
     };
     Ok(respond(StatusCode::OK, document(&frame, main), Caching::Private, chosen(&req), None))
+}
+
+/// What a donor whose gift counted may do next: tell others (Telegram and WhatsApp, the
+/// channels people in Kazakhstan use, or the link copied), follow the news, join the team.
+fn after_giving(tr: &Tr, slug: &str, url: &str, pledge: &PledgeRecord, progress: Option<&Progress>) -> Markup {
+    let title = progress.map_or("", |p| p.campaign.title(tr.lang.locale()));
+    html! {
+        section.card aria-labelledby="tell-heading" {
+            h2 #tell-heading { (tr.t("thanks-share-heading")) }
+            p { (tr.t("thanks-share-why")) }
+            ul.share-buttons {
+                @for (name, href) in share_targets(url, title).into_iter().take(2) {
+                    li { a.button href=(href) rel="noopener noreferrer" { (name) } }
+                }
+                li { button.secondary type="button" data-copy=(url) data-copied=(tr.t("thanks-copied")) hidden { (tr.t("thanks-copy")) } }
+            }
+            div.field {
+                label for="page-link" { (tr.t("share-copy")) }
+                input #page-link type="text" readonly value=(url);
+            }
+        }
+        @if pledge.subscribe {
+            p { (tr.t("thanks-subscribed")) }
+        } @else {
+            (subscribe(tr, slug, &Forms::default()))
+        }
+        section.card aria-labelledby="team-heading" {
+            h2 #team-heading { (tr.t("volunteer-heading")) }
+            p { (tr.t("volunteer-intro")) }
+            p { a href={ "/campaigns/" (slug) "?lang=" (tr.lang.code()) "#volunteer" } { (tr.t("thanks-join")) } }
+        }
+    }
 }

@@ -196,7 +196,7 @@ pub struct Forms {
     pub subscribe: FormState<SubscribeValues>,
     /// Volunteer.
     pub volunteer: FormState<VolunteerValues>,
-    /// A catalogue key shown at the top (a checkout that came back unpaid).
+    /// A catalogue key shown at the top (the console's preview says it is one).
     pub notice: Option<&'static str>,
     /// Which form just went through.
     pub sent: Option<String>,

@@ -11,6 +11,7 @@ pub mod compression;
 pub mod forms;
 
 pub mod layout;
+pub mod outcome;
 pub mod pictures;
 pub mod qr;
 pub mod refusal;

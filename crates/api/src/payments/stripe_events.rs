@@ -80,6 +80,9 @@ fn decode_object(event_type: &str, o: &Value) -> Result<PaymentEvent, Undecodabl
             session_id: Some(required(o, "id")?),
             pledge_ref: pledge_ref(o)?,
             outcome: if event_type.ends_with("expired") { PledgeState::Expired } else { PledgeState::Failed },
+            // A session names no decline: Checkout shows a card's own refusal on its page, and
+            // these events come only when the session ends.
+            reason: None,
         },
         "payment_intent.succeeded" => PaymentEvent::PaymentSucceeded {
             payment_id: required(o, "id")?,

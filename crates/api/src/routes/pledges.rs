@@ -57,6 +57,9 @@ pub struct PledgeView {
     /// What the pledge's money did.
     #[schema(schema_with = crate::stored_schema::names::<DisplayStatus>)]
     pub status: DisplayStatus,
+    /// Why its payment failed, when the provider said (null otherwise).
+    #[schema(schema_with = crate::stored_schema::nullable_names::<donations::pledge::DeclineReason>)]
+    pub decline_reason: Option<donations::pledge::DeclineReason>,
     /// When it was made.
     pub created_at: DateTime<Utc>,
 }
@@ -78,6 +81,7 @@ pub async fn show(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
                 amount: pledge.amount.minor,
                 currency: pledge.currency,
                 status: pledge.display_status(),
+                decline_reason: pledge.decline_reason,
                 created_at: utc(pledge.created_at),
             })
         })

@@ -24,7 +24,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use donations::money::{Currency, Money, Stated};
 use donations::payment_check::Verdict;
 use donations::payment_events::{Delivery, PaymentEvent};
-use donations::pledge::PledgeState;
+use donations::pledge::{DeclineReason, PledgeState};
 use encoding_rs::Encoding;
 use hmac::{Hmac, Mac};
 use serde_json::value::RawValue;
@@ -376,6 +376,21 @@ pub fn delivery(
     })
 }
 
+/// What a `fail` notification's `ReasonCode` tells the donor (CloudPayments' "Коды ошибок",
+/// the codes its widget words itself: 5051 insufficient funds, 5054 expired card, …). A code not
+/// listed, or none, is a refusal by the bank.
+pub fn decline_reason(code: Option<u32>) -> DeclineReason {
+    match code {
+        Some(5051) => DeclineReason::InsufficientFunds,
+        Some(5061 | 5065) => DeclineReason::LimitExceeded,
+        Some(5033 | 5054) => DeclineReason::CardExpired,
+        Some(5014 | 5082) => DeclineReason::WrongDetails,
+        Some(5206 | 5207) => DeclineReason::Authentication,
+        Some(5091 | 5092 | 5096) => DeclineReason::BankUnavailable,
+        _ => DeclineReason::Declined,
+    }
+}
+
 fn event(kind: Kind, fields: &Fields, transaction: &str) -> Result<PaymentEvent, NotificationError> {
     let payment_id = transaction.to_string();
     let paid = || -> Result<PaymentEvent, NotificationError> {
@@ -386,7 +401,10 @@ fn event(kind: Kind, fields: &Fields, transaction: &str) -> Result<PaymentEvent,
         })
     };
     let closed = |outcome| -> Result<PaymentEvent, NotificationError> {
-        Ok(PaymentEvent::CheckoutClosed { session_id: None, pledge_ref: fields.pledge_ref()?, outcome })
+        // A code that is not a number is no reason at all: the failure itself still counts.
+        let code = fields.get("ReasonCode")?.and_then(|c| c.trim().parse().ok());
+        let reason = (outcome == PledgeState::Failed).then(|| decline_reason(code));
+        Ok(PaymentEvent::CheckoutClosed { session_id: None, pledge_ref: fields.pledge_ref()?, outcome, reason })
     };
     match kind {
         Kind::Pay => match fields.required("Status")?.as_str() {
@@ -415,6 +433,24 @@ mod tests {
 
     fn form(body: &str) -> Fields {
         Fields::parse(Some("application/x-www-form-urlencoded"), body.as_bytes()).expect("form")
+    }
+
+    #[test]
+    fn a_fail_says_why_as_far_as_its_code_does() {
+        assert_eq!(decline_reason(Some(5051)), DeclineReason::InsufficientFunds);
+        assert_eq!(decline_reason(Some(5054)), DeclineReason::CardExpired);
+        assert_eq!(decline_reason(Some(5082)), DeclineReason::WrongDetails);
+        assert_eq!(decline_reason(Some(5206)), DeclineReason::Authentication);
+        assert_eq!(decline_reason(Some(5005)), DeclineReason::Declined, "do not honor: the bank's own reasons");
+        assert_eq!(decline_reason(None), DeclineReason::Declined);
+        let fail = |code: &str| {
+            event(Kind::Fail, &form(&format!("InvoiceId=p1&Amount=5000&Currency=KZT&ReasonCode={code}")), "7")
+        };
+        assert!(matches!(
+            fail("5051"),
+            Ok(PaymentEvent::CheckoutClosed { reason: Some(DeclineReason::InsufficientFunds), .. })
+        ));
+        assert!(matches!(fail("x"), Ok(PaymentEvent::CheckoutClosed { reason: Some(DeclineReason::Declined), .. })));
     }
 
     #[test]
