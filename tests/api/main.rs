@@ -13,6 +13,7 @@ mod cli;
 mod console;
 mod console_admin;
 mod console_campaigns;
+mod console_glance;
 mod cors;
 mod errors;
 mod foundation;

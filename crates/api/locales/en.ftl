@@ -260,6 +260,10 @@ pl-received-on = Received on (optional)
 pl-record-button = Record the gift
 pl-from = Made from (day)
 pl-to = Made until (day)
+pl-list = Pledges, newest first
+pl-date = Date
+pl-flag = Flag
+pl-flagged = To check
 
 # A refused field, said in the reader's language (the domain's message ids).
 error-text-line-break = must be a single line: no line breaks or tabs

@@ -256,6 +256,10 @@ pl-received-on = Алынған күні (міндетті емес)
 pl-record-button = Жазу
 pl-from = Жасалған күннен бастап
 pl-to = Жасалған күнге дейін
+pl-list = Қайырымдылықтар, жаңалары басында
+pl-date = Күні
+pl-flag = Белгі
+pl-flagged = Тексеру керек
 
 # A refused field, said in the reader's language (the domain's message ids).
 error-text-line-break = бір жол болуы керек: жол ауыстыру мен табуляциясыз

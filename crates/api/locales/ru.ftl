@@ -261,6 +261,10 @@ pl-received-on = Дата получения (необязательно)
 pl-record-button = Записать
 pl-from = Создано с (день)
 pl-to = Создано по (день)
+pl-list = Пожертвования, сначала новые
+pl-date = Дата
+pl-flag = Отметка
+pl-flagged = Проверить
 
 # A refused field, said in the reader's language (the domain's message ids).
 error-text-line-break = должно быть одной строкой, без переносов и табуляций

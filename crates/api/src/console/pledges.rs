@@ -130,18 +130,52 @@ fn list_view(
         }
         p { a href={ "/staff/pledges.csv?" (qs) } download { (tr.t("pl-csv")) } " · " a href="/staff/offline" { (tr.t("pl-record")) } }
         @if page_of.items.is_empty() { p { (tr.t("console-none")) } }
-        ul.wall {
-            @for (p, slug) in &page_of.items {
-                li {
-                    a href={ "/staff/pledges/" (p.id) } { strong.money { (money(tr.lang, p.amount)) } }
-                    " · " (tr.name("pledge-status", p.display_status().as_str())) " · " (tr.name("method", p.method.as_str())) " · " (slug) " · "
-                    bdi { (p.donor_name.as_deref().unwrap_or("—")) } " · " bdi { (p.email.as_deref().unwrap_or("—")) }
-                    " · " span.when { (date(&tr, demeu_db::utc(p.created_at))) }
-                }
-            }
-        }
+        @else { (pledge_table(tr, Some(&tr.t("pl-list")), None, &page_of.items)) }
         @if let Some(next) = &page_of.next_cursor {
             a href={ "/staff/pledges?" (qs) "&cursor=" (urlencoded(next)) } { (tr.t("wall-older")) }
+        }
+    }
+}
+
+/// Pledges as a table, one row each: when, who, how much (a link to the pledge), its state and
+/// method in the console's language, its campaign, and whether it needs a look. Named by its
+/// own caption or by a heading (`labelled_by`). On a phone each row becomes a block of labelled
+/// lines (app.css, `table.list`), and long names and addresses wrap.
+pub(crate) fn pledge_table(
+    tr: Tr,
+    caption: Option<&str>,
+    labelled_by: Option<&str>,
+    items: &[(donations::pledge_store::PledgeRecord, String)],
+) -> Markup {
+    let labels =
+        ["pl-date", "pl-donor", "pl-amount", "pl-status", "pl-method", "pl-campaign", "pl-flag"].map(|k| tr.t(k));
+    let [when, donor, amount, status, method, campaign, flag] = &labels;
+    html! {
+        div.scroll {
+            table.list.pledges aria-labelledby=[labelled_by] {
+                @if let Some(caption) = caption { caption { (caption) } }
+                thead { tr { @for label in &labels { th scope="col" { (label) } } } }
+                tbody {
+                    @for (p, slug) in items {
+                        tr {
+                            td data-label=(when) { span.when { (date(&tr, demeu_db::utc(p.created_at))) } }
+                            td.who data-label=(donor) {
+                                bdi { (p.donor_name.as_deref().unwrap_or("—")) }
+                                @if let Some(email) = &p.email { br; bdi.help { (email) } }
+                            }
+                            td data-label=(amount) { a href={ "/staff/pledges/" (p.id) } { strong.money { (money(tr.lang, p.amount)) } } }
+                            td data-label=(status) { (tr.name("pledge-status", p.display_status().as_str())) }
+                            td data-label=(method) { (tr.name("method", p.method.as_str())) }
+                            td data-label=(campaign) { (slug) }
+                            td data-label=(flag) {
+                                // The reason is the payment path's own note, in English: the
+                                // CSV carries it; here only that the pledge needs a look.
+                                @if p.flag.is_some() { strong.error { (tr.t("pl-flagged")) } } @else { "—" }
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }
