@@ -1,16 +1,103 @@
-//! The console readable at a glance (issue 24): the pledge list is a table in the console's
-//! language.
+//! The console readable at a glance (issue 24): the dashboard leads with the money, and the
+//! pledge list is a table in the console's language.
 
+use chrono::Datelike;
 use demeu_api::auth::Role;
+use donations::money::Currency;
 use reqwest::header::COOKIE;
 use serde_json::{json, Value};
 
-use crate::console::{client, console_session, html};
-use crate::helpers::{spawn_app, Backend};
+use crate::console::{client, console_session, get, html};
+use crate::helpers::{spawn_app, Backend, TestApp};
 use crate::on_both_backends;
 use crate::stripe::{event, session, signature, Ids, SANDBOX_SECRET};
 
-on_both_backends!(the_pledge_list_is_a_table_in_the_consoles_language,);
+on_both_backends!(
+    the_dashboard_leads_with_today_the_week_and_the_month,
+    the_pledge_list_is_a_table_in_the_consoles_language,
+);
+
+/// An offline gift of `minor` to Mentors, booked `days_ago` days before now (the ledger row and
+/// the pledge moved back by hand: the API books a gift when it is recorded).
+async fn gift_booked(app: &TestApp, token: &str, minor: i64, reference: &str, days_ago: i64) -> chrono::NaiveDateTime {
+    let gift = json!({"amount": minor, "method": "cash", "reference": reference, "donor_name": reference});
+    let res = app.post_as(token, "/api/v1/staff/campaigns/mentors/offline-pledges", &gift).await;
+    assert_eq!(res.status(), 201);
+    let id = res.json::<Value>().await.expect("JSON")["id"].as_str().expect("an id").to_string();
+    let at = (chrono::Utc::now() - chrono::Duration::days(days_ago)).naive_utc();
+    if days_ago > 0 {
+        let when = at.format("%Y-%m-%d %H:%M:%S");
+        app.execute_sql(&format!("UPDATE ledger_entries SET created_at = '{when}' WHERE pledge_id = '{id}'"))
+            .await
+            .expect("the ledger row moved back");
+        app.execute_sql(&format!("UPDATE pledges SET created_at = '{when}', counted_at = '{when}' WHERE id = '{id}'"))
+            .await
+            .expect("the pledge moved back");
+    }
+    at
+}
+
+/// The cell of the money table under the column `label`, as the dashboard writes it.
+fn cell(label: &str, amount: &str, gifts: &str) -> String {
+    format!("data-label=\"{label}\"><strong class=\"money\">{amount}</strong><br><span class=\"help\">{gifts}</span>")
+}
+
+async fn the_dashboard_leads_with_today_the_week_and_the_month(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = app.staff_token(Role::Accountant).await;
+    gift_booked(&app, &token, 1_500_000, "TODAY", 0).await;
+    let three = gift_booked(&app, &token, 700_000, "THREE-DAYS", 3).await;
+    let eight = gift_booked(&app, &token, 400_000, "EIGHT-DAYS", 8).await;
+    // This month by Almaty's calendar: the older gifts are in it or not depending on today's date.
+    // (Almaty is UTC+5 since March 2024: the month begins at 19:00 UTC on the day before its first.)
+    let almaty_now = (chrono::Utc::now() + chrono::Duration::hours(5)).naive_utc();
+    let month_start = almaty_now.date().with_day(1).expect("a first day").and_hms_opt(0, 0, 0).expect("midnight")
+        - chrono::Duration::hours(5);
+    let in_month = |at: chrono::NaiveDateTime, minor: i64| if at >= month_start { (minor, 1) } else { (0, 0) };
+    let (month, month_gifts) = [(1_500_000, 1), in_month(three, 700_000), in_month(eight, 400_000)]
+        .into_iter()
+        .fold((0, 0), |(m, n), (a, b)| (m + a, n + b));
+    let (cookie, _) = console_session(&app, Role::Accountant).await;
+    let page = html(get(&app, &cookie, "/staff").await).await;
+
+    // The money comes first: before the progress box and the plan (which follow it).
+    let money = page.find("<section class=\"card\" id=\"money\"").expect("a money block");
+    let plan = page.find("class=\"plan\"").expect("the plan, below");
+    let progress = page.find("class=\"progress\"").expect("the progress, below");
+    assert!(money < plan && money < progress, "the money leads: {page}");
+    let h1 = page.find("<h1>").expect("the heading");
+    assert!(page[h1..money].matches("<section").count() == 0, "nothing between the heading and the money");
+
+    let gifts = |n: i64| if n == 1 { "1 gift".to_string() } else { format!("{n} gifts") };
+    // Money written as the format's own tests pin it (`525 000 ₸`).
+    let tenge = |minor: i64| {
+        demeu_api::format::money(demeu_api::i18n::Lang::En, donations::money::Money::new(minor, Currency::Kzt))
+    };
+    for expected in [
+        cell("Today", "15 000 ₸", "1 gift"),
+        cell("Last 7 days", "22 000 ₸", "2 gifts"),
+        cell("This month", &tenge(month), &gifts(month_gifts)),
+        "<th scope=\"col\">This month</th>".to_string(),
+        "Reconciled".to_string(),
+        "href=\"/staff/books/mentors\"".to_string(),
+    ] {
+        assert!(page.contains(&expected), "missing {expected:?} in {page}");
+    }
+
+    // Where the link goes: the books reconciled now, and a difference counted and shown.
+    let books = html(get(&app, &cookie, "/staff/books/mentors").await).await;
+    assert!(books.contains("Reconciled: the totals agree with the ledger."), "{books}");
+    app.books_out_of_balance_on_purpose();
+    app.execute_sql("UPDATE campaign_totals SET net_raised = net_raised + 1 WHERE shard = 0").await.expect("tampered");
+    let books = html(get(&app, &cookie, "/staff/books/mentors").await).await;
+    assert!(books.contains("1 difference") && books.contains("26 000 ₸") && books.contains("26 000.01 ₸"), "{books}");
+    // In Russian, counted the Russian way.
+    let ru = client().get(app.url("/staff")).header(COOKIE, format!("{cookie}; lang=ru")).send().await.expect("sent");
+    let ru = html(ru).await;
+    assert!(ru.contains(&cell("Сегодня", "15 000 ₸", "1 пожертвование")), "{ru}");
+    assert!(ru.contains(&cell("За 7 дней", "22 000 ₸", "2 пожертвования")), "{ru}");
+    app.execute_sql("UPDATE campaign_totals SET net_raised = net_raised - 1 WHERE shard = 0").await.expect("mended");
+}
 
 async fn the_pledge_list_is_a_table_in_the_consoles_language(backend: Backend) {
     let app = spawn_app(backend).await;

@@ -170,8 +170,6 @@ console-news = News
 console-comments = Comments
 console-pledges = Pledges
 console-volunteers = Volunteers
-console-today = Counted today
-console-week = Counted in the last 7 days
 console-latest = Latest pledges
 console-pending-comments = Comments waiting
 console-new-volunteers = New volunteers
@@ -260,7 +258,31 @@ pl-received-on = Received on (optional)
 pl-record-button = Record the gift
 pl-from = Made from (day)
 pl-to = Made until (day)
+console-money = Money counted
+console-money-help = Net of refunds and disputes; days and months by Almaty time.
+console-money-today = Today
+console-money-week = Last 7 days
+console-money-month = This month
+console-gifts = { $count ->
+    [one] { $count } gift
+   *[other] { $count } gifts
+}
+console-books-reconciled = Reconciled
+console-books-differences = { $count ->
+    [one] { $count } difference
+   *[other] { $count } differences
+}
+console-books-see = Open the reconciliation
+console-books-heading = Reconciliation: { $campaign }
+console-books-totals = Running totals
+console-books-ledger = Ledger
+console-books-raised = Net raised
+console-books-counted-pledges = Pledges that count
+console-books-pledges = Pledges whose amounts disagree with their ledger rows
+console-books-pledge-counted = Counted on the pledge
+console-campaigns-progress = Progress and plans
 pl-list = Pledges, newest first
+pl-pledge = Pledge
 pl-date = Date
 pl-flag = Flag
 pl-flagged = To check

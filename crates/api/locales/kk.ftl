@@ -166,8 +166,6 @@ console-news = Жаңалықтар
 console-comments = Пікірлер
 console-pledges = Қайырымдылықтар
 console-volunteers = Еріктілер
-console-today = Бүгін есепке алынды
-console-week = Соңғы 7 күнде есепке алынды
 console-latest = Соңғы қайырымдылықтар
 console-pending-comments = Күтудегі пікірлер
 console-new-volunteers = Жаңа еріктілер
@@ -256,7 +254,31 @@ pl-received-on = Алынған күні (міндетті емес)
 pl-record-button = Жазу
 pl-from = Жасалған күннен бастап
 pl-to = Жасалған күнге дейін
+console-money = Есепке алынған қаражат
+console-money-help = Қайтарымдар мен даулар шегерілген; күндер мен айлар Алматы уақытымен.
+console-money-today = Бүгін
+console-money-week = Соңғы 7 күн
+console-money-month = Осы ай
+console-gifts = { $count ->
+    [one] { $count } қайырымдылық
+   *[other] { $count } қайырымдылық
+}
+console-books-reconciled = Салыстырылды
+console-books-differences = { $count ->
+    [one] { $count } айырмашылық
+   *[other] { $count } айырмашылық
+}
+console-books-see = Салыстыруды ашу
+console-books-heading = Салыстыру: { $campaign }
+console-books-totals = Ағымдағы қорытындылар
+console-books-ledger = Журнал
+console-books-raised = Қайтарымдар шегерілген жиналған сома
+console-books-counted-pledges = Есепке алынған қайырымдылықтар
+console-books-pledges = Сомасы журналмен сәйкес емес қайырымдылықтар
+console-books-pledge-counted = Қайырымдылықта есепке алынған
+console-campaigns-progress = Жинақтың барысы мен жоспарлар
 pl-list = Қайырымдылықтар, жаңалары басында
+pl-pledge = Қайырымдылық
 pl-date = Күні
 pl-flag = Белгі
 pl-flagged = Тексеру керек

@@ -171,8 +171,6 @@ console-news = Новости
 console-comments = Комментарии
 console-pledges = Пожертвования
 console-volunteers = Волонтёры
-console-today = Учтено сегодня
-console-week = Учтено за 7 дней
 console-latest = Последние пожертвования
 console-pending-comments = Комментарии ждут
 console-new-volunteers = Новые волонтёры
@@ -261,7 +259,33 @@ pl-received-on = Дата получения (необязательно)
 pl-record-button = Записать
 pl-from = Создано с (день)
 pl-to = Создано по (день)
+console-money = Учтённые деньги
+console-money-help = За вычетом возвратов и споров; дни и месяцы по времени Алматы.
+console-money-today = Сегодня
+console-money-week = За 7 дней
+console-money-month = В этом месяце
+console-gifts = { $count ->
+    [one] { $count } пожертвование
+    [few] { $count } пожертвования
+   *[many] { $count } пожертвований
+}
+console-books-reconciled = Сверено
+console-books-differences = { $count ->
+    [one] { $count } расхождение
+    [few] { $count } расхождения
+   *[many] { $count } расхождений
+}
+console-books-see = Открыть сверку
+console-books-heading = Сверка: { $campaign }
+console-books-totals = Текущие итоги
+console-books-ledger = Журнал
+console-books-raised = Собрано за вычетом возвратов
+console-books-counted-pledges = Учтённые пожертвования
+console-books-pledges = Пожертвования, суммы которых не совпадают с журналом
+console-books-pledge-counted = Учтено в пожертвовании
+console-campaigns-progress = Ход сборов и планы
 pl-list = Пожертвования, сначала новые
+pl-pledge = Пожертвование
 pl-date = Дата
 pl-flag = Отметка
 pl-flagged = Проверить

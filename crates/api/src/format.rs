@@ -60,6 +60,18 @@ pub fn almaty_midnight_utc(day: chrono::NaiveDate) -> chrono::NaiveDateTime {
     midnight - chrono::Duration::seconds(i64::from(offset.local_minus_utc()))
 }
 
+/// When the Almaty day holding `now` began, as a UTC time: where "today" starts.
+pub fn almaty_day_start(now: DateTime<Utc>) -> chrono::NaiveDateTime {
+    almaty_midnight_utc(now.with_timezone(&almaty_offset(now)).date_naive())
+}
+
+/// When the Almaty month holding `now` began (its first day's midnight), as a UTC time: where
+/// "this month" starts.
+pub fn almaty_month_start(now: DateTime<Utc>) -> chrono::NaiveDateTime {
+    let today = now.with_timezone(&almaty_offset(now)).date_naive();
+    almaty_midnight_utc(today.with_day(1).unwrap_or(today))
+}
+
 /// A date in Almaty, written the language's way: `28 November 2026`, `28 ноября 2026`,
 /// `2026 жылғы 28 қараша`.
 pub fn date(tr: &Tr, at: DateTime<Utc>) -> String {
@@ -127,6 +139,18 @@ mod tests {
         assert_eq!(almaty_midnight_utc(day).to_string(), "2026-11-27 19:00:00");
         let before = chrono::NaiveDate::from_ymd_opt(2024, 1, 10).expect("a day");
         assert_eq!(almaty_midnight_utc(before).to_string(), "2024-01-09 18:00:00");
+    }
+
+    #[test]
+    fn today_and_this_month_begin_at_almaty_midnight() {
+        // 20:00 UTC on 30 November is 1 December in Almaty: a new day and a new month.
+        let at = Utc.with_ymd_and_hms(2026, 11, 30, 20, 0, 0).single().expect("a time");
+        assert_eq!(almaty_day_start(at).to_string(), "2026-11-30 19:00:00");
+        assert_eq!(almaty_month_start(at).to_string(), "2026-11-30 19:00:00");
+        // 18:59 UTC is still 30 November there.
+        let before = Utc.with_ymd_and_hms(2026, 11, 30, 18, 59, 0).single().expect("a time");
+        assert_eq!(almaty_day_start(before).to_string(), "2026-11-29 19:00:00");
+        assert_eq!(almaty_month_start(before).to_string(), "2026-10-31 19:00:00");
     }
 
     fn kzt(minor: i64) -> Money {

@@ -223,23 +223,42 @@ pub fn entries_of(conn: &mut DbConn, pledge_id: PledgeId) -> Result<Vec<EntryVie
         .collect())
 }
 
-/// The campaign's net money booked in `[from, to)` (payments less refunds and disputes): what
-/// the staff dashboard shows for today and this week. Summed by the database over the index
+/// What a campaign's ledger booked in a span of time: the net money (payments less refunds and
+/// disputes) and how many gifts came in (payments and offline gifts; a second payment of one
+/// pledge is real money, so it is a gift of its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Booked {
+    /// Net money booked, in the campaign's currency.
+    pub net: Money,
+    /// Gifts received (entries of kind payment or offline payment).
+    pub gifts: i64,
+}
+
+/// The campaign's money booked in `[from, to)`: what the staff dashboard shows for today, the
+/// last 7 days and this month. Summed and counted by the database over the index
 /// `ledger_entries_campaign`; a campaign's total fits in BIGINT, so any part of it does.
-pub fn net_between(
+pub fn booked_between(
     conn: &mut DbConn,
     campaign_id: CampaignId,
+    currency: Currency,
     from: chrono::NaiveDateTime,
     to: chrono::NaiveDateTime,
-) -> Result<i64, Error> {
+) -> Result<Booked, Error> {
     use diesel::dsl::sql;
+    let in_span = ledger_entries::campaign_id
+        .eq(campaign_id)
+        .and(ledger_entries::created_at.ge(from))
+        .and(ledger_entries::created_at.lt(to));
     let net: i64 = ledger_entries::table
-        .filter(ledger_entries::campaign_id.eq(campaign_id))
-        .filter(ledger_entries::created_at.ge(from))
-        .filter(ledger_entries::created_at.lt(to))
+        .filter(in_span)
         .select(sql::<diesel::sql_types::BigInt>("CAST(COALESCE(SUM(amount), 0) AS BIGINT)"))
         .first(conn)?;
-    Ok(net)
+    let gifts: i64 = ledger_entries::table
+        .filter(in_span)
+        .filter(ledger_entries::kind.eq_any([EntryKind::Payment, EntryKind::OfflinePayment]))
+        .count()
+        .get_result(conn)?;
+    Ok(Booked { net: Money::new(net, currency), gifts })
 }
 
 /// Appends `entry` in its own write transaction.

@@ -49,6 +49,14 @@ impl Report {
             && self.totals_pledges == self.ledger_pledges
             && self.pledge_differences.is_empty()
     }
+
+    /// How many things disagree: the net raised, the count of pledges, and each pledge whose
+    /// amounts disagree with its ledger rows (what the dashboard counts as differences).
+    pub fn differences(&self) -> usize {
+        usize::from(i128::from(self.totals_raised) != self.ledger_raised)
+            + usize::from(self.totals_pledges != self.ledger_pledges)
+            + self.pledge_differences.len()
+    }
 }
 
 /// Recomputes one campaign's totals from its ledger and compares.
@@ -137,4 +145,34 @@ fn pledge_differences(conn: &mut DbConn, campaign_id: CampaignId) -> Result<Vec<
         .into_iter()
         .map(|d| PledgeDifference { pledge_id: d.pledge_id, counted: i128::from(d.counted), ledger: d.ledger })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> Report {
+        Report {
+            campaign: "mentors".into(),
+            totals_raised: 10_000,
+            ledger_raised: 10_000,
+            totals_pledges: 2,
+            ledger_pledges: 2,
+            pledge_differences: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn each_disagreement_is_one_difference() {
+        assert_eq!(report().differences(), 0);
+        assert!(report().is_clean());
+        let mut off = report();
+        off.totals_raised += 1;
+        off.totals_pledges += 1;
+        off.pledge_differences.push(PledgeDifference { pledge_id: PledgeId::new(), counted: 1, ledger: 0 });
+        assert_eq!(off.differences(), 3);
+        assert!(!off.is_clean());
+        let past_bigint = Report { ledger_raised: i128::from(i64::MAX) + 1, ..report() };
+        assert_eq!(past_bigint.differences(), 1);
+    }
 }

@@ -23,6 +23,7 @@ use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{Duration, Utc};
+use donations::ledger::Booked;
 use maud::{html, Markup};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -327,22 +328,25 @@ pub async fn sign_out(
 /// What the dashboard shows of one campaign.
 struct CampaignDay {
     progress: donations::campaign::Progress,
-    today: i64,
-    week: i64,
+    /// Booked since Almaty's midnight.
+    today: Booked,
+    /// Booked in the last 7 × 24 hours.
+    week: Booked,
+    /// Booked since the first of this month, Almaty's midnight.
+    month: Booked,
     books: Option<crate::services::books::Checked>,
 }
 
-/// `GET /staff`: each campaign's progress and plan, today's and this week's money, the latest
-/// pledges, and what waits for someone.
+/// `GET /staff`: first each campaign's money (today, the last 7 days, this month, and whether
+/// the books balance), then its progress and plan, what waits for someone, and the latest
+/// pledges.
 pub async fn dashboard(
     Console(signed, ..): Console<AnyStaff>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let tr = signed.tr;
     let now = Utc::now();
-    let offset = crate::format::almaty_offset(now);
-    let midnight = now.with_timezone(&offset).date_naive().and_hms_opt(0, 0, 0).unwrap_or_default();
-    let today_start = (midnight - Duration::seconds(i64::from(offset.local_minus_utc()))).and_utc().naive_utc();
+    let (today_start, month_start) = (crate::format::almaty_day_start(now), crate::format::almaty_month_start(now));
     let week_start = (now - Duration::days(7)).naive_utc();
     let role = signed.user.role;
     let (days, latest, comments, volunteers, dead) = state
@@ -350,10 +354,10 @@ pub async fn dashboard(
         .run(move |conn| {
             let mut days = Vec::new();
             for progress in donations::campaign::list_progress(conn, donations::campaign::Audience::Staff)? {
-                let id = progress.campaign.id;
-                let today = donations::ledger::net_between(conn, id, today_start, now.naive_utc())?;
-                let week = donations::ledger::net_between(conn, id, week_start, now.naive_utc())?;
-                days.push(CampaignDay { progress, today, week, books: None });
+                let (id, currency) = (progress.campaign.id, progress.campaign.spec.currency);
+                let mut booked = |from| donations::ledger::booked_between(conn, id, currency, from, now.naive_utc());
+                let (today, week, month) = (booked(today_start)?, booked(week_start)?, booked(month_start)?);
+                days.push(CampaignDay { progress, today, week, month, books: None });
             }
             let latest = if role.allows(Role::Accountant) {
                 donations::pledge_store::staff_list(conn, &Default::default(), 5, None)?.items
@@ -397,7 +401,73 @@ struct Waiting {
     dead: usize,
 }
 
-/// Each campaign's day and plan, what waits, and (for who may see money) the latest pledges.
+/// Money booked in a span: the amount, then how many gifts.
+fn booked_cell(tr: Tr, booked: Booked) -> Markup {
+    html! {
+        strong.money { (money(tr.lang, booked.net)) }
+        br;
+        span.help { (tr.t_with("console-gifts", &[("count", booked.gifts.into())])) }
+    }
+}
+
+/// Whether a campaign's books balance, as last checked, and (for who may see money) the way
+/// to the reconciliation itself.
+fn books_cell(tr: Tr, role: Role, slug: &str, books: Option<crate::services::books::Checked>) -> Markup {
+    html! {
+        @match books {
+            Some(checked) if checked.clean => { (tr.t("console-books-reconciled")) }
+            Some(checked) => { strong.error { (tr.t_with("console-books-differences", &[("count", (checked.differences as i64).into())])) } }
+            None => { (tr.t("console-books-unchecked")) }
+        }
+        @if let Some(checked) = books { " " span.when { "(" (date(&tr, checked.at)) ")" } }
+        @if role.allows(Role::Accountant) {
+            br;
+            a href={ "/staff/books/" (slug) } { (tr.t("console-books-see")) }
+        }
+    }
+}
+
+/// The money first, as an accountant reads it: each campaign's net booked today, in the last
+/// 7 days and this month (Almaty's days), with its count of gifts, and whether its books
+/// balance.
+fn money_view(tr: Tr, role: Role, days: &[CampaignDay]) -> Markup {
+    let (today, week, month, books) =
+        (tr.t("console-money-today"), tr.t("console-money-week"), tr.t("console-money-month"), tr.t("console-books"));
+    html! {
+        section.card #money aria-labelledby="money-heading" {
+            h2 #money-heading { (tr.t("console-money")) }
+            p.help { (tr.t("console-money-help")) }
+            div.scroll {
+                table.list {
+                    thead {
+                        tr {
+                            th scope="col" { (tr.t("pl-campaign")) }
+                            th scope="col" { (today) }
+                            th scope="col" { (week) }
+                            th scope="col" { (month) }
+                            th scope="col" { (books) }
+                        }
+                    }
+                    tbody {
+                        @for day in days {
+                            @let slug = &day.progress.campaign.spec.slug;
+                            tr {
+                                th scope="row" { (day.progress.campaign.title(tr.lang.locale())) }
+                                td data-label=(today) { (booked_cell(tr, day.today)) }
+                                td data-label=(week) { (booked_cell(tr, day.week)) }
+                                td data-label=(month) { (booked_cell(tr, day.month)) }
+                                td data-label=(books) { (books_cell(tr, role, slug, day.books)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The money first; then each campaign's progress and plan, what waits, and (for who may see
+/// money) the latest pledges.
 fn dashboard_view(
     tr: Tr,
     role: Role,
@@ -408,24 +478,7 @@ fn dashboard_view(
     let Waiting { comments, volunteers, dead } = *waiting;
     let count = |n: usize| if n >= 100 { "100+".to_string() } else { n.to_string() };
     html! {
-        @for day in days {
-            @let currency = day.progress.campaign.spec.currency;
-            section.card {
-                h2 { a href={ "/campaigns/" (day.progress.campaign.spec.slug) } { (day.progress.campaign.title(tr.lang.locale())) } }
-                (crate::pages::campaign::progress_box(&tr, &day.progress, false, None))
-                (crate::pages::campaign::plan(&tr, &day.progress))
-                p { (tr.t("console-today")) ": " strong.money { (money(tr.lang, donations::money::Money::new(day.today, currency))) }
-                    " · " (tr.t("console-week")) ": " strong.money { (money(tr.lang, donations::money::Money::new(day.week, currency))) } }
-                p { (tr.t("console-books")) ": "
-                    @match day.books {
-                        Some(checked) if checked.clean => { (tr.t("console-books-clean")) }
-                        Some(_) => { strong.error { (tr.t("console-books-different")) } }
-                        None => { (tr.t("console-books-unchecked")) }
-                    }
-                    @if let Some(checked) = day.books { " " span.when { "(" (date(&tr, checked.at)) ")" } }
-                }
-            }
-        }
+        (money_view(tr, role, days))
         section.card {
             ul {
                 li { (tr.t("console-pending-comments")) ": " strong { (count(comments)) }
@@ -437,18 +490,17 @@ fn dashboard_view(
         }
         @if role.allows(Role::Accountant) {
             section.card {
-                h2 { (tr.t("console-latest")) }
+                h2 #latest { (tr.t("console-latest")) }
                 @if latest.is_empty() { p { (tr.t("console-none")) } }
-                ul.wall {
-                    @for (pledge, slug) in latest {
-                        li {
-                            strong.money { (money(tr.lang, pledge.amount)) }
-                            " · " (tr.name("pledge-status", pledge.display_status().as_str())) " · " (slug) " · "
-                            bdi { (pledge.donor_name.as_deref().unwrap_or("—")) } " · "
-                            span.when { (date(&tr, demeu_db::utc(pledge.created_at))) }
-                        }
-                    }
-                }
+                @else { (pledges::pledge_table(tr, None, Some("latest"), latest)) }
+            }
+        }
+        h2 { (tr.t("console-campaigns-progress")) }
+        @for day in days {
+            section.card {
+                h3 { a href={ "/campaigns/" (day.progress.campaign.spec.slug) } { (day.progress.campaign.title(tr.lang.locale())) } }
+                (crate::pages::campaign::progress_box(&tr, &day.progress, false, None))
+                (crate::pages::campaign::plan(&tr, &day.progress))
             }
         }
     }

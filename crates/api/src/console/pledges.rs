@@ -29,7 +29,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/staff/pledges").route(web::get().to(list)))
         .service(web::resource("/staff/pledges.csv").route(web::get().to(csv)))
         .service(web::resource("/staff/offline").route(web::get().to(offline_page)).route(web::post().to(offline)))
-        .service(web::resource("/staff/pledges/{id}").route(web::get().to(show)).route(web::post().to(refund)));
+        .service(web::resource("/staff/pledges/{id}").route(web::get().to(show)).route(web::post().to(refund)))
+        .service(web::resource("/staff/books/{slug}").route(web::get().to(books)));
 }
 
 /// The list's query: the API's filters and a cursor.
@@ -189,6 +190,84 @@ pub async fn csv(
 ) -> Result<HttpResponse, ApiError> {
     let audit = ExportAudit::new(state.pool.clone(), signed.user.id, req.query_string());
     Ok(csv_answer(state.pool.clone(), query.filters().into_filter()?, audit))
+}
+
+/// `GET /staff/books/{slug}`: the campaign's books reconciled now (the dashboard shows the
+/// background check's last finding and links here): the running totals beside the ledger, and
+/// every pledge whose amounts disagree with its ledger rows.
+pub async fn books(
+    Console(signed, ..): Console<Accountant>,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let tr = signed.tr;
+    let slug = slug.into_inner();
+    let (campaign, report) = state
+        .pool
+        .run(move |conn| {
+            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            let report = donations::reconcile::reconcile(conn, &slug)?;
+            Ok::<_, ApiError>((campaign, report))
+        })
+        .await?;
+    let title =
+        tr.t_with("console-books-heading", &[("campaign", campaign.title(tr.lang.locale()).to_string().into())]);
+    Ok(page(Some(&signed), tr, &title, StatusCode::OK, books_view(tr, campaign.spec.currency, &report)))
+}
+
+/// A reconciliation as an accountant reads it: what agrees, what does not, each differing
+/// pledge with a link to its page.
+fn books_view(tr: Tr, currency: Currency, report: &donations::reconcile::Report) -> Markup {
+    // A ledger summed past what an amount can hold is itself a difference: shown as a number.
+    let wide = |minor: i128| {
+        i64::try_from(minor).map_or_else(|_| minor.to_string(), |m| money(tr.lang, Money::new(m, currency)))
+    };
+    let m = |minor: i64| money(tr.lang, Money::new(minor, currency));
+    let differences = report.differences();
+    let (totals, ledger) = (tr.t("console-books-totals"), tr.t("console-books-ledger"));
+    html! {
+        @if differences == 0 {
+            p.notice { (tr.t("console-books-clean")) }
+        } @else {
+            p.alert role="alert" { strong { (tr.t_with("console-books-differences", &[("count", (differences as i64).into())])) } ". " (tr.t("console-books-different")) }
+        }
+        div.scroll {
+            table.list {
+                thead { tr { th scope="col" { } th scope="col" { (totals) } th scope="col" { (ledger) } } }
+                tbody {
+                    tr {
+                        th scope="row" { (tr.t("console-books-raised")) }
+                        td.money data-label=(totals) { (m(report.totals_raised)) }
+                        td.money data-label=(ledger) { (wide(report.ledger_raised)) }
+                    }
+                    tr {
+                        th scope="row" { (tr.t("console-books-counted-pledges")) }
+                        td data-label=(totals) { (report.totals_pledges) }
+                        td data-label=(ledger) { (report.ledger_pledges) }
+                    }
+                }
+            }
+        }
+        h2 { (tr.t("console-books-pledges")) }
+        @if report.pledge_differences.is_empty() { p { (tr.t("console-none")) } }
+        @else {
+            @let (pledge, counted) = (tr.t("pl-pledge"), tr.t("console-books-pledge-counted"));
+            div.scroll {
+                table.list {
+                    thead { tr { th scope="col" { (pledge) } th scope="col" { (counted) } th scope="col" { (ledger) } } }
+                    tbody {
+                        @for d in &report.pledge_differences {
+                            tr {
+                                td.who data-label=(pledge) { a href={ "/staff/pledges/" (d.pledge_id) } { code { (d.pledge_id) } } }
+                                td.money data-label=(counted) { (wide(d.counted)) }
+                                td.money data-label=(ledger) { (m(d.ledger)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn pledge_id(raw: &str) -> Result<PledgeId, ApiError> {

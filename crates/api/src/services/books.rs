@@ -18,6 +18,8 @@ pub const CHECK_EVERY: Duration = Duration::from_secs(300);
 pub struct Checked {
     /// The totals agree with the ledger and the pledges.
     pub clean: bool,
+    /// How many things disagree (none when `clean`): see `Report::differences`.
+    pub differences: usize,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -45,18 +47,18 @@ impl Books {
                 for slug in slugs {
                     let report = donations::reconcile::reconcile(conn, &slug)
                         .map_err(|e| demeu_db::DbError::Unavailable(e.to_string()))?;
-                    found.push((slug, report.is_clean()));
+                    found.push((slug, report.is_clean(), report.differences()));
                 }
                 Ok::<_, demeu_db::DbError>(found)
             })
             .await?;
         let at = Utc::now();
         let mut books = self.0.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        for (slug, clean) in found {
+        for (slug, clean, differences) in found {
             if !clean {
                 tracing::error!(campaign = %slug, "the books do not balance: run `demeu reconcile`");
             }
-            books.insert(slug, Checked { clean, at });
+            books.insert(slug, Checked { clean, differences, at });
         }
         Ok(())
     }
