@@ -1,13 +1,14 @@
-//! The console readable at a glance (issue 24): the dashboard leads with the money, and the
-//! pledge list is a table in the console's language.
+//! The console readable at a glance (issue 24): the dashboard leads with the money, the pledge
+//! list is a table in the console's language, and a post's editor says where the post stands
+//! and offers the action that fits it.
 
 use chrono::Datelike;
 use demeu_api::auth::Role;
 use donations::money::Currency;
-use reqwest::header::COOKIE;
+use reqwest::header::{COOKIE, LOCATION};
 use serde_json::{json, Value};
 
-use crate::console::{client, console_session, get, html};
+use crate::console::{client, console_session, csrf_in, get, html, post};
 use crate::helpers::{spawn_app, Backend, TestApp};
 use crate::on_both_backends;
 use crate::stripe::{event, session, signature, Ids, SANDBOX_SECRET};
@@ -15,6 +16,7 @@ use crate::stripe::{event, session, signature, Ids, SANDBOX_SECRET};
 on_both_backends!(
     the_dashboard_leads_with_today_the_week_and_the_month,
     the_pledge_list_is_a_table_in_the_consoles_language,
+    a_published_posts_editor_says_where_it_stands_and_saves_it_published,
 );
 
 /// An offline gift of `minor` to Mentors, booked `days_ago` days before now (the ledger row and
@@ -142,4 +144,78 @@ async fn the_pledge_list_is_a_table_in_the_consoles_language(backend: Backend) {
     let css = app.get(&format!("/static/app.{css}")).await.text().await.expect("css");
     assert!(css.contains(".scroll{overflow-x:auto") && css.contains("overflow-wrap:anywhere"), "{css}");
     assert!(css.contains("@media (max-width:40rem){\ntable.list thead"), "rows as blocks on a phone");
+}
+
+async fn a_published_posts_editor_says_where_it_stands_and_saves_it_published(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (cookie, _) = console_session(&app, Role::Editor).await;
+    let csrf = csrf_in(&html(get(&app, &cookie, "/staff/news").await).await);
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("action", "save"),
+        ("campaign", "mentors"),
+        ("title", "School dates"),
+        ("body_markdown", "In **May**."),
+    ];
+    let res = post(&app, &cookie, "/staff/news", &form).await;
+    assert_eq!(res.status(), 303);
+    let path = res.headers().get(LOCATION).and_then(|v| v.to_str().ok()).expect("the post").to_string();
+
+    // A draft: its state, no public link, Publish is the filled button, Save the draft is not.
+    let draft = html(get(&app, &cookie, &path).await).await;
+    for expected in [
+        "<dt>Status</dt><dd><strong class=\"status draft\">Draft</strong></dd>",
+        "<dt>Created</dt>",
+        "<dt>Last edited</dt>",
+        "None: readers do not see a draft.",
+        "<button type=\"submit\" name=\"action\" value=\"publish\">Publish</button>",
+        "<button class=\"secondary\" type=\"submit\" name=\"action\" value=\"save\">Save the draft</button>",
+    ] {
+        assert!(draft.contains(expected), "missing {expected:?} in {draft}");
+    }
+    // Publish from the form: what was typed is saved, then published.
+    let typed = [
+        ("csrf", csrf.as_str()),
+        ("action", "publish"),
+        ("title", "School dates, fixed"),
+        ("body_markdown", "In **May**."),
+    ];
+    assert_eq!(post(&app, &cookie, &path, &typed).await.status(), 303);
+    let news: Value = app.get_json("/api/v1/campaigns/mentors/news").await;
+    assert_eq!(news["posts"][0]["title"], "School dates, fixed", "{news}");
+    let slug = news["posts"][0]["slug"].as_str().expect("a slug").to_string();
+
+    // Published: its state, its dates, its public link; the main action saves it published,
+    // and unpublishing is secondary.
+    let edit = html(get(&app, &cookie, &path).await).await;
+    let link = format!("/campaigns/mentors/news/{slug}\"");
+    for expected in [
+        "<dt>Status</dt><dd><strong class=\"status published\">Published</strong></dd>",
+        "<dt>Published on</dt>",
+        "<dt>Public link</dt>",
+        link.as_str(),
+        "<button type=\"submit\" name=\"action\" value=\"save\">Save changes</button>",
+        "<button class=\"secondary\" type=\"submit\" name=\"action\" value=\"unpublish\">Unpublish</button>",
+    ] {
+        assert!(edit.contains(expected), "missing {expected:?} in {edit}");
+    }
+    for wrong in ["Save the draft", "<button type=\"submit\" name=\"action\" value=\"unpublish\">", "value=\"publish\""]
+    {
+        assert!(!edit.contains(wrong), "{wrong:?} in {edit}");
+    }
+    assert_eq!(app.get(&format!("/campaigns/mentors/news/{slug}")).await.status(), 200, "the link leads to the post");
+
+    // Saving changes keeps it published.
+    let changed = [
+        ("csrf", csrf.as_str()),
+        ("action", "save"),
+        ("title", "School dates, final"),
+        ("body_markdown", "In **June**."),
+    ];
+    assert_eq!(post(&app, &cookie, &path, &changed).await.status(), 303);
+    let news: Value = app.get_json("/api/v1/campaigns/mentors/news").await;
+    assert_eq!(news["posts"][0]["title"], "School dates, final", "still published, changed: {news}");
+    // In Russian, the state in Russian.
+    let ru = client().get(app.url(&path)).header(COOKIE, format!("{cookie}; lang=ru")).send().await.expect("sent");
+    assert!(html(ru).await.contains(">Опубликовано</strong>"));
 }

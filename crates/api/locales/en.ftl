@@ -197,8 +197,6 @@ console-unpublish = Unpublish
 console-delete = Delete the draft
 console-new-post = New post
 console-edit = Edit
-console-published = published
-console-drafted = draft
 console-saved = Saved.
 # The admin's pages and one's own password.
 console-staff = Staff
@@ -281,6 +279,13 @@ console-books-counted-pledges = Pledges that count
 console-books-pledges = Pledges whose amounts disagree with their ledger rows
 console-books-pledge-counted = Counted on the pledge
 console-campaigns-progress = Progress and plans
+console-post-updated = Last edited
+console-post-published-at = Published on
+console-post-first-published = First published on
+console-post-link = Public link
+console-post-not-public = None: readers do not see a draft.
+console-save-changes = Save changes
+console-save-keeps-published = Saving keeps the post published: readers see the changes at once.
 pl-list = Pledges, newest first
 pl-pledge = Pledge
 pl-date = Date
@@ -352,6 +357,8 @@ entry-refund = Refund
 entry-dispute_held = Held in a dispute
 entry-dispute_reversed = Returned after a dispute
 entry-correction = Correction
+post-status-draft = Draft
+post-status-published = Published
 
 # The pages of the links in subscription mail.
 sub-confirm-title = Confirm your subscription

@@ -193,8 +193,6 @@ console-unpublish = Жариялаудан алу
 console-delete = Жобаны жою
 console-new-post = Жаңа жазба
 console-edit = Өңдеу
-console-published = жарияланған
-console-drafted = жоба
 console-saved = Сақталды.
 # Әкімшінің беттері және өз құпиясөзін өзгерту.
 console-staff = Қызметкерлер
@@ -277,6 +275,13 @@ console-books-counted-pledges = Есепке алынған қайырымдыл
 console-books-pledges = Сомасы журналмен сәйкес емес қайырымдылықтар
 console-books-pledge-counted = Қайырымдылықта есепке алынған
 console-campaigns-progress = Жинақтың барысы мен жоспарлар
+console-post-updated = Соңғы өзгеріс
+console-post-published-at = Жарияланған күні
+console-post-first-published = Алғаш жарияланған күні
+console-post-link = Жария сілтеме
+console-post-not-public = Жоқ: оқырмандар жобаны көрмейді.
+console-save-changes = Өзгерістерді сақтау
+console-save-keeps-published = Жазба жарияланған күйде қалады: оқырмандар өзгерістерді бірден көреді.
 pl-list = Қайырымдылықтар, жаңалары басында
 pl-pledge = Қайырымдылық
 pl-date = Күні
@@ -348,6 +353,8 @@ entry-refund = Қайтару
 entry-dispute_held = Дау бойынша ұсталды
 entry-dispute_reversed = Даудан кейін қайтарылды
 entry-correction = Түзету
+post-status-draft = Жоба
+post-status-published = Жарияланған
 
 # The pages of the links in subscription mail.
 sub-confirm-title = Жазылымды растаңыз

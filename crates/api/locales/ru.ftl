@@ -198,8 +198,6 @@ console-unpublish = Снять с публикации
 console-delete = Удалить черновик
 console-new-post = Новая запись
 console-edit = Править
-console-published = опубликовано
-console-drafted = черновик
 console-saved = Сохранено.
 # Страницы администратора и смена своего пароля.
 console-staff = Сотрудники
@@ -284,6 +282,13 @@ console-books-counted-pledges = Учтённые пожертвования
 console-books-pledges = Пожертвования, суммы которых не совпадают с журналом
 console-books-pledge-counted = Учтено в пожертвовании
 console-campaigns-progress = Ход сборов и планы
+console-post-updated = Последнее изменение
+console-post-published-at = Опубликовано
+console-post-first-published = Впервые опубликовано
+console-post-link = Публичная ссылка
+console-post-not-public = Нет: читатели не видят черновик.
+console-save-changes = Сохранить изменения
+console-save-keeps-published = Запись останется опубликованной: читатели сразу увидят изменения.
 pl-list = Пожертвования, сначала новые
 pl-pledge = Пожертвование
 pl-date = Дата
@@ -355,6 +360,8 @@ entry-refund = Возврат
 entry-dispute_held = Удержано по спору
 entry-dispute_reversed = Возвращено после спора
 entry-correction = Исправление
+post-status-draft = Черновик
+post-status-published = Опубликовано
 
 # The pages of the links in subscription mail.
 sub-confirm-title = Подтвердите подписку

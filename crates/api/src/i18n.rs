@@ -258,7 +258,7 @@ mod tests {
         use campaign_news::volunteer::VolunteerStatus;
         use donations::ledger::EntryKind;
         use donations::pledge::{DisplayStatus, PaymentMethod, PledgeState, ProviderKind};
-        let kinds: [(&str, &[&str]); 9] = [
+        let kinds: [(&str, &[&str]); 10] = [
             ("campaign-state", donations::campaign::CampaignState::NAMES),
             ("picture-role", campaign_news::pictures::PictureRole::NAMES),
             ("pledge-status", DisplayStatus::NAMES),
@@ -268,6 +268,7 @@ mod tests {
             ("role", crate::auth::Role::NAMES),
             ("volunteer", VolunteerStatus::NAMES),
             ("entry", EntryKind::NAMES),
+            ("post-status", campaign_news::post::PostStatus::NAMES),
         ];
         for lang in Lang::ALL {
             let tr = Tr::new(lang);

@@ -10,3 +10,9 @@ pub fn thanks_url(public_url: &str, slug: &str, pledge: impl std::fmt::Display) 
 pub fn back_url(public_url: &str, slug: &str, pledge: impl std::fmt::Display) -> String {
     format!("{public_url}/campaigns/{slug}?pledge={pledge}&checkout=cancel#give")
 }
+
+/// A published news post's page, from the site's root (the campaign's pages and the console's
+/// editor both link it).
+pub fn news_post_path(campaign: &str, post: &str) -> String {
+    format!("/campaigns/{campaign}/news/{post}")
+}

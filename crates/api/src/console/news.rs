@@ -5,7 +5,7 @@
 use actix_web::http::header::LOCATION;
 use actix_web::http::StatusCode;
 use actix_web::web;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use campaign_news::ids::PostId;
 use campaign_news::post::{self, NewPost, Post, PostEdit, PostStatus};
 use maud::{html, Markup};
@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::{page, Console, ConsoleForm, Signed};
 use crate::format::date;
+use crate::i18n::Tr;
 use crate::pages::layout::trusted;
 use crate::problem::ApiError;
 use crate::routes::access::Editor;
@@ -23,15 +24,21 @@ fn back(to: String) -> HttpResponse {
 }
 
 /// The writing form: for a new post (`post` none, a campaign to choose) or an existing one.
+/// Its filled (primary) button is what fits the post's state: "Save the draft" for a new post,
+/// "Publish" for a draft (saving what was typed first), "Save changes" for a published post
+/// (which stays published); the other actions are secondary. Preview comes first, so that the
+/// Enter key in the title only previews.
 fn editor_form(
     signed: &Signed,
     campaigns: &[(String, String)],
     post: Option<&Post>,
     title: &str,
     body: &str,
+    subscribers: usize,
 ) -> Markup {
     let tr = signed.tr;
     let action = post.map_or("/staff/news".to_string(), |p| format!("/staff/news/{}", p.id));
+    let status = post.map(|p| p.status);
     html! {
         form method="post" action=(action) {
             input type="hidden" name="csrf" value=(signed.csrf);
@@ -51,9 +58,31 @@ fn editor_form(
                 label for="post-body" { (tr.t("console-body")) }
                 textarea #post-body name="body_markdown" rows="12" required { (body) }
             }
-            button.secondary type="submit" name="action" value="preview" { (tr.t("console-preview")) }
-            " "
-            button type="submit" name="action" value="save" { (tr.t("console-draft")) }
+            @match status {
+                Some(PostStatus::Published) => {
+                    p.help { (tr.t("console-save-keeps-published")) }
+                    div.actions {
+                        button.secondary type="submit" name="action" value="preview" { (tr.t("console-preview")) }
+                        button type="submit" name="action" value="save" { (tr.t("console-save-changes")) }
+                    }
+                }
+                Some(PostStatus::Draft) => {
+                    @if post.is_some_and(|p| p.first_published_at.is_none()) {
+                        p.help { (tr.t_with("console-publish-mails", &[("count", (subscribers as i64).into())])) }
+                    }
+                    div.actions {
+                        button.secondary type="submit" name="action" value="preview" { (tr.t("console-preview")) }
+                        button.secondary type="submit" name="action" value="save" { (tr.t("console-draft")) }
+                        button type="submit" name="action" value="publish" { (tr.t("console-publish")) }
+                    }
+                }
+                None => {
+                    div.actions {
+                        button.secondary type="submit" name="action" value="preview" { (tr.t("console-preview")) }
+                        button type="submit" name="action" value="save" { (tr.t("console-draft")) }
+                    }
+                }
+            }
         }
     }
 }
@@ -89,13 +118,13 @@ fn list_view(signed: &Signed, campaigns: &[(String, String)], posts: &[(String, 
                 li {
                     a href={ "/staff/news/" (p.id) } { (p.title) }
                     " · " (slug) " · "
-                    @if p.status == PostStatus::Published { (tr.t("console-published")) } @else { (tr.t("console-drafted")) }
+                    (tr.name("post-status", p.status.as_str()))
                     " · " span.when { (date(&tr, demeu_db::utc(p.updated_at))) }
                 }
             }
         }
         h2 { (tr.t("console-new-post")) }
-        (editor_form(signed, campaigns, None, "", ""))
+        (editor_form(signed, campaigns, None, "", "", 0))
     }
 }
 
@@ -105,7 +134,7 @@ fn new_post_view(signed: &Signed, form: &PostForm, preview_it: bool, refused: &[
     html! {
         (super::refused_fields(signed.tr, refused))
         @if preview_it { (preview(signed, form)) }
-        (editor_form(signed, &campaigns, None, &form.title, &form.body_markdown))
+        (editor_form(signed, &campaigns, None, &form.title, &form.body_markdown, 0))
     }
 }
 
@@ -164,100 +193,160 @@ pub async fn create(
     }
 }
 
-/// `GET /staff/news/{id}`: the post, its preview, and what can be done with it.
+/// A post with what its page shows around it: its campaign's address and its confirmed
+/// subscribers (whom a first publication mails).
+struct Loaded {
+    post: Post,
+    campaign: String,
+    subscribers: usize,
+}
+
+async fn load(state: &AppState, id: PostId) -> Result<Loaded, ApiError> {
+    state
+        .pool
+        .run(move |conn| {
+            let post = post::find(conn, id)?;
+            let campaign = donations::campaign::find_by_id(conn, post.campaign_id)?.spec.slug;
+            let subscribers = campaign_news::subscriber::confirmed(conn, post.campaign_id)?.len();
+            Ok::<_, ApiError>(Loaded { post, campaign, subscribers })
+        })
+        .await
+}
+
+/// `GET /staff/news/{id}`: the post, its state, its preview, and what can be done with it.
 pub async fn edit(
     Console(signed, ..): Console<Editor>,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner().parse().map_err(|_| ApiError::NotFound("post".into()))?;
-    let (post, subscribers) = state
-        .pool
-        .run(move |conn| {
-            let post = post::find(conn, id)?;
-            let subscribers = campaign_news::subscriber::confirmed(conn, post.campaign_id)?.len();
-            Ok::<_, ApiError>((post, subscribers))
-        })
-        .await?;
-    Ok(post_page(&signed, &post, subscribers, None, &[]))
+    let loaded = load(&state, id).await?;
+    Ok(post_page(&signed, &state, &loaded, None, &[]))
 }
 
 fn post_page(
     signed: &Signed,
-    post: &Post,
-    subscribers: usize,
+    state: &AppState,
+    loaded: &Loaded,
     form: Option<&PostForm>,
     refused: &[demeu_db::FieldError],
 ) -> HttpResponse {
     let tr = signed.tr;
-    let (title, body) = form
-        .map_or((post.title.as_str(), post.body_markdown.as_str()), |f| (f.title.as_str(), f.body_markdown.as_str()));
-    let action = |value: &str, label: String| {
-        html! {
-            form method="post" action={ "/staff/news/" (post.id) } {
-                input type="hidden" name="csrf" value=(signed.csrf);
-                button type="submit" name="action" value=(value) { (label) }
-            }
-        }
-    };
-    let main = html! {
-        (super::refused_fields(tr, refused))
-        @match form {
-            Some(f) => (preview(signed, f)),
-            None => section.card { h2 { (post.title) } (trusted(post.body_html.clone())) },
-        }
-        (editor_form(signed, &[], Some(post), title, body))
-        @if post.status == PostStatus::Published {
-            (action("unpublish", tr.t("console-unpublish")))
-        } @else {
-            @if post.first_published_at.is_none() {
-                p { (tr.t_with("console-publish-mails", &[("count", (subscribers as i64).into())])) }
-            }
-            (action("publish", tr.t("console-publish")))
-            @if post.first_published_at.is_none() { (action("delete", tr.t("console-delete"))) }
-        }
-    };
+    let main = post_view(signed, state.settings.public_url(), loaded, form, refused);
     let status = if refused.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     page(Some(signed), tr, &tr.t("console-edit"), status, main)
 }
 
-/// `POST /staff/news/{id}`: preview, save, publish, unpublish or delete.
+/// Where the post stands: its state, when it was made, edited and published, and where
+/// readers find it (a draft: nowhere).
+fn post_facts(tr: Tr, public_url: &str, loaded: &Loaded) -> Markup {
+    let post = &loaded.post;
+    let when = |at: chrono::NaiveDateTime| date(&tr, demeu_db::utc(at));
+    let link = format!("{public_url}{}", crate::links::news_post_path(&loaded.campaign, &post.slug));
+    html! {
+        dl.facts {
+            dt { (tr.t("console-status")) }
+            dd { strong.status.(post.status.as_str()) { (tr.name("post-status", post.status.as_str())) } }
+            dt { (tr.t("console-created")) } dd { (when(post.created_at)) }
+            dt { (tr.t("console-post-updated")) } dd { (when(post.updated_at)) }
+            @if let Some(at) = post.published_at {
+                dt { (tr.t("console-post-published-at")) } dd { (when(at)) }
+            }
+            @if let Some(first) = post.first_published_at.filter(|first| Some(*first) != post.published_at) {
+                dt { (tr.t("console-post-first-published")) } dd { (when(first)) }
+            }
+            dt { (tr.t("console-post-link")) }
+            dd.who {
+                @if post.status == PostStatus::Published { a href=(link) { (link) } }
+                @else { (tr.t("console-post-not-public")) }
+            }
+        }
+    }
+}
+
+/// The post's page: where it stands, its preview (or the text as typed, refused), the form
+/// with the action that fits its state, and the secondary ones apart.
+fn post_view(
+    signed: &Signed,
+    public_url: &str,
+    loaded: &Loaded,
+    form: Option<&PostForm>,
+    refused: &[demeu_db::FieldError],
+) -> Markup {
+    let tr = signed.tr;
+    let post = &loaded.post;
+    let (title, body) = form
+        .map_or((post.title.as_str(), post.body_markdown.as_str()), |f| (f.title.as_str(), f.body_markdown.as_str()));
+    let action = |value: &str, label: String| {
+        html! {
+            form.actions method="post" action={ "/staff/news/" (post.id) } {
+                input type="hidden" name="csrf" value=(signed.csrf);
+                button.secondary type="submit" name="action" value=(value) { (label) }
+            }
+        }
+    };
+    html! {
+        (super::refused_fields(tr, refused))
+        (post_facts(tr, public_url, loaded))
+        @match form {
+            Some(f) => (preview(signed, f)),
+            None => section.card { h2 { (post.title) } (trusted(post.body_html.clone())) },
+        }
+        (editor_form(signed, &[], Some(post), title, body, loaded.subscribers))
+        @if post.status == PostStatus::Published {
+            (action("unpublish", tr.t("console-unpublish")))
+        } @else if post.first_published_at.is_none() {
+            (action("delete", tr.t("console-delete")))
+        }
+    }
+}
+
+/// The text of the form as an edit of the post: always for "save" (an empty title is refused,
+/// not ignored); for "publish" only when the form carries text (a bare "publish" publishes the
+/// post as it stands).
+fn typed(form: &PostForm) -> Option<PostEdit> {
+    let carries_text = !form.title.is_empty() || !form.body_markdown.is_empty();
+    (form.action == "save" || carries_text).then(|| PostEdit {
+        title: Some(form.title.clone()),
+        body_markdown: Some(form.body_markdown.clone()),
+        slug: None,
+    })
+}
+
+/// `POST /staff/news/{id}`: preview, save (a published post stays published), publish (what
+/// was typed saved first), unpublish or delete.
 pub async fn act(
     ConsoleForm(signed, form, ..): ConsoleForm<Editor, PostForm>,
     state: web::Data<AppState>,
-    req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: PostId = id.into_inner().parse().map_err(|_| ApiError::NotFound("post".into()))?;
     let actor = signed.user.id;
+    let target = format!("/staff/news/{id}");
     match form.action.as_str() {
         "preview" => {
-            let post = state.pool.run(move |conn| post::find(conn, id).map_err(ApiError::from)).await?;
-            Ok(post_page(&signed, &post, 0, Some(&form), &[]))
+            let loaded = load(&state, id).await?;
+            Ok(post_page(&signed, &state, &loaded, Some(&form), &[]))
         }
-        "save" => {
-            let edit = PostEdit {
-                title: Some(form.title.clone()),
-                body_markdown: Some(form.body_markdown.clone()),
-                slug: None,
-            };
-            match state.pool.run(move |conn| post::edit(conn, id, actor, &edit).map_err(ApiError::from)).await {
-                Ok(_) => Ok(back(format!("/staff/news/{}", req.match_info().query("id")))),
-                // Refused, the post with the text as typed and what is wrong: nothing is lost.
-                Err(ApiError::Invalid(fields)) => {
-                    let post = state.pool.run(move |conn| post::find(conn, id).map_err(ApiError::from)).await?;
-                    Ok(post_page(&signed, &post, 0, Some(&form), &fields))
+        "save" | "publish" => {
+            if let Some(edit) = typed(&form) {
+                match state.pool.run(move |conn| post::edit(conn, id, actor, &edit).map_err(ApiError::from)).await {
+                    Ok(_) => {}
+                    // Refused, the post with the text as typed and what is wrong: nothing is
+                    // lost, and nothing is published.
+                    Err(ApiError::Invalid(fields)) => {
+                        let loaded = load(&state, id).await?;
+                        return Ok(post_page(&signed, &state, &loaded, Some(&form), &fields));
+                    }
+                    Err(other) => return Err(other),
                 }
-                Err(other) => Err(other),
             }
-        }
-        "publish" => {
-            let target = format!("/staff/news/{id}");
-            crate::services::news::publish(&state, id, actor).await?;
+            if form.action == "publish" {
+                crate::services::news::publish(&state, id, actor).await?;
+            }
             Ok(back(target))
         }
         "unpublish" => {
-            let target = format!("/staff/news/{id}");
             state.pool.run(move |conn| post::unpublish(conn, id, actor).map_err(ApiError::from)).await?;
             Ok(back(target))
         }
