@@ -528,6 +528,17 @@ async fn an_accountant_records_refunds_and_exports_in_a_browser(backend: Backend
     let csv = csv.as_str().unwrap_or_default();
     assert!(csv.starts_with("id,") && csv.contains("KASPI-77"), "{csv}");
 
+    // The list on a phone (375 px): a long address wraps, nothing is wider than the screen.
+    let long = "a.very.long.address.that.does.not.fit.a.phone@example-foundation-of-kazakhstan.kz";
+    app.execute_sql(&format!("UPDATE pledges SET email = '{long}'")).await.expect("a long address");
+    browser.call(reqwest::Method::POST, "/window/rect", Some(json!({"width": 375, "height": 800}))).await;
+    browser.goto(&app.url("/staff/pledges")).await;
+    browser.wait_for_text("main", long).await;
+    let widths = browser.script("return [window.innerWidth, document.documentElement.scrollWidth]").await;
+    let (inner, wide) = (widths[0].as_i64().unwrap_or_default(), widths[1].as_i64().unwrap_or_default());
+    assert!(inner <= 375 && wide <= inner, "the pledge list at {inner} px is {wide} px wide");
+    browser.call(reqwest::Method::POST, "/window/rect", Some(json!({"width": 480, "height": 1600}))).await;
+
     // The campaign page shows the money that counts now.
     browser.goto(&app.url("/campaigns/mentors?lang=en")).await;
     browser.wait_for_text("[data-live=raised]", "20 000 ₸").await;
