@@ -210,6 +210,9 @@ async fn the_logo_is_in_every_pages_header(backend: Backend) {
             header.contains(&format!("src=\"{url}\"")) && header.contains("height=\"40\" width=\"120\""),
             "{path}: {header}"
         );
+        // Issue 24: the site's icon is the foundation's logo when it has one.
+        let head = &html[..html.find("</head>").expect("head")];
+        assert!(head.contains("rel=\"icon\"") && head.contains(&format!("href=\"{url}\"")), "{path}: {head}");
     }
     assert_eq!(app.get_json("/api/v1/foundation?lang=en").await["logo"]["alt"], "Логотип фонда «Дара»");
 }

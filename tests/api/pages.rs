@@ -16,6 +16,7 @@ use crate::helpers::{spawn_app, Backend, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
+    every_page_describes_itself,
     the_give_form_opens_on_a_preset_and_its_button_says_the_amount,
     a_news_post_shows_the_progress_and_the_give_button,
     the_icon_is_there_and_the_style_and_script_come_compressed,
@@ -888,4 +889,29 @@ async fn the_give_form_opens_on_a_preset_and_its_button_says_the_amount(backend:
     let html = res.text().await.expect("html");
     assert!(html.contains("value=\"2500000\" checked") && !html.contains("value=\"1000000\" checked"));
     assert_eq!(digits(&text_after(&html, "<button id=\"give-submit\"")), "25000");
+}
+
+/// Issue 24's finding: only pages worth sharing had a meta description. Every page has one now:
+/// its own words, else whose site it is, in the page's language.
+async fn every_page_describes_itself(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let res = post_form(&app, "/campaigns/mentors/give", &[("amount_other", "3000")]).await;
+    let pay = location(&res);
+    let id = pay.split("pledge=").nth(1).and_then(|s| s.split('&').next()).expect("id").to_string();
+    for (path, words) in [
+        ("/campaigns/mentors?lang=en".to_string(), "Mentors"),
+        ("/?lang=en".to_string(), ""),
+        (format!("/campaigns/mentors/thanks?pledge={id}&lang=kk"), "«Дара»"),
+        ("/offer?lang=ru".to_string(), "«Дара»"),
+        ("/staff/sign-in?lang=en".to_string(), "Demeu"),
+        ("/embed/campaigns/mentors?lang=ru".to_string(), ""),
+        ("/campaigns/nowhere?lang=en".to_string(), ""),
+    ] {
+        let res = app.client.get(app.url(&path)).header("accept", "text/html").send().await.expect("sent");
+        let html = res.text().await.expect("html");
+        let start = html.find("<meta name=\"description\" content=\"").unwrap_or_else(|| panic!("{path}: none"));
+        let content = &html[start + 34..];
+        let content = &content[..content.find('"').expect("its end")];
+        assert!(content.len() > 20 && content.contains(words), "{path}: {content:?}");
+    }
 }

@@ -2,6 +2,8 @@
 # (a unit test checks). Money and dates arrive formatted.
 lang-name = English
 site-name = Demeu
+site-description = { $foundation }: donation campaigns, reports of where the money went, and news.
+site-description-demeu = Demeu: the platform foundations run their donation campaigns on.
 skip-to-content = Skip to the content
 language = Language
 campaigns-heading = Campaigns
@@ -44,6 +46,8 @@ hide-amount-label = Don't show the amount
 message-label = A few words for the wall (optional)
 subscribe-label = Send me the campaign's news (needs the email)
 give-button = Give
+give-more = Name, message and news (optional)
+give-bar-of-goal = raised
 pay-how-tiptoppay = Pay by Visa, Mastercard or UnionPay card, Apple Pay or Google Pay on TipTop Pay's secure page.
 pay-how-stripe = Pay by Visa, Mastercard or American Express card, Apple Pay or Google Pay on Stripe's secure page.
 pay-how-sandbox = This is a demo: payment happens on a test page and no money moves.

@@ -1,6 +1,8 @@
 # Науқан сайтының интерфейс жолдары қазақ тілінде. Кілттері en.ftl-дегідей.
 lang-name = Қазақша
 site-name = Demeu
+site-description = { $foundation }: қайырымдылық жинаулары, ақшаның қайда жұмсалғаны туралы есептер және жаңалықтар.
+site-description-demeu = Demeu — қайырымдылық қорларына арналған қаражат жинау платформасы.
 skip-to-content = Мазмұнға өту
 language = Тіл
 campaigns-heading = Науқандар
@@ -40,6 +42,8 @@ hide-amount-label = Соманы көрсетпеу
 message-label = Бірер сөз (міндетті емес)
 subscribe-label = Науқан жаңалықтарын жіберіп тұру (email керек)
 give-button = Көмектесу
+give-more = Аты, тілек және жаңалықтар (міндетті емес)
+give-bar-of-goal = жиналды
 pay-how-tiptoppay = Visa, Mastercard немесе UnionPay картасымен, Apple Pay не Google Pay арқылы TipTop Pay-дің қорғалған бетінде төлеу.
 pay-how-stripe = Visa, Mastercard немесе American Express картасымен, Apple Pay не Google Pay арқылы Stripe-тың қорғалған бетінде төлеу.
 pay-how-sandbox = Бұл демонстрация: төлем сынақ бетінде өтеді, ақша шешілмейді.

@@ -1,6 +1,8 @@
 # Строки интерфейса сайта кампании на русском. Ключи те же, что в en.ftl.
 lang-name = Русский
 site-name = Demeu
+site-description = { $foundation }: сборы пожертвований, отчёты о том, на что пошли деньги, и новости.
+site-description-demeu = Demeu — платформа сборов пожертвований для благотворительных фондов.
 skip-to-content = Перейти к содержанию
 language = Язык
 campaigns-heading = Кампании
@@ -45,6 +47,8 @@ hide-amount-label = Не показывать сумму
 message-label = Несколько слов (необязательно)
 subscribe-label = Присылать новости кампании (нужен email)
 give-button = Помочь
+give-more = Имя, пожелание и новости (необязательно)
+give-bar-of-goal = собрано
 pay-how-tiptoppay = Оплата картой Visa, Mastercard или UnionPay, Apple Pay или Google Pay на защищённой странице TipTop Pay.
 pay-how-stripe = Оплата картой Visa, Mastercard или American Express, Apple Pay или Google Pay на защищённой странице Stripe.
 pay-how-sandbox = Это демонстрация: оплата проходит на тестовой странице, деньги не списываются.

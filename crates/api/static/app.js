@@ -111,6 +111,14 @@
       r.addEventListener("change", function () { other.value = ""; sayAmount(); });
     });
   }
+  // The phone's Give bar steps aside while the form is on screen.
+  var bar = document.querySelector(".give-bar");
+  var give = document.getElementById("give");
+  if (bar && give && window.IntersectionObserver) {
+    new IntersectionObserver(function (entries) {
+      bar.classList.toggle("away", entries[0].isIntersecting);
+    }).observe(give);
+  }
   // A refused form's summary of what to correct is what a reader meets first.
   // Again once loaded: the browser's own move to the answer's #give comes after this script.
   var summary = document.querySelector(".error-summary") || document.getElementById("unpaid");

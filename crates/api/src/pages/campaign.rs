@@ -199,27 +199,55 @@ fn render_body(state: &AppState, lang: Lang, loaded: &Loaded, forms: &Forms) -> 
 fn page(tr: &Tr, loaded: &Loaded, forms: &Forms, url: &str, provider: ProviderKind) -> Markup {
     let progress = &loaded.progress;
     let campaign = &progress.campaign;
-    let slug = &campaign.spec.slug;
     let title = campaign.title(tr.lang.locale());
     let story = campaign.story(tr.lang.locale()).map(campaign_news::markdown::render);
     let (lang, own) = (tr.lang.locale(), campaign.spec.locale);
     let cover = loaded.pictures.iter().find(|p| p.role == PictureRole::Cover);
     let gallery: Vec<&Picture> = loaded.pictures.iter().filter(|p| p.role == PictureRole::Gallery).collect();
+    let taking_gifts = campaign.status_at(Utc::now()) == CampaignStatus::Active;
+    // Three parts the style sheet places: on a phone one after another (the title, the card with
+    // the progress and the form, the rest) with a Give bar kept at the bottom; on a wide screen
+    // the card in a column of its own that stays in view beside the story.
     html! {
-        article {
-            @if let Some(cover) = cover {
-                div.cover { (pictures::picture(cover, cover.alt(lang, own), "(min-width: 46rem) 44rem, 100vw", true)) }
+        article.campaign {
+            div.head {
+                @if let Some(cover) = cover {
+                    div.cover { (pictures::picture(cover, cover.alt(lang, own), "(min-width: 64rem) 48rem, (min-width: 46rem) 44rem, 100vw", true)) }
+                }
+                h1 { (title) }
+                p.by { (tr.t_with("by-foundation", &[("foundation", loaded.site.identity.name(lang).to_string().into())])) }
+                @if let Some(notice) = forms.notice {
+                    p.alert role="status" { (tr.t(notice)) }
+                }
             }
-            h1 { (title) }
-            p.by { (tr.t_with("by-foundation", &[("foundation", loaded.site.identity.name(lang).to_string().into())])) }
-            (progress_box(tr, progress, true, Some("#give")))
-            @if let Some(notice) = forms.notice {
-                p.alert role="status" { (tr.t(notice)) }
+            div.donate {
+                (progress_box(tr, progress, true, None))
+                (give_form(tr, progress, forms, loaded.returning.as_ref(), (provider, !loaded.site.identity.privacy.is_empty())))
             }
+            div.body { (body(tr, loaded, forms, url, &gallery, story.as_deref())) }
+            @if taking_gifts {
+                div.give-bar {
+                    span { span data-live="percent" { (percent(tr.lang, progress.raised, campaign.spec.plan.goal())) } " " (tr.t("give-bar-of-goal")) }
+                    a.button href="#give" { (tr.t("give-button")) }
+                }
+            }
+        }
+    }
+}
+
+/// The story and everything below it: the gallery, the plan, the wall, news, comments, the
+/// subscription, the team, sharing.
+fn body(tr: &Tr, loaded: &Loaded, forms: &Forms, url: &str, gallery: &[&Picture], story: Option<&str>) -> Markup {
+    let progress = &loaded.progress;
+    let campaign = &progress.campaign;
+    let slug = &campaign.spec.slug;
+    let title = campaign.title(tr.lang.locale());
+    let (lang, own) = (tr.lang.locale(), campaign.spec.locale);
+    html! {
             section.story aria-labelledby="story" {
                 h2 #story .visually-hidden { (title) }
-                @match &story {
-                    Some(html) => (trusted(html.clone())),
+                @match story {
+                    Some(html) => (trusted(html.to_string())),
                     None => p { (campaign.summary(tr.lang.locale())) },
                 }
             }
@@ -227,21 +255,19 @@ fn page(tr: &Tr, loaded: &Loaded, forms: &Forms, url: &str, provider: ProviderKi
                 section aria-labelledby="gallery-heading" {
                     h2 #gallery-heading { (tr.t("gallery-heading")) }
                     ul.gallery {
-                        @for picture in &gallery {
+                        @for picture in gallery {
                             li { (pictures::picture(picture, picture.alt(lang, own), "(min-width: 46rem) 11rem, 45vw", false)) }
                         }
                     }
                 }
             }
             (plan(tr, progress))
-            (give_form(tr, progress, forms, loaded.returning.as_ref(), (provider, !loaded.site.identity.privacy.is_empty())))
             (wall(tr, progress, &loaded.wall))
             (news(tr, slug, &loaded.news))
             (comments(tr, slug, &loaded.comments, forms))
             (subscribe(tr, slug, forms))
             (volunteer(tr, slug, forms))
             (share(tr, url, slug, title))
-        }
     }
 }
 
@@ -442,6 +468,12 @@ fn give_form(
     let amount = v.shown_amount(spec);
     let button_with = |amount: &str| tr.t_with("give-button-amount", &[("amount", amount.to_string().into())]);
     let e = &forms.give.errors;
+    let more_open = !v.donor_name.is_empty()
+        || !v.message.is_empty()
+        || v.anonymous
+        || v.hide_amount
+        || v.subscribe
+        || ["donor_name", "message", "subscribe"].iter().any(|f| e.has(f));
     let invalid = |field: &str| e.has(field).then_some("true");
     let described = |field: &str| e.has(field).then(|| format!("error-{field}"));
     html! {
@@ -481,12 +513,6 @@ fn give_form(
                         }
                     }
                     div.field {
-                        label for="donor-name" { (tr.t("name-label")) }
-                        input #donor-name type="text" name="donor_name" maxlength="100" autocomplete="name"
-                            value=(v.donor_name) aria-invalid=[invalid("donor_name")];
-                        (errors_for(tr, e, "donor_name"))
-                    }
-                    div.field {
                         label for="donor-email" { (tr.t("email-label")) }
                         input #donor-email type="email" name="email" maxlength="254" autocomplete="email"
                             value=(v.email) aria-invalid=[invalid("email")] aria-describedby="email-help";
@@ -496,15 +522,27 @@ fn give_form(
                         }
                         (errors_for(tr, e, "email"))
                     }
-                    label.check { input type="checkbox" name="anonymous" value="on" checked[v.anonymous]; " " (tr.t("anonymous-label")) }
-                    label.check { input type="checkbox" name="hide_amount" value="on" checked[v.hide_amount]; " " (tr.t("hide-amount-label")) }
-                    div.field {
-                        label for="donor-message" { (tr.t("message-label")) }
-                        textarea #donor-message name="message" rows="2" maxlength="500" aria-invalid=[invalid("message")] { (v.message) }
-                        (errors_for(tr, e, "message"))
+                    // What the wall shows and the news are the donor's to add: folded, so that the
+                    // card stays short enough to keep its button in view; open when any was given
+                    // or refused.
+                    details.more open[more_open] {
+                        summary { (tr.t("give-more")) }
+                        div.field {
+                            label for="donor-name" { (tr.t("name-label")) }
+                            input #donor-name type="text" name="donor_name" maxlength="100" autocomplete="name"
+                                value=(v.donor_name) aria-invalid=[invalid("donor_name")];
+                            (errors_for(tr, e, "donor_name"))
+                        }
+                        label.check { input type="checkbox" name="anonymous" value="on" checked[v.anonymous]; " " (tr.t("anonymous-label")) }
+                        label.check { input type="checkbox" name="hide_amount" value="on" checked[v.hide_amount]; " " (tr.t("hide-amount-label")) }
+                        div.field {
+                            label for="donor-message" { (tr.t("message-label")) }
+                            textarea #donor-message name="message" rows="2" maxlength="500" aria-invalid=[invalid("message")] { (v.message) }
+                            (errors_for(tr, e, "message"))
+                        }
+                        label.check { input #donor-subscribe type="checkbox" name="subscribe" value="on" checked[v.subscribe]; " " (tr.t("subscribe-label")) }
+                        (errors_for(tr, e, "subscribe"))
                     }
-                    label.check { input #donor-subscribe type="checkbox" name="subscribe" value="on" checked[v.subscribe]; " " (tr.t("subscribe-label")) }
-                    (errors_for(tr, e, "subscribe"))
                     @if let Some(problem) = &forms.give.problem { p.alert role="alert" { (problem) } }
                     button #give-submit type="submit" data-plain=(tr.t("give-button")) data-with=(button_with("#")) {
                         @match amount {

@@ -67,8 +67,14 @@ pub fn document(frame: &Frame<'_>, main: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (frame.title) " · " (tr.t("site-name")) }
+                // Every page says what it is to a search engine or a link preview: its own
+                // words when it has them, else whose site it is.
+                @let description = frame.share.as_ref().map(|s| s.description.trim()).filter(|d| !d.is_empty());
+                meta name="description" content=(description.map_or_else(|| site_description(tr, frame.site), str::to_string));
+                @if let Some(icon) = frame.site.and_then(|s| s.logo.as_ref()).and_then(smallest) {
+                    link rel="icon" type=(icon.format.content_type()) href=(icon.url());
+                }
                 @if let Some(share) = &frame.share {
-                    meta name="description" content=(share.description);
                     meta property="og:type" content="website";
                     meta property="og:title" content=(frame.title);
                     meta property="og:description" content=(share.description);
@@ -138,11 +144,25 @@ pub fn document(frame: &Frame<'_>, main: Markup) -> Markup {
     }
 }
 
+/// What a page without words of its own says of itself: whose site it is.
+fn site_description(tr: Tr, site: Option<&Site>) -> String {
+    match site {
+        Some(site) => {
+            tr.t_with("site-description", &[("foundation", site.identity.name(tr.lang.locale()).to_string().into())])
+        }
+        None => tr.t("site-description-demeu"),
+    }
+}
+
+/// A picture's narrowest variant (WebP first): the header's logo, the site's icon.
+fn smallest(picture: &Picture) -> Option<&campaign_news::pictures::Variant> {
+    picture.widths(VariantFormat::Webp).next().or_else(|| picture.widths(VariantFormat::Jpeg).next())
+}
+
 /// The logo in the header: its narrowest variant, 40 pixels high.
 fn logo_image(logo: &Picture) -> Markup {
-    let smallest = logo.widths(VariantFormat::Webp).next().or_else(|| logo.widths(VariantFormat::Jpeg).next());
     html! {
-        @if let Some(v) = smallest {
+        @if let Some(v) = smallest(logo) {
             // The name beside it says who it is: the image itself is decoration here.
             img.logo src=(v.url()) alt="" height="40" width=(i64::from(v.width) * 40 / i64::from(v.height.max(1)));
         }

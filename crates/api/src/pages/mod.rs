@@ -207,6 +207,7 @@ pub async fn embed(
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (progress.campaign.title(tr.lang.locale())) }
+                meta name="description" content=(progress.campaign.summary(tr.lang.locale()));
                 link rel="stylesheet" href=(assets::style().path);
                 script src=(assets::script().path) defer {}
             }
