@@ -281,6 +281,8 @@ async fn a_donor_gives_and_sees_progress_move_without_a_reload(backend: Backend)
     browser.wait_for_text("[data-live=donors]", "2 donors").await;
     browser.wait_for_text("[data-live=percent]", "2.8%").await;
     browser.wait_for_text("[data-line=summer-school] .of", "15 000 ₸ of 225 000 ₸").await;
+    let bar = browser.script("return document.querySelector('[data-line=summer-school] progress').value").await;
+    assert_eq!(bar, json!(1_500_000), "the line's own bar follows too");
     assert_eq!(browser.script("return window.notReloaded === true").await, json!(true), "the page was not reloaded");
     assert_same_origin(&app, &browser.requested().await);
     browser.screenshot("campaign-en").await;

@@ -167,6 +167,10 @@ async fn the_page_shows_the_seed_and_the_plan(backend: Backend) {
     assert!(html.contains("300 000 ₸ raised of 525 000 ₸") && html.contains("1 donor"), "progress");
     assert!(html.contains("225 000 ₸ of 225 000 ₸") && html.contains("75 000 ₸ of 300 000 ₸"), "plan");
     assert!(html.contains("class=\"state full\"") && html.contains("class=\"state filling\""), "states");
+    // Issue 24's finding: plan lines had no bars. Each line with a target fills its own.
+    let plan = &html[html.find("data-plan").expect("the plan")..];
+    assert!(plan.contains("<progress max=\"22500000\" value=\"22500000\" aria-label=\"School of Mentors this summer"));
+    assert!(plan.contains("<progress max=\"30000000\" value=\"7500000\""), "the psychologists' line a quarter full");
     assert!(html.contains("57.1"), "the percentage");
     // One campaign: / shows it.
     let res = no_redirects().get(app.url("/?lang=kk")).send().await.expect("sent");

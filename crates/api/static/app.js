@@ -38,6 +38,8 @@
       var tag = li.querySelector(".state");
       tag.className = "state " + state;
       tag.textContent = plan.getAttribute("data-" + state);
+      var bar = li.querySelector("progress");
+      if (bar && line.target !== null) bar.value = Math.min(line.funded, line.target);
       var of = li.querySelector(".of");
       of.textContent = line.target === null
         ? plan.getAttribute("data-open").replace("%F", money(line.funded, p.currency))

@@ -382,13 +382,21 @@ pub fn plan(tr: &Tr, progress: &Progress) -> Markup {
             Some(target) => tr.t_with("line-of", &[("funded", m(funded).into()), ("target", m(target).into())]),
             None => tr.t_with("line-open", &[("funded", m(funded).into())]),
         };
+        let title = line.titles.shown(tr.lang.locale(), spec.locale);
         html! {
             li data-line=(line.key) {
-                strong { (line.titles.shown(tr.lang.locale(), spec.locale)) }
+                strong { (title) }
                 " "
                 span class={ "state " (state) } { (tr.t(&format!("line-{state}"))) }
                 br;
                 span.of { (amounts) }
+                // Each line with a target fills a bar of its own; an open-ended line has no end
+                // to show.
+                @if let Some(target) = line.target {
+                    progress max=(target.minor) value=(funded.minor.clamp(0, target.minor)) aria-label=(title) {
+                        (percent(tr.lang, funded, target))
+                    }
+                }
             }
         }
     };
