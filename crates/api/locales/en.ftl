@@ -165,6 +165,7 @@ amount-unreadable = write the amount in tenge, such as 5000
 console = Staff console
 console-sign-in = Sign in
 console-email = Email
+console-actions = Actions
 console-password = Password
 console-sign-in-failed = Wrong email or password.
 console-sign-out = Sign out

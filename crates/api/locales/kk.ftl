@@ -161,6 +161,7 @@ amount-unreadable = соманы теңгемен жазыңыз, мысалы 5
 console = Қор кабинеті
 console-sign-in = Кіру
 console-email = Email
+console-actions = Әрекеттер
 console-password = Құпиясөз
 console-sign-in-failed = Email немесе құпиясөз қате.
 console-sign-out = Шығу

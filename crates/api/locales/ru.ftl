@@ -166,6 +166,7 @@ amount-unreadable = укажите сумму в тенге, например 50
 console = Кабинет фонда
 console-sign-in = Войти
 console-email = Email
+console-actions = Действия
 console-password = Пароль
 console-sign-in-failed = Неверный email или пароль.
 console-sign-out = Выйти

@@ -93,20 +93,23 @@ fn users_page(signed: &Signed, accounts: &[StaffUser], typed: &Typed, refused: O
         Some(Refused::Create(messages)) => messages,
         _ => &none,
     };
+    let [email, role, status, created] =
+        ["console-email", "console-role", "console-status", "console-created"].map(|k| tr.t(k));
     html! {
-        table.staff {
+        // A table on a laptop, labelled lines on a phone (app.css, `table.list`).
+        div.scroll { table.list.staff {
             thead { tr {
-                th { (tr.t("console-email")) } th { (tr.t("console-role")) } th { (tr.t("console-status")) }
-                th { (tr.t("console-created")) } th {}
+                th scope="col" { (email) } th scope="col" { (role) } th scope="col" { (status) }
+                th scope="col" { (created) } th scope="col" { span.visually-hidden { (tr.t("console-actions")) } }
             } }
             tbody {
                 @for account in accounts {
                     @let yourself = account.id == signed.user.id;
                     tr {
-                        td { (account.email) @if yourself { " (" (tr.t("console-you")) ")" } }
-                        td { (tr.name("role", account.role.as_str())) }
-                        td { @if account.active { (tr.t("console-account-active")) } @else { strong.error { (tr.t("console-account-disabled")) } } }
-                        td { span.when { (date(&tr, account.created_at)) } }
+                        td data-label=(email) { bdi { (account.email) } @if yourself { " (" (tr.t("console-you")) ")" } }
+                        td data-label=(role) { (tr.name("role", account.role.as_str())) }
+                        td data-label=(status) { @if account.active { (tr.t("console-account-active")) } @else { strong.error { (tr.t("console-account-disabled")) } } }
+                        td data-label=(created) { span.when { (date(&tr, account.created_at)) } }
                         td {
                             @if let Some(Refused::Account(id, messages)) = refused {
                                 @if *id == account.id { (errors(messages, "")) (errors(messages, "role")) (errors(messages, "action")) }
@@ -131,7 +134,7 @@ fn users_page(signed: &Signed, accounts: &[StaffUser], typed: &Typed, refused: O
                     }
                 }
             }
-        }
+        } }
         h2 { (tr.t("console-new-account")) }
         (errors(create_errors, ""))
         form method="post" action="/staff/users" {
@@ -371,30 +374,28 @@ fn audit_view(
         }
         @if entries.items.is_empty() { p { (tr.t("console-none")) } }
         @else {
-            table.audit {
-                thead { tr {
-                    th { (tr.t("console-audit-when")) } th { (tr.t("console-audit-who")) }
-                    th { (tr.t("console-audit-action")) } th { (tr.t("console-audit-subject")) }
-                    th { (tr.t("console-audit-details")) }
-                } }
+            @let labels = ["console-audit-when", "console-audit-who", "console-audit-action", "console-audit-subject", "console-audit-details"].map(|k| tr.t(k));
+            @let [at, by, what, on, details] = &labels;
+            div.scroll { table.list.audit {
+                thead { tr { @for label in &labels { th scope="col" { (label) } } } }
                 tbody {
                     @for entry in &entries.items {
                         tr {
-                            td { span.when { (when(&tr, entry.created_at)) } }
-                            td {
+                            td data-label=(at) { span.when { (when(&tr, entry.created_at)) } }
+                            td data-label=(by) {
                                 @if let Some(id) = &entry.actor_id {
                                     a href=(link(&[("action", &action), ("actor", &id.to_string())])) { (who(entry)) }
                                 } @else {
                                     (who(entry))
                                 }
                             }
-                            td { a href=(link(&[("action", &entry.action), ("actor", &actor)])) { (entry.action) } }
-                            td { (subject(entry)) }
-                            td { code { bdi { (entry.details) } } }
+                            td data-label=(what) { a href=(link(&[("action", &entry.action), ("actor", &actor)])) { (entry.action) } }
+                            td data-label=(on) { (subject(entry)) }
+                            td data-label=(details) { code { bdi { (entry.details) } } }
                         }
                     }
                 }
-            }
+            } }
         }
         @if let Some(cursor) = &entries.next_cursor {
             p { a rel="next" href=(link(&[("action", &action), ("actor", &actor), ("cursor", cursor)])) { (tr.t("console-older")) } }

@@ -342,16 +342,20 @@ fn state_name(tr: Tr, state: CampaignState) -> String {
 fn list_view(signed: &Signed, all: &[Progress], new: &Fields, refused: &[demeu_db::FieldError]) -> Markup {
     let tr = signed.tr;
     let lang = tr.lang.locale();
+    let [title, status, raised] = ["console-title", "console-status", "cc-raised"].map(|k| tr.t(k));
     html! {
-        table.campaigns {
-            thead { tr { th { (tr.t("console-title")) } th { (tr.t("console-status")) } th { (tr.t("cc-raised")) } th {} } }
+        div.scroll { table.list.campaigns {
+            thead { tr {
+                th scope="col" { (title) } th scope="col" { (status) } th scope="col" { (raised) }
+                th scope="col" { span.visually-hidden { (tr.t("console-actions")) } }
+            } }
             tbody {
                 @for p in all {
                     @let c = &p.campaign;
                     tr {
-                        td { a href={ "/staff/campaigns/" (c.spec.slug) } { (c.title(lang)) } }
-                        td { (state_name(tr, c.state)) }
-                        td.money { (money(tr.lang, p.raised)) " / " (money(tr.lang, c.spec.plan.goal())) }
+                        td data-label=(title) { a href={ "/staff/campaigns/" (c.spec.slug) } { (c.title(lang)) } }
+                        td data-label=(status) { (state_name(tr, c.state)) }
+                        td data-label=(raised) { span.money { (money(tr.lang, p.raised)) } " / " span.money { (money(tr.lang, c.spec.plan.goal())) } }
                         td {
                             a href={ "/staff/campaigns/" (c.spec.slug) "/preview" } { (tr.t("console-preview")) }
                             @if c.is_public() { " · " a href={ "/campaigns/" (c.spec.slug) } { (tr.t("cc-public-page")) } }
@@ -359,7 +363,7 @@ fn list_view(signed: &Signed, all: &[Progress], new: &Fields, refused: &[demeu_d
                     }
                 }
             }
-        }
+        } }
         @if signed.user.role == Role::Admin {
             h2 #new { (tr.t("cc-new")) }
             (super::refused_fields(tr, refused))
