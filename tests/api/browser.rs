@@ -253,6 +253,28 @@ fn assert_same_origin(app: &TestApp, requested: &[String]) {
     }
 }
 
+/// A pledge made through the public API on the sandbox: its id and its checkout's address.
+async fn sandbox_pledge(app: &TestApp, body: Value) -> (String, String) {
+    let created: Value = app.post_json("/api/v1/campaigns/mentors/pledges", &body).await.json().await.expect("JSON");
+    let id = created["id"].as_str().expect("id").to_string();
+    (id, created["checkout_url"].as_str().expect("url").to_string())
+}
+
+/// "Pay" on the sandbox's checkout, as the donor would.
+async fn pay_on_sandbox(checkout: &str) {
+    reqwest::Client::new().post(format!("{checkout}/pay")).send().await.expect("paid");
+}
+
+/// A comment waiting for moderation and an application to the mentors' team.
+async fn a_comment_and_an_application(app: &TestApp) {
+    app.post_json("/api/v1/campaigns/mentors/comments", &json!({"name": "Dana", "body": "Good luck!"})).await;
+    app.post_json(
+        "/api/v1/campaigns/mentors/volunteers",
+        &json!({"name": "Erlan", "city": "Almaty", "contact": "erlan@example.kz", "age_confirmed": true}),
+    )
+    .await;
+}
+
 async fn a_donor_gives_and_sees_progress_move_without_a_reload(backend: Backend) {
     let app = browsable_app(backend).await;
     let driver = Driver::start().await;
@@ -289,18 +311,11 @@ async fn a_donor_gives_and_sees_progress_move_without_a_reload(backend: Backend)
     browser.screenshot("campaign-en").await;
 
     // A pending pledge's thanks page turns to counted by itself when the payment arrives.
-    let created: Value = app
-        .post_json("/api/v1/campaigns/mentors/pledges", &json!({"amount": 300_000}))
-        .await
-        .json()
-        .await
-        .expect("JSON");
-    let id = created["id"].as_str().expect("id");
+    let (id, checkout) = sandbox_pledge(&app, json!({"amount": 300_000})).await;
     browser.goto(&app.url(&format!("/campaigns/mentors/thanks?pledge={id}&lang=en"))).await;
     browser.wait_for_text("[data-status]", "The page updates by itself").await;
     browser.script("window.notReloaded = true; return null").await;
-    let checkout = created["checkout_url"].as_str().expect("url").to_string();
-    reqwest::Client::new().post(format!("{checkout}/pay")).send().await.expect("paid");
+    pay_on_sandbox(&checkout).await;
     browser.wait_for_text("[data-status]", "is counted").await;
     // Read again when the state changed: the page now says what follows a counted gift.
     assert_eq!(browser.script("return window.notReloaded === undefined").await, json!(true));
@@ -324,17 +339,10 @@ async fn a_donor_gives_with_javascript_off(backend: Backend) {
     assert!(browser.page_source().await.contains("Ваше пожертвование 7 000 ₸ учтено"));
 
     // Without a script the thanks page refreshes itself until the payment is counted.
-    let created: Value = app
-        .post_json("/api/v1/campaigns/mentors/pledges", &json!({"amount": 300_000}))
-        .await
-        .json()
-        .await
-        .expect("JSON");
-    let id = created["id"].as_str().expect("id");
+    let (id, checkout) = sandbox_pledge(&app, json!({"amount": 300_000})).await;
     browser.goto(&app.url(&format!("/campaigns/mentors/thanks?pledge={id}&lang=ru"))).await;
     browser.wait_for_text("[data-status]", "Страница обновится сама").await;
-    let checkout = created["checkout_url"].as_str().expect("url").to_string();
-    reqwest::Client::new().post(format!("{checkout}/pay")).send().await.expect("paid");
+    pay_on_sandbox(&checkout).await;
     browser.wait_for_text("[data-status]", "учтено").await;
 
     // A refused form comes back as the page, with the error beside the field.
@@ -441,12 +449,7 @@ async fn console_sign_in(app: &TestApp, browser: &Session, email: &str, role: &s
 
 async fn staff_sign_in_publish_and_moderate_in_a_browser(backend: Backend) {
     let app = browsable_app(backend).await;
-    app.post_json("/api/v1/campaigns/mentors/comments", &json!({"name": "Dana", "body": "Good luck!"})).await;
-    app.post_json(
-        "/api/v1/campaigns/mentors/volunteers",
-        &json!({"name": "Erlan", "city": "Almaty", "contact": "erlan@example.kz", "age_confirmed": true}),
-    )
-    .await;
+    a_comment_and_an_application(&app).await;
     let driver = Driver::start().await;
     let browser = driver.session(true).await;
     console_sign_in(&app, &browser, "editor@dara.kz", "editor").await;
@@ -853,17 +856,10 @@ async fn the_campaign_page_earns_a_gift_at_both_widths_in_each_language(backend:
             browser.assert_accessible(&format!("the thanks page of a declined gift, {at}")).await;
 
             // The thanks page waiting, then counted.
-            let created: Value = app
-                .post_json("/api/v1/campaigns/mentors/pledges", &json!({"amount": 300_000, "email": "a@example.kz"}))
-                .await
-                .json()
-                .await
-                .expect("JSON");
-            let id = created["id"].as_str().expect("id");
+            let (id, checkout) = sandbox_pledge(&app, json!({"amount": 300_000, "email": "a@example.kz"})).await;
             browser.goto(&app.url(&format!("/campaigns/mentors/thanks?pledge={id}&lang={lang}"))).await;
             browser.assert_accessible(&format!("the thanks page waiting, {at}")).await;
-            let checkout = created["checkout_url"].as_str().expect("url").to_string();
-            reqwest::Client::new().post(format!("{checkout}/pay")).send().await.expect("paid");
+            pay_on_sandbox(&checkout).await;
             // The script reads the page again when the payment counts: what follows a gift appears.
             browser.wait_for_text("#tell-heading", "").await;
             browser.assert_accessible(&format!("the thanks page counted, {at}")).await;
@@ -892,21 +888,9 @@ async fn the_campaign_page_earns_a_gift_at_both_widths_in_each_language(backend:
 /// than a phone: every page an admin can open, with something in each list, at 375 and 1366.
 async fn every_console_page_is_accessible_at_both_widths(backend: Backend) {
     let app = browsable_app(backend).await;
-    app.post_json("/api/v1/campaigns/mentors/comments", &json!({"name": "Dana", "body": "Good luck!"})).await;
-    app.post_json(
-        "/api/v1/campaigns/mentors/volunteers",
-        &json!({"name": "Erlan", "city": "Almaty", "contact": "erlan@example.kz", "age_confirmed": true}),
-    )
-    .await;
-    let created: Value = app
-        .post_json("/api/v1/campaigns/mentors/pledges", &json!({"amount": 500_000, "donor_name": "Aigerim"}))
-        .await
-        .json()
-        .await
-        .expect("JSON");
-    let pledge = created["id"].as_str().expect("id").to_string();
-    let checkout = created["checkout_url"].as_str().expect("url").to_string();
-    reqwest::Client::new().post(format!("{checkout}/pay")).send().await.expect("paid");
+    a_comment_and_an_application(&app).await;
+    let (pledge, checkout) = sandbox_pledge(&app, json!({"amount": 500_000, "donor_name": "Aigerim"})).await;
+    pay_on_sandbox(&checkout).await;
     let editor = app.staff_token(Role::Editor).await;
     let post: Value = app
         .post_as(
