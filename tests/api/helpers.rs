@@ -283,6 +283,36 @@ impl TestApp {
             .map_err(|e| e.to_string())
     }
 
+    /// The one text `sql` selects, as `v`.
+    pub async fn text(&self, sql: &str) -> String {
+        #[derive(diesel::QueryableByName)]
+        struct One {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            v: String,
+        }
+        let sql = sql.to_string();
+        let one = self.pool.run(move |conn| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query(sql).get_result::<One>(conn).map_err(demeu_db::DbError::from)
+        });
+        one.await.expect("a text").v
+    }
+
+    /// The one count `sql` selects, as `v`.
+    pub async fn number(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct One {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            v: i64,
+        }
+        let sql = sql.to_string();
+        let one = self.pool.run(move |conn| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query(sql).get_result::<One>(conn).map_err(demeu_db::DbError::from)
+        });
+        one.await.expect("a number").v
+    }
+
     /// The audit log's actions, oldest first.
     pub async fn audit_actions(&self) -> Vec<String> {
         self.pool

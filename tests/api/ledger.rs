@@ -37,6 +37,7 @@ async fn new_pledge(app: &TestApp, amount: i64) -> PledgeId {
                     reference: None,
                     provider: Some(donations::pledge::ProviderKind::Sandbox),
                     locale: None,
+                    interval: donations::subscription::Interval::Once,
                 },
             )
         })

@@ -23,6 +23,7 @@ mod instances;
 mod ledger;
 mod logs;
 mod mail;
+mod monthly;
 mod news;
 mod outage;
 mod pages;

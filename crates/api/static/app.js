@@ -101,9 +101,11 @@
       var checked = document.querySelector("input[name=preset]:checked");
       if (checked) minor = parseInt(checked.value, 10);
     }
-    submit.textContent = minor ? submit.getAttribute("data-with").replace("#", money(minor, currency))
-      : submit.getAttribute("data-plain");
+    var monthly = document.querySelector("input[name=interval][value=month]:checked");
+    var template = submit.getAttribute(monthly ? "data-with-month" : "data-with");
+    submit.textContent = minor ? template.replace("#", money(minor, currency)) : submit.getAttribute("data-plain");
   }
+  document.querySelectorAll("input[name=interval]").forEach(function (r) { r.addEventListener("change", sayAmount); });
   if (other) {
     other.addEventListener("input", function () {
       if (other.value) document.querySelectorAll("input[name=preset]").forEach(function (r) { r.checked = false; });

@@ -93,6 +93,24 @@ diesel::table! {
         provider -> Nullable<Text>,
         locale -> Nullable<Text>,
         decline_reason -> Nullable<Text>,
+        subscription_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    subscriptions (id) {
+        id -> Text,
+        campaign_id -> Text,
+        first_pledge_id -> Text,
+        amount -> BigInt,
+        currency -> Text,
+        email -> Text,
+        provider -> Text,
+        provider_subscription_id -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        cancelled_at -> Nullable<Timestamp>,
     }
 }
 
@@ -387,6 +405,7 @@ diesel::joinable!(subscription_tokens -> subscribers (subscriber_id));
 diesel::joinable!(refunds -> pledges (pledge_id));
 diesel::joinable!(disputes -> pledges (pledge_id));
 diesel::joinable!(volunteers -> campaigns (campaign_id));
+diesel::joinable!(subscriptions -> campaigns (campaign_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     installation_secrets,
@@ -415,4 +434,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     limit_events,
     sign_in_failures,
     volunteers,
+    subscriptions,
 );

@@ -11,3 +11,8 @@ demeu_db::stored_id! {
     /// A refund staff asked for.
     pub struct RefundId;
 }
+
+demeu_db::stored_id! {
+    /// A monthly gift: its donor's and staff's handle on the subscription at the provider.
+    pub struct SubscriptionId;
+}

@@ -17,6 +17,7 @@ pub mod pledge;
 pub mod pledge_store;
 pub mod reconcile;
 pub mod refund;
+pub mod subscription;
 pub mod totals;
 
 pub use error::{Error, FieldError};

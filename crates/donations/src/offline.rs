@@ -126,6 +126,7 @@ pub fn record_offline(
         provider: None,
         // Staff type it: the donor's language is not known, the receipt is the campaign's.
         locale: None,
+        interval: crate::subscription::Interval::Once,
     };
     conn.write_transaction(|conn| {
         let id = pledge_store::insert(conn, &new)?;

@@ -126,6 +126,7 @@ mod tests {
             counted_at: None,
             locale: None,
             decline_reason: None,
+            subscription_id: None,
         }
     }
 

@@ -22,6 +22,7 @@ use crate::ledger_source::LedgerSource;
 use crate::money::{Money, Stated};
 use crate::pledge::{DeclineReason, PledgeState};
 use crate::pledge_store::{self, PledgeRecord, ProviderIds};
+use crate::subscription::{self, SubscriptionStatus};
 use crate::totals::TotalsChange;
 use crate::Error;
 
@@ -79,6 +80,22 @@ pub enum PaymentEvent {
         /// What this refund gave back (in its payment's currency).
         amount: Stated,
     },
+    /// The provider charged a monthly gift (a charge after the first, which its checkout paid).
+    SubscriptionCharged {
+        /// The provider's subscription.
+        subscription_id: String,
+        /// The charge's payment (Stripe's invoice, TipTop Pay's transaction): counted once.
+        payment_id: String,
+        /// What was charged.
+        amount: Stated,
+    },
+    /// A monthly gift's state at the provider changed (a failed charge, a cancel, an end).
+    SubscriptionChanged {
+        /// The provider's subscription.
+        subscription_id: String,
+        /// Its state now.
+        status: SubscriptionStatus,
+    },
     /// A dispute opened or its funds were withdrawn: the money is held out.
     DisputeFundsHeld(DisputeFacts),
     /// A dispute's funds came back (reinstated, or the dispute closed won).
@@ -105,6 +122,8 @@ pub struct CheckoutFacts {
     pub amount: Option<Stated>,
     /// Whether the money is confirmed.
     pub paid: bool,
+    /// The subscription a monthly gift's checkout started, by the provider's id.
+    pub subscription_id: Option<String>,
 }
 
 /// The facts of a dispute.
@@ -354,6 +373,21 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent, totals: &mut Option<TotalsChan
             let why = if closed { format!("pledge {outcome}") } else { "pledge not pending: left as it is".into() };
             Ok((Processed::Recorded(why), Some(pledge.id)))
         }
+        PaymentEvent::SubscriptionCharged { subscription_id, payment_id, amount } => {
+            charge(conn, subscription_id, payment_id, amount, totals)
+        }
+        PaymentEvent::SubscriptionChanged { subscription_id, status } => {
+            let Some(found) = subscription::find_by_provider_id(conn, subscription_id)? else {
+                let why = format!("subscription {subscription_id} is not one this installation made");
+                return Ok((Processed::NotOurs(why), None));
+            };
+            let changed = subscription::set_status(conn, found.id, *status)?;
+            let why = match changed {
+                true => format!("subscription {} now {status}", found.id),
+                false => format!("subscription {} stays {}", found.id, found.status),
+            };
+            Ok((Processed::Recorded(why), Some(found.first_pledge_id)))
+        }
         PaymentEvent::PaymentAuthorized { payment_id, pledge_ref } => {
             let pledge = match ours(conn, pledge_ref.as_deref())? {
                 Ok(pledge) => pledge,
@@ -487,6 +521,10 @@ fn checkout(conn: &mut DbConn, facts: &CheckoutFacts, totals: &mut Option<Totals
         Ok(pledge) => pledge,
         Err(not_ours) => return Ok(not_ours),
     };
+    // A monthly gift's checkout made its subscription at the provider: ours starts (once).
+    if let (Some(provider_id), Some(ours), true) = (&facts.subscription_id, pledge.subscription_id, facts.paid) {
+        subscription::started(conn, ours, provider_id)?;
+    }
     let ids = ProviderIds::missing(conn, &pledge, Some(&facts.session_id), facts.payment_id.as_deref())?;
     if !facts.paid {
         ids.write(conn, pledge.id)?;
@@ -499,6 +537,37 @@ fn checkout(conn: &mut DbConn, facts: &CheckoutFacts, totals: &mut Option<Totals
         return Ok((Processed::Flagged(why), Some(pledge.id)));
     };
     count_payment(conn, &pledge, ids, payment_id, amount, totals)
+}
+
+/// Counts a monthly gift's charge once: a pledge of its own, on the campaign the gift was made
+/// for. A charge for a subscription not known yet may precede its start (ask again); one after
+/// the gift was stopped still counts (money received is never dropped) and is flagged.
+fn charge(
+    conn: &mut DbConn,
+    subscription_id: &str,
+    payment_id: &str,
+    amount: &Stated,
+    totals: &mut Option<TotalsChange>,
+) -> Result<Applied, Error> {
+    let Some(found) = subscription::find_by_provider_id(conn, subscription_id)? else {
+        return Err(Error::NotYetKnown(format!("no subscription known as {subscription_id}")));
+    };
+    let pledge = match pledge_store::find_by_payment(conn, payment_id)? {
+        Some(made) => pledge_store::lock(conn, made.id)?,
+        None => subscription::charge_pledge(conn, &found, payment_id)?,
+    };
+    let ids = ProviderIds::missing(conn, &pledge, None, Some(payment_id))?;
+    let applied = count_payment(conn, &pledge, ids, payment_id, amount, totals)?;
+    if matches!(found.status, SubscriptionStatus::Cancelled | SubscriptionStatus::Ended) {
+        if let Processed::Counted { .. } = applied.0 {
+            let why = format!(
+                "a charge {payment_id} after the monthly gift was stopped ({}): check with the donor",
+                found.status
+            );
+            pledge_store::flag(conn, pledge.id, &why)?;
+        }
+    }
+    Ok(applied)
 }
 
 /// Counts a payment for `pledge` (locked), linking `ids` with it.

@@ -6,6 +6,8 @@ use crate::money::{Currency, Money};
 
 use crate::Error;
 
+use crate::subscription::Interval;
+
 demeu_db::stored_enum! {
     /// Where a pledge is in its life. `Paid` is the only state whose money counts; what happened
     /// after payment (refunds, disputes) is read from the amounts, not from here.
@@ -183,6 +185,11 @@ pub struct PledgeRequest {
     /// Ask for news by mail (needs an email).
     #[serde(default)]
     pub subscribe: bool,
+    /// `once` (the default) or `month`: a monthly gift, charged by the provider each month until
+    /// stopped (needs an email: a donor is told of every change to it).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "month"))]
+    pub interval: Option<String>,
 }
 
 /// Checks a donor's request against the campaign; every failing field is reported at once.
@@ -229,6 +236,16 @@ pub fn validate_request(
     if req.subscribe && email.is_none() && !errors.iter().any(|e| e.field == "email") {
         errors.push(FieldError::new("email", "is needed to subscribe").translated("error-email-needed", vec![]));
     }
+    let interval = match req.interval.as_deref().map(str::trim) {
+        None | Some("") => Interval::Once,
+        Some(word) => word.parse().unwrap_or_else(|_| {
+            errors.push(FieldError::new("interval", "must be once or month").translated("error-interval", vec![]));
+            Interval::Once
+        }),
+    };
+    if interval == Interval::Month && email.is_none() && !errors.iter().any(|e| e.field == "email") {
+        errors.push(FieldError::new("email", "is needed for a monthly gift").translated("error-email-monthly", vec![]));
+    }
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
     }
@@ -245,6 +262,7 @@ pub fn validate_request(
         reference: None,
         provider: None,
         locale: None,
+        interval,
     })
 }
 
@@ -279,6 +297,8 @@ pub struct NewPledge {
     pub provider: Option<ProviderKind>,
     /// The language the donor gives in, when known (their receipt's).
     pub locale: Option<crate::campaign::Locale>,
+    /// Once, or the first of a monthly gift's.
+    pub interval: Interval,
 }
 
 #[cfg(test)]

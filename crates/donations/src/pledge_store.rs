@@ -74,6 +74,8 @@ pub struct PledgeRecord {
     pub locale: Option<Locale>,
     /// Why its payment failed, when the provider said.
     pub decline_reason: Option<DeclineReason>,
+    /// The monthly gift it is a charge of (its first pledge included).
+    pub subscription_id: Option<crate::ids::SubscriptionId>,
 }
 
 /// A pledge's row as stored: its amounts are counts of the `currency` column's minor unit.
@@ -106,6 +108,7 @@ pub struct PledgeRow {
     counted_at: Option<NaiveDateTime>,
     locale: Option<Locale>,
     decline_reason: Option<DeclineReason>,
+    subscription_id: Option<crate::ids::SubscriptionId>,
 }
 
 impl From<PledgeRow> for PledgeRecord {
@@ -138,6 +141,7 @@ impl From<PledgeRow> for PledgeRecord {
             counted_at: row.counted_at,
             locale: row.locale,
             decline_reason: row.decline_reason,
+            subscription_id: row.subscription_id,
         }
     }
 }

@@ -474,7 +474,10 @@ fn give_form(
     let v = &forms.give.values;
     let chosen = v.chosen(spec);
     let amount = v.shown_amount(spec);
-    let button_with = |amount: &str| tr.t_with("give-button-amount", &[("amount", amount.to_string().into())]);
+    let monthly = v.interval == "month";
+    let button_in = |key: &str, amount: &str| tr.t_with(key, &[("amount", amount.to_string().into())]);
+    let button_with =
+        |amount: &str| button_in(if monthly { "give-button-amount-month" } else { "give-button-amount" }, amount);
     let e = &forms.give.errors;
     let more_open = !v.donor_name.is_empty()
         || !v.message.is_empty()
@@ -520,6 +523,11 @@ fn give_form(
                             (errors_for(tr, e, "amount"))
                         }
                     }
+                    fieldset.interval {
+                        legend { (tr.t("interval-legend")) }
+                        label.check { input type="radio" name="interval" value="once" checked[!monthly]; " " (tr.t("interval-once")) }
+                        label.check { input type="radio" name="interval" value="month" checked[monthly]; " " (tr.t("interval-month")) }
+                    }
                     div.field {
                         label for="donor-email" { (tr.t("email-label")) }
                         input #donor-email type="email" name="email" maxlength="254" autocomplete="email"
@@ -552,7 +560,8 @@ fn give_form(
                         (errors_for(tr, e, "subscribe"))
                     }
                     @if let Some(problem) = &forms.give.problem { p.alert role="alert" { (problem) } }
-                    button #give-submit type="submit" data-plain=(tr.t("give-button")) data-with=(button_with("#")) {
+                    button #give-submit type="submit" data-plain=(tr.t("give-button"))
+                        data-with=(button_in("give-button-amount", "#")) data-with-month=(button_in("give-button-amount-month", "#")) {
                         @match amount {
                             Some(amount) => (button_with(&money(tr.lang, amount))),
                             None => (tr.t("give-button")),

@@ -94,6 +94,8 @@ pub struct GiveValues {
     /// `on` when checked.
     #[serde(deserialize_with = "checkbox")]
     pub subscribe: bool,
+    /// `once` or `month`.
+    pub interval: String,
 }
 
 fn checkbox<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
@@ -299,11 +301,18 @@ pub async fn give(
         hide_amount: values.hide_amount,
         message: GiveValues::optional(&values.message),
         subscribe: values.subscribe,
+        interval: GiveValues::optional(&values.interval),
     };
     // The same key with the same values replays the first answer: a double click pays once.
     let fingerprint = format!(
-        "{amount}\n{:?}\n{:?}\n{}\n{}\n{:?}\n{}",
-        request.donor_name, request.email, request.anonymous, request.hide_amount, request.message, request.subscribe
+        "{amount}\n{:?}\n{:?}\n{}\n{}\n{:?}\n{}\n{:?}",
+        request.donor_name,
+        request.email,
+        request.anonymous,
+        request.hide_amount,
+        request.message,
+        request.subscribe,
+        request.interval
     );
     let key = Some(values.key.trim().to_string()).filter(|k| crate::idempotency::check_key(k).is_ok());
     let client = client_ip::of(&req);

@@ -56,6 +56,7 @@ pub fn try_again(tr: &Tr, slug: &str, pledge: &PledgeRecord) -> Markup {
                 (checked("anonymous", pledge.anonymous))
                 (checked("hide_amount", pledge.hide_amount))
                 (checked("subscribe", pledge.subscribe))
+                @if pledge.subscription_id.is_some() { (hidden("interval", "month")) }
                 button type="submit" { (tr.t_with("unpaid-try-again", &[("amount", money(tr.lang, pledge.amount).into())])) }
         }
     }

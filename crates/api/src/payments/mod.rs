@@ -142,6 +142,11 @@ pub trait PaymentProvider: Send + Sync {
     /// Which one: stored with each pledge it makes.
     fn kind(&self) -> ProviderKind;
 
+    /// Whether its checkout can start a monthly gift (a subscription it charges each month).
+    fn takes_monthly(&self) -> bool {
+        false
+    }
+
     /// Makes a checkout for a pledge. Calling it twice for one pledge makes one checkout.
     fn create_checkout<'a>(&'a self, request: &'a CheckoutRequest) -> ProviderFuture<'a, Checkout>;
 

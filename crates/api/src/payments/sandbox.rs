@@ -31,6 +31,46 @@ impl SandboxProvider {
         paid_session(&self.secret, session_id, pledge_id, amount)
     }
 
+    /// The event "Pay" sends for a monthly gift's first checkout: paid by its first invoice,
+    /// starting subscription `subscription` (the sandbox's id for it).
+    pub fn paid_monthly(&self, session_id: &str, pledge_id: &str, amount: Money, subscription: &str) -> SignedDelivery {
+        signed_event(
+            &self.secret,
+            "checkout.session.completed",
+            json!({
+                "id": session_id,
+                "object": "checkout.session",
+                "mode": "subscription",
+                "status": "complete",
+                "payment_status": "paid",
+                "client_reference_id": pledge_id,
+                "metadata": {"pledge_id": pledge_id},
+                "subscription": subscription,
+                "invoice": format!("in_sandbox_{}", pledge_id.replace('-', "")),
+                "amount_total": amount.minor,
+                "currency": amount.currency.code().to_lowercase(),
+            }),
+        )
+    }
+
+    /// The provider's next monthly charge of `subscription` (the sandbox's id), now: a paid
+    /// invoice of its own, as Stripe sends one each month.
+    pub fn charged(&self, subscription: &str, amount: Money) -> SignedDelivery {
+        signed_event(
+            &self.secret,
+            "invoice.paid",
+            json!({
+                "id": format!("in_sandbox_{}", uuid::Uuid::new_v4().simple()),
+                "object": "invoice",
+                "billing_reason": "subscription_cycle",
+                "status": "paid",
+                "amount_paid": amount.minor,
+                "currency": amount.currency.code().to_lowercase(),
+                "parent": {"type": "subscription_details", "subscription_details": {"subscription": subscription}},
+            }),
+        )
+    }
+
     /// The event "Decline" sends, signed.
     pub fn declined(&self, session_id: &str, pledge_id: &str, amount: Money) -> SignedDelivery {
         declined_session(&self.secret, session_id, pledge_id, amount)
@@ -46,6 +86,11 @@ pub fn sandbox_secret(settings: &Settings, pool: &demeu_db::DbPool) -> anyhow::R
     }
     let mut conn = pool.get()?;
     Ok(demeu_db::secrets::get_or_create(&mut conn, "sandbox_webhook_secret")?)
+}
+
+/// The id the sandbox gives a monthly gift's subscription (ours is `subscription`).
+pub fn subscription_id(subscription: &str) -> String {
+    format!("sub_sandbox_{}", subscription.replace('-', ""))
 }
 
 /// The payment id the sandbox gives a pledge's payment.
@@ -119,6 +164,10 @@ pub fn declined_session(secret: &str, session_id: &str, pledge_id: &str, amount:
 impl PaymentProvider for SandboxProvider {
     fn kind(&self) -> ProviderKind {
         ProviderKind::Sandbox
+    }
+
+    fn takes_monthly(&self) -> bool {
+        true
     }
 
     fn create_checkout<'a>(&'a self, _request: &'a CheckoutRequest) -> ProviderFuture<'a, Checkout> {

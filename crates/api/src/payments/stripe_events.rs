@@ -5,6 +5,7 @@
 use donations::money::Stated;
 use donations::payment_events::{CheckoutFacts, Delivery, DisputeFacts, PaymentEvent};
 use donations::pledge::PledgeState;
+use donations::subscription::SubscriptionStatus;
 use serde_json::Value;
 
 use super::provider_id::ProviderId;
@@ -102,17 +103,61 @@ fn decode_object(event_type: &str, o: &Value) -> Result<PaymentEvent, Undecodabl
             // warning_closed and the like: no money moved.
             _ => PaymentEvent::Other,
         },
+        // A monthly gift's first invoice is paid by its checkout, which counts it: only the
+        // later ones are charges of their own.
+        "invoice.paid" => match (invoice_subscription(o)?, str_at(o, OBJECT, "billing_reason")?.as_deref()) {
+            (Some(_), Some("subscription_create")) | (None, _) => PaymentEvent::Other,
+            (Some(subscription_id), _) => PaymentEvent::SubscriptionCharged {
+                subscription_id,
+                payment_id: required(o, "id")?,
+                amount: stated(o, "amount_paid")?,
+            },
+        },
+        "invoice.payment_failed" => match invoice_subscription(o)? {
+            Some(subscription_id) => {
+                PaymentEvent::SubscriptionChanged { subscription_id, status: SubscriptionStatus::PastDue }
+            }
+            None => PaymentEvent::Other,
+        },
+        "customer.subscription.updated" | "customer.subscription.deleted" => {
+            let status = match (event_type, str_at(o, OBJECT, "status")?.as_deref()) {
+                ("customer.subscription.deleted", _) | (_, Some("canceled")) => Some(SubscriptionStatus::Cancelled),
+                (_, Some("active" | "trialing")) => Some(SubscriptionStatus::Active),
+                (_, Some("past_due" | "unpaid")) => Some(SubscriptionStatus::PastDue),
+                (_, Some("incomplete_expired")) => Some(SubscriptionStatus::Ended),
+                // incomplete, paused: nothing we act on.
+                _ => None,
+            };
+            match status {
+                Some(status) => PaymentEvent::SubscriptionChanged { subscription_id: required(o, "id")?, status },
+                None => PaymentEvent::Other,
+            }
+        }
         _ => PaymentEvent::Other,
     })
+}
+
+/// The subscription an invoice belongs to: under `parent.subscription_details` since the API
+/// version 2025-03-31 (Demeu's), at `subscription` before.
+fn invoice_subscription(o: &Value) -> Result<Option<String>, NotAnEvent> {
+    let details = o.get("parent").and_then(|p| p.get("subscription_details"));
+    match details {
+        Some(details) => id_of_at(details, "data.object.parent.subscription_details.", "subscription"),
+        None => id_of(o, "subscription"),
+    }
 }
 
 fn checkout(o: &Value) -> Result<CheckoutFacts, Undecodable> {
     let total = o.get("amount_total").and_then(Value::as_i64);
     let currency = str_at(o, OBJECT, "currency")?;
+    // A monthly gift's session (mode `subscription`) is paid by its first invoice and starts
+    // its subscription; a one-off's by its PaymentIntent.
+    let monthly = o.get("mode").and_then(Value::as_str) == Some("subscription");
     Ok(CheckoutFacts {
         session_id: required(o, "id")?,
         pledge_ref: pledge_ref(o)?,
-        payment_id: id_of(o, "payment_intent")?,
+        payment_id: if monthly { id_of(o, "invoice")? } else { id_of(o, "payment_intent")? },
+        subscription_id: if monthly { id_of(o, "subscription")? } else { None },
         amount: total.zip(currency).map(|(minor, currency)| Stated::new(minor, currency)),
         paid: o.get("payment_status").and_then(Value::as_str) == Some("paid"),
     })
@@ -158,9 +203,14 @@ fn str_at(o: &Value, at: &str, key: &str) -> Result<Option<String>, NotAnEvent> 
 
 /// An id field that Stripe may send as a string or, when expanded, as an object.
 fn id_of(o: &Value, key: &str) -> Result<Option<String>, NotAnEvent> {
+    id_of_at(o, OBJECT, key)
+}
+
+/// [`id_of`] for an object at `at` in the event.
+fn id_of_at(o: &Value, at: &str, key: &str) -> Result<Option<String>, NotAnEvent> {
     match o.get(key) {
-        Some(Value::String(_)) => str_at(o, OBJECT, key),
-        Some(expanded @ Value::Object(_)) => str_at(expanded, &format!("{OBJECT}{key}."), "id"),
+        Some(Value::String(_)) => str_at(o, at, key),
+        Some(expanded @ Value::Object(_)) => str_at(expanded, &format!("{at}{key}."), "id"),
         _ => Ok(None),
     }
 }
@@ -199,7 +249,72 @@ mod tests {
                 payment_id: Some("pi_1".into()),
                 amount: Some(Stated::new(500000, "kzt")),
                 paid: true,
+                subscription_id: None,
             }))
+        );
+    }
+
+    /// Issue 25: a monthly gift's events as Stripe sends them (API 2025-03-31: an invoice names
+    /// its subscription under `parent`; before, at `subscription`).
+    #[test]
+    fn monthly_gifts_are_read_from_their_invoices_and_sessions() {
+        let event = |kind: &str, object: serde_json::Value| {
+            decode(
+                json!({"id": "evt_m", "object": "event", "type": kind, "created": 1, "data": {"object": object}})
+                    .to_string()
+                    .as_str(),
+            )
+            .expect("event")
+            .decoded
+        };
+        let session = event(
+            "checkout.session.completed",
+            json!({"id": "cs_m", "mode": "subscription", "client_reference_id": "p-1", "subscription": "sub_1",
+                   "invoice": "in_1", "payment_intent": null, "amount_total": 500000, "currency": "kzt",
+                   "payment_status": "paid"}),
+        );
+        assert!(matches!(session, Ok(PaymentEvent::CheckoutCompleted(CheckoutFacts {
+            ref payment_id, ref subscription_id, .. })) if payment_id.as_deref() == Some("in_1") && subscription_id.as_deref() == Some("sub_1")));
+        let cycle = |parent: bool| {
+            let mut invoice =
+                json!({"id": "in_2", "billing_reason": "subscription_cycle", "amount_paid": 500000, "currency": "kzt"});
+            match parent {
+                true => invoice["parent"] = json!({"subscription_details": {"subscription": "sub_1"}}),
+                false => invoice["subscription"] = json!("sub_1"),
+            }
+            event("invoice.paid", invoice)
+        };
+        for parent in [true, false] {
+            assert_eq!(
+                cycle(parent),
+                Ok(PaymentEvent::SubscriptionCharged {
+                    subscription_id: "sub_1".into(),
+                    payment_id: "in_2".into(),
+                    amount: Stated::new(500000, "kzt"),
+                })
+            );
+        }
+        let first = event(
+            "invoice.paid",
+            json!({"id": "in_1", "billing_reason": "subscription_create",
+            "subscription": "sub_1", "amount_paid": 500000, "currency": "kzt"}),
+        );
+        assert_eq!(first, Ok(PaymentEvent::Other), "the checkout counts the first invoice");
+        let deleted = event("customer.subscription.deleted", json!({"id": "sub_1", "status": "canceled"}));
+        assert_eq!(
+            deleted,
+            Ok(PaymentEvent::SubscriptionChanged {
+                subscription_id: "sub_1".into(),
+                status: SubscriptionStatus::Cancelled
+            })
+        );
+        let failed = event("invoice.payment_failed", json!({"id": "in_3", "subscription": "sub_1"}));
+        assert_eq!(
+            failed,
+            Ok(PaymentEvent::SubscriptionChanged {
+                subscription_id: "sub_1".into(),
+                status: SubscriptionStatus::PastDue
+            })
         );
     }
 

@@ -44,7 +44,8 @@ pub fn after_site(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/sandbox/checkout/{session}").route(web::get().to(sandbox::show)))
         .service(web::resource("/sandbox/checkout/{session}/pay").route(web::post().to(sandbox::pay)))
-        .service(web::resource("/sandbox/checkout/{session}/decline").route(web::post().to(sandbox::decline)));
+        .service(web::resource("/sandbox/checkout/{session}/decline").route(web::post().to(sandbox::decline)))
+        .service(web::resource("/sandbox/subscriptions/{id}/charge").route(web::post().to(sandbox::charge)));
 }
 
 /// Who may call a route of the table from another origin (see [`crate::cors`]).

@@ -60,6 +60,9 @@ pub struct PledgeView {
     /// Why its payment failed, when the provider said (null otherwise).
     #[schema(schema_with = crate::stored_schema::nullable_names::<donations::pledge::DeclineReason>)]
     pub decline_reason: Option<donations::pledge::DeclineReason>,
+    /// `once`, or `month` for a monthly gift's pledges (its first and each charge).
+    #[schema(schema_with = crate::stored_schema::names::<donations::subscription::Interval>)]
+    pub interval: donations::subscription::Interval,
     /// When it was made.
     pub created_at: DateTime<Utc>,
 }
@@ -82,6 +85,10 @@ pub async fn show(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
                 currency: pledge.currency,
                 status: pledge.display_status(),
                 decline_reason: pledge.decline_reason,
+                interval: match pledge.subscription_id {
+                    Some(_) => donations::subscription::Interval::Month,
+                    None => donations::subscription::Interval::Once,
+                },
                 created_at: utc(pledge.created_at),
             })
         })

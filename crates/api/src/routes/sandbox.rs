@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use donations::payment_events::Processed;
-use donations::pledge::DisplayStatus;
+use donations::pledge::{DisplayStatus, ProviderKind};
 use donations::pledge_store::{self, PledgeRecord};
 use maud::html;
 
@@ -71,9 +71,34 @@ pub async fn pay(state: web::Data<AppState>, session: web::Path<String>) -> Resu
     let session = session.into_inner();
     let pledge = pledge_of(&state, session.clone()).await?;
     let sandbox = state.providers.sandbox.as_ref().ok_or_else(|| ApiError::NotFound("checkout".into()))?;
-    deliver(&state, sandbox.paid(&session, &pledge.id.to_string(), pledge.amount)).await?;
+    let paid = match pledge.subscription_id {
+        Some(ours) => sandbox.paid_monthly(
+            &session,
+            &pledge.id.to_string(),
+            pledge.amount,
+            &crate::payments::sandbox::subscription_id(&ours.to_string()),
+        ),
+        None => sandbox.paid(&session, &pledge.id.to_string(), pledge.amount),
+    };
+    deliver(&state, paid).await?;
     let slug = slug_of(&state, &pledge).await?;
     Ok(see_other(thanks_url("", &slug, pledge.id)))
+}
+
+/// `POST /sandbox/subscriptions/{id}/charge`: the sandbox's next monthly charge of a monthly
+/// gift, now (a signed `invoice.paid`, through the webhook path), so that a demo and the tests
+/// see the second month without waiting one. Answers what became of it.
+pub async fn charge(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let sandbox = state.providers.sandbox.as_ref().ok_or_else(|| ApiError::NotFound("path".into()))?;
+    let id: donations::ids::SubscriptionId =
+        id.into_inner().parse().map_err(|_| ApiError::NotFound("subscription".into()))?;
+    let found = state.pool.run(move |conn| donations::subscription::find(conn, id)).await?;
+    let Some(provider_id) = found.provider_subscription_id.filter(|_| found.provider == ProviderKind::Sandbox) else {
+        return Err(ApiError::Conflict("the sandbox has not started this subscription".into()));
+    };
+    let processed = deliver(&state, sandbox.charged(&provider_id, found.amount)).await?;
+    let counted = matches!(processed, Processed::Counted { .. });
+    Ok(HttpResponse::Ok().json(serde_json::json!({"charged": counted, "outcome": processed.outcome().as_str()})))
 }
 
 /// "Decline": a failed payment event, then back to the donate form with the amount kept.

@@ -10,6 +10,7 @@ use donations::campaign::Campaign;
 use donations::ids::PledgeId;
 use donations::pledge::{validate_request, NewPledge, PledgeRequest};
 use donations::pledge_store::{self, PledgeRecord};
+use donations::subscription::Interval;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -33,6 +34,18 @@ pub struct PledgeCreated {
     pub currency: donations::money::Currency,
     /// Where the donor pays.
     pub checkout_url: String,
+    /// A monthly gift's subscription (pending until the checkout is paid).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub subscription: Option<SubscriptionRef>,
+}
+
+/// A monthly gift's subscription, as a pledge's answer names it.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SubscriptionRef {
+    /// Ours.
+    pub id: Uuid,
+    /// `pending`, `active`, `past_due`, `cancelled` or `ended`.
+    pub status: String,
 }
 
 /// A key held by this request: its scope and value.
@@ -57,6 +70,7 @@ pub async fn pledge(
     }
     let held: HeldKey = key.map(|k| (format!("pledge:{slug}"), k));
     let provider = state.providers.active.kind();
+    let takes_monthly = state.providers.active.takes_monthly();
     let ctx = state.mail.clone();
     let held_in = held.clone();
     let prepared = state
@@ -76,7 +90,17 @@ pub async fn pledge(
                     pledge_store::find(conn, id)?
                 }
                 Begin::Fresh | Begin::Resume(None) => {
-                    let new = match validate_request(&campaign, &request, Utc::now()) {
+                    let checked = validate_request(&campaign, &request, Utc::now()).and_then(|new| {
+                        match new.interval == Interval::Month && !takes_monthly {
+                            true => Err(donations::Error::Invalid(vec![donations::FieldError::new(
+                                "interval",
+                                "monthly gifts are not taken with this payment provider yet",
+                            )
+                            .translated("error-monthly-unavailable", vec![])])),
+                            false => Ok(new),
+                        }
+                    });
+                    let new = match checked {
                         Ok(new) => NewPledge { provider: Some(provider), locale: lang, ..new },
                         Err(refused) => {
                             // Nothing was made: the key is free for the corrected request.
@@ -87,7 +111,10 @@ pub async fn pledge(
                         }
                     };
                     conn.write_transaction(|conn| {
-                        let id = pledge_store::insert(conn, &new)?;
+                        let id = match new.interval {
+                            Interval::Month => donations::subscription::start_pending(conn, &new)?,
+                            Interval::Once => pledge_store::insert(conn, &new)?,
+                        };
                         // Asking for news starts a subscription like any other: confirmed by its link.
                         if let (true, Some(email)) = (new.subscribe, &new.email) {
                             crate::mail::compose::subscribe(conn, &ctx, &campaign, email, new.locale)?;
@@ -162,6 +189,13 @@ async fn checkout(
         amount: pledge.amount.minor,
         currency: pledge.currency,
         checkout_url: made,
+        subscription: match pledge.subscription_id {
+            Some(id) => {
+                let found = state.pool.run(move |conn| donations::subscription::find(conn, id)).await?;
+                Some(SubscriptionRef { id: id.as_uuid(), status: found.status.as_str().to_string() })
+            }
+            None => None,
+        },
     };
     if let Some((scope, key)) = held {
         let stored =

@@ -1,0 +1,226 @@
+//! Monthly gifts: a subscription at the provider and its row here. The donor's first gift is a
+//! pledge like any (made on the form, paid at the checkout that also starts the subscription);
+//! each later charge the provider makes becomes a pledge of its own, linked to the subscription
+//! and counted once by the provider's payment id, on the campaign the gift was made for.
+
+use chrono::NaiveDateTime;
+use demeu_db::schema::{pledges, subscriptions};
+use demeu_db::DbConn;
+use diesel::prelude::*;
+
+use crate::ids::{CampaignId, PledgeId, SubscriptionId};
+use crate::money::{Currency, Money};
+use crate::pledge::{NewPledge, PaymentMethod, ProviderKind};
+use crate::pledge_store::{self, PledgeRecord};
+use crate::Error;
+
+demeu_db::stored_enum! {
+    /// How often a gift is given.
+    pub enum Interval("interval") {
+        /// Once.
+        Once = "once",
+        /// Every month, until the donor or staff stop it.
+        Month = "month",
+    }
+}
+
+demeu_db::stored_enum! {
+    /// Where a subscription is in its life, as its provider last told (or staff or the donor
+    /// made it).
+    pub enum SubscriptionStatus("subscription status") {
+        /// Made with its first pledge; the provider has not started it yet.
+        Pending = "pending",
+        /// Charged each month.
+        Active = "active",
+        /// A charge failed: the provider tries again; the donor is told how to fix the card.
+        PastDue = "past_due",
+        /// Stopped by the donor, staff or the provider: no more charges.
+        Cancelled = "cancelled",
+        /// Never started (its first checkout ended unpaid), or ended by the provider.
+        Ended = "ended",
+    }
+}
+
+/// A stored subscription, its amount in its currency.
+#[derive(Debug, Clone)]
+pub struct Subscription {
+    /// Ours.
+    pub id: SubscriptionId,
+    /// The campaign each charge counts for.
+    pub campaign_id: CampaignId,
+    /// The pledge the donor made on the form (its name, wall choices and language are each
+    /// charge's).
+    pub first_pledge_id: PledgeId,
+    /// Each month's amount.
+    pub amount: Money,
+    /// Where the receipts and every word about it go.
+    pub email: String,
+    /// Who charges.
+    pub provider: ProviderKind,
+    /// The provider's id, once it made the subscription.
+    pub provider_subscription_id: Option<String>,
+    /// Its state.
+    pub status: SubscriptionStatus,
+    /// Made.
+    pub created_at: NaiveDateTime,
+    /// Last changed.
+    pub updated_at: NaiveDateTime,
+    /// When it was stopped.
+    pub cancelled_at: Option<NaiveDateTime>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = subscriptions)]
+struct SubscriptionRow {
+    id: SubscriptionId,
+    campaign_id: CampaignId,
+    first_pledge_id: PledgeId,
+    amount: i64,
+    currency: Currency,
+    email: String,
+    provider: ProviderKind,
+    provider_subscription_id: Option<String>,
+    status: SubscriptionStatus,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    cancelled_at: Option<NaiveDateTime>,
+}
+
+impl From<SubscriptionRow> for Subscription {
+    fn from(r: SubscriptionRow) -> Self {
+        Subscription {
+            id: r.id,
+            campaign_id: r.campaign_id,
+            first_pledge_id: r.first_pledge_id,
+            amount: Money::new(r.amount, r.currency),
+            email: r.email,
+            provider: r.provider,
+            provider_subscription_id: r.provider_subscription_id,
+            status: r.status,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            cancelled_at: r.cancelled_at,
+        }
+    }
+}
+
+/// Stores a monthly gift's first pledge (`new`, which must have an email and a provider) and
+/// its subscription, pending, inside the caller's transaction; the pledge's id.
+pub fn start_pending(conn: &mut DbConn, new: &NewPledge) -> Result<PledgeId, Error> {
+    let (Some(email), Some(provider)) = (&new.email, new.provider) else {
+        return Err(Error::Corrupt("a monthly gift without an email or a provider".into()));
+    };
+    let pledge_id = pledge_store::insert(conn, new)?;
+    let id = SubscriptionId::new();
+    let now = demeu_db::now();
+    diesel::insert_into(subscriptions::table)
+        .values((
+            subscriptions::id.eq(id),
+            subscriptions::campaign_id.eq(new.campaign_id),
+            subscriptions::first_pledge_id.eq(pledge_id),
+            subscriptions::amount.eq(new.amount.minor),
+            subscriptions::currency.eq(new.amount.currency),
+            subscriptions::email.eq(email),
+            subscriptions::provider.eq(provider),
+            subscriptions::status.eq(SubscriptionStatus::Pending),
+            subscriptions::created_at.eq(now),
+            subscriptions::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    diesel::update(pledges::table.find(pledge_id)).set(pledges::subscription_id.eq(id)).execute(conn)?;
+    Ok(pledge_id)
+}
+
+/// The subscription with id `id`.
+pub fn find(conn: &mut DbConn, id: SubscriptionId) -> Result<Subscription, Error> {
+    let row = subscriptions::table
+        .find(id)
+        .select(SubscriptionRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound("subscription"))?;
+    Ok(row.into())
+}
+
+/// The subscription its provider knows as `provider_id`, if it is ours (each provider's ids have
+/// their own shape: `sub_…` Stripe's, `sc_…` TipTop Pay's, `sub_sandbox_…` the sandbox's).
+pub fn find_by_provider_id(conn: &mut DbConn, provider_id: &str) -> Result<Option<Subscription>, Error> {
+    let row = subscriptions::table
+        .filter(subscriptions::provider_subscription_id.eq(provider_id))
+        .select(SubscriptionRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(row.map(Into::into))
+}
+
+/// Links subscription `id` with the provider's `provider_id` and makes it active, when its
+/// first checkout was paid. Once: a second start (the same event again) changes nothing, and a
+/// subscription stopped meanwhile stays stopped.
+pub fn started(conn: &mut DbConn, id: SubscriptionId, provider_id: &str) -> Result<bool, Error> {
+    let changed =
+        diesel::update(subscriptions::table.find(id).filter(subscriptions::status.eq(SubscriptionStatus::Pending)))
+            .set((
+                subscriptions::provider_subscription_id.eq(provider_id),
+                subscriptions::status.eq(SubscriptionStatus::Active),
+                subscriptions::updated_at.eq(demeu_db::now()),
+            ))
+            .execute(conn)?;
+    Ok(changed > 0)
+}
+
+/// Sets subscription `id`'s status as its provider, staff or the donor changed it; a cancelled
+/// or ended subscription stays so (a late "past due" does not revive it).
+pub fn set_status(conn: &mut DbConn, id: SubscriptionId, status: SubscriptionStatus) -> Result<bool, Error> {
+    let now = demeu_db::now();
+    let stopped = [SubscriptionStatus::Cancelled, SubscriptionStatus::Ended];
+    let target = subscriptions::table.find(id).filter(subscriptions::status.ne_all(stopped));
+    let changed = match status {
+        SubscriptionStatus::Cancelled | SubscriptionStatus::Ended => diesel::update(target)
+            .set((
+                subscriptions::status.eq(status),
+                subscriptions::cancelled_at.eq(Some(now)),
+                subscriptions::updated_at.eq(now),
+            ))
+            .execute(conn)?,
+        _ => diesel::update(target)
+            .set((subscriptions::status.eq(status), subscriptions::updated_at.eq(now)))
+            .execute(conn)?,
+    };
+    Ok(changed > 0)
+}
+
+/// A charge's pledge for `subscription`, pending until its payment counts: the first pledge's
+/// name, wall choices and language; no message (the donor wrote one once); the provider's
+/// payment already linked, so that the same charge delivered again finds this pledge.
+pub fn charge_pledge(conn: &mut DbConn, subscription: &Subscription, payment_id: &str) -> Result<PledgeRecord, Error> {
+    let first = pledge_store::find(conn, subscription.first_pledge_id)?;
+    let new = NewPledge {
+        campaign_id: subscription.campaign_id,
+        amount: subscription.amount,
+        donor_name: first.donor_name.clone(),
+        email: Some(subscription.email.clone()),
+        anonymous: first.anonymous,
+        hide_amount: first.hide_amount,
+        message: None,
+        subscribe: false,
+        method: PaymentMethod::Online,
+        reference: None,
+        provider: Some(subscription.provider),
+        locale: first.locale,
+        interval: Interval::Month,
+    };
+    let id = pledge_store::insert(conn, &new)?;
+    diesel::update(pledges::table.find(id))
+        .set((pledges::subscription_id.eq(subscription.id), pledges::provider_payment_id.eq(payment_id)))
+        .execute(conn)?;
+    pledge_store::lock(conn, id)
+}
+
+/// Every charge of subscription `id`, oldest first.
+pub fn charges(conn: &mut DbConn, id: SubscriptionId) -> Result<Vec<PledgeRecord>, Error> {
+    Ok(pledges::table
+        .filter(pledges::subscription_id.eq(id))
+        .order(pledges::created_at.asc())
+        .select(PledgeRecord::as_select())
+        .load(conn)?)
+}

@@ -1,0 +1,3 @@
+DROP INDEX pledges_subscription;
+ALTER TABLE pledges DROP COLUMN subscription_id;
+DROP TABLE subscriptions;

@@ -1,0 +1,139 @@
+//! Monthly gifts (issue 25) on the sandbox, which speaks Stripe's events: the first gift made on
+//! the form starts a subscription when paid; each later charge is a pledge of its own, linked to
+//! it and counted once however often its event comes; what a request cannot be is refused.
+
+use reqwest::redirect::Policy;
+use serde_json::{json, Value};
+
+use crate::helpers::{count, spawn_app, Backend, TestApp};
+use crate::on_both_backends;
+use crate::stripe::{event, signature, SANDBOX_SECRET};
+
+on_both_backends!(
+    a_monthly_gift_is_charged_each_month_and_each_charge_counts_once,
+    what_a_monthly_gift_cannot_be_is_refused_and_nothing_stored,
+    events_of_a_subscription_never_made_are_not_counted,
+);
+
+/// A monthly gift made and paid on the sandbox: its pledge and subscription ids.
+async fn monthly_gift(app: &TestApp, amount: i64) -> (String, String) {
+    let res = app
+        .post_json(
+            "/api/v1/campaigns/mentors/pledges",
+            &json!({"amount": amount, "email": "monthly@example.kz", "donor_name": "Айгерим", "interval": "month"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let made: Value = res.json().await.expect("JSON");
+    assert_eq!(made["subscription"]["status"], "pending", "{made}");
+    let subscription = made["subscription"]["id"].as_str().expect("a subscription").to_string();
+    let checkout = made["checkout_url"].as_str().expect("checkout");
+    let client = reqwest::Client::builder().redirect(Policy::none()).build().expect("client");
+    // The checkout's address is the public one; the test's server listens elsewhere.
+    let path = checkout.trim_start_matches("http://127.0.0.1:8080");
+    let paid = client.post(app.url(&format!("{path}/pay"))).send().await.expect("paid");
+    assert_eq!(paid.status(), 303);
+    (made["id"].as_str().expect("id").to_string(), subscription)
+}
+
+async fn charge_now(app: &TestApp, subscription: &str) -> Value {
+    let res =
+        app.client.post(app.url(&format!("/sandbox/subscriptions/{subscription}/charge"))).send().await.expect("sent");
+    assert_eq!(res.status(), 200);
+    res.json().await.expect("JSON")
+}
+
+async fn a_monthly_gift_is_charged_each_month_and_each_charge_counts_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (first, subscription) = monthly_gift(&app, 500_000).await;
+    assert_eq!(app.progress().await, (500_000, 1), "the first month, paid at the checkout");
+    let shown = app.get_json(&format!("/api/v1/pledges/{first}")).await;
+    assert_eq!((shown["status"].as_str(), shown["interval"].as_str()), (Some("paid"), Some("month")));
+    let status = app.text(&format!("SELECT status AS v FROM subscriptions WHERE id = '{subscription}'")).await;
+    assert_eq!(status, "active", "the checkout started it");
+
+    // Two more months, each a pledge of its own on the same campaign, with its receipt.
+    for month in [2, 3] {
+        assert_eq!(charge_now(&app, &subscription).await["charged"], true, "month {month}");
+    }
+    assert_eq!(app.progress().await, (1_500_000, 3));
+    let linked =
+        app.number(&format!("SELECT COUNT(*) AS v FROM pledges WHERE subscription_id = '{subscription}'")).await;
+    assert_eq!((linked, count(&app, "subscriptions").await), (3, 1), "three pledges, one subscription");
+    let names = app.number(&format!(
+            "SELECT COUNT(*) AS v FROM pledges WHERE subscription_id = '{subscription}' AND donor_name = 'Айгерим' AND state = 'paid'"
+        ))
+        .await;
+    assert_eq!(names, 3, "each charge is the donor's, on the wall as they chose");
+
+    // The same charge delivered again (a provider's retry), or before its subscription is
+    // known to the sender: counted once.
+    let provider_id =
+        app.text(&format!("SELECT provider_subscription_id AS v FROM subscriptions WHERE id = '{subscription}'")).await;
+    let invoice = json!({"id": "in_repeat_1", "object": "invoice", "billing_reason": "subscription_cycle",
+        "amount_paid": 500_000, "currency": "kzt",
+        "parent": {"subscription_details": {"subscription": provider_id}}});
+    for delivery in 0..2 {
+        let body = event("invoice.paid", invoice.clone());
+        let res = app.post_webhook(&body, &signature(&body, SANDBOX_SECRET)).await;
+        assert_eq!(res.status(), 200, "delivery {delivery}");
+    }
+    assert_eq!(app.progress().await, (2_000_000, 4), "a fourth month, once");
+    // The first invoice's own event (Stripe sends it beside the session) is the checkout's.
+    let body = event(
+        "invoice.paid",
+        json!({"id": "in_first", "object": "invoice", "billing_reason": "subscription_create",
+        "amount_paid": 500_000, "currency": "kzt", "subscription": provider_id}),
+    );
+    assert_eq!(app.post_webhook(&body, &signature(&body, SANDBOX_SECRET)).await.status(), 200);
+    assert_eq!(app.progress().await, (2_000_000, 4), "not a second first month");
+
+    // Cancelled at the provider: a charge that still comes counts (money received is never
+    // dropped) and is flagged for staff.
+    let body = event(
+        "customer.subscription.deleted",
+        json!({"id": provider_id, "object": "subscription", "status": "canceled"}),
+    );
+    assert_eq!(app.post_webhook(&body, &signature(&body, SANDBOX_SECRET)).await.status(), 200);
+    let status = app.text(&format!("SELECT status AS v FROM subscriptions WHERE id = '{subscription}'")).await;
+    assert_eq!(status, "cancelled");
+    assert_eq!(charge_now(&app, &subscription).await["charged"], true);
+    assert_eq!(app.progress().await, (2_500_000, 5));
+    let flagged = app
+        .number(&format!(
+            "SELECT COUNT(*) AS v FROM pledges WHERE subscription_id = '{subscription}' AND flag IS NOT NULL"
+        ))
+        .await;
+    assert_eq!(flagged, 1, "the late charge is flagged");
+    app.assert_reconciled().await;
+}
+
+async fn what_a_monthly_gift_cannot_be_is_refused_and_nothing_stored(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for (body, field) in [
+        (json!({"amount": 500_000, "email": "m@example.kz", "interval": "weekly"}), "interval"),
+        (json!({"amount": 500_000, "interval": "month"}), "email"),
+        (json!({"amount": 100, "email": "m@example.kz", "interval": "month"}), "amount"),
+    ] {
+        let res = app.post_json("/api/v1/campaigns/mentors/pledges", &body).await;
+        assert_eq!(res.status(), 422, "{body}");
+        let problem: Value = res.json().await.expect("JSON");
+        let fields: Vec<&str> =
+            problem["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
+        assert!(fields.contains(&field), "{body}: {problem}");
+    }
+    assert_eq!((count(&app, "pledges").await, count(&app, "subscriptions").await), (0, 0));
+}
+
+async fn events_of_a_subscription_never_made_are_not_counted(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let body = event(
+        "customer.subscription.updated",
+        json!({"id": "sub_stranger", "object": "subscription", "status": "past_due"}),
+    );
+    let res = app.post_webhook(&body, &signature(&body, SANDBOX_SECRET)).await;
+    assert_eq!(res.status(), 200);
+    let outcome = app.text("SELECT outcome AS v FROM webhook_events").await;
+    assert_eq!(outcome, "not_ours");
+    assert_eq!(app.progress().await, (0, 0));
+}
