@@ -9,6 +9,7 @@ use crate::on_both_backends;
 use crate::stripe::fixture;
 
 on_both_backends!(
+    a_monthly_gift_is_a_subscription_session,
     a_checkout_session_is_made_with_the_right_fields,
     stripe_errors_keep_the_pledge_and_a_retry_finishes,
     refunds_go_to_stripe_and_count_on_its_event
@@ -200,5 +201,56 @@ async fn refunds_go_to_stripe_and_count_on_its_event(backend: Backend) {
     let body = crate::stripe::event("charge.refunded", crate::stripe::charge(&ids, 500_000, 200_000));
     app.post_webhook(&body, &crate::stripe::signature(&body, "whsec_test")).await;
     assert_eq!(app.progress().await.0, 300_000);
+    app.assert_reconciled().await;
+}
+
+/// Issue 25: a monthly gift's checkout is a subscription session — the price recurring monthly,
+/// the pledge's id in the subscription's metadata (where each invoice's event finds it), not in
+/// `payment_intent_data`, which is for one-off payments — and Demeu speaks a Stripe API version
+/// of 2025-03-31 or later (an invoice names its subscription under `parent`).
+async fn a_monthly_gift_is_a_subscription_session(backend: Backend) {
+    let (app, stripe) = stripe_app_with_checkouts(backend, "cs_test_month").await;
+    let res = app
+        .post_json(
+            "/api/v1/campaigns/mentors/pledges",
+            &json!({"amount": 500_000, "email": "donor@example.kz", "interval": "month"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let body: Value = res.json().await.expect("JSON");
+    assert_eq!(body["subscription"]["status"], "pending", "{body}");
+    let pledge = body["id"].as_str().expect("id").to_string();
+    let requests = stripe.received_requests().await.expect("recorded");
+    let version = requests[0].headers.get("stripe-version").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(version >= "2025-03-31", "the API version: {version}");
+    let form = form(&requests[0].body);
+    for (name, value) in [
+        ("mode", "subscription"),
+        ("client_reference_id", pledge.as_str()),
+        ("subscription_data[metadata][pledge_id]", pledge.as_str()),
+        ("line_items[0][price_data][recurring][interval]", "month"),
+        ("line_items[0][price_data][unit_amount]", "500000"),
+        ("customer_email", "donor@example.kz"),
+    ] {
+        assert_eq!(field(&form, name), Some(value), "{name} in {form:?}");
+    }
+    assert_eq!(field(&form, "payment_intent_data[metadata][pledge_id]"), None, "not a one-off's field");
+
+    // Stripe's events, signed with its secret: the session starts the subscription and pays the
+    // first month; each later invoice is a month of its own.
+    let deliver = |kind: &str, object: Value| {
+        let body = crate::stripe::event(kind, object);
+        let signature = crate::stripe::signature(&body, "whsec_test");
+        let app = &app;
+        async move { app.post_webhook(&body, &signature).await.status() }
+    };
+    let session = json!({"id": "cs_test_month", "object": "checkout.session", "mode": "subscription",
+        "client_reference_id": pledge, "subscription": "sub_test_1", "invoice": "in_test_1", "payment_intent": null,
+        "amount_total": 500_000, "currency": "kzt", "payment_status": "paid", "status": "complete"});
+    assert_eq!(deliver("checkout.session.completed", session).await, 200);
+    let invoice = json!({"id": "in_test_2", "object": "invoice", "billing_reason": "subscription_cycle",
+        "amount_paid": 500_000, "currency": "kzt", "parent": {"subscription_details": {"subscription": "sub_test_1"}}});
+    assert_eq!(deliver("invoice.paid", invoice).await, 200);
+    assert_eq!(app.progress().await, (1_000_000, 2), "two months");
     app.assert_reconciled().await;
 }

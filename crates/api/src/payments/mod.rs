@@ -40,6 +40,8 @@ pub struct CheckoutRequest {
     pub email: Option<String>,
     /// The language of the provider's page.
     pub locale: Locale,
+    /// Once, or a monthly gift's first checkout (which starts its subscription).
+    pub interval: donations::subscription::Interval,
 }
 
 /// A checkout made: where the donor goes to pay.

@@ -18,6 +18,7 @@ use stripe_client_core::{RequestBuilder, StripeMethod};
 
 use super::{Checkout, CheckoutRequest, PaymentProvider, ProviderError, ProviderFuture, RefundRequest, RefundStarted};
 use crate::settings::{ProviderKind, Settings};
+use donations::subscription::Interval;
 
 /// Talks to Stripe's API (or, in tests, to a stand-in at `payments.stripe.api_base`).
 pub struct StripeProvider {
@@ -48,14 +49,19 @@ fn idempotent(key: String) -> Result<RequestStrategy, ProviderError> {
 }
 
 /// `POST /v1/checkout/sessions`: a one-line payment for the pledge's amount, carrying the
-/// pledge's id as the session's reference and in the session's and the payment's metadata.
+/// pledge's id as the session's reference and in the session's and the payment's metadata; for
+/// a monthly gift a subscription (`mode=subscription`, the price recurring monthly), the pledge's
+/// id in the subscription's metadata (`payment_intent_data` is for one-off payments only).
 #[derive(Serialize)]
 struct NewSession<'a> {
     mode: &'static str,
     currency: &'a str,
     client_reference_id: &'a str,
     metadata: &'a HashMap<&'static str, String>,
-    payment_intent_data: PaymentIntentData<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_intent_data: Option<PaymentIntentData<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subscription_data: Option<PaymentIntentData<'a>>,
     line_items: [LineItem<'a>; 1],
     success_url: &'a str,
     cancel_url: &'a str,
@@ -79,6 +85,14 @@ struct PriceData<'a> {
     currency: &'a str,
     unit_amount: i64,
     product_data: ProductData<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recurring: Option<Recurring>,
+}
+
+/// How often a subscription's price is charged.
+#[derive(Serialize)]
+struct Recurring {
+    interval: &'static str,
 }
 
 #[derive(Serialize)]
@@ -135,22 +149,29 @@ impl PaymentProvider for StripeProvider {
         ProviderKind::Stripe
     }
 
+    fn takes_monthly(&self) -> bool {
+        true
+    }
+
     fn create_checkout<'a>(&'a self, request: &'a CheckoutRequest) -> ProviderFuture<'a, Checkout> {
         Box::pin(async move {
             let pledge = request.pledge_id.to_string();
             let currency = request.amount.currency.code().to_lowercase();
             let metadata = HashMap::from([("pledge_id", pledge.clone())]);
+            let monthly = request.interval == Interval::Month;
             let form = NewSession {
-                mode: "payment",
+                mode: if monthly { "subscription" } else { "payment" },
                 currency: &currency,
                 client_reference_id: &pledge,
                 metadata: &metadata,
-                payment_intent_data: PaymentIntentData { metadata: &metadata },
+                payment_intent_data: (!monthly).then_some(PaymentIntentData { metadata: &metadata }),
+                subscription_data: monthly.then_some(PaymentIntentData { metadata: &metadata }),
                 line_items: [LineItem {
                     price_data: PriceData {
                         currency: &currency,
                         unit_amount: request.amount.minor,
                         product_data: ProductData { name: &request.campaign_title },
+                        recurring: monthly.then_some(Recurring { interval: "month" }),
                     },
                     quantity: 1,
                 }],
