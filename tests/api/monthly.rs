@@ -2,6 +2,7 @@
 //! the form starts a subscription when paid; each later charge is a pledge of its own, linked to
 //! it and counted once however often its event comes; what a request cannot be is refused.
 
+use demeu_api::auth::Role;
 use reqwest::redirect::Policy;
 use serde_json::{json, Value};
 
@@ -13,6 +14,7 @@ on_both_backends!(
     a_monthly_gift_is_charged_each_month_and_each_charge_counts_once,
     what_a_monthly_gift_cannot_be_is_refused_and_nothing_stored,
     events_of_a_subscription_never_made_are_not_counted,
+    staff_list_the_monthly_gifts_and_stop_one_on_request,
 );
 
 /// A monthly gift made and paid on the sandbox: its pledge and subscription ids.
@@ -136,4 +138,46 @@ async fn events_of_a_subscription_never_made_are_not_counted(backend: Backend) {
     let outcome = app.text("SELECT outcome AS v FROM webhook_events").await;
     assert_eq!(outcome, "not_ours");
     assert_eq!(app.progress().await, (0, 0));
+}
+
+/// Issue 25: the accountant's list of monthly gifts, and stopping one on the donor's request
+/// (audited; a second stop changes nothing).
+async fn staff_list_the_monthly_gifts_and_stop_one_on_request(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, subscription) = monthly_gift(&app, 500_000).await;
+    charge_now(&app, &subscription).await;
+    let accountant = app.staff_token(Role::Accountant).await;
+    let list: Value =
+        app.get_as(&accountant, "/api/v1/staff/subscriptions?campaign=mentors").await.json().await.expect("JSON");
+    let item = &list["items"][0];
+    assert_eq!(
+        (item["id"].as_str(), item["status"].as_str(), item["amount"].as_i64(), item["charges"].as_i64()),
+        (Some(subscription.as_str()), Some("active"), Some(500_000), Some(2)),
+        "{list}"
+    );
+    assert_eq!((item["campaign"].as_str(), item["email"].as_str()), (Some("mentors"), Some("monthly@example.kz")));
+    assert!(item["next_charge_at"].is_string(), "{item}");
+    let none: Value =
+        app.get_as(&accountant, "/api/v1/staff/subscriptions?status=cancelled").await.json().await.expect("JSON");
+    assert_eq!(none["items"].as_array().map(Vec::len), Some(0));
+    assert_eq!(app.get_as(&accountant, "/api/v1/staff/subscriptions?status=sometimes").await.status(), 422);
+    let editor = app.staff_token(Role::Editor).await;
+    assert_eq!(app.get_as(&editor, "/api/v1/staff/subscriptions").await.status(), 403, "the accountant's");
+    let cancel = format!("/api/v1/staff/subscriptions/{subscription}/cancel");
+    assert_eq!(app.post_as(&editor, &cancel, &json!({})).await.status(), 403);
+
+    for _ in 0..2 {
+        let res = app.post_as(&accountant, &cancel, &json!({})).await;
+        assert_eq!(res.status(), 200);
+        let stopped: Value = res.json().await.expect("JSON");
+        assert_eq!(stopped["status"], "cancelled");
+        assert!(stopped["cancelled_at"].is_string() && stopped["next_charge_at"].is_null(), "{stopped}");
+    }
+    let cancels = app.audit_actions().await.iter().filter(|a| *a == "subscription.cancel").count();
+    assert_eq!(cancels, 1, "stopped once, audited once");
+    let stopped: Value =
+        app.get_as(&accountant, "/api/v1/staff/subscriptions?status=cancelled").await.json().await.expect("JSON");
+    assert_eq!(stopped["items"].as_array().map(Vec::len), Some(1));
+    let unknown = format!("/api/v1/staff/subscriptions/{}/cancel", uuid::Uuid::new_v4());
+    assert_eq!(app.post_as(&accountant, &unknown, &json!({})).await.status(), 404);
 }

@@ -253,4 +253,35 @@ async fn a_monthly_gift_is_a_subscription_session(backend: Backend) {
     assert_eq!(deliver("invoice.paid", invoice).await, 200);
     assert_eq!(app.progress().await, (1_000_000, 2), "two months");
     app.assert_reconciled().await;
+
+    // Stopped on the donor's request: Stripe refuses first (the gift stays active, and the
+    // answer says so), then cancels it (`DELETE /v1/subscriptions/{id}`).
+    let accountant = app.staff_token(demeu_api::auth::Role::Accountant).await;
+    let list: Value = app.get_as(&accountant, "/api/v1/staff/subscriptions").await.json().await.expect("JSON");
+    let cancel = format!("/api/v1/staff/subscriptions/{}/cancel", list["items"][0]["id"].as_str().expect("id"));
+    let refusal = Mock::given(method("DELETE"))
+        .and(path("/v1/subscriptions/sub_test_1"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"error": {"type": "invalid_request_error", "message": "No such subscription"}})),
+        )
+        .up_to_n_times(1)
+        .mount_as_scoped(&stripe)
+        .await;
+    assert_eq!(app.post_as(&accountant, &cancel, &json!({})).await.status(), 502);
+    drop(refusal);
+    let still: Value = app.get_as(&accountant, "/api/v1/staff/subscriptions").await.json().await.expect("JSON");
+    assert_eq!(still["items"][0]["status"], "active", "a refused cancel leaves the gift active");
+    Mock::given(method("DELETE"))
+        .and(path("/v1/subscriptions/sub_test_1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "sub_test_1", "object": "subscription", "status": "canceled"})),
+        )
+        .expect(1)
+        .mount(&stripe)
+        .await;
+    let res = app.post_as(&accountant, &cancel, &json!({})).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.expect("JSON")["status"], "cancelled");
 }

@@ -4,7 +4,8 @@
 //! and counted once by the provider's payment id, on the campaign the gift was made for.
 
 use chrono::NaiveDateTime;
-use demeu_db::schema::{pledges, subscriptions};
+use demeu_db::page::{decode_cursor, encode_cursor, paginate, row_before, Page};
+use demeu_db::schema::{campaigns, pledges, subscriptions};
 use demeu_db::DbConn;
 use diesel::prelude::*;
 
@@ -223,4 +224,120 @@ pub fn charges(conn: &mut DbConn, id: SubscriptionId) -> Result<Vec<PledgeRecord
         .order(pledges::created_at.asc())
         .select(PledgeRecord::as_select())
         .load(conn)?)
+}
+
+/// What staff ask of the subscriptions list.
+#[derive(Debug, Clone, Default)]
+pub struct SubscriptionFilter {
+    /// One campaign's (a slug).
+    pub campaign: Option<String>,
+    /// One status.
+    pub status: Option<SubscriptionStatus>,
+}
+
+/// A subscription as the list shows it: its campaign's slug, how many of its charges counted
+/// (the first included), and when the provider charges next.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    /// The subscription.
+    pub subscription: Subscription,
+    /// Its campaign's slug.
+    pub campaign: String,
+    /// Charges that counted.
+    pub charges: i64,
+    /// A month after the last counted charge, while it is active or past due.
+    pub next_charge_at: Option<NaiveDateTime>,
+}
+
+/// When an active (or past due) subscription whose last charge counted at `last` is charged
+/// next: a calendar month later, as Stripe and TipTop Pay charge (31 January → 28 or 29 February).
+pub fn next_charge(status: SubscriptionStatus, last: Option<NaiveDateTime>) -> Option<NaiveDateTime> {
+    match status {
+        SubscriptionStatus::Active | SubscriptionStatus::PastDue => {
+            last.and_then(|at| at.checked_add_months(chrono::Months::new(1)))
+        }
+        _ => None,
+    }
+}
+
+/// Subscriptions matching `filter`, newest first (a page of at most `limit`, after `cursor`).
+pub fn list(
+    conn: &mut DbConn,
+    filter: &SubscriptionFilter,
+    limit: i64,
+    cursor: Option<&str>,
+) -> Result<Page<Listed>, Error> {
+    let after = cursor.map(decode_cursor).transpose()?;
+    let mut query = subscriptions::table
+        .inner_join(campaigns::table)
+        .select((SubscriptionRow::as_select(), campaigns::slug))
+        .order((subscriptions::created_at.desc(), subscriptions::id.desc()))
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some(slug) = &filter.campaign {
+        query = query.filter(campaigns::slug.eq(slug.clone()));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(subscriptions::status.eq(status));
+    }
+    if let Some((at, id)) = after {
+        query = query.filter(row_before((subscriptions::created_at, subscriptions::id), (at, id)));
+    }
+    let rows = query.load::<(SubscriptionRow, String)>(conn)?;
+    let page =
+        paginate(rows, limit, |(s, _): &(SubscriptionRow, String)| encode_cursor(s.created_at, &s.id.to_string()));
+    Ok(Page { items: summarized(conn, page.items)?, next_cursor: page.next_cursor })
+}
+
+/// Subscription `id` as the list shows it.
+pub fn listed(conn: &mut DbConn, id: SubscriptionId) -> Result<Listed, Error> {
+    let row = subscriptions::table
+        .inner_join(campaigns::table)
+        .filter(subscriptions::id.eq(id))
+        .select((SubscriptionRow::as_select(), campaigns::slug))
+        .first::<(SubscriptionRow, String)>(conn)
+        .optional()?
+        .ok_or(Error::NotFound("subscription"))?;
+    summarized(conn, vec![row])?.pop().ok_or(Error::NotFound("subscription"))
+}
+
+/// `rows` with their counted charges and next charge (one query for all of them).
+fn summarized(conn: &mut DbConn, rows: Vec<(SubscriptionRow, String)>) -> Result<Vec<Listed>, Error> {
+    let ids: Vec<SubscriptionId> = rows.iter().map(|(s, _)| s.id).collect();
+    let counted: Vec<(Option<SubscriptionId>, i64, Option<NaiveDateTime>)> = pledges::table
+        .filter(pledges::subscription_id.eq_any(ids))
+        .filter(pledges::counted_at.is_not_null())
+        .group_by(pledges::subscription_id)
+        .select((pledges::subscription_id, diesel::dsl::count_star(), diesel::dsl::max(pledges::counted_at)))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(row, campaign)| {
+            let subscription = Subscription::from(row);
+            let (charges, last) = counted
+                .iter()
+                .find(|(id, _, _)| *id == Some(subscription.id))
+                .map_or((0, None), |(_, n, last)| (*n, *last));
+            let next_charge_at = next_charge(subscription.status, last);
+            Listed { subscription, campaign, charges, next_charge_at }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_charge_is_a_calendar_month_after_the_last_while_it_runs() {
+        let at = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("time");
+        let jan31 = Some(at("2027-01-31 10:00"));
+        assert_eq!(next_charge(SubscriptionStatus::Active, jan31), Some(at("2027-02-28 10:00")));
+        assert_eq!(
+            next_charge(SubscriptionStatus::PastDue, Some(at("2027-03-15 09:30"))),
+            Some(at("2027-04-15 09:30"))
+        );
+        assert_eq!(next_charge(SubscriptionStatus::Cancelled, jan31), None, "stopped: no more");
+        assert_eq!(next_charge(SubscriptionStatus::Active, None), None, "never charged yet");
+    }
 }

@@ -152,6 +152,14 @@ pub trait PaymentProvider: Send + Sync {
     /// Makes a checkout for a pledge. Calling it twice for one pledge makes one checkout.
     fn create_checkout<'a>(&'a self, request: &'a CheckoutRequest) -> ProviderFuture<'a, Checkout>;
 
+    /// Stops a monthly gift's subscription (the provider's `provider_id`) at once: no more
+    /// charges. A provider that cannot is refused, and the gift stays as it is.
+    fn cancel_subscription<'a>(&'a self, provider_id: &'a str) -> ProviderFuture<'a, ()> {
+        Box::pin(async move {
+            Err(ProviderError::Refused(format!("{} cannot cancel subscription {provider_id}", self.kind())))
+        })
+    }
+
     /// Asks for money back.
     fn refund<'a>(&'a self, request: &'a RefundRequest) -> ProviderFuture<'a, RefundStarted>;
 

@@ -181,6 +181,11 @@ impl PaymentProvider for SandboxProvider {
         })
     }
 
+    fn cancel_subscription<'a>(&'a self, _provider_id: &'a str) -> ProviderFuture<'a, ()> {
+        // Nothing is charged but by its own button: stopping it is only ours to record.
+        Box::pin(async move { Ok(()) })
+    }
+
     fn refund<'a>(&'a self, request: &'a RefundRequest) -> ProviderFuture<'a, RefundStarted> {
         Box::pin(async move {
             let pledge = request.pledge_id.to_string();

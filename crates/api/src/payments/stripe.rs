@@ -115,6 +115,13 @@ struct SessionAnswer {
     url: Option<String>,
 }
 
+/// What Demeu reads of a subscription it cancelled.
+#[derive(miniserde::Deserialize)]
+struct SubscriptionAnswer {
+    id: String,
+    status: String,
+}
+
 /// What Demeu reads of a refund.
 #[derive(miniserde::Deserialize)]
 struct RefundAnswer {
@@ -190,6 +197,23 @@ impl PaymentProvider for StripeProvider {
                 .map_err(map_error)?;
             let url = session.url.ok_or_else(|| ProviderError::Unavailable("the session has no url".into()))?;
             Ok(Checkout { session_id: session.id, url })
+        })
+    }
+
+    fn cancel_subscription<'a>(&'a self, provider_id: &'a str) -> ProviderFuture<'a, ()> {
+        Box::pin(async move {
+            // `DELETE /v1/subscriptions/{id}` cancels at once (no prorating, no final invoice);
+            // cancelling one already cancelled is answered with it, as it is.
+            let answer: SubscriptionAnswer =
+                RequestBuilder::new(StripeMethod::Delete, format!("/subscriptions/{provider_id}"))
+                    .customize()
+                    .send(&self.client)
+                    .await
+                    .map_err(map_error)?;
+            match answer.status.as_str() {
+                "canceled" | "incomplete_expired" => Ok(()),
+                other => Err(ProviderError::Refused(format!("stripe left subscription {} {other}", answer.id))),
+            }
         })
     }
 

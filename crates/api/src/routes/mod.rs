@@ -14,6 +14,7 @@ pub mod staff;
 pub mod staff_campaigns;
 pub mod staff_news;
 pub mod staff_pledges;
+pub mod staff_subscriptions;
 pub mod staff_webhooks;
 pub mod volunteers;
 pub mod webhooks;
@@ -131,6 +132,8 @@ api_routes! {
     "/staff/webhook-events" => [GET staff_webhooks::list staff]
     "/staff/pledges.csv" => [GET staff_pledges::csv staff]
     "/staff/pledges/{id}/refunds" => [POST staff_pledges::refund staff]
+    "/staff/subscriptions" => [GET staff_subscriptions::list staff]
+    "/staff/subscriptions/{id}/cancel" => [POST staff_subscriptions::cancel staff]
     "/staff/campaigns/{slug}/offline-pledges" => [POST staff_pledges::offline staff]
     "/staff/sessions" => [POST staff::sign_in staff, DELETE staff::sign_out staff]
     "/staff/users" => [GET staff::list_users staff, POST staff::create_user staff]

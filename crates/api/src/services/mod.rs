@@ -13,6 +13,7 @@ pub mod pictures;
 pub mod pledges;
 pub mod refunds;
 pub mod sign_in;
+pub mod subscriptions;
 pub mod uploads;
 pub mod volunteers;
 
