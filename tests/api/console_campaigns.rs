@@ -81,6 +81,7 @@ async fn an_admin_creates_previews_and_opens_a_campaign_from_the_console(backend
     );
     let form = html(get(&app, &admin, "/staff/campaigns/autumn").await).await;
     assert!(form.contains("name=\"preset_default\" value=\"1\" checked"), "the form shows the choice: {form}");
+    assert!(form.contains("name=\"allows_monthly\" value=\"on\" checked"), "monthly gifts taken unless said");
     assert_eq!(made["starts_at"], "2026-08-31T19:00:00Z", "the first day begins in Almaty");
     assert_eq!(made["ends_at"], Value::Null);
     // The draft: its preview for staff, nothing for the public.

@@ -15,6 +15,7 @@ on_both_backends!(
     what_a_monthly_gift_cannot_be_is_refused_and_nothing_stored,
     events_of_a_subscription_never_made_are_not_counted,
     staff_list_the_monthly_gifts_and_stop_one_on_request,
+    a_campaign_may_take_one_off_gifts_only,
 );
 
 /// A monthly gift made and paid on the sandbox: its pledge and subscription ids.
@@ -180,4 +181,35 @@ async fn staff_list_the_monthly_gifts_and_stop_one_on_request(backend: Backend) 
     assert_eq!(stopped["items"].as_array().map(Vec::len), Some(1));
     let unknown = format!("/api/v1/staff/subscriptions/{}/cancel", uuid::Uuid::new_v4());
     assert_eq!(app.post_as(&accountant, &unknown, &json!({})).await.status(), 404);
+}
+
+/// Issue 25: a campaign may take one-off gifts only (an admin's setting, audited as the money
+/// is): its form then offers no monthly choice, and a monthly gift is refused by `interval`.
+async fn a_campaign_may_take_one_off_gifts_only(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let page = app.get("/campaigns/mentors?lang=en").await.text().await.expect("html");
+    assert!(page.contains("name=\"interval\" value=\"month\""), "offered by default");
+    let editor = app.staff_token(Role::Editor).await;
+    let off = json!({"allows_monthly": false, "reason": "one School only"});
+    assert_eq!(app.patch_as(&editor, "/api/v1/staff/campaigns/mentors", &off).await.status(), 403, "the admins'");
+    let admin = app.staff_token(Role::Admin).await;
+    let res = app.patch_as(&admin, "/api/v1/staff/campaigns/mentors", &json!({"allows_monthly": false})).await;
+    assert_eq!(res.status(), 422, "an open campaign's change needs its reason");
+    let res = app.patch_as(&admin, "/api/v1/staff/campaigns/mentors", &off).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.expect("JSON")["allows_monthly"], false);
+    let page = app.get("/campaigns/mentors?lang=en").await.text().await.expect("html");
+    assert!(!page.contains("name=\"interval\""), "no monthly choice on the form");
+    let res = app
+        .post_json(
+            "/api/v1/campaigns/mentors/pledges",
+            &json!({"amount": 500_000, "email": "m@example.kz", "interval": "month"}),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let problem: Value = res.json().await.expect("JSON");
+    assert_eq!(problem["errors"][0]["field"], "interval", "{problem}");
+    assert_eq!((count(&app, "pledges").await, count(&app, "subscriptions").await), (0, 0));
+    let once = json!({"amount": 500_000, "interval": "once"});
+    assert_eq!(app.post_json("/api/v1/campaigns/mentors/pledges", &once).await.status(), 201, "one-off gifts still");
 }

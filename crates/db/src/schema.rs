@@ -34,6 +34,7 @@ diesel::table! {
         state -> Text,
         closed_at -> Nullable<Timestamp>,
         successor_id -> Nullable<Text>,
+        allows_monthly -> Bool,
         source -> Text,
         imported_from -> Nullable<Text>,
     }

@@ -43,6 +43,8 @@ pub struct CampaignSpec {
     pub max_pledge: Money,
     /// The amounts the give form offers, in order.
     pub presets: Vec<Preset>,
+    /// Whether it takes monthly gifts as well as one-off ones.
+    pub allows_monthly: bool,
     /// The budget lines and goal.
     pub plan: FundingPlan,
 }
@@ -245,6 +247,7 @@ struct SpecColumns {
     story_kk: String,
     story_ru: String,
     story_en: String,
+    allows_monthly: bool,
 }
 
 impl SpecColumns {
@@ -272,6 +275,7 @@ impl SpecColumns {
             story_kk,
             story_ru,
             story_en,
+            allows_monthly: spec.allows_monthly,
         }
     }
 }
@@ -480,6 +484,7 @@ fn campaign_from_rows(row: CampaignRow, lines: Vec<LineRow>, presets: Vec<Preset
             min_pledge: money(c.min_pledge),
             max_pledge: money(c.max_pledge),
             presets,
+            allows_monthly: c.allows_monthly,
             plan: FundingPlan::new(money(c.goal), lines)?,
         },
         state: row.state,
@@ -765,6 +770,7 @@ pub(crate) mod tests {
                 min_pledge: kzt(50_000),
                 max_pledge: kzt(500_000_000),
                 presets: vec![Preset { amount: kzt(500_000), labels: Texts::default(), is_default: false }],
+                allows_monthly: true,
                 plan: FundingPlan::new(
                     kzt(100),
                     vec![BudgetLine { titles: Texts::one(Locale::Ru, "Всё"), ..line("a", Tier::Goal, Some(100)) }],

@@ -85,6 +85,8 @@ pub struct NewCampaign {
     /// The give form's amounts.
     #[serde(default)]
     pub presets: Vec<PresetInput>,
+    /// Whether it takes monthly gifts as well (it does when absent).
+    pub allows_monthly: Option<bool>,
     /// The lines money fills, in order.
     pub plan: Vec<LineInput>,
     /// When gifts open; now when absent.
@@ -122,6 +124,8 @@ pub struct CampaignPatch {
     pub max_pledge: Option<i64>,
     /// The give form's amounts, replaced whole.
     pub presets: Option<Vec<PresetInput>>,
+    /// Whether it takes monthly gifts (admins).
+    pub allows_monthly: Option<bool>,
     /// The plan, replaced whole (an editor may change its titles only).
     pub plan: Option<Vec<LineInput>>,
     /// When gifts open.
@@ -239,6 +243,7 @@ impl NewCampaign {
                 min_pledge: money(self.min_pledge),
                 max_pledge: money(self.max_pledge),
                 presets,
+                allows_monthly: self.allows_monthly.unwrap_or(true),
                 plan,
             }),
             _ => None,
@@ -293,6 +298,9 @@ impl CampaignPatch {
                 .map(|l| BudgetLine { target: l.target.map(|t| money(t.minor)), ..l.clone() })
                 .collect(),
         };
+        if let Some(allows) = self.allows_monthly {
+            spec.allows_monthly = allows;
+        }
         let goal = money(self.goal.unwrap_or(old.plan.goal().minor));
         let plan = FundingPlan::new(goal, lines).map_err(plan_error).map_err(|e| errors.push(e)).ok();
         if let Some(starts_at) = self.starts_at {
@@ -334,6 +342,8 @@ impl CampaignPatch {
             ("plan", plan_differs),
             ("starts_at", self.starts_at.is_some_and(|t| t != old.starts_at)),
             ("ends_at", self.ends_at.is_some_and(|t| t != old.ends_at)),
+            // What donors may commit to each month is the admins' to decide, like the money.
+            ("allows_monthly", self.allows_monthly.is_some_and(|a| a != old.allows_monthly)),
         ] {
             if differs {
                 fields.push(field);
@@ -367,11 +377,11 @@ fn plan_json(spec: &CampaignSpec) -> Value {
 }
 
 /// What of the money changes from `old` to `new`: the currency, goal, limits, presets' amounts,
-/// the plan's keys, tiers and targets, the dates. Words (the plan's and presets' too) are not
-/// money.
+/// the plan's keys, tiers and targets, the dates, and whether donors may give monthly (what they
+/// commit to). Words (the plan's and presets' too) are not money.
 pub fn money_changes(old: &CampaignSpec, new: &CampaignSpec) -> Vec<MoneyChange> {
     let time = |t: Option<DateTime<Utc>>| t.map_or(Value::Null, |t| Value::from(t.to_rfc3339()));
-    let fields: [(&'static str, Value, Value); 8] = [
+    let fields: [(&'static str, Value, Value); 9] = [
         ("currency", json!(old.currency.as_str()), json!(new.currency.as_str())),
         ("goal", json!(old.plan.goal().minor), json!(new.plan.goal().minor)),
         ("min_pledge", json!(old.min_pledge.minor), json!(new.min_pledge.minor)),
@@ -380,6 +390,7 @@ pub fn money_changes(old: &CampaignSpec, new: &CampaignSpec) -> Vec<MoneyChange>
         ("plan", plan_json(old), plan_json(new)),
         ("starts_at", time(Some(old.starts_at)), time(Some(new.starts_at))),
         ("ends_at", time(old.ends_at), time(new.ends_at)),
+        ("allows_monthly", json!(old.allows_monthly), json!(new.allows_monthly)),
     ];
     fields
         .into_iter()

@@ -243,6 +243,12 @@ pub fn validate_request(
             Interval::Once
         }),
     };
+    if interval == Interval::Month && !spec.allows_monthly {
+        errors.push(
+            FieldError::new("interval", "this campaign takes one-off gifts only")
+                .translated("error-monthly-not-here", vec![]),
+        );
+    }
     if interval == Interval::Month && email.is_none() && !errors.iter().any(|e| e.field == "email") {
         errors.push(FieldError::new("email", "is needed for a monthly gift").translated("error-email-monthly", vec![]));
     }

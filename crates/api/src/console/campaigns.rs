@@ -82,6 +82,9 @@ fn fields_of(campaign: &Campaign) -> Fields {
         f.insert(format!("summary_{l}"), spec.summaries.get(*lang).unwrap_or("").into());
         f.insert(format!("story_{l}"), spec.stories.get(*lang).unwrap_or("").into());
     }
+    if spec.allows_monthly {
+        f.insert("allows_monthly".into(), "on".into());
+    }
     f.insert("goal".into(), major(spec.plan.goal()));
     f.insert("min_pledge".into(), major(spec.min_pledge));
     f.insert("max_pledge".into(), major(spec.max_pledge));
@@ -105,6 +108,12 @@ fn fields_of(campaign: &Campaign) -> Fields {
         }
     }
     f
+}
+
+/// The monthly box as sent: checked or not on an admin's form, unchanged on an editor's (where
+/// it is shown disabled, and a disabled box is not sent).
+fn monthly(fields: &Fields) -> Option<bool> {
+    fields.contains_key("monthly_field").then(|| fields.contains_key("allows_monthly"))
 }
 
 fn rows(fields: &Fields, prefix: &str) -> usize {
@@ -321,6 +330,13 @@ fn campaign_form(signed: &Signed, action: &str, values: &Values<'_>, state: Opti
                         }
                     }
                 }
+                // Unchecked boxes are not sent: the marker says the box was on an admin's form.
+                @if admin { input type="hidden" name="monthly_field" value="1"; }
+                label.check {
+                    input #allows_monthly type="checkbox" name="allows_monthly" value="on" disabled[money_readonly]
+                        checked[values.get("allows_monthly") == "on" || (state.is_none() && values.get("monthly_field").is_empty())];
+                    " " (tr.t("cc-allows-monthly"))
+                }
                 @if !draft {
                     div.field {
                         label for="reason" { (tr.t("cc-reason")) }
@@ -402,6 +418,7 @@ pub async fn create(
             min_pledge: r.min_pledge.unwrap_or(0),
             max_pledge: r.max_pledge.unwrap_or(0),
             presets: r.presets,
+            allows_monthly: monthly(&fields),
             plan: r.plan,
             starts_at: r.starts_at,
             ends_at: r.ends_at,
@@ -588,6 +605,7 @@ pub async fn act(
                 min_pledge: r.min_pledge,
                 max_pledge: r.max_pledge,
                 presets: Some(r.presets),
+                allows_monthly: monthly(&fields),
                 plan: Some(r.plan),
                 starts_at: r.starts_at,
                 ends_at: Some(r.ends_at),

@@ -523,10 +523,12 @@ fn give_form(
                             (errors_for(tr, e, "amount"))
                         }
                     }
-                    fieldset.interval {
-                        legend { (tr.t("interval-legend")) }
-                        label.check { input type="radio" name="interval" value="once" checked[!monthly]; " " (tr.t("interval-once")) }
-                        label.check { input type="radio" name="interval" value="month" checked[monthly]; " " (tr.t("interval-month")) }
+                    @if spec.allows_monthly {
+                        fieldset.interval {
+                            legend { (tr.t("interval-legend")) }
+                            label.check { input type="radio" name="interval" value="once" checked[!monthly]; " " (tr.t("interval-once")) }
+                            label.check { input type="radio" name="interval" value="month" checked[monthly]; " " (tr.t("interval-month")) }
+                        }
                     }
                     div.field {
                         label for="donor-email" { (tr.t("email-label")) }

@@ -78,6 +78,8 @@ pub struct StaffCampaign {
     pub max_pledge: i64,
     /// The give form's amounts.
     pub presets: Vec<PresetView>,
+    /// Whether it takes monthly gifts.
+    pub allows_monthly: bool,
     /// The lines money fills, with what each has received.
     pub plan: Vec<PlanLineView>,
     /// Net raised, minor units (may be above the goal, or the goal below it).
@@ -130,6 +132,7 @@ impl From<Progress> for StaffCampaign {
                 .into_iter()
                 .map(|p| PresetView { amount: p.amount.minor, labels: p.labels, default: p.is_default })
                 .collect(),
+            allows_monthly: spec.allows_monthly,
             plan,
             raised: p.raised.minor,
             pledges: p.pledges,

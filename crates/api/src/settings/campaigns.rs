@@ -52,6 +52,13 @@ pub struct CampaignSettings {
     /// The page's story, Markdown, per language.
     #[serde(default)]
     pub stories: TextSettings,
+    /// Whether it takes monthly gifts as well as one-off ones (default true).
+    #[serde(default = "yes")]
+    pub allows_monthly: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// One of `presets`: `500000` or `{ amount = 500000, labels = { ru = "..." } }`.
@@ -153,6 +160,7 @@ impl CampaignSettings {
             min_pledge: money(self.min_pledge),
             max_pledge: money(self.max_pledge),
             presets,
+            allows_monthly: self.allows_monthly,
             plan,
         };
         if let Err(errors) = spec.validate() {
