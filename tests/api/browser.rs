@@ -891,6 +891,9 @@ async fn every_console_page_is_accessible_at_both_widths(backend: Backend) {
     a_comment_and_an_application(&app).await;
     let (pledge, checkout) = sandbox_pledge(&app, json!({"amount": 500_000, "donor_name": "Aigerim"})).await;
     pay_on_sandbox(&checkout).await;
+    let monthly = json!({"amount": 200_000, "email": "monthly@example.kz", "interval": "month"});
+    let (_, checkout) = sandbox_pledge(&app, monthly).await;
+    pay_on_sandbox(&checkout).await;
     let editor = app.staff_token(Role::Editor).await;
     let post: Value = app
         .post_as(
@@ -922,6 +925,7 @@ async fn every_console_page_is_accessible_at_both_widths(backend: Backend) {
         "/staff/campaigns/mentors/preview".into(),
         "/staff/foundation".into(),
         "/staff/books/mentors".into(),
+        "/staff/subscriptions".into(),
     ];
     for size in [(375, 812), (1366, 900)] {
         viewport(&browser, size).await;

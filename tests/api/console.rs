@@ -400,6 +400,7 @@ async fn every_console_route_asks_who_is_there_before_anything_else(backend: Bac
         "/staff/campaigns/mentors/preview".into(),
         "/staff/foundation".into(),
         "/staff/books/mentors".into(),
+        "/staff/subscriptions".into(),
     ];
     for path in &pages {
         let res = client().get(app.url(path)).send().await.expect("sent");
@@ -420,6 +421,7 @@ async fn every_console_route_asks_who_is_there_before_anything_else(backend: Bac
         format!("/staff/news/{id}"),
         format!("/staff/pledges/{id}"),
         "/staff/offline".into(),
+        format!("/staff/subscriptions/{id}/cancel"),
         "/staff/campaigns".into(),
         "/staff/campaigns/mentors".into(),
         "/staff/campaigns/mentors/pictures".into(),

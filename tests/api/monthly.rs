@@ -6,6 +6,7 @@ use demeu_api::auth::Role;
 use reqwest::redirect::Policy;
 use serde_json::{json, Value};
 
+use crate::console::{console_session, csrf_in, get, html, post};
 use crate::helpers::{count, spawn_app, Backend, TestApp};
 use crate::on_both_backends;
 use crate::stripe::{event, signature, SANDBOX_SECRET};
@@ -16,6 +17,7 @@ on_both_backends!(
     events_of_a_subscription_never_made_are_not_counted,
     staff_list_the_monthly_gifts_and_stop_one_on_request,
     a_campaign_may_take_one_off_gifts_only,
+    the_console_shows_monthly_gifts_and_stops_one,
 );
 
 /// A monthly gift made and paid on the sandbox: its pledge and subscription ids.
@@ -212,4 +214,39 @@ async fn a_campaign_may_take_one_off_gifts_only(backend: Backend) {
     assert_eq!((count(&app, "pledges").await, count(&app, "subscriptions").await), (0, 0));
     let once = json!({"amount": 500_000, "interval": "once"});
     assert_eq!(app.post_json("/api/v1/campaigns/mentors/pledges", &once).await.status(), 201, "one-off gifts still");
+}
+
+/// Issue 25: the console's dashboard says what monthly donors give and whether a charge failed,
+/// and the accountant's list stops a gift on the donor's request.
+async fn the_console_shows_monthly_gifts_and_stops_one(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, subscription) = monthly_gift(&app, 500_000).await;
+    let (_, failing) = monthly_gift(&app, 200_000).await;
+    let provider_id =
+        app.text(&format!("SELECT provider_subscription_id AS v FROM subscriptions WHERE id = '{failing}'")).await;
+    let body =
+        event("invoice.payment_failed", json!({"id": "in_failed", "object": "invoice", "subscription": provider_id}));
+    assert_eq!(app.post_webhook(&body, &signature(&body, SANDBOX_SECRET)).await.status(), 200);
+    let (cookie, _) = console_session(&app, Role::Accountant).await;
+    let dashboard = html(get(&app, &cookie, "/staff?lang=ru").await).await;
+    let money = &dashboard[dashboard.find("id=\"money\"").expect("the money")..];
+    assert!(money.contains("7 000 ₸") && money.contains("2 донора"), "{money}");
+    assert!(money.contains("1 списание не прошло"), "the failed charge");
+    let list = html(get(&app, &cookie, "/staff/subscriptions?lang=ru").await).await;
+    assert!(
+        list.contains("monthly@example.kz") && list.contains("списание не прошло") && list.contains("действует"),
+        "{list}"
+    );
+    let res = post(
+        &app,
+        &cookie,
+        &format!("/staff/subscriptions/{subscription}/cancel"),
+        &[("csrf", csrf_in(&list).as_str())],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let status = app.text(&format!("SELECT status AS v FROM subscriptions WHERE id = '{subscription}'")).await;
+    assert_eq!(status, "cancelled");
+    let (editor, _) = console_session(&app, Role::Editor).await;
+    assert_ne!(get(&app, &editor, "/staff/subscriptions").await.status(), 200, "the accountant's");
 }

@@ -487,3 +487,24 @@ cf-offer = Public offer (Markdown)
 cf-privacy = Privacy policy (Markdown)
 cf-logo = Logo
 error-one-default-preset = only one amount can be chosen by default
+console-subscriptions = Monthly
+cs-help = Monthly gifts: each charge counts as a gift of its own to the campaign. Stop one at the donor's request: at the provider first, then here.
+cs-monthly = A month
+cs-charges = Charges
+cs-next = Next charge
+cs-cancel = Stop
+cs-cancel-failed = Not stopped: the payment provider refused; the gift goes on.
+cs-monthly-gifts = Monthly
+cs-donors = { $count ->
+    [one] { $count } donor
+   *[other] { $count } donors
+}
+cs-failed = { $count ->
+    [one] { $count } failed charge
+   *[other] { $count } failed charges
+}
+subscription-status-pending = waiting for its first payment
+subscription-status-active = running
+subscription-status-past_due = a charge failed
+subscription-status-cancelled = stopped
+subscription-status-ended = ended

@@ -490,3 +490,26 @@ cf-offer = Публичная оферта (Markdown)
 cf-privacy = Политика конфиденциальности (Markdown)
 cf-logo = Логотип
 error-one-default-preset = по умолчанию можно выбрать только одну сумму
+console-subscriptions = Ежемесячные
+cs-help = Ежемесячные пожертвования: каждое списание учитывается как отдельное пожертвование кампании. Остановить — по просьбе донора: сначала у платёжной системы, затем здесь.
+cs-monthly = В месяц
+cs-charges = Списаний
+cs-next = Следующее списание
+cs-cancel = Остановить
+cs-cancel-failed = Не остановлено: платёжная система отказала, пожертвование продолжается.
+cs-monthly-gifts = Ежемесячные
+cs-donors = { $count ->
+    [one] { $count } донор
+    [few] { $count } донора
+   *[other] { $count } доноров
+}
+cs-failed = { $count ->
+    [one] { $count } списание не прошло
+    [few] { $count } списания не прошли
+   *[other] { $count } списаний не прошли
+}
+subscription-status-pending = ждёт первой оплаты
+subscription-status-active = действует
+subscription-status-past_due = списание не прошло
+subscription-status-cancelled = остановлено
+subscription-status-ended = завершено

@@ -341,3 +341,36 @@ mod tests {
         assert_eq!(next_charge(SubscriptionStatus::Active, None), None, "never charged yet");
     }
 }
+
+/// A campaign's monthly gifts at a glance: how many donors give each month, what that comes
+/// to, and how many have a failed charge waiting (past due).
+#[derive(Debug, Clone, Copy)]
+pub struct Monthly {
+    /// Running gifts (active or past due).
+    pub donors: i64,
+    /// Their monthly amounts together.
+    pub amount: Money,
+    /// Of them, with a failed charge.
+    pub past_due: i64,
+}
+
+/// [`Monthly`] of campaign `id` (amounts in its `currency`).
+pub fn monthly_of(conn: &mut DbConn, id: CampaignId, currency: Currency) -> Result<Monthly, Error> {
+    let running = [SubscriptionStatus::Active, SubscriptionStatus::PastDue];
+    let rows: Vec<(SubscriptionStatus, i64)> = subscriptions::table
+        .filter(subscriptions::campaign_id.eq(id))
+        .filter(subscriptions::status.eq_any(running))
+        .filter(subscriptions::currency.eq(currency))
+        .select((subscriptions::status, subscriptions::amount))
+        .load(conn)?;
+    let mut amount = Money::new(0, currency);
+    for (_, minor) in &rows {
+        amount = amount.checked_add(Money::new(*minor, currency)).map_err(|e| Error::Corrupt(e.to_string()))?;
+    }
+    let past_due = rows.iter().filter(|(s, _)| *s == SubscriptionStatus::PastDue).count();
+    Ok(Monthly {
+        donors: i64::try_from(rows.len()).unwrap_or(i64::MAX),
+        amount,
+        past_due: i64::try_from(past_due).unwrap_or(i64::MAX),
+    })
+}

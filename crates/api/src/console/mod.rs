@@ -14,6 +14,7 @@ pub mod foundation;
 pub mod moderation;
 pub mod news;
 pub mod pledges;
+pub mod subscriptions;
 
 pub use access::{Console, ConsoleForm};
 
@@ -170,6 +171,7 @@ pub fn page(signed: Option<&Signed>, tr: Tr, title: &str, status: StatusCode, ma
                     }
                     @if signed.user.role.allows(Role::Accountant) {
                         li { a href="/staff/pledges" { (tr.t("console-pledges")) } }
+                        li { a href="/staff/subscriptions" { (tr.t("console-subscriptions")) } }
                     }
                     @if signed.user.role.allows(Role::Admin) {
                         li { a href="/staff/foundation" { (tr.t("cf-foundation")) } }
@@ -207,6 +209,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(campaigns::configure)
         .configure(foundation::configure)
         .configure(pledges::configure)
+        .configure(subscriptions::configure)
         .configure(admin::configure);
 }
 
@@ -334,6 +337,8 @@ struct CampaignDay {
     week: Booked,
     /// Booked since the first of this month, Almaty's midnight.
     month: Booked,
+    /// Its monthly gifts: donors, what they give a month, failed charges.
+    monthly: donations::subscription::Monthly,
     books: Option<crate::services::books::Checked>,
 }
 
@@ -357,7 +362,8 @@ pub async fn dashboard(
                 let (id, currency) = (progress.campaign.id, progress.campaign.spec.currency);
                 let mut booked = |from| donations::ledger::booked_between(conn, id, currency, from, now.naive_utc());
                 let (today, week, month) = (booked(today_start)?, booked(week_start)?, booked(month_start)?);
-                days.push(CampaignDay { progress, today, week, month, books: None });
+                let monthly = donations::subscription::monthly_of(conn, id, currency)?;
+                days.push(CampaignDay { progress, today, week, month, monthly, books: None });
             }
             let latest = if role.allows(Role::Accountant) {
                 donations::pledge_store::staff_list(conn, &Default::default(), 5, None)?.items
@@ -410,6 +416,24 @@ fn booked_cell(tr: Tr, booked: Booked) -> Markup {
     }
 }
 
+/// A campaign's monthly gifts: what its donors give a month, how many they are, and how many
+/// charges failed (for who may see money, the way to the list).
+fn monthly_cell(tr: Tr, role: Role, m: donations::subscription::Monthly) -> Markup {
+    html! {
+        strong.money { (money(tr.lang, m.amount)) }
+        br;
+        span.help { (tr.t_with("cs-donors", &[("count", m.donors.into())])) }
+        @if m.past_due > 0 {
+            br;
+            strong.error { (tr.t_with("cs-failed", &[("count", m.past_due.into())])) }
+        }
+        @if role.allows(Role::Accountant) && m.donors > 0 {
+            br;
+            a href="/staff/subscriptions" { (tr.t("console-open")) }
+        }
+    }
+}
+
 /// Whether a campaign's books balance, as last checked, and (for who may see money) the way
 /// to the reconciliation itself.
 fn books_cell(tr: Tr, role: Role, slug: &str, books: Option<crate::services::books::Checked>) -> Markup {
@@ -433,6 +457,7 @@ fn books_cell(tr: Tr, role: Role, slug: &str, books: Option<crate::services::boo
 fn money_view(tr: Tr, role: Role, days: &[CampaignDay]) -> Markup {
     let (today, week, month, books) =
         (tr.t("console-money-today"), tr.t("console-money-week"), tr.t("console-money-month"), tr.t("console-books"));
+    let monthly = tr.t("cs-monthly-gifts");
     html! {
         section.card #money aria-labelledby="money-heading" {
             h2 #money-heading { (tr.t("console-money")) }
@@ -445,6 +470,7 @@ fn money_view(tr: Tr, role: Role, days: &[CampaignDay]) -> Markup {
                             th scope="col" { (today) }
                             th scope="col" { (week) }
                             th scope="col" { (month) }
+                            th scope="col" { (monthly) }
                             th scope="col" { (books) }
                         }
                     }
@@ -456,6 +482,7 @@ fn money_view(tr: Tr, role: Role, days: &[CampaignDay]) -> Markup {
                                 td data-label=(today) { (booked_cell(tr, day.today)) }
                                 td data-label=(week) { (booked_cell(tr, day.week)) }
                                 td data-label=(month) { (booked_cell(tr, day.month)) }
+                                td data-label=(monthly) { (monthly_cell(tr, role, day.monthly)) }
                                 td data-label=(books) { (books_cell(tr, role, slug, day.books)) }
                             }
                         }
