@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::extract::path_id;
 use crate::problem::ApiError;
 use crate::routes::access::Accountant;
-use crate::services::subscriptions::{self, StoppedBy};
+use crate::services::subscriptions;
 use crate::state::AppState;
 
 /// A monthly gift as staff see it.
@@ -120,7 +120,7 @@ pub async fn list(
               (status = 502, description = "The payment provider refused or failed: the gift is unchanged")))]
 pub async fn cancel(staff: Accountant, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let id: SubscriptionId = path_id(&req, "id", "subscription")?;
-    subscriptions::cancel(&state, id, StoppedBy::Staff(staff.0.id)).await?;
+    subscriptions::cancel(&state, id, staff.0.id).await?;
     let listed = state.pool.run(move |conn| subscription::listed(conn, id)).await?;
     Ok(HttpResponse::Ok().json(view(listed)))
 }

@@ -10,18 +10,10 @@ use super::ServiceError;
 use crate::payments::ProviderError;
 use crate::state::AppState;
 
-/// Who asked for the stop: a member of staff (on the donor's request), or the donor.
-#[derive(Debug, Clone, Copy)]
-pub enum StoppedBy {
-    /// Staff, by their account.
-    Staff(StaffUserId),
-    /// The donor, from their own page.
-    Donor,
-}
-
-/// Cancels subscription `id` at its provider, then here; the subscription as it is now. One
-/// already stopped is answered as it is (a second click changes nothing).
-pub async fn cancel(state: &AppState, id: SubscriptionId, by: StoppedBy) -> Result<Subscription, ServiceError> {
+/// Cancels subscription `id` at its provider, then here, as member of staff `actor` did on the
+/// donor's request; the subscription as it is now. One already stopped is answered as it is (a
+/// second click changes nothing).
+pub async fn cancel(state: &AppState, id: SubscriptionId, actor: StaffUserId) -> Result<Subscription, ServiceError> {
     let found = state.pool.run(move |conn| subscription::find(conn, id)).await?;
     if matches!(found.status, SubscriptionStatus::Cancelled | SubscriptionStatus::Ended) {
         return Ok(found);
@@ -42,12 +34,14 @@ pub async fn cancel(state: &AppState, id: SubscriptionId, by: StoppedBy) -> Resu
         .run(move |conn| {
             conn.write_transaction(|conn| {
                 subscription::set_status(conn, id, SubscriptionStatus::Cancelled)?;
-                let (actor, who) = match by {
-                    StoppedBy::Staff(user) => (Some(user), "staff"),
-                    StoppedBy::Donor => (None, "donor"),
-                };
-                let details = json!({"by": who, "was": previous.as_str()});
-                demeu_db::audit::record(conn, actor, "subscription.cancel", &format!("subscription:{id}"), &details)?;
+                let details = json!({"was": previous.as_str()});
+                demeu_db::audit::record(
+                    conn,
+                    Some(actor),
+                    "subscription.cancel",
+                    &format!("subscription:{id}"),
+                    &details,
+                )?;
                 Ok::<_, ServiceError>(subscription::find(conn, id)?)
             })
         })
