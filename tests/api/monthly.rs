@@ -183,6 +183,15 @@ async fn staff_list_the_monthly_gifts_and_stop_one_on_request(backend: Backend) 
     assert_eq!(stopped["items"].as_array().map(Vec::len), Some(1));
     let unknown = format!("/api/v1/staff/subscriptions/{}/cancel", uuid::Uuid::new_v4());
     assert_eq!(app.post_as(&accountant, &unknown, &json!({})).await.status(), 404);
+
+    // The CSV marks each charge of a monthly gift (the accountant's month-end file).
+    let csv = app.get_as(&accountant, "/api/v1/staff/pledges.csv").await.text().await.expect("csv");
+    let header = csv.lines().next().expect("a header");
+    assert!(header.ends_with(",flag,interval,subscription"), "{header}");
+    let marked = csv.lines().filter(|l| l.ends_with(&format!(",month,{subscription}"))).count();
+    assert_eq!(marked, 2, "both charges: {csv}");
+    let listed: Value = app.get_as(&accountant, "/api/v1/staff/pledges").await.json().await.expect("JSON");
+    assert_eq!(listed["pledges"][0]["subscription"], subscription.as_str());
 }
 
 /// Issue 25: a campaign may take one-off gifts only (an admin's setting, audited as the money

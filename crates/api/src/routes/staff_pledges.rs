@@ -72,6 +72,8 @@ pub struct StaffPledge {
     pub created_at: DateTime<Utc>,
     /// First counted.
     pub counted_at: Option<DateTime<Utc>>,
+    /// The monthly gift it is a charge of (its first pledge included); null for a one-off gift.
+    pub subscription: Option<Uuid>,
 }
 
 fn staff_view(p: PledgeRecord, campaign: String) -> Result<StaffPledge, ApiError> {
@@ -99,6 +101,7 @@ fn staff_view(p: PledgeRecord, campaign: String) -> Result<StaffPledge, ApiError
         flag: p.flag,
         created_at: utc(p.created_at),
         counted_at: p.counted_at.map(utc),
+        subscription: p.subscription_id.map(|s| s.as_uuid()),
     })
 }
 
@@ -198,7 +201,7 @@ fn text(v: &Option<String>) -> String {
     v.clone().unwrap_or_default()
 }
 
-const CSV_COLUMNS: [CsvColumn; 21] = [
+const CSV_COLUMNS: [CsvColumn; 23] = [
     ("id", |p| p.id.to_string()),
     ("campaign", |p| p.campaign.clone()),
     ("created_at", |p| p.created_at.to_rfc3339()),
@@ -220,6 +223,9 @@ const CSV_COLUMNS: [CsvColumn; 21] = [
     ("provider_session_id", |p| text(&p.provider_session_id)),
     ("provider_payment_id", |p| text(&p.provider_payment_id)),
     ("flag", |p| text(&p.flag)),
+    // Last, so that a sheet made for the columns before keeps its places.
+    ("interval", |p| if p.subscription.is_some() { "month" } else { "once" }.to_string()),
+    ("subscription", |p| p.subscription.map(|s| s.to_string()).unwrap_or_default()),
 ];
 
 fn csv_field(value: &str) -> String {
