@@ -13,6 +13,16 @@ use crate::control_chars;
 use crate::problem::ApiError;
 use crate::text_fields::TextFields;
 
+/// A query value naming one of a stored set (`?status=active`): absent, `None`; one not in the
+/// set, a 422 naming `field` and what it may be.
+pub fn named<T>(field: &str, raw: Option<&str>) -> Result<Option<T>, ApiError>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    raw.map(str::parse::<T>).transpose().map_err(|e| ApiError::invalid(field, e.to_string()))
+}
+
 /// A path segment `name` holding an id (`PledgeId`, `PostId`, … or a bare UUID); anything else
 /// names nothing, so 404 (`what` says what).
 pub fn path_id<T: From<uuid::Uuid>>(req: &HttpRequest, name: &str, what: &str) -> Result<T, ApiError> {

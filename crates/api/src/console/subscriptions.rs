@@ -36,10 +36,9 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let tr = signed.tr;
-    let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) => Some(s.parse::<SubscriptionStatus>().map_err(|e| ApiError::invalid("status", e.to_string()))?),
-        None => None,
-    };
+    // An empty choice of the form's filter is no filter.
+    let status =
+        crate::extract::named::<SubscriptionStatus>("status", query.status.as_deref().filter(|s| !s.is_empty()))?;
     let filter = SubscriptionFilter { campaign: None, status };
     let items = state.pool.run(move |conn| subscription::list(conn, &filter, 100, None)).await?.items;
     Ok(page(Some(&signed), tr, &tr.t("console-subscriptions"), StatusCode::OK, list_view(&signed, &items)))

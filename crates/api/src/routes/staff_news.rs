@@ -180,10 +180,7 @@ pub async fn comments(
     query: web::Query<ModerationQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let status = match q.status.as_deref() {
-        None => CommentStatus::Pending,
-        Some(raw) => raw.parse::<CommentStatus>().map_err(|e| ApiError::invalid("status", e.to_string()))?,
-    };
+    let status = crate::extract::named("status", q.status.as_deref())?.unwrap_or(CommentStatus::Pending);
     let page = state
         .pool
         .run(move |conn| {
@@ -266,10 +263,7 @@ pub async fn mail(
     state: web::Data<AppState>,
     query: web::Query<MailQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let status = match query.into_inner().status.as_deref() {
-        None => MailStatus::Dead,
-        Some(raw) => raw.parse::<MailStatus>().map_err(|e| ApiError::invalid("status", e.to_string()))?,
-    };
+    let status = crate::extract::named("status", query.into_inner().status.as_deref())?.unwrap_or(MailStatus::Dead);
     let rows = state.pool.run(move |conn| demeu_db::outbox::list(conn, status, 200).map_err(ApiError::from)).await?;
     Ok(HttpResponse::Ok().json(
         rows.into_iter()

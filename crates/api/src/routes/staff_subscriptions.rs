@@ -98,12 +98,7 @@ pub async fn list(
     query: web::Query<SubscriptionQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let status = q
-        .status
-        .as_deref()
-        .map(str::parse::<SubscriptionStatus>)
-        .transpose()
-        .map_err(|e| ApiError::invalid("status", e.to_string()))?;
+    let status = crate::extract::named::<SubscriptionStatus>("status", q.status.as_deref())?;
     let limit = demeu_db::page::page_limit(q.limit)?;
     let filter = SubscriptionFilter { campaign: q.campaign, status };
     let page = state.pool.run(move |conn| subscription::list(conn, &filter, limit, q.cursor.as_deref())).await?;

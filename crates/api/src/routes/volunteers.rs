@@ -132,12 +132,7 @@ pub async fn list(
     query: web::Query<VolunteerQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let status = q
-        .status
-        .as_deref()
-        .map(str::parse::<VolunteerStatus>)
-        .transpose()
-        .map_err(|e| ApiError::invalid("status", e.to_string()))?;
+    let status = crate::extract::named::<VolunteerStatus>("status", q.status.as_deref())?;
     let limit = demeu_db::page::page_limit(q.limit)?;
     let filter = VolunteerFilter { status, campaign: q.campaign };
     let page = state
