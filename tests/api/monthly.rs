@@ -18,6 +18,7 @@ on_both_backends!(
     staff_list_the_monthly_gifts_and_stop_one_on_request,
     a_campaign_may_take_one_off_gifts_only,
     the_console_shows_monthly_gifts_and_stops_one,
+    a_declined_monthly_gift_comes_back_monthly,
 );
 
 /// A monthly gift made and paid on the sandbox: its pledge and subscription ids.
@@ -258,4 +259,36 @@ async fn the_console_shows_monthly_gifts_and_stops_one(backend: Backend) {
     assert_eq!(status, "cancelled");
     let (editor, _) = console_session(&app, Role::Editor).await;
     assert_ne!(get(&app, &editor, "/staff/subscriptions").await.status(), 200, "the accountant's");
+}
+
+/// A monthly gift whose first payment was declined comes back to the form as the donor chose it:
+/// monthly, the amount kept, and its one button giving it monthly again.
+async fn a_declined_monthly_gift_comes_back_monthly(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let made: Value = app
+        .post_json(
+            "/api/v1/campaigns/mentors/pledges",
+            &json!({"amount": 700_000, "email": "monthly@example.kz", "interval": "month"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    let checkout = made["checkout_url"].as_str().expect("checkout").trim_start_matches("http://127.0.0.1:8080");
+    let client = reqwest::Client::builder().redirect(Policy::none()).build().expect("client");
+    let res = client.post(app.url(&format!("{checkout}/decline"))).send().await.expect("declined");
+    let back = res
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("back")
+        .trim_end_matches("#give")
+        .to_string();
+    let html = app.get(&format!("{back}&lang=en")).await.text().await.expect("html");
+    assert!(html.contains("name=\"interval\" value=\"month\" checked"), "the form stays monthly");
+    assert!(html.contains("value=\"7000\""), "the amount kept");
+    let notice = &html[html.find("id=\"unpaid\"").expect("the notice")..];
+    assert!(notice.contains("name=\"interval\" value=\"month\""), "its button gives monthly again");
+    let status = app.text("SELECT status AS v FROM subscriptions").await;
+    assert_eq!(status, "ended", "never started, ended with its first checkout");
 }

@@ -370,6 +370,10 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent, totals: &mut Option<TotalsChan
             };
             pledge_store::link_provider_ids(conn, &pledge, session_id.as_deref(), None)?;
             let closed = pledge_store::close_unpaid(conn, pledge.id, *outcome, *reason)?;
+            // A monthly gift whose first checkout ended unpaid never started: it ends with it.
+            if let (true, Some(subscription_id)) = (closed, pledge.subscription_id) {
+                subscription::set_status(conn, subscription_id, SubscriptionStatus::Ended)?;
+            }
             let why = if closed { format!("pledge {outcome}") } else { "pledge not pending: left as it is".into() };
             Ok((Processed::Recorded(why), Some(pledge.id)))
         }

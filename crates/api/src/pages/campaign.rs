@@ -140,6 +140,10 @@ pub async fn show(
     if let Some(pledge) = &loaded.returning {
         let presets = &loaded.progress.campaign.spec.presets;
         forms.give.values = GiveValues::amount_of(pledge.amount, presets);
+        // A monthly gift that did not pay comes back monthly, as the donor chose it.
+        if pledge.subscription_id.is_some() {
+            forms.give.values.interval = "month".into();
+        }
     }
     forms.sent = query.sent.clone();
     let lang = Lang::negotiate(&req, Lang::of(loaded.progress.campaign.spec.locale));
