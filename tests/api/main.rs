@@ -15,6 +15,7 @@ mod console_admin;
 mod console_campaigns;
 mod console_glance;
 mod cors;
+mod donor;
 mod errors;
 mod foundation;
 mod hardening;

@@ -22,7 +22,7 @@ on_both_backends!(
 );
 
 /// A monthly gift made and paid on the sandbox: its pledge and subscription ids.
-async fn monthly_gift(app: &TestApp, amount: i64) -> (String, String) {
+pub(crate) async fn monthly_gift(app: &TestApp, amount: i64) -> (String, String) {
     let res = app
         .post_json(
             "/api/v1/campaigns/mentors/pledges",
@@ -42,7 +42,7 @@ async fn monthly_gift(app: &TestApp, amount: i64) -> (String, String) {
     (made["id"].as_str().expect("id").to_string(), subscription)
 }
 
-async fn charge_now(app: &TestApp, subscription: &str) -> Value {
+pub(crate) async fn charge_now(app: &TestApp, subscription: &str) -> Value {
     let res =
         app.client.post(app.url(&format!("/sandbox/subscriptions/{subscription}/charge"))).send().await.expect("sent");
     assert_eq!(res.status(), 200);

@@ -41,7 +41,9 @@ async fn statements_of(app: &TestApp, body: String) -> (Processed, Vec<String>) 
         let processed = process(
             &mut conn,
             &delivery,
-            &demeu_api::payments::webhook::mail_effects(),
+            &demeu_api::payments::webhook::mail_effects(&demeu_api::mail::compose::MailContext::from_settings(
+                &settings,
+            )),
             settings.payments.retry_window("stripe"),
         )
         .expect("processed");

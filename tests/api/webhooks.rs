@@ -159,7 +159,7 @@ async fn bad_signatures_change_nothing(backend: Backend) {
     let cases = [
         ("wrong secret", body.clone(), signature(&body, "whsec_someone_else")),
         ("stale", body.clone(), signature_at(&body, SANDBOX_SECRET, now - 301)),
-        ("from the future", body.clone(), signature_at(&body, SANDBOX_SECRET, now + 301)),
+        ("from the future", body.clone(), signature_at(&body, SANDBOX_SECRET, now + 360)),
         ("changed after signing", body.replace("500000", "900000"), signature(&body, SANDBOX_SECRET)),
         ("malformed header", body.clone(), "v1=deadbeef".to_string()),
     ];

@@ -39,6 +39,10 @@ demeu_db::stored_enum! {
         SignInAddress = "sign-in-address",
         /// A failed sign-in, by account.
         SignInAccount = "sign-in-account",
+        /// A donor sign-in link asked for, by client address.
+        DonorLinks = "donor-links",
+        /// A donor sign-in link mailed, by address (its SHA-256).
+        DonorLinkAddress = "donor-link-address",
     }
 }
 
@@ -137,7 +141,7 @@ fn insert_event(conn: &mut DbConn, scope: Scope, key: &str, at: NaiveDateTime) -
 
 /// An account as stored: its SHA-256, so that what people type into the address field (now and
 /// then a password) is never written down.
-fn account_key(account: &str) -> String {
+pub(crate) fn account_key(account: &str) -> String {
     hex::encode(Sha256::digest(account.as_bytes()))
 }
 

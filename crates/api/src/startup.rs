@@ -102,6 +102,7 @@ impl Application {
             ),
             pledge_limiter: RateLimiter::new(pool.clone(), Scope::Pledges, settings.limits.pledges_per_hour),
             volunteer_limiter: RateLimiter::new(pool.clone(), Scope::Volunteers, settings.limits.volunteers_per_hour),
+            donor_link_limiter: RateLimiter::new(pool.clone(), Scope::DonorLinks, settings.limits.donor_links_per_hour),
             hashing: HashingSlots::new(settings.limits.password_checks, settings.limits.password_check_wait),
             streams: crate::routes::events::StreamSlots::new(settings.limits.event_streams_per_client),
             books: Default::default(),

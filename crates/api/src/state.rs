@@ -36,6 +36,8 @@ pub struct AppState {
     pub pledge_limiter: RateLimiter,
     /// "Join the mentors' team" applications per client address.
     pub volunteer_limiter: RateLimiter,
+    /// Donor sign-in links asked for per client address.
+    pub donor_link_limiter: RateLimiter,
     /// The sign-in slow-down's memory of the refusals this instance gave (the counts are in the
     /// database).
     pub throttle: LoginThrottle,

@@ -50,6 +50,10 @@ impl TextFields for OfflineGift {}
 impl TextFields for SubscribeBody {}
 impl TextFields for RefundBody {}
 impl TextFields for CloseRequest {}
+impl TextFields for crate::routes::donor::LinkRequest {}
+// The link's token is a secret: checked against its hash, never stored or shown.
+fields!(SECRETS: crate::routes::donor::SessionRequest => ["token"]);
+impl TextFields for crate::routes::donor::AmountChange {}
 
 #[cfg(test)]
 mod tests {

@@ -165,6 +165,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    donor_links (id) {
+        id -> Text,
+        email -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    donor_sessions (id) {
+        id -> Text,
+        email -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     staff_sessions (id) {
         id -> Text,
         token_hash -> Text,
@@ -436,4 +457,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sign_in_failures,
     volunteers,
     subscriptions,
+    donor_links,
+    donor_sessions,
 );

@@ -4,6 +4,7 @@
 pub mod allocation;
 pub mod campaign;
 pub mod campaign_edit;
+pub mod donor;
 mod error;
 pub mod ids;
 pub mod ledger;

@@ -16,7 +16,7 @@ use demeu_db::DbConn;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::ids::PledgeId;
+use crate::ids::{PledgeId, SubscriptionId};
 use crate::ledger::{append_locked, Appended, EntryKind, NewEntry};
 use crate::ledger_source::LedgerSource;
 use crate::money::{Money, Stated};
@@ -84,6 +84,11 @@ pub enum PaymentEvent {
     SubscriptionCharged {
         /// The provider's subscription.
         subscription_id: String,
+        /// Our subscription's id as the provider carries it back (TipTop Pay's `AccountId`),
+        /// for a subscription whose provider id is not known here yet.
+        account_ref: Option<String>,
+        /// Our pledge, when the charge names one (TipTop Pay's first payment names the order's).
+        pledge_ref: Option<String>,
         /// The charge's payment (Stripe's invoice, TipTop Pay's transaction): counted once.
         payment_id: String,
         /// What was charged.
@@ -93,6 +98,8 @@ pub enum PaymentEvent {
     SubscriptionChanged {
         /// The provider's subscription.
         subscription_id: String,
+        /// Our subscription's id as the provider carries it back (TipTop Pay's `AccountId`).
+        account_ref: Option<String>,
         /// Its state now.
         status: SubscriptionStatus,
     },
@@ -178,6 +185,13 @@ pub enum Processed {
     NotOurs(String),
     /// Stored for staff; named a payment still unknown after the retry window.
     Unmatched(String),
+    /// A monthly gift's state changed (the donor is told of some).
+    SubscriptionStatus {
+        /// Ours.
+        subscription_id: SubscriptionId,
+        /// Its state now.
+        status: SubscriptionStatus,
+    },
     /// This event was already delivered: nothing done.
     Duplicate,
     /// Names something not known yet; nothing stored, deliver again later.
@@ -189,7 +203,10 @@ impl Processed {
     pub fn outcome(&self) -> Outcome {
         match self {
             Processed::Counted { .. } => Outcome::Counted,
-            Processed::Recorded(_) | Processed::Duplicate | Processed::Retry(_) => Outcome::Recorded,
+            Processed::Recorded(_)
+            | Processed::SubscriptionStatus { .. }
+            | Processed::Duplicate
+            | Processed::Retry(_) => Outcome::Recorded,
             Processed::Flagged(_) => Outcome::Flagged,
             Processed::Undecodable(_) => Outcome::Undecodable,
             Processed::NotOurs(_) => Outcome::NotOurs,
@@ -200,6 +217,9 @@ impl Processed {
     fn detail(&self) -> Option<String> {
         match self {
             Processed::Counted { kind, amount, .. } => Some(format!("{kind} {amount}")),
+            Processed::SubscriptionStatus { subscription_id, status } => {
+                Some(format!("subscription {subscription_id} now {status}"))
+            }
             Processed::Recorded(why)
             | Processed::Flagged(why)
             | Processed::Undecodable(why)
@@ -377,20 +397,26 @@ fn apply(conn: &mut DbConn, event: &PaymentEvent, totals: &mut Option<TotalsChan
             let why = if closed { format!("pledge {outcome}") } else { "pledge not pending: left as it is".into() };
             Ok((Processed::Recorded(why), Some(pledge.id)))
         }
-        PaymentEvent::SubscriptionCharged { subscription_id, payment_id, amount } => {
-            charge(conn, subscription_id, payment_id, amount, totals)
+        PaymentEvent::SubscriptionCharged { subscription_id, account_ref, pledge_ref, payment_id, amount } => {
+            let refs = (subscription_id.as_str(), account_ref.as_deref(), pledge_ref.as_deref());
+            charge(conn, refs, payment_id, amount, totals)
         }
-        PaymentEvent::SubscriptionChanged { subscription_id, status } => {
-            let Some(found) = subscription::find_by_provider_id(conn, subscription_id)? else {
+        PaymentEvent::SubscriptionChanged { subscription_id, account_ref, status } => {
+            let Some(found) = subscription::find_for_provider(conn, subscription_id, account_ref.as_deref())? else {
                 let why = format!("subscription {subscription_id} is not one this installation made");
                 return Ok((Processed::NotOurs(why), None));
             };
+            // A provider that names its subscription first here (TipTop Pay's `recurrent`
+            // notification of a new one) starts it.
+            if found.provider_subscription_id.is_none() {
+                subscription::started(conn, found.id, subscription_id)?;
+            }
             let changed = subscription::set_status(conn, found.id, *status)?;
-            let why = match changed {
-                true => format!("subscription {} now {status}", found.id),
-                false => format!("subscription {} stays {}", found.id, found.status),
+            let processed = match changed {
+                true => Processed::SubscriptionStatus { subscription_id: found.id, status: *status },
+                false => Processed::Recorded(format!("subscription {} stays {}", found.id, found.status)),
             };
-            Ok((Processed::Recorded(why), Some(found.first_pledge_id)))
+            Ok((processed, Some(found.first_pledge_id)))
         }
         PaymentEvent::PaymentAuthorized { payment_id, pledge_ref } => {
             let pledge = match ours(conn, pledge_ref.as_deref())? {
@@ -546,19 +572,32 @@ fn checkout(conn: &mut DbConn, facts: &CheckoutFacts, totals: &mut Option<Totals
 /// Counts a monthly gift's charge once: a pledge of its own, on the campaign the gift was made
 /// for. A charge for a subscription not known yet may precede its start (ask again); one after
 /// the gift was stopped still counts (money received is never dropped) and is flagged.
+///
+/// The subscription is found by the provider's id, else by ours as the provider carries it
+/// back (`account_ref`). A subscription not started yet is started by its first payment, which
+/// counts on the donor's own first pledge (TipTop Pay pays the first month by the order that
+/// makes the subscription, and may name its subscription first in that payment).
 fn charge(
     conn: &mut DbConn,
-    subscription_id: &str,
+    (subscription_id, account_ref, pledge_ref): (&str, Option<&str>, Option<&str>),
     payment_id: &str,
     amount: &Stated,
     totals: &mut Option<TotalsChange>,
 ) -> Result<Applied, Error> {
-    let Some(found) = subscription::find_by_provider_id(conn, subscription_id)? else {
+    let Some(found) = subscription::find_for_provider(conn, subscription_id, account_ref)? else {
         return Err(Error::NotYetKnown(format!("no subscription known as {subscription_id}")));
     };
+    if found.provider_subscription_id.is_none() {
+        subscription::started(conn, found.id, subscription_id)?;
+    }
+    let first = pledge_store::lock(conn, found.first_pledge_id)?;
+    let first_unpaid =
+        first.counted_at.is_none() && first.provider_payment_id.as_deref().is_none_or(|p| p == payment_id);
+    let names_first = pledge_ref.is_none_or(|r| r == first.id.to_string());
     let pledge = match pledge_store::find_by_payment(conn, payment_id)? {
         Some(made) => pledge_store::lock(conn, made.id)?,
-        None => subscription::charge_pledge(conn, &found, payment_id)?,
+        None if first_unpaid && names_first => first,
+        None => subscription::charge_pledge(conn, &found, payment_id, amount)?,
     };
     let ids = ProviderIds::missing(conn, &pledge, None, Some(payment_id))?;
     let applied = count_payment(conn, &pledge, ids, payment_id, amount, totals)?;

@@ -213,6 +213,16 @@ pub fn insert(conn: &mut DbConn, new: &NewPledge) -> Result<PledgeId, Error> {
     Ok(id)
 }
 
+impl PledgeRecord {
+    /// `month` for a monthly gift's pledges (its first and each charge), else `once`.
+    pub fn interval(&self) -> crate::subscription::Interval {
+        match self.subscription_id {
+            Some(_) => crate::subscription::Interval::Month,
+            None => crate::subscription::Interval::Once,
+        }
+    }
+}
+
 /// The pledge with id `id`.
 pub fn find(conn: &mut DbConn, id: PledgeId) -> Result<PledgeRecord, Error> {
     pledges::table.find(id).select(PledgeRecord::as_select()).first(conn).optional()?.ok_or(Error::NotFound("pledge"))

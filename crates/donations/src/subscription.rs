@@ -169,6 +169,25 @@ pub fn started(conn: &mut DbConn, id: SubscriptionId, provider_id: &str) -> Resu
     Ok(changed > 0)
 }
 
+/// The subscription the provider calls `provider_id`; else the one `account_ref` names by our
+/// id (a provider that carries our id back, TipTop Pay's `AccountId`), if the provider has not
+/// named it otherwise already.
+pub fn find_for_provider(
+    conn: &mut DbConn,
+    provider_id: &str,
+    account_ref: Option<&str>,
+) -> Result<Option<Subscription>, Error> {
+    if let Some(found) = find_by_provider_id(conn, provider_id)? {
+        return Ok(Some(found));
+    }
+    let Some(id) = account_ref.and_then(|r| uuid::Uuid::parse_str(r).ok()) else { return Ok(None) };
+    match find(conn, SubscriptionId::from(id)) {
+        Ok(found) if found.provider_subscription_id.as_deref().is_none_or(|p| p == provider_id) => Ok(Some(found)),
+        Ok(_) | Err(Error::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Sets subscription `id`'s status as its provider, staff or the donor changed it; a cancelled
 /// or ended subscription stays so (a late "past due" does not revive it).
 pub fn set_status(conn: &mut DbConn, id: SubscriptionId, status: SubscriptionStatus) -> Result<bool, Error> {
@@ -190,14 +209,26 @@ pub fn set_status(conn: &mut DbConn, id: SubscriptionId, status: SubscriptionSta
     Ok(changed > 0)
 }
 
-/// A charge's pledge for `subscription`, pending until its payment counts: the first pledge's
-/// name, wall choices and language; no message (the donor wrote one once); the provider's
-/// payment already linked, so that the same charge delivered again finds this pledge.
-pub fn charge_pledge(conn: &mut DbConn, subscription: &Subscription, payment_id: &str) -> Result<PledgeRecord, Error> {
+/// A charge's pledge for `subscription`, pending until its payment counts: of the amount the
+/// provider `charged` when it is in the gift's currency (a charge of the amount before a change
+/// the donor just made still counts whole), else of the gift's amount (and the charge is
+/// flagged); the first pledge's name, wall choices and language; no message (the donor wrote
+/// one once); the provider's payment already linked, so that the same charge delivered again
+/// finds this pledge.
+pub fn charge_pledge(
+    conn: &mut DbConn,
+    subscription: &Subscription,
+    payment_id: &str,
+    charged: &crate::money::Stated,
+) -> Result<PledgeRecord, Error> {
     let first = pledge_store::find(conn, subscription.first_pledge_id)?;
+    let amount = charged
+        .in_currency(subscription.amount.currency)
+        .filter(|amount| amount.is_positive())
+        .unwrap_or(subscription.amount);
     let new = NewPledge {
         campaign_id: subscription.campaign_id,
-        amount: subscription.amount,
+        amount,
         donor_name: first.donor_name.clone(),
         email: Some(subscription.email.clone()),
         anonymous: first.anonymous,
@@ -287,6 +318,38 @@ pub fn list(
     let page =
         paginate(rows, limit, |(s, _): &(SubscriptionRow, String)| encode_cursor(s.created_at, &s.id.to_string()));
     Ok(Page { items: summarized(conn, page.items)?, next_cursor: page.next_cursor })
+}
+
+/// The monthly gifts given from `email` that ever ran (pending and never-started ones left
+/// out), newest first, as the donor's own page shows them.
+pub fn of_email(conn: &mut DbConn, email: &str) -> Result<Vec<Listed>, Error> {
+    let rows = subscriptions::table
+        .inner_join(campaigns::table)
+        .filter(subscriptions::email.eq(email))
+        .filter(subscriptions::provider_subscription_id.is_not_null())
+        .select((SubscriptionRow::as_select(), campaigns::slug))
+        .order((subscriptions::created_at.desc(), subscriptions::id.desc()))
+        .load::<(SubscriptionRow, String)>(conn)?;
+    summarized(conn, rows)
+}
+
+/// The monthly amount a donor asks to change their gift to (`minor` units of the gift's
+/// currency), checked against the campaign's limits for one gift: 422 naming `amount`.
+pub fn new_amount(spec: &crate::campaign::CampaignSpec, currency: Currency, minor: i64) -> Result<Money, Error> {
+    let amount = Money::new(minor, currency);
+    if currency != spec.currency || amount < spec.min_pledge || amount > spec.max_pledge {
+        return Err(Error::Invalid(vec![crate::money::amount_out_of_range(spec.min_pledge, spec.max_pledge)]));
+    }
+    Ok(amount)
+}
+
+/// Changes subscription `id`'s monthly amount (the provider has taken the change); charges
+/// from now on are of it.
+pub fn set_amount(conn: &mut DbConn, id: SubscriptionId, amount: Money) -> Result<(), Error> {
+    diesel::update(subscriptions::table.find(id))
+        .set((subscriptions::amount.eq(amount.minor), subscriptions::updated_at.eq(demeu_db::now())))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Subscription `id` as the list shows it.

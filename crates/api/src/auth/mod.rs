@@ -1,9 +1,11 @@
-//! Staff accounts: who they are, how they prove it, and what each role may do.
+//! Staff accounts: who they are, how they prove it, and what each role may do; and donors'
+//! sign-in by mailed link (`donor`).
 //!
 //! Nothing here knows HTTP: what is refused or fails is an [`AuthError`], which the routes and
 //! the console say (`problem.rs`; the console's pages in the reader's language). The role a
 //! route needs is stated by the extractor it takes (`routes/access.rs`).
 
+pub mod donor;
 mod password;
 mod session;
 pub(crate) mod throttle;
@@ -21,6 +23,14 @@ pub use users::{
 };
 
 use demeu_db::{DbError, FieldError};
+use sha2::{Digest, Sha256};
+
+/// The CSRF token of the forms of a session (the console's, a donor's page's) whose secret
+/// token is `token`: a hash of it, under `purpose` (so the console's and a donor page's tokens
+/// differ), that only a page of this session can know (a script of another site cannot read it).
+pub fn form_token(purpose: &str, token: &str) -> String {
+    hex::encode(&Sha256::digest(format!("demeu {purpose} form\0{token}").as_bytes())[..16])
+}
 
 /// Why an account, a password or a session refused, or what failed under it.
 #[derive(Debug, thiserror::Error)]

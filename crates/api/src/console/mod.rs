@@ -27,7 +27,6 @@ use chrono::{Duration, Utc};
 use donations::ledger::Booked;
 use maud::{html, Markup};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use crate::auth::{Role, StaffUser};
 use crate::format::{date, money};
@@ -57,7 +56,7 @@ pub struct Signed {
 /// The CSRF token of a session: a hash of its secret token, so that only a page of this
 /// session (which a script of another site cannot read) can know it.
 fn csrf_of(token: &str) -> String {
-    hex::encode(&Sha256::digest(format!("demeu console form\0{token}").as_bytes())[..16])
+    crate::auth::form_token("console", token)
 }
 
 /// Compared in constant time (subtle), so that the time a refusal takes says nothing of how

@@ -108,7 +108,7 @@ pub async fn cancel(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: SubscriptionId = id.parse().map_err(|_| ApiError::NotFound("subscription".into()))?;
-    match subscriptions::cancel(&state, id, signed.user.id).await {
+    match subscriptions::cancel(&state, id, subscriptions::Actor::Staff(signed.user.id)).await {
         Ok(_) => Ok(HttpResponse::SeeOther().insert_header((LOCATION, "/staff/subscriptions")).finish()),
         Err(error) => {
             let error = ApiError::from(error);

@@ -10,6 +10,7 @@ use donations::allocation::allocate;
 use donations::campaign::{Campaign, Locale};
 use donations::money::Money;
 use donations::pledge_store::PledgeRecord;
+use donations::subscription::Subscription;
 
 use super::templates::{self, Lang, LineState, Receipt, RefundNotice, Rendered};
 use super::MailError;
@@ -32,6 +33,16 @@ impl MailContext {
             public_url: settings.public_url().to_string(),
             volunteers_email: settings.foundation.volunteers_email().map(str::to_string),
         }
+    }
+
+    /// The donor's own page, opening in `lang` (where they ask for a sign-in link).
+    pub fn donor_url(&self, lang: Lang) -> String {
+        format!("{}/donor?lang={}", self.public_url, lang.code())
+    }
+
+    /// A campaign's page in `lang`.
+    fn campaign_url(&self, slug: &str, lang: Lang) -> String {
+        format!("{}/campaigns/{slug}?lang={}", self.public_url, lang.code())
     }
 
     /// The unsubscribe link of a mail in `lang`: its page opens in the mail's language.
@@ -71,8 +82,14 @@ fn reader_language(stored: Option<Locale>, campaign: &Campaign) -> Lang {
     Lang::of(stored.unwrap_or(campaign.spec.locale))
 }
 
-/// The receipt for a pledge's first counted money, if the donor left an address.
-pub fn receipt(conn: &mut DbConn, pledge: &PledgeRecord, campaign: &Campaign) -> Result<(), MailError> {
+/// The receipt for a pledge's first counted money, if the donor left an address; a monthly
+/// gift's charge says so, and where it is changed or stopped.
+pub fn receipt(
+    conn: &mut DbConn,
+    ctx: &MailContext,
+    pledge: &PledgeRecord,
+    campaign: &Campaign,
+) -> Result<(), MailError> {
     let Some(email) = &pledge.email else { return Ok(()) };
     let lang = reader_language(pledge.locale, campaign);
     let raised = donations::totals::of(conn, campaign.id, campaign.spec.currency)?.net_raised;
@@ -100,6 +117,7 @@ pub fn receipt(conn: &mut DbConn, pledge: &PledgeRecord, campaign: &Campaign) ->
             counted_at,
             pledge_id: pledge.id.to_string(),
             lines,
+            monthly_manage_url: pledge.subscription_id.map(|_| ctx.donor_url(lang)),
             foundation: signature(conn, lang, true)?,
         },
     );
@@ -225,6 +243,51 @@ pub fn volunteer_application(
         .map(|email| vec![("Reply-To".to_string(), email.into_string())])
         .unwrap_or_default();
     Ok(enqueue(conn, &out(to, rendered, "volunteer", format!("volunteer:{}", volunteer.id), headers))?)
+}
+
+/// The mail with a donor's sign-in `token` for `email`, in `lang` (the page they asked on).
+pub fn donor_link(conn: &mut DbConn, ctx: &MailContext, email: &str, token: &str, lang: Lang) -> Result<(), MailError> {
+    let url = format!("{}/donor?token={token}&lang={}", ctx.public_url, lang.code());
+    let minutes = crate::auth::donor::LINK_MINUTES;
+    let rendered = templates::sign_in_link(lang, &url, minutes, &signature(conn, lang, false)?);
+    // Keyed by the token: each link asked for is its own mail.
+    enqueue(conn, &out(email, rendered, "donor-link", format!("donor-link:{}", &token[..16]), Vec::new()))?;
+    Ok(())
+}
+
+/// Tells the donor of monthly gift `gift` what happened to it (`news`), in the language they
+/// gave in; keyed so that one event mails once (`key`: what makes this news unique for the gift).
+pub fn monthly(
+    conn: &mut DbConn,
+    ctx: &MailContext,
+    gift: &Subscription,
+    news: templates::MonthlyNews,
+    key: &str,
+) -> Result<(), MailError> {
+    let campaign = donations::campaign::find_by_id(conn, gift.campaign_id)?;
+    let first = donations::pledge_store::find(conn, gift.first_pledge_id)?;
+    let lang = reader_language(first.locale, &campaign);
+    let news = match news {
+        // The successor is named in the donor's language.
+        templates::MonthlyNews::Moved { next } => {
+            let successor = donations::campaign::find_by_slug(conn, &next)?;
+            templates::MonthlyNews::Moved { next: successor.title(lang.locale()).to_string() }
+        }
+        other => other,
+    };
+    let rendered = templates::monthly(
+        lang,
+        &templates::MonthlyMail {
+            news,
+            amount: gift.amount,
+            campaign: campaign.title(lang.locale()).to_string(),
+            manage_url: ctx.donor_url(lang),
+            campaign_url: ctx.campaign_url(&campaign.spec.slug, lang),
+            foundation: signature(conn, lang, false)?,
+        },
+    );
+    enqueue(conn, &out(&gift.email, rendered, "monthly", format!("monthly:{}:{key}", gift.id), Vec::new()))?;
+    Ok(())
 }
 
 /// How a mail is signed in `lang`: the foundation's name, or (a receipt, a refund notice) its

@@ -88,6 +88,8 @@ pub struct Receipt {
     pub pledge_id: String,
     /// The lines the campaign's money is funding now.
     pub lines: Vec<LineState>,
+    /// A monthly gift's charge: the donor's page, where it is changed or stopped.
+    pub monthly_manage_url: Option<String>,
     /// Who signs.
     pub foundation: String,
 }
@@ -119,8 +121,12 @@ pub fn receipt(lang: Lang, r: &Receipt) -> Rendered {
     };
     let lines: Vec<(String, String)> = r.lines.iter().map(line).collect();
     let listed: Vec<String> = lines.iter().map(|(title, amounts)| format!("  • {title}: {amounts}")).collect();
+    let monthly =
+        r.monthly_manage_url.as_ref().map(|url| (tr.t("mail-monthly-note"), tr.t("mail-monthly-manage"), url));
+    let monthly_text =
+        monthly.as_ref().map(|(note, manage, url)| format!("{note}\n{manage}: {url}\n\n")).unwrap_or_default();
     let text = format!(
-        "{hello}\n\n{what}\n{thanks}\n\n{date_l}: {counted}\n{id_l}: {}\n\n{lines_l}\n{}\n\n{}\n",
+        "{hello}\n\n{what}\n{thanks}\n\n{monthly_text}{date_l}: {counted}\n{id_l}: {}\n\n{lines_l}\n{}\n\n{}\n",
         r.pledge_id,
         listed.join("\n"),
         r.foundation
@@ -128,6 +134,9 @@ pub fn receipt(lang: Lang, r: &Receipt) -> Rendered {
     let body = html! {
         p { (sentence(&hello)) }
         p { (what) br; (thanks) }
+        @if let Some((note, manage, url)) = &monthly {
+            p { (note) " " a href=(url) { (manage) } }
+        }
         p { (date_l) ": " (counted) br; (id_l) ": " code { (r.pledge_id) } }
         p { (lines_l) }
         ul { @for (title, amounts) in &lines { li { (title) ": " (amounts) } } }
@@ -162,6 +171,106 @@ pub fn refund_notice(lang: Lang, r: &RefundNotice) -> Rendered {
         p { (id_l) ": " code { (r.pledge_id) } }
     };
     Rendered { subject, text, html: page(lang, body, html! { (r.foundation) }) }
+}
+
+/// The mail with a donor's sign-in link, good for `minutes`.
+pub fn sign_in_link(lang: Lang, url: &str, minutes: i64, foundation: &str) -> Rendered {
+    let tr = Tr::new(lang);
+    let subject = tr.t("mail-link-subject");
+    let body_text = tr.t_with("mail-link-body", &[("minutes", minutes.into())]);
+    let (action, ignore) = (tr.t("mail-link-action"), tr.t("mail-link-ignore"));
+    let text = format!("{body_text}\n\n{action}: {url}\n\n{ignore}\n\n{foundation}\n");
+    let body = html! {
+        p { (body_text) }
+        p { a href=(url) { (action) } }
+        p { (ignore) }
+    };
+    Rendered { subject, text, html: page(lang, body, html! { (foundation) }) }
+}
+
+/// What happened to a donor's monthly gift, which they are told of.
+#[derive(Debug, Clone)]
+pub enum MonthlyNews {
+    /// Stopped by the donor or by staff on their request.
+    Stopped,
+    /// Stopped because its campaign closed with no successor.
+    CampaignClosed,
+    /// Its amount changed (from `was`).
+    Changed {
+        /// The amount before.
+        was: Money,
+    },
+    /// A charge failed; the provider tries again.
+    Failed,
+    /// The provider stopped it after failed charges.
+    Ended,
+    /// Its campaign closed; it goes on for the successor, titled so.
+    Moved {
+        /// The successor's title.
+        next: String,
+    },
+}
+
+/// A mail about a donor's monthly gift.
+#[derive(Debug, Clone)]
+pub struct MonthlyMail {
+    /// What happened.
+    pub news: MonthlyNews,
+    /// Its monthly amount (now).
+    pub amount: Money,
+    /// The campaign's title (the one closed, for a move).
+    pub campaign: String,
+    /// The donor's page.
+    pub manage_url: String,
+    /// The campaign's page, to give monthly again.
+    pub campaign_url: String,
+    /// Who signs.
+    pub foundation: String,
+}
+
+/// Tells a donor what happened to their monthly gift, with what they can do about it.
+pub fn monthly(lang: Lang, m: &MonthlyMail) -> Rendered {
+    let tr = Tr::new(lang);
+    let amount = money(lang, m.amount);
+    let mut args: Vec<(&str, fluent_bundle::FluentValue<'static>)> =
+        vec![("amount", amount.into()), ("campaign", m.campaign.clone().into())];
+    let (key, extra, link) = match &m.news {
+        MonthlyNews::Stopped => ("mail-monthly-stopped", None, None),
+        MonthlyNews::CampaignClosed => ("mail-monthly-closed", None, None),
+        MonthlyNews::Changed { was } => {
+            args.push(("was", money(lang, *was).into()));
+            ("mail-monthly-changed", None, Some((tr.t("mail-monthly-manage"), &m.manage_url)))
+        }
+        MonthlyNews::Failed => (
+            "mail-monthly-failed",
+            Some(tr.t("mail-monthly-failed-fix")),
+            Some((tr.t("mail-monthly-manage"), &m.manage_url)),
+        ),
+        MonthlyNews::Ended => ("mail-monthly-ended", Some(tr.t("mail-monthly-again")), None),
+        MonthlyNews::Moved { next } => {
+            args.push(("next", next.clone().into()));
+            ("mail-monthly-moved", None, Some((tr.t("mail-monthly-manage"), &m.manage_url)))
+        }
+    };
+    // Giving again is on the campaign's page (a stopped gift's only way on).
+    let again = matches!(m.news, MonthlyNews::Ended).then(|| (tr.t("give-button"), &m.campaign_url));
+    let link = link.or(again);
+    let subject = tr.t_with(&format!("{key}-subject"), &args);
+    let body_text = tr.t_with(&format!("{key}-body"), &args);
+    let mut text = body_text.clone();
+    for line in extra.iter() {
+        text.push_str(&format!("\n\n{line}"));
+    }
+    if let Some((label, url)) = &link {
+        text.push_str(&format!("\n\n{label}: {url}"));
+    }
+    text.push_str(&format!("\n\n{}\n", m.foundation));
+    let body = html! {
+        p { (body_text) }
+        @if let Some(line) = &extra { p { (line) } }
+        @if let Some((label, url)) = &link { p { a href=(url) { (label) } } }
+    };
+    Rendered { subject, text, html: page(lang, body, html! { (m.foundation) }) }
 }
 
 /// The foundation's line with the reader's way out of the list.
@@ -301,8 +410,60 @@ mod tests {
             counted_at: chrono::DateTime::parse_from_rfc3339("2026-11-25T09:05:00Z").expect("a time").to_utc(),
             pledge_id: "p-1".into(),
             lines: vec![LineState { title: "School".into(), funded: kzt(500_000), target: Some(kzt(22_500_000)) }],
+            monthly_manage_url: None,
             foundation: "Dara".into(),
         }
+    }
+
+    #[test]
+    fn a_monthly_charge_says_it_is_monthly_and_where_it_is_stopped() {
+        let monthly = Receipt { monthly_manage_url: Some("https://x.kz/donor?lang=kk".into()), ..receipt_data() };
+        let kk = receipt(Lang::Kk, &monthly);
+        assert!(kk.text.contains("ай сайынғы") && kk.text.contains("https://x.kz/donor?lang=kk"), "{}", kk.text);
+        assert!(kk.html.contains(r#"href="https://x.kz/donor?lang=kk""#), "{}", kk.html);
+        let once = receipt(Lang::Ru, &receipt_data());
+        assert!(!once.text.contains("ежемесячное") && !once.text.contains("/donor"), "{}", once.text);
+    }
+
+    #[test]
+    fn each_monthly_news_is_said_in_each_language_with_what_to_do() {
+        let mail = |news: MonthlyNews| MonthlyMail {
+            news,
+            amount: kzt(500_000),
+            campaign: "Mentors".into(),
+            manage_url: "https://x.kz/donor".into(),
+            campaign_url: "https://x.kz/campaigns/mentors".into(),
+            foundation: "Dara".into(),
+        };
+        for lang in [Lang::Kk, Lang::Ru, Lang::En] {
+            for news in [
+                MonthlyNews::Stopped,
+                MonthlyNews::CampaignClosed,
+                MonthlyNews::Changed { was: kzt(300_000) },
+                MonthlyNews::Failed,
+                MonthlyNews::Ended,
+                MonthlyNews::Moved { next: "Autumn".into() },
+            ] {
+                let said = monthly(lang, &mail(news.clone()));
+                assert!(
+                    said.text.contains("5 000 ₸") && said.text.contains("Mentors"),
+                    "{lang:?} {news:?}: {}",
+                    said.text
+                );
+                // Fluent says a missing message by its id: none may be missing.
+                assert!(!said.subject.contains("mail-") && !said.text.contains("mail-"), "{lang:?} {news:?}: {said:?}");
+                let link = match news {
+                    MonthlyNews::Failed | MonthlyNews::Changed { .. } | MonthlyNews::Moved { .. } => Some("x.kz/donor"),
+                    MonthlyNews::Ended => Some("x.kz/campaigns/mentors"),
+                    MonthlyNews::Stopped | MonthlyNews::CampaignClosed => None,
+                };
+                if let Some(link) = link {
+                    assert!(said.text.contains(link) && said.html.contains(link), "{lang:?} {news:?}: {}", said.text);
+                }
+            }
+        }
+        let moved = monthly(Lang::Ru, &mail(MonthlyNews::Moved { next: "Осень".into() }));
+        assert!(moved.subject.contains("Осень") && moved.text.contains("Осень"), "{moved:?}");
     }
 
     #[test]

@@ -139,17 +139,26 @@ impl GiveValues {
     /// The amount in minor units: another amount when typed (spaces and a decimal comma
     /// allowed), else the preset; the catalogue key of the refusal otherwise.
     fn amount(&self, currency: Currency) -> Result<i64, &'static str> {
-        let typed: String = self.amount_other.chars().filter(|c| !c.is_whitespace() && *c != '₸').collect();
-        if typed.is_empty() {
-            return self.preset.ok_or("amount-needed");
+        match typed_amount(&self.amount_other, currency) {
+            Err("amount-needed") => self.preset.ok_or("amount-needed"),
+            typed => typed,
         }
-        Money::from_major_decimal(&typed.replace(',', "."), currency).map(|m| m.minor).map_err(|_| "amount-unreadable")
     }
 
     fn optional(text: &str) -> Option<String> {
         let trimmed = text.trim();
         (!trimmed.is_empty()).then(|| trimmed.to_string())
     }
+}
+
+/// An amount as a donor types it, in major units (`5 000`, `5000,50`, `5000 ₸`), in minor
+/// units; the catalogue key of the refusal otherwise (`amount-needed` when nothing is typed).
+pub fn typed_amount(text: &str, currency: Currency) -> Result<i64, &'static str> {
+    let typed: String = text.chars().filter(|c| !c.is_whitespace() && *c != '₸').collect();
+    if typed.is_empty() {
+        return Err("amount-needed");
+    }
+    Money::from_major_decimal(&typed.replace(',', "."), currency).map(|m| m.minor).map_err(|_| "amount-unreadable")
 }
 
 /// The comment form's values.
@@ -204,16 +213,16 @@ pub struct Forms {
     pub sent: Option<String>,
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, ApiError> {
+pub(super) fn decode<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, ApiError> {
     serde_urlencoded::from_bytes(body).map_err(|e| ApiError::BadRequest(format!("the form could not be read: {e}")))
 }
 
-fn see_other(to: String) -> HttpResponse {
+pub(super) fn see_other(to: String) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((LOCATION, to)).finish()
 }
 
 /// What a refusal does to a form: field errors beside their fields, anything else said once.
-fn refused<V>(form: &mut FormState<V>, tr: &Tr, error: &ApiError) -> StatusCode {
+pub(super) fn refused<V>(form: &mut FormState<V>, tr: &Tr, error: &ApiError) -> StatusCode {
     match error {
         ApiError::Invalid(errors) => {
             for e in errors {
@@ -247,7 +256,7 @@ async fn again(
     Ok(answer)
 }
 
-fn retry_after(error: &ApiError) -> Option<u64> {
+pub(super) fn retry_after(error: &ApiError) -> Option<u64> {
     match error {
         ApiError::RateLimited { retry_after } => Some(*retry_after),
         _ => None,
@@ -255,7 +264,7 @@ fn retry_after(error: &ApiError) -> Option<u64> {
 }
 
 /// Whether `error` is a refusal the form shows (rather than an error page).
-fn shown_on_form(error: &ApiError) -> bool {
+pub(super) fn shown_on_form(error: &ApiError) -> bool {
     matches!(
         error,
         ApiError::Invalid(_) | ApiError::RateLimited { .. } | ApiError::BadGateway(_) | ApiError::Unavailable(_)

@@ -189,6 +189,7 @@ fn foundation_details(tr: Tr, identity: &Identity) -> Markup {
                 }
             }
             p {
+                a href={ "/donor?lang=" (tr.lang.code()) } { (tr.t("footer-donor")) } " · "
                 @if !identity.offer.is_empty() { a href={ "/offer?lang=" (tr.lang.code()) } { (tr.t("footer-offer")) } " · " }
                 @if !identity.privacy.is_empty() { a href={ "/privacy?lang=" (tr.lang.code()) } { (tr.t("footer-privacy")) } }
             }

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod campaign;
 pub mod checkout;
 pub mod compression;
+pub mod donor;
 pub mod forms;
 
 pub mod layout;
@@ -52,6 +53,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/campaigns/{slug}/news/{post}").route(web::get().to(news_post)))
         .service(web::resource("/embed/campaigns/{slug}").route(web::get().to(embed)).route(web::head().to(embed)))
+        .service(web::resource("/donor").route(web::get().to(donor::page)))
+        .service(web::resource("/donor/link").route(web::post().to(donor::ask_link)))
+        .service(web::resource("/donor/session").route(web::post().to(donor::open)))
+        .service(web::resource("/donor/sign-out").route(web::post().to(donor::sign_out)))
+        .service(web::resource("/donor/subscriptions/{id}/amount").route(web::post().to(donor::change)))
+        .service(web::resource("/donor/subscriptions/{id}/cancel").route(web::post().to(donor::cancel)))
         .service(web::resource("/offer").route(web::get().to(offer)).route(web::head().to(offer)))
         .service(web::resource("/privacy").route(web::get().to(privacy)).route(web::head().to(privacy)));
 }

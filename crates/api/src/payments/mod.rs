@@ -160,6 +160,14 @@ pub trait PaymentProvider: Send + Sync {
         })
     }
 
+    /// Changes a monthly gift's amount from its next charge on (no charge now, nothing
+    /// prorated). A provider that cannot is refused, and the gift stays as it is.
+    fn change_subscription_amount<'a>(&'a self, provider_id: &'a str, amount: Money) -> ProviderFuture<'a, ()> {
+        Box::pin(async move {
+            Err(ProviderError::Refused(format!("{} cannot change subscription {provider_id} to {amount}", self.kind())))
+        })
+    }
+
     /// Asks for money back.
     fn refund<'a>(&'a self, request: &'a RefundRequest) -> ProviderFuture<'a, RefundStarted>;
 

@@ -186,6 +186,11 @@ impl PaymentProvider for SandboxProvider {
         Box::pin(async move { Ok(()) })
     }
 
+    fn change_subscription_amount<'a>(&'a self, _provider_id: &'a str, _amount: Money) -> ProviderFuture<'a, ()> {
+        // Its next charge is made of the amount stored here: nothing to tell.
+        Box::pin(async move { Ok(()) })
+    }
+
     fn refund<'a>(&'a self, request: &'a RefundRequest) -> ProviderFuture<'a, RefundStarted> {
         Box::pin(async move {
             let pledge = request.pledge_id.to_string();

@@ -18,6 +18,7 @@ use stripe_client_core::{RequestBuilder, StripeMethod};
 
 use super::{Checkout, CheckoutRequest, PaymentProvider, ProviderError, ProviderFuture, RefundRequest, RefundStarted};
 use crate::settings::{ProviderKind, Settings};
+use donations::money::Money;
 use donations::subscription::Interval;
 
 /// Talks to Stripe's API (or, in tests, to a stand-in at `payments.stripe.api_base`).
@@ -123,6 +124,52 @@ struct SubscriptionAnswer {
 }
 
 /// What Demeu reads of a refund.
+/// A subscription with its items: the one item a monthly gift has, and its product.
+#[derive(miniserde::Deserialize)]
+struct SubscriptionItems {
+    id: String,
+    items: ItemList,
+}
+
+#[derive(miniserde::Deserialize)]
+struct ItemList {
+    data: Vec<Item>,
+}
+
+#[derive(miniserde::Deserialize)]
+struct Item {
+    id: String,
+    price: ItemPriceAnswer,
+}
+
+#[derive(miniserde::Deserialize)]
+struct ItemPriceAnswer {
+    product: String,
+}
+
+/// `POST /v1/subscriptions/{id}`'s form changing the item's price. A subscription item's
+/// `price_data` names an existing product (it takes no `product_data`): the one the checkout
+/// made.
+#[derive(Serialize)]
+struct AmountChange<'a> {
+    items: [ItemChange<'a>; 1],
+    proration_behavior: &'static str,
+}
+
+#[derive(Serialize)]
+struct ItemChange<'a> {
+    id: &'a str,
+    price_data: ItemPrice<'a>,
+}
+
+#[derive(Serialize)]
+struct ItemPrice<'a> {
+    currency: &'a str,
+    product: &'a str,
+    unit_amount: i64,
+    recurring: Recurring,
+}
+
 #[derive(miniserde::Deserialize)]
 struct RefundAnswer {
     id: String,
@@ -214,6 +261,46 @@ impl PaymentProvider for StripeProvider {
                 "canceled" | "incomplete_expired" => Ok(()),
                 other => Err(ProviderError::Refused(format!("stripe left subscription {} {other}", answer.id))),
             }
+        })
+    }
+
+    fn change_subscription_amount<'a>(&'a self, provider_id: &'a str, amount: Money) -> ProviderFuture<'a, ()> {
+        Box::pin(async move {
+            let path = format!("/subscriptions/{provider_id}");
+            let found: SubscriptionItems = RequestBuilder::new(StripeMethod::Get, path.clone())
+                .customize()
+                .send(&self.client)
+                .await
+                .map_err(map_error)?;
+            let [item] = found.items.data.as_slice() else {
+                let count = found.items.data.len();
+                return Err(ProviderError::Refused(format!(
+                    "stripe subscription {} has {count} items, not one",
+                    found.id
+                )));
+            };
+            let currency = amount.currency.code().to_lowercase();
+            // `none`: the new amount is charged from the next month; nothing is charged or
+            // credited now for the month under way.
+            let form = AmountChange {
+                items: [ItemChange {
+                    id: &item.id,
+                    price_data: ItemPrice {
+                        currency: &currency,
+                        product: &item.price.product,
+                        unit_amount: amount.minor,
+                        recurring: Recurring { interval: "month" },
+                    },
+                }],
+                proration_behavior: "none",
+            };
+            let _: SubscriptionAnswer = RequestBuilder::new(StripeMethod::Post, path)
+                .form(&form)
+                .customize()
+                .send(&self.client)
+                .await
+                .map_err(map_error)?;
+            Ok(())
         })
     }
 

@@ -108,15 +108,19 @@ fn decode_object(event_type: &str, o: &Value) -> Result<PaymentEvent, Undecodabl
         "invoice.paid" => match (invoice_subscription(o)?, str_at(o, OBJECT, "billing_reason")?.as_deref()) {
             (Some(_), Some("subscription_create")) | (None, _) => PaymentEvent::Other,
             (Some(subscription_id), _) => PaymentEvent::SubscriptionCharged {
+                account_ref: None,
+                pledge_ref: None,
                 subscription_id,
                 payment_id: required(o, "id")?,
                 amount: stated(o, "amount_paid")?,
             },
         },
         "invoice.payment_failed" => match invoice_subscription(o)? {
-            Some(subscription_id) => {
-                PaymentEvent::SubscriptionChanged { subscription_id, status: SubscriptionStatus::PastDue }
-            }
+            Some(subscription_id) => PaymentEvent::SubscriptionChanged {
+                subscription_id,
+                account_ref: None,
+                status: SubscriptionStatus::PastDue,
+            },
             None => PaymentEvent::Other,
         },
         "customer.subscription.updated" | "customer.subscription.deleted" => {
@@ -129,7 +133,9 @@ fn decode_object(event_type: &str, o: &Value) -> Result<PaymentEvent, Undecodabl
                 _ => None,
             };
             match status {
-                Some(status) => PaymentEvent::SubscriptionChanged { subscription_id: required(o, "id")?, status },
+                Some(status) => {
+                    PaymentEvent::SubscriptionChanged { subscription_id: required(o, "id")?, account_ref: None, status }
+                }
                 None => PaymentEvent::Other,
             }
         }
@@ -288,6 +294,8 @@ mod tests {
             assert_eq!(
                 cycle(parent),
                 Ok(PaymentEvent::SubscriptionCharged {
+                    account_ref: None,
+                    pledge_ref: None,
                     subscription_id: "sub_1".into(),
                     payment_id: "in_2".into(),
                     amount: Stated::new(500000, "kzt"),
@@ -304,6 +312,7 @@ mod tests {
         assert_eq!(
             deleted,
             Ok(PaymentEvent::SubscriptionChanged {
+                account_ref: None,
                 subscription_id: "sub_1".into(),
                 status: SubscriptionStatus::Cancelled
             })
@@ -312,6 +321,7 @@ mod tests {
         assert_eq!(
             failed,
             Ok(PaymentEvent::SubscriptionChanged {
+                account_ref: None,
                 subscription_id: "sub_1".into(),
                 status: SubscriptionStatus::PastDue
             })

@@ -4,7 +4,10 @@ use demeu_db::{DbConn, DbPool};
 use donations::ledger::EntryKind;
 use donations::payment_events::{process, Delivery, Processed};
 
+use donations::subscription::SubscriptionStatus;
+
 use crate::mail::compose::{self, MailContext};
+use crate::mail::templates::MonthlyNews;
 use crate::settings::PaymentSettings;
 
 /// Why a delivery was not taken. Nothing is changed by any of them.
@@ -51,8 +54,11 @@ pub struct Inbox<'a> {
 
 /// The mail a counted change calls for, enqueued in the same transaction: a receipt for a
 /// pledge's first money, a notice for a refund.
-pub fn mail_effects() -> impl Fn(&mut DbConn, &Processed) -> Result<(), donations::Error> {
+pub fn mail_effects(ctx: &MailContext) -> impl Fn(&mut DbConn, &Processed) -> Result<(), donations::Error> + '_ {
     move |conn, processed| {
+        if let Processed::SubscriptionStatus { subscription_id, status } = processed {
+            return monthly_news(conn, ctx, *subscription_id, *status);
+        }
         let Processed::Counted { pledge_id, kind, amount, first_counted } = processed else { return Ok(()) };
         let pledge = donations::pledge_store::find(conn, *pledge_id)?;
         // Receipts and notices go to the donor's address: without one there is nothing to do.
@@ -62,13 +68,33 @@ pub fn mail_effects() -> impl Fn(&mut DbConn, &Processed) -> Result<(), donation
         let campaign = donations::campaign::find_by_id(conn, pledge.campaign_id)?;
         match kind {
             EntryKind::Payment | EntryKind::OfflinePayment if *first_counted => {
-                compose::receipt(conn, &pledge, &campaign)?
+                compose::receipt(conn, ctx, &pledge, &campaign)?
             }
             EntryKind::Refund => compose::refund_notice(conn, &pledge, &campaign, amount.checked_neg()?)?,
             _ => {}
         }
         Ok(())
     }
+}
+
+/// The donor's mail when the provider changed their monthly gift's state: a failed charge (what
+/// to do), a gift the provider stopped. One mail per gift and day for failures (a provider
+/// retrying daily tells once a day at most), one for the end.
+fn monthly_news(
+    conn: &mut DbConn,
+    ctx: &MailContext,
+    id: donations::ids::SubscriptionId,
+    status: SubscriptionStatus,
+) -> Result<(), donations::Error> {
+    let (news, key) = match status {
+        SubscriptionStatus::PastDue => (MonthlyNews::Failed, format!("failed:{}", chrono::Utc::now().date_naive())),
+        SubscriptionStatus::Ended => (MonthlyNews::Ended, "ended".to_string()),
+        SubscriptionStatus::Cancelled => (MonthlyNews::Stopped, "stopped".to_string()),
+        SubscriptionStatus::Pending | SubscriptionStatus::Active => return Ok(()),
+    };
+    let gift = donations::subscription::find(conn, id)?;
+    compose::monthly(conn, ctx, &gift, news, &key)?;
+    Ok(())
 }
 
 /// Verifies and processes a Stripe-shaped delivery (Stripe's, the sandbox's). A bad signature
@@ -94,9 +120,10 @@ pub fn stripe_shaped<'a>(inbox: Inbox<'a>, notification: super::Notification<'a>
 pub async fn process_delivery(inbox: Inbox<'_>, delivery: Delivery) -> Result<Processed, WebhookError> {
     let event_id = delivery.event_id.clone();
     let retry = inbox.payments.retry_window(&delivery.provider);
+    let mail = inbox.mail.clone();
     let processed = inbox
         .pool
-        .run(move |conn| process(conn, &delivery, &mail_effects(), retry).map_err(WebhookError::from))
+        .run(move |conn| process(conn, &delivery, &mail_effects(&mail), retry).map_err(WebhookError::from))
         .await?;
     if matches!(processed, Processed::Counted { .. }) {
         inbox.snapshots.invalidate();

@@ -82,6 +82,27 @@ role_extractor!(
     Role::Accountant
 );
 
+/// A donor signed in by their mailed link (`POST /api/v1/donor/sessions`'s bearer token): their
+/// address. 401 without a live donor session; a staff token is not one.
+#[derive(Debug)]
+pub struct Donor(pub String);
+
+impl FromRequest for Donor {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            let token = token.ok_or(ApiError::Unauthorized)?;
+            let email = crate::services::donor::donor_for(&state, token).await?;
+            email.map(Donor).ok_or(ApiError::Unauthorized)
+        })
+    }
+}
+
 /// Any signed-in staff member, with the token they used.
 #[derive(Debug)]
 pub struct AnyStaff {

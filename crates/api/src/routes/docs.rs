@@ -11,7 +11,7 @@ use crate::routes::{health, news, ApiRoutes};
     info(title = "Demeu", description = "Donation campaigns: progress, pledges, news. Money is in minor units (tiyn for KZT)."),
     paths(health::health, health::ready, health::metrics, news::atom),
     components(schemas(crate::problem::Problem, crate::problem::ProblemField, crate::auth::Role)),
-    tags((name = "campaigns", description = "Public progress"), (name = "pledges", description = "Donors' pledges"), (name = "webhooks", description = "Payment provider deliveries"), (name = "news", description = "News, subscriptions, comments"), (name = "volunteers", description = "Join the mentors' team: applications, read by staff only"), (name = "staff", description = "Foundation staff (Bearer token)"), (name = "operations")),
+    tags((name = "campaigns", description = "Public progress"), (name = "pledges", description = "Donors' pledges"), (name = "webhooks", description = "Payment provider deliveries"), (name = "news", description = "News, subscriptions, comments"), (name = "volunteers", description = "Join the mentors' team: applications, read by staff only"), (name = "donor", description = "A donor's own page: sign-in by mailed link, gifts, monthly gifts, statements"), (name = "staff", description = "Foundation staff (Bearer token)"), (name = "operations")),
 )]
 pub struct ApiDoc;
 

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod campaigns;
 pub mod docs;
+pub mod donor;
 pub mod events;
 pub mod foundation;
 pub mod health;
@@ -146,6 +147,11 @@ api_routes! {
     "/staff/campaigns/{slug}/close" => [POST staff_campaigns::close staff]
     "/staff/campaigns/{slug}/images" => [POST pictures::upload staff]
     "/staff/images/{id}" => [DELETE pictures::remove staff]
+    "/donor/sign-in" => [POST donor::sign_in_link nobody]
+    "/donor/sessions" => [POST donor::session nobody]
+    "/donor/gifts" => [GET donor::gifts nobody]
+    "/donor/subscriptions/{id}" => [PATCH donor::change nobody]
+    "/donor/subscriptions/{id}/cancel" => [POST donor::cancel nobody]
     "/foundation" => [GET foundation::show public]
     "/staff/foundation" => [GET foundation::staff_show staff, PATCH foundation::edit staff]
     "/staff/foundation/logo" => [POST foundation::logo staff]

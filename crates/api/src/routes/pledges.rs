@@ -85,10 +85,7 @@ pub async fn show(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
                 currency: pledge.currency,
                 status: pledge.display_status(),
                 decline_reason: pledge.decline_reason,
-                interval: match pledge.subscription_id {
-                    Some(_) => donations::subscription::Interval::Month,
-                    None => donations::subscription::Interval::Once,
-                },
+                interval: pledge.interval(),
                 created_at: utc(pledge.created_at),
             })
         })

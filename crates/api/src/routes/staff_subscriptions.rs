@@ -115,7 +115,7 @@ pub async fn list(
               (status = 502, description = "The payment provider refused or failed: the gift is unchanged")))]
 pub async fn cancel(staff: Accountant, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let id: SubscriptionId = path_id(&req, "id", "subscription")?;
-    subscriptions::cancel(&state, id, staff.0.id).await?;
+    subscriptions::cancel(&state, id, subscriptions::Actor::Staff(staff.0.id)).await?;
     let listed = state.pool.run(move |conn| subscription::listed(conn, id)).await?;
     Ok(HttpResponse::Ok().json(view(listed)))
 }

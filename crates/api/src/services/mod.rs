@@ -5,6 +5,7 @@
 pub mod books;
 pub mod campaigns;
 pub mod community;
+pub mod donor;
 pub mod exports;
 pub mod foundation;
 pub mod news;

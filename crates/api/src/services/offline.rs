@@ -20,12 +20,13 @@ pub async fn record(
     actor: StaffUserId,
 ) -> Result<(PledgeRecord, String), ServiceError> {
     let factor = state.settings.limits.offline_pledge_factor;
+    let mail = state.mail.clone();
     let made = state
         .pool
         .run(move |conn| {
             let campaign = donations::campaign::find_by_slug(conn, &slug)?;
             let receipt = |conn: &mut demeu_db::DbConn, pledge: &PledgeRecord| {
-                compose::receipt(conn, pledge, &campaign).map_err(donations::Error::from)
+                compose::receipt(conn, &mail, pledge, &campaign).map_err(donations::Error::from)
             };
             let max_amount = offline::ceiling(&campaign, factor);
             let pledge = offline::record_offline(conn, &campaign, &gift, max_amount, actor, Utc::now(), &receipt)?;

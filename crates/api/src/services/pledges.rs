@@ -159,10 +159,7 @@ async fn checkout(
                 email: pledge.email.clone(),
                 // The donor's language where they said one, else the campaign's.
                 locale: lang.unwrap_or(campaign.spec.locale),
-                interval: match pledge.subscription_id {
-                    Some(_) => Interval::Month,
-                    None => Interval::Once,
-                },
+                interval: pledge.interval(),
             };
             // The provider that made the pledge makes its checkout (a retry after the foundation
             // switched providers finishes with the one the pledge recorded).

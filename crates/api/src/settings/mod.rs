@@ -131,6 +131,13 @@ pub struct LimitSettings {
     /// "Join the mentors' team" applications per client address per hour.
     #[serde(default = "default_volunteers_per_hour")]
     pub volunteers_per_hour: u32,
+    /// Donor sign-in links asked for per client address per hour (beyond: 429).
+    #[serde(default = "default_donor_links_per_hour")]
+    pub donor_links_per_hour: u32,
+    /// Donor sign-in links mailed per address per hour (beyond, nothing more is mailed, and
+    /// the answer is the same 202: an address cannot be flooded, nor its owner locked out).
+    #[serde(default = "default_donor_links_per_address")]
+    pub donor_links_per_address: u32,
     /// Password checks (argon2) at once; 0 is one per core.
     #[serde(default)]
     pub password_checks: usize,
@@ -177,6 +184,14 @@ fn default_pledges_per_hour() -> u32 {
 
 fn default_volunteers_per_hour() -> u32 {
     5
+}
+
+fn default_donor_links_per_hour() -> u32 {
+    10
+}
+
+fn default_donor_links_per_address() -> u32 {
+    3
 }
 
 fn default_offline_factor() -> u32 {
