@@ -241,9 +241,7 @@ async fn the_donor_page_signs_in_by_its_button_and_its_forms_need_the_session(ba
     assert!(set.contains("demeu_donor=") && set.contains("HttpOnly") && set.contains("Path=/donor"), "{set}");
     let cookie = set.split(';').next().expect("the cookie").to_string();
     let page = |path: &str| client.get(app.url(path)).header("cookie", &cookie).send();
-    let form = |url: &str, fields: &[(&str, &str)]| {
-        client.post(url).header("cookie", &cookie).form(fields).send()
-    };
+    let form = |url: &str, fields: &[(&str, &str)]| client.post(url).header("cookie", &cookie).form(fields).send();
     let html = page("/donor?lang=en").await.expect("page").text().await.expect("html");
     assert!(html.contains("Monthly gifts") && html.contains("5 000") && html.contains("monthly@example.kz"), "{html}");
     let csrf = html.split(r#"name="csrf" value=""#).nth(1).and_then(|rest| rest.split('"').next()).expect("csrf");

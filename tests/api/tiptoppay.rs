@@ -42,6 +42,9 @@ on_both_backends!(
     x_content_hmac_signs_the_decoded_parameters,
     a_refund_of_a_test_payment_follows_its_payment,
     the_payment_page_speaks_the_donors_language,
+    a_monthly_order_makes_a_subscription_whose_charges_count_once,
+    every_order_of_first_payment_charge_and_cancel_counts_the_same_money,
+    a_monthly_gift_is_stopped_and_changed_at_tiptoppay_and_its_charges_checked,
 );
 
 const PUBLIC_ID: &str = "pk_demeu";
@@ -731,10 +734,10 @@ async fn malformed_notifications_are_refused(backend: Backend) {
         post_notification(&app, "pay", JSON, &body, &[("Content-HMAC", content_hmac(body.as_bytes(), SECRET))]).await;
     let problem = assert_problem(res, 400).await;
     assert!(problem["detail"].as_str().is_some_and(|d| d.contains("TransactionId")), "{problem}");
-    // A kind TipTop Pay does not send.
+    // A kind Demeu does not take (the till's receipts are the tax service's, not ours).
     let body = payment(&pledge, 6_102, 500_000).form();
     let res =
-        post_notification(&app, "recurrent", FORM, &body, &[("Content-HMAC", content_hmac(body.as_bytes(), SECRET))])
+        post_notification(&app, "receipt", FORM, &body, &[("Content-HMAC", content_hmac(body.as_bytes(), SECRET))])
             .await;
     assert_eq!(res.status(), 404, "an unknown kind");
     assert_eq!(app.progress().await, (0, 0));
@@ -1155,4 +1158,226 @@ async fn the_payment_page_speaks_the_donors_language(backend: Backend) {
     assert_eq!(culture(&server).await, "kk-KZ", "the Kazakh page");
     app.post_json("/api/v1/campaigns/mentors/pledges", &give).await;
     assert_eq!(culture(&server).await, "ru-RU", "none chosen: the campaign's");
+}
+
+// Monthly gifts (issue 25).
+
+const SUBSCRIPTION: &str = "sc_8cf8a9338fb8ebf7202b08d09c938";
+
+/// A monthly gift made through the API on TipTop Pay: its pledge and subscription ids, and the
+/// order's request as the stand-in received it.
+async fn monthly_order(app: &TestApp, server: &MockServer, amount: i64) -> (String, String, Value) {
+    let res = app
+        .post_json("/api/v1/campaigns/mentors/pledges", &json!({"amount": amount, "email": DONOR, "interval": "month"}))
+        .await;
+    assert_eq!(res.status(), 201);
+    let made: Value = res.json().await.expect("JSON");
+    let pledge = made["id"].as_str().expect("id").to_string();
+    let subscription = made["subscription"]["id"].as_str().expect("a monthly gift").to_string();
+    let order = calls(server, "/orders/create")
+        .await
+        .into_iter()
+        .map(|r| serde_json::from_slice::<Value>(&r.body).expect("JSON"))
+        .find(|sent| sent["InvoiceId"] == pledge.as_str())
+        .expect("its order");
+    (pledge, subscription, order)
+}
+
+/// The `pay` of a monthly gift's charge after the first: its subscription and our id as the
+/// order's AccountId; no invoice of its own (the reference does not promise one).
+fn charge(subscription: &str, transaction: u64, amount: i64) -> Note {
+    payment("", transaction, amount)
+        .without("InvoiceId")
+        .without("Data")
+        .set("SubscriptionId", s(SUBSCRIPTION))
+        .set("AccountId", s(subscription))
+}
+
+/// A `recurrent` notification: the subscription's state, as TipTop Pay sends it.
+fn recurrent(subscription: &str, status: &str, done: u32, failed: u32) -> Note {
+    Note(vec![
+        ("Id".into(), s(SUBSCRIPTION)),
+        ("AccountId".into(), s(subscription)),
+        ("Description".into(), s("Наставники")),
+        ("Email".into(), s(DONOR)),
+        ("Amount".into(), n("5000.00")),
+        ("Currency".into(), s("KZT")),
+        ("RequireConfirmation".into(), n(0)),
+        ("StartDate".into(), s(now_utc())),
+        ("Interval".into(), s("Month")),
+        ("Period".into(), n(1)),
+        ("Status".into(), s(status)),
+        ("SuccessfulTransactionsNumber".into(), n(done)),
+        ("FailedTransactionsNumber".into(), n(failed)),
+        ("LastTransactionDate".into(), s(now_utc())),
+        ("NextTransactionDate".into(), s(now_utc())),
+    ])
+}
+
+async fn subscription_status(app: &TestApp, id: &str) -> String {
+    app.text(&format!("SELECT status AS v FROM subscriptions WHERE id = '{id}'")).await
+}
+
+async fn a_monthly_order_makes_a_subscription_whose_charges_count_once(backend: Backend) {
+    let (app, server) = tiptop_app(backend).await;
+    let (pledge, subscription, order) = monthly_order(&app, &server, 500_000).await;
+    assert_eq!(order["SubscriptionBehavior"], "CreateMonthly", "{order}");
+    assert_eq!(order["AccountId"], subscription.as_str(), "the gift's own id comes back with each charge: {order}");
+    let once = app.post_json("/api/v1/campaigns/mentors/pledges", &json!({"amount": 500_000, "email": DONOR})).await;
+    let once: Value = once.json().await.expect("JSON");
+    let sent = calls(&server, "/orders/create").await;
+    let once_order: Value = serde_json::from_slice(&sent.last().expect("an order").body).expect("JSON");
+    assert_eq!(once_order["InvoiceId"], once["id"], "{once_order}");
+    assert!(once_order.get("SubscriptionBehavior").is_none(), "a one-off order makes no subscription: {once_order}");
+
+    // The first month: the order's payment, which names the subscription it made.
+    let first =
+        payment(&pledge, 70_001, 500_000).set("SubscriptionId", s(SUBSCRIPTION)).set("AccountId", s(&subscription));
+    notify_ok(&app, "pay", &first).await;
+    assert_eq!(subscription_status(&app, &subscription).await, "active");
+    notify_ok(&app, "recurrent", &recurrent(&subscription, "Active", 1, 0)).await;
+    assert_eq!(money(&app, &pledge).await, (500_000, 0));
+
+    // Each later month: asked by Check first (accepted: today a second payment of one invoice
+    // would be refused 13), then paid; redelivered, counted once.
+    for (month, transaction) in [(2, 70_002), (3, 70_003)] {
+        assert_eq!(check(&app, &charge(&subscription, transaction, 500_000)).await, Some(0), "month {month}");
+        for _ in 0..2 {
+            notify_ok(&app, "pay", &charge(&subscription, transaction, 500_000)).await;
+        }
+    }
+    assert_eq!(app.progress().await, (1_500_000, 3), "three months, once each");
+    let linked =
+        app.number(&format!("SELECT COUNT(*) AS v FROM pledges WHERE subscription_id = '{subscription}'")).await;
+    assert_eq!(linked, 3, "three pledges, one subscription");
+    let receipts = app.number("SELECT COUNT(*) AS v FROM mail_outbox WHERE kind = 'receipt'").await;
+    assert_eq!(receipts, 3, "a receipt per month");
+    let note = app.text(&format!("SELECT text_body AS v FROM mail_outbox WHERE dedupe_key = 'receipt:{pledge}'")).await;
+    assert!(note.contains("ежемесячное") && note.contains("/donor"), "the receipt says how to stop it: {note}");
+
+    // A failed charge: past due, the donor told what to do (once a day, however many fails).
+    for transaction in [70_004, 70_005] {
+        let failed = failure("", transaction, 500_000)
+            .without("InvoiceId")
+            .without("Data")
+            .set("SubscriptionId", s(SUBSCRIPTION))
+            .set("AccountId", s(&subscription));
+        notify_ok(&app, "fail", &failed).await;
+    }
+    notify_ok(&app, "recurrent", &recurrent(&subscription, "PastDue", 3, 2)).await;
+    assert_eq!(subscription_status(&app, &subscription).await, "past_due");
+    let told = app
+        .number("SELECT COUNT(*) AS v FROM mail_outbox WHERE kind = 'monthly' AND dedupe_key LIKE '%:failed:%'")
+        .await;
+    assert_eq!(told, 1, "one mail on the day");
+    let failed_mail = app.text("SELECT text_body AS v FROM mail_outbox WHERE dedupe_key LIKE '%:failed:%'").await;
+    assert!(failed_mail.contains("/donor") && failed_mail.contains("карта"), "{failed_mail}");
+    // Rejected after three: ended by the provider; the donor is told; a state repeated is one.
+    for _ in 0..2 {
+        notify_ok(&app, "recurrent", &recurrent(&subscription, "Rejected", 3, 3)).await;
+    }
+    assert_eq!(subscription_status(&app, &subscription).await, "ended");
+    let ended = app.number("SELECT COUNT(*) AS v FROM mail_outbox WHERE dedupe_key LIKE '%:ended'").await;
+    assert_eq!(ended, 1);
+    let (status, answer) = notify(&app, "recurrent", &recurrent(&subscription, "Sleeping", 3, 3)).await;
+    assert_eq!(status, 400, "a state that is none: {answer}");
+    // A subscription another installation made: stored, not ours.
+    let stranger = recurrent(&uuid::Uuid::new_v4().to_string(), "Active", 1, 0).set("Id", s("sc_stranger"));
+    notify_ok(&app, "recurrent", &stranger).await;
+    let outcome =
+        app.text("SELECT outcome AS v FROM webhook_events WHERE event_id LIKE 'recurrent:sc_stranger%'").await;
+    assert_eq!(outcome, "not_ours");
+    app.assert_reconciled().await;
+}
+
+async fn every_order_of_first_payment_charge_and_cancel_counts_the_same_money(backend: Backend) {
+    let (app, server) = tiptop_app(backend).await;
+    for (k, order) in permutations(3).iter().enumerate() {
+        let (pledge, subscription, _) = monthly_order(&app, &server, 500_000).await;
+        let id = format!("sc_order_{k}");
+        let base = 80_000 + 10 * k as u64;
+        let first = payment(&pledge, base, 500_000).set("SubscriptionId", s(&id)).set("AccountId", s(&subscription));
+        let next = charge(&subscription, base + 1, 500_000).set("SubscriptionId", s(&id));
+        let stop = recurrent(&subscription, "Cancelled", 2, 0).set("Id", s(&id));
+        let deliveries = [("pay", first.form()), ("pay", next.form()), ("recurrent", stop.form())];
+        let sent: Vec<_> = order.iter().map(|i| deliveries[*i].clone()).collect();
+        deliver_until_accepted(&app, sent.clone()).await;
+        deliver_until_accepted(&app, sent).await;
+        assert_eq!(subscription_status(&app, &subscription).await, "cancelled", "order {order:?}");
+        let counted = app
+            .number(&format!(
+                "SELECT CAST(COALESCE(SUM(received), 0) AS BIGINT) AS v FROM pledges WHERE subscription_id = '{subscription}'"
+            ))
+            .await;
+        assert_eq!(counted, 1_000_000, "both months counted once, whatever the order: {order:?}");
+    }
+    assert_eq!(app.progress().await, (6_000_000, 12));
+    app.assert_reconciled().await;
+}
+
+async fn a_monthly_gift_is_stopped_and_changed_at_tiptoppay_and_its_charges_checked(backend: Backend) {
+    let (app, server) = tiptop_app(backend).await;
+    let (pledge, subscription, _) = monthly_order(&app, &server, 500_000).await;
+    let first =
+        payment(&pledge, 90_001, 500_000).set("SubscriptionId", s(SUBSCRIPTION)).set("AccountId", s(&subscription));
+    notify_ok(&app, "pay", &first).await;
+    let token = crate::donor::donor_token(&app, DONOR).await;
+    let gift = format!("/api/v1/donor/subscriptions/{subscription}");
+
+    // A change: subscriptions/update with the new amount, then here; the next charge is asked
+    // of the new amount only.
+    Mock::given(method("POST"))
+        .and(path("/subscriptions/update"))
+        .respond_with(|request: &Request| {
+            let sent: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+            let body = format!(
+                r#"{{"Model":{{"Id":{id},"AccountId":"x","Description":"Наставники","Email":"{DONOR}","Amount":{amount:.2},"Currency":"KZT","CurrencyCode":0,"RequireConfirmation":false,"StartDateIso":"2026-12-07T10:00:00","IntervalCode":1,"Interval":"Month","Period":1,"MaxPeriods":null,"StatusCode":0,"Status":"Active","SuccessfulTransactionsNumber":1,"FailedTransactionsNumber":0,"NextTransactionDateIso":"2027-01-07T10:00:00"}},"Success":true,"Message":null}}"#,
+                id = sent["Id"],
+                amount = sent["Amount"].as_f64().unwrap_or(0.0),
+            );
+            ResponseTemplate::new(200).set_body_raw(body, "application/json")
+        })
+        .mount(&server)
+        .await;
+    let res = app.patch_as(&token, &gift, &json!({"amount": 700_000})).await;
+    assert_eq!(res.status(), 200);
+    let update: Value = serde_json::from_slice(&calls(&server, "/subscriptions/update").await[0].body).expect("JSON");
+    assert_eq!((update["Id"].as_str(), update["Amount"].as_f64()), (Some(SUBSCRIPTION), Some(7000.0)), "{update}");
+    assert_eq!(check(&app, &charge(&subscription, 90_002, 500_000)).await, Some(12), "the amount before the change");
+    assert_eq!(check(&app, &charge(&subscription, 90_002, 700_000)).await, Some(0));
+    notify_ok(&app, "pay", &charge(&subscription, 90_002, 700_000)).await;
+    assert_eq!(app.progress().await, (1_200_000, 2));
+
+    // A refused cancel leaves the gift running and says so; an accepted one stops it, and a
+    // charge asked after it is declined before the card is touched.
+    let refusal = Mock::given(method("POST"))
+        .and(path("/subscriptions/cancel"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(r#"{"Success":false,"Message":"Subscription not found"}"#, JSON),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount_as_scoped(&server)
+        .await;
+    assert_problem(app.post_as(&token, &format!("{gift}/cancel"), &json!({})).await, 502).await;
+    assert_eq!(subscription_status(&app, &subscription).await, "active", "still charged: said so, not hidden");
+    drop(refusal);
+    Mock::given(method("POST"))
+        .and(path("/subscriptions/cancel"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"Success":true,"Message":null}"#, JSON))
+        .mount(&server)
+        .await;
+    let res = app.post_as(&token, &format!("{gift}/cancel"), &json!({})).await;
+    assert_eq!(res.status(), 200);
+    let cancels = calls(&server, "/subscriptions/cancel").await;
+    let sent: Value = serde_json::from_slice(&cancels.last().expect("a cancel").body).expect("JSON");
+    assert_eq!(sent, json!({"Id": SUBSCRIPTION}));
+    assert_eq!(header(cancels.last().expect("a cancel"), "authorization"), Some(basic_auth()));
+    assert_eq!(subscription_status(&app, &subscription).await, "cancelled");
+    assert_eq!(check(&app, &charge(&subscription, 90_003, 700_000)).await, Some(13), "a stopped gift is not charged");
+    // The provider's own word of it, after: the same state, no second mail.
+    notify_ok(&app, "recurrent", &recurrent(&subscription, "Cancelled", 2, 0)).await;
+    let stopped = app.number("SELECT COUNT(*) AS v FROM mail_outbox WHERE dedupe_key LIKE '%:stopped'").await;
+    assert_eq!(stopped, 1);
+    app.assert_reconciled().await;
 }

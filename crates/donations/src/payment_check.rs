@@ -10,6 +10,7 @@ use crate::campaign::{Campaign, CampaignStatus};
 use crate::money::Stated;
 use crate::pledge::PledgeState;
 use crate::pledge_store::{self, PledgeRecord};
+use crate::subscription::{self, Subscription, SubscriptionStatus};
 use crate::Error;
 
 /// What the provider is about to charge.
@@ -19,6 +20,9 @@ pub struct PaymentAttempt<'a> {
     pub pledge_ref: Option<&'a str>,
     /// The amount, as the provider states it.
     pub amount: Stated,
+    /// A monthly gift's charge: the provider's subscription, and our id of it as the provider
+    /// carries it back (TipTop Pay's `SubscriptionId` and `AccountId`).
+    pub subscription: Option<(&'a str, Option<&'a str>)>,
 }
 
 /// The answer.
@@ -56,6 +60,21 @@ pub fn verdict(pledge: Option<&PledgeRecord>, campaign: CampaignStatus, attempt:
     }
 }
 
+/// The rule for a monthly gift's charge, its subscription found: the amount its own, and the
+/// gift still running. A stopped gift's charge is refused here, before the card is charged: a
+/// donor who stopped is never charged again (where the provider asks, as TipTop Pay does).
+pub fn charge_verdict(found: &Subscription, amount: &Stated) -> Verdict {
+    if amount.in_currency(found.amount.currency) != Some(found.amount) {
+        return Verdict::WrongAmount;
+    }
+    match found.status {
+        SubscriptionStatus::Active | SubscriptionStatus::PastDue | SubscriptionStatus::Pending => Verdict::Accept,
+        SubscriptionStatus::Cancelled | SubscriptionStatus::Ended => {
+            Verdict::Refused(format!("the monthly gift is {}", found.status))
+        }
+    }
+}
+
 /// How long after a campaign ends (by its date, or closed by staff) a checkout begun before
 /// may still be paid: a donor on the provider's page at that moment is not turned away.
 /// Providers' checkouts live a day at most (Stripe's 24 hours), so nothing older comes.
@@ -78,7 +97,23 @@ pub fn status_for_payment(campaign: &Campaign, pledge: &PledgeRecord, now: DateT
 
 /// Looks the pledge up and judges `attempt` at `now`. Changes nothing. A failed or expired
 /// pledge may still be paid: a donor whose first card was declined tries another.
+///
+/// A monthly gift's charge (the attempt names a subscription whose first payment counted, or
+/// that the provider has named already) is judged by [`charge_verdict`]; its first payment, made
+/// before the subscription is, by the rule of its pledge.
 pub fn check(conn: &mut DbConn, attempt: &PaymentAttempt<'_>, now: DateTime<Utc>) -> Result<Verdict, Error> {
+    if let Some((provider_id, account_ref)) = attempt.subscription {
+        match subscription::find_for_provider(conn, provider_id, account_ref)? {
+            Some(found) => {
+                let first_paid = pledge_store::find(conn, found.first_pledge_id)?.counted_at.is_some();
+                if found.provider_subscription_id.is_some() || first_paid {
+                    return Ok(charge_verdict(&found, &attempt.amount));
+                }
+            }
+            None if attempt.pledge_ref.is_none() => return Ok(Verdict::UnknownPledge),
+            None => {}
+        }
+    }
     let Some(id) = attempt.pledge_ref.and_then(|r| Uuid::parse_str(r).ok()) else {
         return Ok(Verdict::UnknownPledge);
     };
@@ -131,7 +166,7 @@ mod tests {
     }
 
     fn attempt(amount: i64, currency: &str) -> PaymentAttempt<'static> {
-        PaymentAttempt { pledge_ref: None, amount: Stated::new(amount, currency) }
+        PaymentAttempt { pledge_ref: None, amount: Stated::new(amount, currency), subscription: None }
     }
 
     #[test]
@@ -151,6 +186,34 @@ mod tests {
         // A declined card, then another: the failed pledge may still be paid.
         assert_eq!(verdict(Some(&pledge(PledgeState::Failed, 0)), Active, &right), Verdict::Accept);
         assert_eq!(verdict(Some(&pledge(PledgeState::Expired, 0)), Active, &right), Verdict::Accept);
+    }
+
+    #[test]
+    fn a_monthly_charge_is_taken_while_the_gift_runs_and_of_its_amount() {
+        let at = chrono::NaiveDateTime::default();
+        let gift = |status| Subscription {
+            id: crate::ids::SubscriptionId::new(),
+            campaign_id: crate::ids::CampaignId::new(),
+            first_pledge_id: crate::ids::PledgeId::new(),
+            amount: Money::new(500_000, Currency::Kzt),
+            email: "m@example.kz".into(),
+            provider: crate::pledge::ProviderKind::TipTopPay,
+            provider_subscription_id: Some("sc_1".into()),
+            status,
+            created_at: at,
+            updated_at: at,
+            cancelled_at: None,
+        };
+        let right = Stated::new(500_000, "KZT");
+        for running in [SubscriptionStatus::Active, SubscriptionStatus::PastDue] {
+            assert_eq!(charge_verdict(&gift(running), &right), Verdict::Accept, "{running}");
+        }
+        for stopped in [SubscriptionStatus::Cancelled, SubscriptionStatus::Ended] {
+            assert!(matches!(charge_verdict(&gift(stopped), &right), Verdict::Refused(_)), "{stopped}");
+        }
+        let active = gift(SubscriptionStatus::Active);
+        assert_eq!(charge_verdict(&active, &Stated::new(400_000, "KZT")), Verdict::WrongAmount);
+        assert_eq!(charge_verdict(&active, &Stated::new(500_000, "USD")), Verdict::WrongAmount);
     }
 
     #[test]

@@ -42,6 +42,8 @@ pub struct CheckoutRequest {
     pub locale: Locale,
     /// Once, or a monthly gift's first checkout (which starts its subscription).
     pub interval: donations::subscription::Interval,
+    /// A monthly gift's own id (TipTop Pay carries it as the order's `AccountId`).
+    pub subscription_id: Option<donations::ids::SubscriptionId>,
 }
 
 /// A checkout made: where the donor goes to pay.

@@ -68,12 +68,14 @@ pub struct TipTopPayAnswer {
 /// over the raw body, or query string, with the API secret) or `X-Content-HMAC` (the same over
 /// the URL-decoded parameters, where that decoding is unambiguous). 400 for a bad signature or body, changing nothing; 200 `{"code": 0}` for every
 /// accepted notification, once or many times (`pay` counts once per TransactionId, `refund`
-/// once per refund transaction); `check` answers its refusal code and changes nothing; 503 for a
+/// once per refund transaction; a monthly gift's charge names its `SubscriptionId`, and
+/// `recurrent` keeps the subscription's state); `check` answers its refusal code and changes
+/// nothing (a charge of a stopped monthly gift is refused 13); 503 for a
 /// refund on a payment not known yet, while the notification is younger than
 /// `payments.webhook_retry_hours`. 404 when TipTop Pay's keys are not configured.
 #[utoipa::path(post, path = "/api/v1/webhooks/tiptoppay/{kind}", operation_id = "tiptoppay_notification", tag = "webhooks",
     params(
-        ("kind" = String, Path, description = "check, pay, fail, confirm, refund or cancel"),
+        ("kind" = String, Path, description = "check, pay, fail, confirm, refund, cancel or recurrent"),
         ("Content-HMAC" = String, Header, description = "base64 HMAC-SHA256 of the raw body, keyed by the API secret"),
     ),
     request_body(content(
@@ -100,7 +102,7 @@ pub async fn tiptoppay(
 #[utoipa::path(get, path = "/api/v1/webhooks/tiptoppay/{kind}", operation_id = "tiptoppay_notification_by_get",
     tag = "webhooks",
     params(
-        ("kind" = String, Path, description = "check, pay, fail, confirm, refund or cancel"),
+        ("kind" = String, Path, description = "check, pay, fail, confirm, refund, cancel or recurrent"),
         ("Content-HMAC" = String, Header, description = "base64 HMAC-SHA256 of the query string as sent, keyed by the API secret"),
     ),
     responses(

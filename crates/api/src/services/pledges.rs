@@ -160,6 +160,7 @@ async fn checkout(
                 // The donor's language where they said one, else the campaign's.
                 locale: lang.unwrap_or(campaign.spec.locale),
                 interval: pledge.interval(),
+                subscription_id: pledge.subscription_id,
             };
             // The provider that made the pledge makes its checkout (a retry after the foundation
             // switched providers finishes with the one the pledge recorded).

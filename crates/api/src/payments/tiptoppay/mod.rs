@@ -1,6 +1,9 @@
 //! TipTop Pay (formerly CloudPayments Kazakhstan; api.tiptoppay.kz, and api.cloudpayments.kz
-//! speaks the same API): a hosted payment link per pledge (`orders/create`) and refunds
-//! (`payments/refund`). Its notifications are read by [`notification`].
+//! speaks the same API): a hosted payment link per pledge (`orders/create`; for a monthly gift
+//! with `SubscriptionBehavior: CreateMonthly`, which makes the subscription when the first month
+//! is paid, and our subscription's id as its `AccountId`), refunds (`payments/refund`), and a
+//! monthly gift's cancel and change (`subscriptions/cancel`, `subscriptions/update`). Its
+//! notifications are read by [`notification`].
 //!
 //! Where the names come from: the provider's API documentation ("API" and "Уведомления" of
 //! developers.cloudpayments.ru, which TipTop Pay's documentation repeats), checked against two
@@ -96,11 +99,43 @@ struct OrderCreate<'a> {
     description: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<&'a str>,
+    /// A monthly gift's own id: the "user id" the API asks of a subscription, carried back in
+    /// each of its charges' and states' notifications.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<String>,
+    /// `CreateMonthly` for a monthly gift.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subscription_behavior: Option<&'static str>,
     invoice_id: String,
     json_data: JsonData,
     success_redirect_url: String,
     fail_redirect_url: String,
     culture_name: &'static str,
+}
+
+/// `subscriptions/cancel`'s request.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SubscriptionCancel<'a> {
+    id: &'a str,
+}
+
+/// `subscriptions/update`'s request: the amount only (the rest stays as it is).
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SubscriptionUpdate<'a> {
+    id: &'a str,
+    amount: Box<RawValue>,
+}
+
+/// A subscription's model, as `subscriptions/update` answers: the fields checked.
+#[derive(Deserialize)]
+struct SubscriptionModel {
+    #[serde(rename = "Id")]
+    id: String,
+    /// As written (`7000.00`), never through a float.
+    #[serde(rename = "Amount")]
+    amount: Box<RawValue>,
 }
 
 /// `payments/refund`'s request.
@@ -176,6 +211,18 @@ impl TipTopPay {
         request_id: &str,
         body: &impl Serialize,
     ) -> Result<M, ProviderError> {
+        let model = self.answer(path, request_id, body).await?;
+        model.ok_or_else(|| ProviderError::Unavailable(format!("tiptoppay {path}: a success without a model")))
+    }
+
+    /// [`call`](Self::call)'s exchange: the model of a success, if the answer has one
+    /// (`subscriptions/cancel` answers `{"Success": true, "Message": null}` only).
+    async fn answer<M: DeserializeOwned>(
+        &self,
+        path: &str,
+        request_id: &str,
+        body: &impl Serialize,
+    ) -> Result<Option<M>, ProviderError> {
         let unavailable = |e: &dyn std::fmt::Display| ProviderError::Unavailable(format!("tiptoppay {path}: {e}"));
         let credentials = format!("{}:{}", self.public_id, self.api_secret.expose_secret());
         let body = serde_json::to_vec(body).map_err(|e| ProviderError::Refused(format!("tiptoppay {path}: {e}")))?;
@@ -210,7 +257,7 @@ impl TipTopPay {
             let message = answer.message.unwrap_or_default();
             return Err(ProviderError::Refused(format!("tiptoppay {path} refused: {message}")));
         }
-        answer.model.ok_or_else(|| ProviderError::Unavailable(format!("tiptoppay {path}: a success without a model")))
+        Ok(answer.model)
     }
 }
 
@@ -230,6 +277,14 @@ impl TipTopPay {
         let refused = |e: NotificationError| WebhookError::Refused(format!("notification: {e}"));
         notification::verify(signed, content_hmac, x_content_hmac, self.api_secret()).map_err(refused)?;
         let fields = Fields::parse(content_type, signed).map_err(refused)?;
+        if kind == Kind::Recurrent {
+            // A subscription's state: about a gift, not a payment; no TestMode of its own (a
+            // subscription another installation made is not found here: `not_ours`).
+            let payload = Fields::payload(content_type, signed).map_err(refused)?;
+            let delivery = notification::recurrent_delivery(&fields, payload).map_err(refused)?;
+            process_delivery(inbox, delivery).await?;
+            return Ok(0);
+        }
         if kind != Kind::Check {
             // A refund or cancellation carries no TestMode of its own: it follows its payment,
             // which is not ours if its own notification was stored so.
@@ -257,7 +312,13 @@ impl TipTopPay {
             let verdict = inbox
                 .pool
                 .run(move |conn| {
-                    let attempt = PaymentAttempt { pledge_ref: request.pledge_ref.as_deref(), amount: request.amount };
+                    let subscription =
+                        request.subscription.as_ref().map(|(id, account)| (id.as_str(), account.as_deref()));
+                    let attempt = PaymentAttempt {
+                        pledge_ref: request.pledge_ref.as_deref(),
+                        amount: request.amount,
+                        subscription,
+                    };
                     check(conn, &attempt, chrono::Utc::now()).map_err(WebhookError::from)
                 })
                 .await?;
@@ -275,6 +336,39 @@ impl PaymentProvider for TipTopPay {
         ProviderKind::TipTopPay
     }
 
+    fn takes_monthly(&self) -> bool {
+        true
+    }
+
+    fn cancel_subscription<'a>(&'a self, provider_id: &'a str) -> ProviderFuture<'a, ()> {
+        Box::pin(async move {
+            // Cancelling one cancelled already is a success too: asking again is safe.
+            let request = SubscriptionCancel { id: provider_id };
+            self.answer::<serde_json::Value>("subscriptions/cancel", &format!("cancel-{provider_id}"), &request)
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn change_subscription_amount<'a>(&'a self, provider_id: &'a str, amount: Money) -> ProviderFuture<'a, ()> {
+        Box::pin(async move {
+            let request = SubscriptionUpdate { id: provider_id, amount: tenge(amount)? };
+            // Each change is its own request: the same amount asked again after another change
+            // must be applied, not answered from the first time.
+            let key = format!("update-{provider_id}-{}", uuid::Uuid::new_v4().simple());
+            let made: SubscriptionModel = self.call("subscriptions/update", &key, &request).await?;
+            let charged = Money::from_major_decimal(made.amount.get(), amount.currency).ok();
+            if made.id != provider_id || charged != Some(amount) {
+                return Err(ProviderError::Refused(format!(
+                    "tiptoppay subscriptions/update answered {} at {}, not {provider_id} at {amount}",
+                    made.id,
+                    made.amount.get()
+                )));
+            }
+            Ok(())
+        })
+    }
+
     fn create_checkout<'a>(&'a self, request: &'a CheckoutRequest) -> ProviderFuture<'a, Checkout> {
         Box::pin(async move {
             let pledge = request.pledge_id.to_string();
@@ -283,6 +377,8 @@ impl PaymentProvider for TipTopPay {
                 currency: request.amount.currency.code(),
                 description: &request.campaign_title,
                 email: request.email.as_deref(),
+                account_id: request.subscription_id.map(|id| id.to_string()),
+                subscription_behavior: request.subscription_id.map(|_| "CreateMonthly"),
                 invoice_id: pledge.clone(),
                 json_data: JsonData { pledge_id: pledge.clone() },
                 success_redirect_url: request.success_url.clone(),

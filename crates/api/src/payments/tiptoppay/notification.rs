@@ -16,7 +16,15 @@
 //! - the answer: `{"code": 0}` accepts; `check` refuses with 10 (unknown InvoiceId), 12 (wrong
 //!   amount), 13 (cannot be accepted, for any other reason) or 20 (payment overdue) — the
 //!   `CheckCodes` of izatop/cloudpayments and CloudPayments "Уведомления: Check". Code 11
-//!   (wrong AccountId) is never used: Demeu sends no AccountId.
+//!   (wrong AccountId) is never used: an AccountId that is no gift of ours is an unknown one (10).
+//! - monthly gifts: `pay`, `check` and `fail` of a subscription's charge carry `SubscriptionId`
+//!   ("для рекуррентных платежей") and the order's `AccountId` (our subscription's id: Demeu
+//!   sends it as the AccountId of a monthly order); whether they carry the first order's
+//!   `InvoiceId` the reference does not say, so a charge is known by those two. `recurrent`
+//!   reports the subscription's state: `Id` (`sc_…`), `AccountId`, `Status` (`Active`,
+//!   `PastDue` after one or two failed charges in a row, `Cancelled`, `Rejected` after three,
+//!   `Expired` after its last period), `SuccessfulTransactionsNumber`,
+//!   `FailedTransactionsNumber` — CloudPayments "Уведомление Recurrent" and "Статусы подписок".
 
 use std::collections::BTreeMap;
 
@@ -25,6 +33,7 @@ use donations::money::{Currency, Money, Stated};
 use donations::payment_check::Verdict;
 use donations::payment_events::{Delivery, PaymentEvent};
 use donations::pledge::{DeclineReason, PledgeState};
+use donations::subscription::SubscriptionStatus;
 use encoding_rs::Encoding;
 use hmac::{Hmac, Mac};
 use serde_json::value::RawValue;
@@ -51,6 +60,8 @@ pub enum Kind {
     Refund,
     /// An authorized payment was canceled.
     Cancel,
+    /// A subscription's state changed.
+    Recurrent,
 }
 
 impl Kind {
@@ -63,11 +74,13 @@ impl Kind {
             Kind::Confirm => "confirm",
             Kind::Refund => "refund",
             Kind::Cancel => "cancel",
+            Kind::Recurrent => "recurrent",
         }
     }
 
     /// Every kind, for the route's documentation.
-    pub const ALL: [Kind; 6] = [Kind::Check, Kind::Pay, Kind::Fail, Kind::Confirm, Kind::Refund, Kind::Cancel];
+    pub const ALL: [Kind; 7] =
+        [Kind::Check, Kind::Pay, Kind::Fail, Kind::Confirm, Kind::Refund, Kind::Cancel, Kind::Recurrent];
 
     /// The kind named by `segment`.
     pub fn parse(segment: &str) -> Option<Kind> {
@@ -303,11 +316,57 @@ impl Fields {
     }
 }
 
+impl Fields {
+    /// A monthly gift's charge: `SubscriptionId`, and `AccountId` as sent back.
+    fn subscription(&self) -> Result<Option<(String, Option<String>)>, NotificationError> {
+        let Some(id) = self.get("SubscriptionId")? else { return Ok(None) };
+        Ok(Some((id, self.get("AccountId")?)))
+    }
+}
+
+/// The state a `recurrent` notification's `Status` says, in ours: `Rejected` (three failed
+/// charges in a row) and `Expired` (its periods done) are ended by the provider.
+pub fn subscription_status(status: &str) -> Option<SubscriptionStatus> {
+    match status {
+        "Active" => Some(SubscriptionStatus::Active),
+        "PastDue" => Some(SubscriptionStatus::PastDue),
+        "Cancelled" => Some(SubscriptionStatus::Cancelled),
+        "Rejected" | "Expired" => Some(SubscriptionStatus::Ended),
+        _ => None,
+    }
+}
+
+/// A `recurrent` notification as a delivery: keyed by the subscription, its state and its
+/// counts of charges, so that a redelivery is a no-op and each new state (a second episode of
+/// failures included) is its own.
+pub fn recurrent_delivery(fields: &Fields, payload: String) -> Result<Delivery, NotificationError> {
+    let id = fields.required("Id")?;
+    let status_text = fields.required("Status")?;
+    let status = subscription_status(&status_text)
+        .ok_or_else(|| field_error("Status", format!("`{status_text}` is not a state")))?;
+    let count = |field| fields.get(field).map(|n| n.unwrap_or_default());
+    let (done, failed) = (count("SuccessfulTransactionsNumber")?, count("FailedTransactionsNumber")?);
+    Ok(Delivery {
+        provider: PROVIDER.into(),
+        event_id: format!("{}:{id}:{status_text}:{done}:{failed}", Kind::Recurrent.as_str()),
+        event_type: Kind::Recurrent.as_str().into(),
+        created_at: None,
+        payload,
+        decoded: Ok(PaymentEvent::SubscriptionChanged {
+            subscription_id: id,
+            account_ref: fields.get("AccountId")?,
+            status,
+        }),
+    })
+}
+
 /// A `check`: what is about to be charged, for `donations::payment_check`.
 #[derive(Debug, Clone)]
 pub struct CheckRequest {
     /// Our pledge id.
     pub pledge_ref: Option<String>,
+    /// A monthly gift's charge: `SubscriptionId`, and `AccountId` (our subscription's id).
+    pub subscription: Option<(String, Option<String>)>,
     /// The amount about to be charged.
     pub amount: Stated,
     /// A test-mode payment.
@@ -318,7 +377,12 @@ impl CheckRequest {
     /// Reads a `check` notification.
     pub fn read(fields: &Fields) -> Result<CheckRequest, NotificationError> {
         fields.transaction("TransactionId")?;
-        Ok(CheckRequest { pledge_ref: fields.pledge_ref()?, amount: fields.stated()?, test_mode: fields.test_mode()? })
+        Ok(CheckRequest {
+            pledge_ref: fields.pledge_ref()?,
+            subscription: fields.subscription()?,
+            amount: fields.stated()?,
+            test_mode: fields.test_mode()?,
+        })
     }
 }
 
@@ -406,6 +470,29 @@ fn event(kind: Kind, fields: &Fields, transaction: &str) -> Result<PaymentEvent,
         let reason = (outcome == PledgeState::Failed).then(|| decline_reason(code));
         Ok(PaymentEvent::CheckoutClosed { session_id: None, pledge_ref: fields.pledge_ref()?, outcome, reason })
     };
+    // A monthly gift's charge names its subscription: counted as one of its charges (or as its
+    // first payment), a failed one makes the gift past due.
+    if let Some((subscription_id, account_ref)) = fields.subscription()? {
+        match kind {
+            Kind::Pay | Kind::Confirm if kind == Kind::Confirm || fields.required("Status")? == "Completed" => {
+                return Ok(PaymentEvent::SubscriptionCharged {
+                    subscription_id,
+                    account_ref,
+                    pledge_ref: fields.pledge_ref()?,
+                    payment_id,
+                    amount: fields.stated()?,
+                });
+            }
+            Kind::Fail => {
+                return Ok(PaymentEvent::SubscriptionChanged {
+                    subscription_id,
+                    account_ref,
+                    status: SubscriptionStatus::PastDue,
+                });
+            }
+            _ => {}
+        }
+    }
     match kind {
         Kind::Pay => match fields.required("Status")?.as_str() {
             "Completed" => paid(),
@@ -422,8 +509,9 @@ fn event(kind: Kind, fields: &Fields, transaction: &str) -> Result<PaymentEvent,
             payment_id: fields.transaction("PaymentTransactionId")?,
             amount: Stated::in_payments_currency(fields.amount()?),
         }),
-        // A check is answered apart and never stored.
-        Kind::Check => Ok(PaymentEvent::Other),
+        // A check is answered apart and never stored; a subscription's state is read by
+        // `recurrent_delivery`.
+        Kind::Check | Kind::Recurrent => Ok(PaymentEvent::Other),
     }
 }
 
