@@ -15,6 +15,7 @@ on_both_backends!(
     sign_in_links_are_limited_per_address_and_per_client,
     a_donor_sees_their_gifts_and_changes_and_stops_their_monthly_gift,
     the_donor_page_signs_in_by_its_button_and_its_forms_need_the_session,
+    the_yearly_statement_nets_refunds_and_its_pdf_holds_kazakh_letters,
 );
 
 /// The tokens of the sign-in links mailed to `email`, oldest first.
@@ -245,6 +246,21 @@ async fn the_donor_page_signs_in_by_its_button_and_its_forms_need_the_session(ba
     let html = page("/donor?lang=en").await.expect("page").text().await.expect("html");
     assert!(html.contains("Monthly gifts") && html.contains("5 000") && html.contains("monthly@example.kz"), "{html}");
     let csrf = html.split(r#"name="csrf" value=""#).nth(1).and_then(|rest| rest.split('"').next()).expect("csrf");
+    // This year's statement, linked from the page: printable, and as a PDF.
+    let year = chrono::Utc::now().format("%Y").to_string();
+    assert!(html.contains(&format!(r#"href="/donor/statements/{year}?lang=en""#)), "{html}");
+    let printable = page(&format!("/donor/statements/{year}?lang=en")).await.expect("page");
+    assert_eq!(printable.status(), 200);
+    let printable = printable.text().await.expect("html");
+    assert!(
+        printable.contains(&format!("Statement of gifts for {year}")) && printable.contains("5 000 ₸"),
+        "{printable}"
+    );
+    let pdf = page(&format!("/donor/statements/{year}.pdf?lang=en")).await.expect("pdf");
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    assert!(pdf_text(&pdf.bytes().await.expect("bytes")).contains(&format!("Statement of gifts for {year}")));
+    let anonymous = app.client.get(app.url(&format!("/donor/statements/{year}.pdf"))).send().await.expect("sent");
+    assert!(anonymous.url().path() == "/donor" || anonymous.status() == 303, "no statement without the session");
 
     // A forged form (no token, or another's) changes nothing.
     let stop = app.url(&format!("/donor/subscriptions/{subscription}/cancel"));
@@ -274,4 +290,89 @@ async fn the_donor_page_signs_in_by_its_button_and_its_forms_need_the_session(ba
     assert_eq!(after.headers().get("location").and_then(|v| v.to_str().ok()), Some("/donor?lang=ru"));
     let stranger = app.get(&format!("/donor/subscriptions/{subscription}/cancel")).await;
     assert_eq!(stranger.status(), 405, "no GET that acts");
+}
+
+/// The text of a PDF, as a reader (or a screen reader, or a search) gets it.
+fn pdf_text(bytes: &[u8]) -> String {
+    pdf_extract::extract_text_from_mem(bytes).expect("a PDF whose text can be read")
+}
+
+async fn the_yearly_statement_nets_refunds_and_its_pdf_holds_kazakh_letters(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, subscription) = monthly_gift(&app, 500_000).await;
+    charge_now(&app, &subscription).await;
+    let refunded = one_off(&app, "monthly@example.kz", 300_000).await;
+    let earlier = one_off(&app, "monthly@example.kz", 900_000).await;
+    one_off(&app, "someone@example.kz", 700_000).await;
+    let admin = app.staff_token(Role::Admin).await;
+    let res =
+        app.post_as(&admin, &format!("/api/v1/staff/pledges/{refunded}/refunds"), &json!({"amount": 100_000})).await;
+    assert_eq!(res.status(), 202, "{:?}", res.text().await);
+    // A gift of last year is on last year's statement only.
+    let year = chrono::Utc::now().format("%Y").to_string().parse::<i32>().expect("a year");
+    let last_year = format!("{}-06-15 10:00:00", year - 1);
+    app.execute_sql(&format!("UPDATE pledges SET counted_at = '{last_year}' WHERE id = '{earlier}'"))
+        .await
+        .expect("moved");
+    // The foundation's Kazakh name holds every letter Kazakh adds to Russian's alphabet.
+    let kazakh = "Дара қоры: әғқңөұүһі ӘҒҚҢӨҰҮҺІ";
+    let res = app
+        .patch_as(
+            &admin,
+            "/api/v1/staff/foundation",
+            &json!({"names": {"kk": kazakh}, "registration_number": "123456789012"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+
+    let token = donor_token(&app, "monthly@example.kz").await;
+    let statement: Value =
+        app.get_as(&token, &format!("/api/v1/donor/statements/{year}")).await.json().await.expect("JSON");
+    let total = &statement["totals"][0];
+    assert_eq!(
+        (total["gifts"].as_i64(), total["received"].as_i64(), total["refunded"].as_i64(), total["net"].as_i64()),
+        (Some(3), Some(1_300_000), Some(100_000), Some(1_200_000)),
+        "two months and a gift refunded in part, nothing of last year or of another donor: {statement}"
+    );
+    assert_eq!(statement["gifts"].as_array().map(Vec::len), Some(3));
+    assert_eq!(statement["gifts"].as_array().expect("gifts").iter().filter(|g| g["interval"] == "month").count(), 2);
+    assert!(statement["foundation"].as_str().is_some_and(|f| f.contains("123456789012")), "{statement}");
+    let before: Value =
+        app.get_as(&token, &format!("/api/v1/donor/statements/{}", year - 1)).await.json().await.expect("JSON");
+    assert_eq!(before["totals"][0]["net"], 900_000, "{before}");
+    for bad in ["1999".to_string(), (year + 1).to_string(), "twenty".into(), "2026.doc".into()] {
+        let res = app.get_as(&token, &format!("/api/v1/donor/statements/{bad}")).await;
+        assert_eq!(res.status(), 422, "{bad}");
+        let problem: Value = res.json().await.expect("JSON");
+        assert_eq!(problem["errors"][0]["field"], "year", "{bad}: {problem}");
+    }
+    assert_eq!(app.get(&format!("/api/v1/donor/statements/{year}")).await.status(), 401);
+
+    // The PDF: by Accept, or by its name; Kazakh letters, the amounts, the legal details.
+    let pdf = app
+        .client
+        .get(app.url(&format!("/api/v1/donor/statements/{year}")))
+        .bearer_auth(&token)
+        .header("accept", "application/pdf")
+        .header("accept-language", "kk")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(pdf.status(), 200);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let bytes = pdf.bytes().await.expect("bytes");
+    assert!(bytes.starts_with(b"%PDF-") && bytes.len() < 200_000, "a PDF of its glyphs only: {} bytes", bytes.len());
+    let text = pdf_text(&bytes);
+    for letter in "әғқңөұүһіӘҒҚҢӨҰҮҺІ".chars() {
+        assert!(text.contains(letter), "{letter} in the PDF's text: {text}");
+    }
+    assert!(text.contains(&format!("{year} жылғы")), "the Kazakh title: {text}");
+    assert!(text.contains("12 000 ₸") && text.contains("БСН 123456789012"), "{text}");
+    let named = app.get_as(&token, &format!("/api/v1/donor/statements/{year}.pdf?lang=ru")).await;
+    assert_eq!(named.headers()["content-type"], "application/pdf");
+    let russian = pdf_text(&named.bytes().await.expect("bytes"));
+    assert!(
+        russian.contains(&format!("Справка о пожертвованиях за {year} год")) && russian.contains("БИН"),
+        "{russian}"
+    );
 }

@@ -27,6 +27,7 @@ pub mod settings;
 pub mod snapshot;
 pub mod startup;
 pub mod state;
+pub mod statement_pdf;
 pub mod stored_schema;
 pub mod streaming;
 pub mod telemetry;

@@ -63,7 +63,14 @@ impl Identity {
             parts[0] = format!("{} {}", self.legal_form, parts[0]);
         }
         if !self.registration_number.is_empty() {
-            parts.push(format!("БИН {}", self.registration_number));
+            // The business identification number in the reader's language: БСН in Kazakh
+            // (бизнес-сәйкестендіру нөмірі), БИН in Russian, BIN in English.
+            let label = match lang {
+                Locale::Kk => "БСН",
+                Locale::Ru => "БИН",
+                Locale::En => "BIN",
+            };
+            parts.push(format!("{label} {}", self.registration_number));
         }
         if !self.address.is_empty() {
             parts.push(self.address.clone());
@@ -356,5 +363,8 @@ mod tests {
         };
         assert_eq!(identity.legal_line(Locale::Ru), "Общественный фонд «Дара», БИН 123456789012, Алматы, ул. Абая, 1");
         assert_eq!(dara().legal_line(Locale::En), "«Дара»");
+        // The number's name is the reader's: БСН in Kazakh, BIN in English.
+        assert!(identity.legal_line(Locale::Kk).contains("БСН 123456789012"), "{}", identity.legal_line(Locale::Kk));
+        assert!(identity.legal_line(Locale::En).contains("BIN 123456789012"), "{}", identity.legal_line(Locale::En));
     }
 }

@@ -20,7 +20,7 @@ use super::layout::{document, respond, Caching, Frame};
 use crate::format::{date, money};
 use crate::i18n::{chosen, Lang, Tr};
 use crate::problem::ApiError;
-use crate::services::donor::{self, DonorGifts};
+use crate::services::donor::{self, DonorGifts, Statement};
 use crate::state::AppState;
 
 /// The donor session's cookie (its path is `/donor`: no other page sees it).
@@ -426,4 +426,139 @@ fn gifts_markup(
             }
         }
     }
+}
+
+/// A statement's words in the reader's language: what its page and its PDF both show.
+pub(crate) struct StatementTexts {
+    title: String,
+    foundation: Vec<String>,
+    donor: String,
+    columns: [String; 4],
+    rows: Vec<[String; 4]>,
+    total: String,
+    note: String,
+    issued: String,
+}
+
+/// The words of `statement` for a reader of `tr`'s language.
+pub(crate) fn statement_texts(tr: Tr, statement: &Statement) -> Result<StatementTexts, ApiError> {
+    let lang = tr.lang;
+    let identity = &statement.foundation;
+    let mut foundation = vec![identity.legal_line(lang.locale())];
+    foundation.extend(identity.bank_details.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string));
+    let contacts: Vec<&str> = [identity.phone.as_str(), identity.email.as_str(), identity.website.as_str()]
+        .into_iter()
+        .filter(|c| !c.is_empty())
+        .collect();
+    if !contacts.is_empty() {
+        foundation.push(contacts.join(" · "));
+    }
+    let mut rows = Vec::with_capacity(statement.lines.len());
+    for line in &statement.lines {
+        let mut campaign =
+            statement.campaign(line.campaign_id).map_or_else(String::new, |c| c.title(lang.locale()).to_string());
+        if line.monthly {
+            campaign = format!("{campaign} ({})", tr.t("donor-monthly-mark"));
+        }
+        let net = line.net().map_err(|e| ApiError::internal(e.to_string()))?;
+        rows.push([date(&tr, utc(line.counted_at)), campaign, money(lang, line.received), money(lang, net)]);
+    }
+    let zero = money(lang, donations::money::Money::zero(donations::money::Currency::Kzt));
+    let sums: Vec<String> = statement.totals.iter().map(|t| money(lang, t.net)).collect();
+    let total = if sums.is_empty() { zero } else { sums.join(" + ") };
+    let year = statement.year;
+    Ok(StatementTexts {
+        title: tr.t_with("statement-title", &[("year", year.into())]),
+        foundation,
+        donor: tr.t_with("statement-donor", &[("email", statement.email.clone().into())]),
+        columns: [tr.t("donor-date"), tr.t("donor-campaign"), tr.t("statement-received"), tr.t("statement-net")],
+        rows,
+        total: tr.t_with("statement-total", &[("amount", total.into())]),
+        note: if statement.lines.is_empty() {
+            tr.t_with("statement-none", &[("year", year.into())])
+        } else {
+            tr.t_with("statement-note", &[("year", year.into())])
+        },
+        issued: tr.t_with("statement-issued", &[("date", date(&tr, Utc::now()).into())]),
+    })
+}
+
+/// The statement as a PDF download.
+pub(crate) fn statement_pdf(texts: &StatementTexts, year: i32) -> Result<HttpResponse, ApiError> {
+    let columns = [&*texts.columns[0], &*texts.columns[1], &*texts.columns[2], &*texts.columns[3]];
+    let pdf = crate::statement_pdf::render(&crate::statement_pdf::StatementPdf {
+        title: &texts.title,
+        foundation: &texts.foundation,
+        donor: &texts.donor,
+        columns,
+        rows: &texts.rows,
+        total: &texts.total,
+        note: &texts.note,
+        issued: &texts.issued,
+    })
+    .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header(("content-disposition", format!("attachment; filename=\"statement-{year}.pdf\"")))
+        .insert_header(("cache-control", "no-store"))
+        .body(pdf))
+}
+
+/// A statement's path segment: `2026`, or `2026.pdf` for its PDF. Not a year: 422 naming `year`.
+pub(crate) fn statement_year(segment: &str) -> Result<(i32, bool), ApiError> {
+    let (year, pdf) = match segment.strip_suffix(".pdf") {
+        Some(year) => (year, true),
+        None => (segment, false),
+    };
+    let year = year
+        .parse::<i32>()
+        .map_err(|_| ApiError::Invalid(vec![demeu_db::FieldError::new("year", "must be a year, e.g. 2026")]))?;
+    Ok((year, pdf))
+}
+
+/// `GET /donor/statements/{year}` (a printable page) and `/donor/statements/{year}.pdf`.
+pub async fn statement(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let tr = Tr::new(lang_of(&req));
+    let Some(signed) = signed(&state, &req).await? else {
+        return Ok(see_other(format!("/donor?lang={}", tr.lang.code())));
+    };
+    let (year, pdf) = statement_year(req.match_info().get("year").unwrap_or_default())?;
+    let found = donor::statement(&state, signed.email, year).await?;
+    let texts = statement_texts(tr, &found)?;
+    if pdf {
+        return statement_pdf(&texts, year);
+    }
+    let main = html! {
+        article.statement {
+            h1 { (texts.title) }
+            @for line in &texts.foundation { p.by { (line) } }
+            p { strong { (texts.donor) } }
+            @if !texts.rows.is_empty() {
+                div.scroll {
+                    table.list {
+                        thead { tr { @for column in &texts.columns { th scope="col" { (column) } } } }
+                        tbody {
+                            @for row in &texts.rows {
+                                tr {
+                                    th scope="row" data-label=(texts.columns[0]) { (row[0]) }
+                                    td data-label=(texts.columns[1]) { (row[1]) }
+                                    td.money data-label=(texts.columns[2]) { (row[2]) }
+                                    td.money data-label=(texts.columns[3]) { (row[3]) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            p { strong { (texts.total) } }
+            p { (texts.note) }
+            p.by { (texts.issued) }
+            p.no-print {
+                a.button href={ "/donor/statements/" (year) ".pdf?lang=" (tr.lang.code()) } { (tr.t("statement-pdf")) }
+                " "
+                a href={ "/donor?lang=" (tr.lang.code()) } { (tr.t("donor-title")) }
+            }
+        }
+    };
+    Ok(answer(&state, &req, tr, StatusCode::OK, main).await)
 }

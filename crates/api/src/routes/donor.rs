@@ -209,3 +209,108 @@ pub async fn cancel(donor: Donor, state: web::Data<AppState>, req: HttpRequest) 
     donor::cancel(&state, donor.0, id).await?;
     Ok(HttpResponse::Ok().json(listed(&state, id).await?))
 }
+
+/// One gift on a statement.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct StatementGift {
+    /// When its money counted.
+    pub counted_at: DateTime<Utc>,
+    /// The campaign's slug.
+    pub campaign: String,
+    /// Received, minor units.
+    pub received: i64,
+    /// Refunded of it since, minor units.
+    pub refunded: i64,
+    /// Kept: received less refunded.
+    pub net: i64,
+    /// ISO code.
+    #[schema(schema_with = crate::stored_schema::names::<donations::money::Currency>)]
+    pub currency: donations::money::Currency,
+    /// `once`, or `month` for a monthly gift's charge.
+    #[schema(schema_with = crate::stored_schema::names::<Interval>)]
+    pub interval: Interval,
+}
+
+/// A statement's sums in one currency.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct StatementTotal {
+    /// ISO code.
+    #[schema(schema_with = crate::stored_schema::names::<donations::money::Currency>)]
+    pub currency: donations::money::Currency,
+    /// Gifts.
+    pub gifts: usize,
+    /// Received, minor units.
+    pub received: i64,
+    /// Refunded, minor units.
+    pub refunded: i64,
+    /// Kept, minor units: what the statement certifies.
+    pub net: i64,
+}
+
+/// A donor's statement of one year.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct StatementView {
+    /// The year, in Almaty's calendar.
+    pub year: i32,
+    /// The donor's address.
+    pub donor: String,
+    /// The foundation's legal details, in the reader's language.
+    pub foundation: String,
+    /// Every gift whose money counted that year, oldest first.
+    pub gifts: Vec<StatementGift>,
+    /// Sums per currency.
+    pub totals: Vec<StatementTotal>,
+}
+
+/// The signed-in donor's statement of a year (Almaty's calendar): every counted gift, refunds
+/// netted, the foundation's legal details. `Accept: application/pdf`, or `2026.pdf` as the
+/// year, gives the PDF.
+#[utoipa::path(get, path = "/api/v1/donor/statements/{year}", operation_id = "donor_statement", tag = "donor",
+    security(("bearer" = [])),
+    params(("year" = String, Path, description = "The year, e.g. 2026; `2026.pdf` for the PDF")),
+    responses(
+        (status = 200, body = StatementView, content_type = "application/json"),
+        (status = 200, description = "The PDF", content_type = "application/pdf"),
+        (status = 401, description = "Not signed in"),
+        (status = 422, description = "Not a year from 2000 to this one (`year`)"),
+    ))]
+pub async fn statement(donor: Donor, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let (year, pdf_asked) = crate::pages::donor::statement_year(req.match_info().get("year").unwrap_or_default())?;
+    let accepts_pdf = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.split(',').any(|t| t.trim().starts_with("application/pdf")));
+    let found = donor::statement(&state, donor.0, year).await?;
+    let lang = Lang::asked_by_api(&req).unwrap_or(Lang::Ru);
+    if pdf_asked || accepts_pdf {
+        let texts = crate::pages::donor::statement_texts(crate::i18n::Tr::new(lang), &found)?;
+        return crate::pages::donor::statement_pdf(&texts, year);
+    }
+    let slug = |id| found.campaign(id).map_or_else(String::new, |c| c.spec.slug.clone());
+    let mut gifts = Vec::with_capacity(found.lines.len());
+    for line in &found.lines {
+        gifts.push(StatementGift {
+            counted_at: utc(line.counted_at),
+            campaign: slug(line.campaign_id),
+            received: line.received.minor,
+            refunded: line.refunded.minor,
+            net: line.net().map_err(|e| ApiError::internal(e.to_string()))?.minor,
+            currency: line.received.currency,
+            interval: if line.monthly { Interval::Month } else { Interval::Once },
+        });
+    }
+    let totals = found
+        .totals
+        .iter()
+        .map(|t| StatementTotal {
+            currency: t.currency,
+            gifts: t.gifts,
+            received: t.received.minor,
+            refunded: t.refunded.minor,
+            net: t.net.minor,
+        })
+        .collect();
+    let foundation = found.foundation.legal_line(lang.locale());
+    Ok(HttpResponse::Ok().json(StatementView { year, donor: found.email.clone(), foundation, gifts, totals }))
+}

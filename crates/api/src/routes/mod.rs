@@ -152,6 +152,7 @@ api_routes! {
     "/donor/gifts" => [GET donor::gifts nobody]
     "/donor/subscriptions/{id}" => [PATCH donor::change nobody]
     "/donor/subscriptions/{id}/cancel" => [POST donor::cancel nobody]
+    "/donor/statements/{year}" => [GET donor::statement nobody]
     "/foundation" => [GET foundation::show public]
     "/staff/foundation" => [GET foundation::staff_show staff, PATCH foundation::edit staff]
     "/staff/foundation/logo" => [POST foundation::logo staff]
