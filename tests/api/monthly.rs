@@ -19,6 +19,8 @@ on_both_backends!(
     a_campaign_may_take_one_off_gifts_only,
     the_console_shows_monthly_gifts_and_stops_one,
     a_declined_monthly_gift_comes_back_monthly,
+    a_closing_campaign_moves_its_monthly_gifts_to_its_successor,
+    a_closing_campaign_without_a_successor_stops_its_monthly_gifts,
 );
 
 /// A monthly gift made and paid on the sandbox: its pledge and subscription ids.
@@ -291,4 +293,68 @@ async fn a_declined_monthly_gift_comes_back_monthly(backend: Backend) {
     assert!(notice.contains("name=\"interval\" value=\"month\""), "its button gives monthly again");
     let status = app.text("SELECT status AS v FROM subscriptions").await;
     assert_eq!(status, "ended", "never started, ended with its first checkout");
+}
+
+/// Issue 25: a campaign that closes names its successor: its monthly gifts go on there (a
+/// successor that cannot take them is refused, nothing changed), each donor told by mail.
+async fn a_closing_campaign_moves_its_monthly_gifts_to_its_successor(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, subscription) = monthly_gift(&app, 500_000).await;
+    let admin = app.staff_token(Role::Admin).await;
+    let mut autumn = crate::staff_campaigns::autumn();
+    autumn["allows_monthly"] = json!(false);
+    assert_eq!(app.post_as(&admin, "/api/v1/staff/campaigns", &autumn).await.status(), 201);
+    assert_eq!(app.post_as(&admin, "/api/v1/staff/campaigns/autumn-school/open", &json!({})).await.status(), 200);
+    let close = |body: Value| {
+        let (app, admin) = (&app, &admin);
+        async move { app.post_as(admin, "/api/v1/staff/campaigns/mentors/close", &body).await }
+    };
+    let res = close(json!({"continues_as": "autumn-school"})).await;
+    assert_eq!(res.status(), 422, "a successor that takes no monthly gifts cannot carry them");
+    let problem: Value = res.json().await.expect("JSON");
+    assert_eq!(problem["errors"][0]["field"], "continues_as", "{problem}");
+    let state = app.text("SELECT state AS v FROM campaigns WHERE slug = 'mentors'").await;
+    assert_eq!(state, "open", "nothing changed");
+    let monthly = json!({"allows_monthly": true, "reason": "the mentors' monthly donors go on here"});
+    assert_eq!(app.patch_as(&admin, "/api/v1/staff/campaigns/autumn-school", &monthly).await.status(), 200);
+
+    let res = close(json!({"continues_as": "autumn-school"})).await;
+    assert_eq!(res.status(), 200);
+    let closed: Value = res.json().await.expect("JSON");
+    assert_eq!(closed["monthly_gifts"], json!({"moved": 1, "stopped": 0, "still_running": 0}), "{closed}");
+    let moved = app
+        .text(&format!(
+            "SELECT c.slug AS v FROM subscriptions s JOIN campaigns c ON c.id = s.campaign_id WHERE s.id = '{subscription}'"
+        ))
+        .await;
+    assert_eq!(moved, "autumn-school");
+    let status = app.text(&format!("SELECT status AS v FROM subscriptions WHERE id = '{subscription}'")).await;
+    assert_eq!(status, "active", "it goes on");
+    // Told, in the language they gave in (the campaign's: Russian), naming both campaigns.
+    let mail = app.text("SELECT subject AS v FROM mail_outbox WHERE dedupe_key LIKE 'monthly:%:moved-from:%'").await;
+    assert!(mail.contains("Наставники") || mail.contains("завершён"), "{mail}");
+    assert!(mail.contains("Осенняя Школа наставников"), "the successor named: {mail}");
+    // The next month counts on the successor; the months before stay where they counted.
+    charge_now(&app, &subscription).await;
+    let autumn_now = app.get_json("/api/v1/campaigns/autumn-school").await;
+    assert_eq!(autumn_now["raised"], 500_000, "{autumn_now}");
+    assert_eq!(app.progress().await, (500_000, 1), "mentors keeps its first month");
+    app.assert_reconciled().await;
+}
+
+/// Issue 25: with no successor, a closing campaign's monthly gifts are stopped at the provider,
+/// then here, each donor told why: nobody is charged for a campaign that has ended.
+async fn a_closing_campaign_without_a_successor_stops_its_monthly_gifts(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, subscription) = monthly_gift(&app, 500_000).await;
+    let admin = app.staff_token(Role::Admin).await;
+    let res = app.post_as(&admin, "/api/v1/staff/campaigns/mentors/close", &json!({})).await;
+    assert_eq!(res.status(), 200);
+    let closed: Value = res.json().await.expect("JSON");
+    assert_eq!(closed["monthly_gifts"], json!({"moved": 0, "stopped": 1, "still_running": 0}), "{closed}");
+    let status = app.text(&format!("SELECT status AS v FROM subscriptions WHERE id = '{subscription}'")).await;
+    assert_eq!(status, "cancelled");
+    let told = app.text("SELECT subject AS v FROM mail_outbox WHERE dedupe_key LIKE 'monthly:%:stopped'").await;
+    assert!(told.contains("завершён") && told.contains("остановлено"), "why it stopped: {told}");
+    assert!(app.audit_actions().await.iter().any(|a| a == "subscription.cancel"));
 }

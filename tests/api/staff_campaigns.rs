@@ -17,7 +17,7 @@ on_both_backends!(
     closing_names_its_successor_and_happens_once,
 );
 
-fn autumn() -> Value {
+pub(crate) fn autumn() -> Value {
     json!({
         "slug": "autumn-school",
         "titles": {"kk": "Күзгі Тәлімгерлер мектебі", "ru": "Осенняя Школа наставников", "en": "Autumn School of Mentors"},

@@ -45,6 +45,7 @@ on_both_backends!(
     a_monthly_order_makes_a_subscription_whose_charges_count_once,
     every_order_of_first_payment_charge_and_cancel_counts_the_same_money,
     a_monthly_gift_is_stopped_and_changed_at_tiptoppay_and_its_charges_checked,
+    a_closed_campaigns_gift_its_provider_would_not_stop_is_refused_at_check,
 );
 
 const PUBLIC_ID: &str = "pk_demeu";
@@ -1380,4 +1381,37 @@ async fn a_monthly_gift_is_stopped_and_changed_at_tiptoppay_and_its_charges_chec
     let stopped = app.number("SELECT COUNT(*) AS v FROM mail_outbox WHERE dedupe_key LIKE '%:stopped'").await;
     assert_eq!(stopped, 1);
     app.assert_reconciled().await;
+}
+
+/// A campaign closes with no successor while TipTop Pay cannot be reached: its monthly gift is
+/// still charged there, said in the close's answer, and each charge is refused at its check
+/// (the campaign has ended) until staff stop it.
+async fn a_closed_campaigns_gift_its_provider_would_not_stop_is_refused_at_check(backend: Backend) {
+    let (app, server) = tiptop_app(backend).await;
+    let (pledge, subscription, _) = monthly_order(&app, &server, 500_000).await;
+    let first =
+        payment(&pledge, 95_001, 500_000).set("SubscriptionId", s(SUBSCRIPTION)).set("AccountId", s(&subscription));
+    notify_ok(&app, "pay", &first).await;
+    Mock::given(method("POST"))
+        .and(path("/subscriptions/cancel"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let admin = app.staff_token(Role::Admin).await;
+    let res = app.post_as(&admin, "/api/v1/staff/campaigns/mentors/close", &json!({})).await;
+    assert_eq!(res.status(), 200, "the campaign closes all the same");
+    let closed: Value = res.json().await.expect("JSON");
+    assert_eq!(closed["monthly_gifts"], json!({"moved": 0, "stopped": 0, "still_running": 1}), "{closed}");
+    assert_eq!(subscription_status(&app, &subscription).await, "active", "not shown stopped while charged");
+    assert_eq!(check(&app, &charge(&subscription, 95_002, 500_000)).await, Some(20), "the campaign has ended");
+    let stopped = app.number("SELECT COUNT(*) AS v FROM mail_outbox WHERE dedupe_key LIKE '%:stopped'").await;
+    assert_eq!(stopped, 0, "nobody told of a stop that did not happen");
+    // The console's campaign page says so until staff stop it, and links the list of them.
+    let (cookie, _) = crate::console::console_session(&app, Role::Admin).await;
+    let page = crate::console::html(crate::console::get(&app, &cookie, "/staff/campaigns/mentors").await).await;
+    assert!(page.contains("still charged: 1"), "{page}");
+    let list = "/staff/subscriptions?campaign=mentors&amp;status=active";
+    assert!(page.contains(list), "{page}");
+    let listed = crate::console::html(crate::console::get(&app, &cookie, &list.replace("&amp;", "&")).await).await;
+    assert!(listed.contains(DONOR), "{listed}");
 }

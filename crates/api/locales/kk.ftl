@@ -561,3 +561,5 @@ statement-issued = Берілген күні: { $date }
 statement-print = Басып шығару
 statement-pdf = PDF жүктеу
 statement-none = { $year } жылы бұл мекенжайдан қайырымдылық болған жоқ.
+cc-monthly-still-running = Осы жабық науқанның әлі де алынып жатқан ай сайынғы қайырымдылықтары: { $count }. Төлем жүйесі оларды тоқтатпады.
+cc-monthly-stop-them = Тізімде тоқтату

@@ -576,3 +576,5 @@ statement-issued = Выдана { $date }
 statement-print = Распечатать
 statement-pdf = Скачать PDF
 statement-none = В { $year } году пожертвований с этого адреса не было.
+cc-monthly-still-running = Ежемесячных пожертвований этой закрытой кампании всё ещё списывается: { $count }. Платёжная система не остановила их.
+cc-monthly-stop-them = Остановить их в списке

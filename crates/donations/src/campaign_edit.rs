@@ -546,12 +546,18 @@ pub fn open(conn: &mut DbConn, slug: &str, actor: StaffUserId, now: DateTime<Utc
 /// Closes an open campaign: it takes no new gifts (a checkout begun before may still be paid,
 /// see `payment_check`), and shows what was raised. `continues_as` names an open campaign its
 /// monthly gifts move to. Audited.
+///
+/// Its running monthly gifts go on for the successor, each passed to `moved` (to tell its
+/// donor) in the same transaction; a successor that cannot take them (another currency, no
+/// monthly gifts) is refused by `continues_as`. Without a successor they are left running for
+/// the caller to stop at their providers (which cannot be done inside a transaction).
 pub fn close(
     conn: &mut DbConn,
     slug: &str,
     continues_as: Option<&str>,
     actor: StaffUserId,
     now: DateTime<Utc>,
+    moved: &dyn Fn(&mut DbConn, &crate::subscription::Subscription) -> Result<(), Error>,
 ) -> Result<Campaign, Error> {
     conn.write_transaction(|conn| {
         let campaign = campaign::find_by_slug(conn, slug)?;
@@ -571,6 +577,18 @@ pub fn close(
                 }
                 if next.state != CampaignState::Open {
                     return Err(refuse("must be an open campaign"));
+                }
+                let running = crate::subscription::running_for(conn, campaign.id)?;
+                if !running.is_empty() && next.spec.currency != campaign.spec.currency {
+                    return Err(refuse("counts another currency: this campaign's monthly gifts cannot go on there"));
+                }
+                if !running.is_empty() && !next.spec.allows_monthly {
+                    return Err(refuse("takes no monthly gifts: this campaign's cannot go on there"));
+                }
+                for gift in running {
+                    // Told as the gift was: of the campaign that closed, to go on for `next`.
+                    moved(conn, &gift)?;
+                    crate::subscription::move_to(conn, gift.id, next.id)?;
                 }
                 Some(next)
             }

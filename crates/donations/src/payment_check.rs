@@ -107,7 +107,14 @@ pub fn check(conn: &mut DbConn, attempt: &PaymentAttempt<'_>, now: DateTime<Utc>
             Some(found) => {
                 let first_paid = pledge_store::find(conn, found.first_pledge_id)?.counted_at.is_some();
                 if found.provider_subscription_id.is_some() || first_paid {
-                    return Ok(charge_verdict(&found, &attempt.amount));
+                    // A gift its closed campaign could not stop (its provider refused then) is
+                    // not charged for it: the campaign has ended.
+                    let campaign = crate::campaign::find_by_id(conn, found.campaign_id)?;
+                    let verdict = charge_verdict(&found, &attempt.amount);
+                    if verdict == Verdict::Accept && campaign.status_at(now) == CampaignStatus::Ended {
+                        return Ok(Verdict::CampaignClosed);
+                    }
+                    return Ok(verdict);
                 }
             }
             None if attempt.pledge_ref.is_none() => return Ok(Verdict::UnknownPledge),

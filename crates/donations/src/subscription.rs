@@ -343,6 +343,27 @@ pub fn new_amount(spec: &crate::campaign::CampaignSpec, currency: Currency, mino
     Ok(amount)
 }
 
+/// The monthly gifts still charged for campaign `id`: active or past due.
+pub fn running_for(conn: &mut DbConn, id: CampaignId) -> Result<Vec<Subscription>, Error> {
+    let running = [SubscriptionStatus::Active, SubscriptionStatus::PastDue];
+    let rows = subscriptions::table
+        .filter(subscriptions::campaign_id.eq(id))
+        .filter(subscriptions::status.eq_any(running))
+        .order(subscriptions::created_at.asc())
+        .select(SubscriptionRow::as_select())
+        .load::<SubscriptionRow>(conn)?;
+    Ok(rows.into_iter().map(Subscription::from).collect())
+}
+
+/// Moves monthly gift `id` to campaign `to` (a closed campaign's successor): its charges count
+/// there from now on; those before stay where they counted.
+pub fn move_to(conn: &mut DbConn, id: SubscriptionId, to: CampaignId) -> Result<Subscription, Error> {
+    diesel::update(subscriptions::table.find(id))
+        .set((subscriptions::campaign_id.eq(to), subscriptions::updated_at.eq(demeu_db::now())))
+        .execute(conn)?;
+    find(conn, id)
+}
+
 /// Changes subscription `id`'s monthly amount (the provider has taken the change); charges
 /// from now on are of it.
 pub fn set_amount(conn: &mut DbConn, id: SubscriptionId, amount: Money) -> Result<(), Error> {

@@ -559,6 +559,24 @@ async fn campaign_page(
     let title = progress.campaign.title(tr.lang.locale()).to_string();
     let status = if refused.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let main = campaign_view(signed, &progress, &pictures, &others, &values, refused);
+    // A closed campaign whose monthly gifts a provider would not stop: said at the top until
+    // staff stop them (each is still charged).
+    let closed = progress.campaign.state == CampaignState::Closed;
+    let running = if closed {
+        state.pool.run(move |conn| donations::subscription::running_for(conn, id)).await?.len()
+    } else {
+        0
+    };
+    let slug = progress.campaign.spec.slug.clone();
+    let main = html! {
+        @if running > 0 {
+            p.alert role="alert" {
+                (tr.t_with("cc-monthly-still-running", &[("count", running.into())])) " "
+                a href={ "/staff/subscriptions?campaign=" (slug) "&status=active" } { (tr.t("cc-monthly-stop-them")) }
+            }
+        }
+        (main)
+    };
     Ok(page(Some(signed), tr, &title, status, main))
 }
 
@@ -587,7 +605,8 @@ pub async fn act(
         "open" => campaigns::open(&state, slug.clone(), &signed.user).await,
         "close" => {
             let next = fields.get("continues_as").filter(|s| !s.is_empty()).cloned();
-            campaigns::close(&state, slug.clone(), next, &signed.user).await
+            // What became of its monthly gifts the campaign's page says (`monthly_notice`).
+            campaigns::close(&state, slug.clone(), next, &signed.user).await.map(|(closed, _)| closed)
         }
         "save" => {
             let current = campaigns::find(&state, slug.clone()).await?;

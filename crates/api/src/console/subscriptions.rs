@@ -23,13 +23,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/staff/subscriptions/{id}/cancel").route(web::post().to(cancel)));
 }
 
-/// `?status=`.
+/// `?campaign=&status=`.
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
+    campaign: Option<String>,
     status: Option<String>,
 }
 
-/// `GET /staff/subscriptions`: the latest 100, newest first, by status when asked.
+/// `GET /staff/subscriptions`: the latest 100, newest first, by campaign and status when asked.
 pub async fn list(
     Console(signed, ..): Console<Accountant>,
     state: web::Data<AppState>,
@@ -39,7 +40,8 @@ pub async fn list(
     // An empty choice of the form's filter is no filter.
     let status =
         crate::extract::named::<SubscriptionStatus>("status", query.status.as_deref().filter(|s| !s.is_empty()))?;
-    let filter = SubscriptionFilter { campaign: None, status };
+    let campaign = query.campaign.clone().filter(|c| !c.is_empty());
+    let filter = SubscriptionFilter { campaign, status };
     let items = state.pool.run(move |conn| subscription::list(conn, &filter, 100, None)).await?.items;
     Ok(page(Some(&signed), tr, &tr.t("console-subscriptions"), StatusCode::OK, list_view(&signed, &items)))
 }

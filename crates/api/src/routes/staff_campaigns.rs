@@ -94,6 +94,9 @@ pub struct StaffCampaign {
     pub closed_at: Option<DateTime<Utc>>,
     /// Its last change.
     pub updated_at: DateTime<Utc>,
+    /// Only in the answer to a close: what became of its monthly gifts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monthly_gifts: Option<MonthlyOnCloseView>,
 }
 
 impl From<Progress> for StaffCampaign {
@@ -140,6 +143,7 @@ impl From<Progress> for StaffCampaign {
             ends_at: spec.ends_at,
             closed_at: c.closed_at,
             updated_at: c.updated_at,
+            monthly_gifts: None,
         }
     }
 }
@@ -214,6 +218,18 @@ pub async fn open(admin: Admin, state: web::Data<AppState>, slug: web::Path<Stri
     answer(&state, actix_web::http::StatusCode::OK, opened.spec.slug).await
 }
 
+/// What closing did to a campaign's monthly gifts.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MonthlyOnCloseView {
+    /// Going on for the successor, each donor told.
+    pub moved: usize,
+    /// Stopped at their providers, then here, each donor told.
+    pub stopped: usize,
+    /// Still charged (their provider refused or was unreachable): stop them from
+    /// `/api/v1/staff/subscriptions?campaign=…&status=active`.
+    pub still_running: usize,
+}
+
 /// How a campaign is closed.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -233,6 +249,13 @@ pub async fn close(
     body: Option<JsonBody<CloseRequest>>,
 ) -> Result<HttpResponse, ApiError> {
     let continues_as = body.and_then(|b| b.0.continues_as);
-    let closed = campaigns::close(&state, slug.into_inner(), continues_as, &admin.0).await?;
-    answer(&state, actix_web::http::StatusCode::OK, closed.spec.slug).await
+    let (closed, monthly) = campaigns::close(&state, slug.into_inner(), continues_as, &admin.0).await?;
+    let progress = campaigns::find(&state, closed.spec.slug).await?;
+    let mut view = StaffCampaign::from(progress);
+    view.monthly_gifts = Some(MonthlyOnCloseView {
+        moved: monthly.moved,
+        stopped: monthly.stopped,
+        still_running: monthly.still_running,
+    });
+    Ok(HttpResponse::Ok().json(view))
 }

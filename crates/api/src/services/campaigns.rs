@@ -66,18 +66,65 @@ pub async fn open(state: &AppState, slug: String, actor: &StaffUser) -> Result<C
     Ok(opened)
 }
 
-/// Closes open campaign `slug` (an admin's), its monthly gifts to go on for `continues_as`.
+/// What closing did to a campaign's monthly gifts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MonthlyOnClose {
+    /// Going on for the successor (each donor told).
+    pub moved: usize,
+    /// Stopped at their providers, then here (each donor told).
+    pub stopped: usize,
+    /// Still charged: their provider refused or could not be reached. Staff stop them from the
+    /// subscriptions list; meanwhile a TipTop Pay charge is refused at its check (the campaign is
+    /// closed) and any other counts and is flagged.
+    pub still_running: usize,
+}
+
+/// Closes open campaign `slug` (an admin's). Its monthly gifts go on for `continues_as` (their
+/// donors told), or, with no successor, are stopped at their providers and here (their donors
+/// told): a donor is never charged for something they were not told about.
 pub async fn close(
     state: &AppState,
     slug: String,
     continues_as: Option<String>,
     actor: &StaffUser,
-) -> Result<Campaign, ServiceError> {
-    let actor = actor.id;
-    let closed = state
+) -> Result<(Campaign, MonthlyOnClose), ServiceError> {
+    let actor_id = actor.id;
+    let mail = state.mail.clone();
+    let successor = continues_as.clone();
+    let (closed, moved) = state
         .pool
-        .run(move |conn| campaign_edit::close(conn, &slug, continues_as.as_deref(), actor, Utc::now()))
+        .run(move |conn| {
+            let moved = std::cell::Cell::new(0usize);
+            let tell = |conn: &mut demeu_db::DbConn, gift: &donations::subscription::Subscription| {
+                let next = successor.clone().unwrap_or_default();
+                let news = crate::mail::templates::MonthlyNews::Moved { next };
+                moved.set(moved.get() + 1);
+                crate::mail::compose::monthly(conn, &mail, gift, news, &format!("moved-from:{}", gift.campaign_id))
+                    .map_err(donations::Error::from)
+            };
+            let closed = campaign_edit::close(conn, &slug, continues_as.as_deref(), actor_id, Utc::now(), &tell)?;
+            Ok::<_, ServiceError>((closed, moved.get()))
+        })
         .await?;
     state.snapshots.invalidate();
-    Ok(closed)
+    let mut outcome = MonthlyOnClose { moved, ..MonthlyOnClose::default() };
+    let id = closed.id;
+    let running = state.pool.run(move |conn| donations::subscription::running_for(conn, id)).await?;
+    for gift in running {
+        let stop = super::subscriptions::stop(
+            state,
+            gift.id,
+            super::subscriptions::Actor::Staff(actor_id),
+            crate::mail::templates::MonthlyNews::CampaignClosed,
+        );
+        match stop.await {
+            Ok(_) => outcome.stopped += 1,
+            Err(ServiceError::Provider(e)) => {
+                tracing::error!(subscription = %gift.id, error = %e, "a closed campaign's monthly gift is still charged");
+                outcome.still_running += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((closed, outcome))
 }

@@ -53,6 +53,16 @@ fn provider_of<'a>(state: &'a AppState, found: &Subscription) -> Result<&'a dyn 
 /// is now. One already stopped is answered as it is (a second click changes nothing, and no
 /// second mail).
 pub async fn cancel(state: &AppState, id: SubscriptionId, actor: Actor) -> Result<Subscription, ServiceError> {
+    stop(state, id, actor, MonthlyNews::Stopped).await
+}
+
+/// [`cancel`], the donor told `news` (why it stopped).
+pub async fn stop(
+    state: &AppState,
+    id: SubscriptionId,
+    actor: Actor,
+    news: MonthlyNews,
+) -> Result<Subscription, ServiceError> {
     let found = state.pool.run(move |conn| subscription::find(conn, id)).await?;
     if matches!(found.status, SubscriptionStatus::Cancelled | SubscriptionStatus::Ended) {
         return Ok(found);
@@ -72,7 +82,7 @@ pub async fn cancel(state: &AppState, id: SubscriptionId, actor: Actor) -> Resul
                     let target = format!("subscription:{id}");
                     demeu_db::audit::record(conn, actor.staff(), "subscription.cancel", &target, &details)?;
                     let now = subscription::find(conn, id)?;
-                    compose::monthly(conn, &mail, &now, MonthlyNews::Stopped, "stopped")?;
+                    compose::monthly(conn, &mail, &now, news, "stopped")?;
                 }
                 Ok::<_, ServiceError>(subscription::find(conn, id)?)
             })
