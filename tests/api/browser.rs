@@ -25,6 +25,7 @@ on_both_backends!(
     a_refused_gift_is_shown_where_the_donor_is,
     the_campaign_page_earns_a_gift_at_both_widths_in_each_language,
     every_console_page_is_accessible_at_both_widths,
+    a_monthly_donor_signs_in_by_the_mailed_link_sees_two_gifts_and_stops,
 );
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -957,5 +958,59 @@ async fn every_console_page_is_accessible_at_both_widths(backend: Backend) {
             browser.assert_accessible(&format!("{path} in {lang} at {size:?}")).await;
         }
     }
+    browser.quit().await;
+}
+
+/// Issue 25: a donor gives monthly on the sandbox, the next month is charged, they sign in by
+/// the mailed link, see both gifts, and stop the monthly gift; the page passes axe at a phone's
+/// width and a desktop's.
+async fn a_monthly_donor_signs_in_by_the_mailed_link_sees_two_gifts_and_stops(backend: Backend) {
+    let app = browsable_app(backend).await;
+    let driver = Driver::start().await;
+    let browser = driver.session(true).await;
+    viewport(&browser, (375, 812)).await;
+    browser.goto(&app.url("/campaigns/mentors?lang=ru")).await;
+    browser.click("input[name=preset][value='500000']").await;
+    browser.click("input[name=interval][value=month]").await;
+    browser.wait_for_text("#give-submit", "в месяц").await;
+    browser.type_into("#donor-email", "monthly@example.kz").await;
+    browser.click("#give button[type=submit]").await;
+    browser.wait_for_url("/sandbox/checkout/").await;
+    browser.click("form[action$='/pay'] button").await;
+    browser.wait_for_url("/campaigns/mentors/thanks?pledge=").await;
+    browser.wait_for_text("[data-status]", "учтено").await;
+
+    // The footer's link to the donor's page; an address; the link arrives by mail.
+    browser.goto(&app.url("/donor?lang=ru")).await;
+    browser.type_into("#donor-email", "monthly@example.kz").await;
+    browser.click("form[action^='/donor/link'] button").await;
+    browser.wait_for_text(".notice", "ссылка для входа").await;
+    browser.assert_accessible("the donor's sign-in form").await;
+    let token = crate::donor::mailed_tokens(&app, "monthly@example.kz").await.pop().expect("a link mailed");
+    browser.goto(&app.url(&format!("/donor?token={token}&lang=ru"))).await;
+    browser.click("form[action^='/donor/session'] button").await;
+    browser.wait_for_text("main h2", "Ежемесячные пожертвования").await;
+    browser.wait_for_text(".monthly", "5 000 ₸ в месяц").await;
+
+    // The sandbox's next month, now: two gifts listed.
+    browser.click("form[action*='/charge'] button").await;
+    browser.wait_for_text(".monthly", "Следующее списание").await;
+    let rows = browser.script("return document.querySelectorAll('table.list tbody tr').length").await;
+    assert_eq!(rows, json!(2), "the first month and the second");
+    browser.assert_accessible("the donor's page at 375 px").await;
+    let wide = browser.script("return document.documentElement.scrollWidth <= window.innerWidth").await;
+    assert_eq!(wide, json!(true), "nothing wider than the phone");
+    browser.screenshot("donor-ru").await;
+    viewport(&browser, (1366, 900)).await;
+    browser.assert_accessible("the donor's page at 1366 px").await;
+
+    // Stopped from the page: said, confirmed by mail, no longer offered.
+    browser.click("form[action*='/cancel'] button").await;
+    browser.wait_for_text(".notice", "остановлено").await;
+    let stops = browser.script(r#"return document.querySelectorAll("form[action*='/cancel']").length"#).await;
+    assert_eq!(stops, json!(0), "a stopped gift is not offered to stop again");
+    let status = app.text("SELECT status AS v FROM subscriptions").await;
+    assert_eq!(status, "cancelled");
+    assert_eq!(app.progress().await, (1_000_000, 2));
     browser.quit().await;
 }

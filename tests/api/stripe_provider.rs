@@ -254,6 +254,52 @@ async fn a_monthly_gift_is_a_subscription_session(backend: Backend) {
     assert_eq!(app.progress().await, (1_000_000, 2), "two months");
     app.assert_reconciled().await;
 
+    // The donor changes the amount on their page: the subscription is read for its one item and
+    // product, then the item's price changed from the next month (no proration).
+    Mock::given(method("GET"))
+        .and(path("/v1/subscriptions/sub_test_1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "sub_test_1", "object": "subscription", "status": "active",
+            "items": {"object": "list", "data": [{"id": "si_test_1", "object": "subscription_item",
+                "price": {"id": "price_test_1", "object": "price", "product": "prod_test_1", "unit_amount": 500_000}}]}
+        })))
+        .mount(&stripe)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/subscriptions/sub_test_1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "sub_test_1", "object": "subscription", "status": "active"})),
+        )
+        .mount(&stripe)
+        .await;
+    let donor = crate::donor::donor_token(&app, "donor@example.kz").await;
+    let gift = format!("/api/v1/donor/subscriptions/{}", {
+        let listed: Value = app.get_as(&donor, "/api/v1/donor/gifts").await.json().await.expect("JSON");
+        listed["subscriptions"][0]["id"].as_str().expect("the donor's monthly gift").to_string()
+    });
+    let res = app.patch_as(&donor, &gift, &json!({"amount": 700_000})).await;
+    assert_eq!(res.status(), 200);
+    let changes: Vec<_> = stripe
+        .received_requests()
+        .await
+        .expect("recorded")
+        .into_iter()
+        .filter(|r| r.method.as_str() == "POST" && r.url.path() == "/v1/subscriptions/sub_test_1")
+        .collect();
+    assert_eq!(changes.len(), 1);
+    let change = self::form(&changes[0].body);
+    for (name, value) in [
+        ("items[0][id]", "si_test_1"),
+        ("items[0][price_data][product]", "prod_test_1"),
+        ("items[0][price_data][unit_amount]", "700000"),
+        ("items[0][price_data][currency]", "kzt"),
+        ("items[0][price_data][recurring][interval]", "month"),
+        ("proration_behavior", "none"),
+    ] {
+        assert_eq!(field(&change, name), Some(value), "{name} in {change:?}");
+    }
+
     // Stopped on the donor's request: Stripe refuses first (the gift stays active, and the
     // answer says so), then cancels it (`DELETE /v1/subscriptions/{id}`).
     let accountant = app.staff_token(demeu_api::auth::Role::Accountant).await;

@@ -314,7 +314,8 @@ async fn gifts_page(
     status: StatusCode,
 ) -> Result<HttpResponse, ApiError> {
     let found = donor::gifts(state, signed.email.clone()).await?;
-    let main = gifts_markup(tr, signed, &found, notice.as_deref(), refusal.as_ref());
+    let sandbox = state.providers.sandbox.is_some();
+    let main = gifts_markup(tr, signed, &found, (notice.as_deref(), refusal.as_ref()), sandbox);
     Ok(answer(state, req, tr, status, main).await)
 }
 
@@ -322,12 +323,15 @@ fn title_of(found: &DonorGifts, slug: &str, tr: Tr) -> String {
     found.campaign(slug).map_or_else(|| slug.to_string(), |c| c.title(tr.lang.locale()).to_string())
 }
 
+/// The signed-in donor's page: `said` is what was just done, or a refusal beside its gift;
+/// `sandbox`, an installation whose payments are the sandbox's (a demo: its monthly gifts
+/// can be charged now).
 fn gifts_markup(
     tr: Tr,
     signed: &Signed,
     found: &DonorGifts,
-    notice: Option<&str>,
-    refusal: Option<&(SubscriptionId, String)>,
+    (notice, refusal): (Option<&str>, Option<&(SubscriptionId, String)>),
+    sandbox: bool,
 ) -> Markup {
     let lang = tr.lang;
     html! {
@@ -335,13 +339,7 @@ fn gifts_markup(
         @if let Some(notice) = notice {
             p.notice role="status" { (notice) }
         }
-        p {
-            (tr.t_with("donor-signed-as", &[("email", signed.email.clone().into())])) " "
-        }
-        form method="post" action={ "/donor/sign-out?lang=" (lang.code()) } {
-            input type="hidden" name="csrf" value=(signed.csrf);
-            button.secondary type="submit" { (tr.t("donor-sign-out")) }
-        }
+        p { (tr.t_with("donor-signed-as", &[("email", signed.email.clone().into())])) }
         @if !found.subscriptions.is_empty() {
             h2 { (tr.t("donor-monthly")) }
             @for listed in &found.subscriptions {
@@ -372,6 +370,11 @@ fn gifts_markup(
                                     value=(s.amount.to_major_decimal().trim_end_matches(".00"));
                             }
                             button type="submit" { (tr.t("donor-change")) }
+                        }
+                        @if sandbox && s.provider == donations::pledge::ProviderKind::Sandbox {
+                            form method="post" action={ "/sandbox/subscriptions/" (id) "/charge?lang=" (lang.code()) } {
+                                button.secondary type="submit" name="now" value="1" { (tr.t("donor-sandbox-charge")) }
+                            }
                         }
                         form method="post" action={ "/donor/subscriptions/" (id) "/cancel?lang=" (lang.code()) } {
                             input type="hidden" name="csrf" value=(signed.csrf);
@@ -424,6 +427,10 @@ fn gifts_markup(
                     }
                 }
             }
+        }
+        form method="post" action={ "/donor/sign-out?lang=" (lang.code()) } {
+            input type="hidden" name="csrf" value=(signed.csrf);
+            button.secondary type="submit" { (tr.t("donor-sign-out")) }
         }
     }
 }

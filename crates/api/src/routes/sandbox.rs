@@ -87,8 +87,13 @@ pub async fn pay(state: web::Data<AppState>, session: web::Path<String>) -> Resu
 
 /// `POST /sandbox/subscriptions/{id}/charge`: the sandbox's next monthly charge of a monthly
 /// gift, now (a signed `invoice.paid`, through the webhook path), so that a demo and the tests
-/// see the second month without waiting one. Answers what became of it.
-pub async fn charge(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+/// see the second month without waiting one. Answers what became of it; the donor page's button
+/// (a form) goes back to that page.
+pub async fn charge(
+    state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let sandbox = state.providers.sandbox.as_ref().ok_or_else(|| ApiError::NotFound("path".into()))?;
     let id: donations::ids::SubscriptionId =
         id.into_inner().parse().map_err(|_| ApiError::NotFound("subscription".into()))?;
@@ -98,6 +103,15 @@ pub async fn charge(state: web::Data<AppState>, id: web::Path<String>) -> Result
     };
     let processed = deliver(&state, sandbox.charged(&provider_id, found.amount)).await?;
     let counted = matches!(processed, Processed::Counted { .. });
+    let from_form = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+    if from_form {
+        let lang = crate::i18n::Lang::negotiate(&req, crate::i18n::Lang::Ru);
+        return Ok(see_other(format!("/donor?lang={}", lang.code())));
+    }
     Ok(HttpResponse::Ok().json(serde_json::json!({"charged": counted, "outcome": processed.outcome().as_str()})))
 }
 
