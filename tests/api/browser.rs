@@ -1004,6 +1004,12 @@ async fn a_monthly_donor_signs_in_by_the_mailed_link_sees_two_gifts_and_stops(ba
     viewport(&browser, (1366, 900)).await;
     browser.assert_accessible("the donor's page at 1366 px").await;
 
+    // A gift's receipt, from its date.
+    browser.click("table.list tbody tr th a").await;
+    browser.wait_for_text("main h1", "Квитанция о пожертвовании").await;
+    browser.assert_accessible("a gift's receipt").await;
+    browser.goto(&app.url("/donor?lang=ru")).await;
+
     // Stopped from the page: said, confirmed by mail, no longer offered.
     browser.click("form[action*='/cancel'] button").await;
     browser.wait_for_text(".notice", "остановлено").await;

@@ -221,7 +221,8 @@ async fn a_donor_sees_their_gifts_and_changes_and_stops_their_monthly_gift(backe
 /// following it would spend it) signs in with a cookie; the forms need the session's token.
 async fn the_donor_page_signs_in_by_its_button_and_its_forms_need_the_session(backend: Backend) {
     let app = spawn_app(backend).await;
-    let (_, subscription) = monthly_gift(&app, 500_000).await;
+    let (first, subscription) = monthly_gift(&app, 500_000).await;
+    let strangers = one_off(&app, "someone@example.kz", 300_000).await;
     let client = reqwest::Client::builder().redirect(Policy::none()).build().expect("client");
     let asked = client.post(app.url("/donor/link?lang=en")).form(&[("email", "monthly@example.kz")]).send().await;
     let asked = asked.expect("sent");
@@ -246,6 +247,17 @@ async fn the_donor_page_signs_in_by_its_button_and_its_forms_need_the_session(ba
     let html = page("/donor?lang=en").await.expect("page").text().await.expect("html");
     assert!(html.contains("Monthly gifts") && html.contains("5 000") && html.contains("monthly@example.kz"), "{html}");
     let csrf = html.split(r#"name="csrf" value=""#).nth(1).and_then(|rest| rest.split('"').next()).expect("csrf");
+    // Each gift's receipt, linked from its date; another donor's is not found.
+    assert!(html.contains(&format!(r#"href="/donor/gifts/{first}?lang=en""#)), "{html}");
+    let receipt = page(&format!("/donor/gifts/{first}?lang=en")).await.expect("page");
+    assert_eq!(receipt.status(), 200);
+    let receipt = receipt.text().await.expect("html");
+    assert!(
+        receipt.contains("Receipt for your gift") && receipt.contains("5 000 ₸") && receipt.contains(&first),
+        "{receipt}"
+    );
+    assert!(receipt.contains("(monthly)"), "{receipt}");
+    assert_eq!(page(&format!("/donor/gifts/{strangers}?lang=en")).await.expect("page").status(), 404);
     // This year's statement, linked from the page: printable, and as a PDF.
     let year = chrono::Utc::now().format("%Y").to_string();
     assert!(html.contains(&format!(r#"href="/donor/statements/{year}?lang=en""#)), "{html}");

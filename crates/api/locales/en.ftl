@@ -574,3 +574,6 @@ statement-none = No gifts were made from this address in { $year }.
 cc-monthly-still-running = Monthly gifts of this closed campaign still charged: { $count }. The payment provider did not stop them.
 cc-monthly-stop-them = Stop them in the list
 donor-sandbox-charge = Sandbox: charge the next month now
+donor-receipt-title = Receipt for your gift
+donor-receipt-refunded = Refunded
+donor-receipt-of = Receipt of { $date }

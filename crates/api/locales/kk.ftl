@@ -564,3 +564,6 @@ statement-none = { $year } жылы бұл мекенжайдан қайырым
 cc-monthly-still-running = Осы жабық науқанның әлі де алынып жатқан ай сайынғы қайырымдылықтары: { $count }. Төлем жүйесі оларды тоқтатпады.
 cc-monthly-stop-them = Тізімде тоқтату
 donor-sandbox-charge = Сынақ: келесі айдың төлемін қазір алу
+donor-receipt-title = Қайырымдылық түбіртегі
+donor-receipt-refunded = Қайтарылды
+donor-receipt-of = { $date } түбіртегі

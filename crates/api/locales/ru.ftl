@@ -579,3 +579,6 @@ statement-none = В { $year } году пожертвований с этого 
 cc-monthly-still-running = Ежемесячных пожертвований этой закрытой кампании всё ещё списывается: { $count }. Платёжная система не остановила их.
 cc-monthly-stop-them = Остановить их в списке
 donor-sandbox-charge = Песочница: списать следующий месяц сейчас
+donor-receipt-title = Квитанция о пожертвовании
+donor-receipt-refunded = Возвращено
+donor-receipt-of = Квитанция от { $date }

@@ -402,7 +402,10 @@ fn gifts_markup(
                             @let p = &gift.pledge;
                             tr {
                                 th scope="row" data-label=(tr.t("donor-date")) {
-                                    (p.counted_at.map(|at| date(&tr, utc(at))).unwrap_or_default())
+                                    a href={ "/donor/gifts/" (p.id) "?lang=" (lang.code()) }
+                                        aria-label=(tr.t_with("donor-receipt-of", &[("date", p.counted_at.map(|at| date(&tr, utc(at))).unwrap_or_default().into())])) {
+                                        (p.counted_at.map(|at| date(&tr, utc(at))).unwrap_or_default())
+                                    }
                                 }
                                 td data-label=(tr.t("donor-campaign")) {
                                     (title_of(found, &gift.campaign, tr))
@@ -433,6 +436,41 @@ fn gifts_markup(
             button.secondary type="submit" { (tr.t("donor-sign-out")) }
         }
     }
+}
+
+/// `GET /donor/gifts/{pledge}`: the receipt of one of the donor's gifts, to print or keep.
+pub async fn receipt(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let tr = Tr::new(lang_of(&req));
+    let Some(signed) = signed(&state, &req).await? else {
+        return Ok(see_other(format!("/donor?lang={}", tr.lang.code())));
+    };
+    let id: donations::ids::PledgeId = crate::extract::path_id(&req, "pledge", "pledge")?;
+    let (pledge, campaign, foundation) = donor::receipt(&state, signed.email.clone(), id).await?;
+    let lang = tr.lang;
+    let counted = pledge.counted_at.map(|at| date(&tr, utc(at))).unwrap_or_default();
+    let main = html! {
+        article.statement {
+            h1 { (tr.t("donor-receipt-title")) }
+            p.by { (foundation.legal_line(lang.locale())) }
+            dl.facts {
+                dt { (tr.t("donor-campaign")) }
+                dd {
+                    (campaign.title(lang.locale()))
+                    @if pledge.subscription_id.is_some() { " (" (tr.t("donor-monthly-mark")) ")" }
+                }
+                dt { (tr.t("donor-amount")) } dd.money { (money(lang, pledge.received)) }
+                @if pledge.refunded.is_positive() {
+                    dt { (tr.t("donor-receipt-refunded")) } dd.money { (money(lang, pledge.refunded)) }
+                }
+                dt { (tr.t("mail-date")) } dd { (counted) }
+                dt { (tr.t("mail-pledge-number")) } dd { code { (pledge.id) } }
+                dt { (tr.t("donor-email")) } dd { (signed.email) }
+            }
+            p { (tr.t("mail-receipt-thanks")) }
+            p.no-print { a href={ "/donor?lang=" (lang.code()) } { (tr.t("donor-title")) } }
+        }
+    };
+    Ok(answer(&state, &req, tr, StatusCode::OK, main).await)
 }
 
 /// A statement's words in the reader's language: what its page and its PDF both show.

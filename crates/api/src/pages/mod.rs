@@ -58,6 +58,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/donor/session").route(web::post().to(donor::open)))
         .service(web::resource("/donor/sign-out").route(web::post().to(donor::sign_out)))
         .service(web::resource("/donor/statements/{year}").route(web::get().to(donor::statement)))
+        .service(web::resource("/donor/gifts/{pledge}").route(web::get().to(donor::receipt)))
         .service(web::resource("/donor/subscriptions/{id}/amount").route(web::post().to(donor::change)))
         .service(web::resource("/donor/subscriptions/{id}/cancel").route(web::post().to(donor::cancel)))
         .service(web::resource("/offer").route(web::get().to(offer)).route(web::head().to(offer)))

@@ -150,6 +150,27 @@ pub async fn cancel(state: &AppState, email: String, id: SubscriptionId) -> Resu
     subscriptions::cancel(state, id, Actor::Donor).await
 }
 
+/// One of `email`'s counted gifts, with its campaign: their receipt. Another's, or one whose
+/// money has not counted, is "not found".
+pub async fn receipt(
+    state: &AppState,
+    email: String,
+    id: donations::ids::PledgeId,
+) -> Result<(donations::pledge_store::PledgeRecord, Campaign, campaign_news::foundation::Identity), ServiceError> {
+    state
+        .pool
+        .run(move |conn| {
+            let pledge = donations::pledge_store::find(conn, id)?;
+            if pledge.email.as_deref() != Some(email.as_str()) || pledge.counted_at.is_none() {
+                return Err(donations::Error::NotFound("pledge").into());
+            }
+            let campaign = donations::campaign::find_by_id(conn, pledge.campaign_id)?;
+            let foundation = campaign_news::foundation::get(conn)?.unwrap_or_default();
+            Ok((pledge, campaign, foundation))
+        })
+        .await
+}
+
 /// A donor's statement of one year, in Almaty's calendar.
 pub struct Statement {
     /// The year.
