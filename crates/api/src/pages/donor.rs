@@ -210,13 +210,14 @@ pub struct DonorForm {
     amount: String,
 }
 
-/// The signed-in donor sending a form of their session, or the answer instead: the sign-in form
-/// (no session) or 403 (a token not of this session: a forged form).
+/// The signed-in donor sending a form of their session (`body`), with its fields, or the answer
+/// instead: the sign-in form (no session) or 403 (a token not of this session: a forged form).
 async fn checked(
     state: &AppState,
     req: &HttpRequest,
-    form: &DonorForm,
-) -> Result<Result<Signed, HttpResponse>, ApiError> {
+    body: &Bytes,
+) -> Result<Result<(Signed, DonorForm), HttpResponse>, ApiError> {
+    let form: DonorForm = decode(body)?;
     let tr = Tr::new(lang_of(req));
     let Some(signed) = signed(state, req).await? else {
         return Ok(Err(see_other(format!("/donor?lang={}", tr.lang.code()))));
@@ -225,14 +226,13 @@ async fn checked(
         let main = html! { h1 { (tr.t("donor-title")) } p.alert role="alert" { (tr.t("console-csrf")) } };
         return Ok(Err(answer(state, req, tr, StatusCode::FORBIDDEN, main).await));
     }
-    Ok(Ok(signed))
+    Ok(Ok((signed, form)))
 }
 
 /// `POST /donor/sign-out`.
 pub async fn sign_out(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
-    let form: DonorForm = decode(&body)?;
-    let signed = match checked(&state, &req, &form).await? {
-        Ok(signed) => signed,
+    let (signed, _) = match checked(&state, &req, &body).await? {
+        Ok(sent) => sent,
         Err(instead) => return Ok(instead),
     };
     donor::sign_out(&state, signed.token).await?;
@@ -247,9 +247,8 @@ fn subscription_of(req: &HttpRequest) -> Result<SubscriptionId, ApiError> {
 
 /// `POST /donor/subscriptions/{id}/amount`: a new monthly amount, typed in major units.
 pub async fn change(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
-    let form: DonorForm = decode(&body)?;
-    let signed = match checked(&state, &req, &form).await? {
-        Ok(signed) => signed,
+    let (signed, form) = match checked(&state, &req, &body).await? {
+        Ok(sent) => sent,
         Err(instead) => return Ok(instead),
     };
     let tr = Tr::new(lang_of(&req));
@@ -271,9 +270,8 @@ pub async fn change(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -
 
 /// `POST /donor/subscriptions/{id}/cancel`.
 pub async fn cancel(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
-    let form: DonorForm = decode(&body)?;
-    let signed = match checked(&state, &req, &form).await? {
-        Ok(signed) => signed,
+    let (signed, _) = match checked(&state, &req, &body).await? {
+        Ok(sent) => sent,
         Err(instead) => return Ok(instead),
     };
     let tr = Tr::new(lang_of(&req));
@@ -506,7 +504,11 @@ pub(crate) fn statement_texts(tr: Tr, statement: &Statement) -> Result<Statement
             campaign = format!("{campaign} ({})", tr.t("donor-monthly-mark"));
         }
         let net = line.net().map_err(|e| ApiError::internal(e.to_string()))?;
-        rows.push([date(&tr, utc(line.counted_at)), campaign, money(lang, line.received), money(lang, net)]);
+        // A statement's dates are numeric (07.12.2026): a column of them reads at a glance, and
+        // the Kazakh long form ("2026 жылғы 7 желтоқсан") would not fit the PDF's date column.
+        let at = utc(line.counted_at);
+        let day = at.with_timezone(&crate::format::almaty_offset(at)).format("%d.%m.%Y").to_string();
+        rows.push([day, campaign, money(lang, line.received), money(lang, net)]);
     }
     let zero = money(lang, donations::money::Money::zero(donations::money::Currency::Kzt));
     let sums: Vec<String> = statement.totals.iter().map(|t| money(lang, t.net)).collect();
