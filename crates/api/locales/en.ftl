@@ -577,3 +577,4 @@ donor-sandbox-charge = Sandbox: charge the next month now
 donor-receipt-title = Receipt for your gift
 donor-receipt-refunded = Refunded
 donor-receipt-of = Receipt of { $date }
+error-year = must be a year from { $first } to { $last }

@@ -567,3 +567,4 @@ donor-sandbox-charge = Сынақ: келесі айдың төлемін қаз
 donor-receipt-title = Қайырымдылық түбіртегі
 donor-receipt-refunded = Қайтарылды
 donor-receipt-of = { $date } түбіртегі
+error-year = { $first } мен { $last } аралығындағы жылды көрсетіңіз

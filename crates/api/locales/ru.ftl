@@ -582,3 +582,4 @@ donor-sandbox-charge = Песочница: списать следующий м�
 donor-receipt-title = Квитанция о пожертвовании
 donor-receipt-refunded = Возвращено
 donor-receipt-of = Квитанция от { $date }
+error-year = укажите год с { $first } по { $last }

@@ -25,6 +25,12 @@ pub use users::{
 use demeu_db::{DbError, FieldError};
 use sha2::{Digest, Sha256};
 
+/// Whether a form's token is the one expected, compared in constant time (subtle), so that the
+/// time a refusal takes says nothing of how much of a guessed token was right.
+pub fn same(a: &str, b: &str) -> bool {
+    subtle::ConstantTimeEq::ct_eq(a.as_bytes(), b.as_bytes()).into()
+}
+
 /// The CSRF token of the forms of a session (the console's, a donor's page's) whose secret
 /// token is `token`: a hash of it, under `purpose` (so the console's and a donor page's tokens
 /// differ), that only a page of this session can know (a script of another site cannot read it).

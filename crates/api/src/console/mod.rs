@@ -59,11 +59,7 @@ fn csrf_of(token: &str) -> String {
     crate::auth::form_token("console", token)
 }
 
-/// Compared in constant time (subtle), so that the time a refusal takes says nothing of how
-/// much of a guessed token was right.
-pub(crate) fn same(a: &str, b: &str) -> bool {
-    subtle::ConstantTimeEq::ct_eq(a.as_bytes(), b.as_bytes()).into()
-}
+pub(crate) use crate::auth::same;
 
 fn see_other(to: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((LOCATION, to.to_string())).finish()

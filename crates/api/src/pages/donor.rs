@@ -222,7 +222,7 @@ async fn checked(
     let Some(signed) = signed(state, req).await? else {
         return Ok(Err(see_other(format!("/donor?lang={}", tr.lang.code()))));
     };
-    if !crate::console::same(&form.csrf, &signed.csrf) {
+    if !crate::auth::same(&form.csrf, &signed.csrf) {
         let main = html! { h1 { (tr.t("donor-title")) } p.alert role="alert" { (tr.t("console-csrf")) } };
         return Ok(Err(answer(state, req, tr, StatusCode::FORBIDDEN, main).await));
     }
@@ -551,16 +551,15 @@ pub(crate) fn statement_pdf(texts: &StatementTexts, year: i32) -> Result<HttpRes
         .body(pdf))
 }
 
-/// A statement's path segment: `2026`, or `2026.pdf` for its PDF. Not a year: 422 naming `year`.
-pub(crate) fn statement_year(segment: &str) -> Result<(i32, bool), ApiError> {
+/// A statement's path segment: `2026`, or `2026.pdf` for its PDF (not a number: a year no
+/// statement has, which `services::donor::statement` refuses naming `year`).
+pub(crate) fn statement_year(segment: &str) -> (i32, bool) {
     let (year, pdf) = match segment.strip_suffix(".pdf") {
         Some(year) => (year, true),
         None => (segment, false),
     };
-    let year = year
-        .parse::<i32>()
-        .map_err(|_| ApiError::Invalid(vec![demeu_db::FieldError::new("year", "must be a year, e.g. 2026")]))?;
-    Ok((year, pdf))
+    // Not a number is a year out of range: the service's refusal of one says which years are.
+    (year.parse::<i32>().unwrap_or(i32::MIN), pdf)
 }
 
 /// `GET /donor/statements/{year}` (a printable page) and `/donor/statements/{year}.pdf`.
@@ -569,7 +568,7 @@ pub async fn statement(state: web::Data<AppState>, req: HttpRequest) -> Result<H
     let Some(signed) = signed(&state, &req).await? else {
         return Ok(see_other(format!("/donor?lang={}", tr.lang.code())));
     };
-    let (year, pdf) = statement_year(req.match_info().get("year").unwrap_or_default())?;
+    let (year, pdf) = statement_year(req.match_info().get("year").unwrap_or_default());
     let found = donor::statement(&state, signed.email, year).await?;
     let texts = statement_texts(tr, &found)?;
     if pdf {

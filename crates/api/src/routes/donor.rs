@@ -275,7 +275,7 @@ pub struct StatementView {
         (status = 422, description = "Not a year from 2000 to this one (`year`)"),
     ))]
 pub async fn statement(donor: Donor, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let (year, pdf_asked) = crate::pages::donor::statement_year(req.match_info().get("year").unwrap_or_default())?;
+    let (year, pdf_asked) = crate::pages::donor::statement_year(req.match_info().get("year").unwrap_or_default());
     let accepts_pdf = req
         .headers()
         .get(actix_web::http::header::ACCEPT)

@@ -141,7 +141,7 @@ pub(crate) async fn read_form(
             "alt_en" => *upload.alts.slot_mut(Locale::En) = text()?,
             "csrf" if csrf.is_some() => {
                 token = text()?;
-                if !csrf.is_some_and(|expected| crate::console::same(&token, expected)) {
+                if !csrf.is_some_and(|expected| crate::auth::same(&token, expected)) {
                     return Err(ApiError::Forbidden);
                 }
             }

@@ -227,5 +227,7 @@ pub async fn statement(state: &AppState, email: String, year: i32) -> Result<Sta
 
 fn year_refused(this_year: i32) -> ServiceError {
     let why = format!("must be a year from {FIRST_YEAR} to {this_year}");
-    donations::Error::Invalid(vec![FieldError::new("year", why)]).into()
+    let (first, last) = (FIRST_YEAR.to_string(), this_year.to_string());
+    let refused = FieldError::new("year", why).translated("error-year", vec![("first", first), ("last", last)]);
+    donations::Error::Invalid(vec![refused]).into()
 }
