@@ -32,6 +32,7 @@ mod pictures;
 mod pledges;
 mod proxies;
 mod query_plans;
+mod receipts;
 mod refunds;
 mod round_trips;
 mod routes;

@@ -578,3 +578,13 @@ donor-receipt-title = Receipt for your gift
 donor-receipt-refunded = Refunded
 donor-receipt-of = Receipt of { $date }
 error-year = must be a year from { $first } to { $last }
+## Receipt codes (issue 26).
+receipt-title = Check a gift
+receipt-code-label = The code on the receipt
+receipt-code-help = Twelve letters and digits, e.g. 7K3M-Q9XW-2AB0: it is printed on the receipt mail and the thanks page.
+receipt-check = Check
+receipt-found = A gift of { $amount } on { $date } is counted in the campaign "{ $campaign }".
+receipt-ledger-day = In the campaign's open ledger it is in the line of { $day }.
+receipt-not-found = No gift has this code. Check the code.
+receipt-malformed = This is not a receipt code: it has twelve letters and digits.
+receipt-code-line = Code to check your gift: { $code }

@@ -568,3 +568,13 @@ donor-receipt-title = Қайырымдылық түбіртегі
 donor-receipt-refunded = Қайтарылды
 donor-receipt-of = { $date } түбіртегі
 error-year = { $first } мен { $last } аралығындағы жылды көрсетіңіз
+## Receipt codes (issue 26).
+receipt-title = Қайырымдылықты тексеру
+receipt-code-label = Түбіртектегі код
+receipt-code-help = Он екі әріп пен цифр, мысалы 7K3M-Q9XW-2AB0: ол түбіртек хатында және алғыс бетінде жазылған.
+receipt-check = Тексеру
+receipt-found = { $date } күнгі { $amount } қайырымдылық «{ $campaign }» науқанында ескерілді.
+receipt-ledger-day = Науқанның ашық кітабында ол { $day } жолында.
+receipt-not-found = Мұндай кодпен қайырымдылық жоқ. Кодты тексеріңіз.
+receipt-malformed = Бұл түбіртек коды емес: онда он екі әріп пен цифр бар.
+receipt-code-line = Қайырымдылықты тексеру коды: { $code }

@@ -583,3 +583,13 @@ donor-receipt-title = Квитанция о пожертвовании
 donor-receipt-refunded = Возвращено
 donor-receipt-of = Квитанция от { $date }
 error-year = укажите год с { $first } по { $last }
+## Receipt codes (issue 26).
+receipt-title = Проверить пожертвование
+receipt-code-label = Код с квитанции
+receipt-code-help = Двенадцать букв и цифр, например 7K3M-Q9XW-2AB0: он напечатан в письме-квитанции и на странице благодарности.
+receipt-check = Проверить
+receipt-found = Пожертвование { $amount } от { $date } учтено в кампании «{ $campaign }».
+receipt-ledger-day = В открытой книге кампании оно в строке за { $day }.
+receipt-not-found = Пожертвования с таким кодом нет. Проверьте код.
+receipt-malformed = Это не код квитанции: в нём двенадцать букв и цифр.
+receipt-code-line = Код для проверки пожертвования: { $code }

@@ -376,11 +376,12 @@ impl From<diesel::result::Error> for ApiError {
 pub fn rewrite_bare_errors<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_problem = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v == HeaderValue::from_static("application/problem+json"));
-    if is_problem {
+    // A problem already, or a page that says its own refusal (the receipt check's "no gift has
+    // this code" beside its form): not bare.
+    let said = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        v == HeaderValue::from_static("application/problem+json") || v.as_bytes().starts_with(b"text/html")
+    });
+    if said {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let error = match res.status() {

@@ -95,6 +95,7 @@ diesel::table! {
         locale -> Nullable<Text>,
         decline_reason -> Nullable<Text>,
         subscription_id -> Nullable<Text>,
+        receipt_code -> Nullable<Text>,
     }
 }
 

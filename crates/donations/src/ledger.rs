@@ -15,6 +15,7 @@ use crate::ledger_source::LedgerSource;
 use crate::money::{Currency, Money};
 use crate::pledge::{PledgeAmounts, PledgeState};
 use crate::pledge_store::{self, PledgeRecord, ProviderIds};
+use crate::receipt_code;
 use crate::totals::{self, TotalsChange};
 use crate::Error;
 
@@ -343,6 +344,9 @@ pub fn append_locked(
                 pledges::disputed.eq(after.disputed.minor),
                 pledges::state.eq(if becomes_paid { PledgeState::Paid } else { pledge.state }),
                 pledges::counted_at.eq(pledge.counted_at.or(first_counted.then_some(now))),
+                // Its receipt code, given with its first counted money.
+                pledges::receipt_code
+                    .eq(pledge.receipt_code.clone().or_else(|| first_counted.then(receipt_code::generate))),
                 pledges::updated_at.eq(now),
             ),
             ids,

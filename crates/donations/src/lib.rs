@@ -16,6 +16,7 @@ pub mod payment_events;
 pub mod plan;
 pub mod pledge;
 pub mod pledge_store;
+pub mod receipt_code;
 pub mod reconcile;
 pub mod refund;
 pub mod subscription;

@@ -169,6 +169,7 @@ mod tests {
             locale: None,
             decline_reason: None,
             subscription_id: None,
+            receipt_code: None,
         }
     }
 

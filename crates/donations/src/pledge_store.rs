@@ -76,6 +76,8 @@ pub struct PledgeRecord {
     pub decline_reason: Option<DeclineReason>,
     /// The monthly gift it is a charge of (its first pledge included).
     pub subscription_id: Option<crate::ids::SubscriptionId>,
+    /// Its receipt code (`receipt_code`), once its money counted.
+    pub receipt_code: Option<String>,
 }
 
 /// A pledge's row as stored: its amounts are counts of the `currency` column's minor unit.
@@ -109,6 +111,7 @@ pub struct PledgeRow {
     locale: Option<Locale>,
     decline_reason: Option<DeclineReason>,
     subscription_id: Option<crate::ids::SubscriptionId>,
+    receipt_code: Option<String>,
 }
 
 impl From<PledgeRow> for PledgeRecord {
@@ -142,6 +145,7 @@ impl From<PledgeRow> for PledgeRecord {
             locale: row.locale,
             decline_reason: row.decline_reason,
             subscription_id: row.subscription_id,
+            receipt_code: row.receipt_code,
         }
     }
 }
@@ -221,6 +225,28 @@ impl PledgeRecord {
             None => crate::subscription::Interval::Once,
         }
     }
+}
+
+/// The receipt code of counted pledge `pledge` (none before its money counted). One counted
+/// before codes were given gets one now, once (two readers at once keep the first written).
+pub fn receipt_code(conn: &mut DbConn, pledge: &PledgeRecord) -> Result<Option<String>, Error> {
+    if pledge.counted_at.is_none() || pledge.receipt_code.is_some() {
+        return Ok(pledge.receipt_code.clone());
+    }
+    diesel::update(pledges::table.find(pledge.id).filter(pledges::receipt_code.is_null()))
+        .set(pledges::receipt_code.eq(crate::receipt_code::generate()))
+        .execute(conn)?;
+    Ok(pledges::table.find(pledge.id).select(pledges::receipt_code).first::<Option<String>>(conn)?)
+}
+
+/// The counted pledge whose receipt code is `code` (as stored: see `receipt_code::normalize`).
+pub fn find_by_receipt_code(conn: &mut DbConn, code: &str) -> Result<Option<PledgeRecord>, Error> {
+    Ok(pledges::table
+        .filter(pledges::receipt_code.eq(code))
+        .filter(pledges::counted_at.is_not_null())
+        .select(PledgeRecord::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 /// The pledge with id `id`.

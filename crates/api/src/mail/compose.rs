@@ -118,6 +118,10 @@ pub fn receipt(
             pledge_id: pledge.id.to_string(),
             lines,
             monthly_manage_url: pledge.subscription_id.map(|_| ctx.donor_url(lang)),
+            check: pledge
+                .receipt_code
+                .as_ref()
+                .map(|code| (code.clone(), format!("{}/receipts/{code}?lang={}", ctx.public_url, lang.code()))),
             foundation: signature(conn, lang, true)?,
         },
     );

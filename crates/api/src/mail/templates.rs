@@ -90,6 +90,8 @@ pub struct Receipt {
     pub lines: Vec<LineState>,
     /// A monthly gift's charge: the donor's page, where it is changed or stopped.
     pub monthly_manage_url: Option<String>,
+    /// Its receipt code and the page that checks it.
+    pub check: Option<(String, String)>,
     /// Who signs.
     pub foundation: String,
 }
@@ -125,8 +127,11 @@ pub fn receipt(lang: Lang, r: &Receipt) -> Rendered {
         r.monthly_manage_url.as_ref().map(|url| (tr.t("mail-monthly-note"), tr.t("mail-monthly-manage"), url));
     let monthly_text =
         monthly.as_ref().map(|(note, manage, url)| format!("{note}\n{manage}: {url}\n\n")).unwrap_or_default();
+    let check =
+        r.check.as_ref().map(|(code, url)| (tr.t_with("receipt-code-line", &[("code", code.clone().into())]), url));
+    let check_text = check.as_ref().map(|(line, url)| format!("{line}\n{url}\n")).unwrap_or_default();
     let text = format!(
-        "{hello}\n\n{what}\n{thanks}\n\n{monthly_text}{date_l}: {counted}\n{id_l}: {}\n\n{lines_l}\n{}\n\n{}\n",
+        "{hello}\n\n{what}\n{thanks}\n\n{monthly_text}{date_l}: {counted}\n{id_l}: {}\n{check_text}\n{lines_l}\n{}\n\n{}\n",
         r.pledge_id,
         listed.join("\n"),
         r.foundation
@@ -138,6 +143,7 @@ pub fn receipt(lang: Lang, r: &Receipt) -> Rendered {
             p { (note) " " a href=(url) { (manage) } }
         }
         p { (date_l) ": " (counted) br; (id_l) ": " code { (r.pledge_id) } }
+        @if let Some((line, url)) = &check { p { a href=(url.as_str()) { (line) } } }
         p { (lines_l) }
         ul { @for (title, amounts) in &lines { li { (title) ": " (amounts) } } }
     };
@@ -411,6 +417,7 @@ mod tests {
             pledge_id: "p-1".into(),
             lines: vec![LineState { title: "School".into(), funded: kzt(500_000), target: Some(kzt(22_500_000)) }],
             monthly_manage_url: None,
+            check: None,
             foundation: "Dara".into(),
         }
     }

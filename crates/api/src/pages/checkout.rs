@@ -126,6 +126,12 @@ pub async fn thanks(
                 DisplayStatus::Refunded => {}
                 _ if counted => {
                     @if pledge.email.is_some() { p { (tr.t("thanks-mail-sent")) } } @else { p { (tr.t("thanks-no-mail")) } }
+                    @if let Some(code) = &pledge.receipt_code {
+                        p.receipt-code {
+                            (tr.t_with("receipt-code-line", &[("code", code.clone().into())])) " · "
+                            a href={ "/receipts/" (code) "?lang=" (tr.lang.code()) } { (tr.t("receipt-check")) }
+                        }
+                    }
                     @if let Some(progress) = &progress { (progress_box(&tr, progress, false, None)) }
                     (after_giving(&tr, &slug, &page_url, &pledge, progress.as_ref()))
                 }

@@ -15,6 +15,7 @@ pub mod layout;
 pub mod outcome;
 pub mod pictures;
 pub mod qr;
+pub mod receipts;
 pub mod refusal;
 
 use actix_web::http::header::LOCATION;
@@ -53,6 +54,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/campaigns/{slug}/news/{post}").route(web::get().to(news_post)))
         .service(web::resource("/embed/campaigns/{slug}").route(web::get().to(embed)).route(web::head().to(embed)))
+        .service(web::resource("/receipts").route(web::get().to(receipts::check)))
+        .service(web::resource("/receipts/{code}").route(web::get().to(receipts::check)))
         .service(web::resource("/donor").route(web::get().to(donor::page)))
         .service(web::resource("/donor/link").route(web::post().to(donor::ask_link)))
         .service(web::resource("/donor/session").route(web::post().to(donor::open)))

@@ -91,7 +91,7 @@ pub struct DonorGift {
     pub interval: Interval,
     /// When its money counted.
     pub counted_at: Option<DateTime<Utc>>,
-    /// The receipt's code, for checking the gift in the open ledger (issue 26; null until then).
+    /// The receipt's code: anyone with it can check the gift (`/api/v1/receipts/{code}`).
     pub receipt_code: Option<String>,
 }
 
@@ -152,7 +152,7 @@ pub async fn gifts(donor: Donor, state: web::Data<AppState>) -> Result<HttpRespo
             status: g.pledge.display_status(),
             interval: g.pledge.interval(),
             counted_at: g.pledge.counted_at.map(utc),
-            receipt_code: None,
+            receipt_code: g.pledge.receipt_code.clone(),
         })
         .collect();
     let subscriptions = found.subscriptions.into_iter().map(subscription_view).collect();

@@ -10,6 +10,7 @@ pub mod health;
 pub mod news;
 pub mod pictures;
 pub mod pledges;
+pub mod receipts;
 pub mod sandbox;
 pub mod staff;
 pub mod staff_campaigns;
@@ -112,6 +113,7 @@ api_routes! {
     "/campaigns/{slug}/events" => [GET events::stream public]
     "/campaigns/{slug}/pledges" => [GET pledges::wall public, POST pledges::create public]
     "/pledges/{id}" => [GET pledges::show public]
+    "/receipts/{code}" => [GET receipts::check public]
     "/campaigns/{slug}/news" => [GET news::list public]
     "/campaigns/{slug}/news/{post}" => [GET news::show public]
     "/campaigns/{slug}/subscriptions" => [POST news::subscribe public]

@@ -65,6 +65,9 @@ pub struct PledgeView {
     pub interval: donations::subscription::Interval,
     /// When it was made.
     pub created_at: DateTime<Utc>,
+    /// Its receipt code once its money counted (null before): anyone with it can check the gift
+    /// at `/api/v1/receipts/{code}`.
+    pub receipt_code: Option<String>,
 }
 
 /// One pledge's public state; never the donor's details.
@@ -87,6 +90,7 @@ pub async fn show(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
                 decline_reason: pledge.decline_reason,
                 interval: pledge.interval(),
                 created_at: utc(pledge.created_at),
+                receipt_code: pledge_store::receipt_code(conn, &pledge)?,
             })
         })
         .await?;

@@ -101,7 +101,11 @@ pub async fn gifts(state: &AppState, email: String) -> Result<DonorGifts, Servic
     state
         .pool
         .run(move |conn| {
-            let gifts = donor::gifts(conn, &email)?;
+            let mut gifts = donor::gifts(conn, &email)?;
+            // A gift counted before codes were given gets its code when first listed.
+            for gift in gifts.iter_mut().filter(|g| g.pledge.receipt_code.is_none()) {
+                gift.pledge.receipt_code = donations::pledge_store::receipt_code(conn, &gift.pledge)?;
+            }
             let subscriptions = subscription::of_email(conn, &email)?;
             let mut years: Vec<i32> = gifts
                 .iter()

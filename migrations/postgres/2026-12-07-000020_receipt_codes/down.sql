@@ -1,0 +1,2 @@
+DROP INDEX pledges_receipt_code;
+ALTER TABLE pledges DROP COLUMN receipt_code;
