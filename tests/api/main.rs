@@ -26,6 +26,7 @@ mod logs;
 mod mail;
 mod monthly;
 mod news;
+mod open_ledger;
 mod outage;
 mod pages;
 mod pictures;

@@ -117,6 +117,11 @@ async fn the_receipt_page_checks_a_code_in_each_language(backend: Backend) {
         let html = res.text().await.expect("html");
         assert!(html.contains(found) && html.contains("5 000 ₸"), "{lang}: {html}");
         assert!(!html.contains("d@example.kz"), "{lang}");
+        let day = (chrono::Utc::now() + chrono::Duration::hours(5)).date_naive();
+        assert!(
+            html.contains(&format!("/api/v1/campaigns/mentors/ledger?from={day}&amp;to={day}")),
+            "its ledger line: {html}"
+        );
     }
     let form = app.get("/receipts?lang=en").await.text().await.expect("html");
     assert!(form.contains(r#"name="code""#) && form.contains("Check a gift"), "{form}");

@@ -11,6 +11,7 @@ pub mod ledger;
 pub mod ledger_source;
 pub mod money;
 pub mod offline;
+pub mod open_ledger;
 pub mod payment_check;
 pub mod payment_events;
 pub mod plan;

@@ -64,7 +64,11 @@ pub async fn check(
                 let main = html! {
                     h1 { (tr.t("receipt-title")) }
                     p.notice role="status" { (said) }
-                    p { (tr.t_with("receipt-ledger-day", &[("day", day.format("%d.%m.%Y").to_string().into())])) }
+                    p {
+                        a href={ "/api/v1/campaigns/" (campaign.spec.slug) "/ledger?from=" (day) "&to=" (day) } {
+                            (tr.t_with("receipt-ledger-day", &[("day", day.format("%d.%m.%Y").to_string().into())]))
+                        }
+                    }
                     p { (tr.name("pledge-status", pledge.display_status().as_str())) }
                     p { a href={ "/campaigns/" (campaign.spec.slug) "?lang=" (tr.lang.code()) } { (campaign.title(tr.lang.locale())) } }
                     section.card { (form(tr, "", None)) }

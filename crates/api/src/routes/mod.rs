@@ -7,6 +7,7 @@ pub mod donor;
 pub mod events;
 pub mod foundation;
 pub mod health;
+pub mod ledger;
 pub mod news;
 pub mod pictures;
 pub mod pledges;
@@ -114,6 +115,8 @@ api_routes! {
     "/campaigns/{slug}/pledges" => [GET pledges::wall public, POST pledges::create public]
     "/pledges/{id}" => [GET pledges::show public]
     "/receipts/{code}" => [GET receipts::check public]
+    "/campaigns/{slug}/ledger" => [GET ledger::show public]
+    "/campaigns/{slug}/ledger.csv" => [GET ledger::csv public]
     "/campaigns/{slug}/news" => [GET news::list public]
     "/campaigns/{slug}/news/{post}" => [GET news::show public]
     "/campaigns/{slug}/subscriptions" => [POST news::subscribe public]
