@@ -14,6 +14,7 @@ on_both_backends!(
     comments_appear_after_approval,
     spam_and_floods_are_refused,
     news_routes_need_an_editor,
+    a_post_marks_a_plan_line_done_on_the_campaign_page,
 );
 
 async fn posts_are_sanitized_and_only_published_ones_show(backend: Backend) {
@@ -194,4 +195,96 @@ async fn news_routes_need_an_editor(backend: Backend) {
     assert_problem(app.post_as(&accountant, &format!("/api/v1/staff/news/{id}/publish"), &json!({})).await, 403).await;
     let admin = app.staff_token(Role::Admin).await;
     assert_problem(app.post_as(&admin, &format!("/api/v1/staff/news/{id}/publish"), &json!({})).await, 404).await;
+}
+
+/// Issue 26 (impact): a post tied to a line of the campaign's plan and saying it is done shows
+/// beside that line once published, linking the post; a line that is not the plan's, or "done"
+/// without a line, is refused by name.
+async fn a_post_marks_a_plan_line_done_on_the_campaign_page(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let editor = app.staff_token(Role::Editor).await;
+    let news = "/api/v1/staff/campaigns/mentors/news";
+    let body = |extra: Value| {
+        let mut post = json!({"title": "Школа проведена", "body_markdown": "14 июня: 23 будущих наставника обучены."});
+        for (k, v) in extra.as_object().expect("fields") {
+            post[k] = v.clone();
+        }
+        post
+    };
+    let problem = assert_problem(app.post_as(&editor, news, &body(json!({"plan_line": "nope"}))).await, 422).await;
+    assert_eq!(problem["errors"][0]["field"], "plan_line", "{problem}");
+    let problem = assert_problem(app.post_as(&editor, news, &body(json!({"marks_done": true}))).await, 422).await;
+    assert_eq!(problem["errors"][0]["field"], "marks_done", "{problem}");
+    let res = app.post_as(&editor, news, &body(json!({"plan_line": "summer-school", "marks_done": true}))).await;
+    assert_eq!(res.status(), 201);
+    let draft: Value = res.json().await.expect("JSON");
+    assert_eq!((draft["plan_line"].as_str(), draft["marks_done"].as_bool()), (Some("summer-school"), Some(true)));
+    let id = draft["id"].as_str().expect("id").to_string();
+    // The campaign page is kept for a second at most (pages/cache.rs): read until it shows.
+    let page = |done: bool| {
+        let app = &app;
+        async move {
+            let mut html = String::new();
+            for _ in 0..20 {
+                html = app.get("/campaigns/mentors?lang=en").await.text().await.expect("html");
+                if html.contains("✓ Done:") == done {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            html
+        }
+    };
+    assert!(!page(false).await.contains("✓ Done:"), "not while a draft");
+
+    assert_eq!(app.post_as(&editor, &format!("/api/v1/staff/news/{id}/publish"), &json!({})).await.status(), 200);
+    let html = page(true).await;
+    let line = html
+        .split(r#"data-line="summer-school""#)
+        .nth(1)
+        .and_then(|rest| rest.split("</li>").next())
+        .expect("the line");
+    assert!(
+        line.contains("✓ Done:")
+            && line.contains(&format!("/campaigns/mentors/news/{}", draft["slug"].as_str().expect("slug"))),
+        "{line}"
+    );
+    assert!(line.contains("Школа проведена"), "{line}");
+
+    let edit = format!("/api/v1/staff/news/{id}");
+    let problem = assert_problem(app.patch_as(&editor, &edit, &json!({"plan_line": ""})).await, 422).await;
+    assert_eq!(problem["errors"][0]["field"], "marks_done", "done needs its line: {problem}");
+    assert_eq!(app.patch_as(&editor, &edit, &json!({"marks_done": false})).await.status(), 200);
+    assert!(!page(false).await.contains("✓ Done:"), "no longer said done");
+
+    // The console's editor of the post: the line chosen, the box; a line not the plan's refused.
+    let (cookie, _) = crate::console::console_session(&app, Role::Editor).await;
+    let path = format!("/staff/news/{id}");
+    let form = crate::console::html(crate::console::get(&app, &cookie, &path).await).await;
+    let csrf = crate::console::csrf_in(&form);
+    assert!(form.contains(r#"<option value="summer-school" selected>"#), "{form}");
+    assert!(
+        form.contains(r#"name="marks_done""#) && !form.contains(r#"name="marks_done" value="on" checked"#),
+        "{form}"
+    );
+    let title = "Школа проведена";
+    let body = "14 июня: 23 будущих наставника обучены.";
+    let fields = |line: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("action", "save".into()),
+            ("title", title.into()),
+            ("body_markdown", body.into()),
+            ("plan_line", line.into()),
+            ("marks_done", "on".into()),
+        ]
+    };
+    let refused = fields("nope");
+    let refused: Vec<(&str, &str)> = refused.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = crate::console::post(&app, &cookie, &path, &refused).await;
+    assert_eq!(res.status(), 422);
+    let done = fields("summer-school");
+    let done: Vec<(&str, &str)> = done.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(crate::console::post(&app, &cookie, &path, &done).await.status(), 303);
+    assert!(page(true).await.contains("✓ Done:"), "marked done from the console");
 }

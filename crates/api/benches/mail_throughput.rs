@@ -61,6 +61,8 @@ async fn run(backend: &str, url: &str) {
                     title: "School of Mentors".into(),
                     body_markdown: "Twenty mentors **trained**.".into(),
                     slug: None,
+                    plan_line: None,
+                    marks_done: false,
                 },
             )?;
             conn.write_transaction(|conn| {

@@ -55,6 +55,10 @@ pub struct Post {
     pub created_at: NaiveDateTime,
     /// Last edited.
     pub updated_at: NaiveDateTime,
+    /// The key of the plan line it reports on, if any.
+    pub plan_line: Option<String>,
+    /// It says that line is done (the summer School held): shown beside the line once published.
+    pub marks_done: bool,
 }
 
 /// A new post.
@@ -70,6 +74,14 @@ pub struct NewPost {
     /// URL name: a-z, 0-9 and inner dashes, up to 80; made from the title when absent.
     #[cfg_attr(feature = "openapi", schema(max_length = 80, pattern = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"))]
     pub slug: Option<String>,
+    /// The key of the campaign's plan line it reports on (checked against the plan by the
+    /// caller, which knows it).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
+    pub plan_line: Option<String>,
+    /// It says that line is done; needs `plan_line`.
+    #[serde(default)]
+    pub marks_done: bool,
 }
 
 /// Changes to a post; absent fields stay.
@@ -85,6 +97,22 @@ pub struct PostEdit {
     /// New URL name: a-z, 0-9 and inner dashes, up to 80.
     #[cfg_attr(feature = "openapi", schema(max_length = 80, pattern = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"))]
     pub slug: Option<String>,
+    /// The plan line it reports on; `""` ties it to none.
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
+    pub plan_line: Option<String>,
+    /// Whether it says that line is done.
+    pub marks_done: Option<bool>,
+}
+
+/// A post's tie to a plan line as asked: the line (none for `""`), and whether it says it is
+/// done, which needs a line (422 naming `marks_done`).
+fn tie(plan_line: Option<&str>, marks_done: bool) -> Result<Option<String>, FieldError> {
+    let line = plan_line.map(str::trim).filter(|l| !l.is_empty()).map(str::to_string);
+    if marks_done && line.is_none() {
+        return Err(FieldError::new("marks_done", "needs the plan line it marks done (plan_line)")
+            .translated("error-marks-done", Vec::new()));
+    }
+    Ok(line)
 }
 
 /// A URL name from a title: lower-case ASCII letters and digits joined by single dashes;
@@ -190,12 +218,18 @@ pub fn create_draft(
 ) -> Result<Post, Error> {
     let title = check_title(&new.title);
     let slug = new.slug.clone().map(|s| s.trim().to_string()).unwrap_or_else(|| slugify(&new.title));
-    let errors: Vec<FieldError> =
-        [title.as_ref().err().cloned(), check_slug(&slug).err(), check_body(&new.body_markdown).err()]
-            .into_iter()
-            .flatten()
-            .collect();
+    let line = tie(new.plan_line.as_deref(), new.marks_done);
+    let errors: Vec<FieldError> = [
+        title.as_ref().err().cloned(),
+        check_slug(&slug).err(),
+        check_body(&new.body_markdown).err(),
+        line.as_ref().err().cloned(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     invalid(errors)?;
+    let line = line.map_err(|e| Error::Invalid(vec![e]))?;
     let title = title.map_err(|e| Error::Invalid(vec![e]))?;
     let id = PostId::new();
     let now = demeu_db::now();
@@ -211,6 +245,8 @@ pub fn create_draft(
                     news_posts::body_html.eq(markdown::render(&new.body_markdown)),
                     news_posts::status.eq(PostStatus::Draft),
                     news_posts::author_id.eq(author),
+                    news_posts::plan_line.eq(&line),
+                    news_posts::marks_done.eq(new.marks_done),
                     news_posts::created_at.eq(now),
                     news_posts::updated_at.eq(now),
                 ))
@@ -232,6 +268,36 @@ pub fn create_draft(
         )?;
         find(conn, id)
     })
+}
+
+/// A plan line a published post says is done: the line's key and the newest such post.
+#[derive(Debug, Clone)]
+pub struct DoneLine {
+    /// The plan line's key.
+    pub line: String,
+    /// The post's URL name.
+    pub slug: String,
+    /// Its title.
+    pub title: String,
+}
+
+/// The plan lines of `campaign_id` that published posts say are done, the newest post each.
+pub fn done_lines(conn: &mut DbConn, campaign_id: CampaignId) -> Result<Vec<DoneLine>, Error> {
+    let rows: Vec<(Option<String>, String, String)> = news_posts::table
+        .filter(news_posts::campaign_id.eq(campaign_id))
+        .filter(news_posts::status.eq(PostStatus::Published))
+        .filter(news_posts::marks_done.eq(true))
+        .order(news_posts::published_at.desc())
+        .select((news_posts::plan_line, news_posts::slug, news_posts::title))
+        .load(conn)?;
+    let mut done: Vec<DoneLine> = Vec::new();
+    for (line, slug, title) in rows {
+        let Some(line) = line else { continue };
+        if !done.iter().any(|d| d.line == line) {
+            done.push(DoneLine { line, slug, title });
+        }
+    }
+    Ok(done)
 }
 
 /// The post with `id`.
@@ -259,6 +325,15 @@ pub fn edit(conn: &mut DbConn, id: PostId, actor: StaffUserId, edit: &PostEdit) 
         let touched = diesel::update(news_posts::table.find(id)).set(news_posts::updated_at.eq(now)).execute(conn)?;
         if touched == 0 {
             return Err(Error::NotFound("post"));
+        }
+        if edit.plan_line.is_some() || edit.marks_done.is_some() {
+            let before = find(conn, id)?;
+            let asked = edit.plan_line.as_deref().or(before.plan_line.as_deref());
+            let done = edit.marks_done.unwrap_or(before.marks_done);
+            let line = tie(asked, done).map_err(|e| Error::Invalid(vec![e]))?;
+            diesel::update(news_posts::table.find(id))
+                .set((news_posts::plan_line.eq(&line), news_posts::marks_done.eq(done)))
+                .execute(conn)?;
         }
         if let Some(title) = &title {
             diesel::update(news_posts::table.find(id)).set(news_posts::title.eq(title)).execute(conn)?;

@@ -235,6 +235,8 @@ diesel::table! {
         first_published_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        plan_line -> Nullable<Text>,
+        marks_done -> Bool,
     }
 }
 

@@ -522,7 +522,7 @@ fn dashboard_view(
             section.card {
                 h3 { a href={ "/campaigns/" (day.progress.campaign.spec.slug) } { (day.progress.campaign.title(tr.lang.locale())) } }
                 (crate::pages::campaign::progress_box(&tr, &day.progress, false, None))
-                (crate::pages::campaign::plan(&tr, &day.progress))
+                (crate::pages::campaign::plan(&tr, &day.progress, &[]))
             }
         }
     }

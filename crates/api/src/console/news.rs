@@ -28,12 +28,19 @@ fn back(to: String) -> HttpResponse {
 /// "Publish" for a draft (saving what was typed first), "Save changes" for a published post
 /// (which stays published); the other actions are secondary. Preview comes first, so that the
 /// Enter key in the title only previews.
+/// The plan lines a post may report on (key, title), and what the form says of its tie now.
+struct Tie<'a> {
+    lines: &'a [(String, String)],
+    line: Option<&'a str>,
+    done: bool,
+}
+
 fn editor_form(
     signed: &Signed,
     campaigns: &[(String, String)],
     post: Option<&Post>,
-    title: &str,
-    body: &str,
+    (title, body): (&str, &str),
+    tie: Option<Tie<'_>>,
     subscribers: usize,
 ) -> Markup {
     let tr = signed.tr;
@@ -57,6 +64,23 @@ fn editor_form(
             div.field {
                 label for="post-body" { (tr.t("console-body")) }
                 textarea #post-body name="body_markdown" rows="12" required { (body) }
+            }
+            @if let Some(tie) = &tie {
+                div.field {
+                    label for="post-line" { (tr.t("news-plan-line")) }
+                    select #post-line name="plan_line" aria-describedby="post-line-help" {
+                        option value="" selected[tie.line.is_none()] { (tr.t("news-plan-line-none")) }
+                        @for (key, line_title) in tie.lines {
+                            option value=(key) selected[tie.line == Some(key.as_str())] { (line_title) }
+                        }
+                    }
+                    p.help #post-line-help { (tr.t("news-plan-line-help")) }
+                }
+                div.field.check {
+                    input #post-done type="checkbox" name="marks_done" value="on" checked[tie.done];
+                    " "
+                    label for="post-done" { (tr.t("news-marks-done")) }
+                }
             }
             @match status {
                 Some(PostStatus::Published) => {
@@ -124,7 +148,7 @@ fn list_view(signed: &Signed, campaigns: &[(String, String)], posts: &[(String, 
             }
         }
         h2 { (tr.t("console-new-post")) }
-        (editor_form(signed, campaigns, None, "", "", 0))
+        (editor_form(signed, campaigns, None, ("", ""), None, 0))
     }
 }
 
@@ -134,7 +158,7 @@ fn new_post_view(signed: &Signed, form: &PostForm, preview_it: bool, refused: &[
     html! {
         (super::refused_fields(signed.tr, refused))
         @if preview_it { (preview(signed, form)) }
-        (editor_form(signed, &campaigns, None, &form.title, &form.body_markdown, 0))
+        (editor_form(signed, &campaigns, None, (&form.title, &form.body_markdown), None, 0))
     }
 }
 
@@ -149,6 +173,11 @@ pub struct PostForm {
     title: String,
     #[serde(default)]
     body_markdown: String,
+    /// The plan line (a key; empty: none), on an existing post's form.
+    plan_line: Option<String>,
+    /// `on` when the post says its line is done.
+    #[serde(default)]
+    marks_done: String,
 }
 
 /// The preview: the Markdown rendered and sanitized exactly as it will be stored.
@@ -172,7 +201,13 @@ pub async fn create(
         return Ok(page(Some(&signed), tr, &tr.t("console-new-post"), StatusCode::OK, main));
     }
     let actor = signed.user.id;
-    let new = NewPost { title: form.title.clone(), body_markdown: form.body_markdown.clone(), slug: None };
+    let new = NewPost {
+        title: form.title.clone(),
+        body_markdown: form.body_markdown.clone(),
+        slug: None,
+        plan_line: None,
+        marks_done: false,
+    };
     let slug = form.campaign.clone();
     let made = state
         .pool
@@ -198,17 +233,26 @@ pub async fn create(
 struct Loaded {
     post: Post,
     campaign: String,
+    /// Its campaign's plan lines (key, title in the console's language).
+    lines: Vec<(String, String)>,
     subscribers: usize,
 }
 
-async fn load(state: &AppState, id: PostId) -> Result<Loaded, ApiError> {
+async fn load(state: &AppState, id: PostId, lang: donations::campaign::Locale) -> Result<Loaded, ApiError> {
     state
         .pool
         .run(move |conn| {
             let post = post::find(conn, id)?;
-            let campaign = donations::campaign::find_by_id(conn, post.campaign_id)?.spec.slug;
+            let found = donations::campaign::find_by_id(conn, post.campaign_id)?;
+            let lines = found
+                .spec
+                .plan
+                .lines()
+                .iter()
+                .map(|l| (l.key.clone(), l.titles.shown(lang, found.spec.locale).to_string()))
+                .collect();
             let subscribers = campaign_news::subscriber::confirmed(conn, post.campaign_id)?.len();
-            Ok::<_, ApiError>(Loaded { post, campaign, subscribers })
+            Ok::<_, ApiError>(Loaded { post, campaign: found.spec.slug, lines, subscribers })
         })
         .await
 }
@@ -220,7 +264,7 @@ pub async fn edit(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner().parse().map_err(|_| ApiError::NotFound("post".into()))?;
-    let loaded = load(&state, id).await?;
+    let loaded = load(&state, id, signed.tr.lang.locale()).await?;
     Ok(post_page(&signed, &state, &loaded, None, &[]))
 }
 
@@ -277,6 +321,14 @@ fn post_view(
     let post = &loaded.post;
     let (title, body) = form
         .map_or((post.title.as_str(), post.body_markdown.as_str()), |f| (f.title.as_str(), f.body_markdown.as_str()));
+    let tie = match form {
+        Some(f) => Tie {
+            lines: &loaded.lines,
+            line: f.plan_line.as_deref().filter(|l| !l.is_empty()),
+            done: f.marks_done == "on",
+        },
+        None => Tie { lines: &loaded.lines, line: post.plan_line.as_deref(), done: post.marks_done },
+    };
     let action = |value: &str, label: String| {
         html! {
             form.actions method="post" action={ "/staff/news/" (post.id) } {
@@ -292,7 +344,7 @@ fn post_view(
             Some(f) => (preview(signed, f)),
             None => section.card { h2 { (post.title) } (trusted(post.body_html.clone())) },
         }
-        (editor_form(signed, &[], Some(post), title, body, loaded.subscribers))
+        (editor_form(signed, &[], Some(post), (title, body), Some(tie), loaded.subscribers))
         @if post.status == PostStatus::Published {
             (action("unpublish", tr.t("console-unpublish")))
         } @else if post.first_published_at.is_none() {
@@ -310,6 +362,9 @@ fn typed(form: &PostForm) -> Option<PostEdit> {
         title: Some(form.title.clone()),
         body_markdown: Some(form.body_markdown.clone()),
         slug: None,
+        // The editor of an existing post carries its tie (a form without the field keeps it).
+        plan_line: form.plan_line.clone(),
+        marks_done: form.plan_line.is_some().then_some(form.marks_done == "on"),
     })
 }
 
@@ -325,17 +380,23 @@ pub async fn act(
     let target = format!("/staff/news/{id}");
     match form.action.as_str() {
         "preview" => {
-            let loaded = load(&state, id).await?;
+            let loaded = load(&state, id, signed.tr.lang.locale()).await?;
             Ok(post_page(&signed, &state, &loaded, Some(&form), &[]))
         }
         "save" | "publish" => {
             if let Some(edit) = typed(&form) {
-                match state.pool.run(move |conn| post::edit(conn, id, actor, &edit).map_err(ApiError::from)).await {
+                let saved = state.pool.run(move |conn| {
+                    let found = post::find(conn, id)?;
+                    let campaign = donations::campaign::find_by_id(conn, found.campaign_id)?;
+                    crate::services::news::check_plan_line(&campaign, edit.plan_line.as_deref())?;
+                    post::edit(conn, id, actor, &edit).map_err(ApiError::from)
+                });
+                match saved.await {
                     Ok(_) => {}
                     // Refused, the post with the text as typed and what is wrong: nothing is
                     // lost, and nothing is published.
                     Err(ApiError::Invalid(fields)) => {
-                        let loaded = load(&state, id).await?;
+                        let loaded = load(&state, id, signed.tr.lang.locale()).await?;
                         return Ok(post_page(&signed, &state, &loaded, Some(&form), &fields));
                     }
                     Err(other) => return Err(other),

@@ -47,6 +47,8 @@ pub struct Loaded {
     pub returning: Option<PledgeRecord>,
     /// Its cover first, then its gallery.
     pub pictures: Vec<Picture>,
+    /// The plan lines its published posts say are done.
+    pub done: Vec<post::DoneLine>,
     /// The foundation.
     pub site: std::sync::Arc<crate::snapshot::Site>,
 }
@@ -97,6 +99,7 @@ pub async fn load_for(
             let news = post::list_published(conn, campaign_id, LIST, None)?.items;
             let comments = comment::list(conn, Some(campaign_id), CommentStatus::Approved, LIST, None)?.items;
             let pictures = campaign_news::pictures::of_campaign(conn, campaign_id)?;
+            let done = post::done_lines(conn, campaign_id)?;
             // Only a pledge of this campaign that has not paid: anything else is ignored.
             let returning = match returning {
                 Some(id) => pledge_store::find(conn, id)
@@ -104,7 +107,7 @@ pub async fn load_for(
                     .filter(|p| p.campaign_id == campaign_id && p.display_status().as_str() != "paid"),
                 None => None,
             };
-            Ok::<_, ApiError>(Loaded { progress, wall, news, comments, returning, pictures, site })
+            Ok::<_, ApiError>(Loaded { progress, wall, news, comments, returning, pictures, done, site })
         })
         .await
 }
@@ -265,7 +268,7 @@ fn body(tr: &Tr, loaded: &Loaded, forms: &Forms, url: &str, gallery: &[&Picture]
                     }
                 }
             }
-            (plan(tr, progress))
+            (plan(tr, progress, &loaded.done))
             (wall(tr, progress, &loaded.wall))
             (news(tr, slug, &loaded.news))
             (comments(tr, slug, &loaded.comments, forms))
@@ -370,7 +373,9 @@ fn status_text(tr: &Tr, status: CampaignStatus, campaign: &donations::campaign::
 
 /// The funding plan as the waterfall it is: each line full, filling or waiting, the lines
 /// beyond the goal apart.
-pub fn plan(tr: &Tr, progress: &Progress) -> Markup {
+/// The funding plan: each line funded, filling or waiting, and done (with the post that says
+/// so) where a published post marks it done.
+pub fn plan(tr: &Tr, progress: &Progress, done: &[post::DoneLine]) -> Markup {
     let spec = &progress.campaign.spec;
     let m = |amount: Money| money(tr.lang, amount);
     let of_template = tr.t_with("line-of", &[("funded", "%F".into()), ("target", "%T".into())]);
@@ -399,6 +404,12 @@ pub fn plan(tr: &Tr, progress: &Progress) -> Markup {
                 @if let Some(target) = line.target {
                     progress max=(target.minor) value=(funded.minor.clamp(0, target.minor)) aria-label=(title) {
                         (percent(tr.lang, funded, target))
+                    }
+                }
+                @if let Some(report) = done.iter().find(|d| d.line == line.key) {
+                    p.done {
+                        (tr.t("line-done")) " "
+                        a href={ "/campaigns/" (spec.slug) "/news/" (report.slug) } { (report.title) }
                     }
                 }
             }

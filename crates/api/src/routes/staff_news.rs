@@ -37,6 +37,10 @@ pub struct StaffPost {
     pub first_published_at: Option<DateTime<Utc>>,
     /// Last edited.
     pub updated_at: DateTime<Utc>,
+    /// The plan line it reports on (its key).
+    pub plan_line: Option<String>,
+    /// It says that line is done.
+    pub marks_done: bool,
 }
 
 fn staff_post(p: Post) -> StaffPost {
@@ -50,6 +54,8 @@ fn staff_post(p: Post) -> StaffPost {
         published_at: p.published_at.map(utc),
         first_published_at: p.first_published_at.map(utc),
         updated_at: utc(p.updated_at),
+        plan_line: p.plan_line,
+        marks_done: p.marks_done,
     }
 }
 
@@ -70,6 +76,7 @@ pub async fn create(
         .pool
         .run(move |conn| {
             let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+            crate::services::news::check_plan_line(&campaign, body.0.plan_line.as_deref())?;
             post::create_draft(conn, campaign.id, actor, &body.0).map_err(ApiError::from)
         })
         .await?;
@@ -109,7 +116,15 @@ pub async fn edit(
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&req, "id", "post")?;
     let actor = editor.0.id;
-    let post = state.pool.run(move |conn| post::edit(conn, id, actor, &body.0).map_err(ApiError::from)).await?;
+    let post = state
+        .pool
+        .run(move |conn| {
+            let found = post::find(conn, id)?;
+            let campaign = donations::campaign::find_by_id(conn, found.campaign_id)?;
+            crate::services::news::check_plan_line(&campaign, body.0.plan_line.as_deref())?;
+            post::edit(conn, id, actor, &body.0).map_err(ApiError::from)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(staff_post(post)))
 }
 

@@ -8,6 +8,17 @@ use super::ServiceError;
 use crate::mail::compose;
 use crate::state::AppState;
 
+/// A post's plan line must be one of its campaign's (by key); `""` or none ties it to none:
+/// 422 naming `plan_line` with the keys there are.
+pub fn check_plan_line(campaign: &donations::campaign::Campaign, line: Option<&str>) -> Result<(), ServiceError> {
+    let Some(key) = line.map(str::trim).filter(|k| !k.is_empty()) else { return Ok(()) };
+    let keys: Vec<&str> = campaign.spec.plan.lines().iter().map(|l| l.key.as_str()).collect();
+    if keys.contains(&key) {
+        return Ok(());
+    }
+    Err(donations::Error::Invalid(vec![demeu_db::FieldError::one_of("plan_line", &keys)]).into())
+}
+
 /// Publishes post `id` as staff member `actor`; returns the post and how many mails were
 /// enqueued (none after the first publication).
 pub async fn publish(state: &AppState, id: PostId, actor: StaffUserId) -> Result<(Post, usize), ServiceError> {
