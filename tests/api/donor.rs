@@ -66,13 +66,7 @@ pub(crate) async fn donor_token(app: &TestApp, email: &str) -> String {
 
 /// A one-off gift from `email`, paid on the sandbox.
 async fn one_off(app: &TestApp, email: &str, amount: i64) -> String {
-    let res = app.post_json("/api/v1/campaigns/mentors/pledges", &json!({"amount": amount, "email": email})).await;
-    assert_eq!(res.status(), 201);
-    let made: Value = res.json().await.expect("JSON");
-    let client = reqwest::Client::builder().redirect(Policy::none()).build().expect("client");
-    let path = made["checkout_url"].as_str().expect("checkout").trim_start_matches("http://127.0.0.1:8080");
-    assert_eq!(client.post(app.url(&format!("{path}/pay"))).send().await.expect("paid").status(), 303);
-    made["id"].as_str().expect("id").to_string()
+    app.paid_pledge(json!({"amount": amount, "email": email})).await
 }
 
 async fn a_sign_in_link_is_mailed_once_per_ask_and_works_once(backend: Backend) {

@@ -226,6 +226,19 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// Makes a pledge through the API (`body`) and pays it on the sandbox's checkout, as a donor
+    /// would: its id.
+    pub async fn paid_pledge(&self, body: Value) -> String {
+        let res = self.post_json("/api/v1/campaigns/mentors/pledges", &body).await;
+        assert_eq!(res.status(), 201, "pledge created");
+        let made: Value = res.json().await.expect("JSON");
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        // The checkout's address is the public one; the test's server listens elsewhere.
+        let path = made["checkout_url"].as_str().expect("checkout").trim_start_matches("http://127.0.0.1:8080");
+        assert_eq!(client.post(self.url(&format!("{path}/pay"))).send().await.expect("paid").status(), 303);
+        made["id"].as_str().expect("id").to_string()
+    }
+
     /// Makes a pledge through the API and returns its id.
     pub async fn pledge(&self, amount: i64) -> String {
         let res = self.post_json("/api/v1/campaigns/mentors/pledges", &serde_json::json!({"amount": amount})).await;

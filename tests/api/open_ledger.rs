@@ -2,7 +2,6 @@
 //! as JSON and CSV; its sums equal the campaign's progress to the tiyn; nothing about a donor.
 
 use demeu_api::auth::Role;
-use reqwest::redirect::Policy;
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, Backend, TestApp};
@@ -11,19 +10,7 @@ use crate::on_both_backends;
 on_both_backends!(the_open_ledger_adds_up_to_the_progress_and_names_nobody);
 
 async fn paid(app: &TestApp, amount: i64, email: &str) -> String {
-    let made: Value = app
-        .post_json(
-            "/api/v1/campaigns/mentors/pledges",
-            &json!({"amount": amount, "email": email, "donor_name": "Тайный Донор"}),
-        )
-        .await
-        .json()
-        .await
-        .expect("JSON");
-    let client = reqwest::Client::builder().redirect(Policy::none()).build().expect("client");
-    let path = made["checkout_url"].as_str().expect("checkout").trim_start_matches("http://127.0.0.1:8080");
-    assert_eq!(client.post(app.url(&format!("{path}/pay"))).send().await.expect("paid").status(), 303);
-    made["id"].as_str().expect("id").to_string()
+    app.paid_pledge(json!({"amount": amount, "email": email, "donor_name": "Тайный Донор"})).await
 }
 
 async fn the_open_ledger_adds_up_to_the_progress_and_names_nobody(backend: Backend) {

@@ -3,25 +3,15 @@
 //! amount on that day is counted in that campaign, and nothing about the donor.
 
 use demeu_api::auth::Role;
-use reqwest::redirect::Policy;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, Backend, TestApp};
+use crate::helpers::{spawn_app, Backend};
 use crate::on_both_backends;
 
 on_both_backends!(
     a_counted_gift_has_a_code_anyone_can_check_and_nothing_more,
     the_receipt_page_checks_a_code_in_each_language,
 );
-
-/// A gift paid on the sandbox: its id.
-async fn paid_gift(app: &TestApp, body: Value) -> String {
-    let made: Value = app.post_json("/api/v1/campaigns/mentors/pledges", &body).await.json().await.expect("JSON");
-    let client = reqwest::Client::builder().redirect(Policy::none()).build().expect("client");
-    let path = made["checkout_url"].as_str().expect("checkout").trim_start_matches("http://127.0.0.1:8080");
-    assert_eq!(client.post(app.url(&format!("{path}/pay"))).send().await.expect("paid").status(), 303);
-    made["id"].as_str().expect("id").to_string()
-}
 
 fn shaped(code: &str) -> bool {
     let parts: Vec<&str> = code.split('-').collect();
@@ -36,12 +26,10 @@ async fn a_counted_gift_has_a_code_anyone_can_check_and_nothing_more(backend: Ba
         app.get_json(&format!("/api/v1/pledges/{pending}")).await["receipt_code"].is_null(),
         "not before it counts"
     );
-    let gift = paid_gift(
-        &app,
-        json!({"amount": 700_000, "email": "aigerim@example.kz", "donor_name": "Айгерим Секретова",
-            "message": "Сәттілік!", "anonymous": true, "hide_amount": true}),
-    )
-    .await;
+    let gift = app
+        .paid_pledge(json!({"amount": 700_000, "email": "aigerim@example.kz", "donor_name": "Айгерим Секретова",
+            "message": "Сәттілік!", "anonymous": true, "hide_amount": true}))
+        .await;
     let code =
         app.get_json(&format!("/api/v1/pledges/{gift}")).await["receipt_code"].as_str().expect("a code").to_string();
     assert!(shaped(&code), "{code}");
@@ -81,7 +69,7 @@ async fn a_counted_gift_has_a_code_anyone_can_check_and_nothing_more(backend: Ba
 
     // Each gift its own; an offline gift too; one counted before codes were given gets one
     // when first asked for it, and keeps it.
-    let other = paid_gift(&app, json!({"amount": 500_000})).await;
+    let other = app.paid_pledge(json!({"amount": 500_000})).await;
     let other_code = app.get_json(&format!("/api/v1/pledges/{other}")).await["receipt_code"].clone();
     assert_ne!(other_code.as_str(), Some(code.as_str()));
     let accountant = app.staff_token(Role::Accountant).await;
@@ -107,7 +95,7 @@ async fn a_counted_gift_has_a_code_anyone_can_check_and_nothing_more(backend: Ba
 
 async fn the_receipt_page_checks_a_code_in_each_language(backend: Backend) {
     let app = spawn_app(backend).await;
-    let gift = paid_gift(&app, json!({"amount": 500_000, "email": "d@example.kz"})).await;
+    let gift = app.paid_pledge(json!({"amount": 500_000, "email": "d@example.kz"})).await;
     let code =
         app.get_json(&format!("/api/v1/pledges/{gift}")).await["receipt_code"].as_str().expect("code").to_string();
     for (lang, found) in [("kk", "ескерілді"), ("ru", "учтено в кампании"), ("en", "is counted in the campaign")]
