@@ -385,12 +385,9 @@ pub async fn act(
         }
         "save" | "publish" => {
             if let Some(edit) = typed(&form) {
-                let saved = state.pool.run(move |conn| {
-                    let found = post::find(conn, id)?;
-                    let campaign = donations::campaign::find_by_id(conn, found.campaign_id)?;
-                    crate::services::news::check_plan_line(&campaign, edit.plan_line.as_deref())?;
-                    post::edit(conn, id, actor, &edit).map_err(ApiError::from)
-                });
+                let saved = state
+                    .pool
+                    .run(move |conn| crate::services::news::edit(conn, id, actor, &edit).map_err(ApiError::from));
                 match saved.await {
                     Ok(_) => {}
                     // Refused, the post with the text as typed and what is wrong: nothing is

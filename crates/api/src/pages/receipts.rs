@@ -11,7 +11,7 @@ use super::layout::{document, respond, Caching, Frame};
 use crate::format::{date, money};
 use crate::i18n::{chosen, Lang, Tr};
 use crate::problem::ApiError;
-use crate::routes::receipts::{counted_on, find};
+use crate::services::receipts::{counted_on, find};
 use crate::state::AppState;
 
 /// `/receipts?code=`.
@@ -49,7 +49,7 @@ pub async fn check(
     let (status, main) = if typed.trim().is_empty() {
         (StatusCode::OK, html! { h1 { (tr.t("receipt-title")) } section.card { (form(tr, "", None)) } })
     } else {
-        match find(&state, &typed).await {
+        match find(&state, &typed).await.map_err(ApiError::from) {
             Ok((pledge, campaign)) => {
                 let day = counted_on(&pledge);
                 let at = day.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc();

@@ -7,6 +7,7 @@ use donations::pledge::DisplayStatus;
 use serde::Serialize;
 
 use crate::problem::ApiError;
+use crate::services::receipts;
 use crate::state::AppState;
 
 /// What a receipt code shows.
@@ -28,31 +29,6 @@ pub struct ReceiptCheck {
     pub status: DisplayStatus,
 }
 
-/// A counted gift by its receipt code (typed in any case, with or without dashes), with its
-/// campaign; `Err` 422 naming `code` for what cannot be a code, 404 for none.
-pub async fn find(
-    state: &AppState,
-    typed: &str,
-) -> Result<(donations::pledge_store::PledgeRecord, donations::campaign::Campaign), ApiError> {
-    let code = donations::receipt_code::normalize(typed)
-        .ok_or_else(|| ApiError::invalid("code", "is not a receipt code (twelve letters and digits)"))?;
-    state
-        .pool
-        .run(move |conn| {
-            let pledge = donations::pledge_store::find_by_receipt_code(conn, &code)?
-                .ok_or_else(|| ApiError::NotFound("receipt".into()))?;
-            let campaign = donations::campaign::find_by_id(conn, pledge.campaign_id)?;
-            Ok((pledge, campaign))
-        })
-        .await
-}
-
-/// The Almaty day a gift's money counted.
-pub fn counted_on(pledge: &donations::pledge_store::PledgeRecord) -> NaiveDate {
-    let at = demeu_db::utc(pledge.counted_at.unwrap_or(pledge.created_at));
-    at.with_timezone(&crate::format::almaty_offset(at)).date_naive()
-}
-
 /// Checks a gift by its receipt code. Nothing about the donor: no name, no address, no
 /// message, whatever they chose for the wall.
 #[utoipa::path(get, path = "/api/v1/receipts/{code}", operation_id = "check_receipt", tag = "pledges",
@@ -63,13 +39,13 @@ pub fn counted_on(pledge: &donations::pledge_store::PledgeRecord) -> NaiveDate {
         (status = 422, description = "Not a receipt code (`code`)"),
     ))]
 pub async fn check(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let (pledge, campaign) = find(&state, req.match_info().get("code").unwrap_or_default()).await?;
+    let (pledge, campaign) = receipts::find(&state, req.match_info().get("code").unwrap_or_default()).await?;
     Ok(HttpResponse::Ok().json(ReceiptCheck {
         code: pledge.receipt_code.clone().unwrap_or_default(),
         campaign: campaign.spec.slug,
         amount: pledge.received.minor,
         currency: pledge.currency,
-        counted_on: counted_on(&pledge),
+        counted_on: receipts::counted_on(&pledge),
         status: pledge.display_status(),
     }))
 }

@@ -118,12 +118,7 @@ pub async fn edit(
     let actor = editor.0.id;
     let post = state
         .pool
-        .run(move |conn| {
-            let found = post::find(conn, id)?;
-            let campaign = donations::campaign::find_by_id(conn, found.campaign_id)?;
-            crate::services::news::check_plan_line(&campaign, body.0.plan_line.as_deref())?;
-            post::edit(conn, id, actor, &body.0).map_err(ApiError::from)
-        })
+        .run(move |conn| crate::services::news::edit(conn, id, actor, &body.0).map_err(ApiError::from))
         .await?;
     Ok(HttpResponse::Ok().json(staff_post(post)))
 }

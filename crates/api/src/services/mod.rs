@@ -12,6 +12,7 @@ pub mod news;
 pub mod offline;
 pub mod pictures;
 pub mod pledges;
+pub mod receipts;
 pub mod refunds;
 pub mod sign_in;
 pub mod subscriptions;

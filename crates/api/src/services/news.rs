@@ -8,6 +8,20 @@ use super::ServiceError;
 use crate::mail::compose;
 use crate::state::AppState;
 
+/// Applies `edit` to post `id`, its plan line checked against its campaign's plan first: what
+/// the staff API and the console's editor both do.
+pub fn edit(
+    conn: &mut demeu_db::DbConn,
+    id: PostId,
+    actor: StaffUserId,
+    edit: &campaign_news::post::PostEdit,
+) -> Result<Post, ServiceError> {
+    let found = post::find(conn, id)?;
+    let campaign = donations::campaign::find_by_id(conn, found.campaign_id)?;
+    check_plan_line(&campaign, edit.plan_line.as_deref())?;
+    Ok(post::edit(conn, id, actor, edit)?)
+}
+
 /// A post's plan line must be one of its campaign's (by key); `""` or none ties it to none:
 /// 422 naming `plan_line` with the keys there are.
 pub fn check_plan_line(campaign: &donations::campaign::Campaign, line: Option<&str>) -> Result<(), ServiceError> {
