@@ -407,6 +407,32 @@ pub async fn count(app: &TestApp, table: &'static str) -> i64 {
         .n
 }
 
+/// A `width`×`height` JPEG as a phone writes it: an EXIF block with a GPS position in it.
+pub fn phone_photo(width: u32, height: u32) -> Vec<u8> {
+    let pixels = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 251) as u8, (y % 241) as u8, 120]));
+    let mut jpeg = Vec::new();
+    image::ImageEncoder::write_image(
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90),
+        pixels.as_raw(),
+        width,
+        height,
+        image::ExtendedColorType::Rgb8,
+    )
+    .expect("a JPEG");
+    let exif = b"Exif\0\0MM\0*GPSLatitude 43.238949 GPSLongitude 76.889709";
+    let mut photo = jpeg[..2].to_vec();
+    photo.extend([0xFF, 0xE1]);
+    photo.extend(u16::try_from(exif.len() + 2).expect("short").to_be_bytes());
+    photo.extend_from_slice(exif);
+    photo.extend_from_slice(&jpeg[2..]);
+    photo
+}
+
+/// A whole PDF of one empty page, as a scanner or an office program writes one.
+pub fn whole_pdf() -> Vec<u8> {
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >> endobj\nxref\n0 4\n0000000000 65535 f \ntrailer << /Size 4 /Root 1 0 R >>\nstartxref\n170\n%%EOF\n".to_vec()
+}
+
 /// A `multipart/form-data` body of `parts`, as a browser sends a form with a file: each part's
 /// name, its file name when it is a file, and its bytes. The content type to send it with is
 /// `multipart/form-data; boundary={boundary}`.

@@ -17,6 +17,7 @@ mod console_glance;
 mod cors;
 mod donor;
 mod errors;
+mod expenses;
 mod foundation;
 mod hardening;
 mod input;

@@ -6,7 +6,7 @@ use demeu_api::auth::Role;
 use image::ImageEncoder as _;
 use serde_json::Value;
 
-use crate::helpers::{assert_problem, count, multipart, spawn_app, Backend, TestApp};
+use crate::helpers::{assert_problem, count, multipart, phone_photo, spawn_app, Backend, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -33,22 +33,6 @@ async fn upload(app: &TestApp, token: &str, slug: &str, body: Vec<u8>) -> reqwes
         .send()
         .await
         .expect("sent")
-}
-
-/// A `width`×`height` JPEG as a phone writes it: an EXIF block with a GPS position in it.
-fn phone_photo(width: u32, height: u32) -> Vec<u8> {
-    let pixels = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 251) as u8, (y % 241) as u8, 120]));
-    let mut jpeg = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
-        .write_image(pixels.as_raw(), width, height, image::ExtendedColorType::Rgb8)
-        .expect("a JPEG");
-    let exif = b"Exif\0\0MM\0*GPSLatitude 43.238949 GPSLongitude 76.889709";
-    let mut photo = jpeg[..2].to_vec();
-    photo.extend([0xFF, 0xE1]);
-    photo.extend(u16::try_from(exif.len() + 2).expect("short").to_be_bytes());
-    photo.extend_from_slice(exif);
-    photo.extend_from_slice(&jpeg[2..]);
-    photo
 }
 
 fn cover_form(photo: &[u8], role: &str) -> Vec<u8> {

@@ -340,6 +340,11 @@ error-website = must start with https://
 error-major-units = write the amount in major units, such as 5000 or 5000.50
 error-date = must be a date, such as 2026-12-31
 error-alt-needed = is required: what the picture shows, for who cannot see it
+error-markup = must be plain text, without markup such as <b> or <a href>
+error-over-budget = is required: the line has { $allocated } allocated and { $spent } would be spent
+error-evidence = file { $position }: { $why }
+error-file-size = must be at most { $max } MB
+error-plan-keeps-spent = must keep the lines money was spent on ({ $keys })
 
 # Stored values as staff read them: `{kind}-{value}` (Tr::name).
 pledge-status-pending = Waiting for payment

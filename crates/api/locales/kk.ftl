@@ -336,6 +336,11 @@ error-website = https:// деп басталуы керек
 error-major-units = соманы цифрмен жазыңыз, мысалы 5000 немесе 5000,50
 error-date = күн болуы керек, мысалы 2026-12-31
 error-alt-needed = міндетті: суретте не бар, көре алмайтындар үшін
+error-markup = белгілеусіз қарапайым мәтін болуы керек (<b> немесе <a href> сияқты емес)
+error-over-budget = себебі қажет: бапқа { $allocated } бөлінген, ал { $spent } жұмсалған болар еді
+error-evidence = { $position }-файл: { $why }
+error-file-size = { $max } МБ-тан аспауы керек
+error-plan-keeps-spent = шығыс жасалған баптарды сақтауы керек ({ $keys })
 
 # Stored values as staff read them: `{kind}-{value}` (Tr::name).
 pledge-status-pending = Төлемді күтуде

@@ -343,6 +343,11 @@ error-website = должен начинаться с https://
 error-major-units = укажите сумму цифрами, например 5000 или 5000,50
 error-date = должно быть датой, например 2026-12-31
 error-alt-needed = обязательно: что на фотографии, для тех, кто не видит
+error-markup = должно быть простым текстом, без разметки вроде <b> или <a href>
+error-over-budget = нужна причина: на статью выделено { $allocated }, а потрачено было бы { $spent }
+error-evidence = файл { $position }: { $why }
+error-file-size = не больше { $max } МБ
+error-plan-keeps-spent = должен сохранить статьи, по которым уже были расходы ({ $keys })
 
 # Stored values as staff read them: `{kind}-{value}` (Tr::name).
 pledge-status-pending = Ожидает оплаты

@@ -15,6 +15,7 @@ pub mod limit_store;
 pub mod links;
 pub mod mail;
 pub mod metrics;
+pub mod multipart;
 pub mod pages;
 pub mod payments;
 pub mod problem;

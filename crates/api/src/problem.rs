@@ -43,6 +43,9 @@ pub enum ApiError {
     /// 413.
     #[error("the request body is too large")]
     PayloadTooLarge,
+    /// 413 naming the field that is too large (a file part).
+    #[error("{}: {}", .0.field, .0.message)]
+    TooLarge(FieldError),
     /// 415.
     #[error("expected {0}")]
     UnsupportedMediaType(&'static str),
@@ -85,7 +88,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not-found",
             ApiError::MethodNotAllowed => "method-not-allowed",
             ApiError::Conflict(_) => "conflict",
-            ApiError::PayloadTooLarge => "payload-too-large",
+            ApiError::PayloadTooLarge | ApiError::TooLarge(_) => "payload-too-large",
             ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
             ApiError::Invalid(_) => "validation",
             ApiError::RateLimited { .. } => "rate-limited",
@@ -103,7 +106,7 @@ impl ApiError {
             ApiError::NotFound(_) => "Not found",
             ApiError::MethodNotAllowed => "Method not allowed",
             ApiError::Conflict(_) => "Conflict",
-            ApiError::PayloadTooLarge => "Request body too large",
+            ApiError::PayloadTooLarge | ApiError::TooLarge(_) => "Request body too large",
             ApiError::UnsupportedMediaType(_) => "Unsupported media type",
             ApiError::Invalid(_) => "Invalid values",
             ApiError::RateLimited { .. } => "Too many requests",
@@ -149,7 +152,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge | ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -181,6 +184,7 @@ impl ResponseError for ApiError {
             ApiError::Invalid(fields) => {
                 fields.iter().map(|f| ProblemField { field: f.field.clone(), message: f.message.clone() }).collect()
             }
+            ApiError::TooLarge(f) => vec![ProblemField { field: f.field.clone(), message: f.message.clone() }],
             _ => Vec::new(),
         };
         let problem = Problem {

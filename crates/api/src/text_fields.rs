@@ -49,6 +49,7 @@ fields!(SECRETS: SignIn => ["password"], NewStaffUser => ["password"], StaffUpda
 impl TextFields for OfflineGift {}
 impl TextFields for SubscribeBody {}
 impl TextFields for RefundBody {}
+impl TextFields for crate::routes::expenses::ReverseBody {}
 impl TextFields for CloseRequest {}
 impl TextFields for crate::routes::donor::LinkRequest {}
 // The link's token is a secret: checked against its hash, never stored or shown.

@@ -281,20 +281,40 @@ pub struct DoneLine {
     pub title: String,
 }
 
-/// The plan lines of `campaign_id` that published posts say are done, the newest post each.
-pub fn done_lines(conn: &mut DbConn, campaign_id: CampaignId) -> Result<Vec<DoneLine>, Error> {
-    let rows: Vec<(Option<String>, String, String)> = news_posts::table
+/// A published post tied to a plan line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TiedPost {
+    /// The plan line's key.
+    pub line: String,
+    /// The post's URL name.
+    pub slug: String,
+    /// Its title.
+    pub title: String,
+    /// It says the line is done.
+    pub marks_done: bool,
+}
+
+/// The published posts of `campaign_id` tied to a plan line, newest first.
+pub fn tied_posts(conn: &mut DbConn, campaign_id: CampaignId) -> Result<Vec<TiedPost>, Error> {
+    let rows: Vec<(Option<String>, String, String, bool)> = news_posts::table
         .filter(news_posts::campaign_id.eq(campaign_id))
         .filter(news_posts::status.eq(PostStatus::Published))
-        .filter(news_posts::marks_done.eq(true))
-        .order(news_posts::published_at.desc())
-        .select((news_posts::plan_line, news_posts::slug, news_posts::title))
+        .filter(news_posts::plan_line.is_not_null())
+        .order((news_posts::published_at.desc(), news_posts::id.desc()))
+        .select((news_posts::plan_line, news_posts::slug, news_posts::title, news_posts::marks_done))
         .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(line, slug, title, marks_done)| Some(TiedPost { line: line?, slug, title, marks_done }))
+        .collect())
+}
+
+/// The plan lines of `campaign_id` that published posts say are done, the newest post each.
+pub fn done_lines(conn: &mut DbConn, campaign_id: CampaignId) -> Result<Vec<DoneLine>, Error> {
     let mut done: Vec<DoneLine> = Vec::new();
-    for (line, slug, title) in rows {
-        let Some(line) = line else { continue };
-        if !done.iter().any(|d| d.line == line) {
-            done.push(DoneLine { line, slug, title });
+    for post in tied_posts(conn, campaign_id)?.into_iter().filter(|p| p.marks_done) {
+        if !done.iter().any(|d| d.line == post.line) {
+            done.push(DoneLine { line: post.line, slug: post.slug, title: post.title });
         }
     }
     Ok(done)

@@ -5,7 +5,7 @@
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::schema::stored_files;
+use crate::schema::{expense_evidence, stored_files};
 use crate::DbConn;
 
 /// The address of `bytes`: their SHA-256, in lower-case hex.
@@ -47,7 +47,8 @@ pub fn get(conn: &mut DbConn, hash: &str) -> Result<Option<StoredFile>, diesel::
     stored_files::table.find(hash).select(StoredFile::as_select()).first(conn).optional()
 }
 
-/// Removes the files of `hashes` that `still_used` says nothing refers to any more.
+/// Removes the files of `hashes` that `still_used` says nothing refers to any more (and no
+/// expense's evidence does).
 pub fn remove_unused(
     conn: &mut DbConn,
     hashes: &[String],
@@ -55,7 +56,12 @@ pub fn remove_unused(
 ) -> Result<usize, diesel::result::Error> {
     let mut removed = 0;
     for hash in hashes {
-        if !still_used(conn, hash)? {
+        // Evidence of spending is kept for good (append-only), whoever else used the bytes.
+        let evidence: i64 = expense_evidence::table
+            .filter(expense_evidence::file_hash.eq(hash).or(expense_evidence::thumb_hash.eq(hash)))
+            .count()
+            .get_result(conn)?;
+        if evidence == 0 && !still_used(conn, hash)? {
             removed += diesel::delete(stored_files::table.find(hash)).execute(conn)?;
         }
     }

@@ -417,7 +417,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    expenses (id) {
+        id -> Text,
+        campaign_id -> Text,
+        line_key -> Text,
+        amount -> BigInt,
+        currency -> Text,
+        spent_on -> Text,
+        payee -> Text,
+        payee_kind -> Text,
+        description_kk -> Text,
+        description_ru -> Text,
+        description_en -> Text,
+        over_budget_reason -> Nullable<Text>,
+        reverses -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        created_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    expense_evidence (expense_id, position) {
+        expense_id -> Text,
+        position -> Integer,
+        kind -> Text,
+        file_hash -> Text,
+        thumb_hash -> Nullable<Text>,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+    }
+}
+
 diesel::joinable!(budget_lines -> campaigns (campaign_id));
+diesel::joinable!(expense_evidence -> expenses (expense_id));
 diesel::joinable!(pictures -> campaigns (campaign_id));
 diesel::joinable!(picture_variants -> pictures (picture_id));
 diesel::joinable!(picture_variants -> stored_files (file_hash));
@@ -462,4 +496,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     subscriptions,
     donor_links,
     donor_sessions,
+    expenses,
+    expense_evidence,
 );

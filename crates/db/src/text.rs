@@ -52,6 +52,22 @@ pub fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
+/// Whether `text` holds markup: a `<` opening a tag, an end tag, a comment or a declaration
+/// (`<b`, `</`, `<!`, `<?`). Such text is refused where people read it as plain words (an
+/// expense's payee and description), so that what an auditor reads is what was typed; a bare
+/// `<` (`23 < 25`) is words.
+pub fn has_markup(text: &str) -> bool {
+    text.as_bytes()
+        .windows(2)
+        .any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || matches!(w[1], b'/' | b'!' | b'?')))
+}
+
+/// The refusal of markup in field `field`.
+pub fn markup_error(field: &str) -> crate::FieldError {
+    crate::FieldError::new(field, "must be plain text, without markup such as <b> or <a href>")
+        .translated("error-markup", Vec::new())
+}
+
 /// Checks `text` for the characters `kind` does not allow.
 pub fn check(text: &str, kind: TextKind) -> Result<(), Refused> {
     let allowed = |c: char| kind == TextKind::Lines && matches!(c, '\n' | '\r' | '\t');
@@ -85,6 +101,16 @@ mod tests {
 
     use super::strategy::{bidi, control};
     use super::*;
+
+    #[test]
+    fn markup_is_a_tag_not_a_less_than_sign() {
+        for marked in ["<b>paid</b>", "x</p>", "<!-- c -->", "<?xml", "<script>alert(1)</script>", "<img src=x>"] {
+            assert!(has_markup(marked), "{marked}");
+        }
+        for words in ["23 < 25", "a <= b", "<3", "", "Школа <  лето", "→ <"] {
+            assert!(!has_markup(words), "{words}");
+        }
+    }
 
     #[test]
     fn the_answer_says_what_is_wrong() {

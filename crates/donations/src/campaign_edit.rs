@@ -495,6 +495,18 @@ pub fn edit(
                 );
             }
         }
+        // Spending names its line by key: a line spent on stays in the plan (its expenses, the
+        // report and reconciliation read it).
+        let spent_lines = crate::expense::spent_lines(conn, old.id)?;
+        let dropped: Vec<&str> =
+            spent_lines.iter().map(String::as_str).filter(|k| !new.plan.lines().iter().any(|l| l.key == *k)).collect();
+        if !dropped.is_empty() {
+            let keys = dropped.join(", ");
+            errors.push(
+                FieldError::new("plan", format!("must keep the lines money was spent on ({keys})"))
+                    .translated("error-plan-keeps-spent", vec![("keys", keys)]),
+            );
+        }
         let reason = patch.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
         if old.state != CampaignState::Draft && !money.is_empty() && reason.is_none() {
             let fields: Vec<&str> = money.iter().map(|c| c.field).collect();

@@ -16,3 +16,8 @@ demeu_db::stored_id! {
     /// A monthly gift: its donor's and staff's handle on the subscription at the provider.
     pub struct SubscriptionId;
 }
+
+demeu_db::stored_id! {
+    /// An expense, or the reversing entry that corrects one.
+    pub struct ExpenseId;
+}

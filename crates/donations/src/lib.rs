@@ -6,6 +6,7 @@ pub mod campaign;
 pub mod campaign_edit;
 pub mod donor;
 mod error;
+pub mod expense;
 pub mod ids;
 pub mod ledger;
 pub mod ledger_source;
@@ -20,6 +21,7 @@ pub mod pledge_store;
 pub mod receipt_code;
 pub mod reconcile;
 pub mod refund;
+pub mod spending;
 pub mod subscription;
 pub mod totals;
 

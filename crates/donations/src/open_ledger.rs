@@ -94,9 +94,6 @@ pub fn days(
     for row in rows {
         let day = NaiveDate::parse_from_str(&row.day, "%Y-%m-%d")
             .map_err(|e| Error::Corrupt(format!("a ledger day `{}`: {e}", row.day)))?;
-        if from.is_some_and(|from| day < from) || to.is_some_and(|to| day > to) {
-            continue;
-        }
         days.push(LedgerDay {
             day,
             gifts: row.gifts,
@@ -106,7 +103,33 @@ pub fn days(
             spent: Money::zero(currency),
         });
     }
+    let spent = crate::expense::spent_per_day(conn, campaign.id)?;
+    let mut days = with_spending(days, &spent, currency)?;
+    days.retain(|d| !(from.is_some_and(|from| d.day < from) || to.is_some_and(|to| d.day > to)));
     Ok(days)
+}
+
+/// `days` (oldest first) with each day's spending (`spent`, oldest first, minor units) added: a
+/// day that only spent gets its own line.
+fn with_spending(
+    days: Vec<LedgerDay>,
+    spent: &[(NaiveDate, i64)],
+    currency: Currency,
+) -> Result<Vec<LedgerDay>, Error> {
+    let zero = Money::zero(currency);
+    let mut merged: std::collections::BTreeMap<NaiveDate, LedgerDay> = days.into_iter().map(|d| (d.day, d)).collect();
+    for &(day, minor) in spent {
+        let line = merged.entry(day).or_insert(LedgerDay {
+            day,
+            gifts: 0,
+            gross: zero,
+            refunds: zero,
+            net: zero,
+            spent: zero,
+        });
+        line.spent = line.spent.checked_add(Money::new(minor, currency))?;
+    }
+    Ok(merged.into_values().collect())
 }
 
 #[cfg(test)]
@@ -133,6 +156,13 @@ mod tests {
                 })
                 .collect();
             let total = totals(&days, Currency::Kzt, start).expect("sums");
+            // Spending on some of those days and on days of its own keeps the order and the sums.
+            let spent: Vec<(NaiveDate, i64)> =
+                (0..lines.len() as u64 * 2).step_by(3).map(|i| (start + chrono::Days::new(i), i as i64 * 100)).collect();
+            let merged = with_spending(days.clone(), &spent, Currency::Kzt).expect("merged");
+            prop_assert!(merged.windows(2).all(|w| w[0].day < w[1].day));
+            prop_assert_eq!(merged.iter().map(|d| d.spent.minor).sum::<i64>(), spent.iter().map(|s| s.1).sum::<i64>());
+            prop_assert_eq!(merged.iter().map(|d| d.net.minor).sum::<i64>(), total.net.minor);
             prop_assert_eq!(total.gifts, days.iter().map(|d| d.gifts).sum::<i64>());
             prop_assert_eq!(total.net.minor, days.iter().map(|d| d.net.minor).sum::<i64>());
             prop_assert_eq!(total.net.minor, total.gross.minor - total.refunds.minor);

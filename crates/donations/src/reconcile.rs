@@ -40,6 +40,8 @@ pub struct Report {
     pub ledger_pledges: i64,
     /// Pledges whose amounts disagree with the ledger.
     pub pledge_differences: Vec<PledgeDifference>,
+    /// What in the campaign's spending breaks its rules (`expense::differences`).
+    pub spending_differences: Vec<crate::expense::SpendingDifference>,
 }
 
 impl Report {
@@ -48,14 +50,17 @@ impl Report {
         i128::from(self.totals_raised) == self.ledger_raised
             && self.totals_pledges == self.ledger_pledges
             && self.pledge_differences.is_empty()
+            && self.spending_differences.is_empty()
     }
 
     /// How many things disagree: the net raised, the count of pledges, and each pledge whose
-    /// amounts disagree with its ledger rows (what the dashboard counts as differences).
+    /// amounts disagree with its ledger rows, and each thing wrong with its spending (what the
+    /// dashboard counts as differences).
     pub fn differences(&self) -> usize {
         usize::from(i128::from(self.totals_raised) != self.ledger_raised)
             + usize::from(self.totals_pledges != self.ledger_pledges)
             + self.pledge_differences.len()
+            + self.spending_differences.len()
     }
 }
 
@@ -75,6 +80,7 @@ pub fn reconcile(conn: &mut DbConn, slug: &str) -> Result<Report, Error> {
         totals_pledges: totals.counted_pledges,
         ledger_pledges: ledger_pledges(conn, id)?,
         pledge_differences: pledge_differences(conn, id)?,
+        spending_differences: crate::expense::differences(&crate::expense::of_campaign(conn, id)?, &campaign.spec.plan),
     })
 }
 
@@ -159,6 +165,7 @@ mod tests {
             totals_pledges: 2,
             ledger_pledges: 2,
             pledge_differences: Vec::new(),
+            spending_differences: Vec::new(),
         }
     }
 
@@ -170,7 +177,8 @@ mod tests {
         off.totals_raised += 1;
         off.totals_pledges += 1;
         off.pledge_differences.push(PledgeDifference { pledge_id: PledgeId::new(), counted: 1, ledger: 0 });
-        assert_eq!(off.differences(), 3);
+        off.spending_differences.push(crate::expense::SpendingDifference { subject: "x".into(), what: "y".into() });
+        assert_eq!(off.differences(), 4);
         assert!(!off.is_clean());
         let past_bigint = Report { ledger_raised: i128::from(i64::MAX) + 1, ..report() };
         assert_eq!(past_bigint.differences(), 1);

@@ -5,6 +5,7 @@ pub mod campaigns;
 pub mod docs;
 pub mod donor;
 pub mod events;
+pub mod expenses;
 pub mod foundation;
 pub mod health;
 pub mod ledger;
@@ -45,6 +46,11 @@ pub fn after_site(cfg: &mut web::ServiceConfig) {
             web::resource("/images/{name}")
                 .route(web::get().to(pictures::serve))
                 .route(web::head().to(pictures::serve)),
+        )
+        .service(
+            web::resource("/evidence/{name}")
+                .route(web::get().to(expenses::serve))
+                .route(web::head().to(expenses::serve)),
         )
         .service(web::resource("/sandbox/checkout/{session}").route(web::get().to(sandbox::show)))
         .service(web::resource("/sandbox/checkout/{session}/pay").route(web::post().to(sandbox::pay)))
@@ -117,6 +123,7 @@ api_routes! {
     "/receipts/{code}" => [GET receipts::check public]
     "/campaigns/{slug}/ledger" => [GET ledger::show public]
     "/campaigns/{slug}/ledger.csv" => [GET ledger::csv public]
+    "/campaigns/{slug}/report" => [GET expenses::report public]
     "/campaigns/{slug}/news" => [GET news::list public]
     "/campaigns/{slug}/news/{post}" => [GET news::show public]
     "/campaigns/{slug}/subscriptions" => [POST news::subscribe public]
@@ -141,6 +148,8 @@ api_routes! {
     "/staff/subscriptions" => [GET staff_subscriptions::list staff]
     "/staff/subscriptions/{id}/cancel" => [POST staff_subscriptions::cancel staff]
     "/staff/campaigns/{slug}/offline-pledges" => [POST staff_pledges::offline staff]
+    "/staff/campaigns/{slug}/expenses" => [POST expenses::record staff]
+    "/staff/expenses/{id}/reverse" => [POST expenses::reverse staff]
     "/staff/sessions" => [POST staff::sign_in staff, DELETE staff::sign_out staff]
     "/staff/users" => [GET staff::list_users staff, POST staff::create_user staff]
     "/staff/users/{id}" => [PATCH staff::update_user staff]

@@ -6,10 +6,10 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use campaign_news::pictures::{Picture, PictureRole, VariantFormat};
 use demeu_db::locale::{Locale, Texts};
-use futures_util::StreamExt;
 use serde::Serialize;
 
 use crate::extract::path_id;
+use crate::multipart::{self, FormShape};
 use crate::problem::ApiError;
 use crate::routes::access::Editor;
 use crate::services::uploads::{self, Upload};
@@ -71,89 +71,23 @@ impl From<Picture> for PictureView {
     }
 }
 
-/// The longest value of a text part of the form.
-const MAX_TEXT_PART: usize = 4 * 1024;
-/// What the form's parts besides the file may add to its size.
-const FORM_OVERHEAD: usize = 64 * 1024;
-
 /// Reads the multipart form: the file (at most `limit` bytes, else 413 as soon as it is
 /// exceeded), `role` and `alt_kk`, `alt_ru`, `alt_en`. Any other part is named in a 422. The
-/// console's form (`csrf` expected) must begin with its token: anything else is 403 before a
-/// byte of a file is read.
+/// console's form (`csrf` expected) must begin with its token (see [`crate::multipart`]).
 pub(crate) async fn read_form(
     req: &HttpRequest,
     payload: web::Payload,
     limit: usize,
     csrf: Option<&str>,
 ) -> Result<Upload, ApiError> {
-    let multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.to_ascii_lowercase().starts_with("multipart/form-data"));
-    if !multipart {
-        return Err(if csrf.is_some() {
-            ApiError::Forbidden
-        } else {
-            ApiError::UnsupportedMediaType("multipart/form-data")
-        });
+    let shape =
+        FormShape { files: "file", max_files: 1, file_bytes: limit, texts: &["role", "alt_kk", "alt_ru", "alt_en"] };
+    let mut form = multipart::read(req, payload, shape, csrf).await?;
+    let mut upload = Upload { role: form.text("role"), ..Upload::default() };
+    for lang in Locale::ALL {
+        *upload.alts.slot_mut(*lang) = form.text(&format!("alt_{}", lang.as_str()));
     }
-    let declared =
-        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit + FORM_OVERHEAD) {
-        return Err(ApiError::PayloadTooLarge);
-    }
-    let mut form = actix_multipart::Multipart::new(req.headers(), payload);
-    let mut upload = Upload::default();
-    let mut token = String::new();
-    let mut file = None;
-    let malformed = |e: actix_multipart::MultipartError| ApiError::BadRequest(format!("malformed form: {e}"));
-    while let Some(part) = form.next().await {
-        let mut part = part.map_err(malformed)?;
-        let name = part.content_disposition().and_then(|d| d.get_name()).unwrap_or_default().to_string();
-        if csrf.is_some() && token.is_empty() && name != "csrf" {
-            return Err(ApiError::Forbidden);
-        }
-        let max = if name == "file" { limit } else { MAX_TEXT_PART };
-        let mut bytes = Vec::new();
-        while let Some(chunk) = part.next().await {
-            let chunk = chunk.map_err(malformed)?;
-            if bytes.len() + chunk.len() > max {
-                return Err(if name == "file" {
-                    ApiError::PayloadTooLarge
-                } else {
-                    ApiError::invalid(&name, format!("must be at most {MAX_TEXT_PART} bytes"))
-                });
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        let text = || {
-            let text = String::from_utf8(bytes.clone()).map_err(|_| ApiError::invalid(&name, "must be UTF-8 text"))?;
-            crate::control_chars::check(&text, crate::control_chars::TextKind::Line)
-                .map_err(|why| ApiError::Invalid(vec![why.field_error(&name)]))?;
-            Ok::<_, ApiError>(text.trim().to_string())
-        };
-        match name.as_str() {
-            "file" => file = Some(bytes),
-            "role" => upload.role = text()?,
-            "alt_kk" => *upload.alts.slot_mut(Locale::Kk) = text()?,
-            "alt_ru" => *upload.alts.slot_mut(Locale::Ru) = text()?,
-            "alt_en" => *upload.alts.slot_mut(Locale::En) = text()?,
-            "csrf" if csrf.is_some() => {
-                token = text()?;
-                if !csrf.is_some_and(|expected| crate::auth::same(&token, expected)) {
-                    return Err(ApiError::Forbidden);
-                }
-            }
-            _ => {
-                return Err(ApiError::invalid(
-                    &name,
-                    "is not a field of this form (file, role, alt_kk, alt_ru, alt_en)",
-                ))
-            }
-        }
-    }
-    upload.bytes = file.filter(|f| !f.is_empty()).ok_or_else(|| ApiError::invalid("file", "is required"))?;
+    upload.bytes = form.files.pop().ok_or_else(|| ApiError::invalid("file", "is required"))?;
     Ok(upload)
 }
 

@@ -6,6 +6,7 @@ pub mod books;
 pub mod campaigns;
 pub mod community;
 pub mod donor;
+pub mod expenses;
 pub mod exports;
 pub mod foundation;
 pub mod news;

@@ -22,6 +22,13 @@ use crate::state::AppState;
 #[derive(Clone)]
 pub struct Workshop(Arc<Semaphore>);
 
+impl Workshop {
+    /// Waits for the workshop's turn: held while one upload is decoded and encoded.
+    pub async fn turn(&self) -> Result<tokio::sync::SemaphorePermit<'_>, ServiceError> {
+        self.0.acquire().await.map_err(|e| ServiceError::Broken(e.to_string()))
+    }
+}
+
 impl Default for Workshop {
     fn default() -> Self {
         Workshop(Arc::new(Semaphore::new(1)))
@@ -62,7 +69,7 @@ pub async fn add(state: &AppState, target: Target, upload: Upload, actor: &Staff
     pictures::check(role, campaign_id.is_some(), &upload.alts, language)?;
     let limits = PictureLimits { max_pixels: state.settings.limits.picture_max_pixels, ..PictureLimits::default() };
     let prepared = {
-        let _turn = state.workshop.0.acquire().await.map_err(|e| ServiceError::Broken(e.to_string()))?;
+        let _turn = state.workshop.turn().await?;
         let bytes = upload.bytes;
         tokio::task::spawn_blocking(move || prepare(&bytes, limits))
             .await

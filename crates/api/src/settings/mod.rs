@@ -160,6 +160,14 @@ pub struct LimitSettings {
     /// The most pixels (width × height) an uploaded picture may declare.
     #[serde(default = "default_picture_max_pixels")]
     pub picture_max_pixels: u64,
+    /// An expense's evidence files together, in bytes (a larger upload is answered 413 naming
+    /// `evidence`, before it is read whole).
+    #[serde(default = "default_evidence_upload_bytes")]
+    pub evidence_upload_bytes: usize,
+}
+
+fn default_evidence_upload_bytes() -> usize {
+    20 * 1024 * 1024
 }
 
 fn default_event_streams_per_client() -> usize {

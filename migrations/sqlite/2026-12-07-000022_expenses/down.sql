@@ -1,0 +1,2 @@
+DROP TABLE expense_evidence;
+DROP TABLE expenses;
