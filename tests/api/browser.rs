@@ -26,6 +26,7 @@ on_both_backends!(
     the_campaign_page_earns_a_gift_at_both_widths_in_each_language,
     every_console_page_is_accessible_at_both_widths,
     a_monthly_donor_signs_in_by_the_mailed_link_sees_two_gifts_and_stops,
+    an_accountant_records_an_expense_with_a_receipt_photo_and_a_donor_checks_it_in_kazakh,
 );
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -143,6 +144,13 @@ impl Session {
     async fn type_into(&self, css: &str, text: &str) {
         let id = self.find(css).await;
         self.call(reqwest::Method::POST, &format!("/element/{id}/clear"), Some(json!({}))).await;
+        self.call(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({"text": text}))).await;
+    }
+
+    /// Chooses the file at `path` in the file input `css`, as a person picking it would.
+    async fn attach(&self, css: &str, path: &std::path::Path) {
+        let id = self.find(css).await;
+        let text = path.to_str().expect("a UTF-8 path");
         self.call(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({"text": text}))).await;
     }
 
@@ -927,6 +935,7 @@ async fn every_console_page_is_accessible_at_both_widths(backend: Backend) {
         "/staff/foundation".into(),
         "/staff/books/mentors".into(),
         "/staff/subscriptions".into(),
+        "/staff/campaigns/mentors/expenses".into(),
     ];
     for size in [(375, 812), (1366, 900)] {
         viewport(&browser, size).await;
@@ -1018,5 +1027,58 @@ async fn a_monthly_donor_signs_in_by_the_mailed_link_sees_two_gifts_and_stops(ba
     let status = app.text("SELECT status AS v FROM subscriptions").await;
     assert_eq!(status, "cancelled");
     assert_eq!(app.progress().await, (1_000_000, 2));
+    browser.quit().await;
+}
+
+/// Issue 26: an accountant records an expense with a photo of its receipt in the console; a
+/// donor reads it on the report in Kazakh, sees the photo, and checks their own gift by its code.
+async fn an_accountant_records_an_expense_with_a_receipt_photo_and_a_donor_checks_it_in_kazakh(backend: Backend) {
+    let app = browsable_app(backend).await;
+    let (pledge, checkout) =
+        sandbox_pledge(&app, json!({"amount": 500_000, "email": "aigerim@example.kz", "donor_name": "Aigerim"})).await;
+    pay_on_sandbox(&checkout).await;
+    let code =
+        app.get_json(&format!("/api/v1/pledges/{pledge}")).await["receipt_code"].as_str().expect("a code").to_string();
+    let photo = std::env::temp_dir().join(format!("receipt-{}.jpg", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&photo, crate::helpers::phone_photo(1200, 900)).expect("the photo on disk");
+
+    let driver = Driver::start().await;
+    let browser = driver.session(true).await;
+    console_sign_in(&app, &browser, "books@dara.kz", "accountant").await;
+    browser.goto(&app.url("/staff/campaigns/mentors/expenses?lang=en")).await;
+    browser.assert_accessible("the expenses page, empty").await;
+    browser.script("document.getElementById('ex-line').value = 'summer-school'; return null").await;
+    browser.type_into("#ex-amount", "4000").await;
+    browser.script("document.getElementById('ex-spent-on').value = '2026-06-14'; return null").await;
+    browser.type_into("#ex-payee", "Hotel Almaty").await;
+    browser.type_into("#ex-description-ru", "Зал на первый день Школы").await;
+    browser.type_into("#ex-description-kk", "Мектептің бірінші күнгі залы").await;
+    browser.attach("#ex-evidence", &photo).await;
+    browser.click("form[enctype='multipart/form-data'] button[type=submit]").await;
+    browser.wait_for_text("main table", "Hotel Almaty").await;
+    browser.assert_accessible("the expenses page with an expense").await;
+    std::fs::remove_file(&photo).ok();
+
+    // The donor, in Kazakh, on a phone and on a desktop.
+    for size in [(375, 812), (1366, 900)] {
+        viewport(&browser, size).await;
+        browser.goto(&app.url("/campaigns/mentors/report?lang=kk")).await;
+        browser.wait_for_text("main", "Мектептің бірінші күнгі залы").await;
+        browser.wait_for_text("main", "4 000 ₸").await;
+        let shown = browser
+            .script("var i = document.querySelector('a.evidence img'); return i && i.complete ? i.naturalWidth : 0")
+            .await;
+        assert!(shown.as_i64().unwrap_or_default() > 0, "the receipt's photo is shown");
+        let wide = browser.script("return document.documentElement.scrollWidth").await;
+        assert!(wide.as_i64() <= Some(i64::from(size.0)), "the report fits {size:?}: {wide}");
+        browser.assert_accessible(&format!("the report in Kazakh at {size:?}")).await;
+        browser.screenshot(&format!("report-{}", size.0)).await;
+    }
+    // Their own gift, by the code on their receipt, typed in lower case.
+    browser.type_into("#receipt-code", &code.to_lowercase()).await;
+    browser.click("form[action='/receipts'] button[type=submit]").await;
+    browser.wait_for_text("main [role=status]", "5 000 ₸").await;
+    browser.wait_for_text("main [role=status]", "ескерілді").await;
+    browser.assert_accessible("the checked gift in Kazakh").await;
     browser.quit().await;
 }

@@ -14,6 +14,7 @@ on_both_backends!(
     a_mistake_is_reversed_never_edited_and_spending_beyond_a_line_needs_a_reason,
     every_bad_expense_is_refused_by_name_and_nothing_is_stored,
     gifts_refunds_expenses_and_reversals_keep_report_ledger_and_progress_together,
+    the_report_page_the_campaign_section_and_the_console_say_it_in_each_language,
 );
 
 const BOUNDARY: &str = "demeu-expense-boundary-Zk3pQ";
@@ -427,4 +428,98 @@ async fn gifts_refunds_expenses_and_reversals_keep_report_ledger_and_progress_to
         }
         app.assert_reconciled().await;
     }
+}
+
+async fn the_report_page_the_campaign_section_and_the_console_say_it_in_each_language(backend: Backend) {
+    use crate::console::{client, console_session, csrf_in, get, html};
+    let app = spawn_app(backend).await;
+    paid(&app, 20_000_000).await;
+    // Nothing spent yet: the campaign page says so, and where the report is.
+    let page = app.get("/campaigns/mentors?lang=ru").await.text().await.expect("html");
+    assert!(page.contains("Куда ушли деньги") && page.contains("Пока ничего не потрачено"), "the section");
+    assert!(page.contains("href=\"/campaigns/mentors/report?lang=ru\""));
+
+    // The accountant records one in the console, with a photo of the receipt.
+    let (accountant, _) = console_session(&app, Role::Accountant).await;
+    let form = html(get(&app, &accountant, "/staff/campaigns/mentors/expenses").await).await;
+    let csrf = csrf_in(&form);
+    assert!(form.contains("enctype=\"multipart/form-data\"") && form.contains("name=\"evidence\""));
+    let send = |parts: Vec<(&'static str, Vec<u8>)>| {
+        let parts: Vec<(&str, Option<&str>, Vec<u8>)> =
+            parts.into_iter().map(|(n, b)| (n, (n == "evidence").then_some("receipt.jpg"), b)).collect();
+        let borrowed: Vec<(&str, Option<&str>, &[u8])> = parts.iter().map(|(n, f, b)| (*n, *f, b.as_slice())).collect();
+        client()
+            .post(app.url("/staff/campaigns/mentors/expenses"))
+            .header(reqwest::header::COOKIE, format!("{accountant}; lang=en"))
+            .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"))
+            .body(multipart(BOUNDARY, &borrowed))
+    };
+    let mut parts: Vec<(&'static str, Vec<u8>)> = vec![("csrf", csrf.clone().into_bytes())];
+    parts
+        .extend(fields(&[("description_ru", Some("Зал: 23 < 25 мест"))]).into_iter().map(|(n, v)| (n, v.into_bytes())));
+    parts.push(("evidence", phone_photo(800, 600)));
+    // A forged token: refused before anything is read.
+    let mut forged = parts.clone();
+    forged[0].1 = b"forged".to_vec();
+    assert_eq!(send(forged).send().await.expect("sent").status(), 403);
+    // A refused form comes back with what is wrong, in the console's language, and what was typed.
+    let mut wrong = parts.clone();
+    wrong.retain(|(n, _)| *n != "amount");
+    wrong.push(("amount", b"0".to_vec()));
+    let res = send(wrong).send().await.expect("sent");
+    assert_eq!(res.status(), 422);
+    let refused = res.text().await.expect("html");
+    assert!(refused.contains("role=\"alert\"") && refused.contains("Amount"), "{refused}");
+    assert!(refused.contains("Отель «Алматы»"), "the payee as typed");
+    let res = send(parts).send().await.expect("sent");
+    assert_eq!(res.status(), 303);
+    assert_eq!(count(&app, "expenses").await, 1);
+
+    // The public report, in Kazakh: the line, the expense, its photo; the text as typed, escaped.
+    let res = app.get("/campaigns/mentors/report?lang=kk").await;
+    assert_eq!(res.status(), 200);
+    let report = res.text().await.expect("html");
+    assert!(report.contains("lang=\"kk\""));
+    for said in
+        ["Есеп:", "Жиналды", "Жұмсалды", "Қалды", "Мектептің екі күнгі залы мен тамағы", "Отель «Алматы»", "125 000 ₸"]
+    {
+        assert!(report.contains(said), "{said} in the report");
+    }
+    assert!(report.contains("<img src=\"/evidence/"), "the receipt's photo");
+    assert!(report.contains("name=\"code\""), "the form that checks a gift by its code");
+    let russian = app.get("/campaigns/mentors/report?lang=ru").await.text().await.expect("html");
+    assert!(russian.contains("Зал: 23 &lt; 25 мест"), "shown as text");
+    assert_eq!(app.get("/campaigns/nothing/report").await.status(), 404);
+
+    // The campaign page's section, once its kept page is renewed (within a second).
+    let started = std::time::Instant::now();
+    loop {
+        let page = app.get("/campaigns/mentors?lang=en").await.text().await.expect("html");
+        if page.contains("125 000 ₸ spent") {
+            assert!(page.contains("Where the money went"));
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(3), "the section shows the expense");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    // The console reverses it with a reason.
+    let console = html(get(&app, &accountant, "/staff/campaigns/mentors/expenses").await).await;
+    let at = console.find("/staff/expenses/").expect("a reversal form") + "/staff/expenses/".len();
+    let id = &console[at..at + 36];
+    let reverse = |reason: &str| {
+        client()
+            .post(app.url(&format!("/staff/expenses/{id}/reverse")))
+            .header(reqwest::header::COOKIE, format!("{accountant}; lang=en"))
+            .form(&[("csrf", csrf.as_str()), ("campaign", "mentors"), ("reason", reason)])
+            .send()
+    };
+    assert_eq!(reverse("").await.expect("sent").status(), 422);
+    assert_eq!(reverse("Чек от другого проекта").await.expect("sent").status(), 303);
+    assert_eq!(reverse("again").await.expect("sent").status(), 409);
+    let russian = app.get("/campaigns/mentors/report?lang=ru").await.text().await.expect("html");
+    assert!(russian.contains("<del>") && russian.contains("Чек от другого проекта"), "struck through, with why");
+    // An editor does not see the page.
+    let (editor, _) = console_session(&app, Role::Editor).await;
+    assert_eq!(get(&app, &editor, "/staff/campaigns/mentors/expenses").await.status(), 403);
 }

@@ -270,17 +270,6 @@ pub fn create_draft(
     })
 }
 
-/// A plan line a published post says is done: the line's key and the newest such post.
-#[derive(Debug, Clone)]
-pub struct DoneLine {
-    /// The plan line's key.
-    pub line: String,
-    /// The post's URL name.
-    pub slug: String,
-    /// Its title.
-    pub title: String,
-}
-
 /// A published post tied to a plan line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TiedPost {
@@ -307,17 +296,6 @@ pub fn tied_posts(conn: &mut DbConn, campaign_id: CampaignId) -> Result<Vec<Tied
         .into_iter()
         .filter_map(|(line, slug, title, marks_done)| Some(TiedPost { line: line?, slug, title, marks_done }))
         .collect())
-}
-
-/// The plan lines of `campaign_id` that published posts say are done, the newest post each.
-pub fn done_lines(conn: &mut DbConn, campaign_id: CampaignId) -> Result<Vec<DoneLine>, Error> {
-    let mut done: Vec<DoneLine> = Vec::new();
-    for post in tied_posts(conn, campaign_id)?.into_iter().filter(|p| p.marks_done) {
-        if !done.iter().any(|d| d.line == post.line) {
-            done.push(DoneLine { line: post.line, slug: post.slug, title: post.title });
-        }
-    }
-    Ok(done)
 }
 
 /// The post with `id`.

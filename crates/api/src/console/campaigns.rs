@@ -467,7 +467,8 @@ fn campaign_view(
         p {
             strong { (state_name(tr, c.state)) } " · "
             span.money { (money(tr.lang, progress.raised)) " / " (money(tr.lang, c.spec.plan.goal())) } " · "
-            a href={ "/staff/campaigns/" (slug) "/preview" } { (tr.t("console-preview")) }
+            a href={ "/staff/campaigns/" (slug) "/preview" } { (tr.t("console-preview")) } " · "
+            a href={ "/staff/campaigns/" (slug) "/expenses" } { (tr.t("ex-link")) }
             @if c.is_public() { " · " a href={ "/campaigns/" (slug) } { (tr.t("cc-public-page")) } }
         }
         @if admin && c.state == CampaignState::Draft {

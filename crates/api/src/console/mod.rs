@@ -10,6 +10,7 @@
 mod access;
 pub mod admin;
 pub mod campaigns;
+pub mod expenses;
 pub mod foundation;
 pub mod moderation;
 pub mod news;
@@ -111,6 +112,12 @@ fn field_label(tr: Tr, field: &str) -> String {
         "currency" => "cc-currency",
         "locale" => "cc-locale",
         "file" => "cc-picture-file",
+        "line" => "ex-line",
+        "spent_on" => "ex-spent-on",
+        "payee" => "ex-payee",
+        "payee_kind" => "ex-payee-kind",
+        "over_budget_reason" => "ex-over-budget-reason",
+        "evidence" => "ex-evidence",
         other => {
             // `titles.kk`, `summaries.ru`, `stories.en`, `alt_kk`: the field's label and its language.
             let (name, lang) = other.split_once('.').or_else(|| other.split_once('_')).unwrap_or((other, ""));
@@ -119,6 +126,7 @@ fn field_label(tr: Tr, field: &str) -> String {
                 "summaries" => "cc-summary",
                 "stories" => "cc-story",
                 "alt" => "cc-alt",
+                "description" => "ex-description",
                 _ => return other.to_string(),
             };
             return format!("{} ({lang})", tr.t(key));
@@ -204,6 +212,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(campaigns::configure)
         .configure(foundation::configure)
         .configure(pledges::configure)
+        .configure(expenses::configure)
         .configure(subscriptions::configure)
         .configure(admin::configure);
 }
@@ -522,7 +531,7 @@ fn dashboard_view(
             section.card {
                 h3 { a href={ "/campaigns/" (day.progress.campaign.spec.slug) } { (day.progress.campaign.title(tr.lang.locale())) } }
                 (crate::pages::campaign::progress_box(&tr, &day.progress, false, None))
-                (crate::pages::campaign::plan(&tr, &day.progress, &[]))
+                (crate::pages::campaign::plan(&tr, &day.progress, None))
             }
         }
     }

@@ -47,8 +47,8 @@ pub struct Loaded {
     pub returning: Option<PledgeRecord>,
     /// Its cover first, then its gallery.
     pub pictures: Vec<Picture>,
-    /// The plan lines its published posts say are done.
-    pub done: Vec<post::DoneLine>,
+    /// Where its money went (and which lines its posts say are done).
+    pub report: crate::services::expenses::Report,
     /// The foundation.
     pub site: std::sync::Arc<crate::snapshot::Site>,
 }
@@ -99,7 +99,7 @@ pub async fn load_for(
             let news = post::list_published(conn, campaign_id, LIST, None)?.items;
             let comments = comment::list(conn, Some(campaign_id), CommentStatus::Approved, LIST, None)?.items;
             let pictures = campaign_news::pictures::of_campaign(conn, campaign_id)?;
-            let done = post::done_lines(conn, campaign_id)?;
+            let report = crate::services::expenses::report_of(conn, progress.campaign.clone())?;
             // Only a pledge of this campaign that has not paid: anything else is ignored.
             let returning = match returning {
                 Some(id) => pledge_store::find(conn, id)
@@ -107,7 +107,7 @@ pub async fn load_for(
                     .filter(|p| p.campaign_id == campaign_id && p.display_status().as_str() != "paid"),
                 None => None,
             };
-            Ok::<_, ApiError>(Loaded { progress, wall, news, comments, returning, pictures, done, site })
+            Ok::<_, ApiError>(Loaded { progress, wall, news, comments, returning, pictures, report, site })
         })
         .await
 }
@@ -268,7 +268,8 @@ fn body(tr: &Tr, loaded: &Loaded, forms: &Forms, url: &str, gallery: &[&Picture]
                     }
                 }
             }
-            (plan(tr, progress, &loaded.done))
+            (plan(tr, progress, Some(&loaded.report)))
+            (super::report::summary(tr, &loaded.report))
             (wall(tr, progress, &loaded.wall))
             (news(tr, slug, &loaded.news))
             (comments(tr, slug, &loaded.comments, forms))
@@ -375,7 +376,7 @@ fn status_text(tr: &Tr, status: CampaignStatus, campaign: &donations::campaign::
 /// beyond the goal apart.
 /// The funding plan: each line funded, filling or waiting, and done (with the post that says
 /// so) where a published post marks it done.
-pub fn plan(tr: &Tr, progress: &Progress, done: &[post::DoneLine]) -> Markup {
+pub fn plan(tr: &Tr, progress: &Progress, report: Option<&crate::services::expenses::Report>) -> Markup {
     let spec = &progress.campaign.spec;
     let m = |amount: Money| money(tr.lang, amount);
     let of_template = tr.t_with("line-of", &[("funded", "%F".into()), ("target", "%T".into())]);
@@ -406,10 +407,10 @@ pub fn plan(tr: &Tr, progress: &Progress, done: &[post::DoneLine]) -> Markup {
                         (percent(tr.lang, funded, target))
                     }
                 }
-                @if let Some(report) = done.iter().find(|d| d.line == line.key) {
+                @if let Some(done) = report.iter().flat_map(|r| &r.lines).find(|l| l.line.key == line.key).and_then(|l| l.done_post()) {
                     p.done {
                         (tr.t("line-done")) " "
-                        a href={ "/campaigns/" (spec.slug) "/news/" (report.slug) } { (report.title) }
+                        a href={ "/campaigns/" (spec.slug) "/news/" (done.slug) } { (done.title) }
                     }
                 }
             }

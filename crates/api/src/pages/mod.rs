@@ -17,6 +17,7 @@ pub mod pictures;
 pub mod qr;
 pub mod receipts;
 pub mod refusal;
+pub mod report;
 
 use actix_web::http::header::LOCATION;
 use actix_web::http::StatusCode;
@@ -54,6 +55,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/campaigns/{slug}/news/{post}").route(web::get().to(news_post)))
         .service(web::resource("/embed/campaigns/{slug}").route(web::get().to(embed)).route(web::head().to(embed)))
+        .service(
+            web::resource("/campaigns/{slug}/report")
+                .route(web::get().to(report::show))
+                .route(web::head().to(report::show)),
+        )
         .service(web::resource("/receipts").route(web::get().to(receipts::check)))
         .service(web::resource("/receipts/{code}").route(web::get().to(receipts::check)))
         .service(web::resource("/donor").route(web::get().to(donor::page)))

@@ -21,7 +21,8 @@ pub struct CodeQuery {
     code: Option<String>,
 }
 
-fn form(tr: Tr, typed: &str, problem: Option<&str>) -> Markup {
+/// The form that checks a gift by its code (here, and on a campaign's report).
+pub(crate) fn form(tr: Tr, typed: &str, problem: Option<&str>) -> Markup {
     html! {
         form method="get" action="/receipts" {
             input type="hidden" name="lang" value=(tr.lang.code());

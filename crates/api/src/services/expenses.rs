@@ -182,12 +182,17 @@ pub async fn report(state: &AppState, slug: String, reader: Reader) -> Result<Re
                 Reader::Public => donations::campaign::find_public(conn, &slug)?,
                 Reader::Staff => donations::campaign::find_by_slug(conn, &slug)?,
             };
-            let raised = donations::totals::of(conn, campaign.id, campaign.spec.currency)?.net_raised;
-            let entries = expense::of_campaign(conn, campaign.id)?;
-            let posts = campaign_news::post::tied_posts(conn, campaign.id)?;
-            Ok::<_, ServiceError>(assemble(campaign, raised, entries, posts)?)
+            report_of(conn, campaign)
         })
         .await
+}
+
+/// The report of `campaign`, read on `conn` (the campaign page reads it with the rest).
+pub fn report_of(conn: &mut demeu_db::DbConn, campaign: Campaign) -> Result<Report, ServiceError> {
+    let raised = donations::totals::of(conn, campaign.id, campaign.spec.currency)?.net_raised;
+    let entries = expense::of_campaign(conn, campaign.id)?;
+    let posts = campaign_news::post::tied_posts(conn, campaign.id)?;
+    Ok(assemble(campaign, raised, entries, posts)?)
 }
 
 /// The report of `campaign` from its net `raised`, every entry of its spending and its tied posts.
