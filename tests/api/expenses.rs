@@ -291,6 +291,15 @@ async fn a_mistake_is_reversed_never_edited_and_spending_beyond_a_line_needs_a_r
     let books = app.pool.run(|conn| donations::reconcile::reconcile(conn, "mentors")).await.expect("report");
     assert_eq!(books.spending_differences.len(), 1, "{books:?}");
     assert_eq!(books.spending_differences[0].what, "does not mirror the expense it reverses");
+    let api: Value =
+        app.get_as(&accountant, "/api/v1/staff/campaigns/mentors/reconciliation").await.json().await.expect("JSON");
+    assert_eq!(
+        (api["clean"].as_bool(), api["spending_differences"][0]["code"].as_str()),
+        (Some(false), Some("not-a-mirror"))
+    );
+    let (books_cookie, _) = crate::console::console_session(&app, Role::Accountant).await;
+    let page = crate::console::html(crate::console::get(&app, &books_cookie, "/staff/books/mentors").await).await;
+    assert!(page.contains("does not mirror the expense it reverses"), "the console names it");
 }
 
 async fn every_bad_expense_is_refused_by_name_and_nothing_is_stored(backend: Backend) {

@@ -287,4 +287,31 @@ async fn a_post_marks_a_plan_line_done_on_the_campaign_page(backend: Backend) {
     let done: Vec<(&str, &str)> = done.iter().map(|(k, v)| (*k, v.as_str())).collect();
     assert_eq!(crate::console::post(&app, &cookie, &path, &done).await.status(), 303);
     assert!(page(true).await.contains("✓ Done:"), "marked done from the console");
+
+    // A new post from the console is tied to its line from the start (the lines grouped by
+    // campaign); a line another campaign's plan lacks is refused, the form as typed.
+    let list = crate::console::html(crate::console::get(&app, &cookie, "/staff/news").await).await;
+    assert!(list.contains("<optgroup label=") && list.contains(r#"<option value="psychologists">"#), "{list}");
+    let new = |line: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("action", "save".to_string()),
+            ("campaign", "mentors".into()),
+            ("title", "Психологи начали".into()),
+            ("body_markdown", "Первые сессии прошли.".into()),
+            ("plan_line", line.into()),
+            ("marks_done", "on".into()),
+        ]
+    };
+    let wrong = new("yacht");
+    let wrong: Vec<(&str, &str)> = wrong.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = crate::console::post(&app, &cookie, "/staff/news", &wrong).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.expect("html").contains("Психологи начали"), "the form as typed");
+    let tied = new("psychologists");
+    let tied: Vec<(&str, &str)> = tied.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(crate::console::post(&app, &cookie, "/staff/news", &tied).await.status(), 303);
+    let stored =
+        app.text("SELECT plan_line AS v FROM news_posts WHERE title = 'Психологи начали' AND marks_done").await;
+    assert_eq!(stored, "psychologists");
 }

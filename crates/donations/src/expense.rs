@@ -599,8 +599,11 @@ pub fn spent_per_day(conn: &mut DbConn, campaign_id: CampaignId) -> Result<Vec<(
 pub struct SpendingDifference {
     /// The entry (or the line) at fault.
     pub subject: String,
-    /// What is wrong.
+    /// What is wrong, in English.
     pub what: String,
+    /// The same as a stable code, for the reader's language: `other-currency`, `no-such-line`,
+    /// `not-above-zero`, `stranger`, `reverses-a-reversal`, `not-a-mirror`, `below-zero`.
+    pub code: &'static str,
 }
 
 /// What in `entries` (a campaign's, every one) disagrees with the rules the code keeps: a
@@ -609,23 +612,25 @@ pub struct SpendingDifference {
 /// Nothing, when the rows were written by this module; a hand-edited row shows here.
 pub fn differences(entries: &[Expense], plan: &crate::plan::FundingPlan) -> Vec<SpendingDifference> {
     let mut found = Vec::new();
-    let mut say = |subject: String, what: &str| found.push(SpendingDifference { subject, what: what.to_string() });
+    let mut say = |subject: String, code: &'static str, what: &str| {
+        found.push(SpendingDifference { subject, what: what.to_string(), code })
+    };
     for entry in entries {
         let id = entry.id.to_string();
         if entry.amount.currency != plan.currency() {
-            say(id.clone(), "is in another currency than the campaign's");
+            say(id.clone(), "other-currency", "is in another currency than the campaign's");
         }
         if !plan.lines().iter().any(|l| l.key == entry.line) {
-            say(id.clone(), "is on a line the plan does not have");
+            say(id.clone(), "no-such-line", "is on a line the plan does not have");
         }
         match entry.reverses {
-            None if !entry.amount.is_positive() => say(id, "is an expense not above zero"),
+            None if !entry.amount.is_positive() => say(id, "not-above-zero", "is an expense not above zero"),
             None => {}
             Some(original) => match entries.iter().find(|e| e.id == original) {
-                None => say(id, "reverses an entry that is not this campaign's"),
-                Some(o) if o.reverses.is_some() => say(id, "reverses a reversal"),
+                None => say(id, "stranger", "reverses an entry that is not this campaign's"),
+                Some(o) if o.reverses.is_some() => say(id, "reverses-a-reversal", "reverses a reversal"),
                 Some(o) if o.line != entry.line || o.amount.checked_neg().ok() != Some(entry.amount) => {
-                    say(id, "does not mirror the expense it reverses")
+                    say(id, "not-a-mirror", "does not mirror the expense it reverses")
                 }
                 Some(_) => {}
             },
@@ -634,7 +639,7 @@ pub fn differences(entries: &[Expense], plan: &crate::plan::FundingPlan) -> Vec<
     for line in plan.lines() {
         let spent: i128 = entries.iter().filter(|e| e.line == line.key).map(|e| i128::from(e.amount.minor)).sum();
         if spent < 0 {
-            say(line.key.clone(), "is spent below zero");
+            say(line.key.clone(), "below-zero", "is spent below zero");
         }
     }
     found

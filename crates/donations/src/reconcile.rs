@@ -177,7 +177,11 @@ mod tests {
         off.totals_raised += 1;
         off.totals_pledges += 1;
         off.pledge_differences.push(PledgeDifference { pledge_id: PledgeId::new(), counted: 1, ledger: 0 });
-        off.spending_differences.push(crate::expense::SpendingDifference { subject: "x".into(), what: "y".into() });
+        off.spending_differences.push(crate::expense::SpendingDifference {
+            subject: "x".into(),
+            what: "y".into(),
+            code: "below-zero",
+        });
         assert_eq!(off.differences(), 4);
         assert!(!off.is_clean());
         let past_bigint = Report { ledger_raised: i128::from(i64::MAX) + 1, ..report() };

@@ -28,9 +28,10 @@ fn back(to: String) -> HttpResponse {
 /// "Publish" for a draft (saving what was typed first), "Save changes" for a published post
 /// (which stays published); the other actions are secondary. Preview comes first, so that the
 /// Enter key in the title only previews.
-/// The plan lines a post may report on (key, title), and what the form says of its tie now.
+/// The plan lines a post may report on: per campaign (its title, empty on an existing post's
+/// form, which has one), each line's key and title; and what the form says of its tie now.
 struct Tie<'a> {
-    lines: &'a [(String, String)],
+    groups: &'a [(String, Vec<(String, String)>)],
     line: Option<&'a str>,
     done: bool,
 }
@@ -70,8 +71,18 @@ fn editor_form(
                     label for="post-line" { (tr.t("news-plan-line")) }
                     select #post-line name="plan_line" aria-describedby="post-line-help" {
                         option value="" selected[tie.line.is_none()] { (tr.t("news-plan-line-none")) }
-                        @for (key, line_title) in tie.lines {
-                            option value=(key) selected[tie.line == Some(key.as_str())] { (line_title) }
+                        @for (campaign, lines) in tie.groups {
+                            @if campaign.is_empty() {
+                                @for (key, line_title) in lines {
+                                    option value=(key) selected[tie.line == Some(key.as_str())] { (line_title) }
+                                }
+                            } @else {
+                                optgroup label=(campaign) {
+                                    @for (key, line_title) in lines {
+                                        option value=(key) selected[tie.line == Some(key.as_str())] { (line_title) }
+                                    }
+                                }
+                            }
                         }
                     }
                     p.help #post-line-help { (tr.t("news-plan-line-help")) }
@@ -114,26 +125,26 @@ fn editor_form(
 /// `GET /staff/news`: every campaign's posts, and a new one's form.
 pub async fn list(Console(signed, ..): Console<Editor>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let tr = signed.tr;
-    let (campaigns, posts) = state
+    let choices = new_post_choices(&state, tr.lang.locale()).await?;
+    let slugs: Vec<String> = choices.0.iter().map(|(slug, _)| slug.clone()).collect();
+    let posts = state
         .pool
         .run(move |conn| {
-            let mut campaigns = Vec::new();
             let mut posts = Vec::new();
-            for progress in donations::campaign::list_progress(conn, donations::campaign::Audience::Staff)? {
-                let spec = &progress.campaign.spec;
-                campaigns.push((spec.slug.clone(), progress.campaign.title(tr.lang.locale()).to_string()));
-                for p in post::list_all(conn, progress.campaign.id)? {
-                    posts.push((spec.slug.clone(), p));
+            for slug in slugs {
+                let campaign = donations::campaign::find_by_slug(conn, &slug)?;
+                for p in post::list_all(conn, campaign.id)? {
+                    posts.push((slug.clone(), p));
                 }
             }
-            Ok::<_, ApiError>((campaigns, posts))
+            Ok::<_, ApiError>(posts)
         })
         .await?;
-    Ok(page(Some(&signed), tr, &tr.t("console-news"), StatusCode::OK, list_view(&signed, &campaigns, &posts)))
+    Ok(page(Some(&signed), tr, &tr.t("console-news"), StatusCode::OK, list_view(&signed, &choices, &posts)))
 }
 
 /// Every campaign's posts, then a new one's form.
-fn list_view(signed: &Signed, campaigns: &[(String, String)], posts: &[(String, Post)]) -> Markup {
+fn list_view(signed: &Signed, (campaigns, groups): &Choices, posts: &[(String, Post)]) -> Markup {
     let tr = signed.tr;
     html! {
         @if posts.is_empty() { p { (tr.t("console-none")) } }
@@ -148,17 +159,26 @@ fn list_view(signed: &Signed, campaigns: &[(String, String)], posts: &[(String, 
             }
         }
         h2 { (tr.t("console-new-post")) }
-        (editor_form(signed, campaigns, None, ("", ""), None, 0))
+        (editor_form(signed, campaigns, None, ("", ""), Some(Tie { groups, line: None, done: false }), 0))
     }
 }
 
 /// A new post as typed: its preview (`preview`) or what the domain refused, then the form again.
-fn new_post_view(signed: &Signed, form: &PostForm, preview_it: bool, refused: &[demeu_db::FieldError]) -> Markup {
-    let campaigns = vec![(form.campaign.clone(), form.campaign.clone())];
+fn new_post_view(
+    signed: &Signed,
+    (campaigns, groups): &Choices,
+    form: &PostForm,
+    preview_it: bool,
+    refused: &[demeu_db::FieldError],
+) -> Markup {
+    // The campaign chosen first, so that the form comes back as it was sent.
+    let mut campaigns = campaigns.clone();
+    campaigns.sort_by_key(|(slug, _)| *slug != form.campaign);
+    let tie = Tie { groups, line: form.plan_line.as_deref().filter(|l| !l.is_empty()), done: form.marks_done == "on" };
     html! {
         (super::refused_fields(signed.tr, refused))
         @if preview_it { (preview(signed, form)) }
-        (editor_form(signed, &campaigns, None, (&form.title, &form.body_markdown), None, 0))
+        (editor_form(signed, &campaigns, None, (&form.title, &form.body_markdown), Some(tie), 0))
     }
 }
 
@@ -173,7 +193,7 @@ pub struct PostForm {
     title: String,
     #[serde(default)]
     body_markdown: String,
-    /// The plan line (a key; empty: none), on an existing post's form.
+    /// The plan line (a key; empty: none).
     plan_line: Option<String>,
     /// `on` when the post says its line is done.
     #[serde(default)]
@@ -195,9 +215,10 @@ pub async fn create(
     ConsoleForm(signed, form, ..): ConsoleForm<Editor, PostForm>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let tr = signed.tr;
     if form.action == "preview" {
-        let tr = signed.tr;
-        let main = new_post_view(&signed, &form, true, &[]);
+        let choices = new_post_choices(&state, tr.lang.locale()).await?;
+        let main = new_post_view(&signed, &choices, &form, true, &[]);
         return Ok(page(Some(&signed), tr, &tr.t("console-new-post"), StatusCode::OK, main));
     }
     let actor = signed.user.id;
@@ -205,23 +226,20 @@ pub async fn create(
         title: form.title.clone(),
         body_markdown: form.body_markdown.clone(),
         slug: None,
-        plan_line: None,
-        marks_done: false,
+        plan_line: form.plan_line.clone().filter(|l| !l.trim().is_empty()),
+        marks_done: form.marks_done == "on",
     };
     let slug = form.campaign.clone();
     let made = state
         .pool
-        .run(move |conn| {
-            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
-            post::create_draft(conn, campaign.id, actor, &new).map_err(ApiError::from)
-        })
+        .run(move |conn| crate::services::news::create(conn, &slug, actor, &new).map_err(ApiError::from))
         .await;
     match made {
         Ok(made) => Ok(back(format!("/staff/news/{}", made.id))),
         // Refused, the form again as it was typed, with what is wrong: nothing is lost.
         Err(ApiError::Invalid(fields)) => {
-            let tr = signed.tr;
-            let main = new_post_view(&signed, &form, false, &fields);
+            let choices = new_post_choices(&state, tr.lang.locale()).await?;
+            let main = new_post_view(&signed, &choices, &form, false, &fields);
             Ok(page(Some(&signed), tr, &tr.t("console-new-post"), StatusCode::UNPROCESSABLE_ENTITY, main))
         }
         Err(other) => Err(other),
@@ -233,9 +251,39 @@ pub async fn create(
 struct Loaded {
     post: Post,
     campaign: String,
-    /// Its campaign's plan lines (key, title in the console's language).
-    lines: Vec<(String, String)>,
+    /// Its campaign's plan lines (key, title in the console's language), as the form groups them.
+    lines: Vec<(String, Vec<(String, String)>)>,
     subscribers: usize,
+}
+
+/// A campaign's plan lines as the form offers them: key, title in the console's language.
+fn plan_lines(campaign: &donations::campaign::Campaign, lang: donations::campaign::Locale) -> Vec<(String, String)> {
+    campaign
+        .spec
+        .plan
+        .lines()
+        .iter()
+        .map(|l| (l.key.clone(), l.titles.shown(lang, campaign.spec.locale).to_string()))
+        .collect()
+}
+
+/// What a new post may be written for: the campaigns (slug, title) and, per campaign, its plan
+/// lines.
+type Choices = (Vec<(String, String)>, Vec<(String, Vec<(String, String)>)>);
+
+async fn new_post_choices(state: &AppState, lang: donations::campaign::Locale) -> Result<Choices, ApiError> {
+    state
+        .pool
+        .run(move |conn| {
+            let mut choices: Choices = (Vec::new(), Vec::new());
+            for progress in donations::campaign::list_progress(conn, donations::campaign::Audience::Staff)? {
+                let title = progress.campaign.title(lang).to_string();
+                choices.0.push((progress.campaign.spec.slug.clone(), title.clone()));
+                choices.1.push((title, plan_lines(&progress.campaign, lang)));
+            }
+            Ok::<_, ApiError>(choices)
+        })
+        .await
 }
 
 async fn load(state: &AppState, id: PostId, lang: donations::campaign::Locale) -> Result<Loaded, ApiError> {
@@ -244,13 +292,7 @@ async fn load(state: &AppState, id: PostId, lang: donations::campaign::Locale) -
         .run(move |conn| {
             let post = post::find(conn, id)?;
             let found = donations::campaign::find_by_id(conn, post.campaign_id)?;
-            let lines = found
-                .spec
-                .plan
-                .lines()
-                .iter()
-                .map(|l| (l.key.clone(), l.titles.shown(lang, found.spec.locale).to_string()))
-                .collect();
+            let lines = vec![(String::new(), plan_lines(&found, lang))];
             let subscribers = campaign_news::subscriber::confirmed(conn, post.campaign_id)?.len();
             Ok::<_, ApiError>(Loaded { post, campaign: found.spec.slug, lines, subscribers })
         })
@@ -323,11 +365,11 @@ fn post_view(
         .map_or((post.title.as_str(), post.body_markdown.as_str()), |f| (f.title.as_str(), f.body_markdown.as_str()));
     let tie = match form {
         Some(f) => Tie {
-            lines: &loaded.lines,
+            groups: &loaded.lines,
             line: f.plan_line.as_deref().filter(|l| !l.is_empty()),
             done: f.marks_done == "on",
         },
-        None => Tie { lines: &loaded.lines, line: post.plan_line.as_deref(), done: post.marks_done },
+        None => Tie { groups: &loaded.lines, line: post.plan_line.as_deref(), done: post.marks_done },
     };
     let action = |value: &str, label: String| {
         html! {

@@ -267,6 +267,11 @@ fn books_view(tr: Tr, currency: Currency, report: &donations::reconcile::Report)
                 }
             }
         }
+        h2 { (tr.t("console-books-spending")) }
+        @if report.spending_differences.is_empty() { p { (tr.t("console-none")) } }
+        @else {
+            ul { @for d in &report.spending_differences { li { code { (d.subject) } ": " (tr.t(&format!("books-spending-{}", d.code))) } } }
+        }
     }
 }
 

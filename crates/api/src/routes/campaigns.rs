@@ -204,6 +204,10 @@ pub struct ReconciliationView {
     /// Pledges whose amounts disagree with their ledger rows: `{pledge_id, counted, ledger}`.
     #[schema(value_type = Vec<Object>)]
     pub pledge_differences: Vec<donations::reconcile::PledgeDifference>,
+    /// What in the campaign's spending breaks its rules: `{subject, what}` (an entry's id or a
+    /// line's key, and what is wrong).
+    #[schema(value_type = Vec<Object>)]
+    pub spending_differences: Vec<donations::expense::SpendingDifference>,
 }
 
 /// Recomputes the campaign's totals from the ledger and reports any difference.
@@ -230,5 +234,6 @@ pub async fn reconciliation(
         totals_pledges: report.totals_pledges,
         ledger_pledges: report.ledger_pledges,
         pledge_differences: report.pledge_differences,
+        spending_differences: report.spending_differences,
     }))
 }

@@ -74,11 +74,7 @@ pub async fn create(
     let actor = editor.0.id;
     let post = state
         .pool
-        .run(move |conn| {
-            let campaign = donations::campaign::find_by_slug(conn, &slug)?;
-            crate::services::news::check_plan_line(&campaign, body.0.plan_line.as_deref())?;
-            post::create_draft(conn, campaign.id, actor, &body.0).map_err(ApiError::from)
-        })
+        .run(move |conn| crate::services::news::create(conn, &slug, actor, &body.0).map_err(ApiError::from))
         .await?;
     Ok(HttpResponse::Created().json(staff_post(post)))
 }

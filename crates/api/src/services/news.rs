@@ -22,6 +22,19 @@ pub fn edit(
     Ok(post::edit(conn, id, actor, edit)?)
 }
 
+/// Makes `new` a draft of campaign `slug` as `actor`, its plan line checked against the
+/// campaign's plan first: what the staff API and the console's form both do.
+pub fn create(
+    conn: &mut demeu_db::DbConn,
+    slug: &str,
+    actor: StaffUserId,
+    new: &campaign_news::post::NewPost,
+) -> Result<Post, ServiceError> {
+    let campaign = donations::campaign::find_by_slug(conn, slug)?;
+    check_plan_line(&campaign, new.plan_line.as_deref())?;
+    Ok(post::create_draft(conn, campaign.id, actor, new)?)
+}
+
 /// A post's plan line must be one of its campaign's (by key); `""` or none ties it to none:
 /// 422 naming `plan_line` with the keys there are.
 pub fn check_plan_line(campaign: &donations::campaign::Campaign, line: Option<&str>) -> Result<(), ServiceError> {
