@@ -428,9 +428,13 @@ pub fn phone_photo(width: u32, height: u32) -> Vec<u8> {
     photo
 }
 
-/// A whole PDF of one empty page, as a scanner or an office program writes one.
+/// A whole PDF of one empty page, as a scanner or an office program writes one: its
+/// cross-reference table where its `startxref` says.
 pub fn whole_pdf() -> Vec<u8> {
-    b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >> endobj\nxref\n0 4\n0000000000 65535 f \ntrailer << /Size 4 /Root 1 0 R >>\nstartxref\n170\n%%EOF\n".to_vec()
+    let body = "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >> endobj\n";
+    let xref = body.len();
+    format!("{body}xref\n0 4\n0000000000 65535 f \ntrailer << /Size 4 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n")
+        .into_bytes()
 }
 
 /// A `multipart/form-data` body of `parts`, as a browser sends a form with a file: each part's

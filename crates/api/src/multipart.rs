@@ -2,9 +2,10 @@
 //! evidence), for the API and the console alike: the declared size checked before a byte is
 //! read, each part bounded as it streams (413 naming the file field as soon as the files pass
 //! their limit, 422 naming a text part past its own), text parts held to the one-line rule, and
-//! a part the form does not have named in a 422. The console's forms must begin with their CSRF
+//! a part the form does not have, or a text part given twice, named in a 422. The console's forms must begin with their CSRF
 //! token: anything else is 403 before a byte of a file is read.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use actix_web::http::header;
@@ -133,7 +134,13 @@ pub(crate) async fn read(
             }
             token = text;
         } else {
-            form.texts.insert(name, text);
+            match form.texts.entry(name) {
+                // Two values for one field: which one was meant is not for the server to guess.
+                Entry::Occupied(taken) => return Err(ApiError::invalid(taken.key(), "is given more than once")),
+                Entry::Vacant(free) => {
+                    free.insert(text);
+                }
+            }
         }
     }
     Ok(form)

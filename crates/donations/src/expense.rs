@@ -124,8 +124,8 @@ impl NewExpense {
         }
         let currency = campaign.spec.currency;
         let max = ceiling(campaign);
-        let amount = match Money::from_major_decimal(form.amount.trim(), currency) {
-            Ok(amount) if amount.is_positive() && amount <= max => amount,
+        let amount = match Money::from_typed(&form.amount, currency) {
+            Ok(Some(amount)) if amount.is_positive() && amount <= max => amount,
             Ok(_) => {
                 errors.push(crate::money::amount_out_of_range(Money::new(1, currency), max));
                 Money::zero(currency)
@@ -760,7 +760,15 @@ mod tests {
         assert_eq!(fields(NewExpense::parse(&too_much, &campaign, today())), ["amount"]);
         let ten_times = ExpenseForm { amount: "5250000".into(), ..form() };
         assert!(NewExpense::parse(&ten_times, &campaign, today()).is_ok());
-        for amount in ["-5", "1e9", "12,5", ""] {
+        for (typed, minor) in [("125 000", 12_500_000), ("125\u{a0}000,50 ₸", 12_500_050), ("12,5", 1_250)] {
+            let form = ExpenseForm { amount: typed.into(), ..form() };
+            assert_eq!(
+                NewExpense::parse(&form, &campaign, today()).map(|e| e.amount.minor).ok(),
+                Some(minor),
+                "{typed}"
+            );
+        }
+        for amount in ["-5", "1e9", "12,555", "1.2.3"] {
             assert_eq!(
                 fields(NewExpense::parse(&ExpenseForm { amount: amount.into(), ..form() }, &campaign, today())),
                 ["amount"]

@@ -154,6 +154,19 @@ impl Money {
         Ok(Money::new(minor, currency))
     }
 
+    /// Reads an amount as a person types it in major units: groups apart by spaces (any, a
+    /// no-break one too), the currency's sign anywhere, a comma or a point before the tiyn
+    /// (`125 000`, `125 000,50 ₸`, `125000.5`); then exactly as [`Money::from_major_decimal`].
+    /// `None` for nothing typed. The one reading of the console's and the expense form's amounts.
+    pub fn from_typed(text: &str, currency: Currency) -> Result<Option<Money>, MoneyError> {
+        let sign = currency.symbol();
+        let typed: String = text.replace(sign, "").chars().filter(|c| !c.is_whitespace()).collect();
+        if typed.is_empty() {
+            return Ok(None);
+        }
+        Money::from_major_decimal(&typed.replace(',', "."), currency).map(Some)
+    }
+
     /// `-self`, refusing overflow (`i64::MIN` has no opposite).
     pub fn checked_neg(self) -> Result<Money, MoneyError> {
         Ok(Money::new(self.minor.checked_neg().ok_or(MoneyError::Overflow)?, self.currency))

@@ -355,12 +355,7 @@ pub struct RefundForm {
 }
 
 fn major(text: &str, currency: Currency, field: &str) -> Result<Option<Money>, ApiError> {
-    let typed: String = text.chars().filter(|c| !c.is_whitespace() && *c != '₸').collect();
-    if typed.is_empty() {
-        return Ok(None);
-    }
-    Money::from_major_decimal(&typed.replace(',', "."), currency)
-        .map(Some)
+    Money::from_typed(text, currency)
         .map_err(|_| ApiError::invalid(field, "write the amount in major units, such as 5000 or 5000.50"))
 }
 

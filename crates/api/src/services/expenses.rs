@@ -39,13 +39,28 @@ fn bad_file(position: usize, why: &str) -> ServiceError {
     .into()
 }
 
-/// Whether `pdf` is a whole PDF: its header first, its end-of-file marker in its last kilobyte
-/// and a cross-reference start before it (a file cut short in the upload has none). Its
-/// contents are not interpreted: it is served as a download under a sandboxing policy.
+/// Whether `pdf` is a whole PDF: its header first, and at its end (`%%EOF` in the last
+/// kilobyte) a `startxref` whose offset points inside the file at a cross-reference table
+/// (`xref`) or stream (`N G obj`): a file cut short, or bytes that only start like a PDF, have
+/// none. Its contents are not interpreted: it is served as a download under a sandboxing policy.
 fn pdf_is_whole(pdf: &[u8]) -> bool {
-    let tail = &pdf[pdf.len().saturating_sub(1024)..];
-    let has = |haystack: &[u8], needle: &[u8]| haystack.windows(needle.len()).any(|w| w == needle);
-    pdf.starts_with(b"%PDF-") && has(tail, b"%%EOF") && has(tail, b"startxref")
+    let tail_start = pdf.len().saturating_sub(1024);
+    let tail = &pdf[tail_start..];
+    let find_last = |needle: &[u8]| tail.windows(needle.len()).rposition(|w| w == needle);
+    let (Some(start), Some(end)) = (find_last(b"startxref"), find_last(b"%%EOF")) else { return false };
+    if !pdf.starts_with(b"%PDF-") || end < start {
+        return false;
+    }
+    let offset: String = tail[start + 9..end].iter().map(|&b| b as char).filter(|c| !c.is_ascii_whitespace()).collect();
+    let Ok(offset) = offset.parse::<usize>() else { return false };
+    let Some(at) = pdf.get(offset..) else { return false };
+    let is_stream = || {
+        let head: String = at.iter().take(32).map(|&b| b as char).collect();
+        let mut words = head.split_ascii_whitespace();
+        let number = |w: Option<&str>| w.is_some_and(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit()));
+        number(words.next()) && number(words.next()) && words.next().is_some_and(|w| w.starts_with("obj"))
+    };
+    at.starts_with(b"xref") || is_stream()
 }
 
 /// Makes `bytes` evidence: a whole PDF as it is, a JPEG or PNG re-encoded (the widest variant
@@ -232,8 +247,16 @@ mod tests {
 
     #[test]
     fn a_pdf_is_whole_only_with_its_header_and_its_end() {
-        let whole = b"%PDF-1.7\n1 0 obj << >> endobj\nxref\n0 1\ntrailer << >>\nstartxref\n9\n%%EOF\n".to_vec();
+        let whole = b"%PDF-1.7\n1 0 obj << >> endobj\nxref\n0 1\ntrailer << >>\nstartxref\n30\n%%EOF\n".to_vec();
         assert!(pdf_is_whole(&whole));
+        let stream =
+            b"%PDF-1.7\n1 0 obj << >> endobj\n7 0 obj << /Type /XRef >> stream\nendstream\nstartxref\n30\n%%EOF"
+                .to_vec();
+        assert!(pdf_is_whole(&stream), "a cross-reference stream");
+        let html = b"%PDF-1.4\n<html><script>alert(1)</script></html>\nstartxref\n0\n%%EOF\n".to_vec();
+        assert!(!pdf_is_whole(&html), "only starts like a PDF");
+        let beyond = b"%PDF-1.4\nstartxref\n99999\n%%EOF\n".to_vec();
+        assert!(!pdf_is_whole(&beyond), "points past its end");
         assert!(!pdf_is_whole(&whole[..whole.len() - 8]), "cut short");
         assert!(!pdf_is_whole(&whole[1..]), "no header");
         assert!(evidence_of(b"GIF89a....".to_vec(), 2, PictureLimits::default()).is_err());
