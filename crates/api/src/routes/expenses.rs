@@ -1,8 +1,7 @@
 //! Spending in the API: the accountant records an expense with its evidence (multipart) and
 //! reverses one; anyone reads a campaign's report and an evidence file.
 
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::http::StatusCode;
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use demeu_db::locale::{Locale, Texts};
@@ -14,6 +13,7 @@ use crate::i18n::Lang;
 use crate::multipart::{self, FormShape};
 use crate::problem::ApiError;
 use crate::routes::access::Accountant;
+use crate::routes::pictures::{hashed_name, immutable_answer};
 use crate::services::expenses::{self as service, ExpenseUpload, Reader, Report};
 use crate::state::AppState;
 
@@ -342,9 +342,6 @@ pub async fn report(
     Ok(HttpResponse::Ok().json(report_view(&report, lang)))
 }
 
-/// How long an evidence file may be kept: its URL is its bytes' hash.
-const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-
 /// `GET /evidence/{sha256}.{pdf|jpg}`: an expense's evidence file. A PDF is a download
 /// (`Content-Disposition: attachment`) and every file carries a policy that sandboxes it and
 /// allows nothing (`sandbox; default-src 'none'`): a PDF or an image opened by itself runs no
@@ -355,17 +352,12 @@ pub async fn serve(
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let not_found = || ApiError::NotFound("evidence".into());
-    let (hash, extension) = name.rsplit_once('.').ok_or_else(not_found)?;
+    let (hash, extension) = hashed_name(&name).ok_or_else(not_found)?;
     let content_type = match extension {
         "pdf" => "application/pdf",
         "jpg" => "image/jpeg",
         _ => return Err(not_found()),
     };
-    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-        return Err(not_found());
-    }
-    let etag = HeaderValue::from_str(&format!("\"{hash}\"")).map_err(|e| ApiError::Internal(e.into()))?;
-    let held = req.headers().get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag.as_bytes());
     let owned = hash.to_string();
     let file = state
         .pool
@@ -378,19 +370,9 @@ pub async fn serve(
         .await?
         .filter(|f| f.content_type == content_type)
         .ok_or_else(not_found)?;
-    let mut answer = HttpResponse::build(if held { StatusCode::NOT_MODIFIED } else { StatusCode::OK });
-    answer
-        .insert_header((header::ETAG, etag))
-        .insert_header((header::CACHE_CONTROL, IMMUTABLE))
-        .insert_header((header::CONTENT_SECURITY_POLICY, "sandbox; default-src 'none'"));
+    let mut headers = vec![(header::CONTENT_SECURITY_POLICY, "sandbox; default-src 'none'".to_string())];
     if content_type == "application/pdf" {
-        answer.insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"evidence-{}.pdf\"", &hash[..12]),
-        ));
+        headers.push((header::CONTENT_DISPOSITION, format!("attachment; filename=\"evidence-{}.pdf\"", &hash[..12])));
     }
-    if held {
-        return Ok(answer.finish());
-    }
-    Ok(answer.content_type(content_type).body(file.bytes))
+    immutable_answer(&req, hash, content_type, file.bytes, &headers)
 }

@@ -126,8 +126,38 @@ pub async fn remove(editor: Editor, state: web::Data<AppState>, req: HttpRequest
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// How long a variant may be kept: its URL is its bytes' hash, so it never changes.
+/// How long a file kept by its hash may be kept: its URL is its bytes' hash, so it never changes.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// A file's name at a content-hashed URL, `{sha256}.{extension}`, split; `None` (a 404) for any
+/// other name.
+pub(crate) fn hashed_name(name: &str) -> Option<(&str, &str)> {
+    let (hash, extension) = name.rsplit_once('.')?;
+    let hex = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    hex.then_some((hash, extension))
+}
+
+/// The answer for a file kept by its `hash`: its ETag the hash, kept a year, 304 to a client
+/// holding it; `headers` added (a sandboxing policy, a download's name).
+pub(crate) fn immutable_answer(
+    req: &HttpRequest,
+    hash: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+    headers: &[(header::HeaderName, String)],
+) -> Result<HttpResponse, ApiError> {
+    let etag = HeaderValue::from_str(&format!("\"{hash}\"")).map_err(|e| ApiError::Internal(e.into()))?;
+    let held = req.headers().get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag.as_bytes());
+    let mut answer = HttpResponse::build(if held { StatusCode::NOT_MODIFIED } else { StatusCode::OK });
+    answer.insert_header((header::ETAG, etag)).insert_header((header::CACHE_CONTROL, IMMUTABLE));
+    for (name, value) in headers {
+        answer.insert_header((name.clone(), value.clone()));
+    }
+    if held {
+        return Ok(answer.finish());
+    }
+    Ok(answer.content_type(content_type).body(bytes))
+}
 
 /// `GET /images/{sha256}.{webp|jpg}`: a picture's variant.
 pub async fn serve(
@@ -136,23 +166,13 @@ pub async fn serve(
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let not_found = || ApiError::NotFound("image".into());
-    let (hash, extension) = name.rsplit_once('.').ok_or_else(not_found)?;
+    let (hash, extension) = hashed_name(&name).ok_or_else(not_found)?;
     let format = VariantFormat::of_extension(extension).ok_or_else(not_found)?;
-    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-        return Err(not_found());
-    }
-    let etag = HeaderValue::from_str(&format!("\"{hash}\"")).map_err(|e| ApiError::Internal(e.into()))?;
-    let held = req.headers().get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag.as_bytes());
-    let hash = hash.to_string();
+    let owned = hash.to_string();
     let bytes = state
         .pool
-        .run(move |conn| campaign_news::pictures::variant_bytes(conn, &hash, format))
+        .run(move |conn| campaign_news::pictures::variant_bytes(conn, &owned, format))
         .await?
         .ok_or_else(not_found)?;
-    let mut answer = HttpResponse::build(if held { StatusCode::NOT_MODIFIED } else { StatusCode::OK });
-    answer.insert_header((header::ETAG, etag)).insert_header((header::CACHE_CONTROL, IMMUTABLE));
-    if held {
-        return Ok(answer.finish());
-    }
-    Ok(answer.content_type(format.content_type()).body(bytes))
+    immutable_answer(&req, hash, format.content_type(), bytes, &[])
 }
