@@ -466,16 +466,17 @@ async fn the_report_page_the_campaign_section_and_the_console_say_it_in_each_lan
     let form = html(get(&app, &accountant, "/staff/campaigns/mentors/expenses").await).await;
     let csrf = csrf_in(&form);
     assert!(form.contains("enctype=\"multipart/form-data\"") && form.contains("name=\"evidence\""));
-    let send = |parts: Vec<(&'static str, Vec<u8>)>| {
+    let send_in = |parts: Vec<(&'static str, Vec<u8>)>, lang: &str| {
         let parts: Vec<(&str, Option<&str>, Vec<u8>)> =
             parts.into_iter().map(|(n, b)| (n, (n == "evidence").then_some("receipt.jpg"), b)).collect();
         let borrowed: Vec<(&str, Option<&str>, &[u8])> = parts.iter().map(|(n, f, b)| (*n, *f, b.as_slice())).collect();
         client()
             .post(app.url("/staff/campaigns/mentors/expenses"))
-            .header(reqwest::header::COOKIE, format!("{accountant}; lang=en"))
+            .header(reqwest::header::COOKIE, format!("{accountant}; lang={lang}"))
             .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"))
             .body(multipart(BOUNDARY, &borrowed))
     };
+    let send = |parts| send_in(parts, "en");
     let mut parts: Vec<(&'static str, Vec<u8>)> = vec![("csrf", csrf.clone().into_bytes())];
     parts
         .extend(fields(&[("description_ru", Some("Зал: 23 < 25 мест"))]).into_iter().map(|(n, v)| (n, v.into_bytes())));
@@ -493,6 +494,14 @@ async fn the_report_page_the_campaign_section_and_the_console_say_it_in_each_lan
     let refused = res.text().await.expect("html");
     assert!(refused.contains("role=\"alert\"") && refused.contains("Amount"), "{refused}");
     assert!(refused.contains("Отель «Алматы»"), "the payee as typed");
+    // A file of another type, said in the console's language (Russian here), naming the file.
+    let mut gif = parts.clone();
+    gif.retain(|(n, _)| *n != "evidence");
+    gif.push(("evidence", b"GIF89a\x01\x00\x01\x00".to_vec()));
+    let res = send_in(gif, "ru").send().await.expect("sent");
+    assert_eq!(res.status(), 422);
+    let refused = res.text().await.expect("html");
+    assert!(refused.contains("файл 1 не PDF, JPEG или PNG"), "{refused}");
     let res = send(parts).send().await.expect("sent");
     assert_eq!(res.status(), 303);
     assert_eq!(count(&app, "expenses").await, 1);

@@ -342,7 +342,9 @@ error-date = must be a date, such as 2026-12-31
 error-alt-needed = is required: what the picture shows, for who cannot see it
 error-markup = must be plain text, without markup such as <b> or <a href>
 error-over-budget = is required: the line has { $allocated } allocated and { $spent } would be spent
-error-evidence = file { $position }: { $why }
+error-evidence-type = file { $position } is not a PDF, JPEG or PNG
+error-evidence-pdf = file { $position } is a PDF cut short or broken
+error-evidence-image = file { $position } could not be read as a photo: cut short, broken, or too many pixels
 error-file-size = must be at most { $max } MB
 error-plan-keeps-spent = must keep the lines money was spent on ({ $keys })
 

@@ -338,7 +338,9 @@ error-date = күн болуы керек, мысалы 2026-12-31
 error-alt-needed = міндетті: суретте не бар, көре алмайтындар үшін
 error-markup = белгілеусіз қарапайым мәтін болуы керек (<b> немесе <a href> сияқты емес)
 error-over-budget = себебі қажет: бапқа { $allocated } бөлінген, ал { $spent } жұмсалған болар еді
-error-evidence = { $position }-файл: { $why }
+error-evidence-type = { $position }-файл PDF, JPEG не PNG емес
+error-evidence-pdf = { $position }-файл: PDF үзілген немесе бүлінген
+error-evidence-image = { $position }-файл фото ретінде оқылмайды: үзілген, бүлінген немесе пиксельдері тым көп
 error-file-size = { $max } МБ-тан аспауы керек
 error-plan-keeps-spent = шығыс жасалған баптарды сақтауы керек ({ $keys })
 

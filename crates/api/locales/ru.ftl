@@ -345,7 +345,9 @@ error-date = должно быть датой, например 2026-12-31
 error-alt-needed = обязательно: что на фотографии, для тех, кто не видит
 error-markup = должно быть простым текстом, без разметки вроде <b> или <a href>
 error-over-budget = нужна причина: на статью выделено { $allocated }, а потрачено было бы { $spent }
-error-evidence = файл { $position }: { $why }
+error-evidence-type = файл { $position } не PDF, JPEG или PNG
+error-evidence-pdf = файл { $position }: PDF оборван или повреждён
+error-evidence-image = файл { $position } не читается как фото: оборван, повреждён или слишком много пикселей
 error-file-size = не больше { $max } МБ
 error-plan-keeps-spent = должен сохранить статьи, по которым уже были расходы ({ $keys })
 

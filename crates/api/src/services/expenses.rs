@@ -32,10 +32,27 @@ pub fn almaty_today() -> NaiveDate {
     now.with_timezone(&crate::format::almaty_offset(now)).date_naive()
 }
 
-/// The refusal of evidence file `position` (from 1, as a person counts).
-fn bad_file(position: usize, why: &str) -> ServiceError {
+/// What is wrong with an evidence file, each said in the reader's language by its own message.
+#[derive(Debug, Clone, Copy)]
+enum FileFault {
+    /// Not a PDF, JPEG or PNG, whatever its name.
+    Type,
+    /// A PDF cut short or broken.
+    Pdf,
+    /// A JPEG or PNG that cannot be read (cut short, too many pixels, corrupt).
+    Image,
+}
+
+/// The refusal of evidence file `position` (from 1, as a person counts); `detail`: the API's
+/// English words of what the picture pipeline found, if it did.
+fn bad_file(position: usize, fault: FileFault, detail: Option<&str>) -> ServiceError {
+    let (id, why) = match fault {
+        FileFault::Type => ("error-evidence-type", "is not a PDF, JPEG or PNG".to_string()),
+        FileFault::Pdf => ("error-evidence-pdf", "is a PDF cut short or broken".to_string()),
+        FileFault::Image => ("error-evidence-image", detail.unwrap_or("could not be read as an image").to_string()),
+    };
     donations::Error::Invalid(vec![FieldError::new("evidence", format!("file {position} {why}"))
-        .translated("error-evidence", vec![("position", position.to_string()), ("why", why.to_string())])])
+        .translated(id, vec![("position", position.to_string())])])
     .into()
 }
 
@@ -68,7 +85,7 @@ fn pdf_is_whole(pdf: &[u8]) -> bool {
 fn evidence_of(bytes: Vec<u8>, position: usize, limits: PictureLimits) -> Result<NewEvidence, ServiceError> {
     if bytes.starts_with(b"%PDF-") {
         if !pdf_is_whole(&bytes) {
-            return Err(bad_file(position, "is a PDF cut short or broken"));
+            return Err(bad_file(position, FileFault::Pdf, None));
         }
         return Ok(NewEvidence {
             kind: EvidenceKind::Pdf,
@@ -80,9 +97,10 @@ fn evidence_of(bytes: Vec<u8>, position: usize, limits: PictureLimits) -> Result
     let jpeg = bytes.starts_with(&[0xFF, 0xD8, 0xFF]);
     let png = bytes.starts_with(b"\x89PNG\r\n\x1a\n");
     if !jpeg && !png {
-        return Err(bad_file(position, "is not a PDF, JPEG or PNG"));
+        return Err(bad_file(position, FileFault::Type, None));
     }
-    let prepared = prepare(&bytes, limits).map_err(|why| bad_file(position, &why.to_string()))?;
+    let prepared =
+        prepare(&bytes, limits).map_err(|why| bad_file(position, FileFault::Image, Some(&why.to_string())))?;
     let mut jpegs: Vec<_> = prepared
         .variants
         .into_iter()
