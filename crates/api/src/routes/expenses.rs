@@ -169,7 +169,10 @@ pub struct ReverseBody {
 #[utoipa::path(post, path = "/api/v1/staff/expenses/{id}/reverse", operation_id = "reverse_expense",
     tag = "staff", security(("bearer" = [])), params(("id" = String, Path, description = "The expense")),
     request_body = ReverseBody,
-    responses((status = 201, body = ExpenseView, description = "The reversing entry")))]
+    responses(
+        (status = 201, body = ExpenseView, description = "The reversing entry"),
+        (status = 409, description = "The expense is reversed already, or is itself a reversal"),
+    ))]
 pub async fn reverse(
     staff: Accountant,
     state: web::Data<AppState>,

@@ -212,7 +212,10 @@ pub async fn edit(
 /// Opens a draft: public from now, taking gifts by its dates.
 #[utoipa::path(post, path = "/api/v1/staff/campaigns/{slug}/open", operation_id = "open_campaign", tag = "staff",
     security(("bearer" = [])), params(("slug" = String, Path, description = "The campaign")),
-    responses((status = 200, body = StaffCampaign)))]
+    responses(
+        (status = 200, body = StaffCampaign),
+        (status = 409, description = "The campaign is not a draft"),
+    ))]
 pub async fn open(admin: Admin, state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let opened = campaigns::open(&state, slug.into_inner(), &admin.0).await?;
     answer(&state, actix_web::http::StatusCode::OK, opened.spec.slug).await
@@ -241,7 +244,11 @@ pub struct CloseRequest {
 /// Closes an open campaign: it shows what was raised and takes no new gifts.
 #[utoipa::path(post, path = "/api/v1/staff/campaigns/{slug}/close", operation_id = "close_campaign", tag = "staff",
     security(("bearer" = [])), params(("slug" = String, Path, description = "The campaign")),
-    request_body = Option<CloseRequest>, responses((status = 200, body = StaffCampaign)))]
+    request_body = Option<CloseRequest>,
+    responses(
+        (status = 200, body = StaffCampaign),
+        (status = 409, description = "The campaign is not open"),
+    ))]
 pub async fn close(
     admin: Admin,
     state: web::Data<AppState>,
