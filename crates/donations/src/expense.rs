@@ -341,16 +341,16 @@ fn lock_campaign(conn: &mut DbConn, id: CampaignId) -> Result<(), Error> {
     Ok(())
 }
 
-/// The sum of the entries on `line` of `campaign_id`.
-fn spent_on_line(conn: &mut DbConn, campaign_id: CampaignId, line: &str) -> Result<i64, Error> {
+/// The sum of the entries on `line` of `campaign`.
+fn spent_on_line(conn: &mut DbConn, campaign: &Campaign, line: &str) -> Result<Money, Error> {
     let sum: Option<i64> = expenses::table
-        .filter(expenses::campaign_id.eq(campaign_id))
+        .filter(expenses::campaign_id.eq(campaign.id))
         .filter(expenses::line_key.eq(line))
         .select(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
             "CAST(SUM(amount) AS BIGINT)",
         ))
         .first(conn)?;
-    Ok(sum.unwrap_or(0))
+    Ok(Money::new(sum.unwrap_or(0), campaign.spec.currency))
 }
 
 /// What refuses spending beyond `line`'s allocation without a reason.
@@ -389,8 +389,7 @@ pub fn record(
             .find(|l| l.key == new.line)
             .map(|l| l.funded)
             .ok_or_else(|| Error::Invalid(vec![FieldError::new("line", "is not a line of the plan")]))?;
-        let spent =
-            Money::new(spent_on_line(conn, campaign.id, &new.line)?, campaign.spec.currency).checked_add(new.amount)?;
+        let spent = spent_on_line(conn, campaign, &new.line)?.checked_add(new.amount)?;
         if spent > allocated && new.over_budget_reason.is_none() {
             return Err(Error::Invalid(vec![over_budget_error(allocated, spent)]));
         }
@@ -574,10 +573,10 @@ pub fn is_evidence(conn: &mut DbConn, hash: &str) -> Result<bool, Error> {
     Ok(used > 0)
 }
 
-/// What `campaign_id` spent per day (reversals on the day they were made), oldest first.
-pub fn spent_per_day(conn: &mut DbConn, campaign_id: CampaignId) -> Result<Vec<(NaiveDate, i64)>, Error> {
+/// What `campaign` spent per day (reversals on the day they were made), oldest first.
+pub fn spent_per_day(conn: &mut DbConn, campaign: &Campaign) -> Result<Vec<(NaiveDate, Money)>, Error> {
     let rows: Vec<(String, Option<i64>)> = expenses::table
-        .filter(expenses::campaign_id.eq(campaign_id))
+        .filter(expenses::campaign_id.eq(campaign.id))
         .group_by(expenses::spent_on)
         .select((
             expenses::spent_on,
@@ -589,7 +588,7 @@ pub fn spent_per_day(conn: &mut DbConn, campaign_id: CampaignId) -> Result<Vec<(
         .map(|(day, sum)| {
             let day = NaiveDate::parse_from_str(&day, "%Y-%m-%d")
                 .map_err(|e| Error::Corrupt(format!("an expense's day `{day}`: {e}")))?;
-            Ok((day, sum.unwrap_or(0)))
+            Ok((day, Money::new(sum.unwrap_or(0), campaign.spec.currency)))
         })
         .collect()
 }

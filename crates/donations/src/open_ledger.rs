@@ -103,22 +103,22 @@ pub fn days(
             spent: Money::zero(currency),
         });
     }
-    let spent = crate::expense::spent_per_day(conn, campaign.id)?;
+    let spent = crate::expense::spent_per_day(conn, campaign)?;
     let mut days = with_spending(days, &spent, currency)?;
     days.retain(|d| !(from.is_some_and(|from| d.day < from) || to.is_some_and(|to| d.day > to)));
     Ok(days)
 }
 
-/// `days` (oldest first) with each day's spending (`spent`, oldest first, minor units) added: a
+/// `days` (oldest first) with each day's spending (`spent`, oldest first) added: a
 /// day that only spent gets its own line.
 fn with_spending(
     days: Vec<LedgerDay>,
-    spent: &[(NaiveDate, i64)],
+    spent: &[(NaiveDate, Money)],
     currency: Currency,
 ) -> Result<Vec<LedgerDay>, Error> {
     let zero = Money::zero(currency);
     let mut merged: std::collections::BTreeMap<NaiveDate, LedgerDay> = days.into_iter().map(|d| (d.day, d)).collect();
-    for &(day, minor) in spent {
+    for &(day, amount) in spent {
         let line = merged.entry(day).or_insert(LedgerDay {
             day,
             gifts: 0,
@@ -127,7 +127,7 @@ fn with_spending(
             net: zero,
             spent: zero,
         });
-        line.spent = line.spent.checked_add(Money::new(minor, currency))?;
+        line.spent = line.spent.checked_add(amount)?;
     }
     Ok(merged.into_values().collect())
 }
@@ -157,11 +157,11 @@ mod tests {
                 .collect();
             let total = totals(&days, Currency::Kzt, start).expect("sums");
             // Spending on some of those days and on days of its own keeps the order and the sums.
-            let spent: Vec<(NaiveDate, i64)> =
-                (0..lines.len() as u64 * 2).step_by(3).map(|i| (start + chrono::Days::new(i), i as i64 * 100)).collect();
+            let spent: Vec<(NaiveDate, Money)> =
+                (0..lines.len() as u64 * 2).step_by(3).map(|i| (start + chrono::Days::new(i), kzt(i as i64 * 100))).collect();
             let merged = with_spending(days.clone(), &spent, Currency::Kzt).expect("merged");
             prop_assert!(merged.windows(2).all(|w| w[0].day < w[1].day));
-            prop_assert_eq!(merged.iter().map(|d| d.spent.minor).sum::<i64>(), spent.iter().map(|s| s.1).sum::<i64>());
+            prop_assert_eq!(merged.iter().map(|d| d.spent.minor).sum::<i64>(), spent.iter().map(|s| s.1.minor).sum::<i64>());
             prop_assert_eq!(merged.iter().map(|d| d.net.minor).sum::<i64>(), total.net.minor);
             prop_assert_eq!(total.gifts, days.iter().map(|d| d.gifts).sum::<i64>());
             prop_assert_eq!(total.net.minor, days.iter().map(|d| d.net.minor).sum::<i64>());

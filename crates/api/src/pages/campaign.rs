@@ -99,7 +99,7 @@ pub async fn load_for(
             let news = post::list_published(conn, campaign_id, LIST, None)?.items;
             let comments = comment::list(conn, Some(campaign_id), CommentStatus::Approved, LIST, None)?.items;
             let pictures = campaign_news::pictures::of_campaign(conn, campaign_id)?;
-            let report = crate::services::expenses::report_of(conn, progress.campaign.clone())?;
+            let report = crate::services::expenses::report_of(conn, progress.campaign.clone(), progress.raised)?;
             // Only a pledge of this campaign that has not paid: anything else is ignored.
             let returning = match returning {
                 Some(id) => pledge_store::find(conn, id)
